@@ -1,0 +1,136 @@
+package usercenter
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// App is one tenant: an application whose users usercenter keeps. Users,
+// tokens and codes of one app are never visible through another.
+type App struct {
+	SdkAppID   uint64
+	Name       string
+	UserDomain string // unique; the enterprise API addresses apps by it
+	Status     AppStatus
+	// RateLimit is the sustained requests per second allowed for each
+	// action of the app; the burst equals the rate.
+	RateLimit int
+	TokenTTL  time.Duration
+	// SuperAppSecretKey signs and encrypts the super-app API. It is kept
+	// encrypted at rest and only ever decrypted in memory.
+	SuperAppSecretKey string
+	CreatedAt         time.Time
+}
+
+// AppStatus says whether an app serves requests.
+type AppStatus int
+
+const (
+	AppDisabled AppStatus = 0
+	AppActive   AppStatus = 1
+)
+
+// Defaults for new apps.
+const (
+	DefaultRateLimit = 20
+	DefaultTokenTTL  = 7 * 24 * time.Hour
+)
+
+// Validate checks the rules every stored app obeys.
+func (a *App) Validate() error {
+	if err := checkText("Name", a.Name, 1, 128); err != nil {
+		return err
+	}
+	if !validUserDomain(a.UserDomain) {
+		return Invalid("UserDomain", "UserDomain must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'")
+	}
+	if a.RateLimit < 1 || a.RateLimit > 100000 {
+		return Invalid("RateLimit", "RateLimit must be between 1 and 100000 requests per second")
+	}
+	if a.TokenTTL < time.Minute || a.TokenTTL > 366*24*time.Hour {
+		return Invalid("TokenTTL", "TokenTTL must be between 1 minute and 366 days")
+	}
+	switch len(a.SuperAppSecretKey) {
+	case 16, 24, 32:
+	default:
+		return Invalid("SuperAppSecretKey", "SuperAppSecretKey must be 16, 24 or 32 characters")
+	}
+	return nil
+}
+
+func validUserDomain(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Permission is one right an API key may carry.
+type Permission string
+
+const (
+	PermUsersRead  Permission = "users.read"
+	PermUsersWrite Permission = "users.write"
+	PermPIIRead    Permission = "pii.read"
+)
+
+// AllPermissions lists every permission, in their canonical order.
+var AllPermissions = []Permission{PermUsersRead, PermUsersWrite, PermPIIRead}
+
+// ParsePermissions reads a comma-separated list such as "users.read,pii.read".
+func ParsePermissions(s string) ([]Permission, error) {
+	var out []Permission
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !slices.Contains(AllPermissions, Permission(p)) {
+			return nil, Invalid("Permissions", "unknown permission %q (known: users.read, users.write, pii.read)", p)
+		}
+		if !slices.Contains(out, Permission(p)) {
+			out = append(out, Permission(p))
+		}
+	}
+	if len(out) == 0 {
+		return nil, Invalid("Permissions", "at least one permission is required")
+	}
+	return out, nil
+}
+
+// APIKey is a SecretId/SecretKey pair that signs calls for one or more apps.
+type APIKey struct {
+	SecretID    string
+	SecretKey   string // plaintext only in memory; encrypted at rest
+	Name        string
+	Apps        []uint64
+	Permissions []Permission
+	CreatedAt   time.Time
+	RevokedAt   time.Time // zero while the key is live
+}
+
+// Revoked reports whether the key has been revoked.
+func (k *APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
+
+// Has reports whether the key carries permission p.
+func (k *APIKey) Has(p Permission) bool { return slices.Contains(k.Permissions, p) }
+
+// Scoped reports whether the key may act on app sdkAppID.
+func (k *APIKey) Scoped(sdkAppID uint64) bool { return slices.Contains(k.Apps, sdkAppID) }
+
+// Authorize checks that the key may use permission p on app sdkAppID.
+func (k *APIKey) Authorize(sdkAppID uint64, p Permission) error {
+	if !k.Scoped(sdkAppID) {
+		return Forbidden("the key is not scoped to SdkAppId %d", sdkAppID)
+	}
+	if !k.Has(p) {
+		return Forbidden("the key lacks the %s permission", p)
+	}
+	return nil
+}

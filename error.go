@@ -1,0 +1,85 @@
+package usercenter
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies a domain error. Every facade maps these codes, together
+// with Error.Resource, to its own wire format in exactly one table.
+type Code string
+
+const (
+	EInvalid         Code = "invalid"         // a field failed validation; Error.Field names it
+	ENotFound        Code = "not_found"       // Error.Resource names what is missing
+	EConflict        Code = "conflict"        // a uniqueness rule; Error.Field names the field
+	EForbidden       Code = "forbidden"       // the caller may not act on that app or lacks a permission
+	EUnauthenticated Code = "unauthenticated" // no valid credentials
+	ERateLimited     Code = "rate_limited"    // the app's per-action limit is used up
+	EDisabled        Code = "disabled"        // the user or app is disabled
+	EInternal        Code = "internal"        // anything unexpected; never carries details to the caller
+	EUnavailable     Code = "unavailable"     // the store is shutting down or overloaded
+)
+
+// Resources named by ENotFound errors.
+const (
+	ResourceUser = "user"
+	ResourceApp  = "app"
+	ResourceKey  = "key"
+)
+
+// Error is the one error type of the domain. Message is safe to show to the
+// caller: it never contains a secret or personal data.
+type Error struct {
+	Code     Code
+	Resource string
+	Field    string
+	Message  string
+	Err      error // the cause, for logs only
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorOf returns the domain error inside err, or an EInternal one wrapping it.
+func ErrorOf(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: EInternal, Message: "internal error", Err: err}
+}
+
+// ErrorCode returns the Code of err, or "" for nil.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	return ErrorOf(err).Code
+}
+
+// Invalid reports that a field's value breaks a rule.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound reports a missing resource.
+func NotFound(resource string) *Error {
+	return &Error{Code: ENotFound, Resource: resource, Message: resource + " not found"}
+}
+
+// Forbidden reports that the caller may not do what it asked.
+func Forbidden(format string, args ...any) *Error {
+	return &Error{Code: EForbidden, Message: fmt.Sprintf(format, args...)}
+}
+
+// Internal wraps an unexpected error; its cause goes to logs only.
+func Internal(err error) *Error {
+	return &Error{Code: EInternal, Message: "internal error", Err: err}
+}

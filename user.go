@@ -1,0 +1,102 @@
+package usercenter
+
+import (
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// User is one end user of one app.
+type User struct {
+	ID          string // instance-wide unique, 27 characters of base62
+	SdkAppID    uint64
+	OriginID    string // the user's ID in the app's own system; unique per app
+	Nickname    string
+	Avatar      string // an absolute http(s) URL, or empty
+	Status      UserStatus
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	LastLoginAt time.Time // zero until the first login
+}
+
+// UserStatus says whether a user may log in and be served.
+type UserStatus int
+
+const (
+	UserDisabled UserStatus = 0
+	UserActive   UserStatus = 1
+)
+
+// Limits on user fields.
+const (
+	MaxOriginIDLen = 128
+	MaxNicknameLen = 128 // characters
+	MaxAvatarLen   = 1024
+)
+
+// CheckOriginID validates an OriginId; empty means "use the UserId".
+func CheckOriginID(field, s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) > MaxOriginIDLen {
+		return Invalid(field, "%s must be at most %d bytes", field, MaxOriginIDLen)
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || r == utf8.RuneError {
+			return Invalid(field, "%s must be printable characters without spaces", field)
+		}
+	}
+	return nil
+}
+
+// CheckNickname validates a nickname; empty is allowed.
+func CheckNickname(field, s string) error {
+	return checkText(field, s, 0, MaxNicknameLen)
+}
+
+// CheckAvatar validates an avatar URL; empty is allowed.
+func CheckAvatar(field, s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) > MaxAvatarLen {
+		return Invalid(field, "%s must be at most %d bytes", field, MaxAvatarLen)
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(s, " \t\r\n") {
+		return Invalid(field, "%s must be an absolute http or https URL", field)
+	}
+	return nil
+}
+
+// CheckUserID validates the shape of a UserId.
+func CheckUserID(field, s string) error {
+	if !ValidUserID(s) {
+		return Invalid(field, "%s must be a 27-character user ID", field)
+	}
+	return nil
+}
+
+// checkText validates free text: valid UTF-8, no control characters, and a
+// length in characters between min and max.
+func checkText(field, s string, min, max int) error {
+	if !utf8.ValidString(s) {
+		return Invalid(field, "%s must be valid UTF-8", field)
+	}
+	n := utf8.RuneCountInString(s)
+	if n < min {
+		return Invalid(field, "%s must not be empty", field)
+	}
+	if n > max {
+		return Invalid(field, "%s must be at most %d characters", field, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return Invalid(field, "%s must not contain control characters", field)
+		}
+	}
+	return nil
+}

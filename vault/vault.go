@@ -1,0 +1,189 @@
+// Package vault encrypts secrets and personal data at rest with
+// AES-256-GCM under the master key.
+//
+// A sealed value is: version byte (1) | key ID (8 bytes) | nonce (12 bytes)
+// | ciphertext and tag. The key ID names the master key that sealed it, so a
+// keyring can hold old keys while values are re-encrypted under a new one.
+// Every value is sealed with associated data naming what it is (for example
+// "apikey:AKID..."), so a ciphertext copied into another row does not open.
+package vault
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const (
+	version   = 1
+	keyIDLen  = 8
+	nonceLen  = 12
+	headerLen = 1 + keyIDLen + nonceLen
+	// KeySize is the length of a master key in bytes.
+	KeySize = 32
+)
+
+// ErrDecrypt means a value could not be opened with any key of the ring:
+// the wrong master key, or a damaged or misplaced value.
+var ErrDecrypt = errors.New("vault: value cannot be decrypted with the master key")
+
+type key struct {
+	id   [keyIDLen]byte
+	aead cipher.AEAD
+}
+
+// Keyring holds the current master key, which seals, and older keys that
+// can still open values sealed before a rotation.
+type Keyring struct {
+	keys []key // keys[0] is current
+}
+
+// New builds a keyring; the first key is the current one.
+func New(masterKeys ...[]byte) (*Keyring, error) {
+	if len(masterKeys) == 0 {
+		return nil, errors.New("vault: no master key")
+	}
+	k := &Keyring{}
+	for _, mk := range masterKeys {
+		if len(mk) != KeySize {
+			return nil, fmt.Errorf("vault: a master key must be %d bytes, not %d", KeySize, len(mk))
+		}
+		block, err := aes.NewCipher(mk)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		k.keys = append(k.keys, key{id: keyID(mk), aead: aead})
+	}
+	return k, nil
+}
+
+// keyID names a key without revealing it.
+func keyID(mk []byte) [keyIDLen]byte {
+	m := hmac.New(sha256.New, mk)
+	m.Write([]byte("usercenter master key id"))
+	var id [keyIDLen]byte
+	copy(id[:], m.Sum(nil))
+	return id
+}
+
+// CurrentKeyID is the ID of the key that seals new values.
+func (k *Keyring) CurrentKeyID() [keyIDLen]byte { return k.keys[0].id }
+
+// Seal encrypts plaintext under the current key, bound to aad.
+func (k *Keyring) Seal(plaintext []byte, aad string) []byte {
+	cur := k.keys[0]
+	out := make([]byte, headerLen, headerLen+len(plaintext)+cur.aead.Overhead())
+	out[0] = version
+	copy(out[1:], cur.id[:])
+	if _, err := rand.Read(out[1+keyIDLen : headerLen]); err != nil {
+		panic("vault: no randomness: " + err.Error())
+	}
+	return cur.aead.Seal(out, out[1+keyIDLen:headerLen], plaintext, []byte(aad))
+}
+
+// Open decrypts a value sealed by any key of the ring with the same aad.
+func (k *Keyring) Open(sealed []byte, aad string) ([]byte, error) {
+	if len(sealed) < headerLen || sealed[0] != version {
+		return nil, ErrDecrypt
+	}
+	for _, kk := range k.keys {
+		if !bytes.Equal(kk.id[:], sealed[1:1+keyIDLen]) {
+			continue
+		}
+		pt, err := kk.aead.Open(nil, sealed[1+keyIDLen:headerLen], sealed[headerLen:], []byte(aad))
+		if err != nil {
+			return nil, ErrDecrypt
+		}
+		return pt, nil
+	}
+	return nil, ErrDecrypt
+}
+
+// SealedByCurrent reports whether a value is already sealed by the current key.
+func (k *Keyring) SealedByCurrent(sealed []byte) bool {
+	return len(sealed) >= headerLen && bytes.Equal(sealed[1:1+keyIDLen], k.keys[0].id[:])
+}
+
+// LoadFile reads a keyring from a file: one base64 key per line, the
+// current key first; blank lines and lines starting with # are ignored. If
+// the file does not exist and create is true, a new key is generated and
+// written with mode 0600, and created is true.
+func LoadFile(path string, create bool) (ring *Keyring, created bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		if err := writeNewKeyFile(path); err != nil {
+			return nil, false, err
+		}
+		data, err = os.ReadFile(path)
+		created = true
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("vault: reading master key: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, false, fmt.Errorf("vault: master key file %s is readable by others (mode %v); run chmod 600 on it", path, fi.Mode().Perm())
+	}
+	var keys [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		mk, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(mk) != KeySize {
+			return nil, false, fmt.Errorf("vault: %s line %d is not a base64 %d-byte key", path, line, KeySize)
+		}
+		keys = append(keys, mk)
+	}
+	ring, err = New(keys...)
+	if err != nil {
+		return nil, false, fmt.Errorf("vault: %s: %w", path, err)
+	}
+	return ring, created, nil
+}
+
+// NewKey returns a fresh random master key.
+func NewKey() []byte {
+	mk := make([]byte, KeySize)
+	if _, err := rand.Read(mk); err != nil {
+		panic("vault: no randomness: " + err.Error())
+	}
+	return mk
+}
+
+func writeNewKeyFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("vault: %w", err)
+	}
+	content := "# usercenter master key: keep this file secret and backed up; without it no secret or personal data in the database can be read.\n" +
+		base64.StdEncoding.EncodeToString(NewKey()) + "\n"
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("vault: creating master key: %w", err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return fmt.Errorf("vault: writing master key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("vault: writing master key: %w", err)
+	}
+	return f.Close()
+}
