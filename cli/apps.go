@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// appJSON is the machine-readable form of an app. Scripts depend on the
+// field names of `app create --json`.
+type appJSON struct {
+	SdkAppId          uint64 `json:"SdkAppId"`
+	Name              string `json:"Name"`
+	UserDomain        string `json:"UserDomain"`
+	Status            string `json:"Status"`
+	RateLimit         int    `json:"RateLimit"`
+	TokenTTLSeconds   int64  `json:"TokenTTLSeconds"`
+	CreatedAt         string `json:"CreatedAt"`
+	SecretId          string `json:"SecretId,omitempty"`
+	SecretKey         string `json:"SecretKey,omitempty"`
+	SuperAppSecretKey string `json:"SuperAppSecretKey,omitempty"`
+}
+
+func toAppJSON(a *usercenter.App) appJSON {
+	status := "active"
+	if a.Status != usercenter.AppActive {
+		status = "disabled"
+	}
+	return appJSON{
+		SdkAppId: a.SdkAppID, Name: a.Name, UserDomain: a.UserDomain, Status: status,
+		RateLimit: a.RateLimit, TokenTTLSeconds: int64(a.TokenTTL / time.Second), CreatedAt: a.CreatedAt.Format(time.RFC3339),
+	}
+}
+
+type keyJSON struct {
+	SecretId    string   `json:"SecretId"`
+	SecretKey   string   `json:"SecretKey,omitempty"`
+	Name        string   `json:"Name"`
+	Apps        []uint64 `json:"Apps"`
+	Permissions []string `json:"Permissions"`
+	CreatedAt   string   `json:"CreatedAt"`
+	RevokedAt   string   `json:"RevokedAt,omitempty"`
+}
+
+func toKeyJSON(k *usercenter.APIKey) keyJSON {
+	out := keyJSON{SecretId: k.SecretID, SecretKey: k.SecretKey, Name: k.Name, Apps: k.Apps, CreatedAt: k.CreatedAt.Format(time.RFC3339)}
+	for _, p := range k.Permissions {
+		out.Permissions = append(out.Permissions, string(p))
+	}
+	if k.Revoked() {
+		out.RevokedAt = k.RevokedAt.Format(time.RFC3339)
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("app create", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	name := fs.String("name", "", "app name (required)")
+	sdkAppID := fs.Uint64("sdk-app-id", 0, "SdkAppId to use (default: a free random one)")
+	userDomain := fs.String("user-domain", "", "user domain (default: derived from the name)")
+	rateLimit := fs.Int("rate-limit", usercenter.DefaultRateLimit, "requests per second allowed per action")
+	tokenTTL := fs.Duration("token-ttl", usercenter.DefaultTokenTTL, "login token lifetime")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if _, err := parse(fs, args, getenv); err != nil {
+		return err
+	}
+	if *name == "" {
+		return usageError{"app create needs --name"}
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL})
+	if err != nil {
+		if e := usercenter.ErrorOf(err); e.Code == usercenter.EConflict && e.Field == "UserDomain" {
+			return fmt.Errorf("the user domain is already taken by another app: choose one with --user-domain")
+		}
+		return errMessage(err)
+	}
+	out := toAppJSON(app)
+	out.SecretId, out.SecretKey, out.SuperAppSecretKey = key.SecretID, key.SecretKey, app.SuperAppSecretKey
+	if *asJSON {
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "Created app %q.\n\n  SdkAppId           %d\n  UserDomain         %s\n  SecretId           %s\n  SecretKey          %s\n  SuperAppSecretKey  %s\n\nThe SecretKey is shown only now: store it safely.\n",
+		app.Name, app.SdkAppID, app.UserDomain, key.SecretID, key.SecretKey, app.SuperAppSecretKey)
+	return nil
+}
+
+func appList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("app list", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON array")
+	if _, err := parse(fs, args, getenv); err != nil {
+		return err
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	apps, err := inst.svc.Apps(ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]appJSON, len(apps))
+	for i := range apps {
+		out[i] = toAppJSON(&apps[i])
+	}
+	if *asJSON {
+		return writeJSON(stdout, out)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SDKAPPID\tNAME\tUSERDOMAIN\tSTATUS\tRATELIMIT\tTOKENTTL")
+	for _, a := range apps {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/s\t%s\n", a.SdkAppID, a.Name, a.UserDomain, toAppJSON(&a).Status, a.RateLimit, a.TokenTTL)
+	}
+	return tw.Flush()
+}
+
+func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("app show", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	showSecret := fs.Bool("show-secret", false, "include the SuperAppSecretKey")
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"app show needs one SdkAppId"}
+	}
+	id, err := strconv.ParseUint(pos[0], 10, 64)
+	if err != nil {
+		return usageError{fmt.Sprintf("%q is not an SdkAppId", pos[0])}
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	app, err := inst.svc.App(ctx, id)
+	if err != nil {
+		return errMessage(err)
+	}
+	out := toAppJSON(app)
+	if *showSecret {
+		out.SuperAppSecretKey = app.SuperAppSecretKey
+	}
+	if *asJSON {
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "SdkAppId    %d\nName        %s\nUserDomain  %s\nStatus      %s\nRateLimit   %d requests/s per action\nTokenTTL    %s\nCreatedAt   %s\n",
+		app.SdkAppID, app.Name, app.UserDomain, out.Status, app.RateLimit, app.TokenTTL, out.CreatedAt)
+	if *showSecret {
+		fmt.Fprintf(stdout, "SuperAppSecretKey  %s\n", app.SuperAppSecretKey)
+	}
+	return nil
+}
+
+func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("key create", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	appsFlag := fs.String("app", "", "comma-separated SdkAppIds the key may act on (required)")
+	permsFlag := fs.String("perms", "users.read,users.write", "comma-separated permissions: users.read, users.write, pii.read")
+	name := fs.String("name", "", "a name to recognise the key by")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if _, err := parse(fs, args, getenv); err != nil {
+		return err
+	}
+	var apps []uint64
+	for _, s := range strings.Split(*appsFlag, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		id, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return usageError{fmt.Sprintf("--app: %q is not an SdkAppId", s)}
+		}
+		apps = append(apps, id)
+	}
+	if len(apps) == 0 {
+		return usageError{"key create needs --app"}
+	}
+	perms, err := usercenter.ParsePermissions(*permsFlag)
+	if err != nil {
+		return usageError{errMessage(err).Error()}
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	key, err := inst.svc.CreateKey(ctx, *name, apps, perms)
+	if err != nil {
+		return errMessage(err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, toKeyJSON(key))
+	}
+	fmt.Fprintf(stdout, "Created key %q for apps %v with %v.\n\n  SecretId   %s\n  SecretKey  %s\n\nThe SecretKey is shown only now: store it safely.\n",
+		key.Name, key.Apps, key.Permissions, key.SecretID, key.SecretKey)
+	return nil
+}
+
+func keyList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("key list", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON array")
+	if _, err := parse(fs, args, getenv); err != nil {
+		return err
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	keys, err := inst.svc.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]keyJSON, len(keys))
+	for i := range keys {
+		out[i] = toKeyJSON(&keys[i])
+	}
+	if *asJSON {
+		return writeJSON(stdout, out)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SECRETID\tNAME\tAPPS\tPERMISSIONS\tSTATUS")
+	for _, k := range out {
+		status := "live"
+		if k.RevokedAt != "" {
+			status = "revoked " + k.RevokedAt
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", k.SecretId, k.Name, k.Apps, strings.Join(k.Permissions, ","), status)
+	}
+	return tw.Flush()
+}
+
+func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("key revoke", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"key revoke needs one SecretId"}
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	if err := inst.svc.RevokeKey(ctx, pos[0]); err != nil {
+		return errMessage(err)
+	}
+	fmt.Fprintf(stdout, "Revoked %s: requests signed with it now fail.\n", pos[0])
+	return nil
+}

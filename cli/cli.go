@@ -1,0 +1,254 @@
+// Package cli is usercenter's command line: it parses flags and
+// environment, wires the store, vault and service together, and runs the
+// server or an operator command.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"usercenter"
+	"usercenter/core"
+	"usercenter/sqlite"
+	"usercenter/vault"
+)
+
+// Version is set at build time with -ldflags "-X usercenter/cli.Version=…".
+var Version = ""
+
+const usage = `usercenter: a self-hosted user identity and profile service
+
+Usage:
+  usercenter serve   [--addr 127.0.0.1:8080] [--db DSN] [--data DIR] [--master-key-file FILE]
+  usercenter migrate [--db DSN]
+  usercenter app create --name NAME [--sdk-app-id N] [--user-domain D] [--rate-limit N] [--token-ttl 168h] [--json]
+  usercenter app list [--json]
+  usercenter app show SDKAPPID [--show-secret] [--json]
+  usercenter key create --app SDKAPPID[,SDKAPPID…] [--perms users.read,users.write,pii.read] [--name NAME] [--json]
+  usercenter key list [--json]
+  usercenter key revoke SECRETID
+  usercenter version
+
+Every flag can also be set through the environment: --master-key-file is
+USERCENTER_MASTER_KEY_FILE, and so on. Flags win over the environment.
+With no flags, everything lives in ./data.
+`
+
+// env reads one environment variable.
+type env func(string) string
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	err := run(context.Background(), args, stdout, stderr, getenv)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "usercenter: %v\n\n%s", err, usage)
+		return 2
+	}
+	fmt.Fprintf(stderr, "usercenter: %v\n", err)
+	return 1
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	if len(args) == 0 {
+		return usageError{"a command is required"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, stdout, stderr, getenv)
+	case "migrate":
+		return migrate(ctx, rest, stdout, stderr, getenv)
+	case "app", "key":
+		if len(rest) == 0 {
+			return usageError{cmd + " needs a subcommand"}
+		}
+		sub, ok := subcommands[cmd+" "+rest[0]]
+		if !ok {
+			return usageError{fmt.Sprintf("unknown command %q", cmd+" "+rest[0])}
+		}
+		return sub(ctx, rest[1:], stdout, stderr, getenv)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "usercenter", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error
+
+var subcommands map[string]command
+
+func init() {
+	subcommands = map[string]command{
+		"app create": appCreate,
+		"app list":   appList,
+		"app show":   appShow,
+		"key create": keyCreate,
+		"key list":   keyList,
+		"key revoke": keyRevoke,
+	}
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// storeFlags are the flags every command that opens the store takes.
+type storeFlags struct {
+	db, data, masterKeyFile string
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.data, "data", "./data", "data directory: the default home of the database and the master key")
+	fs.StringVar(&f.db, "db", "", "database DSN: sqlite:PATH or a plain PATH (default DATA/usercenter.db)")
+	fs.StringVar(&f.masterKeyFile, "master-key-file", "", "master key file (default DATA/master.key; created on first start)")
+}
+
+func (f *storeFlags) dbPath() (string, error) {
+	dsn := f.db
+	if dsn == "" {
+		return filepath.Join(f.data, "usercenter.db"), nil
+	}
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"), nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "", errors.New("PostgreSQL is not supported yet: use sqlite:PATH")
+	case strings.Contains(dsn, "://"):
+		return "", fmt.Errorf("unsupported database DSN scheme in %q: use sqlite:PATH", redactDSN(dsn))
+	}
+	return dsn, nil
+}
+
+// redactDSN hides a password that a DSN may carry.
+func redactDSN(dsn string) string {
+	if at := strings.LastIndex(dsn, "@"); at >= 0 {
+		if scheme := strings.Index(dsn, "://"); scheme >= 0 && scheme < at {
+			return dsn[:scheme+3] + "…" + dsn[at:]
+		}
+	}
+	return dsn
+}
+
+func (f *storeFlags) keyPath() string {
+	if f.masterKeyFile != "" {
+		return f.masterKeyFile
+	}
+	return filepath.Join(f.data, "master.key")
+}
+
+// instance is an opened store with the service over it.
+type instance struct {
+	store      *sqlite.Store
+	svc        *core.Service
+	keyCreated bool
+	dbPath     string
+	keyPath    string
+}
+
+func (i *instance) Close() error { return i.store.Close() }
+
+// open opens the store and the vault, creating both on first use.
+func (f *storeFlags) open(ctx context.Context, opts ...core.Option) (*instance, error) {
+	dbPath, err := f.dbPath()
+	if err != nil {
+		return nil, err
+	}
+	if f.masterKeyFile == "" {
+		if err := os.MkdirAll(f.data, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	ring, created, err := vault.LoadFile(f.keyPath(), true)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("opening database %s: %w", dbPath, err)
+	}
+	svc, err := core.NewService(ctx, store, ring, opts...)
+	if err != nil {
+		store.Close()
+		if errors.Is(err, core.ErrWrongMasterKey) {
+			return nil, fmt.Errorf("%w; the key file is %s", err, f.keyPath())
+		}
+		return nil, err
+	}
+	return &instance{store: store, svc: svc, keyCreated: created, dbPath: dbPath, keyPath: f.keyPath()}, nil
+}
+
+// newFlagSet builds a flag set whose flags default to their USERCENTER_*
+// environment variables. Call applyEnv after defining the flags.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse applies the environment, then the arguments, accepting flags
+// before and after positional arguments.
+func parse(fs *flag.FlagSet, args []string, getenv env) ([]string, error) {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "USERCENTER_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// errMessage renders a domain error for an operator.
+func errMessage(err error) error {
+	var e *usercenter.Error
+	if errors.As(err, &e) && e.Code != usercenter.EInternal {
+		return errors.New(e.Message)
+	}
+	return err
+}

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"usercenter/core"
+	"usercenter/ratelimit"
+	"usercenter/server"
+)
+
+// shutdownGrace is how long in-flight requests may take to finish after
+// SIGINT or SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("serve", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if _, err := parse(fs, args, getenv); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError{fmt.Sprintf("invalid --log-level %q", *logLevel)}
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	inst, err := sf.open(ctx, core.WithLimiter(ratelimit.New()), core.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	if inst.keyCreated {
+		fmt.Fprintf(stdout, "First start: created the master key %s (mode 0600; back it up, nothing stored can be read without it)\nand the database %s.\nCreate an app and its first API key with:\n  usercenter app create --name myapp\n\n", inst.keyPath, inst.dbPath)
+	}
+	apps, err := inst.svc.Apps(ctx)
+	if err != nil {
+		return err
+	}
+	if len(apps) == 0 && !inst.keyCreated {
+		fmt.Fprintf(stdout, "There are no apps yet. Create one with: usercenter app create --name myapp\n")
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	reg := server.NewRegistry()
+	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg))
+	go inst.svc.PurgeExpired(ctx, time.Minute)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("usercenter listening", "addr", ln.Addr().String(), "db", inst.dbPath, "version", version())
+	fmt.Fprintf(stdout, "usercenter %s listening on http://%s\n", version(), ln.Addr())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Error("shutdown did not finish in time", "err", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if err := inst.Close(); err != nil {
+		return fmt.Errorf("closing the store: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("migrate", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	if _, err := parse(fs, args, getenv); err != nil {
+		return err
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	applied := inst.store.Applied()
+	v, err := inst.store.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "%s is up to date at schema version %d\n", inst.dbPath, v)
+	} else {
+		fmt.Fprintf(stdout, "applied migrations %v to %s; schema version %d\n", applied, inst.dbPath, v)
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+// Package core holds usercenter's use cases: the rules every facade shares
+// for apps, API keys, users and tokens. Facades translate their protocol to
+// calls on Service and map its usercenter.Error codes back.
+package core
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"usercenter"
+	"usercenter/vault"
+)
+
+// Limiter decides whether an app may run one more request of an action.
+type Limiter interface {
+	Allow(sdkAppID uint64, action string, perSecond int) bool
+}
+
+// Service implements the use cases over a Store.
+type Service struct {
+	store   Store
+	vault   *vault.Keyring
+	limiter Limiter
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLimiter enables per-app, per-action rate limits.
+func WithLimiter(l Limiter) Option { return func(s *Service) { s.limiter = l } }
+
+// WithLogger sets the logger for background work.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// NewService builds a Service. It checks that the keyring opens the values
+// already stored, so a wrong master key fails here rather than on the first
+// request.
+func NewService(ctx context.Context, store Store, ring *vault.Keyring, opts ...Option) (*Service, error) {
+	s := &Service{store: store, vault: ring, now: time.Now, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := s.checkMasterKey(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+const (
+	metaKeyCheck = "master_key_check"
+	aadKeyCheck  = "meta:master_key_check"
+	keyCheckText = "usercenter master key check"
+)
+
+// ErrWrongMasterKey means the database was written under another master key.
+var ErrWrongMasterKey = errors.New("the master key does not match this database: its values were encrypted with another key (check --master-key-file)")
+
+func (s *Service) checkMasterKey(ctx context.Context) error {
+	sealed, err := s.store.Meta(ctx, metaKeyCheck)
+	if err != nil {
+		return err
+	}
+	if sealed == nil {
+		return s.store.Update(ctx, func(tx Tx) error {
+			return tx.SetMeta(ctx, metaKeyCheck, s.vault.Seal([]byte(keyCheckText), aadKeyCheck))
+		})
+	}
+	pt, err := s.vault.Open(sealed, aadKeyCheck)
+	if err != nil || string(pt) != keyCheckText {
+		return ErrWrongMasterKey
+	}
+	return nil
+}
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Ready reports whether the store answers.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+
+type actionKey struct{}
+
+// WithAction names the API action a request runs, for rate limiting. Calls
+// without an action (the CLI) are not limited.
+func WithAction(ctx context.Context, action string) context.Context {
+	return context.WithValue(ctx, actionKey{}, action)
+}
+
+// RateLimited is returned when an app's per-action budget is used up.
+var RateLimited = &usercenter.Error{Code: usercenter.ERateLimited, Message: "the request rate limit of the app has been exceeded"}
+
+// admit charges one request of the context's action to the app.
+func (s *Service) admit(ctx context.Context, app *usercenter.App) error {
+	action, _ := ctx.Value(actionKey{}).(string)
+	if s.limiter == nil || action == "" {
+		return nil
+	}
+	if !s.limiter.Allow(app.SdkAppID, action, app.RateLimit) {
+		return RateLimited
+	}
+	return nil
+}

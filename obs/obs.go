@@ -1,0 +1,120 @@
+// Package obs gives every HTTP request an ID, a structured log line and
+// Prometheus metrics, whatever facade serves it.
+package obs
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Request is what a facade tells the middleware about the request it
+// served. Facades fill Action and Result; nothing personal goes in here.
+type Request struct {
+	ID     string
+	Facade string
+	Action string
+	Result string // the facade's own result code, e.g. "ok" or "AuthFailure.SignatureFailure"
+	Err    error  // an internal error to log; never shown to callers
+}
+
+type ctxKey struct{}
+
+// FromContext returns the request being served, or a throwaway one.
+func FromContext(ctx context.Context) *Request {
+	if r, ok := ctx.Value(ctxKey{}).(*Request); ok {
+		return r
+	}
+	return &Request{}
+}
+
+// RequestID returns the ID of the request being served.
+func RequestID(ctx context.Context) string { return FromContext(ctx).ID }
+
+// Metrics holds the collectors shared by all facades.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// NewMetrics registers the request metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "usercenter_requests_total",
+			Help: "Requests served, by facade, action and result code.",
+		}, []string{"facade", "action", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "usercenter_request_duration_seconds",
+			Help:    "Time to serve a request, by facade and action.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"facade", "action"}),
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+// Middleware wraps a facade's handler: it assigns the request ID (also
+// sent as the X-Request-Id header), then logs and measures the request.
+func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		req := &Request{ID: uuid.NewString(), Facade: facade}
+		w.Header().Set("X-Request-Id", req.ID)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				// A handler bug must not kill the process or leak a stack
+				// trace to the caller.
+				log.Error("panic serving request", "request_id", req.ID, "facade", facade, "panic", p)
+				if !sw.wrote {
+					http.Error(sw, "internal error", http.StatusInternalServerError)
+				}
+				req.Result = "panic"
+			}
+			elapsed := time.Since(start)
+			action := req.Action
+			if action == "" {
+				action = "unknown"
+			}
+			if m != nil {
+				m.requests.WithLabelValues(facade, action, req.Result).Inc()
+				m.latency.WithLabelValues(facade, action).Observe(elapsed.Seconds())
+			}
+			attrs := []any{
+				"request_id", req.ID, "facade", facade, "action", req.Action, "result", req.Result,
+				"status", sw.status, "duration_ms", strconv.FormatFloat(float64(elapsed.Microseconds())/1000, 'f', 3, 64),
+				"remote", r.RemoteAddr,
+			}
+			if req.Err != nil {
+				log.Error("request failed", append(attrs, "err", req.Err)...)
+			} else {
+				log.Info("request", attrs...)
+			}
+		}()
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, req)))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}

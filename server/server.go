@@ -1,0 +1,65 @@
+// Package server assembles usercenter's HTTP surface: every facade behind
+// the shared observability middleware, plus health and metrics endpoints.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"usercenter/core"
+	"usercenter/obs"
+	"usercenter/tcapi"
+)
+
+// NewHandler routes every endpoint of the instance.
+func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry) http.Handler {
+	metrics := obs.NewMetrics(reg)
+	mux := http.NewServeMux()
+	// Tencent Cloud API 3.0 lives at the root path, whatever the method;
+	// the facade answers unsupported methods in its own envelope.
+	lcic := tcapi.New(svc, tcapi.NewNonceCache(10*time.Minute), log)
+	mux.Handle("/{$}", obs.Middleware("lcic", log, metrics, lcic))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := svc.Ready(ctx); err != nil {
+			log.Error("readiness check failed", "err", err)
+			http.Error(w, "store unavailable\n", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return mux
+}
+
+// NewRegistry returns a Prometheus registry with the process and Go
+// runtime collectors.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// NewHTTPServer wraps h with timeouts that keep slow clients from holding
+// connections forever.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}

@@ -1,0 +1,218 @@
+// Package tcapi serves LCIC's user actions over Tencent Cloud API 3.0, so
+// that the official Tencent Cloud SDKs work against usercenter with only
+// their endpoint changed.
+package tcapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"usercenter/core"
+	"usercenter/obs"
+	"usercenter/tcsig"
+)
+
+// Limits on request size, as Tencent Cloud documents them.
+const (
+	MaxBodyBytes  = 10 << 20
+	MaxQueryBytes = 32 << 10
+)
+
+// commonParams are protocol parameters that travel beside an action's own
+// parameters in v1 requests and GET queries; they are not action input.
+var commonParams = []string{"Action", "Version", "Region", "Language", "Token", "RequestClient"}
+
+// Handler serves the API 3.0 gateway.
+type Handler struct {
+	svc    *core.Service
+	nonces *NonceCache
+	log    *slog.Logger
+}
+
+// New returns the gateway handler. nonces remembers v1 nonces to refuse
+// replays; it may be shared by several handlers of one process.
+func New(svc *core.Service, nonces *NonceCache, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, nonces: nonces, log: log}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info := obs.FromContext(r.Context())
+	lang := r.Header.Get("X-TC-Language")
+	resp, aerr := h.serve(w, r, info, &lang)
+	var body any
+	if aerr != nil {
+		info.Result = aerr.Code
+		if aerr.cause != nil {
+			info.Err = aerr.cause
+		}
+		body = map[string]any{"Response": errorBody{
+			Error:     errorDetail{Code: aerr.Code, Message: aerr.text(lang)},
+			RequestId: info.ID,
+		}}
+	} else {
+		info.Result = "ok"
+		resp.setRequestID(info.ID)
+		body = map[string]any{"Response": resp}
+	}
+	// The SDKs treat any status but 200 as a transport failure and never
+	// read the body, so errors travel in the envelope with 200.
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(body)
+}
+
+type errorBody struct {
+	Error     errorDetail `json:"Error"`
+	RequestId string      `json:"RequestId"`
+}
+
+type errorDetail struct {
+	Code    string `json:"Code"`
+	Message string `json:"Message"`
+}
+
+// serve authenticates, decodes and runs one request. lang is updated once
+// the request's language parameter is known.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Request, lang *string) (resp response, aerr *apiError) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp, aerr = nil, &apiError{Code: "InternalError", cause: fmt.Errorf("panic: %v", p)}
+		}
+	}()
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, &apiError{Code: "UnsupportedProtocol"}
+	}
+	if len(r.URL.RawQuery) > MaxQueryBytes {
+		return nil, &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the query string exceeds %d bytes", MaxQueryBytes)}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes)}
+		}
+		return nil, &apiError{Code: "InvalidParameter", Message: "the request body could not be read"}
+	}
+
+	now := h.svc.Now()
+	signed, err := tcsig.Parse(&tcsig.Request{
+		Method: r.Method, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header, Body: body,
+	}, now)
+	if err != nil {
+		return nil, fromSignature(err)
+	}
+	actionName, version := r.Header.Get("X-TC-Action"), r.Header.Get("X-TC-Version")
+	if signed.Scheme == tcsig.SchemeV1 {
+		actionName, version = signed.Params.Get("Action"), signed.Params.Get("Version")
+		if l := signed.Params.Get("Language"); l != "" {
+			*lang = l
+		}
+	}
+	info.Action = actionName
+
+	key, err := h.svc.Key(r.Context(), signed.SecretID)
+	if err != nil {
+		return nil, fromDomain(err)
+	}
+	if err := signed.Verify(key.SecretKey); err != nil {
+		return nil, fromSignature(err)
+	}
+	if signed.Scheme == tcsig.SchemeV1 && !h.nonces.Fresh(signed.SecretID, signed.Nonce, now) {
+		return nil, &apiError{Code: "AuthFailure.SignatureFailure", Message: "the Nonce has already been used with this SecretId; every request needs a new Nonce"}
+	}
+
+	if actionName == "" {
+		return nil, &apiError{Code: "MissingParameter", Message: "the parameter Action is required"}
+	}
+	act, ok := actions[actionName]
+	if !ok {
+		return nil, &apiError{Code: "InvalidAction", Message: "the action is not supported; see docs/lcic.md for the list"}
+	}
+	if version == "" {
+		return nil, &apiError{Code: "MissingParameter", Message: "the parameter Version is required"}
+	}
+	if version != Version {
+		return nil, &apiError{Code: "NoSuchVersion", Message: "the only supported Version is " + Version}
+	}
+
+	req := act.newRequest()
+	if signed.Params != nil {
+		err = bindFlat(actionParams(signed.Params), req)
+	} else {
+		err = bindJSON(body, req)
+	}
+	if err != nil {
+		return nil, fromParams(err)
+	}
+	resp, err = act.run(core.WithAction(r.Context(), "lcic."+actionName), h.svc, key, req)
+	if err != nil {
+		return nil, fromParams(err)
+	}
+	return resp, nil
+}
+
+// actionParams drops the protocol parameters from flattened input.
+func actionParams(p url.Values) url.Values {
+	out := make(url.Values, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	for _, k := range commonParams {
+		delete(out, k)
+	}
+	return out
+}
+
+// fromParams maps a decoding or action error.
+func fromParams(err error) *apiError {
+	var pe *paramError
+	if errors.As(err, &pe) {
+		return &apiError{Code: pe.code, Message: pe.msg}
+	}
+	return fromDomain(err)
+}
+
+// NonceCache remembers the v1 nonces seen per SecretId within the window in
+// which their timestamps are accepted, so that a captured request cannot
+// be replayed.
+type NonceCache struct {
+	mu     sync.Mutex
+	seen   map[string]time.Time
+	window time.Duration
+	sweep  time.Time
+}
+
+// NewNonceCache builds a cache; window must cover the whole span of
+// accepted timestamps (twice the clock skew allowed).
+func NewNonceCache(window time.Duration) *NonceCache {
+	return &NonceCache{seen: map[string]time.Time{}, window: window}
+}
+
+// Fresh records the nonce and reports whether it had not been seen.
+func (c *NonceCache) Fresh(secretID, nonce string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.sweep) > c.window/4 {
+		for k, exp := range c.seen {
+			if now.After(exp) {
+				delete(c.seen, k)
+			}
+		}
+		c.sweep = now
+	}
+	k := secretID + "\x00" + nonce
+	if exp, ok := c.seen[k]; ok && now.Before(exp) {
+		return false
+	}
+	c.seen[k] = now.Add(c.window)
+	return true
+}

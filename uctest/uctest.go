@@ -1,0 +1,137 @@
+// Package uctest starts real usercenter instances for tests: a SQLite
+// store in a temporary directory, the service, and the full HTTP handler
+// on a loopback port. Only tests import it.
+package uctest
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+	"usercenter/ratelimit"
+	"usercenter/server"
+	"usercenter/sqlite"
+	"usercenter/vault"
+)
+
+// Clock is the wall clock plus an offset that tests can move.
+type Clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// Now returns the shifted time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+// LogBuffer collects log output safely from many goroutines.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Env is one running instance.
+type Env struct {
+	URL   string // http://127.0.0.1:PORT
+	Host  string // 127.0.0.1:PORT
+	Svc   *core.Service
+	Store *sqlite.Store
+	Clock *Clock
+	Log   *LogBuffer
+	Dir   string
+	// App and Key are a first app and its all-permission key.
+	App *usercenter.App
+	Key *usercenter.APIKey
+}
+
+// Options tune an Env.
+type Options struct {
+	RateLimit int // the first app's limit; default 1000 so tests are not throttled
+}
+
+// New starts an instance that stops when the test ends.
+func New(t testing.TB, opts ...Options) *Env {
+	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = 1000
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := sqlite.Open(ctx, dir+"/usercenter.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := vault.New(vault.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &Clock{}
+	logs := &LogBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc, err := core.NewService(ctx, store, ring, core.WithClock(clock.Now), core.WithLimiter(ratelimit.NewWithClock(clock.Now)), core.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.NewHandler(svc, log, server.NewRegistry()))
+	t.Cleanup(func() {
+		srv.Close()
+		store.Close()
+	})
+	e := &Env{URL: srv.URL, Host: strings.TrimPrefix(srv.URL, "http://"), Svc: svc, Store: store, Clock: clock, Log: logs, Dir: dir}
+	e.App, e.Key = e.NewApp(t, "first", o.RateLimit)
+	return e
+}
+
+// NewApp creates another app with its all-permission key.
+func (e *Env) NewApp(t testing.TB, name string, rateLimit int) (*usercenter.App, *usercenter.APIKey) {
+	t.Helper()
+	app, key, err := e.Svc.CreateApp(context.Background(), core.NewApp{Name: name, RateLimit: rateLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app, key
+}
+
+// NewKey creates a key for apps with perms.
+func (e *Env) NewKey(t testing.TB, apps []uint64, perms ...usercenter.Permission) *usercenter.APIKey {
+	t.Helper()
+	key, err := e.Svc.CreateKey(context.Background(), "test", apps, perms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
