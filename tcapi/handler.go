@@ -64,6 +64,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The SDKs treat any status but 200 as a transport failure and never
 	// read the body, so errors travel in the envelope with 200.
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if trace := r.Header.Get("X-TC-TraceId"); trace != "" && len(trace) <= 128 {
+		// The Node.js SDKs read it back into their errors' traceId.
+		w.Header().Set("X-TC-TraceId", trace)
+	}
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -110,6 +114,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if err != nil {
 		return nil, fromSignature(err)
 	}
+	if signed.UnsignedPayload {
+		// An unsigned body could be swapped by anyone who saw the request.
+		return nil, &apiError{Code: "AuthFailure.InvalidAuthorization", Message: "UNSIGNED-PAYLOAD is not accepted: the request body must be signed"}
+	}
 	actionName, version := r.Header.Get("X-TC-Action"), r.Header.Get("X-TC-Version")
 	if signed.Scheme == tcsig.SchemeV1 {
 		actionName, version = signed.Params.Get("Action"), signed.Params.Get("Version")
@@ -126,8 +134,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if err := signed.Verify(key.SecretKey); err != nil {
 		return nil, fromSignature(err)
 	}
-	if signed.Scheme == tcsig.SchemeV1 && !h.nonces.Fresh(signed.SecretID, signed.Nonce, now) {
-		return nil, &apiError{Code: "AuthFailure.SignatureFailure", Message: "the Nonce has already been used with this SecretId; every request needs a new Nonce"}
+	if signed.Scheme == tcsig.SchemeV1 && !h.nonces.Fresh(signed.ReplayKey(), now) {
+		return nil, &apiError{Code: "AuthFailure.SignatureFailure", Message: "this signed request has already been received: every request needs a new Nonce"}
 	}
 
 	if actionName == "" {
@@ -181,9 +189,9 @@ func fromParams(err error) *apiError {
 	return fromDomain(err)
 }
 
-// NonceCache remembers the v1 nonces seen per SecretId within the window in
-// which their timestamps are accepted, so that a captured request cannot
-// be replayed.
+// NonceCache remembers the v1 requests seen (by SecretId, Nonce and
+// signature) for as long as their timestamps are accepted, so that a
+// captured request cannot be replayed.
 type NonceCache struct {
 	mu     sync.Mutex
 	seen   map[string]time.Time
@@ -197,8 +205,9 @@ func NewNonceCache(window time.Duration) *NonceCache {
 	return &NonceCache{seen: map[string]time.Time{}, window: window}
 }
 
-// Fresh records the nonce and reports whether it had not been seen.
-func (c *NonceCache) Fresh(secretID, nonce string, now time.Time) bool {
+// Fresh records a request's replay key and reports whether it had not
+// been seen.
+func (c *NonceCache) Fresh(k string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now.Sub(c.sweep) > c.window/4 {
@@ -209,7 +218,6 @@ func (c *NonceCache) Fresh(secretID, nonce string, now time.Time) bool {
 		}
 		c.sweep = now
 	}
-	k := secretID + "\x00" + nonce
 	if exp, ok := c.seen[k]; ok && now.Before(exp) {
 		return false
 	}
