@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"usercenter"
+)
+
+// errTokenNotFound is the NotFound for tokens, which have no Resource
+// constant in the domain package.
+func errTokenNotFound() error {
+	return &usercenter.Error{Code: usercenter.ENotFound, Resource: "token", Message: "token not found"}
+}
+
+// uniqueFields names the domain field behind each uniqueness constraint, as
+// SQLite lists the constraint's columns in its error message.
+var uniqueFields = map[string]string{
+	"apps.sdk_app_id":                   "SdkAppId",
+	"apps.user_domain":                  "UserDomain",
+	"api_keys.secret_id":                "SecretId",
+	"users.user_id":                     "UserId",
+	"users.sdk_app_id, users.origin_id": "OriginId",
+	"tokens.token_hash":                 "Token",
+}
+
+// sqliteCode returns the extended SQLite result code of err, or 0 if err
+// did not come from SQLite.
+func sqliteCode(err error) int {
+	var e *msqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// conflict turns a uniqueness violation into the domain's EConflict naming
+// the field; it returns nil for any other error. The message names only
+// the field, never the value.
+func conflict(err error) error {
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+	default:
+		return nil
+	}
+	// The message reads "...UNIQUE constraint failed: users.sdk_app_id,
+	// users.origin_id (2067)".
+	msg := err.Error()
+	const marker = "constraint failed: "
+	i := strings.LastIndex(msg, marker)
+	if i < 0 {
+		return nil
+	}
+	cols := msg[i+len(marker):]
+	if j := strings.LastIndex(cols, " ("); j >= 0 {
+		cols = cols[:j]
+	}
+	field, ok := uniqueFields[cols]
+	if !ok {
+		return nil
+	}
+	return &usercenter.Error{Code: usercenter.EConflict, Field: field, Message: field + " is already taken", Err: err}
+}
+
+// isForeignKey reports whether err is a foreign key violation. SQLite does
+// not say which key, so callers know from the statement.
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// losesTx reports whether err may have made SQLite roll back the whole
+// transaction. Constraint violations only undo their own statement; for
+// anything else from SQLite assume the worst, as the cost of being wrong
+// is only that the rest of the batch runs again in a new transaction.
+func losesTx(err error) bool {
+	code := sqliteCode(err)
+	return code != 0 && code&0xff != sqlite3.SQLITE_CONSTRAINT
+}
+
+// The range of times a nanosecond int64 can hold.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// encodeTime converts a time for a NOT NULL column.
+func encodeTime(column string, t time.Time) (int64, error) {
+	if t.Before(minTime) || t.After(maxTime) {
+		if t.IsZero() {
+			return 0, usercenter.Internal(fmt.Errorf("sqlite: %s is the zero time", column))
+		}
+		return 0, usercenter.Internal(fmt.Errorf("sqlite: %s %v is outside the years 1678 to 2262", column, t))
+	}
+	return t.UnixNano(), nil
+}
+
+// encodeNullTime converts a time for a nullable column, where the zero time
+// means "never" and is stored as NULL.
+func encodeNullTime(column string, t time.Time) (any, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	return encodeTime(column, t)
+}
+
+func decodeTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+func decodeNullTime(ns *int64) time.Time {
+	if ns == nil {
+		return time.Time{}
+	}
+	return decodeTime(*ns)
+}

@@ -1,0 +1,428 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// reader implements core.Reader, for the Store over the read pool and for a
+// Tx over the writer's transaction, so that a Tx sees its own writes.
+type reader struct {
+	s   *Store
+	run runner
+	tx  *txn // nil outside Update
+}
+
+// begin returns the context to run a statement with.
+func (r *reader) begin(ctx context.Context) (context.Context, error) {
+	if r.tx != nil {
+		return r.tx.begin(ctx)
+	}
+	if r.s.closed.Load() {
+		return nil, errClosed()
+	}
+	return ctx, nil
+}
+
+// fail maps an unexpected database error to the domain.
+func (r *reader) fail(ctx context.Context, err error) error {
+	if r.tx != nil {
+		return r.tx.fail(err)
+	}
+	if r.s.closed.Load() {
+		return errClosed()
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return usercenter.Internal(err)
+}
+
+// snapshot runs f against one consistent view of the database, for reads
+// made of several queries.
+func (r *reader) snapshot(ctx context.Context, f func(ctx context.Context, q runner) error) error {
+	ctx, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if r.tx != nil {
+		return f(ctx, r.run)
+	}
+	tx, err := r.s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return r.fail(ctx, err)
+	}
+	defer tx.Rollback()
+	return f(ctx, runner{stmts: r.run.stmts, tx: tx})
+}
+
+// readQueries lists every query of the readers, for Open to prepare up
+// front; see runner.stmt.
+var readQueries []string
+
+func readQuery(q string) string {
+	readQueries = append(readQueries, q)
+	return q
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+const appColumns = `sdk_app_id, name, user_domain, status, rate_limit, token_ttl_seconds, superapp_secret, created_at`
+
+var (
+	qApp  = readQuery(`SELECT ` + appColumns + ` FROM apps WHERE sdk_app_id = ?`)
+	qApps = readQuery(`SELECT ` + appColumns + ` FROM apps`)
+)
+
+func scanApp(row scanner) (core.AppRecord, error) {
+	var (
+		a         core.AppRecord
+		id        int64
+		ttl       int64
+		createdAt int64
+	)
+	err := row.Scan(&id, &a.Name, &a.UserDomain, &a.Status, &a.RateLimit, &ttl, &a.SealedSuperAppSecret, &createdAt)
+	a.SdkAppID = uint64(id)
+	a.TokenTTL = time.Duration(ttl) * time.Second
+	a.CreatedAt = decodeTime(createdAt)
+	return a, err
+}
+
+func (r *reader) App(ctx context.Context, sdkAppID uint64) (*core.AppRecord, error) {
+	ctx, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := scanApp(r.run.queryRow(ctx, qApp, int64(sdkAppID)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, usercenter.NotFound(usercenter.ResourceApp)
+	}
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	return &a, nil
+}
+
+func (r *reader) Apps(ctx context.Context) ([]core.AppRecord, error) {
+	ctx, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.run.query(ctx, qApps)
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	defer rows.Close()
+	var apps []core.AppRecord
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, r.fail(ctx, err)
+		}
+		apps = append(apps, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	// Sorted here rather than in SQL, which would order the IDs above
+	// MaxInt64 first, as negative int64s.
+	slices.SortFunc(apps, func(a, b core.AppRecord) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
+	return apps, nil
+}
+
+const keyColumns = `secret_id, secret_key, name, permissions, created_at, revoked_at`
+
+var (
+	qKey         = readQuery(`SELECT ` + keyColumns + ` FROM api_keys WHERE secret_id = ?`)
+	qKeys        = readQuery(`SELECT ` + keyColumns + ` FROM api_keys ORDER BY created_at, secret_id`)
+	qKeyApps     = readQuery(`SELECT secret_id, sdk_app_id FROM api_key_apps WHERE secret_id = ?`)
+	qAllKeysApps = readQuery(`SELECT secret_id, sdk_app_id FROM api_key_apps`)
+)
+
+func scanKey(row scanner) (core.KeyRecord, error) {
+	var (
+		k         core.KeyRecord
+		perms     string
+		createdAt int64
+		revokedAt *int64
+	)
+	err := row.Scan(&k.SecretID, &k.SealedSecretKey, &k.Name, &perms, &createdAt, &revokedAt)
+	for _, p := range strings.Split(perms, ",") {
+		if p != "" {
+			k.Permissions = append(k.Permissions, usercenter.Permission(p))
+		}
+	}
+	k.CreatedAt = decodeTime(createdAt)
+	k.RevokedAt = decodeNullTime(revokedAt)
+	return k, err
+}
+
+// Key returns the key with its Apps in ascending order.
+func (r *reader) Key(ctx context.Context, secretID string) (*core.KeyRecord, error) {
+	var k core.KeyRecord
+	err := r.snapshot(ctx, func(ctx context.Context, q runner) error {
+		var err error
+		k, err = scanKey(q.queryRow(ctx, qKey, secretID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return usercenter.NotFound(usercenter.ResourceKey)
+		}
+		if err != nil {
+			return r.fail(ctx, err)
+		}
+		keyApps, err := r.keyApps(ctx, q, secretID)
+		k.Apps = keyApps[secretID]
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// Keys returns every key in creation order, each with its Apps in
+// ascending order.
+func (r *reader) Keys(ctx context.Context) ([]core.KeyRecord, error) {
+	var keys []core.KeyRecord
+	err := r.snapshot(ctx, func(ctx context.Context, q runner) error {
+		rows, err := q.query(ctx, qKeys)
+		if err != nil {
+			return r.fail(ctx, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			k, err := scanKey(rows)
+			if err != nil {
+				return r.fail(ctx, err)
+			}
+			keys = append(keys, k)
+		}
+		if err := rows.Err(); err != nil {
+			return r.fail(ctx, err)
+		}
+		keyApps, err := r.keyApps(ctx, q, "")
+		if err != nil {
+			return err
+		}
+		for i := range keys {
+			keys[i].Apps = keyApps[keys[i].SecretID]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// keyApps returns the apps of one key, or of every key if secretID is "".
+func (r *reader) keyApps(ctx context.Context, q runner, secretID string) (map[string][]uint64, error) {
+	query, args := qAllKeysApps, []any(nil)
+	if secretID != "" {
+		query, args = qKeyApps, []any{secretID}
+	}
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	defer rows.Close()
+	apps := make(map[string][]uint64)
+	for rows.Next() {
+		var (
+			id  string
+			app int64
+		)
+		if err := rows.Scan(&id, &app); err != nil {
+			return nil, r.fail(ctx, err)
+		}
+		apps[id] = append(apps[id], uint64(app))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	for _, a := range apps {
+		slices.Sort(a)
+	}
+	return apps, nil
+}
+
+const userColumns = `user_id, sdk_app_id, origin_id, nickname, avatar, status, created_at, updated_at, last_login_at`
+
+var (
+	qUser         = readQuery(`SELECT ` + userColumns + ` FROM users WHERE user_id = ?`)
+	qUserByOrigin = readQuery(`SELECT ` + userColumns + ` FROM users WHERE sdk_app_id = ? AND origin_id = ?`)
+	// The apps go in as one JSON array rather than one placeholder each,
+	// so no list is too long for SQLite's limit on parameters.
+	qUsersByOrigin = readQuery(`SELECT ` + userColumns + ` FROM users
+		WHERE origin_id = ? AND sdk_app_id IN (SELECT value FROM json_each(?))`)
+	qCountUsers = readQuery(`SELECT count(*) FROM users WHERE sdk_app_id = ?`)
+	qListUsers  = readQuery(`SELECT ` + userColumns + ` FROM users WHERE sdk_app_id = ?
+		ORDER BY created_at, user_id LIMIT ? OFFSET ?`)
+)
+
+func scanUser(row scanner) (usercenter.User, error) {
+	var (
+		u                    usercenter.User
+		app                  int64
+		createdAt, updatedAt int64
+		lastLoginAt          *int64
+	)
+	err := row.Scan(&u.ID, &app, &u.OriginID, &u.Nickname, &u.Avatar, &u.Status, &createdAt, &updatedAt, &lastLoginAt)
+	u.SdkAppID = uint64(app)
+	u.CreatedAt = decodeTime(createdAt)
+	u.UpdatedAt = decodeTime(updatedAt)
+	u.LastLoginAt = decodeNullTime(lastLoginAt)
+	return u, err
+}
+
+// users runs a query for users and collects them.
+func (r *reader) users(ctx context.Context, q runner, query string, args ...any) ([]usercenter.User, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	defer rows.Close()
+	var users []usercenter.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, r.fail(ctx, err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	return users, nil
+}
+
+func (r *reader) user(ctx context.Context, query string, args ...any) (*usercenter.User, error) {
+	ctx, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := scanUser(r.run.queryRow(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, usercenter.NotFound(usercenter.ResourceUser)
+	}
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	return &u, nil
+}
+
+func (r *reader) User(ctx context.Context, userID string) (*usercenter.User, error) {
+	return r.user(ctx, qUser, userID)
+}
+
+func (r *reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*usercenter.User, error) {
+	return r.user(ctx, qUserByOrigin, int64(sdkAppID), originID)
+}
+
+func (r *reader) UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]usercenter.User, error) {
+	if len(apps) == 0 {
+		return nil, nil
+	}
+	ctx, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(apps))
+	for i, a := range apps {
+		ids[i] = int64(a)
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, usercenter.Internal(err)
+	}
+	users, err := r.users(ctx, r.run, qUsersByOrigin, originID, string(list))
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(users, func(a, b usercenter.User) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
+	return users, nil
+}
+
+// ListUsers returns users offset to offset+limit-1 of the app in creation
+// order, and how many users it has. A limit of 0 or less returns no users,
+// only the count.
+func (r *reader) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit int) ([]usercenter.User, int, error) {
+	var (
+		users []usercenter.User
+		total int
+	)
+	err := r.snapshot(ctx, func(ctx context.Context, q runner) error {
+		err := q.queryRow(ctx, qCountUsers, int64(sdkAppID)).Scan(&total)
+		if err != nil {
+			return r.fail(ctx, err)
+		}
+		if limit <= 0 || offset >= total {
+			return nil
+		}
+		users, err = r.users(ctx, q, qListUsers, int64(sdkAppID), limit, max(offset, 0))
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return users, total, nil
+}
+
+var qToken = readQuery(`SELECT token_hash, user_id, sdk_app_id, created_at, expires_at
+	FROM tokens WHERE token_hash = ?`)
+
+// Token returns the token with that hash, expired or not.
+func (r *reader) Token(ctx context.Context, hash []byte) (*core.Token, error) {
+	ctx, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		t                    core.Token
+		app                  int64
+		createdAt, expiresAt int64
+	)
+	err = r.run.queryRow(ctx, qToken, hash).Scan(&t.Hash, &t.UserID, &app, &createdAt, &expiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errTokenNotFound()
+	}
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	t.SdkAppID = uint64(app)
+	t.CreatedAt = decodeTime(createdAt)
+	t.ExpiresAt = decodeTime(expiresAt)
+	return &t, nil
+}
+
+var qMeta = readQuery(`SELECT value FROM meta WHERE name = ?`)
+
+// Meta returns the value set for name: nil if it never was, and a non-nil
+// slice (perhaps empty) if it was.
+func (r *reader) Meta(ctx context.Context, name string) ([]byte, error) {
+	ctx, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var value []byte
+	err = r.run.queryRow(ctx, qMeta, name).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	return value, nil
+}

@@ -1,0 +1,267 @@
+// Package sqlite implements core.Store on a single SQLite file with the pure
+// Go driver modernc.org/sqlite.
+//
+// SQLite allows one writer at a time. Rather than let goroutines fight over
+// the write lock (and see SQLITE_BUSY), every Update goes to one writer
+// goroutine that owns the only write connection. It commits whatever
+// Updates have queued up in one transaction (group commit), so the cost of
+// the fsync that makes a commit durable is shared by the whole batch, while
+// savepoints keep each Update's success or failure its own. Reads go to a
+// separate pool of read-only connections, which WAL mode lets run alongside
+// the writer.
+//
+// Times are stored as INTEGER nanoseconds since the Unix epoch and come
+// back in UTC; see migrations/0001_init.sql.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"usercenter"
+	"usercenter/core"
+)
+
+var _ core.Store = (*Store)(nil)
+
+const (
+	// maxBatch bounds how many Updates share one commit, so one slow batch
+	// cannot hold every queued caller hostage.
+	maxBatch = 128
+	// queueLen is how many Updates may wait for the writer before Update
+	// blocks its caller.
+	queueLen = 1024
+)
+
+// Store is a core.Store backed by one SQLite database file.
+type Store struct {
+	reader // reads through the read pool
+
+	rdb    *sql.DB   // read-only pool
+	rstmts *stmts    // prepared on rdb
+	wdb    *sql.DB   // holds the single write connection, wconn
+	wconn  *sql.Conn // used only by Open and then the writer goroutine
+	wstmts *stmts    // prepared on wconn
+
+	applied []int
+
+	// mu orders Update's send on reqs against Close's close(reqs): Update
+	// holds it shared while sending, Close exclusively while closing.
+	mu         sync.RWMutex
+	closed     atomic.Bool
+	reqs       chan *request
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// request is one Update waiting for the writer.
+type request struct {
+	ctx  context.Context
+	fn   func(core.Tx) error
+	done chan error // buffered, so the writer never waits for the caller
+}
+
+// errClosed is what Update and the readers return once Close has begun.
+func errClosed() error {
+	return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the store is closed"}
+}
+
+// Open opens the database at path, creating it and its directory if needed,
+// and applies any migrations it lacks. Applied reports which ones that were.
+func Open(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	// SQLite would create the file world-readable; it holds sealed secrets
+	// and personal data, so create it private first. SQLite gives the WAL
+	// and shared-memory files the same mode as the database.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	f.Close()
+
+	// synchronous=FULL fsyncs the WAL at every commit: an acknowledged
+	// Update survives a crash of the process and of the machine.
+	common := []string{"busy_timeout(5000)", "foreign_keys(1)", "synchronous(FULL)"}
+	wdb, err := sql.Open("sqlite", dsn(abs, slices.Concat(common, []string{"journal_mode(WAL)"}), "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	// One connection, kept open: the writer goroutine is the only writer,
+	// so nothing ever waits on SQLite's write lock inside this process.
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	wdb.SetConnMaxLifetime(0)
+
+	// Read connections are only made once the writer has switched the file
+	// to WAL, which is persistent, so readers need not (and, being
+	// query_only, could not) set it.
+	rdb, err := sql.Open("sqlite", dsn(abs, slices.Concat(common, []string{"query_only(1)"})))
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	rdb.SetMaxOpenConns(n)
+	rdb.SetMaxIdleConns(n)
+
+	s := &Store{
+		rdb:        rdb,
+		wdb:        wdb,
+		reqs:       make(chan *request, queueLen),
+		writerDone: make(chan struct{}),
+	}
+	s.rstmts = newStmts(rdb.PrepareContext)
+	s.reader = reader{s: s, run: runner{stmts: s.rstmts}}
+
+	fail := func(err error) (*Store, error) {
+		rdb.Close()
+		wdb.Close()
+		return nil, err
+	}
+	if err := s.checkWAL(ctx); err != nil {
+		return fail(err)
+	}
+	if s.applied, err = s.migrate(ctx); err != nil {
+		return fail(err)
+	}
+	for _, q := range readQueries {
+		if _, err := s.rstmts.get(ctx, q); err != nil {
+			return fail(fmt.Errorf("sqlite: prepare %q: %w", q, err))
+		}
+	}
+	// The writer keeps its connection for good, rather than borrowing it
+	// from wdb per batch, so that statements prepared on it stay prepared.
+	if s.wconn, err = wdb.Conn(ctx); err != nil {
+		return fail(fmt.Errorf("sqlite: %w", err))
+	}
+	s.wstmts = newStmts(s.wconn.PrepareContext)
+	go s.writeLoop()
+	return s, nil
+}
+
+// dsn builds a modernc.org/sqlite data source name. The path goes through
+// url.URL so that '?', '#' and '%' in it are escaped rather than parsed as
+// part of the query.
+func dsn(path string, pragmas []string, extra ...string) string {
+	q := make([]string, 0, len(pragmas)+len(extra))
+	for _, p := range pragmas {
+		q = append(q, "_pragma="+url.QueryEscape(p))
+	}
+	q = append(q, extra...)
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
+	return u.String() + "?" + strings.Join(q, "&")
+}
+
+// checkWAL fails Open if SQLite silently kept another journal mode (it
+// does on file systems without shared memory), since readers would then
+// block the writer.
+func (s *Store) checkWAL(ctx context.Context) error {
+	var mode string
+	if err := s.wdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("sqlite: journal_mode is %q, not wal", mode)
+	}
+	return nil
+}
+
+// Applied returns the versions of the migrations that Open applied, in
+// order; it is empty when the database was already up to date.
+func (s *Store) Applied() []int { return slices.Clone(s.applied) }
+
+// SchemaVersion returns the highest migration version applied to the
+// database, or 0 for none.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	if s.closed.Load() {
+		return 0, errClosed()
+	}
+	var v int
+	err := s.rdb.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
+	if err != nil {
+		return 0, s.fail(ctx, err)
+	}
+	return v, nil
+}
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return errClosed()
+	}
+	var one int
+	if err := s.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return s.fail(ctx, err)
+	}
+	return nil
+}
+
+// Update queues fn for the writer and waits until its transaction has been
+// committed or rolled back. fn runs on the writer goroutine, possibly in the
+// same SQLite transaction as other Updates but inside its own savepoint, so
+// an error or panic from fn undoes only fn's writes. fn must not call
+// Update itself (the writer would wait for itself) nor keep the Tx after it
+// returns.
+//
+// Once fn has been queued Update waits for the outcome even if ctx ends, so
+// that a nil error always means committed and a non-nil one means not: a
+// canceled ctx makes the writer skip fn if it has not started, and makes
+// fn's further Tx calls fail.
+func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed.Load() {
+		s.mu.RUnlock()
+		return errClosed()
+	}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	return <-r.done
+}
+
+// Close stops accepting Updates, lets the writer finish those already
+// queued, then closes both connection pools. Later calls return the same
+// result. Updates and reads after Close fail with EUnavailable.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed.Store(true)
+		close(s.reqs)
+		s.mu.Unlock()
+		<-s.writerDone
+		s.rstmts.close()
+		s.wstmts.close()
+		// The writer connection closes last: as the last connection it
+		// checkpoints the WAL into the database file.
+		s.closeErr = errors.Join(s.rdb.Close(), s.wconn.Close(), s.wdb.Close())
+	})
+	return s.closeErr
+}

@@ -1,0 +1,319 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// txn is the core.Tx handed to an Update's fn. It writes, and reads,
+// through the writer's transaction.
+type txn struct {
+	reader
+	finished atomic.Bool // fn has returned; the Tx must not be used again
+
+	mu   sync.Mutex
+	lost error // an error after which SQLite may have rolled back the transaction
+}
+
+var _ core.Tx = (*txn)(nil)
+
+// begin checks that the Tx may still be used and returns the context to
+// run its statements with. That is never the caller's ctx: its end would
+// interrupt the shared connection and roll back every Update in the batch
+// (see Store.wexec). A canceled ctx instead fails the call up front.
+func (t *txn) begin(ctx context.Context) (context.Context, error) {
+	if t.finished.Load() {
+		return nil, usercenter.Internal(errors.New("sqlite: Tx used after its Update returned"))
+	}
+	if err := t.lostErr(); err != nil {
+		return nil, usercenter.Internal(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.Background(), nil
+}
+
+// fail maps an unexpected error, noting whether it cost the transaction.
+func (t *txn) fail(err error) error {
+	if losesTx(err) {
+		t.mu.Lock()
+		if t.lost == nil {
+			t.lost = err
+		}
+		t.mu.Unlock()
+	}
+	return usercenter.Internal(err)
+}
+
+func (t *txn) lostErr() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lost
+}
+
+// exec runs one statement and returns how many rows it changed.
+func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := t.run.exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// atomically runs f inside a nested savepoint, so that a method made of
+// several statements leaves nothing behind when it fails, even if fn
+// ignores the error and carries on.
+func (t *txn) atomically(ctx context.Context, f func() error) error {
+	if _, err := t.exec(ctx, "SAVEPOINT method"); err != nil {
+		return t.fail(err)
+	}
+	err := f()
+	if err != nil {
+		if _, rerr := t.exec(ctx, "ROLLBACK TO method"); rerr != nil {
+			return t.fail(rerr)
+		}
+	}
+	if _, rerr := t.exec(ctx, "RELEASE method"); rerr != nil {
+		return t.fail(rerr)
+	}
+	return err
+}
+
+func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	createdAt, err := encodeTime("apps.created_at", app.CreatedAt)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		int64(app.SdkAppID), app.Name, app.UserDomain, int64(app.Status), int64(app.RateLimit),
+		int64(app.TokenTTL/time.Second), app.SealedSuperAppSecret, createdAt)
+	if err != nil {
+		if c := conflict(err); c != nil {
+			return c
+		}
+		return t.fail(err)
+	}
+	return nil
+}
+
+// InsertKey stores the key and its apps; it fails with NotFound (app) if
+// one of key.Apps does not exist, and then stores nothing.
+func (t *txn) InsertKey(ctx context.Context, key *core.KeyRecord) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	createdAt, err := encodeTime("api_keys.created_at", key.CreatedAt)
+	if err != nil {
+		return err
+	}
+	revokedAt, err := encodeNullTime("api_keys.revoked_at", key.RevokedAt)
+	if err != nil {
+		return err
+	}
+	perms := make([]string, len(key.Permissions))
+	for i, p := range key.Permissions {
+		perms[i] = string(p)
+	}
+	return t.atomically(ctx, func() error {
+		_, err := t.exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			key.SecretID, key.SealedSecretKey, key.Name, strings.Join(perms, ","), createdAt, revokedAt)
+		if err != nil {
+			if c := conflict(err); c != nil {
+				return c
+			}
+			return t.fail(err)
+		}
+		for _, app := range key.Apps {
+			// OR IGNORE: an app listed twice is still one scope.
+			_, err := t.exec(ctx, `INSERT OR IGNORE INTO api_key_apps (secret_id, sdk_app_id) VALUES (?, ?)`,
+				key.SecretID, int64(app))
+			if isForeignKey(err) {
+				return usercenter.NotFound(usercenter.ResourceApp)
+			}
+			if err != nil {
+				return t.fail(err)
+			}
+		}
+		return nil
+	})
+}
+
+// RevokeKey sets the key's RevokedAt; a zero at clears it.
+func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	revokedAt, err := encodeNullTime("api_keys.revoked_at", at)
+	if err != nil {
+		return err
+	}
+	n, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE secret_id = ?`, revokedAt, secretID)
+	if err != nil {
+		return t.fail(err)
+	}
+	if n == 0 {
+		return usercenter.NotFound(usercenter.ResourceKey)
+	}
+	return nil
+}
+
+// userTimes encodes the times of u.
+func userTimes(u *usercenter.User) (createdAt, updatedAt int64, lastLoginAt any, err error) {
+	if createdAt, err = encodeTime("users.created_at", u.CreatedAt); err != nil {
+		return
+	}
+	if updatedAt, err = encodeTime("users.updated_at", u.UpdatedAt); err != nil {
+		return
+	}
+	lastLoginAt, err = encodeNullTime("users.last_login_at", u.LastLoginAt)
+	return
+}
+
+// InsertUser stores u; it fails with NotFound (app) if u's app does not
+// exist.
+func (t *txn) InsertUser(ctx context.Context, u *usercenter.User) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	createdAt, updatedAt, lastLoginAt, err := userTimes(u)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, int64(u.SdkAppID), u.OriginID, u.Nickname, u.Avatar, int64(u.Status), createdAt, updatedAt, lastLoginAt)
+	if err != nil {
+		if c := conflict(err); c != nil {
+			return c
+		}
+		if isForeignKey(err) {
+			return usercenter.NotFound(usercenter.ResourceApp)
+		}
+		return t.fail(err)
+	}
+	return nil
+}
+
+// UpdateUser writes u's mutable fields; its ID, SdkAppID and CreatedAt are
+// only used to find it, or ignored.
+func (t *txn) UpdateUser(ctx context.Context, u *usercenter.User) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	updatedAt, err := encodeTime("users.updated_at", u.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	lastLoginAt, err := encodeNullTime("users.last_login_at", u.LastLoginAt)
+	if err != nil {
+		return err
+	}
+	n, err := t.exec(ctx, `UPDATE users SET origin_id = ?, nickname = ?, avatar = ?, status = ?,
+		updated_at = ?, last_login_at = ? WHERE user_id = ?`,
+		u.OriginID, u.Nickname, u.Avatar, int64(u.Status), updatedAt, lastLoginAt, u.ID)
+	if err != nil {
+		if c := conflict(err); c != nil {
+			return c
+		}
+		return t.fail(err)
+	}
+	if n == 0 {
+		return usercenter.NotFound(usercenter.ResourceUser)
+	}
+	return nil
+}
+
+// DeleteUser removes the user; its tokens go with it (ON DELETE CASCADE).
+func (t *txn) DeleteUser(ctx context.Context, userID string) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := t.exec(ctx, `DELETE FROM users WHERE user_id = ?`, userID)
+	if err != nil {
+		return t.fail(err)
+	}
+	if n == 0 {
+		return usercenter.NotFound(usercenter.ResourceUser)
+	}
+	return nil
+}
+
+// InsertToken stores t; it fails with NotFound (user) if the token's user
+// does not exist.
+func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	createdAt, err := encodeTime("tokens.created_at", tok.CreatedAt)
+	if err != nil {
+		return err
+	}
+	expiresAt, err := encodeTime("tokens.expires_at", tok.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO tokens (token_hash, user_id, sdk_app_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`, tok.Hash, tok.UserID, int64(tok.SdkAppID), createdAt, expiresAt)
+	if err != nil {
+		if c := conflict(err); c != nil {
+			return c
+		}
+		if isForeignKey(err) {
+			return usercenter.NotFound(usercenter.ResourceUser)
+		}
+		return t.fail(err)
+	}
+	return nil
+}
+
+// DeleteExpiredTokens removes the tokens whose ExpiresAt is before now.
+func (t *txn) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cutoff, err := encodeTime("now", now)
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, `DELETE FROM tokens WHERE expires_at < ?`, cutoff)
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return int(n), nil
+}
+
+// SetMeta sets name to value; a nil value is stored as empty, so Meta
+// still reports it as set.
+func (t *txn) SetMeta(ctx context.Context, name string, value []byte) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	_, err = t.exec(ctx, `INSERT INTO meta (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	if err != nil {
+		return t.fail(err)
+	}
+	return nil
+}

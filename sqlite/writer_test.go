@@ -1,0 +1,469 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// holdWriter occupies the writer goroutine until the returned func is
+// called, so that Updates sent meanwhile queue up and are committed as one
+// batch.
+func holdWriter(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	started, gate := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(ctx, func(core.Tx) error {
+			close(started)
+			<-gate
+			return nil
+		})
+	}()
+	<-started
+	return func() {
+		close(gate)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// waitQueued waits until n requests are queued for the writer.
+func waitQueued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.reqs) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d Updates queued", len(s.reqs), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+var errRefused = errors.New("refused")
+
+// TestBatchIsolation commits a batch in which some Updates fail after
+// writing, and checks that exactly the others were kept.
+func TestBatchIsolation(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	const n = 100 // below maxBatch: one batch
+	release := holdWriter(t, s)
+	users := make([]*usercenter.User, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		users[i] = newUser(1, fmt.Sprint("user", i), base)
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, func(tx core.Tx) error {
+				if err := tx.InsertUser(ctx, users[i]); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return errRefused
+				}
+				if i%7 == 0 {
+					// An error fn swallows does not spoil the batch.
+					err := tx.InsertUser(ctx, users[i])
+					if usercenter.ErrorCode(err) != usercenter.EConflict {
+						return fmt.Errorf("duplicate insert: %v", err)
+					}
+				}
+				return nil
+			})
+		})
+	}
+	waitQueued(t, s, n)
+	release()
+	wg.Wait()
+
+	for i, err := range errs {
+		_, rerr := s.User(ctx, users[i].ID)
+		if i%3 == 0 {
+			if err != errRefused {
+				t.Errorf("update %d: got %v, want errRefused", i, err)
+			}
+			if usercenter.ErrorCode(rerr) != usercenter.ENotFound {
+				t.Errorf("update %d failed but its user was kept: %v", i, rerr)
+			}
+		} else {
+			if err != nil {
+				t.Errorf("update %d: %v", i, err)
+			}
+			if rerr != nil {
+				t.Errorf("update %d succeeded but its user is missing: %v", i, rerr)
+			}
+		}
+	}
+	_, total, _ := s.ListUsers(ctx, 1, 0, 0)
+	if want := n - (n+2)/3; total != want {
+		t.Fatalf("%d users stored, want %d", total, want)
+	}
+}
+
+// TestConcurrentUpdates runs many writers at once alongside readers: none
+// may see SQLITE_BUSY or any other error.
+func TestConcurrentUpdates(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	const n = 200
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var reads atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, _, err := s.ListUsers(ctx, 1, 0, 10); err != nil {
+					t.Errorf("read: %v", err)
+					return
+				}
+				reads.Add(1)
+			}
+		})
+	}
+	var writers sync.WaitGroup
+	for i := range n {
+		writers.Go(func() {
+			u := newUser(1, fmt.Sprint("user", i), base.Add(time.Duration(i)))
+			err := s.Update(ctx, func(tx core.Tx) error {
+				if err := tx.InsertUser(ctx, u); err != nil {
+					return err
+				}
+				return tx.SetMeta(ctx, "last", []byte(u.ID))
+			})
+			if err != nil {
+				t.Errorf("writer %d: %v", i, err)
+			}
+		})
+	}
+	writers.Wait()
+	close(stop)
+	wg.Wait()
+	if _, total, err := s.ListUsers(ctx, 1, 0, 0); err != nil || total != n {
+		t.Fatalf("%d users, %v; want %d", total, err, n)
+	}
+}
+
+// TestConcurrentSameOrigin races inserts of one OriginId: exactly one wins.
+func TestConcurrentSameOrigin(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	const n = 50
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			u := newUser(1, "same", base)
+			errs[i] = s.Update(ctx, func(tx core.Tx) error { return tx.InsertUser(ctx, u) })
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+			continue
+		}
+		wantErr(t, err, usercenter.EConflict, "OriginId")
+	}
+	if won != 1 {
+		t.Fatalf("%d inserts succeeded, want 1", won)
+	}
+}
+
+func TestPanicContained(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	release := holdWriter(t, s)
+	before, after := newUser(1, "before", base), newUser(1, "after", base)
+	panicker := newUser(1, "panicker", base)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	send := func(i int, fn func(core.Tx) error) {
+		wg.Go(func() { errs[i] = s.Update(ctx, fn) })
+		waitQueued(t, s, i+1) // keep the order within the batch
+	}
+	send(0, func(tx core.Tx) error { return tx.InsertUser(ctx, before) })
+	send(1, func(tx core.Tx) error {
+		if err := tx.InsertUser(ctx, panicker); err != nil {
+			return err
+		}
+		panic("boom")
+	})
+	send(2, func(tx core.Tx) error { return tx.InsertUser(ctx, after) })
+	release()
+	wg.Wait()
+
+	if errs[0] != nil || errs[2] != nil {
+		t.Fatalf("neighbours of the panic failed: %v, %v", errs[0], errs[2])
+	}
+	wantErr(t, errs[1], usercenter.EInternal, "")
+	if _, err := s.User(ctx, panicker.ID); usercenter.ErrorCode(err) != usercenter.ENotFound {
+		t.Fatalf("panicking Update's write was kept: %v", err)
+	}
+	for _, u := range []*usercenter.User{before, after} {
+		if _, err := s.User(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The writer lives on.
+	addUser(t, s, newUser(1, "later", base))
+	// A nil fn is a panic too.
+	wantErr(t, s.Update(ctx, nil), usercenter.EInternal, "")
+}
+
+func TestCanceledWhileQueued(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	release := holdWriter(t, s)
+	cctx, cancel := context.WithCancel(ctx)
+	ran := false
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(cctx, func(tx core.Tx) error {
+			ran = true
+			return nil
+		})
+	}()
+	waitQueued(t, s, 1)
+	cancel()
+	release()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if ran {
+		t.Fatal("fn of a canceled Update ran")
+	}
+	if err := s.Update(cctx, func(core.Tx) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Update with a canceled ctx: %v", err)
+	}
+
+	// A ctx that ends while fn runs fails fn's later calls, not the batch.
+	cctx, cancel = context.WithCancel(ctx)
+	u := newUser(1, "x", base)
+	err := s.Update(cctx, func(tx core.Tx) error {
+		cancel()
+		return tx.InsertUser(cctx, u)
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	addUser(t, s, newUser(1, "y", base))
+}
+
+func TestTxAfterUpdate(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	var kept core.Tx
+	update(t, s, func(tx core.Tx) error { kept = tx; return nil })
+	wantErr(t, kept.InsertUser(ctx, newUser(1, "late", base)), usercenter.EInternal, "")
+	_, err := kept.App(ctx, 1)
+	wantErr(t, err, usercenter.EInternal, "")
+}
+
+func TestClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "u.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addApps(t, s, 1)
+
+	// Updates queued when Close is called are still committed.
+	release := holdWriter(t, s)
+	const n = 20
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, func(tx core.Tx) error {
+				return tx.InsertUser(ctx, newUser(1, fmt.Sprint("u", i), base))
+			})
+		})
+	}
+	waitQueued(t, s, n)
+	closed := make(chan error)
+	go func() { closed <- s.Close() }()
+	for !s.closed.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	wantErr(t, s.Update(ctx, func(core.Tx) error { return nil }), usercenter.EUnavailable, "")
+	release()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("queued update %d: %v", i, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	wantErr(t, s.Update(ctx, func(core.Tx) error { return nil }), usercenter.EUnavailable, "")
+	_, err = s.App(ctx, 1)
+	wantErr(t, err, usercenter.EUnavailable, "")
+	wantErr(t, s.Ping(ctx), usercenter.EUnavailable, "")
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, total, err := s.ListUsers(ctx, 1, 0, 0); err != nil || total != n {
+		t.Fatalf("after reopen: %d users, %v; want %d", total, err, n)
+	}
+}
+
+func BenchmarkUpdate(b *testing.B) {
+	s := openStore(b)
+	addApps(b, s, 1)
+	var seq atomic.Int64
+	// Many more writers than CPUs, as a server has, so that commits are
+	// shared.
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := seq.Add(1)
+			u := newUser(1, fmt.Sprint("user", i), base)
+			if err := s.Update(ctx, func(tx core.Tx) error { return tx.InsertUser(ctx, u) }); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkUserRead(b *testing.B) {
+	s := openStore(b)
+	addApps(b, s, 1)
+	ids := make([]string, 1000)
+	update(b, s, func(tx core.Tx) error {
+		for i := range ids {
+			u := newUser(1, fmt.Sprint("user", i), base)
+			ids[i] = u.ID
+			if err := tx.InsertUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.User(ctx, ids[rand.IntN(len(ids))]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// TestLostTransaction makes one Update hit SQLITE_FULL, after which SQLite
+// may have rolled back the whole transaction. Every caller must then be
+// told the truth: an Update reported as committed is stored and one
+// reported as failed is not, and Updates not yet run get a fresh
+// transaction.
+func TestLostTransaction(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	var pages int
+	if err := s.wconn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	// Room for small writes, but not for a megabyte.
+	if _, err := s.wconn.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages+20)); err != nil {
+		t.Fatal(err)
+	}
+
+	release := holdWriter(t, s)
+	users := []*usercenter.User{newUser(1, "a", base), nil, newUser(1, "c", base)}
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, func(tx core.Tx) error {
+				if i == 1 {
+					return tx.SetMeta(ctx, "big", make([]byte, 1<<20))
+				}
+				return tx.InsertUser(ctx, users[i])
+			})
+		})
+		waitQueued(t, s, i+1)
+	}
+	release()
+	wg.Wait()
+
+	wantErr(t, errs[0], usercenter.EInternal, "") // shared the lost transaction
+	wantErr(t, errs[1], usercenter.EInternal, "")
+	if errs[2] != nil {
+		t.Fatalf("update after the lost transaction: %v", errs[2])
+	}
+	for i, u := range users {
+		if u == nil {
+			continue
+		}
+		_, err := s.User(ctx, u.ID)
+		if stored := err == nil; stored != (errs[i] == nil) {
+			t.Errorf("update %d: reported %v, stored %v", i, errs[i], stored)
+		}
+	}
+	if v, err := s.Meta(ctx, "big"); err != nil || v != nil {
+		t.Fatalf("failed SetMeta stored %d bytes, %v", len(v), err)
+	}
+	addUser(t, s, newUser(1, "d", base))
+}
+
+// TestSnapshotsDoNotDeadlock has every read connection held by a snapshot
+// that then runs a query not prepared in advance: had a snapshot waited for
+// a second connection to prepare it, they would all wait for ever.
+func TestSnapshotsDoNotDeadlock(t *testing.T) {
+	s := openStore(t)
+	n := s.rdb.Stats().MaxOpenConnections
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var all, wg sync.WaitGroup
+		all.Add(n)
+		for i := range n {
+			wg.Go(func() {
+				err := s.snapshot(ctx, func(ctx context.Context, q runner) error {
+					var one int
+					if err := q.queryRow(ctx, qMeta, "x").Scan(&one); err != sql.ErrNoRows {
+						return fmt.Errorf("first query: %v", err)
+					}
+					all.Done()
+					all.Wait() // now every connection is taken
+					return q.queryRow(ctx, "SELECT 1 + ?", i).Scan(&one)
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("snapshot reads deadlocked")
+	}
+}
