@@ -248,7 +248,7 @@ func describeSdkAppIDUsers(ctx context.Context, svc *core.Service, key *usercent
 		limit = *req.Limit
 	}
 	if page < 1 || page > 1<<31 {
-		return nil, usercenter.Invalid("Page", "Page must be at least 1")
+		return nil, usercenter.Invalid("Page", "Page must be between 1 and %d", 1<<31)
 	}
 	if limit < 1 || limit > core.MaxPageSize {
 		return nil, usercenter.Invalid("Limit", "Limit must be between 1 and %d", core.MaxPageSize)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"sync"
@@ -153,6 +154,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	}
 
 	req := act.newRequest()
+	if signed.Scheme == tcsig.SchemeTC3 && r.Method == http.MethodPost && !isJSON(r.Header.Get("Content-Type")) {
+		return nil, &apiError{Code: "InvalidParameter", Message: "a TC3-HMAC-SHA256 POST must carry a JSON body with Content-Type application/json; form bodies are for signature v1"}
+	}
 	if signed.Params != nil {
 		err = bindFlat(actionParams(signed.Params), req)
 	} else {
@@ -166,6 +170,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 		return nil, fromParams(err)
 	}
 	return resp, nil
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // actionParams drops the protocol parameters from flattened input.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"reflect"
 	"sort"
@@ -49,37 +50,94 @@ func bindJSON(body []byte, dst any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
+	tok, err := dec.Token()
+	if err != nil {
 		return invalid("the request body is not valid JSON")
 	}
-	if dec.More() {
-		return invalid("the request body has data after the JSON object")
-	}
-	if _, ok := tree.(map[string]any); !ok {
+	if tok != json.Delim('{') {
 		return invalid("the request body must be a JSON object")
 	}
-	if depth(tree) > maxDepth {
-		return invalid("the request body is nested too deeply")
+	tree, err := decodeObject(dec, 1)
+	if err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalid("the request body has data after the JSON object")
 	}
 	return bind(tree, reflect.ValueOf(dst).Elem(), "", false)
 }
 
-func depth(v any) int {
-	d := 0
-	switch t := v.(type) {
-	case map[string]any:
-		for _, c := range t {
-			d = max(d, depth(c))
-		}
-	case []any:
-		for _, c := range t {
-			d = max(d, depth(c))
-		}
-	default:
-		return 0
+// decodeObject reads the members of an object whose '{' has been read.
+// It refuses duplicate keys, which encoding/json would silently resolve
+// to the last one, and nesting deeper than maxDepth.
+func decodeObject(dec *json.Decoder, depth int) (map[string]any, error) {
+	if depth > maxDepth {
+		return nil, invalid("the request body is nested too deeply")
 	}
-	return d + 1
+	obj := map[string]any{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, invalid("the request body is not valid JSON")
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, invalid("the request body is not valid JSON")
+		}
+		if _, dup := obj[key]; dup {
+			return nil, invalid("the parameter %s is given more than once", clip(key))
+		}
+		v, err := decodeValue(dec, depth)
+		if err != nil {
+			return nil, err
+		}
+		obj[key] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return nil, invalid("the request body is not valid JSON")
+	}
+	return obj, nil
+}
+
+func decodeValue(dec *json.Decoder, depth int) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, invalid("the request body is not valid JSON")
+	}
+	switch tok {
+	case json.Delim('{'):
+		return decodeObject(dec, depth+1)
+	case json.Delim('['):
+		if depth+1 > maxDepth {
+			return nil, invalid("the request body is nested too deeply")
+		}
+		list := []any{}
+		for dec.More() {
+			v, err := decodeValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		if _, err := dec.Token(); err != nil { // the closing ']'
+			return nil, invalid("the request body is not valid JSON")
+		}
+		return list, nil
+	}
+	return tok, nil
+}
+
+// clip shortens a caller-supplied name before it is echoed in a message.
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	for i := 64; i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return "…"
 }
 
 // bindFlat binds flattened parameters onto dst.
@@ -96,23 +154,23 @@ func bindFlat(params url.Values, dst any) error {
 			return invalid("a parameter name is not valid UTF-8")
 		}
 		if len(vs) != 1 {
-			return invalid("the parameter %s is given more than once", k)
+			return invalid("the parameter %s is given more than once", clip(k))
 		}
 		if !utf8.ValidString(vs[0]) {
-			return invalid("the parameter %s is not valid UTF-8", k)
+			return invalid("the parameter %s is not valid UTF-8", clip(k))
 		}
 		parts := strings.Split(k, ".")
 		if len(parts) > maxDepth {
-			return invalid("the parameter %s is nested too deeply", k)
+			return invalid("the parameter %s is nested too deeply", clip(k))
 		}
 		node := tree
 		for i, p := range parts {
 			if p == "" {
-				return &paramError{code: "UnknownParameter", msg: fmt.Sprintf("the parameter %s is not known", k)}
+				return &paramError{code: "UnknownParameter", msg: fmt.Sprintf("the parameter %s is not known", clip(k))}
 			}
 			if i == len(parts)-1 {
 				if _, exists := node[p]; exists {
-					return invalid("the parameter %s conflicts with another", k)
+					return invalid("the parameter %s conflicts with another", clip(k))
 				}
 				node[p] = vs[0]
 				break
@@ -124,7 +182,7 @@ func bindFlat(params url.Values, dst any) error {
 			}
 			m, ok := child.(map[string]any)
 			if !ok {
-				return invalid("the parameter %s conflicts with another", k)
+				return invalid("the parameter %s conflicts with another", clip(k))
 			}
 			node = m
 		}
@@ -155,7 +213,7 @@ func bind(src any, v reflect.Value, path string, flat bool) error {
 		v.SetString(s)
 		return nil
 	case reflect.Uint64, reflect.Int64:
-		return bindInteger(src, v, path)
+		return bindInteger(src, v, path, flat)
 	}
 	return fmt.Errorf("tcapi: cannot bind %s", v.Type())
 }
@@ -197,7 +255,7 @@ func bindStruct(src any, v reflect.Value, path string, flat bool) error {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return &paramError{code: "UnknownParameter", msg: fmt.Sprintf("the parameter %s%s is not known", prefix, unknown[0])}
+		return &paramError{code: "UnknownParameter", msg: fmt.Sprintf("the parameter %s%s is not known", prefix, clip(unknown[0]))}
 	}
 	return nil
 }
@@ -214,13 +272,18 @@ func bindSlice(src any, v reflect.Value, path string, flat bool) error {
 		if !flat {
 			return invalid("the parameter %s must be a list", path)
 		}
+		keys := make([]string, 0, len(s))
+		for k := range s {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // so that the first bad index reported is stable
 		items = make([]any, len(s))
-		for k, c := range s {
+		for _, k := range keys {
 			i, err := strconv.Atoi(k)
 			if err != nil || i < 0 || i >= len(s) || strconv.Itoa(i) != k {
-				return invalid("the parameter %s.%s is not a list index: indexes must run from 0 without gaps", path, k)
+				return invalid("the parameter %s.%s is not a list index: indexes must run from 0 without gaps", path, clip(k))
 			}
-			items[i] = c
+			items[i] = s[k]
 		}
 	default:
 		return invalid("the parameter %s must be a list", path)
@@ -235,14 +298,22 @@ func bindSlice(src any, v reflect.Value, path string, flat bool) error {
 	return nil
 }
 
-func bindInteger(src any, v reflect.Value, path string) error {
+func bindInteger(src any, v reflect.Value, path string, flat bool) error {
 	var text string
 	switch s := src.(type) {
 	case json.Number:
 		text = s.String()
-	case string: // flattened parameters are strings by nature
+	case string:
+		// Flattened parameters are strings by nature; in JSON a quoted
+		// number is a string, and the SDKs never send one.
+		if !flat {
+			return invalid("the parameter %s must be an integer", path)
+		}
 		text = s
 	default:
+		return invalid("the parameter %s must be an integer", path)
+	}
+	if strings.HasPrefix(text, "+") {
 		return invalid("the parameter %s must be an integer", path)
 	}
 	if v.Kind() == reflect.Uint64 {
