@@ -90,8 +90,13 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	defer inst.Close()
 	app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL})
 	if err != nil {
-		if e := usercenter.ErrorOf(err); e.Code == usercenter.EConflict && e.Field == "UserDomain" {
-			return fmt.Errorf("the user domain is already taken by another app: choose one with --user-domain")
+		if e := usercenter.ErrorOf(err); e.Field == "UserDomain" && *userDomain == "" {
+			if e.Code == usercenter.EConflict {
+				return fmt.Errorf("the user domain %q derived from the name is taken by another app: choose one with --user-domain", e.Message)
+			}
+			return fmt.Errorf("%s: choose one with --user-domain", e.Message)
+		} else if e.Code == usercenter.EConflict && e.Field == "UserDomain" {
+			return fmt.Errorf("the user domain %q is taken by another app", *userDomain)
 		}
 		return errMessage(err)
 	}

@@ -138,7 +138,11 @@ func (f *storeFlags) dbPath() (string, error) {
 	}
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"), nil
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+		if path == "" {
+			return "", errors.New("the database DSN sqlite: needs a path, as in sqlite:./data/usercenter.db")
+		}
+		return path, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return "", errors.New("PostgreSQL is not supported yet: use sqlite:PATH")
 	case strings.Contains(dsn, "://"):

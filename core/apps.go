@@ -40,13 +40,17 @@ func (s *Service) CreateApp(ctx context.Context, in NewApp) (*usercenter.App, *u
 	if app.TokenTTL == 0 {
 		app.TokenTTL = usercenter.DefaultTokenTTL
 	}
-	if app.UserDomain == "" {
-		app.UserDomain = slug(app.Name)
-	}
+	deriveDomain := app.UserDomain == ""
 	pickID := app.SdkAppID == 0
 	for attempt := 0; ; attempt++ {
 		if pickID {
 			app.SdkAppID = randomSdkAppID()
+		}
+		if deriveDomain {
+			app.UserDomain = slug(app.Name)
+			if app.UserDomain == "" {
+				app.UserDomain = "app-" + strconv.FormatUint(app.SdkAppID, 10)
+			}
 		}
 		if err := app.Validate(); err != nil {
 			return nil, nil, err
