@@ -20,7 +20,10 @@ type App struct {
 	// SuperAppSecretKey signs and encrypts the super-app API. It is kept
 	// encrypted at rest and only ever decrypted in memory.
 	SuperAppSecretKey string
-	CreatedAt         time.Time
+	// PhoneRegion is the ISO 3166 region of national phone numbers, "CN"
+	// unless set.
+	PhoneRegion string
+	CreatedAt   time.Time
 }
 
 // AppStatus says whether an app serves requests.
@@ -50,6 +53,9 @@ func (a *App) Validate() error {
 	}
 	if a.TokenTTL < time.Minute || a.TokenTTL > 366*24*time.Hour {
 		return Invalid("TokenTTL", "TokenTTL must be between 1 minute and 366 days")
+	}
+	if len(a.PhoneRegion) != 2 || strings.ToUpper(a.PhoneRegion) != a.PhoneRegion {
+		return Invalid("PhoneRegion", "PhoneRegion must be a two-letter ISO 3166 region code such as CN")
 	}
 	switch len(a.SuperAppSecretKey) {
 	case 16, 24, 32:
@@ -117,20 +123,3 @@ type APIKey struct {
 
 // Revoked reports whether the key has been revoked.
 func (k *APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
-
-// Has reports whether the key carries permission p.
-func (k *APIKey) Has(p Permission) bool { return slices.Contains(k.Permissions, p) }
-
-// Scoped reports whether the key may act on app sdkAppID.
-func (k *APIKey) Scoped(sdkAppID uint64) bool { return slices.Contains(k.Apps, sdkAppID) }
-
-// Authorize checks that the key may use permission p on app sdkAppID.
-func (k *APIKey) Authorize(sdkAppID uint64, p Permission) error {
-	if !k.Scoped(sdkAppID) {
-		return Forbidden("the key is not scoped to SdkAppId %d", sdkAppID)
-	}
-	if !k.Has(p) {
-		return Forbidden("the key lacks the %s permission", p)
-	}
-	return nil
-}

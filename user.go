@@ -13,12 +13,14 @@ type User struct {
 	ID          string // instance-wide unique, 27 characters of base62
 	SdkAppID    uint64
 	OriginID    string // the user's ID in the app's own system; unique per app
-	Nickname    string
-	Avatar      string // an absolute http(s) URL, or empty
 	Status      UserStatus
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	LastLoginAt time.Time // zero until the first login
+	// UserDomain is the user domain of the user's app; it is not stored
+	// with the user but filled in when a user is read.
+	UserDomain string
+	Profile
 }
 
 // UserStatus says whether a user may log in and be served.

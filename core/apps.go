@@ -19,6 +19,8 @@ type NewApp struct {
 	UserDomain string // "": derived from the name
 	RateLimit  int
 	TokenTTL   time.Duration
+	// PhoneRegion is where national phone numbers are; "" means CN.
+	PhoneRegion string
 }
 
 // CreateApp creates an app and its first API key, which carries every
@@ -32,7 +34,11 @@ func (s *Service) CreateApp(ctx context.Context, in NewApp) (*usercenter.App, *u
 		RateLimit:         in.RateLimit,
 		TokenTTL:          in.TokenTTL,
 		SuperAppSecretKey: usercenter.NewSuperAppSecretKey(),
+		PhoneRegion:       in.PhoneRegion,
 		CreatedAt:         s.now().UTC(),
+	}
+	if app.PhoneRegion == "" {
+		app.PhoneRegion = usercenter.DefaultPhoneRegion
 	}
 	if app.RateLimit == 0 {
 		app.RateLimit = usercenter.DefaultRateLimit

@@ -25,6 +25,8 @@ type Service struct {
 	limiter Limiter
 	now     func() time.Time
 	log     *slog.Logger
+	// indexKey keys the blind indexes of phone numbers and emails.
+	indexKey []byte
 }
 
 // Option configures a Service.
@@ -50,12 +52,14 @@ func NewService(ctx context.Context, store Store, ring *vault.Keyring, opts ...O
 	if err := s.checkMasterKey(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.loadIndexKey(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
 const (
 	metaKeyCheck = "master_key_check"
-	aadKeyCheck  = "meta:master_key_check"
 	keyCheckText = "usercenter master key check"
 )
 
@@ -69,10 +73,10 @@ func (s *Service) checkMasterKey(ctx context.Context) error {
 	}
 	if sealed == nil {
 		return s.store.Update(ctx, func(tx Tx) error {
-			return tx.SetMeta(ctx, metaKeyCheck, s.vault.Seal([]byte(keyCheckText), aadKeyCheck))
+			return tx.SetMeta(ctx, metaKeyCheck, s.vault.Seal([]byte(keyCheckText), aadMeta(metaKeyCheck)))
 		})
 	}
-	pt, err := s.vault.Open(sealed, aadKeyCheck)
+	pt, err := s.vault.Open(sealed, aadMeta(metaKeyCheck))
 	if err != nil || string(pt) != keyCheckText {
 		return ErrWrongMasterKey
 	}

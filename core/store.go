@@ -7,9 +7,10 @@ import (
 	"usercenter"
 )
 
-// Store persists apps, keys, users and tokens. Implementations (SQLite,
-// PostgreSQL) hold no business rules: they store what the Service hands
-// them and report uniqueness violations as EConflict errors.
+// Store persists apps, keys, users, tokens and audit events. Implementations
+// (SQLite, PostgreSQL) hold no business rules: they store what the Service
+// hands them, encrypted values included, and report uniqueness violations
+// as EConflict errors.
 //
 // Every lookup of a single row that finds nothing returns
 // usercenter.NotFound with the matching Resource.
@@ -32,18 +33,35 @@ type Reader interface {
 	Key(ctx context.Context, secretID string) (*KeyRecord, error)
 	Keys(ctx context.Context) ([]KeyRecord, error)
 
-	User(ctx context.Context, userID string) (*usercenter.User, error)
-	UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*usercenter.User, error)
+	// User and the other user reads return records with their
+	// third-party links filled in.
+	User(ctx context.Context, userID string) (*UserRecord, error)
+	UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*UserRecord, error)
 	// UsersByOrigin finds the users with originID in any of apps, ordered by SdkAppId.
-	UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]usercenter.User, error)
+	UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]UserRecord, error)
+	// UsersByIndex finds an app's users whose blind index for field
+	// (phone or email) equals index, ordered by UserId.
+	UsersByIndex(ctx context.Context, sdkAppID uint64, field usercenter.PIIField, index []byte) ([]UserRecord, error)
+	// UserByLink finds the user linked to a third-party account.
+	UserByLink(ctx context.Context, sdkAppID uint64, provider usercenter.Provider, providerUserID string) (*UserRecord, error)
 	// ListUsers returns one page of an app's users in creation order, and
 	// the number of users the app has.
-	ListUsers(ctx context.Context, sdkAppID uint64, offset, limit int) ([]usercenter.User, int, error)
+	ListUsers(ctx context.Context, sdkAppID uint64, offset, limit int) ([]UserRecord, int, error)
+	// UsersAfter returns up to limit of an app's users with a UserId
+	// greater than afterUserID ("" for the start), ordered by UserId.
+	UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID string, limit int) ([]UserRecord, error)
 
 	Token(ctx context.Context, hash []byte) (*Token, error)
 
 	// Meta returns a named instance-wide value, or nil if it was never set.
 	Meta(ctx context.Context, name string) ([]byte, error)
+
+	// AuditEvents returns events matching f in ID order.
+	AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error)
+
+	// SealedValues returns up to limit encrypted values of one kind with a
+	// RowKey greater than after, ordered by RowKey, for master-key rotation.
+	SealedValues(ctx context.Context, kind SealedKind, after string, limit int) ([]SealedValue, error)
 }
 
 // Tx is a write transaction.
@@ -56,14 +74,16 @@ type Tx interface {
 	InsertKey(ctx context.Context, key *KeyRecord) error
 	RevokeKey(ctx context.Context, secretID string, at time.Time) error
 
-	// InsertUser fails with EConflict (Field "OriginId") when the app
-	// already has a user with that OriginId, and (Field "UserId") on a
-	// duplicate UserId.
-	InsertUser(ctx context.Context, u *usercenter.User) error
-	// UpdateUser writes every mutable field of u (OriginID, Nickname,
-	// Avatar, Status, UpdatedAt, LastLoginAt).
-	UpdateUser(ctx context.Context, u *usercenter.User) error
-	// DeleteUser removes the user and everything that hangs off it.
+	// InsertUser stores a user and their third-party links. It fails with
+	// EConflict (Field "OriginId") when the app already has a user with
+	// that OriginId, (Field "UserId") on a duplicate UserId, and (Field
+	// "thirdPartyIds.<provider>") when a link belongs to another user.
+	InsertUser(ctx context.Context, u *UserRecord) error
+	// UpdateUser writes every mutable field of u and replaces its links,
+	// with the same conflicts as InsertUser.
+	UpdateUser(ctx context.Context, u *UserRecord) error
+	// DeleteUser removes the user and everything that hangs off it
+	// (tokens, links, codes); audit events stay.
 	DeleteUser(ctx context.Context, userID string) error
 
 	InsertToken(ctx context.Context, t *Token) error
@@ -72,6 +92,12 @@ type Tx interface {
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
 
 	SetMeta(ctx context.Context, name string, value []byte) error
+
+	// InsertAudit appends an event; the store assigns its ID.
+	InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error
+
+	// UpdateSealed replaces one encrypted value found by SealedValues.
+	UpdateSealed(ctx context.Context, v SealedValue) error
 }
 
 // AppRecord is an app as stored: its SuperApp secret sealed by the vault.
@@ -86,6 +112,15 @@ type KeyRecord struct {
 	SealedSecretKey   []byte // vault ciphertext
 }
 
+// UserRecord is a user as stored: Phone, Email and Address of the
+// embedded User are empty, and live sealed in PII with blind indexes for
+// exact lookups.
+type UserRecord struct {
+	usercenter.User
+	SealedPhone, SealedEmail, SealedAddress []byte // vault ciphertext; nil when empty
+	PhoneIndex, EmailIndex                  []byte // HMAC-SHA256 blind indexes; nil when empty
+}
+
 // Token is a login token as stored: only its SHA-256 hash.
 type Token struct {
 	Hash      []byte
@@ -93,4 +128,27 @@ type Token struct {
 	SdkAppID  uint64
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// SealedKind names a column of encrypted values.
+type SealedKind string
+
+const (
+	SealedAppSecret   SealedKind = "app.superapp_secret" // RowKey: SdkAppId in decimal, zero-padded to 20 digits
+	SealedKeySecret   SealedKind = "key.secret_key"      // RowKey: SecretId
+	SealedMeta        SealedKind = "meta.value"          // RowKey: name
+	SealedUserPhone   SealedKind = "user.phone"          // RowKey: UserId
+	SealedUserEmail   SealedKind = "user.email"          // RowKey: UserId
+	SealedUserAddress SealedKind = "user.address"        // RowKey: UserId
+)
+
+// SealedKinds lists every kind, for rotation.
+var SealedKinds = []SealedKind{SealedAppSecret, SealedKeySecret, SealedMeta, SealedUserPhone, SealedUserEmail, SealedUserAddress}
+
+// SealedValue is one encrypted value and where it lives. Rows whose value
+// is NULL are never returned.
+type SealedValue struct {
+	Kind   SealedKind
+	RowKey string
+	Value  []byte
 }

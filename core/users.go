@@ -8,7 +8,7 @@ import (
 	"usercenter"
 )
 
-// Registration is one user to register.
+// Registration is one user to register through LCIC.
 type Registration struct {
 	SdkAppID uint64
 	Name     string
@@ -46,9 +46,9 @@ var ErrUserDisabled = &usercenter.Error{Code: usercenter.EDisabled, Resource: us
 var ErrAppDisabled = &usercenter.Error{Code: usercenter.EDisabled, Resource: usercenter.ResourceApp, Message: "the app is disabled"}
 
 // appFor loads an app the actor wants to act on with permission perm, in
-// the order callers observe: the app must exist, the key must be scoped to
-// it and carry the permission, and the app's rate limit must allow it.
-func (s *Service) appFor(ctx context.Context, actor *usercenter.APIKey, sdkAppID uint64, perm usercenter.Permission) (*usercenter.App, error) {
+// the order callers observe: the app must exist, the actor must be scoped
+// to it and carry the permission, and the app's rate limit must allow it.
+func (s *Service) appFor(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, perm usercenter.Permission) (*usercenter.App, error) {
 	rec, err := s.store.App(ctx, sdkAppID)
 	if err != nil {
 		return nil, err
@@ -65,10 +65,25 @@ func (s *Service) appFor(ctx context.Context, actor *usercenter.APIKey, sdkAppID
 	return &rec.App, nil
 }
 
+// checkUserIDParam rejects an empty or absurdly long UserId as invalid
+// input; any other string that is not a stored user is simply not found.
+func checkUserIDParam(userID string) error {
+	if userID == "" {
+		return usercenter.Invalid("UserId", "UserId must not be empty")
+	}
+	if len(userID) > 64 {
+		return usercenter.Invalid("UserId", "UserId must be at most 64 bytes")
+	}
+	if !usercenter.ValidUserID(userID) {
+		return usercenter.NotFound(usercenter.ResourceUser)
+	}
+	return nil
+}
+
 // userFor loads a user the actor wants to act on with permission perm. A
-// user of an app outside the key's scope is reported as not found, so that
-// one tenant cannot learn which user IDs exist in another.
-func (s *Service) userFor(ctx context.Context, r Reader, actor *usercenter.APIKey, userID string, perm usercenter.Permission) (*usercenter.User, *usercenter.App, error) {
+// user of an app outside the actor's scope is reported as not found, so
+// that one tenant cannot learn which user IDs exist in another.
+func (s *Service) userFor(ctx context.Context, r Reader, actor *usercenter.Actor, userID string, perm usercenter.Permission) (*UserRecord, *usercenter.App, error) {
 	if !actor.Has(perm) {
 		return nil, nil, usercenter.Forbidden("the key lacks the %s permission", perm)
 	}
@@ -89,25 +104,10 @@ func (s *Service) userFor(ctx context.Context, r Reader, actor *usercenter.APIKe
 	return u, app, nil
 }
 
-// checkUserIDParam rejects an empty or absurdly long UserId as invalid
-// input; any other string that is not a stored user is simply not found.
-func checkUserIDParam(userID string) error {
-	if userID == "" {
-		return usercenter.Invalid("UserId", "UserId must not be empty")
-	}
-	if len(userID) > 64 {
-		return usercenter.Invalid("UserId", "UserId must be at most 64 bytes")
-	}
-	if !usercenter.ValidUserID(userID) {
-		return usercenter.NotFound(usercenter.ResourceUser)
-	}
-	return nil
-}
-
 // RegisterUser creates a user and logs them in. An OriginId already taken
 // in the app fails with EConflict on field OriginId, also under a race:
 // the store's unique index decides.
-func (s *Service) RegisterUser(ctx context.Context, actor *usercenter.APIKey, in Registration) (*Session, error) {
+func (s *Service) RegisterUser(ctx context.Context, actor *usercenter.Actor, in Registration) (*Session, error) {
 	app, err := s.appFor(ctx, actor, in.SdkAppID, usercenter.PermUsersWrite)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,10 @@ func (s *Service) RegisterUser(ctx context.Context, actor *usercenter.APIKey, in
 	u := s.newUser(in, now)
 	sess, tok := s.newSession(u, app, now)
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.InsertUser(ctx, &sess.User); err != nil {
+		if err := tx.InsertUser(ctx, s.record(&sess.User)); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, actor, &sess.User, usercenter.AuditCreate, ""); err != nil {
 			return err
 		}
 		return tx.InsertToken(ctx, tok)
@@ -135,11 +138,10 @@ func (s *Service) newUser(in Registration, now time.Time) usercenter.User {
 		ID:        usercenter.NewUserID(now),
 		SdkAppID:  in.SdkAppID,
 		OriginID:  in.OriginID,
-		Nickname:  in.Name,
-		Avatar:    in.Avatar,
 		Status:    usercenter.UserActive,
 		CreatedAt: now,
 		UpdatedAt: now,
+		Profile:   usercenter.Profile{Nickname: in.Name, Avatar: in.Avatar, LogonMode: usercenter.LogonAPI},
 	}
 	if u.OriginID == "" {
 		u.OriginID = u.ID
@@ -159,7 +161,7 @@ func (s *Service) newSession(u usercenter.User, app *usercenter.App, now time.Ti
 // BatchRegister creates or overwrites up to MaxBatchRegister users in one
 // transaction, matching existing users by (SdkAppId, OriginId). Nothing is
 // written unless every user is valid and allowed.
-func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.APIKey, in []Registration) ([]usercenter.User, error) {
+func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.Actor, in []Registration) ([]usercenter.User, error) {
 	if len(in) == 0 {
 		return nil, usercenter.Invalid("Users", "Users must list at least one user")
 	}
@@ -183,7 +185,7 @@ func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.APIKey, i
 	err := s.store.Update(ctx, func(tx Tx) error {
 		out = make([]usercenter.User, 0, len(in))
 		for _, r := range in {
-			var existing *usercenter.User
+			var existing *UserRecord
 			if r.OriginID != "" {
 				u, err := tx.UserByOrigin(ctx, r.SdkAppID, r.OriginID)
 				if err != nil && usercenter.ErrorCode(err) != usercenter.ENotFound {
@@ -192,15 +194,30 @@ func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.APIKey, i
 				existing = u
 			}
 			if existing != nil {
+				var changed []string
+				if existing.Nickname != r.Name {
+					changed = append(changed, "nickname")
+				}
+				if existing.Avatar != r.Avatar {
+					changed = append(changed, "avatar")
+				}
 				existing.Nickname, existing.Avatar, existing.UpdatedAt = r.Name, r.Avatar, now
 				if err := tx.UpdateUser(ctx, existing); err != nil {
 					return err
 				}
-				out = append(out, *existing)
+				for _, f := range changed {
+					if err := s.audit(ctx, tx, actor, &existing.User, usercenter.AuditUpdate, f); err != nil {
+						return err
+					}
+				}
+				out = append(out, existing.User)
 				continue
 			}
 			u := s.newUser(r, now)
-			if err := tx.InsertUser(ctx, &u); err != nil {
+			if err := tx.InsertUser(ctx, s.record(&u)); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, actor, &u, usercenter.AuditCreate, ""); err != nil {
 				return err
 			}
 			out = append(out, u)
@@ -214,7 +231,7 @@ func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.APIKey, i
 }
 
 // LoginUser issues a new token for a user found by UserId.
-func (s *Service) LoginUser(ctx context.Context, actor *usercenter.APIKey, userID string) (*Session, error) {
+func (s *Service) LoginUser(ctx context.Context, actor *usercenter.Actor, userID string) (*Session, error) {
 	u, app, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersWrite)
 	if err != nil {
 		return nil, err
@@ -223,7 +240,7 @@ func (s *Service) LoginUser(ctx context.Context, actor *usercenter.APIKey, userI
 }
 
 // LoginOriginID issues a new token for a user found by (SdkAppId, OriginId).
-func (s *Service) LoginOriginID(ctx context.Context, actor *usercenter.APIKey, sdkAppID uint64, originID string) (*Session, error) {
+func (s *Service) LoginOriginID(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, originID string) (*Session, error) {
 	app, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersWrite)
 	if err != nil {
 		return nil, err
@@ -241,12 +258,12 @@ func (s *Service) LoginOriginID(ctx context.Context, actor *usercenter.APIKey, s
 	return s.login(ctx, u, app)
 }
 
-func (s *Service) login(ctx context.Context, u *usercenter.User, app *usercenter.App) (*Session, error) {
+func (s *Service) login(ctx context.Context, u *UserRecord, app *usercenter.App) (*Session, error) {
 	if u.Status != usercenter.UserActive {
 		return nil, ErrUserDisabled
 	}
 	now := s.now().UTC()
-	sess, tok := s.newSession(*u, app, now)
+	sess, tok := s.newSession(u.User, app, now)
 	err := s.store.Update(ctx, func(tx Tx) error {
 		// Re-read inside the transaction: the user may have been deleted
 		// or disabled since the check above.
@@ -261,7 +278,7 @@ func (s *Service) login(ctx context.Context, u *usercenter.User, app *usercenter
 		if err := tx.UpdateUser(ctx, cur); err != nil {
 			return err
 		}
-		sess.User = *cur
+		sess.User = cur.User
 		return tx.InsertToken(ctx, tok)
 	})
 	if err != nil {
@@ -270,30 +287,44 @@ func (s *Service) login(ctx context.Context, u *usercenter.User, app *usercenter
 	return sess, nil
 }
 
-// User returns one user the actor may read.
-func (s *Service) User(ctx context.Context, actor *usercenter.APIKey, userID string) (*usercenter.User, error) {
-	u, _, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
-	return u, err
+// User returns one user the actor may read, personal data masked.
+func (s *Service) User(ctx context.Context, actor *usercenter.Actor, userID string) (*usercenter.User, error) {
+	rec, _, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, rec, nil)
 }
 
 // UsersByOrigin finds the users with originID in the apps the actor may
 // read. It reports ENotFound when there are none.
-func (s *Service) UsersByOrigin(ctx context.Context, actor *usercenter.APIKey, originID string) ([]usercenter.User, error) {
+func (s *Service) UsersByOrigin(ctx context.Context, actor *usercenter.Actor, originID string) ([]usercenter.User, error) {
 	if !actor.Has(usercenter.PermUsersRead) {
 		return nil, usercenter.Forbidden("the key lacks the %s permission", usercenter.PermUsersRead)
 	}
 	if err := usercenter.CheckOriginID("OriginId", originID); err != nil {
 		return nil, err
 	}
-	users, err := s.store.UsersByOrigin(ctx, actor.Apps, originID)
+	apps := actor.Apps
+	if actor.AllApps {
+		all, err := s.store.Apps(ctx)
+		if err != nil {
+			return nil, err
+		}
+		apps = make([]uint64, len(all))
+		for i, a := range all {
+			apps[i] = a.SdkAppID
+		}
+	}
+	recs, err := s.store.UsersByOrigin(ctx, apps, originID)
 	if err != nil {
 		return nil, err
 	}
-	if len(users) == 0 {
+	if len(recs) == 0 {
 		return nil, usercenter.NotFound(usercenter.ResourceUser)
 	}
 	charged := map[uint64]bool{}
-	for _, u := range users {
+	for _, u := range recs {
 		if !charged[u.SdkAppID] {
 			if _, err := s.appFor(ctx, actor, u.SdkAppID, usercenter.PermUsersRead); err != nil {
 				return nil, err
@@ -301,63 +332,30 @@ func (s *Service) UsersByOrigin(ctx context.Context, actor *usercenter.APIKey, o
 			charged[u.SdkAppID] = true
 		}
 	}
-	return users, nil
+	return s.views(ctx, recs, nil)
 }
 
-// ProfileChange lists the profile fields to change; nil fields stay.
-type ProfileChange struct {
-	Nickname *string
-	Avatar   *string
-}
-
-// UpdateProfile changes a user's profile.
-func (s *Service) UpdateProfile(ctx context.Context, actor *usercenter.APIKey, userID string, ch ProfileChange) (*usercenter.User, error) {
-	if ch.Nickname != nil {
-		if err := usercenter.CheckNickname("Nickname", *ch.Nickname); err != nil {
-			return nil, err
-		}
-	}
-	if ch.Avatar != nil {
-		if err := usercenter.CheckAvatar("Avatar", *ch.Avatar); err != nil {
-			return nil, err
-		}
-	}
+// DeleteUser deletes a user with their tokens, codes and links. Their
+// audit events stay, and one more records the deletion.
+func (s *Service) DeleteUser(ctx context.Context, actor *usercenter.Actor, userID string) error {
 	if _, _, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersWrite); err != nil {
-		return nil, err
+		return err
 	}
-	var out *usercenter.User
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.store.Update(ctx, func(tx Tx) error {
 		u, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if ch.Nickname != nil {
-			u.Nickname = *ch.Nickname
+		if err := tx.DeleteUser(ctx, userID); err != nil {
+			return err
 		}
-		if ch.Avatar != nil {
-			u.Avatar = *ch.Avatar
-		}
-		u.UpdatedAt = s.now().UTC()
-		out = u
-		return tx.UpdateUser(ctx, u)
+		return s.audit(ctx, tx, actor, &u.User, usercenter.AuditDelete, "")
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// DeleteUser deletes a user with their tokens.
-func (s *Service) DeleteUser(ctx context.Context, actor *usercenter.APIKey, userID string) error {
-	if _, _, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersWrite); err != nil {
-		return err
-	}
-	return s.store.Update(ctx, func(tx Tx) error { return tx.DeleteUser(ctx, userID) })
 }
 
 // ListUsers returns page (from 1) of an app's users, limit per page, in
 // creation order, with the app's user count.
-func (s *Service) ListUsers(ctx context.Context, actor *usercenter.APIKey, sdkAppID uint64, page, limit int) ([]usercenter.User, int, error) {
+func (s *Service) ListUsers(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, page, limit int) ([]usercenter.User, int, error) {
 	if _, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersRead); err != nil {
 		return nil, 0, err
 	}
@@ -370,7 +368,12 @@ func (s *Service) ListUsers(ctx context.Context, actor *usercenter.APIKey, sdkAp
 	if page > (1<<31)/limit {
 		return nil, 0, usercenter.Invalid("Page", "Page is too large")
 	}
-	return s.store.ListUsers(ctx, sdkAppID, (page-1)*limit, limit)
+	recs, total, err := s.store.ListUsers(ctx, sdkAppID, (page-1)*limit, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	users, err := s.views(ctx, recs, nil)
+	return users, total, err
 }
 
 // PurgeExpired deletes expired tokens every interval until ctx ends.

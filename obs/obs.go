@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"usercenter"
 )
 
 // Request is what a facade tells the middleware about the request it
@@ -97,7 +99,8 @@ func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) 
 				log.Info("request", attrs...)
 			}
 		}()
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, req)))
+		ctx := usercenter.WithRequestID(context.WithValue(r.Context(), ctxKey{}, req), req.ID)
+		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
 }
 

@@ -40,14 +40,35 @@ func sqliteCode(err error) int {
 	return 0
 }
 
+// linkKey is how SQLite names the columns of user_links' primary key.
+const linkKey = "user_links.sdk_app_id, user_links.provider, user_links.provider_user_id"
+
 // conflict turns a uniqueness violation into the domain's EConflict naming
 // the field; it returns nil for any other error. The message names only
 // the field, never the value.
 func conflict(err error) error {
+	cols, ok := uniqueColumns(err)
+	if !ok {
+		return nil
+	}
+	field, ok := uniqueFields[cols]
+	if !ok {
+		return nil
+	}
+	return conflictOn(field, err)
+}
+
+func conflictOn(field string, err error) error {
+	return &usercenter.Error{Code: usercenter.EConflict, Field: field, Message: field + " is already taken", Err: err}
+}
+
+// uniqueColumns returns the columns of the uniqueness constraint err
+// violated, as SQLite lists them, or false if err is no such violation.
+func uniqueColumns(err error) (string, bool) {
 	switch sqliteCode(err) {
 	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 	default:
-		return nil
+		return "", false
 	}
 	// The message reads "...UNIQUE constraint failed: users.sdk_app_id,
 	// users.origin_id (2067)".
@@ -55,17 +76,13 @@ func conflict(err error) error {
 	const marker = "constraint failed: "
 	i := strings.LastIndex(msg, marker)
 	if i < 0 {
-		return nil
+		return "", false
 	}
 	cols := msg[i+len(marker):]
 	if j := strings.LastIndex(cols, " ("); j >= 0 {
 		cols = cols[:j]
 	}
-	field, ok := uniqueFields[cols]
-	if !ok {
-		return nil
-	}
-	return &usercenter.Error{Code: usercenter.EConflict, Field: field, Message: field + " is already taken", Err: err}
+	return cols, true
 }
 
 // isForeignKey reports whether err is a foreign key violation. SQLite does
@@ -116,4 +133,26 @@ func decodeNullTime(ns *int64) time.Time {
 		return time.Time{}
 	}
 	return decodeTime(*ns)
+}
+
+// boundTime converts a time for comparison with a time column. Unlike
+// encodeTime it cannot fail: a bound beyond what a column can hold is
+// clamped, which selects the same rows.
+func boundTime(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// nullBytes stores an empty byte slice as NULL, which is how the schema
+// says "none" for ciphertexts and blind indexes.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }

@@ -74,10 +74,22 @@ func readQuery(q string) string {
 	return q
 }
 
+// appList encodes SdkAppIds as one JSON array for json_each, so that a
+// list of any length is one bound parameter: the query stays one prepared
+// statement and never meets SQLite's limit on parameters.
+func appList(apps []uint64) string {
+	ids := make([]int64, len(apps))
+	for i, a := range apps {
+		ids[i] = int64(a)
+	}
+	b, _ := json.Marshal(ids) // cannot fail for []int64
+	return string(b)
+}
+
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-const appColumns = `sdk_app_id, name, user_domain, status, rate_limit, token_ttl_seconds, superapp_secret, created_at`
+const appColumns = `sdk_app_id, name, user_domain, status, rate_limit, token_ttl_seconds, superapp_secret, created_at, phone_region`
 
 var (
 	qApp  = readQuery(`SELECT ` + appColumns + ` FROM apps WHERE sdk_app_id = ?`)
@@ -91,7 +103,7 @@ func scanApp(row scanner) (core.AppRecord, error) {
 		ttl       int64
 		createdAt int64
 	)
-	err := row.Scan(&id, &a.Name, &a.UserDomain, &a.Status, &a.RateLimit, &ttl, &a.SealedSuperAppSecret, &createdAt)
+	err := row.Scan(&id, &a.Name, &a.UserDomain, &a.Status, &a.RateLimit, &ttl, &a.SealedSuperAppSecret, &createdAt, &a.PhoneRegion)
 	a.SdkAppID = uint64(id)
 	a.TokenTTL = time.Duration(ttl) * time.Second
 	a.CreatedAt = decodeTime(createdAt)
@@ -253,128 +265,6 @@ func (r *reader) keyApps(ctx context.Context, q runner, secretID string) (map[st
 		slices.Sort(a)
 	}
 	return apps, nil
-}
-
-const userColumns = `user_id, sdk_app_id, origin_id, nickname, avatar, status, created_at, updated_at, last_login_at`
-
-var (
-	qUser         = readQuery(`SELECT ` + userColumns + ` FROM users WHERE user_id = ?`)
-	qUserByOrigin = readQuery(`SELECT ` + userColumns + ` FROM users WHERE sdk_app_id = ? AND origin_id = ?`)
-	// The apps go in as one JSON array rather than one placeholder each,
-	// so no list is too long for SQLite's limit on parameters.
-	qUsersByOrigin = readQuery(`SELECT ` + userColumns + ` FROM users
-		WHERE origin_id = ? AND sdk_app_id IN (SELECT value FROM json_each(?))`)
-	qCountUsers = readQuery(`SELECT count(*) FROM users WHERE sdk_app_id = ?`)
-	qListUsers  = readQuery(`SELECT ` + userColumns + ` FROM users WHERE sdk_app_id = ?
-		ORDER BY created_at, user_id LIMIT ? OFFSET ?`)
-)
-
-func scanUser(row scanner) (usercenter.User, error) {
-	var (
-		u                    usercenter.User
-		app                  int64
-		createdAt, updatedAt int64
-		lastLoginAt          *int64
-	)
-	err := row.Scan(&u.ID, &app, &u.OriginID, &u.Nickname, &u.Avatar, &u.Status, &createdAt, &updatedAt, &lastLoginAt)
-	u.SdkAppID = uint64(app)
-	u.CreatedAt = decodeTime(createdAt)
-	u.UpdatedAt = decodeTime(updatedAt)
-	u.LastLoginAt = decodeNullTime(lastLoginAt)
-	return u, err
-}
-
-// users runs a query for users and collects them.
-func (r *reader) users(ctx context.Context, q runner, query string, args ...any) ([]usercenter.User, error) {
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	defer rows.Close()
-	var users []usercenter.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, r.fail(ctx, err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return users, nil
-}
-
-func (r *reader) user(ctx context.Context, query string, args ...any) (*usercenter.User, error) {
-	ctx, err := r.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := scanUser(r.run.queryRow(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, usercenter.NotFound(usercenter.ResourceUser)
-	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return &u, nil
-}
-
-func (r *reader) User(ctx context.Context, userID string) (*usercenter.User, error) {
-	return r.user(ctx, qUser, userID)
-}
-
-func (r *reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*usercenter.User, error) {
-	return r.user(ctx, qUserByOrigin, int64(sdkAppID), originID)
-}
-
-func (r *reader) UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]usercenter.User, error) {
-	if len(apps) == 0 {
-		return nil, nil
-	}
-	ctx, err := r.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]int64, len(apps))
-	for i, a := range apps {
-		ids[i] = int64(a)
-	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, usercenter.Internal(err)
-	}
-	users, err := r.users(ctx, r.run, qUsersByOrigin, originID, string(list))
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(users, func(a, b usercenter.User) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
-	return users, nil
-}
-
-// ListUsers returns users offset to offset+limit-1 of the app in creation
-// order, and how many users it has. A limit of 0 or less returns no users,
-// only the count.
-func (r *reader) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit int) ([]usercenter.User, int, error) {
-	var (
-		users []usercenter.User
-		total int
-	)
-	err := r.snapshot(ctx, func(ctx context.Context, q runner) error {
-		err := q.queryRow(ctx, qCountUsers, int64(sdkAppID)).Scan(&total)
-		if err != nil {
-			return r.fail(ctx, err)
-		}
-		if limit <= 0 || offset >= total {
-			return nil
-		}
-		users, err = r.users(ctx, q, qListUsers, int64(sdkAppID), limit, max(offset, 0))
-		return err
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return users, total, nil
 }
 
 var qToken = readQuery(`SELECT token_hash, user_id, sdk_app_id, created_at, expires_at

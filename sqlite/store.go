@@ -11,7 +11,9 @@
 // the writer.
 //
 // Times are stored as INTEGER nanoseconds since the Unix epoch and come
-// back in UTC; see migrations/0001_init.sql.
+// back in UTC; see migrations/0001_init.sql. Phone numbers, emails and
+// addresses are stored only as the vault ciphertext and blind indexes the
+// Service hands over; see migrations/0002_profile_links_audit.sql.
 package sqlite
 
 import (

@@ -42,29 +42,32 @@ func update(t testing.TB, s *Store, fn func(core.Tx) error) {
 func newApp(id uint64) *core.AppRecord {
 	return &core.AppRecord{
 		App: usercenter.App{
-			SdkAppID:   id,
-			Name:       fmt.Sprintf("App %d", id),
-			UserDomain: fmt.Sprintf("app%d.example", id),
-			Status:     usercenter.AppActive,
-			RateLimit:  20,
-			TokenTTL:   7 * 24 * time.Hour,
-			CreatedAt:  base,
+			SdkAppID:    id,
+			Name:        fmt.Sprintf("App %d", id),
+			UserDomain:  fmt.Sprintf("app%d.example", id),
+			Status:      usercenter.AppActive,
+			RateLimit:   20,
+			TokenTTL:    7 * 24 * time.Hour,
+			PhoneRegion: "SG",
+			CreatedAt:   base,
 		},
 		SealedSuperAppSecret: []byte{1, 2, 3, byte(id)},
 	}
 }
 
-func newUser(app uint64, origin string, at time.Time) *usercenter.User {
-	return &usercenter.User{
+func newUser(app uint64, origin string, at time.Time) *core.UserRecord {
+	return &core.UserRecord{User: usercenter.User{
 		ID:        usercenter.NewUserID(at),
 		SdkAppID:  app,
 		OriginID:  origin,
-		Nickname:  "Nick " + origin,
-		Avatar:    "https://example.com/" + origin + ".png",
 		Status:    usercenter.UserActive,
 		CreatedAt: at,
 		UpdatedAt: at,
-	}
+		Profile: usercenter.Profile{
+			Nickname: "Nick " + origin,
+			Avatar:   "https://example.com/" + origin + ".png",
+		},
+	}}
 }
 
 func addApps(t testing.TB, s *Store, ids ...uint64) {
@@ -79,7 +82,7 @@ func addApps(t testing.TB, s *Store, ids ...uint64) {
 	})
 }
 
-func addUser(t testing.TB, s *Store, u *usercenter.User) {
+func addUser(t testing.TB, s *Store, u *core.UserRecord) {
 	t.Helper()
 	update(t, s, func(tx core.Tx) error { return tx.InsertUser(ctx, u) })
 }
@@ -112,13 +115,30 @@ func wantUTC(t testing.TB, what string, got, want time.Time) {
 	}
 }
 
-func wantUser(t testing.TB, got *usercenter.User, want *usercenter.User) {
+// wantUser checks got against what storing want should read back: times
+// in UTC, no empty links, and nil for empty ciphertexts and indexes.
+func wantUser(t testing.TB, got *core.UserRecord, want *core.UserRecord) {
 	t.Helper()
 	w := *want
 	w.CreatedAt = w.CreatedAt.UTC()
 	w.UpdatedAt = w.UpdatedAt.UTC()
 	if !w.LastLoginAt.IsZero() {
 		w.LastLoginAt = w.LastLoginAt.UTC()
+	}
+	w.ThirdParty = nil
+	for p, id := range want.ThirdParty {
+		if id == "" {
+			continue
+		}
+		if w.ThirdParty == nil {
+			w.ThirdParty = make(map[usercenter.Provider]string)
+		}
+		w.ThirdParty[p] = id
+	}
+	for _, b := range []*[]byte{&w.SealedPhone, &w.SealedEmail, &w.SealedAddress, &w.PhoneIndex, &w.EmailIndex} {
+		if len(*b) == 0 {
+			*b = nil
+		}
 	}
 	if !reflect.DeepEqual(*got, w) {
 		t.Fatalf("got user\n%+v\nwant\n%+v", *got, w)
@@ -189,11 +209,11 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1}) {
-		t.Fatalf("first Open applied %v, want [1]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2}) {
+		t.Fatalf("first Open applied %v, want [1 2]", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
-		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
 	}
 	addApps(t, s, 1)
 	if err := s.Close(); err != nil {
@@ -207,8 +227,8 @@ func TestMigrations(t *testing.T) {
 	if got := s.Applied(); len(got) != 0 {
 		t.Fatalf("reopen applied %v, want none", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
-		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
 	}
 	if _, err := s.App(ctx, 1); err != nil {
 		t.Fatalf("data lost on reopen: %v", err)
@@ -458,14 +478,14 @@ func TestUsers(t *testing.T) {
 func TestListUsers(t *testing.T) {
 	s := openStore(t)
 	addApps(t, s, 1, 2)
-	var want []*usercenter.User
+	var want []*core.UserRecord
 	update(t, s, func(tx core.Tx) error {
 		// Inserted out of order, and two sharing a CreatedAt, which the
 		// UserId then orders.
 		for i := 9; i >= 0; i-- {
 			at := base.Add(time.Duration(i/2) * time.Second)
 			u := newUser(1, fmt.Sprint("u", i), at)
-			want = append([]*usercenter.User{u}, want...)
+			want = append([]*core.UserRecord{u}, want...)
 			if err := tx.InsertUser(ctx, u); err != nil {
 				return err
 			}
@@ -478,7 +498,7 @@ func TestListUsers(t *testing.T) {
 		}
 	}
 
-	var all []usercenter.User
+	var all []core.UserRecord
 	for off := 0; off < 12; off += 4 {
 		page, total, err := s.ListUsers(ctx, 1, off, 4)
 		if err != nil || total != 10 {
@@ -520,7 +540,7 @@ func TestTokens(t *testing.T) {
 	addUser(t, s, u1)
 	addUser(t, s, u2)
 
-	tok := func(n int, u *usercenter.User, expires time.Time) *core.Token {
+	tok := func(n int, u *core.UserRecord, expires time.Time) *core.Token {
 		h := sha256.Sum256([]byte(fmt.Sprint("token", n)))
 		return &core.Token{Hash: h[:], UserID: u.ID, SdkAppID: 1, CreatedAt: base, ExpiresAt: expires}
 	}

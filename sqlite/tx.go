@@ -96,9 +96,16 @@ func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	// An app that names no region gets the one the column gives apps
+	// created before regions existed, so that no app reads back without
+	// one.
+	region := app.PhoneRegion
+	if region == "" {
+		region = usercenter.DefaultPhoneRegion
+	}
+	_, err = t.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		int64(app.SdkAppID), app.Name, app.UserDomain, int64(app.Status), int64(app.RateLimit),
-		int64(app.TokenTTL/time.Second), app.SealedSuperAppSecret, createdAt)
+		int64(app.TokenTTL/time.Second), app.SealedSuperAppSecret, createdAt, region)
 	if err != nil {
 		if c := conflict(err); c != nil {
 			return c
@@ -167,89 +174,6 @@ func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) erro
 	}
 	if n == 0 {
 		return usercenter.NotFound(usercenter.ResourceKey)
-	}
-	return nil
-}
-
-// userTimes encodes the times of u.
-func userTimes(u *usercenter.User) (createdAt, updatedAt int64, lastLoginAt any, err error) {
-	if createdAt, err = encodeTime("users.created_at", u.CreatedAt); err != nil {
-		return
-	}
-	if updatedAt, err = encodeTime("users.updated_at", u.UpdatedAt); err != nil {
-		return
-	}
-	lastLoginAt, err = encodeNullTime("users.last_login_at", u.LastLoginAt)
-	return
-}
-
-// InsertUser stores u; it fails with NotFound (app) if u's app does not
-// exist.
-func (t *txn) InsertUser(ctx context.Context, u *usercenter.User) error {
-	ctx, err := t.begin(ctx)
-	if err != nil {
-		return err
-	}
-	createdAt, updatedAt, lastLoginAt, err := userTimes(u)
-	if err != nil {
-		return err
-	}
-	_, err = t.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, int64(u.SdkAppID), u.OriginID, u.Nickname, u.Avatar, int64(u.Status), createdAt, updatedAt, lastLoginAt)
-	if err != nil {
-		if c := conflict(err); c != nil {
-			return c
-		}
-		if isForeignKey(err) {
-			return usercenter.NotFound(usercenter.ResourceApp)
-		}
-		return t.fail(err)
-	}
-	return nil
-}
-
-// UpdateUser writes u's mutable fields; its ID, SdkAppID and CreatedAt are
-// only used to find it, or ignored.
-func (t *txn) UpdateUser(ctx context.Context, u *usercenter.User) error {
-	ctx, err := t.begin(ctx)
-	if err != nil {
-		return err
-	}
-	updatedAt, err := encodeTime("users.updated_at", u.UpdatedAt)
-	if err != nil {
-		return err
-	}
-	lastLoginAt, err := encodeNullTime("users.last_login_at", u.LastLoginAt)
-	if err != nil {
-		return err
-	}
-	n, err := t.exec(ctx, `UPDATE users SET origin_id = ?, nickname = ?, avatar = ?, status = ?,
-		updated_at = ?, last_login_at = ? WHERE user_id = ?`,
-		u.OriginID, u.Nickname, u.Avatar, int64(u.Status), updatedAt, lastLoginAt, u.ID)
-	if err != nil {
-		if c := conflict(err); c != nil {
-			return c
-		}
-		return t.fail(err)
-	}
-	if n == 0 {
-		return usercenter.NotFound(usercenter.ResourceUser)
-	}
-	return nil
-}
-
-// DeleteUser removes the user; its tokens go with it (ON DELETE CASCADE).
-func (t *txn) DeleteUser(ctx context.Context, userID string) error {
-	ctx, err := t.begin(ctx)
-	if err != nil {
-		return err
-	}
-	n, err := t.exec(ctx, `DELETE FROM users WHERE user_id = ?`, userID)
-	if err != nil {
-		return t.fail(err)
-	}
-	if n == 0 {
-		return usercenter.NotFound(usercenter.ResourceUser)
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func TestBatchIsolation(t *testing.T) {
 	addApps(t, s, 1)
 	const n = 100 // below maxBatch: one batch
 	release := holdWriter(t, s)
-	users := make([]*usercenter.User, n)
+	users := make([]*core.UserRecord, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -217,7 +217,7 @@ func TestPanicContained(t *testing.T) {
 	if _, err := s.User(ctx, panicker.ID); usercenter.ErrorCode(err) != usercenter.ENotFound {
 		t.Fatalf("panicking Update's write was kept: %v", err)
 	}
-	for _, u := range []*usercenter.User{before, after} {
+	for _, u := range []*core.UserRecord{before, after} {
 		if _, err := s.User(ctx, u.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -395,7 +395,7 @@ func TestLostTransaction(t *testing.T) {
 	}
 
 	release := holdWriter(t, s)
-	users := []*usercenter.User{newUser(1, "a", base), nil, newUser(1, "c", base)}
+	users := []*core.UserRecord{newUser(1, "a", base), nil, newUser(1, "c", base)}
 	errs := make([]error, 3)
 	var wg sync.WaitGroup
 	for i := range 3 {

@@ -13,7 +13,7 @@ const Version = "2022-08-17"
 // action is one API action: how to make its request struct and run it.
 type action struct {
 	newRequest func() any
-	run        func(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req any) (response, error)
+	run        func(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req any) (response, error)
 }
 
 // response is an action's result; the handler stamps the RequestId.
@@ -28,11 +28,11 @@ type requestID struct {
 func (r *requestID) setRequestID(id string) { r.RequestId = id }
 
 // def adapts a typed action function to the action table.
-func def[Req any, Resp response](run func(context.Context, *core.Service, *usercenter.APIKey, *Req) (Resp, error)) action {
+func def[Req any, Resp response](run func(context.Context, *core.Service, *usercenter.Actor, *Req) (Resp, error)) action {
 	return action{
 		newRequest: func() any { return new(Req) },
-		run: func(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req any) (response, error) {
-			return run(ctx, svc, key, req.(*Req))
+		run: func(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req any) (response, error) {
+			return run(ctx, svc, actor, req.(*Req))
 		},
 	}
 }
@@ -77,7 +77,7 @@ type sessionResponse struct {
 	requestID
 }
 
-func registerUser(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req *registerUserRequest) (*sessionResponse, error) {
+func registerUser(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *registerUserRequest) (*sessionResponse, error) {
 	s, err := svc.RegisterUser(ctx, key, core.Registration{SdkAppID: req.SdkAppId, Name: req.Name, OriginID: req.OriginId, Avatar: req.Avatar})
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ type batchRegisterResponse struct {
 	requestID
 }
 
-func batchRegister(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req *batchRegisterRequest) (*batchRegisterResponse, error) {
+func batchRegister(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *batchRegisterRequest) (*batchRegisterResponse, error) {
 	regs := make([]core.Registration, len(req.Users))
 	for i, u := range req.Users {
 		regs[i] = core.Registration{SdkAppID: u.SdkAppId, Name: u.Name, OriginID: u.OriginId, Avatar: u.Avatar}
@@ -125,7 +125,7 @@ type loginUserRequest struct {
 	UserId string `tc:"UserId,required"`
 }
 
-func loginUser(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req *loginUserRequest) (*sessionResponse, error) {
+func loginUser(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *loginUserRequest) (*sessionResponse, error) {
 	s, err := svc.LoginUser(ctx, key, req.UserId)
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ type loginOriginIDRequest struct {
 	OriginId string `tc:"OriginId,required"`
 }
 
-func loginOriginID(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req *loginOriginIDRequest) (*sessionResponse, error) {
+func loginOriginID(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *loginOriginIDRequest) (*sessionResponse, error) {
 	s, err := svc.LoginOriginID(ctx, key, req.SdkAppId, req.OriginId)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ type userQuery struct {
 	OriginId string `tc:"OriginId"`
 }
 
-func (q *userQuery) find(ctx context.Context, svc *core.Service, key *usercenter.APIKey) ([]usercenter.User, error) {
+func (q *userQuery) find(ctx context.Context, svc *core.Service, key *usercenter.Actor) ([]usercenter.User, error) {
 	if q.UserId != "" {
 		u, err := svc.User(ctx, key, q.UserId)
 		if err != nil {
@@ -172,7 +172,7 @@ type describeUserResponse struct {
 	requestID
 }
 
-func describeUser(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req *userQuery) (*describeUserResponse, error) {
+func describeUser(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *userQuery) (*describeUserResponse, error) {
 	users, err := req.find(ctx, svc, key)
 	if err != nil {
 		return nil, err
@@ -188,7 +188,7 @@ type usersResponse struct {
 	requestID
 }
 
-func describeUserDetail(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req *userQuery) (*usersResponse, error) {
+func describeUserDetail(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *userQuery) (*usersResponse, error) {
 	users, err := req.find(ctx, svc, key)
 	if err != nil {
 		return nil, err
@@ -208,8 +208,19 @@ type modifyUserProfileRequest struct {
 
 type emptyResponse struct{ requestID }
 
-func modifyUserProfile(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req *modifyUserProfileRequest) (*emptyResponse, error) {
-	_, err := svc.UpdateProfile(ctx, key, req.UserId, core.ProfileChange{Nickname: req.Nickname, Avatar: req.Avatar})
+func modifyUserProfile(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *modifyUserProfileRequest) (*emptyResponse, error) {
+	// Validate with LCIC's field names before the shared rules run.
+	if req.Nickname != nil {
+		if err := usercenter.CheckNickname("Nickname", *req.Nickname); err != nil {
+			return nil, err
+		}
+	}
+	if req.Avatar != nil {
+		if err := usercenter.CheckAvatar("Avatar", *req.Avatar); err != nil {
+			return nil, err
+		}
+	}
+	_, err := svc.UpdateUser(ctx, key, req.UserId, core.UserPatch{Nickname: req.Nickname, Avatar: req.Avatar})
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +231,7 @@ type deleteUserRequest struct {
 	UserId string `tc:"UserId,required"`
 }
 
-func deleteUser(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req *deleteUserRequest) (*emptyResponse, error) {
+func deleteUser(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *deleteUserRequest) (*emptyResponse, error) {
 	if err := svc.DeleteUser(ctx, key, req.UserId); err != nil {
 		return nil, err
 	}
@@ -239,7 +250,7 @@ type describeSdkAppIDUsersResponse struct {
 	requestID
 }
 
-func describeSdkAppIDUsers(ctx context.Context, svc *core.Service, key *usercenter.APIKey, req *describeSdkAppIDUsersRequest) (*describeSdkAppIDUsersResponse, error) {
+func describeSdkAppIDUsers(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *describeSdkAppIDUsersRequest) (*describeSdkAppIDUsersResponse, error) {
 	page, limit := int64(1), int64(20)
 	if req.Page != nil {
 		page = *req.Page

@@ -165,7 +165,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if err != nil {
 		return nil, fromParams(err)
 	}
-	resp, err = act.run(core.WithAction(r.Context(), "lcic."+actionName), h.svc, key, req)
+	resp, err = act.run(core.WithAction(r.Context(), "lcic."+actionName), h.svc, key.Actor(), req)
 	if err != nil {
 		return nil, fromParams(err)
 	}

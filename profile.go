@@ -1,0 +1,289 @@
+package usercenter
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Profile is everything known about a user beyond their identity. Phone,
+// Email and Address are personal data: they are encrypted at rest,
+// masked on ordinary reads, and every disclosure is audited.
+type Profile struct {
+	Nickname    string
+	Avatar      string
+	Phone       string // E.164, e.g. +8613612346688
+	Email       string // lower case
+	Address     string
+	City        string
+	Province    string
+	Nationality string
+	Lang        string
+	Timezone    string
+	Sex         string
+	Signature   string
+	Remark      string
+	LogonMode   LogonMode
+	// ThirdParty holds the user's IDs at third-party providers. Each
+	// (app, provider, provider user ID) belongs to at most one user.
+	ThirdParty map[Provider]string
+}
+
+// PIIField names a field that is personal data.
+type PIIField string
+
+const (
+	FieldPhone   PIIField = "phone"
+	FieldEmail   PIIField = "email"
+	FieldAddress PIIField = "address"
+)
+
+// PIIFields lists the personal-data fields.
+var PIIFields = []PIIField{FieldPhone, FieldEmail, FieldAddress}
+
+// LogonMode is how a user registered. The enterprise API reports it as an
+// integer; the values are usercenter's own and documented in docs/api.md.
+type LogonMode int
+
+const (
+	LogonUnknown       LogonMode = 0
+	LogonPhonePassword LogonMode = 1
+	LogonEmailPassword LogonMode = 2
+	LogonPhoneSMS      LogonMode = 3
+	LogonWeChat        LogonMode = 4
+	LogonApple         LogonMode = 5
+	LogonGoogle        LogonMode = 6
+	LogonFacebook      LogonMode = 7
+	LogonTwitter       LogonMode = 8
+	LogonQQ            LogonMode = 9
+	LogonAlipay        LogonMode = 10
+	LogonAPI           LogonMode = 11 // created by an operator or through an API
+)
+
+// Valid reports whether m is a known logon mode.
+func (m LogonMode) Valid() bool { return m >= LogonUnknown && m <= LogonAPI }
+
+// Provider is a third-party identity provider.
+type Provider string
+
+// The providers of seed 001's user object. Adding one needs no schema
+// change: links live in their own table keyed by provider name.
+const (
+	ProviderAlipay            Provider = "alipay"
+	ProviderApple             Provider = "apple"
+	ProviderFacebook          Provider = "facebook"
+	ProviderQQ                Provider = "qq"
+	ProviderTwitter           Provider = "twitter"
+	ProviderWeChatMiniProgram Provider = "wechatMiniprogram"
+	ProviderWeChatOffiaccount Provider = "wechatOffiaccount"
+	ProviderWeChatUnion       Provider = "wechatUnion"
+)
+
+// Providers lists the known providers.
+var Providers = []Provider{ProviderAlipay, ProviderApple, ProviderFacebook, ProviderQQ, ProviderTwitter, ProviderWeChatMiniProgram, ProviderWeChatOffiaccount, ProviderWeChatUnion}
+
+// Known reports whether p is a known provider.
+func (p Provider) Known() bool {
+	for _, k := range Providers {
+		if p == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Limits on profile fields, in characters.
+const (
+	MaxAddressLen      = 256
+	MaxShortTextLen    = 64 // city, province, nationality, timezone
+	MaxSignatureLen    = 256
+	MaxRemarkLen       = 512
+	MaxEmailLen        = 254
+	MaxProviderUserLen = 128
+)
+
+// DefaultPhoneRegion is where national phone numbers are assumed to be
+// when an app sets no region.
+const DefaultPhoneRegion = "CN"
+
+// NormalizePhone validates a phone number and returns it in E.164. A
+// number without a leading + is read as national in region.
+func NormalizePhone(field, s, region string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if len(s) > 32 {
+		return "", Invalid(field, "%s is too long to be a phone number", field)
+	}
+	if region == "" {
+		region = DefaultPhoneRegion
+	}
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", Invalid(field, "%s is not a valid phone number: use E.164 (+8613612346688) or a national number of region %s", field, region)
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// NormalizeEmail validates an email address and returns it in lower case,
+// so that lookups do not depend on how it was typed.
+func NormalizeEmail(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if len(s) > MaxEmailLen || !utf8.ValidString(s) {
+		return "", Invalid(field, "%s must be an email address of at most %d bytes", field, MaxEmailLen)
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return "", Invalid(field, "%s is not a valid email address", field)
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return "", Invalid(field, "%s is not a valid email address", field)
+	}
+	return strings.ToLower(s), nil
+}
+
+// CheckTimezone validates an IANA time zone name; empty is allowed.
+func CheckTimezone(field, s string) error {
+	if s == "" {
+		return nil
+	}
+	if err := checkText(field, s, 1, MaxShortTextLen); err != nil {
+		return err
+	}
+	if _, err := time.LoadLocation(s); err != nil || strings.EqualFold(s, "local") {
+		return Invalid(field, "%s must be an IANA time zone such as Asia/Shanghai", field)
+	}
+	return nil
+}
+
+// CheckLang validates a language tag such as zh-CN or en; empty is allowed.
+func CheckLang(field, s string) error {
+	if s == "" {
+		return nil
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' })
+	ok := len(s) <= 35 && len(parts) > 0 && len(parts[0]) >= 2 && len(parts[0]) <= 3 && strings.Count(s, "-")+strings.Count(s, "_") == len(parts)-1
+	for i, p := range parts {
+		for _, r := range p {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+				ok = false
+			}
+		}
+		if len(p) > 8 {
+			ok = false
+		}
+	}
+	if !ok {
+		return Invalid(field, "%s must be a language tag such as zh-CN or en", field)
+	}
+	return nil
+}
+
+// Validate checks every profile field. Phone and Email must already be
+// normalised.
+func (p *Profile) Validate() error {
+	checks := []error{
+		CheckNickname("nickname", p.Nickname),
+		CheckAvatar("avatar", p.Avatar),
+		checkText("address", p.Address, 0, MaxAddressLen),
+		checkText("city", p.City, 0, MaxShortTextLen),
+		checkText("province", p.Province, 0, MaxShortTextLen),
+		checkText("nationality", p.Nationality, 0, MaxShortTextLen),
+		CheckLang("lang", p.Lang),
+		CheckTimezone("timezone", p.Timezone),
+		checkText("sex", p.Sex, 0, 16),
+		checkText("signature", p.Signature, 0, MaxSignatureLen),
+		checkText("remark", p.Remark, 0, MaxRemarkLen),
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	if !p.LogonMode.Valid() {
+		return Invalid("logonMode", "logonMode must be between 0 and %d", LogonAPI)
+	}
+	for prov, id := range p.ThirdParty {
+		if !prov.Known() {
+			return Invalid("thirdPartyIds", "unknown third-party provider %q", clipName(string(prov)))
+		}
+		if err := CheckOriginID("thirdPartyIds."+string(prov), id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func clipName(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
+}
+
+// MaskPhone hides the middle of a phone number: 136****6688. It keeps the
+// national number's first three and last four digits when it has at least
+// nine, fewer for shorter numbers, and never more than half of them.
+func MaskPhone(e164 string) string {
+	if e164 == "" {
+		return ""
+	}
+	digits := e164
+	if num, err := phonenumbers.Parse(e164, ""); err == nil {
+		digits = phonenumbers.GetNationalSignificantNumber(num)
+	} else {
+		digits = strings.TrimPrefix(digits, "+")
+	}
+	n := len(digits)
+	head, tail := 3, 4
+	switch {
+	case n >= 9:
+	case n >= 7:
+		head, tail = 2, 2
+	case n >= 4:
+		head, tail = 1, 1
+	default:
+		return "****"
+	}
+	return digits[:head] + "****" + digits[n-tail:]
+}
+
+// MaskEmail hides the middle of an email's local part:
+// mu****ng@tencent.com. Short local parts keep less, never more than half.
+func MaskEmail(email string) string {
+	if email == "" {
+		return ""
+	}
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok {
+		return "****"
+	}
+	r := []rune(local)
+	keep := 2
+	switch {
+	case len(r) >= 5:
+	case len(r) >= 3:
+		keep = 1
+	default:
+		return "****@" + domain
+	}
+	return string(r[:keep]) + "****" + string(r[len(r)-keep:]) + "@" + domain
+}
+
+// MaskAddress hides an address but for its first few characters.
+func MaskAddress(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	r := []rune(addr)
+	keep := min(len(r)/4, 6)
+	return string(r[:keep]) + "****"
+}

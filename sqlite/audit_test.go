@@ -1,0 +1,182 @@
+package sqlite
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// matches is the reference for AuditEvents' filtering.
+func matches(f usercenter.AuditFilter, e usercenter.AuditEvent) bool {
+	return (f.Apps == nil || slices.Contains(f.Apps, e.SdkAppID)) &&
+		(f.SdkAppID == 0 || e.SdkAppID == f.SdkAppID) &&
+		(f.UserID == "" || e.UserID == f.UserID) &&
+		(f.Field == "" || e.Field == f.Field) &&
+		(f.Action == "" || e.Action == f.Action) &&
+		(f.Actor == "" || e.Actor == f.Actor) &&
+		(f.Since.IsZero() || !e.At.Before(f.Since)) &&
+		(f.Until.IsZero() || e.At.Before(f.Until)) &&
+		e.ID > f.AfterID
+}
+
+func TestAudit(t *testing.T) {
+	s := openStore(t)
+	const big = 1<<63 + 7 // an SdkAppId stored as a negative int64
+	apps := []uint64{1, 2, big}
+	users := []string{"uA", "uB", "uC", ""}
+	actions := []usercenter.AuditAction{usercenter.AuditReveal, usercenter.AuditDeliver, usercenter.AuditUpdate, usercenter.AuditCreate}
+	fields := []string{"phone", "email", "address", ""}
+	actors := []string{"AKIDone", "cli", "AKIDtwo"}
+
+	const n = 1100
+	events := make([]usercenter.AuditEvent, n)
+	update(t, s, func(tx core.Tx) error {
+		for i := range events {
+			e := usercenter.AuditEvent{
+				At:        base.Add(time.Duration(i%97) * time.Minute), // not in ID order
+				SdkAppID:  apps[i%len(apps)],
+				UserID:    users[i%len(users)],
+				Action:    actions[i%len(actions)],
+				Field:     fields[(i/3)%len(fields)],
+				Actor:     actors[(i/5)%len(actors)],
+				RequestID: fmt.Sprint("req", i),
+			}
+			if err := tx.InsertAudit(ctx, &e); err != nil {
+				return err
+			}
+			if i > 0 && e.ID <= events[i-1].ID {
+				t.Errorf("event %d got ID %d after %d", i, e.ID, events[i-1].ID)
+			}
+			if !e.At.Equal(base.Add(time.Duration(i%97) * time.Minute)) {
+				t.Errorf("InsertAudit changed At to %v", e.At)
+			}
+			e.At = e.At.UTC()
+			events[i] = e
+		}
+		return nil
+	})
+
+	query := func(f usercenter.AuditFilter) []usercenter.AuditEvent {
+		t.Helper()
+		got, err := s.AuditEvents(ctx, f)
+		if err != nil {
+			t.Fatalf("AuditEvents(%+v): %v", f, err)
+		}
+		for _, e := range got {
+			if e.At.Location() != time.UTC {
+				t.Fatalf("At %v not in UTC", e.At)
+			}
+		}
+		return got
+	}
+	want := func(f usercenter.AuditFilter, limit int) []usercenter.AuditEvent {
+		var out []usercenter.AuditEvent
+		for _, e := range events {
+			if matches(f, e) && len(out) < limit {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+
+	filters := []usercenter.AuditFilter{
+		{},
+		{Apps: []uint64{2, big}},
+		{Apps: []uint64{big}, SdkAppID: big},
+		{Apps: []uint64{1}, SdkAppID: 2}, // contradictory: nothing
+		{Apps: []uint64{0}},              // an app without events, not "any app"
+		{Apps: []uint64{1}},
+		{SdkAppID: 1},
+		{UserID: "uB"},
+		{UserID: "uA", SdkAppID: 1},
+		{Field: "phone"},
+		{Action: usercenter.AuditReveal, Field: "email"},
+		{Actor: "cli", Action: usercenter.AuditDeliver},
+		{Since: base.Add(10 * time.Minute)},
+		{Until: base.Add(10 * time.Minute)},
+		{Since: base.Add(10 * time.Minute), Until: base.Add(11 * time.Minute)},
+		{Since: base.AddDate(-1000, 0, 0)}, // before 1678: clamped, not an error
+		{Until: base.AddDate(1000, 0, 0)},  // after 2262
+		{AfterID: events[500].ID},
+		{AfterID: events[n-1].ID},
+		{Apps: []uint64{1, 2}, UserID: "uA", Field: "phone", Action: usercenter.AuditReveal, Actor: "AKIDone",
+			Since: base, Until: base.Add(90 * time.Minute), AfterID: events[10].ID},
+	}
+	for _, f := range filters {
+		for _, limit := range []int{0, 7, 1000, 5000} {
+			f.Limit = limit
+			got := query(f)
+			eff := map[int]int{0: 100, 7: 7, 1000: 1000, 5000: 1000}[limit]
+			if w := want(f, eff); !reflect.DeepEqual(got, w) {
+				t.Fatalf("AuditEvents(%+v) = %d events, want %d", f, len(got), len(w))
+			}
+		}
+	}
+	if got := query(usercenter.AuditFilter{Apps: []uint64{}}); len(got) != 0 {
+		t.Fatalf("an empty non-nil Apps matched %d events", len(got))
+	}
+
+	// Keyset paging walks every match once, in order.
+	f := usercenter.AuditFilter{Apps: []uint64{1, big}, Action: usercenter.AuditReveal, Limit: 9}
+	var all []usercenter.AuditEvent
+	for {
+		page := query(f)
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, page...)
+		f.AfterID = page[len(page)-1].ID
+	}
+	f.AfterID = 0
+	if w := want(f, n); !reflect.DeepEqual(all, w) || len(w) == 0 {
+		t.Fatalf("keyset walk saw %d events, want %d", len(all), len(w))
+	}
+
+	// A Tx sees its own events.
+	update(t, s, func(tx core.Tx) error {
+		e := usercenter.AuditEvent{At: base, SdkAppID: 9, UserID: "uZ", Action: usercenter.AuditCreate, Actor: "x"}
+		if err := tx.InsertAudit(ctx, &e); err != nil {
+			return err
+		}
+		got, err := tx.AuditEvents(ctx, usercenter.AuditFilter{SdkAppID: 9})
+		if err != nil || len(got) != 1 || got[0].ID != e.ID {
+			t.Errorf("AuditEvents in Tx = %+v, %v", got, err)
+		}
+		return nil
+	})
+
+	bad := usercenter.AuditEvent{SdkAppID: 1, Action: usercenter.AuditCreate}
+	wantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertAudit(ctx, &bad) }), usercenter.EInternal, "")
+}
+
+func TestAuditOutlivesUser(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	u := newUser(1, "gone", base)
+	addUser(t, s, u)
+	update(t, s, func(tx core.Tx) error {
+		for _, a := range []usercenter.AuditAction{usercenter.AuditCreate, usercenter.AuditReveal} {
+			e := &usercenter.AuditEvent{At: base, SdkAppID: 1, UserID: u.ID, Action: a, Actor: "cli"}
+			if err := tx.InsertAudit(ctx, e); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteUser(ctx, u.ID); err != nil {
+			return err
+		}
+		return tx.InsertAudit(ctx, &usercenter.AuditEvent{At: base, SdkAppID: 1, UserID: u.ID, Action: usercenter.AuditDelete, Actor: "cli"})
+	})
+	got, err := s.AuditEvents(ctx, usercenter.AuditFilter{UserID: u.ID})
+	if err != nil || len(got) != 3 || got[2].Action != usercenter.AuditDelete {
+		t.Fatalf("events of a deleted user = %+v, %v", got, err)
+	}
+	// Events may name users that never existed.
+	update(t, s, func(tx core.Tx) error {
+		return tx.InsertAudit(ctx, &usercenter.AuditEvent{At: base, SdkAppID: 77, UserID: "nobody", Action: usercenter.AuditReveal})
+	})
+}

@@ -1,0 +1,427 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// userColumns are the columns of users in the order scanUser and userArgs
+// use them.
+const userColumns = `user_id, sdk_app_id, origin_id, status, created_at, updated_at, last_login_at,
+	nickname, avatar, city, province, nationality, lang, timezone, sex, signature, remark, logon_mode,
+	phone_enc, phone_idx, email_enc, email_idx, address_enc`
+
+var userPlaceholders = strings.TrimSuffix(strings.Repeat("?, ", strings.Count(userColumns, ",")+1), ", ")
+
+var (
+	qUser         = oneUser(`u.user_id = ?`)
+	qUserByOrigin = oneUser(`u.sdk_app_id = ? AND u.origin_id = ?`)
+	qUserByLink   = oneUser(`u.user_id =
+		(SELECT user_id FROM user_links WHERE sdk_app_id = ? AND provider = ? AND provider_user_id = ?)`)
+	// The apps go in as one JSON array; see appList.
+	qUsersByOrigin = readQuery(`SELECT ` + userColumns + ` FROM users
+		WHERE origin_id = ? AND sdk_app_id IN (SELECT value FROM json_each(?))`)
+	// "phone_idx = ?" implies phone_idx IS NOT NULL, which lets SQLite use
+	// the partial index.
+	qUsersByPhone = readQuery(`SELECT ` + userColumns + ` FROM users
+		WHERE sdk_app_id = ? AND phone_idx = ? ORDER BY user_id`)
+	qUsersByEmail = readQuery(`SELECT ` + userColumns + ` FROM users
+		WHERE sdk_app_id = ? AND email_idx = ? ORDER BY user_id`)
+	qCountUsers = readQuery(`SELECT count(*) FROM users WHERE sdk_app_id = ?`)
+	qListUsers  = readQuery(`SELECT ` + userColumns + ` FROM users WHERE sdk_app_id = ?
+		ORDER BY created_at, user_id LIMIT ? OFFSET ?`)
+	qUsersAfter = readQuery(`SELECT ` + userColumns + ` FROM users
+		WHERE sdk_app_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`)
+
+	qUserLinks = readQuery(`SELECT user_id, provider, provider_user_id FROM user_links WHERE user_id = ?`)
+	// The users go in as one JSON array, like the apps of qUsersByOrigin,
+	// so a page of any size needs this one statement.
+	qUsersLinks = readQuery(`SELECT user_id, provider, provider_user_id FROM user_links
+		WHERE user_id IN (SELECT value FROM json_each(?))`)
+)
+
+// oneUser makes the query for a single user that also returns its links,
+// one row per link, or one row with NULL provider if it has none. User
+// and links then come from one statement, and so from one consistent view,
+// without the cost of a read transaction around two queries.
+func oneUser(where string) string {
+	cols := strings.Split(userColumns, ",")
+	for i, c := range cols {
+		cols[i] = "u." + strings.TrimSpace(c)
+	}
+	return readQuery(`SELECT ` + strings.Join(cols, ", ") + `, l.provider, l.provider_user_id
+		FROM users u LEFT JOIN user_links l ON l.user_id = u.user_id WHERE ` + where)
+}
+
+func scanUser(row scanner, extra ...any) (core.UserRecord, error) {
+	var (
+		u                    core.UserRecord
+		app                  int64
+		createdAt, updatedAt int64
+		lastLoginAt          *int64
+	)
+	dest := append([]any{&u.ID, &app, &u.OriginID, &u.Status, &createdAt, &updatedAt, &lastLoginAt,
+		&u.Nickname, &u.Avatar, &u.City, &u.Province, &u.Nationality, &u.Lang, &u.Timezone,
+		&u.Sex, &u.Signature, &u.Remark, &u.LogonMode,
+		&u.SealedPhone, &u.PhoneIndex, &u.SealedEmail, &u.EmailIndex, &u.SealedAddress}, extra...)
+	err := row.Scan(dest...)
+	u.SdkAppID = uint64(app)
+	u.CreatedAt = decodeTime(createdAt)
+	u.UpdatedAt = decodeTime(updatedAt)
+	u.LastLoginAt = decodeNullTime(lastLoginAt)
+	return u, err
+}
+
+// users runs a query for users and collects them with their links. q must
+// be a snapshot, so that the links belong to the users as read.
+func (r *reader) users(ctx context.Context, q runner, query string, args ...any) ([]core.UserRecord, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	defer rows.Close()
+	var users []core.UserRecord
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, r.fail(ctx, err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	rows.Close() // finish this statement before the next runs on the same connection
+	if err := r.links(ctx, q, users); err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+// links fills in the ThirdParty of users with one query, however many
+// there are. A user without links keeps a nil map.
+func (r *reader) links(ctx context.Context, q runner, users []core.UserRecord) error {
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	switch len(users) {
+	case 0:
+		return nil
+	case 1:
+		rows, err = q.query(ctx, qUserLinks, users[0].ID)
+	default:
+		ids := make([]string, len(users))
+		for i := range users {
+			ids[i] = users[i].ID
+		}
+		list, jerr := json.Marshal(ids)
+		if jerr != nil {
+			return usercenter.Internal(jerr)
+		}
+		rows, err = q.query(ctx, qUsersLinks, string(list))
+	}
+	if err != nil {
+		return r.fail(ctx, err)
+	}
+	defer rows.Close()
+	at := make(map[string]int, len(users))
+	for i := range users {
+		at[users[i].ID] = i
+	}
+	for rows.Next() {
+		var userID, provider, providerUserID string
+		if err := rows.Scan(&userID, &provider, &providerUserID); err != nil {
+			return r.fail(ctx, err)
+		}
+		i, ok := at[userID]
+		if !ok {
+			continue
+		}
+		u := &users[i]
+		if u.ThirdParty == nil {
+			u.ThirdParty = make(map[usercenter.Provider]string)
+		}
+		u.ThirdParty[usercenter.Provider(provider)] = providerUserID
+	}
+	if err := rows.Err(); err != nil {
+		return r.fail(ctx, err)
+	}
+	return nil
+}
+
+// user reads the user a oneUser query finds, with its links.
+func (r *reader) user(ctx context.Context, query string, args ...any) (*core.UserRecord, error) {
+	ctx, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.run.query(ctx, query, args...)
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	defer rows.Close()
+	var u *core.UserRecord
+	for rows.Next() {
+		var provider, providerUserID *string
+		row, err := scanUser(rows, &provider, &providerUserID)
+		if err != nil {
+			return nil, r.fail(ctx, err)
+		}
+		if u == nil {
+			u = &row
+		}
+		if provider != nil {
+			if u.ThirdParty == nil {
+				u.ThirdParty = make(map[usercenter.Provider]string)
+			}
+			u.ThirdParty[usercenter.Provider(*provider)] = *providerUserID
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	if u == nil {
+		return nil, usercenter.NotFound(usercenter.ResourceUser)
+	}
+	return u, nil
+}
+
+// userList runs a query for several users in one snapshot.
+func (r *reader) userList(ctx context.Context, query string, args ...any) ([]core.UserRecord, error) {
+	var users []core.UserRecord
+	err := r.snapshot(ctx, func(ctx context.Context, q runner) error {
+		var err error
+		users, err = r.users(ctx, q, query, args...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+func (r *reader) User(ctx context.Context, userID string) (*core.UserRecord, error) {
+	return r.user(ctx, qUser, userID)
+}
+
+func (r *reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {
+	return r.user(ctx, qUserByOrigin, int64(sdkAppID), originID)
+}
+
+func (r *reader) UserByLink(ctx context.Context, sdkAppID uint64, provider usercenter.Provider, providerUserID string) (*core.UserRecord, error) {
+	return r.user(ctx, qUserByLink, int64(sdkAppID), string(provider), providerUserID)
+}
+
+func (r *reader) UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]core.UserRecord, error) {
+	if len(apps) == 0 {
+		_, err := r.begin(ctx)
+		return nil, err
+	}
+	users, err := r.userList(ctx, qUsersByOrigin, originID, appList(apps))
+	if err != nil {
+		return nil, err
+	}
+	// Sorted here rather than in SQL, which would order the IDs above
+	// MaxInt64 first, as negative int64s.
+	slices.SortFunc(users, func(a, b core.UserRecord) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
+	return users, nil
+}
+
+// UsersByIndex fails with EInvalid (Field "field") for a field that has
+// no blind index.
+func (r *reader) UsersByIndex(ctx context.Context, sdkAppID uint64, field usercenter.PIIField, index []byte) ([]core.UserRecord, error) {
+	var query string
+	switch field {
+	case usercenter.FieldPhone:
+		query = qUsersByPhone
+	case usercenter.FieldEmail:
+		query = qUsersByEmail
+	default:
+		return nil, usercenter.Invalid("field", "only phone and email have a blind index, not %q", field)
+	}
+	if len(index) == 0 {
+		// No user has an empty index: empty is stored as NULL.
+		_, err := r.begin(ctx)
+		return nil, err
+	}
+	return r.userList(ctx, query, int64(sdkAppID), index)
+}
+
+// ListUsers returns users offset to offset+limit-1 of the app in creation
+// order, and how many users it has. A limit of 0 or less returns no users,
+// only the count.
+func (r *reader) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit int) ([]core.UserRecord, int, error) {
+	var (
+		users []core.UserRecord
+		total int
+	)
+	err := r.snapshot(ctx, func(ctx context.Context, q runner) error {
+		err := q.queryRow(ctx, qCountUsers, int64(sdkAppID)).Scan(&total)
+		if err != nil {
+			return r.fail(ctx, err)
+		}
+		if limit <= 0 || offset >= total {
+			return nil
+		}
+		users, err = r.users(ctx, q, qListUsers, int64(sdkAppID), limit, max(offset, 0))
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return users, total, nil
+}
+
+// UsersAfter pages by keyset rather than offset, so that a walk over every
+// user costs the same per page however far it has got, and users inserted
+// or deleted meanwhile neither shift pages nor cause repeats.
+func (r *reader) UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID string, limit int) ([]core.UserRecord, error) {
+	if limit <= 0 {
+		_, err := r.begin(ctx)
+		return nil, err
+	}
+	return r.userList(ctx, qUsersAfter, int64(sdkAppID), afterUserID, limit)
+}
+
+// userArgs returns u's values in the order of userColumns.
+func userArgs(u *core.UserRecord) ([]any, error) {
+	// The contract has the Service seal these before they reach the store;
+	// storing a plain value by mistake would leak it to every backup, so
+	// refuse loudly rather than drop it silently.
+	if u.Phone != "" || u.Email != "" || u.Address != "" {
+		return nil, usercenter.Internal(errors.New("sqlite: a UserRecord must carry phone, email and address only sealed"))
+	}
+	createdAt, err := encodeTime("users.created_at", u.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	updatedAt, err := encodeTime("users.updated_at", u.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	lastLoginAt, err := encodeNullTime("users.last_login_at", u.LastLoginAt)
+	if err != nil {
+		return nil, err
+	}
+	return []any{
+		u.ID, int64(u.SdkAppID), u.OriginID, int64(u.Status), createdAt, updatedAt, lastLoginAt,
+		u.Nickname, u.Avatar, u.City, u.Province, u.Nationality, u.Lang, u.Timezone,
+		u.Sex, u.Signature, u.Remark, int64(u.LogonMode),
+		nullBytes(u.SealedPhone), nullBytes(u.PhoneIndex), nullBytes(u.SealedEmail), nullBytes(u.EmailIndex), nullBytes(u.SealedAddress),
+	}, nil
+}
+
+// InsertUser stores u and its links; it fails with NotFound (app) if u's
+// app does not exist. A link with an empty provider user ID is no link.
+func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	args, err := userArgs(u)
+	if err != nil {
+		return err
+	}
+	insert := func() error {
+		_, err := t.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (`+userPlaceholders+`)`, args...)
+		if err != nil {
+			if c := conflict(err); c != nil {
+				return c
+			}
+			if isForeignKey(err) {
+				return usercenter.NotFound(usercenter.ResourceApp)
+			}
+			return t.fail(err)
+		}
+		return t.insertLinks(ctx, u.ID, u.ThirdParty)
+	}
+	if len(u.ThirdParty) == 0 {
+		return insert() // one statement is atomic without a savepoint
+	}
+	return t.atomically(ctx, insert)
+}
+
+// UpdateUser writes u's mutable fields and replaces its links; its
+// SdkAppID and CreatedAt are ignored, and its ID finds it.
+func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	args, err := userArgs(u)
+	if err != nil {
+		return err
+	}
+	// Every column but user_id, sdk_app_id and created_at (args 0, 1, 4).
+	set := slices.Concat(args[2:4], args[5:], []any{u.ID})
+	return t.atomically(ctx, func() error {
+		n, err := t.exec(ctx, `UPDATE users SET origin_id = ?, status = ?, updated_at = ?, last_login_at = ?,
+			nickname = ?, avatar = ?, city = ?, province = ?, nationality = ?, lang = ?, timezone = ?,
+			sex = ?, signature = ?, remark = ?, logon_mode = ?,
+			phone_enc = ?, phone_idx = ?, email_enc = ?, email_idx = ?, address_enc = ?
+			WHERE user_id = ?`, set...)
+		if err != nil {
+			if c := conflict(err); c != nil {
+				return c
+			}
+			return t.fail(err)
+		}
+		if n == 0 {
+			return usercenter.NotFound(usercenter.ResourceUser)
+		}
+		if _, err := t.exec(ctx, `DELETE FROM user_links WHERE user_id = ?`, u.ID); err != nil {
+			return t.fail(err)
+		}
+		return t.insertLinks(ctx, u.ID, u.ThirdParty)
+	})
+}
+
+// insertLinks adds links to a user who has none. The app of each link is
+// read from the user's row, not taken from the caller, so that a link can
+// never be scoped to another app than its user's.
+func (t *txn) insertLinks(ctx context.Context, userID string, links map[usercenter.Provider]string) error {
+	// In provider order, so that of several conflicting links the same one
+	// is always reported.
+	for _, p := range slices.Sorted(maps.Keys(links)) {
+		id := links[p]
+		if id == "" {
+			continue
+		}
+		_, err := t.exec(ctx, `INSERT INTO user_links (user_id, sdk_app_id, provider, provider_user_id)
+			SELECT user_id, sdk_app_id, ?, ? FROM users WHERE user_id = ?`, string(p), id, userID)
+		if err != nil {
+			if cols, ok := uniqueColumns(err); ok && cols == linkKey {
+				return conflictOn("thirdPartyIds."+string(p), err)
+			}
+			return t.fail(err)
+		}
+	}
+	return nil
+}
+
+// DeleteUser removes the user; its tokens and links go with it (ON DELETE
+// CASCADE), its audit events stay.
+func (t *txn) DeleteUser(ctx context.Context, userID string) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := t.exec(ctx, `DELETE FROM users WHERE user_id = ?`, userID)
+	if err != nil {
+		return t.fail(err)
+	}
+	if n == 0 {
+		return usercenter.NotFound(usercenter.ResourceUser)
+	}
+	return nil
+}
