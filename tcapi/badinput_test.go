@@ -243,9 +243,14 @@ func TestBadInputJSON(t *testing.T) {
 		{name: "form body", action: "RegisterUser", raw: fmt.Sprintf(`SdkAppId=%d&Name=x`, app), code: "InvalidParameter"},
 		{name: "trailing garbage", action: "RegisterUser", raw: fmt.Sprintf(`{"SdkAppId":%d} x`, app), code: "InvalidParameter"},
 		{name: "two objects", action: "RegisterUser", raw: fmt.Sprintf(`{"SdkAppId":%d}{"SdkAppId":%d}`, scratch.SdkAppID, scratch.SdkAppID), code: "InvalidParameter"},
-		// BUG (params.go:56): a stray '}' or ']' after the object passes the
-		// dec.More() check, so this request registers a user.
-		{name: "trailing close brace", action: "RegisterUser", raw: fmt.Sprintf(`{"SdkAppId":%d,"OriginId":"brace"}}`, scratch.SdkAppID), code: "InvalidParameter"},
+		// A stray '}' or ']' after an otherwise valid object is easy to
+		// overlook as trailing data; if it were let through, the request
+		// would register a user in the scratch app.
+		{name: "trailing close brace", action: "RegisterUser", raw: fmt.Sprintf(`{"SdkAppId":%d,"OriginId":"brace"}}`, scratch.SdkAppID), code: "InvalidParameter", names: []string{"after"}},
+		{name: "trailing close bracket", action: "RegisterUser", raw: fmt.Sprintf(`{"SdkAppId":%d,"OriginId":"bracket"}]`, scratch.SdkAppID), code: "InvalidParameter", names: []string{"after"}},
+		// encoding/json would keep the last of two equal keys; the request
+		// must be refused rather than register a user with either value.
+		{name: "duplicate key", action: "RegisterUser", raw: fmt.Sprintf(`{"SdkAppId":%d,"OriginId":"dup-1","OriginId":"dup-2"}`, scratch.SdkAppID), code: "InvalidParameter", names: []string{"OriginId"}},
 		{name: "deep nesting", action: "RegisterUser", raw: fmt.Sprintf(`{"SdkAppId":%d,"Name":%s1%s}`, app, long("[", 5000), long("]", 5000)), code: "InvalidParameter"},
 		{name: "nesting past the limit", action: "BatchRegister", raw: fmt.Sprintf(`{"Users":[{"SdkAppId":%d,"Name":%s"x"%s}]}`, app, long(`{"a":`, 7), long("}", 7)), code: "InvalidParameter", names: []string{"deep"}},
 
@@ -257,8 +262,8 @@ func TestBadInputJSON(t *testing.T) {
 
 		// Wrong types.
 		{name: "string for SdkAppId", action: "RegisterUser", params: map[string]any{"SdkAppId": "abc"}, code: "InvalidParameter", names: []string{"SdkAppId"}},
-		// BUG (params.go:243): a numeric JSON string is accepted as an
-		// integer, so this registers a user.
+		// A quoted number is a JSON string, not an integer, even when its
+		// text names a real app; accepting it would register a user there.
 		{name: "numeric string for SdkAppId", action: "RegisterUser", params: map[string]any{"SdkAppId": fmt.Sprint(scratch.SdkAppID), "OriginId": "quoted"}, code: "InvalidParameter", names: []string{"SdkAppId"}},
 		{name: "bool for SdkAppId", action: "RegisterUser", params: map[string]any{"SdkAppId": true}, code: "InvalidParameter", names: []string{"SdkAppId"}},
 		{name: "float SdkAppId", action: "RegisterUser", params: map[string]any{"SdkAppId": 1.5}, code: "InvalidParameter", names: []string{"SdkAppId"}},
@@ -355,12 +360,11 @@ func TestBadInputJSON(t *testing.T) {
 			biExpect(t, biRaw(t, env, key, http.MethodPost, c.action, "", "", body), c.code, c.names...)
 		})
 	}
-	// The message must say what is wrong with the value.
-	// BUG (actions.go:250-251): a Page above 2^31 is refused with the
-	// message "Page must be at least 1".
+	// The message must say what is wrong with the value: a Page too large
+	// is refused with the whole valid range, not as if it were too small.
 	t.Run("Page above 2^31 message", func(t *testing.T) {
 		_, err := sdk.Call("DescribeSdkAppIdUsers", map[string]any{"SdkAppId": app, "Page": int64(1)<<31 + 1})
-		biExpectSDK(t, nil, err, "InvalidParameterValue", "Page")
+		biExpectSDK(t, nil, err, "InvalidParameterValue", "Page must be between 1 and 2147483648")
 		var se *tcerr.TencentCloudSDKError
 		if errors.As(err, &se) && strings.Contains(se.GetMessage(), "at least 1") {
 			t.Errorf("Page=%d refused with the misleading message %q", int64(1)<<31+1, se.GetMessage())
@@ -373,7 +377,7 @@ func TestBadInputJSON(t *testing.T) {
 		t.Errorf("app %d has %d users after bad input, want 1", app, n)
 	}
 	if n := biTotal(t, sdk, scratch.SdkAppID); n != 0 {
-		t.Errorf("scratch app has %d users after bad input, want 0 (see the BUG cases above)", n)
+		t.Errorf("scratch app has %d users after bad input, want 0 (a request aimed at it was wrongly accepted)", n)
 	}
 	biNoIncidents(t, env)
 }
@@ -537,20 +541,28 @@ func TestBadInputTransport(t *testing.T) {
 		out, err := sdk.Send(req)
 		biExpectSDK(t, out, err, "InvalidParameter")
 	})
-	// JSON bytes labelled as something else. These are accepted today: the
-	// handler never looks at Content-Type for TC3. Tencent Cloud requires
-	// application/json for a TC3 POST body, so the facade should refuse
-	// them with InvalidParameter rather than guess.
+	// JSON bytes labelled as something else. Tencent Cloud requires
+	// application/json for a TC3 POST body, so the facade refuses any
+	// other label rather than guess what the client meant.
 	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/xml"} {
 		t.Run("JSON labelled "+ct, func(t *testing.T) {
 			body := biJSON(t, map[string]any{"SdkAppId": app, "OriginId": "ct-" + strings.ReplaceAll(ct, "/", "-")})
-			r := biRaw(t, env, env.Key, http.MethodPost, "RegisterUser", "", ct, body)
-			if r.Status == http.StatusOK && r.Code == "" {
-				t.Errorf("FINDING: a TC3 POST with Content-Type %s and a JSON body succeeded (%.200s); want InvalidParameter", ct, r.Body)
-				return
-			}
-			biExpect(t, r, "InvalidParameter")
+			biExpect(t, biRaw(t, env, env.Key, http.MethodPost, "RegisterUser", "", ct, body), "InvalidParameter", "application/json")
 		})
+	}
+	// Media-type parameters and case do not change the type.
+	for _, ct := range []string{"application/json; charset=utf-8", "Application/JSON"} {
+		t.Run("JSON labelled "+ct, func(t *testing.T) {
+			body := biJSON(t, map[string]any{"SdkAppId": app, "OriginId": "ct-ok-" + fmt.Sprint(len(ct))})
+			r := biRaw(t, env, env.Key, http.MethodPost, "RegisterUser", "", ct, body)
+			if r.Status != http.StatusOK || r.Code != "" {
+				t.Fatalf("HTTP %d, Code %q (%q): want success", r.Status, r.Code, r.Message)
+			}
+		})
+	}
+	// None of the mislabelled requests may have registered a user.
+	if n := biTotal(t, sdk, app); n != 2 {
+		t.Errorf("%d users after the Content-Type cases, want 2 (the correctly labelled ones)", n)
 	}
 	biNoIncidents(t, env)
 }

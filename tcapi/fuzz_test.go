@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"reflect"
 	"sort"
 	"strconv"
@@ -37,26 +36,17 @@ import (
 //	go test -run='^$' -fuzz=FuzzGateway  -fuzztime=90s ./tcapi/
 //
 // Properties: no panic; every failure is a documented request-shape code
-// with a message; every success re-encodes consistently (the bound request,
-// written back as JSON or as flattened parameters, binds to the same value
-// and carries every value the input gave, with the input's own type).
-//
-// Inputs that only trip bugs already reported (see params_test.go: stray
-// '}' / ']' after the body, a quoted number bound as an integer, list index
-// errors reported in map order) fail by default, so the saved crashers under
-// testdata/fuzz keep them visible. Set UC_FUZZ_SKIP_KNOWN=all (or a comma
-// list of trailing, quoted, index) to let a fuzzing run look past them for
-// new bugs.
-
-// fzSkip reports whether the known bug named kind is to be skipped.
-func fzSkip(kind string) bool {
-	for _, k := range strings.Split(os.Getenv("UC_FUZZ_SKIP_KNOWN"), ",") {
-		if k == "all" || k == kind {
-			return true
-		}
-	}
-	return false
-}
+// with a message, and the same input always fails the same way; every
+// success comes from exactly one JSON object with no repeated key (or, for
+// flattened input, from well-formed parameters) and re-encodes
+// consistently: the bound request, written back as JSON or as flattened
+// parameters, binds to the same value and carries every value the input
+// gave, with the input's own type, so a quoted number never binds as an
+// integer. Through the gateway, a POST body labelled as anything but JSON
+// never succeeds. The corpus under testdata/fuzz holds the inputs closest
+// to the edges of these properties (stray closing brackets, quoted
+// integers, repeated keys, a mislabelled body), so that plain `go test`
+// replays them.
 
 // fzTarget is one request type to bind: every action's, plus the sample
 // type of params_test.go that has every supported field kind.
@@ -182,8 +172,9 @@ func fzSameNumber(a, b string) bool {
 // fzMismatch finds a value of the input tree that the re-encoded tree does
 // not carry with the same type and value; nulls count as absent. It
 // returns the path of the first one ("" when there is none; "." for the
-// root), and whether that mismatch is the known quoted-integer bug.
-func fzMismatch(in, re any, path string) (where string, quotedInt bool) {
+// root). A JSON string bound to an integer field is a mismatch: it comes
+// back as a number.
+func fzMismatch(in, re any, path string) string {
 	here := path
 	if here == "" {
 		here = "."
@@ -192,7 +183,7 @@ func fzMismatch(in, re any, path string) (where string, quotedInt bool) {
 	case map[string]any:
 		b, ok := re.(map[string]any)
 		if !ok {
-			return here, false
+			return here
 		}
 		keys := make([]string, 0, len(a))
 		for k := range a {
@@ -203,40 +194,80 @@ func fzMismatch(in, re any, path string) (where string, quotedInt bool) {
 			if a[k] == nil {
 				continue
 			}
-			if w, q := fzMismatch(a[k], b[k], fzJoin(path, k)); w != "" {
-				return w, q
+			if w := fzMismatch(a[k], b[k], fzJoin(path, k)); w != "" {
+				return w
 			}
 		}
 	case []any:
 		b, ok := re.([]any)
 		if !ok || len(a) != len(b) {
-			return here, false
+			return here
 		}
 		for i := range a {
-			if w, q := fzMismatch(a[i], b[i], fzJoin(path, strconv.Itoa(i))); w != "" {
-				return w, q
+			if w := fzMismatch(a[i], b[i], fzJoin(path, strconv.Itoa(i))); w != "" {
+				return w
 			}
 		}
 	case string:
-		switch b := re.(type) {
-		case string:
-			if a != b {
-				return here, false
-			}
-		case json.Number:
-			return here, fzSameNumber(a, string(b))
-		default:
-			return here, false
+		if b, ok := re.(string); !ok || a != b {
+			return here
 		}
 	case json.Number:
 		b, ok := re.(json.Number)
 		if !ok || !fzSameNumber(string(a), string(b)) {
-			return here, false
+			return here
 		}
 	default:
-		return here, false
+		return here
 	}
-	return "", false
+	return ""
+}
+
+// fzDuplicateKey reports a key that some object of the JSON document body
+// names twice. Decoding into a tree cannot tell: it keeps the last value
+// of a repeated key.
+func fzDuplicateKey(body []byte) (key string, found bool) {
+	type frame struct {
+		keys    map[string]bool // nil for a list
+		wantKey bool
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		if n := len(stack); n > 0 && stack[n-1].keys != nil && stack[n-1].wantKey {
+			if tok == json.Delim('}') {
+				stack = stack[:n-1]
+			} else {
+				k, _ := tok.(string)
+				if stack[n-1].keys[k] {
+					return k, true
+				}
+				stack[n-1].keys[k] = true
+				stack[n-1].wantKey = false
+				continue
+			}
+		} else {
+			switch tok {
+			case json.Delim('{'):
+				stack = append(stack, &frame{keys: map[string]bool{}, wantKey: true})
+				continue
+			case json.Delim('['):
+				stack = append(stack, &frame{})
+				continue
+			case json.Delim(']'):
+				stack = stack[:len(stack)-1]
+			}
+		}
+		// A value is complete: the enclosing object expects a key next.
+		if n := len(stack); n > 0 && stack[n-1].keys != nil {
+			stack[n-1].wantKey = true
+		}
+	}
 }
 
 // fzRoundTrip checks that a successfully bound request re-encodes
@@ -292,6 +323,29 @@ func fzJSONSeeds() []string {
 	}
 }
 
+// The fuzz targets trust fzDuplicateKey to notice a repeated key; a
+// checker that never fires would let every such input pass.
+func TestFzDuplicateKey(t *testing.T) {
+	for body, want := range map[string]string{
+		`{}`: "-",
+		`{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}`: "-",
+		`{"a":{},"b":[],"c":[[],{}],"d":null}`:      "-",
+		`{"a":1,"a":2}`:                             "a",
+		`{"a":{"b":1,"b":2}}`:                       "b",
+		`{"a":[1,{"x":[],"y":{},"x":0}]}`:           "x",
+		`{"a":[{}],"b":{"c":{}},"a":1}`:             "a",
+		`{"":1,"":2}`:                               "",
+	} { // "-" stands for no repeated key
+		got := "-"
+		if k, found := fzDuplicateKey([]byte(body)); found {
+			got = k
+		}
+		if got != want {
+			t.Errorf("fzDuplicateKey(%s) = %q, want %q", body, got, want)
+		}
+	}
+}
+
 func FuzzBindJSON(f *testing.F) {
 	targets := fzTargets()
 	for _, s := range fzJSONSeeds() {
@@ -307,25 +361,25 @@ func FuzzBindJSON(f *testing.F) {
 			fzCheckErr(t, err)
 			return
 		}
-		// Success: the body was exactly one JSON object…
+		// Success: the body was exactly one JSON document, with nothing
+		// after it, not even a stray '}' or ']'…
 		if !json.Valid(body) {
-			if fzSkip("trailing") {
-				return // known bug: trailing '}' or ']' after the object
-			}
 			t.Fatalf("%s: bindJSON accepted %q, which is not one JSON document", tg.name, body)
 		}
-		// …whose every value the bound request carries, with its type.
+		// …that names no key twice in any object…
+		if k, found := fzDuplicateKey(body); found {
+			t.Fatalf("%s: bindJSON accepted %q, which names %q twice", tg.name, body, k)
+		}
+		// …and whose every value the bound request carries, with its type:
+		// a quoted integer would come back unquoted.
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
 		var tree any
 		if err := dec.Decode(&tree); err != nil {
 			t.Fatal(err)
 		}
-		if where, quoted := fzMismatch(tree, fzEncode(reflect.ValueOf(dst)), ""); where != "" {
-			if quoted && fzSkip("quoted") {
-				return // known bug: quoted integer
-			}
-			t.Fatalf("%s: %q bound, but %s is not carried as given (quoted integer: %v): %+v", tg.name, body, where, quoted, dst)
+		if where := fzMismatch(tree, fzEncode(reflect.ValueOf(dst)), ""); where != "" {
+			t.Fatalf("%s: %q bound, but %s is not carried as given: %+v", tg.name, body, where, dst)
 		}
 		fzRoundTrip(t, tg, dst)
 	})
@@ -389,9 +443,6 @@ func FuzzBindFlat(f *testing.F) {
 			// The same input reports the same error every time.
 			for range 8 {
 				if err2 := bindFlat(params, tg.make()); err2 == nil || err2.Error() != err.Error() {
-					if fzSkip("index") && strings.Contains(err.Error(), "not a list index") {
-						return // known bug: list index errors in map order
-					}
 					t.Fatalf("%s: %v gave %q, then %v", tg.name, params, err, err2)
 				}
 			}
@@ -480,9 +531,17 @@ func FuzzGateway(f *testing.F) {
 			f.Add(uint8(0x80|i), []byte(q))
 		}
 	}
+	// The next bit selects a POST whose body is labelled text/plain: TC3
+	// requires application/json, so even a valid body must be refused.
+	for _, s := range fzJSONSeeds()[:8] {
+		for i := range names {
+			f.Add(uint8(0x40|i), []byte(strings.ReplaceAll(s, "1400000001", fmt.Sprint(app.SdkAppID))))
+		}
+	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
-		action := names[int(which&0x7f)%len(names)]
+		action := names[int(which&0x3f)%len(names)]
 		method := http.MethodPost
+		mislabelled := false
 		var payload []byte
 		req := httptest.NewRequest(http.MethodPost, "http://uc.test/", nil)
 		if which&0x80 != 0 {
@@ -495,6 +554,10 @@ func FuzzGateway(f *testing.F) {
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			req.ContentLength = int64(len(body))
 			req.Header.Set("Content-Type", "application/json")
+			if which&0x40 != 0 {
+				mislabelled = true
+				req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+			}
 		}
 		req.Header.Set("X-TC-Action", action)
 		req.Header.Set("X-TC-Version", Version)
@@ -521,9 +584,18 @@ func FuzzGateway(f *testing.F) {
 		}
 		raw, failed := env.Response["Error"]
 		if !failed {
-			// Success only for a body that is one JSON document.
-			if method == http.MethodPost && !json.Valid(body) && !fzSkip("trailing") {
+			if mislabelled {
+				t.Fatalf("%s %q labelled text/plain, yet it succeeded: %s", action, body, out)
+			}
+			// Success only for a body that is one JSON document, trailing
+			// brackets included, with no key named twice.
+			if method == http.MethodPost && !json.Valid(body) {
 				t.Fatalf("%s %q: not one JSON document, yet it succeeded: %s", action, body, out)
+			}
+			if method == http.MethodPost {
+				if k, found := fzDuplicateKey(body); found {
+					t.Fatalf("%s %q: names %q twice, yet it succeeded: %s", action, body, k, out)
+				}
 			}
 			return
 		}
@@ -533,6 +605,10 @@ func FuzzGateway(f *testing.F) {
 		}
 		if _, ok := messages[e.Code]; !ok || e.Code == "InternalError" || e.Message == "" {
 			t.Fatalf("%s %s %q: Code %q Message %q", method, action, body, e.Code, e.Message)
+		}
+		// The label is checked before the body is read, whatever it holds.
+		if mislabelled && action != "NoSuchAction" && e.Code != "InvalidParameter" {
+			t.Fatalf("%s %q labelled text/plain: Code %q (%q), want InvalidParameter", action, body, e.Code, e.Message)
 		}
 		if len(env.Response) != 2 {
 			t.Fatalf("%s %s %q: an error envelope with extra fields: %s", method, action, body, out)

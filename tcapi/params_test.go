@@ -135,10 +135,9 @@ func TestBindJSON(t *testing.T) {
 		{"login UserId absent", ptLogin, `{}`, "MissingParameter", []string{"UserId"}},
 		{"login UserId null", ptLogin, `{"UserId":null}`, "MissingParameter", []string{"UserId"}},
 
-		// Wrong types.
-		// BUG (params.go:243, bindInteger): a JSON string is accepted where
-		// an integer goes ({"SdkAppId":"1"} binds SdkAppId=1), because the
-		// string case meant for flattened input is not limited to flat.
+		// Wrong types. A quoted number is a JSON string, not an integer:
+		// only flattened input, where every value is text, may spell an
+		// integer as a string, and the SDKs never quote one in JSON.
 		{"string for uint64", ptRegister, `{"SdkAppId":"1"}`, "InvalidParameter", []string{"SdkAppId"}},
 		{"bool for uint64", ptRegister, `{"SdkAppId":true}`, "InvalidParameter", []string{"SdkAppId"}},
 		{"list for uint64", ptRegister, `{"SdkAppId":[1]}`, "InvalidParameter", []string{"SdkAppId"}},
@@ -156,7 +155,9 @@ func TestBindJSON(t *testing.T) {
 		{"number for object", ptBatch, `{"Users":[1]}`, "InvalidParameter", []string{"Users.0"}},
 		{"null for object", ptBatch, `{"Users":[{"SdkAppId":1},null]}`, "InvalidParameter", []string{"Users.1"}},
 		{"nested wrong type", ptBatch, `{"Users":[{"SdkAppId":1,"Name":["x"]}]}`, "InvalidParameter", []string{"Users.0.Name"}},
-		{"string for int64", ptList, `{"SdkAppId":1,"Page":"2"}`, "InvalidParameter", []string{"Page"}}, // same bug
+		{"string for int64", ptList, `{"SdkAppId":1,"Page":"2"}`, "InvalidParameter", []string{"Page"}},
+		{"string for nested uint64", ptBatch, `{"Users":[{"SdkAppId":"0"}]}`, "InvalidParameter", []string{"Users.0.SdkAppId"}},
+		{"string for *uint64", ptSample, `{"PU":"1"}`, "InvalidParameter", []string{"PU"}},
 		{"non-numeric string for uint64", ptRegister, `{"SdkAppId":"abc"}`, "InvalidParameter", []string{"SdkAppId"}},
 		{"bool for *int64", ptList, `{"SdkAppId":1,"Limit":true}`, "InvalidParameter", []string{"Limit"}},
 
@@ -226,12 +227,13 @@ func TestBindJSON(t *testing.T) {
 		{"trailing number", ptRegister, `{"SdkAppId":1} 1`, "InvalidParameter", []string{"after"}},
 		{"trailing string", ptRegister, `{"SdkAppId":1}"x"`, "InvalidParameter", []string{"after"}},
 		{"trailing comma after object", ptRegister, `{"SdkAppId":1},`, "InvalidParameter", nil},
-		// BUG (params.go:56, bindJSON's dec.More() check): Decoder.More
-		// reports false when the next byte is '}' or ']', so a stray
-		// closing bracket after the object is silently accepted.
+		// A stray closing bracket is what json.Decoder.More cannot see:
+		// it reports "no more values" before a '}' or ']', so only reading
+		// to io.EOF catches these.
 		{"trailing close brace", ptRegister, `{"SdkAppId":1}}`, "InvalidParameter", []string{"after"}},
 		{"trailing close bracket", ptRegister, `{"SdkAppId":1}]`, "InvalidParameter", []string{"after"}},
 		{"trailing brackets and garbage", ptRegister, `{"SdkAppId":1}]]]}}} `, "InvalidParameter", []string{"after"}},
+		{"empty object then close bracket", ptSample, `{}]`, "InvalidParameter", []string{"after"}},
 
 		// Deep nesting.
 		{"nesting 8 of unknown", ptRegister, deep(7), "UnknownParameter", []string{"Bogus"}},
@@ -251,27 +253,28 @@ func TestBindJSON(t *testing.T) {
 	}
 }
 
-// Duplicated keys are refused in flattened input ("given more than once");
-// the package documents that both shapes obey the same rules, so a JSON
-// object that names a parameter twice must not silently keep the last one.
-// BUG (params.go:53, bindJSON): encoding/json keeps the last duplicate, so
-// {"SdkAppId":1,"SdkAppId":2} binds SdkAppId=2 without an error.
+// Both shapes obey the same rules, and flattened input refuses a key given
+// twice; encoding/json would silently keep the last of two JSON keys, so a
+// client could not tell which of its values was used.
 func TestBindJSONDuplicateKeys(t *testing.T) {
-	for _, body := range []string{
-		`{"SdkAppId":1,"SdkAppId":2}`,
-		`{"SdkAppId":1,"Name":"a","Name":"b"}`,
-	} {
-		var req registerUserRequest
-		err := bindJSON([]byte(body), &req)
-		if err == nil {
-			t.Errorf("%s: bound without error to %+v; want InvalidParameter naming the duplicated key, as bindFlat does", body, req)
-			continue
-		}
-		ptCheck(t, err, "InvalidParameter", nil)
+	cases := []struct {
+		kind ptKind
+		body string
+		name string
+	}{
+		{ptRegister, `{"SdkAppId":1,"SdkAppId":2}`, "SdkAppId"},
+		{ptRegister, `{"SdkAppId":1,"Name":"a","Name":"b"}`, "Name"},
+		{ptRegister, `{"SdkAppId":1,"Name":"a","Name":"a"}`, "Name"},
+		{ptRegister, `{"SdkAppId":1,"Name":null,"Name":"b"}`, "Name"},
+		{ptRegister, `{"SdkAppId":1,"Bogus":1,"Bogus":2}`, "Bogus"},
+		{ptBatch, `{"Users":[{"SdkAppId":1,"SdkAppId":2}]}`, "SdkAppId"},
+		{ptBatch, `{"Users":[{"SdkAppId":1}],"Users":[{"SdkAppId":2}]}`, "Users"},
 	}
-	var b batchRegisterRequest
-	if err := bindJSON([]byte(`{"Users":[{"SdkAppId":1,"SdkAppId":2}]}`), &b); err == nil {
-		t.Errorf("nested duplicate key bound without error to %+v", b)
+	for _, c := range cases {
+		t.Run(c.body, func(t *testing.T) {
+			err := bindJSON([]byte(c.body), ptNew(c.kind))
+			ptCheck(t, err, "InvalidParameter", []string{c.name, "more than once"})
+		})
 	}
 }
 
@@ -508,27 +511,36 @@ func TestBindShapesAgree(t *testing.T) {
 }
 
 // Errors must be reproducible: the same input always reports the same
-// parameter. bindStruct sorts unknown keys for that reason.
-// BUG (params.go:218, bindSlice): the flattened list indexes are checked in Go
-// map order, so with two bad indexes the one named in the message changes
-// from call to call.
+// parameter, whatever order Go's maps happen to iterate in. With several
+// bad keys the one reported is the first in sorted (text) order.
 func TestBindFlatErrorsAreDeterministic(t *testing.T) {
-	inputs := []url.Values{
-		ptFlat("Users.5.SdkAppId", "1", "Users.7.SdkAppId", "1"),
-		ptFlat("Users.a.SdkAppId", "1", "Users.b.SdkAppId", "1", "Users.c.SdkAppId", "1"),
-		ptFlat("SdkAppId", "1", "Zed", "1", "Alpha", "1", "Mid", "1"),
+	cases := []struct {
+		kind ptKind
+		in   url.Values
+		name string // the parameter every message must name
+	}{
+		{ptBatch, ptFlat("Users.5.SdkAppId", "1", "Users.7.SdkAppId", "1"), "Users.5"},
+		{ptBatch, ptFlat("Users.a.SdkAppId", "1", "Users.b.SdkAppId", "1", "Users.c.SdkAppId", "1"), "Users.a"},
+		{ptBatch, ptFlat("Users.0.SdkAppId", "1", "Users.2.SdkAppId", "1", "Users.10.SdkAppId", "1"), "Users.10"},
+		{ptRegister, ptFlat("SdkAppId", "1", "Zed", "1", "Alpha", "1", "Mid", "1"), "Alpha"},
 	}
-	for _, in := range inputs {
+	for _, c := range cases {
 		seen := map[string]bool{}
 		for range 64 {
-			err := bindFlat(in, ptNew(ptBatch))
+			err := bindFlat(c.in, ptNew(c.kind))
 			if err == nil {
-				err = bindFlat(in, ptNew(ptRegister))
+				t.Fatalf("%v: bound without error", c.in)
 			}
 			seen[err.Error()] = true
 		}
 		if len(seen) != 1 {
-			t.Errorf("%v: %d different messages for the same input: %v", in, len(seen), seen)
+			t.Errorf("%v: %d different messages for the same input: %v", c.in, len(seen), seen)
+			continue
+		}
+		for msg := range seen {
+			if !strings.Contains(msg, c.name) {
+				t.Errorf("%v: message %q does not name %q", c.in, msg, c.name)
+			}
 		}
 	}
 }
