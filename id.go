@@ -3,6 +3,7 @@ package usercenter
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"strings"
 	"time"
 
 	"github.com/segmentio/ksuid"
@@ -27,6 +28,11 @@ func NewUserID(now time.Time) string {
 func ValidUserID(s string) bool {
 	if len(s) != 27 {
 		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(base62, s[i]) < 0 {
+			return false
+		}
 	}
 	_, err := ksuid.Parse(s)
 	return err == nil

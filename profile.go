@@ -122,6 +122,13 @@ func NormalizePhone(field, s, region string) (string, error) {
 	if region == "" {
 		region = DefaultPhoneRegion
 	}
+	// The library reads letters as a keypad would (1-800-FLOWERS), which
+	// would turn a typo into somebody else's number.
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || strings.ContainsRune("+-(). ", r)) {
+			return "", Invalid(field, "%s may contain only digits, spaces, +, -, ( ) and .", field)
+		}
+	}
 	num, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", Invalid(field, "%s is not a valid phone number: use E.164 (+8613612346688) or a national number of region %s", field, region)
@@ -229,35 +236,32 @@ func clipName(s string) string {
 	return s
 }
 
-// MaskPhone hides the middle of a phone number: 136****6688. It keeps the
-// national number's first three and last four digits when it has at least
-// nine, fewer for shorter numbers, and never more than half of them.
+// MaskPhone hides the middle of a phone number. Numbers of nine or more
+// national digits keep their first three and last four (136****6688,
+// the format the super-app platform shows users); shorter ones keep their
+// first digit and last two, and very short ones nothing.
 func MaskPhone(e164 string) string {
 	if e164 == "" {
 		return ""
 	}
-	digits := e164
+	digits := []rune(strings.TrimPrefix(e164, "+"))
 	if num, err := phonenumbers.Parse(e164, ""); err == nil {
-		digits = phonenumbers.GetNationalSignificantNumber(num)
-	} else {
-		digits = strings.TrimPrefix(digits, "+")
+		digits = []rune(phonenumbers.GetNationalSignificantNumber(num))
 	}
 	n := len(digits)
-	head, tail := 3, 4
 	switch {
 	case n >= 9:
-	case n >= 7:
-		head, tail = 2, 2
-	case n >= 4:
-		head, tail = 1, 1
-	default:
-		return "****"
+		return string(digits[:3]) + "****" + string(digits[n-4:])
+	case n >= 5:
+		return string(digits[:1]) + "****" + string(digits[n-2:])
 	}
-	return digits[:head] + "****" + digits[n-tail:]
+	return "****"
 }
 
-// MaskEmail hides the middle of an email's local part:
-// mu****ng@tencent.com. Short local parts keep less, never more than half.
+// MaskEmail hides the middle of an email's local part and keeps the
+// domain: mu****ng@tencent.com. It never shows more than half of the
+// local part: eight or more characters keep two at each end, four to
+// seven keep one, and shorter ones none.
 func MaskEmail(email string) string {
 	if email == "" {
 		return ""
@@ -267,13 +271,12 @@ func MaskEmail(email string) string {
 		return "****"
 	}
 	r := []rune(local)
-	keep := 2
+	keep := 0
 	switch {
-	case len(r) >= 5:
-	case len(r) >= 3:
+	case len(r) >= 8:
+		keep = 2
+	case len(r) >= 4:
 		keep = 1
-	default:
-		return "****@" + domain
 	}
 	return string(r[:keep]) + "****" + string(r[len(r)-keep:]) + "@" + domain
 }

@@ -412,7 +412,8 @@ func (s *Service) AuditEvents(ctx context.Context, actor *usercenter.Actor, f us
 		return nil, usercenter.Forbidden("the key is not scoped to SdkAppId %d", f.SdkAppID)
 	}
 	if !actor.AllApps {
-		f.Apps = actor.Apps
+		// Never nil: to the store a nil list means every app.
+		f.Apps = append([]uint64{}, actor.Apps...)
 	}
 	if f.Limit == 0 {
 		f.Limit = DefaultListLimit

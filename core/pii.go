@@ -190,7 +190,10 @@ func (s *Service) audit(ctx context.Context, tx Tx, actor *usercenter.Actor, u *
 // disclose writes a reveal event for each non-empty field of reveal, in
 // the transaction that reads the values: no disclosure without its record.
 func (s *Service) disclose(ctx context.Context, tx Tx, actor *usercenter.Actor, rec *UserRecord, reveal []usercenter.PIIField) error {
-	for _, f := range reveal {
+	for i, f := range reveal {
+		if slices.Contains(reveal[:i], f) {
+			continue // one disclosure, one event, however often it was asked for
+		}
 		var sealed []byte
 		switch f {
 		case usercenter.FieldPhone:
