@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // App is one tenant: an application whose users usercenter keeps. Users,
@@ -54,8 +56,8 @@ func (a *App) Validate() error {
 	if a.TokenTTL < time.Minute || a.TokenTTL > 366*24*time.Hour {
 		return Invalid("TokenTTL", "TokenTTL must be between 1 minute and 366 days")
 	}
-	if len(a.PhoneRegion) != 2 || strings.ToUpper(a.PhoneRegion) != a.PhoneRegion {
-		return Invalid("PhoneRegion", "PhoneRegion must be a two-letter ISO 3166 region code such as CN")
+	if len(a.PhoneRegion) != 2 || strings.ToUpper(a.PhoneRegion) != a.PhoneRegion || phonenumbers.GetCountryCodeForRegion(a.PhoneRegion) == 0 {
+		return Invalid("PhoneRegion", "PhoneRegion must be a two-letter ISO 3166 region code with a phone numbering plan, such as CN")
 	}
 	switch len(a.SuperAppSecretKey) {
 	case 16, 24, 32:

@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"usercenter"
 	"usercenter/core"
 )
@@ -23,6 +25,7 @@ type appJSON struct {
 	Status            string `json:"Status"`
 	RateLimit         int    `json:"RateLimit"`
 	TokenTTLSeconds   int64  `json:"TokenTTLSeconds"`
+	PhoneRegion       string `json:"PhoneRegion"`
 	CreatedAt         string `json:"CreatedAt"`
 	SecretId          string `json:"SecretId,omitempty"`
 	SecretKey         string `json:"SecretKey,omitempty"`
@@ -36,7 +39,7 @@ func toAppJSON(a *usercenter.App) appJSON {
 	}
 	return appJSON{
 		SdkAppId: a.SdkAppID, Name: a.Name, UserDomain: a.UserDomain, Status: status,
-		RateLimit: a.RateLimit, TokenTTLSeconds: int64(a.TokenTTL / time.Second), CreatedAt: a.CreatedAt.Format(time.RFC3339),
+		RateLimit: a.RateLimit, TokenTTLSeconds: int64(a.TokenTTL / time.Second), PhoneRegion: a.PhoneRegion, CreatedAt: a.CreatedAt.Format(time.RFC3339),
 	}
 }
 
@@ -76,6 +79,7 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	userDomain := fs.String("user-domain", "", "user domain (default: derived from the name)")
 	rateLimit := fs.Int("rate-limit", usercenter.DefaultRateLimit, "requests per second allowed per action")
 	tokenTTL := fs.Duration("token-ttl", usercenter.DefaultTokenTTL, "login token lifetime")
+	phoneRegion := fs.String("phone-region", usercenter.DefaultPhoneRegion, "ISO 3166 region of phone numbers given without a country code")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -83,12 +87,16 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if *name == "" {
 		return usageError{"app create needs --name"}
 	}
+	region := strings.ToUpper(strings.TrimSpace(*phoneRegion))
+	if !phonenumbers.GetSupportedRegions()[region] {
+		return usageError{fmt.Sprintf("--phone-region %q is not a region with phone numbers: use a two-letter ISO 3166 code such as CN, US or GB", *phoneRegion)}
+	}
 	inst, err := sf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer inst.Close()
-	app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL})
+	app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL, PhoneRegion: region})
 	if err != nil {
 		if e := usercenter.ErrorOf(err); e.Field == "UserDomain" && *userDomain == "" {
 			if e.Code == usercenter.EConflict {
@@ -135,9 +143,9 @@ func appList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return writeJSON(stdout, out)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SDKAPPID\tNAME\tUSERDOMAIN\tSTATUS\tRATELIMIT\tTOKENTTL")
+	fmt.Fprintln(tw, "SDKAPPID\tNAME\tUSERDOMAIN\tSTATUS\tRATELIMIT\tTOKENTTL\tPHONEREGION")
 	for _, a := range apps {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/s\t%s\n", a.SdkAppID, a.Name, a.UserDomain, toAppJSON(&a).Status, a.RateLimit, a.TokenTTL)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/s\t%s\t%s\n", a.SdkAppID, a.Name, a.UserDomain, toAppJSON(&a).Status, a.RateLimit, a.TokenTTL, a.PhoneRegion)
 	}
 	return tw.Flush()
 }
@@ -175,8 +183,8 @@ func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if *asJSON {
 		return writeJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "SdkAppId    %d\nName        %s\nUserDomain  %s\nStatus      %s\nRateLimit   %d requests/s per action\nTokenTTL    %s\nCreatedAt   %s\n",
-		app.SdkAppID, app.Name, app.UserDomain, out.Status, app.RateLimit, app.TokenTTL, out.CreatedAt)
+	fmt.Fprintf(stdout, "SdkAppId     %d\nName         %s\nUserDomain   %s\nStatus       %s\nRateLimit    %d requests/s per action\nTokenTTL     %s\nPhoneRegion  %s\nCreatedAt    %s\n",
+		app.SdkAppID, app.Name, app.UserDomain, out.Status, app.RateLimit, app.TokenTTL, app.PhoneRegion, out.CreatedAt)
 	if *showSecret {
 		fmt.Fprintf(stdout, "SuperAppSecretKey  %s\n", app.SuperAppSecretKey)
 	}

@@ -28,13 +28,29 @@ const usage = `usercenter: a self-hosted user identity and profile service
 Usage:
   usercenter serve   [--addr 127.0.0.1:8080] [--db DSN] [--data DIR] [--master-key-file FILE]
   usercenter migrate [--db DSN]
-  usercenter app create --name NAME [--sdk-app-id N] [--user-domain D] [--rate-limit N] [--token-ttl 168h] [--json]
+  usercenter app create --name NAME [--sdk-app-id N] [--user-domain D] [--rate-limit N] [--token-ttl 168h] [--phone-region CN] [--json]
   usercenter app list [--json]
   usercenter app show SDKAPPID [--show-secret] [--json]
   usercenter key create --app SDKAPPID[,SDKAPPID…] [--perms users.read,users.write,pii.read] [--name NAME] [--json]
   usercenter key list [--json]
   usercenter key revoke SECRETID
+  usercenter user get USERID [--reveal phone,email,address] [--json]
+  usercenter user find --app SDKAPPID (--origin-id ID | --phone P | --email E | --provider P --provider-user-id ID) [--reveal …] [--json]
+  usercenter user set USERID FIELD=VALUE… [--json]
+  usercenter user delete USERID
+  usercenter audit [--app ID] [--user ID] [--field F] [--action A] [--actor A] [--since T] [--until T] [--limit N | --all] [--json]
+  usercenter master-key rotate [--json]
   usercenter version
+
+user set fields: nickname, avatar, phone, email, address, city, province,
+nationality, lang, timezone, sex, signature, remark, originId, status (0|1),
+logonMode and thirdPartyIds.PROVIDER; an empty value clears a field or
+unlinks a provider. Personal data is masked unless --reveal names it, and
+every reveal is recorded in the audit log with the actor "operator".
+
+master-key rotate re-encrypts everything under a new master key. Stop the
+servers that use the database first and start them again afterwards: a
+server started before the rotation only holds the old key.
 
 Every flag can also be set through the environment: --master-key-file is
 USERCENTER_MASTER_KEY_FILE, and so on. Flags win over the environment.
@@ -76,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		return serve(ctx, rest, stdout, stderr, getenv)
 	case "migrate":
 		return migrate(ctx, rest, stdout, stderr, getenv)
-	case "app", "key":
+	case "app", "key", "user", "master-key":
 		if len(rest) == 0 {
 			return usageError{cmd + " needs a subcommand"}
 		}
@@ -85,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 			return usageError{fmt.Sprintf("unknown command %q", cmd+" "+rest[0])}
 		}
 		return sub(ctx, rest[1:], stdout, stderr, getenv)
+	case "audit":
+		return auditCmd(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "usercenter", version())
 		return nil
@@ -107,6 +125,13 @@ func init() {
 		"key create": keyCreate,
 		"key list":   keyList,
 		"key revoke": keyRevoke,
+
+		"user get":    userGet,
+		"user find":   userFind,
+		"user set":    userSet,
+		"user delete": userDelete,
+
+		"master-key rotate": masterKeyRotate,
 	}
 }
 

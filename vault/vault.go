@@ -124,19 +124,39 @@ func (k *Keyring) SealedByCurrent(sealed []byte) bool {
 // the file does not exist and create is true, a new key is generated and
 // written with mode 0600, and created is true.
 func LoadFile(path string, create bool) (ring *Keyring, created bool, err error) {
-	data, err := os.ReadFile(path)
+	keys, err := ReadKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) && create {
-		if err := writeNewKeyFile(path); err != nil {
+		switch err := writeNewKeyFile(path); {
+		case err == nil:
+			created = true
+		case errors.Is(err, fs.ErrExist):
+			// Another process created it meanwhile: use theirs.
+		default:
 			return nil, false, err
 		}
-		data, err = os.ReadFile(path)
-		created = true
+		keys, err = ReadKeyFile(path)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("vault: reading master key: %w", err)
+		return nil, false, err
+	}
+	ring, err = New(keys...)
+	if err != nil {
+		return nil, false, fmt.Errorf("vault: %s: %w", path, err)
+	}
+	return ring, created, nil
+}
+
+// ReadKeyFile reads the master keys of a key file, the current key first.
+// It refuses a file that others than its owner may read or write, a line
+// that is not a base64 key, and a file without any key. A missing file is
+// an error that matches fs.ErrNotExist.
+func ReadKeyFile(path string) ([][]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("vault: reading master key: %w", err)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, false, fmt.Errorf("vault: master key file %s is readable by others (mode %v); run chmod 600 on it", path, fi.Mode().Perm())
+		return nil, fmt.Errorf("vault: master key file %s is readable by others (mode %v); run chmod 600 on it", path, fi.Mode().Perm())
 	}
 	var keys [][]byte
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -147,15 +167,17 @@ func LoadFile(path string, create bool) (ring *Keyring, created bool, err error)
 		}
 		mk, err := base64.StdEncoding.DecodeString(s)
 		if err != nil || len(mk) != KeySize {
-			return nil, false, fmt.Errorf("vault: %s line %d is not a base64 %d-byte key", path, line, KeySize)
+			return nil, fmt.Errorf("vault: %s line %d is not a base64 %d-byte key", path, line, KeySize)
 		}
 		keys = append(keys, mk)
 	}
-	ring, err = New(keys...)
-	if err != nil {
-		return nil, false, fmt.Errorf("vault: %s: %w", path, err)
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("vault: reading %s: %w", path, err)
 	}
-	return ring, created, nil
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("vault: %s holds no master key", path)
+	}
+	return keys, nil
 }
 
 // NewKey returns a fresh random master key.
@@ -167,23 +189,135 @@ func NewKey() []byte {
 	return mk
 }
 
+const keyFileHeader = "# usercenter master key: keep this file secret and backed up; without it no secret or personal data in the database can be read.\n"
+
+// keyFileContent renders keys in the key file format.
+func keyFileContent(keys [][]byte) ([]byte, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("vault: no master key to write")
+	}
+	var b bytes.Buffer
+	b.WriteString(keyFileHeader)
+	if len(keys) > 1 {
+		b.WriteString("# The first key is the current one; the others are older keys, kept to open values not yet re-encrypted (usercenter master-key rotate).\n")
+	}
+	for _, mk := range keys {
+		if len(mk) != KeySize {
+			return nil, fmt.Errorf("vault: a master key must be %d bytes, not %d", KeySize, len(mk))
+		}
+		b.WriteString(base64.StdEncoding.EncodeToString(mk))
+		b.WriteByte('\n')
+	}
+	return b.Bytes(), nil
+}
+
+// WriteKeyFile replaces the key file at path with keys, the current key
+// first, atomically: it writes a temporary file of mode 0600 in the same
+// directory, syncs it, renames it over path and syncs the directory. After
+// a crash the file holds either its old content or the new one, never a
+// mix. If path is a symbolic link, the file it points to is replaced.
+func WriteKeyFile(path string, keys [][]byte) error {
+	content, err := keyFileContent(keys)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	tmp, err := writeTemp(path, content)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("vault: replacing master key file: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// writeTemp writes content to a new private file next to path, synced to
+// disk, and returns its name.
+func writeTemp(path string, content []byte) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return "", fmt.Errorf("vault: writing master key: %w", err)
+	}
+	fail := func(err error) (string, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return "", fmt.Errorf("vault: writing master key: %w", err)
+	}
+	// CreateTemp makes the file 0600 already; say so rather than rely on it.
+	if err := f.Chmod(0o600); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(content); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("vault: writing master key: %w", err)
+	}
+	return f.Name(), nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("vault: syncing %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("vault: syncing %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeNewKeyFile creates the key file with a fresh key. The file appears
+// complete or not at all, and an existing file is never replaced: the
+// error then matches fs.ErrExist.
 func writeNewKeyFile(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("vault: %w", err)
 	}
-	content := "# usercenter master key: keep this file secret and backed up; without it no secret or personal data in the database can be read.\n" +
-		base64.StdEncoding.EncodeToString(NewKey()) + "\n"
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	content, err := keyFileContent([][]byte{NewKey()})
+	if err != nil {
+		return err
+	}
+	tmp, err := writeTemp(path, content)
 	if err != nil {
 		return fmt.Errorf("vault: creating master key: %w", err)
 	}
-	if _, err := f.WriteString(content); err != nil {
+	defer os.Remove(tmp)
+	// A hard link, unlike a rename, fails if path exists.
+	err = os.Link(tmp, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		// Some file systems have no hard links: create the file exclusively.
+		err = createExclusive(path, content)
+	}
+	if err != nil {
+		return fmt.Errorf("vault: creating master key: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func createExclusive(path string, content []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
 		f.Close()
-		return fmt.Errorf("vault: writing master key: %w", err)
+		os.Remove(path)
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("vault: writing master key: %w", err)
+		os.Remove(path)
+		return err
 	}
 	return f.Close()
 }

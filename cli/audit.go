@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// auditJSON is the machine-readable form of an audit event.
+type auditJSON struct {
+	Id        int64  `json:"Id"`
+	At        string `json:"At"`
+	SdkAppId  uint64 `json:"SdkAppId"`
+	UserId    string `json:"UserId"`
+	Action    string `json:"Action"`
+	Field     string `json:"Field"`
+	Actor     string `json:"Actor"`
+	RequestId string `json:"RequestId"`
+}
+
+func toAuditJSON(e *usercenter.AuditEvent) auditJSON {
+	return auditJSON{
+		Id: e.ID, At: e.At.UTC().Format(time.RFC3339Nano), SdkAppId: e.SdkAppID, UserId: e.UserID,
+		Action: string(e.Action), Field: e.Field, Actor: e.Actor, RequestId: e.RequestID,
+	}
+}
+
+var auditActions = []usercenter.AuditAction{usercenter.AuditReveal, usercenter.AuditDeliver, usercenter.AuditCreate, usercenter.AuditUpdate, usercenter.AuditDelete}
+
+// timeFlag is an optional RFC 3339 time.
+type timeFlag struct{ t *time.Time }
+
+func (f timeFlag) String() string {
+	if f.t == nil || f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f timeFlag) Set(s string) error {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("%q is not an RFC 3339 time such as 2024-05-01T00:00:00Z", s)
+	}
+	*f.t = t
+	return nil
+}
+
+func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("audit", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	var f usercenter.AuditFilter
+	fs.Uint64Var(&f.SdkAppID, "app", 0, "only events of this SdkAppId")
+	fs.StringVar(&f.UserID, "user", "", "only events of this UserId")
+	fs.StringVar(&f.Field, "field", "", "only events of this field, e.g. phone or thirdPartyIds.qq")
+	action := fs.String("action", "", "only events of this action: reveal, deliver, create, update or delete")
+	fs.StringVar(&f.Actor, "actor", "", `only events by this actor: "operator", "key:<SecretId>" or "facade:<name>"`)
+	fs.Var(timeFlag{&f.Since}, "since", "only events at or after this RFC 3339 time")
+	fs.Var(timeFlag{&f.Until}, "until", "only events before this RFC 3339 time")
+	fs.IntVar(&f.Limit, "limit", core.DefaultListLimit, fmt.Sprintf("at most this many events, oldest first (1 to %d)", core.MaxListLimit))
+	all := fs.Bool("all", false, "every matching event, read page by page (not with --limit)")
+	asJSON := fs.Bool("json", false, "print one JSON array")
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{fmt.Sprintf("audit takes no arguments, only flags (got %q)", pos[0])}
+	}
+	if *action != "" {
+		f.Action = usercenter.AuditAction(*action)
+		known := false
+		for _, a := range auditActions {
+			known = known || a == f.Action
+		}
+		if !known {
+			return usageError{fmt.Sprintf("--action: unknown action %q (known: reveal, deliver, create, update, delete)", *action)}
+		}
+	}
+	if *all {
+		limitSet := false
+		fs.Visit(func(fl *flag.Flag) { limitSet = limitSet || fl.Name == "limit" })
+		if limitSet {
+			return usageError{"--all and --limit exclude each other"}
+		}
+		f.Limit = core.MaxListLimit
+	}
+	if f.Limit < 1 || f.Limit > core.MaxListLimit {
+		return usageError{fmt.Sprintf("--limit must be between 1 and %d", core.MaxListLimit)}
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		return usageError{"--until must not be before --since"}
+	}
+
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	actor := usercenter.Operator()
+	var events []usercenter.AuditEvent
+	for {
+		page, err := inst.svc.AuditEvents(ctx, actor, f)
+		if err != nil {
+			return errMessage(err)
+		}
+		events = append(events, page...)
+		if !*all || len(page) < f.Limit {
+			break
+		}
+		f.AfterID = page[len(page)-1].ID
+	}
+	if !*all && len(events) == f.Limit {
+		// Tell whether there are more, on stderr so stdout stays one document.
+		next := f
+		next.AfterID, next.Limit = events[len(events)-1].ID, 1
+		if more, err := inst.svc.AuditEvents(ctx, actor, next); err == nil && len(more) > 0 {
+			fmt.Fprintf(stderr, "usercenter: showing the first %d matching events; more match: use --all, or narrow with --since and --until\n", len(events))
+		}
+	}
+
+	if *asJSON {
+		out := make([]auditJSON, len(events))
+		for i := range events {
+			out[i] = toAuditJSON(&events[i])
+		}
+		return writeJSON(stdout, out)
+	}
+	if len(events) == 0 {
+		fmt.Fprintln(stdout, "No audit events match.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tAT\tSDKAPPID\tUSERID\tACTION\tFIELD\tACTOR\tREQUESTID")
+	for i := range events {
+		e := toAuditJSON(&events[i])
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Id, events[i].At.UTC().Format(time.RFC3339),
+			strconv.FormatUint(e.SdkAppId, 10), e.UserId, e.Action, dash(e.Field), e.Actor, dash(e.RequestId))
+	}
+	return tw.Flush()
+}
+
+// dash stands in for an empty table cell.
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

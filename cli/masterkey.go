@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"text/tabwriter"
+
+	"usercenter/core"
+	"usercenter/sqlite"
+	"usercenter/vault"
+)
+
+const rotateHelp = `usercenter master-key rotate [--data DIR] [--db DSN] [--master-key-file FILE] [--json]
+
+Replaces the master key with a new random one and re-encrypts every
+secret and every piece of personal data in the database under it:
+
+  1. reads the key file (its current key and any older ones),
+  2. writes the key file again with a new key first, followed by the old
+     ones, so that whatever happens next the file opens everything,
+  3. re-encrypts every stored value under the new key,
+  4. writes the key file with only the new key,
+  5. prints what was re-encrypted.
+
+Each write of the key file is atomic. If the command is interrupted, the
+key file still opens everything: run it again.
+
+Stop every usercenter server that uses this database before rotating, and
+start them again afterwards. A server started before the rotation holds
+only the old key: it cannot read what was re-encrypted, and anything it
+writes is encrypted under the old key, which the rotation removes.
+
+Database backups made before the rotation still need the old key.
+
+Flags:
+`
+
+// rotateJSON is the output of master-key rotate --json.
+type rotateJSON struct {
+	Database       string         `json:"Database"`
+	KeyFile        string         `json:"KeyFile"`
+	KeyId          string         `json:"KeyId"` // names the new key without revealing it
+	Resealed       int            `json:"Resealed"`
+	AlreadyCurrent int            `json:"AlreadyCurrent"`
+	OldKeysRemoved int            `json:"OldKeysRemoved"`
+	Values         map[string]int `json:"Values"` // per kind, all under the new key now
+}
+
+// sealedKindNames says in words what each kind of sealed value is.
+var sealedKindNames = map[core.SealedKind]string{
+	core.SealedAppSecret:   "app SuperApp secrets",
+	core.SealedKeySecret:   "API key secrets",
+	core.SealedMeta:        "instance secrets (key check, lookup index key)",
+	core.SealedUserPhone:   "user phone numbers",
+	core.SealedUserEmail:   "user email addresses",
+	core.SealedUserAddress: "user addresses",
+}
+
+const restartNotice = "Restart every usercenter server that uses this database now, and stop them before the next rotation:\n" +
+	"a server started before the rotation holds only the old key, so it cannot read what was re-encrypted\n" +
+	"and encrypts what it writes under the old key, which the key file no longer holds.\n" +
+	"Back up the new key file. Database backups made before the rotation still need the old key.\n"
+
+func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	flags := newFlagSet("master-key rotate", stderr)
+	flags.Usage = func() {
+		fmt.Fprint(flags.Output(), rotateHelp)
+		flags.PrintDefaults()
+	}
+	var sf storeFlags
+	sf.register(flags)
+	asJSON := flags.Bool("json", false, "print one JSON object")
+	pos, err := parse(flags, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{fmt.Sprintf("master-key rotate takes no arguments (got %q)", pos[0])}
+	}
+	dbPath, err := sf.dbPath()
+	if err != nil {
+		return err
+	}
+	keyPath := sf.keyPath()
+
+	// Nothing changes until the key file is known to open the database.
+	if _, err := os.Stat(dbPath); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("there is no database at %s: nothing to rotate", dbPath)
+		}
+		return err
+	}
+	oldKeys, err := vault.ReadKeyFile(keyPath)
+	if err != nil {
+		return err
+	}
+	oldRing, err := vault.New(oldKeys...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", keyPath, err)
+	}
+	store, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return fmt.Errorf("opening database %s: %w", dbPath, err)
+	}
+	defer store.Close()
+	if _, err := core.NewService(ctx, store, oldRing); err != nil {
+		if errors.Is(err, core.ErrWrongMasterKey) {
+			return fmt.Errorf("%w; the key file is %s; nothing was changed", err, keyPath)
+		}
+		return err
+	}
+
+	// From here on the key file always opens every stored value: first it
+	// holds the new key and every old one, and only once nothing needs an
+	// old key any more does it hold the new key alone.
+	newKey := vault.NewKey()
+	allKeys := append([][]byte{newKey}, oldKeys...)
+	if err := vault.WriteKeyFile(keyPath, allKeys); err != nil {
+		return fmt.Errorf("%w\nThe database was not changed, and the key file %s still opens it", err, keyPath)
+	}
+	ring, err := vault.New(allKeys...)
+	if err != nil {
+		return err
+	}
+	interrupted := func(err error) error {
+		return fmt.Errorf("%w\nThe key file %s holds the new key and the old ones, so everything still opens; fix the cause and run usercenter master-key rotate again", err, keyPath)
+	}
+	if _, err := core.NewService(ctx, store, ring); err != nil {
+		return interrupted(err)
+	}
+	rep, err := core.Reseal(ctx, store, ring)
+	if err != nil {
+		return interrupted(fmt.Errorf("re-encrypting under the new key: %w", err))
+	}
+	newRing, err := vault.New(newKey)
+	if err != nil {
+		return interrupted(err)
+	}
+	// The database must open with the new key alone before the old ones go.
+	if _, err := core.NewService(ctx, store, newRing); err != nil {
+		return interrupted(fmt.Errorf("the database does not open with the new key alone: %w", err))
+	}
+	counts, err := countSealed(ctx, store, newRing)
+	if err != nil {
+		return interrupted(err)
+	}
+	if err := vault.WriteKeyFile(keyPath, [][]byte{newKey}); err != nil {
+		return interrupted(fmt.Errorf("every value is re-encrypted under the new key, but removing the old keys from the key file failed: %w", err))
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("closing the database: %w", err)
+	}
+
+	id := newRing.CurrentKeyID()
+	out := rotateJSON{
+		Database: dbPath, KeyFile: keyPath, KeyId: hex.EncodeToString(id[:]),
+		Resealed: rep.Resealed, AlreadyCurrent: rep.Current, OldKeysRemoved: len(oldKeys),
+		Values: map[string]int{},
+	}
+	for _, kind := range core.SealedKinds {
+		out.Values[string(kind)] = counts[kind]
+	}
+	if *asJSON {
+		fmt.Fprint(stderr, restartNotice)
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "Rotated the master key of %s.\n\n", dbPath)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  New key ID\t%s\n", out.KeyId)
+	fmt.Fprintf(tw, "  Key file\t%s (now holds only the new key; %d old %s removed)\n", keyPath, len(oldKeys), plural(len(oldKeys), "key", "keys"))
+	fmt.Fprintf(tw, "  Re-encrypted\t%d %s\n", rep.Resealed, plural(rep.Resealed, "value", "values"))
+	if rep.Current > 0 {
+		fmt.Fprintf(tw, "  Already under the new key\t%d %s\n", rep.Current, plural(rep.Current, "value", "values"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "\nEncrypted values, all under the new key now:")
+	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, kind := range core.SealedKinds {
+		name := sealedKindNames[kind]
+		if name == "" {
+			name = string(kind)
+		}
+		fmt.Fprintf(tw, "  %s\t%d\n", name, counts[kind])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, "\n"+restartNotice)
+	return nil
+}
+
+// countSealed counts the stored values of each kind, checking that ring's
+// current key sealed every one.
+func countSealed(ctx context.Context, r core.Reader, ring *vault.Keyring) (map[core.SealedKind]int, error) {
+	const page = 500
+	counts := map[core.SealedKind]int{}
+	for _, kind := range core.SealedKinds {
+		after := ""
+		for {
+			vals, err := r.SealedValues(ctx, kind, after, page)
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range vals {
+				if !ring.SealedByCurrent(v.Value) {
+					return nil, fmt.Errorf("%s %s is still sealed by an old key", v.Kind, v.RowKey)
+				}
+			}
+			counts[kind] += len(vals)
+			if len(vals) < page {
+				break
+			}
+			after = vals[len(vals)-1].RowKey
+		}
+	}
+	return counts, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

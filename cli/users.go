@@ -1,0 +1,386 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// userJSON is the machine-readable form of a user. Phone, Email and
+// Address are masked unless revealed.
+type userJSON struct {
+	UserId        string            `json:"UserId"`
+	SdkAppId      uint64            `json:"SdkAppId"`
+	UserDomain    string            `json:"UserDomain"`
+	OriginId      string            `json:"OriginId"`
+	Status        int               `json:"Status"`
+	Nickname      string            `json:"Nickname"`
+	Avatar        string            `json:"Avatar"`
+	Phone         string            `json:"Phone"`
+	Email         string            `json:"Email"`
+	Address       string            `json:"Address"`
+	City          string            `json:"City"`
+	Province      string            `json:"Province"`
+	Nationality   string            `json:"Nationality"`
+	Lang          string            `json:"Lang"`
+	Timezone      string            `json:"Timezone"`
+	Sex           string            `json:"Sex"`
+	Signature     string            `json:"Signature"`
+	Remark        string            `json:"Remark"`
+	LogonMode     int               `json:"LogonMode"`
+	ThirdPartyIds map[string]string `json:"ThirdPartyIds"`
+	CreatedAt     string            `json:"CreatedAt"`
+	UpdatedAt     string            `json:"UpdatedAt"`
+	LastLoginAt   string            `json:"LastLoginAt"` // "" before the first login
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func toUserJSON(u *usercenter.User) userJSON {
+	out := userJSON{
+		UserId: u.ID, SdkAppId: u.SdkAppID, UserDomain: u.UserDomain, OriginId: u.OriginID, Status: int(u.Status),
+		Nickname: u.Nickname, Avatar: u.Avatar, Phone: u.Phone, Email: u.Email, Address: u.Address,
+		City: u.City, Province: u.Province, Nationality: u.Nationality, Lang: u.Lang, Timezone: u.Timezone,
+		Sex: u.Sex, Signature: u.Signature, Remark: u.Remark, LogonMode: int(u.LogonMode),
+		ThirdPartyIds: map[string]string{},
+		CreatedAt:     formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt), LastLoginAt: formatTime(u.LastLoginAt),
+	}
+	for p, id := range u.ThirdParty {
+		out.ThirdPartyIds[string(p)] = id
+	}
+	return out
+}
+
+// printUser writes a user for a person to read.
+func printUser(w io.Writer, u *usercenter.User) error {
+	j := toUserJSON(u)
+	status := "1 (normal)"
+	if u.Status != usercenter.UserActive {
+		status = strconv.Itoa(int(u.Status)) + " (disabled)"
+	}
+	lastLogin := j.LastLoginAt
+	if lastLogin == "" {
+		lastLogin = "never"
+	}
+	var links []string
+	for p, id := range j.ThirdPartyIds {
+		links = append(links, p+"="+id)
+	}
+	sort.Strings(links)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"UserId", j.UserId},
+		{"SdkAppId", strconv.FormatUint(j.SdkAppId, 10)},
+		{"UserDomain", j.UserDomain},
+		{"OriginId", j.OriginId},
+		{"Status", status},
+		{"Nickname", j.Nickname},
+		{"Avatar", j.Avatar},
+		{"Phone", j.Phone},
+		{"Email", j.Email},
+		{"Address", j.Address},
+		{"City", j.City},
+		{"Province", j.Province},
+		{"Nationality", j.Nationality},
+		{"Lang", j.Lang},
+		{"Timezone", j.Timezone},
+		{"Sex", j.Sex},
+		{"Signature", j.Signature},
+		{"Remark", j.Remark},
+		{"LogonMode", strconv.Itoa(j.LogonMode)},
+		{"ThirdPartyIds", strings.Join(links, " ")},
+		{"CreatedAt", j.CreatedAt},
+		{"UpdatedAt", j.UpdatedAt},
+		{"LastLoginAt", lastLogin},
+	} {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
+}
+
+// revealFlag parses --reveal phone,email,address.
+func revealFlag(s string) ([]usercenter.PIIField, error) {
+	var out []usercenter.PIIField
+	for _, f := range strings.Split(s, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f == "" {
+			continue
+		}
+		if f == "all" {
+			return slices.Clone(usercenter.PIIFields), nil
+		}
+		if !slices.Contains(usercenter.PIIFields, usercenter.PIIField(f)) {
+			return nil, usageError{fmt.Sprintf("--reveal: unknown field %q (known: phone, email, address, all)", f)}
+		}
+		if !slices.Contains(out, usercenter.PIIField(f)) {
+			out = append(out, usercenter.PIIField(f))
+		}
+	}
+	return out, nil
+}
+
+const revealHelp = "comma-separated personal data to show in plain text: phone, email, address, or all (each disclosure is audited)"
+
+func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("user get", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	revealStr := fs.String("reveal", "", revealHelp)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"user get needs one UserId"}
+	}
+	reveal, err := revealFlag(*revealStr)
+	if err != nil {
+		return err
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	u, err := inst.svc.GetUser(ctx, usercenter.Operator(), pos[0], reveal)
+	if err != nil {
+		return errMessage(err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, toUserJSON(u))
+	}
+	return printUser(stdout, u)
+}
+
+func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("user find", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	app := fs.Uint64("app", 0, "SdkAppId of the app to search (required)")
+	var l core.Lookup
+	fs.StringVar(&l.OriginID, "origin-id", "", "find the user with this OriginId")
+	fs.StringVar(&l.Phone, "phone", "", "find the users with this phone number (E.164, or national in the app's phone region)")
+	fs.StringVar(&l.Email, "email", "", "find the users with this email address")
+	provider := fs.String("provider", "", "with --provider-user-id: find the user linked to this third-party provider")
+	fs.StringVar(&l.ProviderUserID, "provider-user-id", "", "the user's ID at --provider")
+	revealStr := fs.String("reveal", "", revealHelp)
+	asJSON := fs.Bool("json", false, "print one JSON array")
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{fmt.Sprintf("user find takes no arguments, only flags (got %q)", pos[0])}
+	}
+	if *app == 0 {
+		return usageError{"user find needs --app"}
+	}
+	l.Provider = usercenter.Provider(*provider)
+	n := 0
+	for _, set := range []bool{l.OriginID != "", l.Phone != "", l.Email != "", *provider != "" || l.ProviderUserID != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return usageError{"user find needs exactly one of --origin-id, --phone, --email, or --provider with --provider-user-id"}
+	}
+	if (*provider == "") != (l.ProviderUserID == "") {
+		return usageError{"--provider and --provider-user-id go together"}
+	}
+	reveal, err := revealFlag(*revealStr)
+	if err != nil {
+		return err
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	users, err := inst.svc.FindUsers(ctx, usercenter.Operator(), *app, l, reveal)
+	if err != nil {
+		return errMessage(err)
+	}
+	if *asJSON {
+		out := make([]userJSON, len(users))
+		for i := range users {
+			out[i] = toUserJSON(&users[i])
+		}
+		return writeJSON(stdout, out)
+	}
+	if len(users) == 0 {
+		fmt.Fprintln(stdout, "No user matches.")
+		return nil
+	}
+	for i := range users {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		if err := printUser(stdout, &users[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// userFields maps the field names of `user set` to the patch they set.
+var userFields = map[string]func(p *core.UserPatch, v string) error{
+	"nickname":    text(func(p *core.UserPatch) **string { return &p.Nickname }),
+	"avatar":      text(func(p *core.UserPatch) **string { return &p.Avatar }),
+	"phone":       text(func(p *core.UserPatch) **string { return &p.Phone }),
+	"email":       text(func(p *core.UserPatch) **string { return &p.Email }),
+	"address":     text(func(p *core.UserPatch) **string { return &p.Address }),
+	"city":        text(func(p *core.UserPatch) **string { return &p.City }),
+	"province":    text(func(p *core.UserPatch) **string { return &p.Province }),
+	"nationality": text(func(p *core.UserPatch) **string { return &p.Nationality }),
+	"lang":        text(func(p *core.UserPatch) **string { return &p.Lang }),
+	"timezone":    text(func(p *core.UserPatch) **string { return &p.Timezone }),
+	"sex":         text(func(p *core.UserPatch) **string { return &p.Sex }),
+	"signature":   text(func(p *core.UserPatch) **string { return &p.Signature }),
+	"remark":      text(func(p *core.UserPatch) **string { return &p.Remark }),
+	"originId":    text(func(p *core.UserPatch) **string { return &p.OriginID }),
+	"status": func(p *core.UserPatch, v string) error {
+		var s usercenter.UserStatus
+		switch v {
+		case "0":
+			s = usercenter.UserDisabled
+		case "1":
+			s = usercenter.UserActive
+		default:
+			return fmt.Errorf("status must be 0 (disabled) or 1 (normal), not %q", v)
+		}
+		p.Status = &s
+		return nil
+	},
+	"logonMode": func(p *core.UserPatch, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("logonMode must be an integer, not %q", v)
+		}
+		m := usercenter.LogonMode(n)
+		p.LogonMode = &m
+		return nil
+	},
+}
+
+func text(field func(*core.UserPatch) **string) func(*core.UserPatch, string) error {
+	return func(p *core.UserPatch, v string) error {
+		*field(p) = &v
+		return nil
+	}
+}
+
+const thirdPartyPrefix = "thirdPartyIds."
+
+func knownUserFields() string {
+	names := make([]string, 0, len(userFields)+1)
+	for name := range userFields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return strings.Join(append(names, thirdPartyPrefix+"<provider>"), ", ")
+}
+
+// parseAssignments turns field=value arguments into a patch. An empty value
+// clears a text field or unlinks a provider.
+func parseAssignments(args []string) (core.UserPatch, error) {
+	var p core.UserPatch
+	seen := map[string]bool{}
+	for _, a := range args {
+		name, value, ok := strings.Cut(a, "=")
+		if !ok || name == "" {
+			return p, usageError{fmt.Sprintf("%q is not a field=value assignment; known fields: %s", a, knownUserFields())}
+		}
+		if seen[name] {
+			return p, usageError{fmt.Sprintf("field %s is set twice", name)}
+		}
+		seen[name] = true
+		if prov, ok := strings.CutPrefix(name, thirdPartyPrefix); ok {
+			if prov == "" {
+				return p, usageError{fmt.Sprintf("%s needs a provider, as in %swechatUnion=ID", name, thirdPartyPrefix)}
+			}
+			if p.ThirdParty == nil {
+				p.ThirdParty = map[usercenter.Provider]*string{}
+			}
+			p.ThirdParty[usercenter.Provider(prov)] = &value
+			continue
+		}
+		set, ok := userFields[name]
+		if !ok {
+			return p, usageError{fmt.Sprintf("unknown field %q; known fields: %s", name, knownUserFields())}
+		}
+		if err := set(&p, value); err != nil {
+			return p, usageError{err.Error()}
+		}
+	}
+	return p, nil
+}
+
+func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("user set", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	asJSON := fs.Bool("json", false, "print the updated user as one JSON object")
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return usageError{"user set needs a UserId and at least one field=value; known fields: " + knownUserFields()}
+	}
+	patch, err := parseAssignments(pos[1:])
+	if err != nil {
+		return err
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	u, err := inst.svc.UpdateUser(ctx, usercenter.Operator(), pos[0], patch)
+	if err != nil {
+		return errMessage(err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, toUserJSON(u))
+	}
+	return printUser(stdout, u)
+}
+
+func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("user delete", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"user delete needs one UserId"}
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	if err := inst.svc.DeleteUser(ctx, usercenter.Operator(), pos[0]); err != nil {
+		return errMessage(err)
+	}
+	fmt.Fprintf(stdout, "Deleted user %s with their login tokens and third-party links; their audit events stay.\n", pos[0])
+	return nil
+}
