@@ -14,6 +14,7 @@ import (
 
 	"usercenter/core"
 	"usercenter/obs"
+	"usercenter/restapi"
 	"usercenter/tcapi"
 )
 
@@ -25,6 +26,9 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry) h
 	// the facade answers unsupported methods in its own envelope.
 	lcic := tcapi.New(svc, tcapi.NewNonceCache(10*time.Minute), log)
 	mux.Handle("/{$}", obs.Middleware("lcic", log, metrics, lcic))
+	// The native REST API owns everything under /v1/, and answers unknown
+	// routes and methods there with its own problem details.
+	mux.Handle("/v1/", obs.Middleware("v1", log, metrics, restapi.New(svc, log)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

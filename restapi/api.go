@@ -1,0 +1,202 @@
+// Package restapi serves usercenter's native REST API under /v1: JSON
+// bodies, HTTP Basic authentication with an API key (SecretId:SecretKey),
+// Bearer user tokens for /v1/me, and RFC 9457 problem details for errors.
+// docs/api.md is the user guide; restapi/openapi.json the contract.
+//
+// Every route is one row of the routes table: the mux is built from it,
+// and a test checks it against the OpenAPI document in both directions.
+package restapi
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"usercenter"
+	"usercenter/core"
+	"usercenter/obs"
+)
+
+// MaxBodyBytes caps a request body.
+const MaxBodyBytes = 1 << 20
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// authScheme is how a route authenticates its caller.
+type authScheme int
+
+const (
+	authNone   authScheme = iota // public
+	authKey                      // HTTP Basic SecretId:SecretKey
+	authBearer                   // Authorization: Bearer <user token>
+)
+
+// route is one row of the routes table.
+type route struct {
+	method  string
+	path    string // a ServeMux path pattern, e.g. /v1/users/{userId}
+	op      string // the OpenAPI operationId; the action is "v1." + op
+	auth    authScheme
+	query   []string // the query parameters it accepts; any other is refused
+	handler http.Handler
+}
+
+// pattern is the ServeMux pattern of the route.
+func (rt route) pattern() string { return rt.method + " " + rt.path }
+
+// api holds what the handlers share.
+type api struct {
+	svc *core.Service
+	log *slog.Logger
+}
+
+// Query parameters shared by several routes.
+var (
+	revealParam = []string{"reveal"}
+	listParams  = []string{"limit", "next", "reveal", "originId", "phone", "email", "provider", "providerUserId"}
+	auditParams = []string{"sdkAppId", "userId", "field", "action", "actor", "since", "until", "limit", "next"}
+)
+
+// routes is the table of every route of the API.
+func (a *api) routes() []route {
+	return []route{
+		{"POST", "/v1/apps/{sdkAppId}/users", "createUser", authKey, nil, a.handleCreateUser()},
+		{"GET", "/v1/apps/{sdkAppId}/users", "listUsers", authKey, listParams, a.handleListUsers()},
+		{"GET", "/v1/users/{userId}", "getUser", authKey, revealParam, a.handleGetUser()},
+		{"PATCH", "/v1/users/{userId}", "updateUser", authKey, nil, a.handleUpdateUser()},
+		{"DELETE", "/v1/users/{userId}", "deleteUser", authKey, nil, a.handleDeleteUser()},
+		{"GET", "/v1/me", "getMe", authBearer, nil, a.handleMe()},
+		{"GET", "/v1/audit", "listAuditEvents", authKey, auditParams, a.handleListAudit()},
+		{"GET", "/v1/openapi.json", "getOpenAPI", authNone, nil, a.handleOpenAPI()},
+	}
+}
+
+// New returns the handler of every /v1 route. Mount it at "/v1/" behind
+// obs.Middleware, which supplies the request ID.
+func New(svc *core.Service, log *slog.Logger) http.Handler {
+	a := &api{svc: svc, log: log}
+	mux := http.NewServeMux()
+	known := map[string]bool{}
+	for _, rt := range a.routes() {
+		mux.Handle(rt.pattern(), a.operation(rt))
+		known[rt.pattern()] = true
+	}
+	// Whatever no route matches lands here, including a known path with
+	// the wrong method: a more specific pattern always wins in ServeMux,
+	// so this sees only the leftovers.
+	mux.Handle("/", a.handleNoRoute(mux, known))
+	return mux
+}
+
+type actorKey struct{}
+
+// actorFrom returns the authenticated caller of a key-authenticated route.
+func actorFrom(ctx context.Context) *usercenter.Actor {
+	return ctx.Value(actorKey{}).(*usercenter.Actor)
+}
+
+type userKey struct{}
+
+// userFrom returns the user whose token authenticated a bearer route.
+func userFrom(ctx context.Context) *usercenter.User {
+	return ctx.Value(userKey{}).(*usercenter.User)
+}
+
+type schemeKey struct{}
+
+// operation wraps a route's handler with what every operation does: name
+// the action for logs, metrics and rate limits, refuse unknown query
+// parameters and authenticate the caller.
+func (a *api) operation(rt route) http.Handler {
+	action := "v1." + rt.op
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		obs.FromContext(r.Context()).Action = action
+		ctx := context.WithValue(core.WithAction(r.Context(), action), schemeKey{}, rt.auth)
+		r = r.WithContext(ctx)
+		switch rt.auth {
+		case authKey:
+			actor, err := a.authenticateKey(r)
+			if err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))
+		case authBearer:
+			user, err := a.authenticateToken(r)
+			if err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), userKey{}, user))
+		}
+		// Only after authentication, so that an anonymous caller learns
+		// nothing about what a route accepts.
+		if err := checkQuery(r, rt.query); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		rt.handler.ServeHTTP(w, r)
+	})
+}
+
+// checkQuery refuses query parameters the route does not know, so that a
+// misspelt ?revael=phone or ?limt=10 fails loudly instead of being ignored.
+func checkQuery(r *http.Request, allowed []string) error {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	q, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		values := q[name]
+		if !slices.Contains(allowed, name) {
+			return &problem{Code: "unknown_field", Field: clipName(name), Detail: "unknown query parameter " + quote(name)}
+		}
+		for _, v := range values {
+			if !utf8.ValidString(v) {
+				return &problem{Code: "invalid_field", Field: name, Detail: name + " must be valid UTF-8, percent-encoded"}
+			}
+		}
+	}
+	return nil
+}
+
+// handleNoRoute answers 405 when the path is known under another method,
+// and 404 otherwise.
+func (a *api) handleNoRoute(mux *http.ServeMux, known map[string]bool) http.Handler {
+	methods := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range methods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			// A GET pattern also serves HEAD, and is reported for it.
+			if _, pattern := mux.Handler(probe); known[pattern] {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			a.fail(w, r, &problem{Code: "not_found", Detail: "no route matches " + r.Method + " " + clipName(r.URL.Path) + "; see /v1/openapi.json"})
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		a.fail(w, r, &problem{Code: "method_not_allowed", Detail: r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")})
+	})
+}
+
+func (a *api) handleOpenAPI() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		obs.FromContext(r.Context()).Result = "ok"
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(openAPIDoc)
+	})
+}

@@ -1,0 +1,106 @@
+package restapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+	"usercenter/uctest"
+)
+
+func TestAuditFiltersAndPagination(t *testing.T) {
+	env := uctest.New(t)
+	ctx := context.Background()
+	var batch []core.Registration
+	for i := range 700 {
+		batch = append(batch, core.Registration{SdkAppID: env.App.SdkAppID, Name: "u", OriginID: fmt.Sprintf("a-%d", i)})
+	}
+	if _, err := env.Svc.BatchRegister(ctx, usercenter.Operator(), batch); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Hour)
+	mark := env.Clock.Now().UTC()
+	env.Clock.Advance(time.Second)
+	writer := env.NewKey(t, []uint64{env.App.SdkAppID}, usercenter.PermUsersRead, usercenter.PermUsersWrite)
+	u := createUser(t, env, writer, env.App.SdkAppID, `{"nickname": "n"}`)
+	do(t, env, request{Method: "PATCH", Path: "/v1/users/" + u.UserID, Auth: basic(writer), Body: `{"nickname": "m", "city": "c"}`})
+	other, otherKey := env.NewApp(t, "other", 1000)
+	createUser(t, env, otherKey, other.SdkAppID, `{}`)
+
+	// Page sizes below, at and above what one query returns: every event
+	// exactly once, in increasing id order, and no next after the last.
+	for _, limit := range []int{7, 499, 500} {
+		seen := map[int64]bool{}
+		var last int64
+		pages, next := 0, ""
+		for {
+			path := "/v1/audit?limit=" + strconv.Itoa(limit)
+			if next != "" {
+				path += "&next=" + next
+			}
+			res := do(t, env, request{Method: "GET", Path: path, Auth: basic(env.Key)})
+			if res.Status != 200 {
+				t.Fatalf("%s: %d %s", path, res.Status, res.Body)
+			}
+			var l auditList
+			res.Decode(t, &l)
+			pages++
+			if len(l.Events) > limit || len(l.Events) == 0 {
+				t.Fatalf("limit %d: a page of %d", limit, len(l.Events))
+			}
+			for _, e := range l.Events {
+				if e.ID <= last || seen[e.ID] {
+					t.Fatalf("limit %d: event %d after %d", limit, e.ID, last)
+				}
+				if e.SdkAppID != env.App.SdkAppID {
+					t.Fatalf("an event of another app: %+v", e)
+				}
+				seen[e.ID], last = true, e.ID
+			}
+			if l.Next == nil {
+				break
+			}
+			next = *l.Next
+		}
+		// 700 creates, 1 create, 2 updates.
+		if len(seen) != 703 || pages != (703+limit-1)/limit {
+			t.Fatalf("limit %d: %d events in %d pages", limit, len(seen), pages)
+		}
+	}
+
+	count := func(query string) int { return len(auditOf(t, env, env.Key, query)) }
+	for query, want := range map[string]int{
+		"limit=500": 703,
+		"sdkAppId=" + strconv.FormatUint(env.App.SdkAppID, 10): 703,
+		"action=create":            701,
+		"action=update":            2,
+		"action=update&field=city": 1,
+		"field=nickname":           1,
+		"userId=" + u.UserID:       3,
+		"actor=operator":           700,
+		"actor=" + url.QueryEscape("key:"+writer.SecretID):                                              3,
+		"since=" + mark.Format(time.RFC3339):                                                            3,
+		"until=" + mark.Format(time.RFC3339):                                                            700,
+		"since=" + mark.Add(-24*time.Hour).Format(time.RFC3339) + "&until=" + mark.Format(time.RFC3339): 700,
+		"action=reveal": 0,
+	} {
+		if got := count(query); got != want {
+			t.Errorf("%s: %d events, want %d", query, got, want)
+		}
+	}
+	// Events carry what the schema promises.
+	events := auditOf(t, env, env.Key, "userId="+u.UserID)
+	for _, e := range events {
+		if _, err := time.Parse(time.RFC3339, e.At); err != nil || e.RequestID == "" || e.Actor != "key:"+writer.SecretID || e.ID == 0 {
+			t.Fatalf("event %+v", e)
+		}
+	}
+	// Audit needs users.read.
+	pii := env.NewKey(t, []uint64{env.App.SdkAppID}, usercenter.PermUsersWrite)
+	checkProblem(t, do(t, env, request{Method: "GET", Path: "/v1/audit", Auth: basic(pii)}), 403, "forbidden", "")
+}
