@@ -144,7 +144,7 @@ func (s *Service) CreateUser(ctx context.Context, actor *usercenter.Actor, sdkAp
 	if err != nil {
 		return nil, err
 	}
-	return s.view(ctx, s.record(u), nil)
+	return s.view(app, s.record(u), nil)
 }
 
 // UpdateUser applies a patch to a user, writing one audit event per field
@@ -188,7 +188,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *usercenter.Actor, userI
 	if err != nil {
 		return nil, err
 	}
-	return s.view(ctx, out, nil)
+	return s.view(app, out, nil)
 }
 
 // reveal checks that the actor may see plain personal data.
@@ -203,20 +203,21 @@ func reveal(actor *usercenter.Actor, fields []usercenter.PIIField) error {
 // them. When fields are revealed the lookup runs in a write transaction
 // that also records each disclosure: if the audit event cannot be written,
 // nothing is disclosed.
-func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []usercenter.PIIField, find func(Reader) ([]UserRecord, error)) ([]usercenter.User, error) {
+// find returns the users and the app they belong to.
+func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []usercenter.PIIField, find func(Reader) ([]UserRecord, *usercenter.App, error)) ([]usercenter.User, error) {
 	if err := reveal(actor, fields); err != nil {
 		return nil, err
 	}
 	if len(fields) == 0 {
-		recs, err := find(s.store)
+		recs, app, err := find(s.store)
 		if err != nil {
 			return nil, err
 		}
-		return s.views(ctx, recs, nil)
+		return s.views(ctx, recs, nil, app)
 	}
 	var out []usercenter.User
 	err := s.store.Update(ctx, func(tx Tx) error {
-		recs, err := find(tx)
+		recs, app, err := find(tx)
 		if err != nil {
 			return err
 		}
@@ -225,7 +226,7 @@ func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []us
 				return err
 			}
 		}
-		out, err = s.views(ctx, recs, fields)
+		out, err = s.views(ctx, recs, fields, app)
 		return err
 	})
 	return out, err
@@ -233,12 +234,12 @@ func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []us
 
 // GetUser returns one user, with the fields in reveal in plain text.
 func (s *Service) GetUser(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField) (*usercenter.User, error) {
-	users, err := s.read(ctx, actor, fields, func(r Reader) ([]UserRecord, error) {
-		rec, _, err := s.userFor(ctx, r, actor, userID, usercenter.PermUsersRead)
+	users, err := s.read(ctx, actor, fields, func(r Reader) ([]UserRecord, *usercenter.App, error) {
+		rec, app, err := s.userFor(ctx, r, actor, userID, usercenter.PermUsersRead)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return []UserRecord{*rec}, nil
+		return []UserRecord{*rec}, app, nil
 	})
 	if err != nil {
 		return nil, err
@@ -302,7 +303,10 @@ func (s *Service) FindUsers(ctx context.Context, actor *usercenter.Actor, sdkApp
 			return one(r.UserByLink(ctx, sdkAppID, l.Provider, l.ProviderUserID))
 		}
 	}
-	return s.read(ctx, actor, fields, find)
+	return s.read(ctx, actor, fields, func(r Reader) ([]UserRecord, *usercenter.App, error) {
+		recs, err := find(r)
+		return recs, app, err
+	})
 }
 
 // one turns a single-row lookup into a list, with not found as empty.
@@ -327,7 +331,8 @@ const MaxListLimit = 500
 // after the last. Users added while a client pages through are never
 // listed twice, and no user that existed throughout is skipped.
 func (s *Service) UsersPage(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, cursor string, limit int, fields []usercenter.PIIField) ([]usercenter.User, string, error) {
-	if _, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersRead); err != nil {
+	app, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersRead)
+	if err != nil {
 		return nil, "", err
 	}
 	if limit == 0 {
@@ -345,13 +350,13 @@ func (s *Service) UsersPage(ctx context.Context, actor *usercenter.Actor, sdkApp
 		after = string(b)
 	}
 	var more bool
-	users, err := s.read(ctx, actor, fields, func(r Reader) ([]UserRecord, error) {
+	users, err := s.read(ctx, actor, fields, func(r Reader) ([]UserRecord, *usercenter.App, error) {
 		recs, err := r.UsersAfter(ctx, sdkAppID, after, limit+1)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		more = len(recs) > limit
-		return recs[:min(len(recs), limit)], nil
+		return recs[:min(len(recs), limit)], app, nil
 	})
 	if err != nil {
 		return nil, "", err
@@ -400,7 +405,7 @@ func (s *Service) Me(ctx context.Context, token string) (*usercenter.User, error
 	if rec.Status != usercenter.UserActive {
 		return nil, ErrUserDisabled
 	}
-	return s.view(ctx, rec, nil)
+	return s.view(&app.App, rec, nil)
 }
 
 // AuditEvents lists audit events of the apps the actor may read.

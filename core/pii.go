@@ -116,10 +116,10 @@ func (s *Service) plain(rec *UserRecord) (*usercenter.User, error) {
 	return &u, nil
 }
 
-// view is a stored user as a caller may see it: personal data masked but
-// for the fields in reveal, and the app's user domain filled in.
-func (s *Service) view(ctx context.Context, rec *UserRecord, reveal []usercenter.PIIField) (*usercenter.User, error) {
-	return s.viewWith(ctx, rec, reveal, map[uint64]string{})
+// view is a stored user of app as a caller may see it: personal data
+// masked but for the fields in reveal, and the app's user domain filled in.
+func (s *Service) view(app *usercenter.App, rec *UserRecord, reveal []usercenter.PIIField) (*usercenter.User, error) {
+	return s.viewWith(context.Background(), rec, reveal, map[uint64]string{app.SdkAppID: app.UserDomain})
 }
 
 // domains caches user domains by SdkAppId for the span of one call.
@@ -150,8 +150,13 @@ func (s *Service) viewWith(ctx context.Context, rec *UserRecord, reveal []userce
 	return u, nil
 }
 
-func (s *Service) views(ctx context.Context, recs []UserRecord, reveal []usercenter.PIIField) ([]usercenter.User, error) {
+// views is view for many users; the apps the caller has already loaded
+// save reading them again.
+func (s *Service) views(ctx context.Context, recs []UserRecord, reveal []usercenter.PIIField, known ...*usercenter.App) ([]usercenter.User, error) {
 	domains := map[uint64]string{}
+	for _, app := range known {
+		domains[app.SdkAppID] = app.UserDomain
+	}
 	out := make([]usercenter.User, len(recs))
 	for i := range recs {
 		u, err := s.viewWith(ctx, &recs[i], reveal, domains)

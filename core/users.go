@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"usercenter"
@@ -289,11 +290,11 @@ func (s *Service) login(ctx context.Context, u *UserRecord, app *usercenter.App)
 
 // User returns one user the actor may read, personal data masked.
 func (s *Service) User(ctx context.Context, actor *usercenter.Actor, userID string) (*usercenter.User, error) {
-	rec, _, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
+	rec, app, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
 	if err != nil {
 		return nil, err
 	}
-	return s.view(ctx, rec, nil)
+	return s.view(app, rec, nil)
 }
 
 // UsersByOrigin finds the users with originID in the apps the actor may
@@ -323,16 +324,17 @@ func (s *Service) UsersByOrigin(ctx context.Context, actor *usercenter.Actor, or
 	if len(recs) == 0 {
 		return nil, usercenter.NotFound(usercenter.ResourceUser)
 	}
-	charged := map[uint64]bool{}
+	var charged []*usercenter.App
 	for _, u := range recs {
-		if !charged[u.SdkAppID] {
-			if _, err := s.appFor(ctx, actor, u.SdkAppID, usercenter.PermUsersRead); err != nil {
+		if !slices.ContainsFunc(charged, func(a *usercenter.App) bool { return a.SdkAppID == u.SdkAppID }) {
+			app, err := s.appFor(ctx, actor, u.SdkAppID, usercenter.PermUsersRead)
+			if err != nil {
 				return nil, err
 			}
-			charged[u.SdkAppID] = true
+			charged = append(charged, app)
 		}
 	}
-	return s.views(ctx, recs, nil)
+	return s.views(ctx, recs, nil, charged...)
 }
 
 // DeleteUser deletes a user with their tokens, codes and links. Their
@@ -356,7 +358,8 @@ func (s *Service) DeleteUser(ctx context.Context, actor *usercenter.Actor, userI
 // ListUsers returns page (from 1) of an app's users, limit per page, in
 // creation order, with the app's user count.
 func (s *Service) ListUsers(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, page, limit int) ([]usercenter.User, int, error) {
-	if _, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersRead); err != nil {
+	app, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersRead)
+	if err != nil {
 		return nil, 0, err
 	}
 	if page < 1 {
@@ -372,7 +375,7 @@ func (s *Service) ListUsers(ctx context.Context, actor *usercenter.Actor, sdkApp
 	if err != nil {
 		return nil, 0, err
 	}
-	users, err := s.views(ctx, recs, nil)
+	users, err := s.views(ctx, recs, nil, app)
 	return users, total, err
 }
 
