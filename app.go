@@ -25,7 +25,27 @@ type App struct {
 	// PhoneRegion is the ISO 3166 region of national phone numbers, "CN"
 	// unless set.
 	PhoneRegion string
-	CreatedAt   time.Time
+	// SuperAppCipher is how the super-app API encrypts the phone numbers
+	// and emails it hands out.
+	SuperAppCipher SuperAppCipher
+	// CodeTTL is how long a super-app temporary code lives.
+	CodeTTL   time.Duration
+	CreatedAt time.Time
+}
+
+// SuperAppCipher names an encryption of values handed to the super-app
+// platform, all keyed with the app's SuperAppSecretKey.
+type SuperAppCipher string
+
+const (
+	CipherAESECBHex    SuperAppCipher = "aes-ecb-hex"    // PKCS7, lowercase hex: mirrors TC-Signature
+	CipherAESCBCBase64 SuperAppCipher = "aes-cbc-base64" // PKCS7, IV = the key's first 16 bytes
+	CipherAESGCMBase64 SuperAppCipher = "aes-gcm-base64" // a random 12-byte nonce before the ciphertext
+)
+
+// Valid reports whether c is a known cipher.
+func (c SuperAppCipher) Valid() bool {
+	return c == CipherAESECBHex || c == CipherAESCBCBase64 || c == CipherAESGCMBase64
 }
 
 // AppStatus says whether an app serves requests.
@@ -40,6 +60,7 @@ const (
 const (
 	DefaultRateLimit = 20
 	DefaultTokenTTL  = 7 * 24 * time.Hour
+	DefaultCodeTTL   = 5 * time.Minute
 )
 
 // Validate checks the rules every stored app obeys.
@@ -58,6 +79,12 @@ func (a *App) Validate() error {
 	}
 	if len(a.PhoneRegion) != 2 || strings.ToUpper(a.PhoneRegion) != a.PhoneRegion || phonenumbers.GetCountryCodeForRegion(a.PhoneRegion) == 0 {
 		return Invalid("PhoneRegion", "PhoneRegion must be a two-letter ISO 3166 region code with a phone numbering plan, such as CN")
+	}
+	if !a.SuperAppCipher.Valid() {
+		return Invalid("SuperAppCipher", "SuperAppCipher must be aes-ecb-hex, aes-cbc-base64 or aes-gcm-base64")
+	}
+	if a.CodeTTL < 30*time.Second || a.CodeTTL > time.Hour {
+		return Invalid("CodeTTL", "CodeTTL must be between 30 seconds and 1 hour")
 	}
 	switch len(a.SuperAppSecretKey) {
 	case 16, 24, 32:

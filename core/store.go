@@ -62,6 +62,13 @@ type Reader interface {
 	// SealedValues returns up to limit encrypted values of one kind with a
 	// RowKey greater than after, ordered by RowKey, for master-key rotation.
 	SealedValues(ctx context.Context, kind SealedKind, after string, limit int) ([]SealedValue, error)
+
+	// AppByDomain finds an app by its UserDomain.
+	AppByDomain(ctx context.Context, userDomain string) (*AppRecord, error)
+
+	// EnterpriseToken finds an enterprise API access token by its hash
+	// (NotFound Resource "token" when absent; expired tokens are returned).
+	EnterpriseToken(ctx context.Context, hash []byte) (*EnterpriseToken, error)
 }
 
 // Tx is a write transaction.
@@ -83,7 +90,7 @@ type Tx interface {
 	// with the same conflicts as InsertUser.
 	UpdateUser(ctx context.Context, u *UserRecord) error
 	// DeleteUser removes the user and everything that hangs off it
-	// (tokens, links, codes); audit events stay.
+	// (tokens, links, codes, code attempts); audit events stay.
 	DeleteUser(ctx context.Context, userID string) error
 
 	InsertToken(ctx context.Context, t *Token) error
@@ -98,6 +105,51 @@ type Tx interface {
 
 	// UpdateSealed replaces one encrypted value found by SealedValues.
 	UpdateSealed(ctx context.Context, v SealedValue) error
+
+	// UpdateApp writes every mutable field of an app: Name, Status,
+	// RateLimit, TokenTTL, PhoneRegion, SuperAppCipher, CodeTTL and the
+	// sealed SuperApp secret (SdkAppId and UserDomain stay).
+	UpdateApp(ctx context.Context, app *AppRecord) error
+
+	// InsertCode stores a super-app temporary code.
+	InsertCode(ctx context.Context, c *Code) error
+	// TakeCode marks the unused code with this hash used and returns it;
+	// NotFound (Resource "code") when there is no such unused code. Two
+	// transactions can never take the same code.
+	TakeCode(ctx context.Context, hash []byte, at time.Time) (*Code, error)
+	// CodeAttempts returns the failed code attempts counted for a user
+	// since their last code was issued, and when the count started.
+	CodeAttempts(ctx context.Context, sdkAppID uint64, userID string) (int, time.Time, error)
+	// SetCodeAttempts sets that count (0 clears it).
+	SetCodeAttempts(ctx context.Context, sdkAppID uint64, userID string, n int, since time.Time) error
+	// DeleteExpiredCodes removes codes that expired before now, used or not.
+	DeleteExpiredCodes(ctx context.Context, now time.Time) (int, error)
+
+	InsertEnterpriseToken(ctx context.Context, t *EnterpriseToken) error
+	// DeleteExpiredEnterpriseTokens removes tokens that expired before now.
+	DeleteExpiredEnterpriseTokens(ctx context.Context, now time.Time) (int, error)
+}
+
+// Code is a super-app temporary code as stored: only its SHA-256 hash,
+// bound to one app, user and kind of value.
+type Code struct {
+	Hash      []byte
+	SdkAppID  uint64
+	UserID    string
+	Field     usercenter.PIIField // phone or email
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero until taken
+}
+
+// EnterpriseToken is an access token of the enterprise API as stored:
+// only its hash, and the API key it was issued to. Revoking the key ends
+// it at once, because every use checks the key.
+type EnterpriseToken struct {
+	Hash      []byte
+	SecretID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // AppRecord is an app as stored: its SuperApp secret sealed by the vault.

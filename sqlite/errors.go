@@ -28,6 +28,8 @@ var uniqueFields = map[string]string{
 	"users.user_id":                     "UserId",
 	"users.sdk_app_id, users.origin_id": "OriginId",
 	"tokens.token_hash":                 "Token",
+	"codes.code_hash":                   "Code",
+	"enterprise_tokens.token_hash":      "Token",
 }
 
 // sqliteCode returns the extended SQLite result code of err, or 0 if err

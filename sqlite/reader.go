@@ -89,11 +89,13 @@ func appList(apps []uint64) string {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-const appColumns = `sdk_app_id, name, user_domain, status, rate_limit, token_ttl_seconds, superapp_secret, created_at, phone_region`
+const appColumns = `sdk_app_id, name, user_domain, status, rate_limit, token_ttl_seconds, superapp_secret, created_at,
+	phone_region, superapp_cipher, code_ttl_seconds`
 
 var (
-	qApp  = readQuery(`SELECT ` + appColumns + ` FROM apps WHERE sdk_app_id = ?`)
-	qApps = readQuery(`SELECT ` + appColumns + ` FROM apps`)
+	qApp         = readQuery(`SELECT ` + appColumns + ` FROM apps WHERE sdk_app_id = ?`)
+	qAppByDomain = readQuery(`SELECT ` + appColumns + ` FROM apps WHERE user_domain = ?`)
+	qApps        = readQuery(`SELECT ` + appColumns + ` FROM apps`)
 )
 
 func scanApp(row scanner) (core.AppRecord, error) {
@@ -102,20 +104,35 @@ func scanApp(row scanner) (core.AppRecord, error) {
 		id        int64
 		ttl       int64
 		createdAt int64
+		cipher    string
+		codeTTL   int64
 	)
-	err := row.Scan(&id, &a.Name, &a.UserDomain, &a.Status, &a.RateLimit, &ttl, &a.SealedSuperAppSecret, &createdAt, &a.PhoneRegion)
+	err := row.Scan(&id, &a.Name, &a.UserDomain, &a.Status, &a.RateLimit, &ttl, &a.SealedSuperAppSecret, &createdAt,
+		&a.PhoneRegion, &cipher, &codeTTL)
 	a.SdkAppID = uint64(id)
 	a.TokenTTL = time.Duration(ttl) * time.Second
+	a.SuperAppCipher = usercenter.SuperAppCipher(cipher)
+	a.CodeTTL = time.Duration(codeTTL) * time.Second
 	a.CreatedAt = decodeTime(createdAt)
 	return a, err
 }
 
 func (r *reader) App(ctx context.Context, sdkAppID uint64) (*core.AppRecord, error) {
+	return r.app(ctx, qApp, int64(sdkAppID))
+}
+
+// AppByDomain finds the app whose UserDomain is exactly userDomain.
+func (r *reader) AppByDomain(ctx context.Context, userDomain string) (*core.AppRecord, error) {
+	return r.app(ctx, qAppByDomain, userDomain)
+}
+
+// app reads the one app a query finds.
+func (r *reader) app(ctx context.Context, query string, args ...any) (*core.AppRecord, error) {
 	ctx, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	a, err := scanApp(r.run.queryRow(ctx, qApp, int64(sdkAppID)))
+	a, err := scanApp(r.run.queryRow(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, usercenter.NotFound(usercenter.ResourceApp)
 	}

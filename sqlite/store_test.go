@@ -49,7 +49,10 @@ func newApp(id uint64) *core.AppRecord {
 			RateLimit:   20,
 			TokenTTL:    7 * 24 * time.Hour,
 			PhoneRegion: "SG",
-			CreatedAt:   base,
+			// Not the defaults, so that a round trip proves they are stored.
+			SuperAppCipher: usercenter.CipherAESGCMBase64,
+			CodeTTL:        2 * time.Minute,
+			CreatedAt:      base,
 		},
 		SealedSuperAppSecret: []byte{1, 2, 3, byte(id)},
 	}
@@ -209,11 +212,11 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2}) {
-		t.Fatalf("first Open applied %v, want [1 2]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3}) {
+		t.Fatalf("first Open applied %v, want [1 2 3]", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
-		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 3 {
+		t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
 	}
 	addApps(t, s, 1)
 	if err := s.Close(); err != nil {
@@ -227,8 +230,8 @@ func TestMigrations(t *testing.T) {
 	if got := s.Applied(); len(got) != 0 {
 		t.Fatalf("reopen applied %v, want none", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
-		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 3 {
+		t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
 	}
 	if _, err := s.App(ctx, 1); err != nil {
 		t.Fatalf("data lost on reopen: %v", err)

@@ -87,30 +87,89 @@ func (t *txn) atomically(ctx context.Context, f func() error) error {
 	return err
 }
 
+// appValues returns the values of app's columns in the order of
+// appColumns. An app that names no region, cipher or code TTL gets the
+// ones the columns give apps created before those existed, so that no app
+// reads back without one. Durations are stored in whole seconds.
+//
+// created_at is encoded only for an insert, so that UpdateApp, which
+// leaves it alone, does not need it.
+func appValues(app *core.AppRecord, insert bool) ([]any, error) {
+	var createdAt int64
+	if insert {
+		var err error
+		if createdAt, err = encodeTime("apps.created_at", app.CreatedAt); err != nil {
+			return nil, err
+		}
+	}
+	// The secret is the app's only copy; an empty one can only be a bug,
+	// and would lose the app its key for good.
+	if len(app.SealedSuperAppSecret) == 0 {
+		return nil, usercenter.Internal(errors.New("sqlite: an app's sealed SuperApp secret must not be empty"))
+	}
+	region := app.PhoneRegion
+	if region == "" {
+		region = usercenter.DefaultPhoneRegion
+	}
+	cipher := app.SuperAppCipher
+	if cipher == "" {
+		cipher = usercenter.CipherAESECBHex
+	}
+	codeTTL := app.CodeTTL
+	if codeTTL == 0 {
+		codeTTL = usercenter.DefaultCodeTTL
+	}
+	return []any{
+		int64(app.SdkAppID), app.Name, app.UserDomain, int64(app.Status), int64(app.RateLimit),
+		int64(app.TokenTTL / time.Second), app.SealedSuperAppSecret, createdAt,
+		region, string(cipher), int64(codeTTL / time.Second),
+	}, nil
+}
+
+var appPlaceholders = strings.TrimSuffix(strings.Repeat("?, ", strings.Count(appColumns, ",")+1), ", ")
+
 func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
 	ctx, err := t.begin(ctx)
 	if err != nil {
 		return err
 	}
-	createdAt, err := encodeTime("apps.created_at", app.CreatedAt)
+	args, err := appValues(app, true)
 	if err != nil {
 		return err
 	}
-	// An app that names no region gets the one the column gives apps
-	// created before regions existed, so that no app reads back without
-	// one.
-	region := app.PhoneRegion
-	if region == "" {
-		region = usercenter.DefaultPhoneRegion
-	}
-	_, err = t.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		int64(app.SdkAppID), app.Name, app.UserDomain, int64(app.Status), int64(app.RateLimit),
-		int64(app.TokenTTL/time.Second), app.SealedSuperAppSecret, createdAt, region)
+	_, err = t.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (`+appPlaceholders+`)`, args...)
 	if err != nil {
 		if c := conflict(err); c != nil {
 			return c
 		}
 		return t.fail(err)
+	}
+	return nil
+}
+
+// UpdateApp writes every column of the app but sdk_app_id, user_domain and
+// created_at, with the defaults of InsertApp; app.SdkAppID finds it.
+func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	args, err := appValues(app, false)
+	if err != nil {
+		return err
+	}
+	// args in appColumns order: 0 sdk_app_id, 1 name, 2 user_domain,
+	// 3 status, 4 rate_limit, 5 token_ttl_seconds, 6 superapp_secret,
+	// 7 created_at, 8 phone_region, 9 superapp_cipher, 10 code_ttl_seconds.
+	n, err := t.exec(ctx, `UPDATE apps SET name = ?, status = ?, rate_limit = ?, token_ttl_seconds = ?,
+		superapp_secret = ?, phone_region = ?, superapp_cipher = ?, code_ttl_seconds = ?
+		WHERE sdk_app_id = ?`,
+		args[1], args[3], args[4], args[5], args[6], args[8], args[9], args[10], args[0])
+	if err != nil {
+		return t.fail(err)
+	}
+	if n == 0 {
+		return usercenter.NotFound(usercenter.ResourceApp)
 	}
 	return nil
 }

@@ -409,8 +409,8 @@ func (t *txn) insertLinks(ctx context.Context, userID string, links map[usercent
 	return nil
 }
 
-// DeleteUser removes the user; its tokens and links go with it (ON DELETE
-// CASCADE), its audit events stay.
+// DeleteUser removes the user; its tokens, links, codes and code attempts
+// go with it (ON DELETE CASCADE), its audit events stay.
 func (t *txn) DeleteUser(ctx context.Context, userID string) error {
 	ctx, err := t.begin(ctx)
 	if err != nil {
