@@ -26,6 +26,8 @@ type appJSON struct {
 	RateLimit         int    `json:"RateLimit"`
 	TokenTTLSeconds   int64  `json:"TokenTTLSeconds"`
 	PhoneRegion       string `json:"PhoneRegion"`
+	SuperAppCipher    string `json:"SuperAppCipher"`
+	CodeTTLSeconds    int64  `json:"CodeTTLSeconds"`
 	CreatedAt         string `json:"CreatedAt"`
 	SecretId          string `json:"SecretId,omitempty"`
 	SecretKey         string `json:"SecretKey,omitempty"`
@@ -39,7 +41,8 @@ func toAppJSON(a *usercenter.App) appJSON {
 	}
 	return appJSON{
 		SdkAppId: a.SdkAppID, Name: a.Name, UserDomain: a.UserDomain, Status: status,
-		RateLimit: a.RateLimit, TokenTTLSeconds: int64(a.TokenTTL / time.Second), PhoneRegion: a.PhoneRegion, CreatedAt: a.CreatedAt.Format(time.RFC3339),
+		RateLimit: a.RateLimit, TokenTTLSeconds: int64(a.TokenTTL / time.Second), PhoneRegion: a.PhoneRegion,
+		SuperAppCipher: string(a.SuperAppCipher), CodeTTLSeconds: int64(a.CodeTTL / time.Second), CreatedAt: a.CreatedAt.Format(time.RFC3339),
 	}
 }
 
@@ -143,9 +146,9 @@ func appList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return writeJSON(stdout, out)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SDKAPPID\tNAME\tUSERDOMAIN\tSTATUS\tRATELIMIT\tTOKENTTL\tPHONEREGION")
+	fmt.Fprintln(tw, "SDKAPPID\tNAME\tUSERDOMAIN\tSTATUS\tRATELIMIT\tTOKENTTL\tPHONEREGION\tCIPHER\tCODETTL")
 	for _, a := range apps {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/s\t%s\t%s\n", a.SdkAppID, a.Name, a.UserDomain, toAppJSON(&a).Status, a.RateLimit, a.TokenTTL, a.PhoneRegion)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/s\t%s\t%s\t%s\t%s\n", a.SdkAppID, a.Name, a.UserDomain, toAppJSON(&a).Status, a.RateLimit, a.TokenTTL, a.PhoneRegion, a.SuperAppCipher, a.CodeTTL)
 	}
 	return tw.Flush()
 }
@@ -183,10 +186,140 @@ func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if *asJSON {
 		return writeJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "SdkAppId     %d\nName         %s\nUserDomain   %s\nStatus       %s\nRateLimit    %d requests/s per action\nTokenTTL     %s\nPhoneRegion  %s\nCreatedAt    %s\n",
-		app.SdkAppID, app.Name, app.UserDomain, out.Status, app.RateLimit, app.TokenTTL, app.PhoneRegion, out.CreatedAt)
+	printApp(stdout, app)
 	if *showSecret {
 		fmt.Fprintf(stdout, "SuperAppSecretKey  %s\n", app.SuperAppSecretKey)
+	}
+	return nil
+}
+
+// printApp writes an app's settings for a person, without its secret.
+func printApp(w io.Writer, app *usercenter.App) {
+	fmt.Fprintf(w, "SdkAppId        %d\nName            %s\nUserDomain      %s\nStatus          %s\nRateLimit       %d requests/s per action\nTokenTTL        %s\nPhoneRegion     %s\nSuperAppCipher  %s\nCodeTTL         %s\nCreatedAt       %s\n",
+		app.SdkAppID, app.Name, app.UserDomain, toAppJSON(app).Status, app.RateLimit, app.TokenTTL, app.PhoneRegion, app.SuperAppCipher, app.CodeTTL, toAppJSON(app).CreatedAt)
+}
+
+// optional is a flag that remembers whether it was given, on the command
+// line or through its environment variable.
+type optional[T any] struct {
+	value T
+	set   bool
+	parse func(string) (T, error)
+	show  func(T) string
+}
+
+func (o *optional[T]) Set(s string) error {
+	v, err := o.parse(s)
+	if err != nil {
+		return err
+	}
+	o.value, o.set = v, true
+	return nil
+}
+
+func (o *optional[T]) String() string {
+	if o == nil || o.show == nil || !o.set {
+		return ""
+	}
+	return o.show(o.value)
+}
+
+// ptr returns a pointer to the flag's value when it was given.
+func (o *optional[T]) ptr() *T {
+	if !o.set {
+		return nil
+	}
+	return &o.value
+}
+
+func optString() *optional[string] {
+	return &optional[string]{parse: func(s string) (string, error) { return s, nil }, show: func(s string) string { return s }}
+}
+
+func optInt() *optional[int] {
+	return &optional[int]{parse: strconv.Atoi, show: strconv.Itoa}
+}
+
+func optDuration() *optional[time.Duration] {
+	return &optional[time.Duration]{parse: time.ParseDuration, show: time.Duration.String}
+}
+
+func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("app update", stderr)
+	var sf storeFlags
+	sf.register(fs)
+	secret, cipher, name, status, region := optString(), optString(), optString(), optString(), optString()
+	rateLimit := optInt()
+	codeTTL, tokenTTL := optDuration(), optDuration()
+	fs.Var(secret, "superapp-secret-key", "the SuperApp secret key: 16, 24 or 32 characters, the console's backend service key (or USERCENTER_SUPERAPP_SECRET_KEY, which keeps it out of the process list)")
+	fs.Var(cipher, "superapp-cipher", "how phone numbers and emails are encrypted for the platform: aes-ecb-hex, aes-cbc-base64 or aes-gcm-base64")
+	fs.Var(codeTTL, "code-ttl", "lifetime of super-app temporary codes, 30s to 1h")
+	fs.Var(rateLimit, "rate-limit", "requests per second allowed per action")
+	fs.Var(tokenTTL, "token-ttl", "login token lifetime")
+	fs.Var(region, "phone-region", "ISO 3166 region of phone numbers given without a country code")
+	fs.Var(name, "name", "app name")
+	fs.Var(status, "status", "active or disabled")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"app update needs one SdkAppId"}
+	}
+	id, err := strconv.ParseUint(pos[0], 10, 64)
+	if err != nil {
+		return usageError{fmt.Sprintf("%q is not an SdkAppId", pos[0])}
+	}
+	p := core.AppPatch{
+		Name: name.ptr(), RateLimit: rateLimit.ptr(), TokenTTL: tokenTTL.ptr(),
+		SuperAppSecretKey: secret.ptr(), CodeTTL: codeTTL.ptr(),
+	}
+	if cipher.set {
+		c := usercenter.SuperAppCipher(cipher.value)
+		if !c.Valid() {
+			return usageError{fmt.Sprintf("--superapp-cipher %q: use aes-ecb-hex, aes-cbc-base64 or aes-gcm-base64", cipher.value)}
+		}
+		p.SuperAppCipher = &c
+	}
+	if status.set {
+		var st usercenter.AppStatus
+		switch status.value {
+		case "active":
+			st = usercenter.AppActive
+		case "disabled":
+			st = usercenter.AppDisabled
+		default:
+			return usageError{fmt.Sprintf("--status %q: use active or disabled", status.value)}
+		}
+		p.Status = &st
+	}
+	if region.set {
+		r := strings.ToUpper(strings.TrimSpace(region.value))
+		if !phonenumbers.GetSupportedRegions()[r] {
+			return usageError{fmt.Sprintf("--phone-region %q is not a region with phone numbers: use a two-letter ISO 3166 code such as CN, US or GB", region.value)}
+		}
+		p.PhoneRegion = &r
+	}
+	if p == (core.AppPatch{}) {
+		return usageError{"app update needs at least one setting to change"}
+	}
+	inst, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	app, err := inst.svc.UpdateApp(ctx, id, p)
+	if err != nil {
+		return errMessage(err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, toAppJSON(app))
+	}
+	fmt.Fprintf(stdout, "Updated app %d.\n\n", app.SdkAppID)
+	printApp(stdout, app)
+	if secret.set {
+		fmt.Fprintf(stdout, "\nThe SuperApp secret key was replaced: the platform must now sign with the new key.\n")
 	}
 	return nil
 }

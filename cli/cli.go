@@ -26,11 +26,13 @@ var Version = ""
 const usage = `usercenter: a self-hosted user identity and profile service
 
 Usage:
-  usercenter serve   [--addr 127.0.0.1:8080] [--db DSN] [--data DIR] [--master-key-file FILE]
+  usercenter serve   [--addr 127.0.0.1:8080] [--db DSN] [--data DIR] [--master-key-file FILE] [--superapp-app SDKAPPID]
   usercenter migrate [--db DSN]
   usercenter app create --name NAME [--sdk-app-id N] [--user-domain D] [--rate-limit N] [--token-ttl 168h] [--phone-region CN] [--json]
   usercenter app list [--json]
   usercenter app show SDKAPPID [--show-secret] [--json]
+  usercenter app update SDKAPPID [--superapp-secret-key K] [--superapp-cipher C] [--code-ttl 5m] [--rate-limit N]
+                        [--token-ttl D] [--phone-region R] [--name N] [--status active|disabled] [--json]
   usercenter key create --app SDKAPPID[,SDKAPPID…] [--perms users.read,users.write,pii.read] [--name NAME] [--json]
   usercenter key list [--json]
   usercenter key revoke SECRETID
@@ -122,6 +124,7 @@ func init() {
 		"app create": appCreate,
 		"app list":   appList,
 		"app show":   appShow,
+		"app update": appUpdate,
 		"key create": keyCreate,
 		"key list":   keyList,
 		"key revoke": keyRevoke,

@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
+	"usercenter"
 	"usercenter/core"
 	"usercenter/ratelimit"
 	"usercenter/server"
@@ -27,6 +29,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	sf.register(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	superApp := fs.Uint64("superapp-app", 0, "SdkAppId served on the unprefixed super-app paths (default: the only app, while there is exactly one)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
@@ -54,14 +57,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if len(apps) == 0 && !inst.keyCreated {
 		fmt.Fprintf(stdout, "There are no apps yet. Create one with: usercenter app create --name myapp\n")
 	}
+	if *superApp != 0 {
+		if !slices.ContainsFunc(apps, func(a usercenter.App) bool { return a.SdkAppID == *superApp }) {
+			return fmt.Errorf("--superapp-app %d: there is no such app (see usercenter app list)", *superApp)
+		}
+	} else if len(apps) > 1 {
+		log.Warn("several apps and no --superapp-app: the unprefixed super-app paths answer 404; the platform must call /apps/{SdkAppId}/superapp/user/<name>", "apps", len(apps))
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	reg := server.NewRegistry()
-	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg))
+	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(*superApp)))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
+	go inst.svc.PurgeExpiredCodes(ctx, time.Minute)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -40,6 +40,8 @@ func (s *Service) CreateApp(ctx context.Context, in NewApp) (*usercenter.App, *u
 	if app.PhoneRegion == "" {
 		app.PhoneRegion = usercenter.DefaultPhoneRegion
 	}
+	app.SuperAppCipher = usercenter.CipherAESECBHex
+	app.CodeTTL = usercenter.DefaultCodeTTL
 	if app.RateLimit == 0 {
 		app.RateLimit = usercenter.DefaultRateLimit
 	}
@@ -220,4 +222,86 @@ func (s *Service) Key(ctx context.Context, secretID string) (*usercenter.APIKey,
 	key := rec.APIKey
 	key.SecretKey = string(secret)
 	return &key, nil
+}
+
+// AppPatch lists the settings to change on an app; nil fields stay as
+// they are. SdkAppId and UserDomain never change.
+type AppPatch struct {
+	Name        *string
+	Status      *usercenter.AppStatus
+	RateLimit   *int
+	TokenTTL    *time.Duration
+	PhoneRegion *string
+	// SuperAppSecretKey is the key the super-app platform signs with and
+	// values are encrypted for: 16, 24 or 32 printable ASCII characters,
+	// the key of the platform console's backend service configuration.
+	SuperAppSecretKey *string
+	SuperAppCipher    *usercenter.SuperAppCipher
+	CodeTTL           *time.Duration
+}
+
+// UpdateApp changes an app's settings in one transaction and returns the
+// app as stored, its SuperApp secret included. A new SuperAppSecretKey is
+// sealed under the master key like the first one; the rules of App.Validate
+// apply to the result.
+func (s *Service) UpdateApp(ctx context.Context, sdkAppID uint64, p AppPatch) (*usercenter.App, error) {
+	if p.SuperAppSecretKey != nil {
+		for _, c := range []byte(*p.SuperAppSecretKey) {
+			if c <= ' ' || c > '~' {
+				return nil, usercenter.Invalid("SuperAppSecretKey", "SuperAppSecretKey must be printable ASCII characters without spaces")
+			}
+		}
+	}
+	if p.Status != nil && *p.Status != usercenter.AppActive && *p.Status != usercenter.AppDisabled {
+		return nil, usercenter.Invalid("Status", "Status must be active or disabled")
+	}
+	var out *usercenter.App
+	err := s.store.Update(ctx, func(tx Tx) error {
+		rec, err := tx.App(ctx, sdkAppID)
+		if err != nil {
+			return err
+		}
+		app, err := s.openApp(rec)
+		if err != nil {
+			return err
+		}
+		if p.Name != nil {
+			app.Name = *p.Name
+		}
+		if p.Status != nil {
+			app.Status = *p.Status
+		}
+		if p.RateLimit != nil {
+			app.RateLimit = *p.RateLimit
+		}
+		if p.TokenTTL != nil {
+			app.TokenTTL = *p.TokenTTL
+		}
+		if p.PhoneRegion != nil {
+			app.PhoneRegion = *p.PhoneRegion
+		}
+		if p.SuperAppSecretKey != nil {
+			app.SuperAppSecretKey = *p.SuperAppSecretKey
+		}
+		if p.SuperAppCipher != nil {
+			app.SuperAppCipher = *p.SuperAppCipher
+		}
+		if p.CodeTTL != nil {
+			app.CodeTTL = *p.CodeTTL
+		}
+		if err := app.Validate(); err != nil {
+			return err
+		}
+		next := &AppRecord{App: *app, SealedSuperAppSecret: s.vault.Seal([]byte(app.SuperAppSecretKey), aadApp(app.SdkAppID))}
+		next.SuperAppSecretKey = ""
+		if err := tx.UpdateApp(ctx, next); err != nil {
+			return err
+		}
+		out = app
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -1,0 +1,410 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"usercenter"
+)
+
+// The super-app use cases answer the Super App as a Service platform for
+// one app: whether a user exists, their nickname and avatar, and their
+// phone number or email behind a one-time temporary code. The facade
+// authenticates the platform with the app's SuperAppSecretKey and calls
+// them with the app it loaded through SuperApp.
+
+// SuperAppActorName names the super-app facade in audit events.
+const SuperAppActorName = "facade:superapp"
+
+// SuperAppActor is the super-app facade acting for one app: it may read
+// the app's users and have their phone numbers and emails delivered.
+func SuperAppActor(sdkAppID uint64) *usercenter.Actor {
+	return &usercenter.Actor{
+		Name:        SuperAppActorName,
+		Apps:        []uint64{sdkAppID},
+		Permissions: []usercenter.Permission{usercenter.PermUsersRead, usercenter.PermPIIRead},
+	}
+}
+
+// Resources named by the ENotFound errors of the super-app use cases.
+const (
+	// ResourceValue is a profile value the user does not have, or a kind
+	// of value the super-app API does not hand out.
+	ResourceValue = "value"
+	// ResourceCode is a temporary code that is wrong, used, expired,
+	// issued for another user or value, or locked by too many failures.
+	ResourceCode = "code"
+)
+
+// ErrNoValue means the user has no such value (no nickname, avatar, phone
+// or email), or the kind of value asked for is not one the API hands out.
+var ErrNoValue = &usercenter.Error{Code: usercenter.ENotFound, Resource: ResourceValue, Message: "the requested data does not exist"}
+
+// ErrBadCode is every failure of a temporary code. Telling them apart
+// would help whoever guesses.
+var ErrBadCode = &usercenter.Error{Code: usercenter.ENotFound, Resource: ResourceCode, Message: "the temporary code is wrong or has expired"}
+
+// MaxCodeAttempts is how many wrong codes a user's deliveries tolerate
+// within one code lifetime; after that every code is refused until a new
+// one is issued.
+const MaxCodeAttempts = 5
+
+// maxCodeLen bounds what is hashed and looked up; codes have 35 bytes.
+const maxCodeLen = 128
+
+// SuperApp returns an app with its SuperAppSecretKey decrypted, for
+// authenticating a call of the super-app platform. Disabled apps are
+// returned too: the use cases refuse them once the caller is known.
+func (s *Service) SuperApp(ctx context.Context, sdkAppID uint64) (*usercenter.App, error) {
+	return s.App(ctx, sdkAppID)
+}
+
+// superAppFor checks that actor may use perm on app, that the app is
+// active and that its rate limit allows one more request.
+func (s *Service) superAppFor(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, perm usercenter.Permission) error {
+	if err := actor.Authorize(app.SdkAppID, perm); err != nil {
+		return err
+	}
+	if app.Status != usercenter.AppActive {
+		return ErrAppDisabled
+	}
+	return s.admit(ctx, app)
+}
+
+// checkSuperAppUserID rejects an empty or malformed UserId.
+func checkSuperAppUserID(userID string) error {
+	if userID == "" {
+		return usercenter.Invalid("UserId", "UserId must not be empty")
+	}
+	return usercenter.CheckUserID("UserId", userID)
+}
+
+// superAppUser reads a user of app: a user of another app is not found,
+// and a disabled user is refused.
+func superAppUser(ctx context.Context, r Reader, app *usercenter.App, userID string) (*UserRecord, error) {
+	if err := checkSuperAppUserID(userID); err != nil {
+		return nil, err
+	}
+	rec, err := r.User(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if rec.SdkAppID != app.SdkAppID {
+		return nil, usercenter.NotFound(usercenter.ResourceUser)
+	}
+	if rec.Status != usercenter.UserActive {
+		return nil, ErrUserDisabled
+	}
+	return rec, nil
+}
+
+// SuperAppCheckUser reports whether app has an active user with this
+// UserId. An unknown user is false, not an error; a disabled one is
+// ErrUserDisabled and an empty or malformed UserId EInvalid.
+func (s *Service) SuperAppCheckUser(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string) (bool, error) {
+	if err := s.superAppFor(ctx, actor, app, usercenter.PermUsersRead); err != nil {
+		return false, err
+	}
+	_, err := superAppUser(ctx, s.store, app, userID)
+	if usercenter.ErrorCode(err) == usercenter.ENotFound {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SuperAppNickname returns a user's nickname; ErrNoValue when it is empty.
+func (s *Service) SuperAppNickname(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string) (string, error) {
+	return s.superAppProfile(ctx, actor, app, userID, func(u *UserRecord) string { return u.Nickname })
+}
+
+// SuperAppAvatar returns a user's avatar URL; ErrNoValue when it is empty.
+func (s *Service) SuperAppAvatar(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string) (string, error) {
+	return s.superAppProfile(ctx, actor, app, userID, func(u *UserRecord) string { return u.Avatar })
+}
+
+func (s *Service) superAppProfile(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string, get func(*UserRecord) string) (string, error) {
+	if err := s.superAppFor(ctx, actor, app, usercenter.PermUsersRead); err != nil {
+		return "", err
+	}
+	rec, err := superAppUser(ctx, s.store, app, userID)
+	if err != nil {
+		return "", err
+	}
+	v := get(rec)
+	if v == "" {
+		return "", ErrNoValue
+	}
+	return v, nil
+}
+
+// superAppField reads the Type of a temporary code request: phone or
+// email, in any case. Anything else is ErrNoValue.
+func superAppField(kind string) (usercenter.PIIField, error) {
+	switch {
+	case strings.EqualFold(kind, string(usercenter.FieldPhone)):
+		return usercenter.FieldPhone, nil
+	case strings.EqualFold(kind, string(usercenter.FieldEmail)):
+		return usercenter.FieldEmail, nil
+	}
+	return "", ErrNoValue
+}
+
+// sealedField is the sealed value of a phone or email.
+func sealedField(rec *UserRecord, f usercenter.PIIField) []byte {
+	if f == usercenter.FieldPhone {
+		return rec.SealedPhone
+	}
+	return rec.SealedEmail
+}
+
+// TemporaryCode is a freshly issued code and the masked value it unlocks.
+type TemporaryCode struct {
+	Code      string
+	Masked    string
+	ExpiresAt time.Time
+}
+
+// SuperAppIssueCode issues a one-time code for a user's phone number or
+// email (kind "phone" or "email") and returns it with the value masked,
+// for the user to recognise before consenting. The code lives the app's
+// CodeTTL, is stored only as its hash, and works once, for this app, user
+// and kind. Issuing a code clears the user's count of failed attempts.
+//
+// The checks run in this order: the UserId (EInvalid, then ENotFound or
+// ErrUserDisabled), then the kind and the value (ErrNoValue).
+func (s *Service) SuperAppIssueCode(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID, kind string) (*TemporaryCode, error) {
+	if err := s.superAppFor(ctx, actor, app, usercenter.PermPIIRead); err != nil {
+		return nil, err
+	}
+	if err := checkSuperAppUserID(userID); err != nil {
+		return nil, err
+	}
+	var out *TemporaryCode
+	err := s.store.Update(ctx, func(tx Tx) error {
+		rec, err := superAppUser(ctx, tx, app, userID)
+		if err != nil {
+			return err
+		}
+		field, err := superAppField(kind)
+		if err != nil {
+			return err
+		}
+		sealed := sealedField(rec, field)
+		if sealed == nil {
+			return ErrNoValue
+		}
+		plain, err := s.vault.Open(sealed, aadUser(rec.ID, field))
+		if err != nil {
+			return usercenter.Internal(err)
+		}
+		masked := usercenter.MaskEmail(string(plain))
+		if field == usercenter.FieldPhone {
+			masked = usercenter.MaskPhone(string(plain))
+		}
+		now := s.now().UTC()
+		code := usercenter.NewToken()
+		c := &Code{
+			Hash:      usercenter.HashToken(code),
+			SdkAppID:  app.SdkAppID,
+			UserID:    rec.ID,
+			Field:     field,
+			CreatedAt: now,
+			ExpiresAt: now.Add(app.CodeTTL),
+		}
+		if err := tx.InsertCode(ctx, c); err != nil {
+			return err
+		}
+		if err := tx.SetCodeAttempts(ctx, app.SdkAppID, rec.ID, 0, time.Time{}); err != nil {
+			return err
+		}
+		out = &TemporaryCode{Code: code, Masked: masked, ExpiresAt: c.ExpiresAt}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SuperAppDeliver spends a temporary code and returns the user's phone
+// number or email (field) encrypted with the app's SuperAppSecretKey in
+// the app's cipher. Taking the code, reading the value and writing the
+// one audit event (action deliver, actor facade:superapp) are one
+// transaction: a delivery that fails records nothing and hands out
+// nothing.
+//
+// Every code failure is ErrBadCode: a code that is unknown, used or
+// expired, or was issued for another user or field (such a code is spent
+// by the attempt). Each failure counts against the user named in the
+// request; after MaxCodeAttempts failures within the app's CodeTTL every
+// code is refused until a new one is issued.
+func (s *Service) SuperAppDeliver(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string, field usercenter.PIIField, code string) (string, error) {
+	if err := s.superAppFor(ctx, actor, app, usercenter.PermPIIRead); err != nil {
+		return "", err
+	}
+	if field != usercenter.FieldPhone && field != usercenter.FieldEmail {
+		return "", usercenter.Invalid("field", "only phone numbers and emails are delivered")
+	}
+	if err := checkSuperAppUserID(userID); err != nil {
+		return "", err
+	}
+	var (
+		out    string
+		failed bool
+	)
+	err := s.store.Update(ctx, func(tx Tx) error {
+		rec, err := superAppUser(ctx, tx, app, userID)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		attempts, since, err := tx.CodeAttempts(ctx, app.SdkAppID, rec.ID)
+		if err != nil {
+			return err
+		}
+		if attempts > 0 && !now.Before(since.Add(app.CodeTTL)) {
+			attempts = 0 // the failures are older than any code they could guess
+		}
+		if attempts >= MaxCodeAttempts {
+			return ErrBadCode
+		}
+		c, ok, err := takeCode(ctx, tx, code, now)
+		if err != nil {
+			return err
+		}
+		if !ok || c.SdkAppID != app.SdkAppID || c.UserID != rec.ID || c.Field != field || !now.Before(c.ExpiresAt) {
+			// Commit the count, and the spending of a misused code.
+			failed = true
+			if attempts == 0 {
+				since = now
+			}
+			return tx.SetCodeAttempts(ctx, app.SdkAppID, rec.ID, attempts+1, since)
+		}
+		sealed := sealedField(rec, field)
+		if sealed == nil {
+			return ErrNoValue // the user cleared it since the code was issued
+		}
+		plain, err := s.vault.Open(sealed, aadUser(rec.ID, field))
+		if err != nil {
+			return usercenter.Internal(err)
+		}
+		out, err = SuperAppEncrypt(app.SuperAppCipher, app.SuperAppSecretKey, string(plain))
+		if err != nil {
+			return usercenter.Internal(err)
+		}
+		return s.audit(ctx, tx, actor, &rec.User, usercenter.AuditDeliver, string(field))
+	})
+	if err != nil {
+		return "", err
+	}
+	if failed {
+		return "", ErrBadCode
+	}
+	return out, nil
+}
+
+// takeCode takes the unused code presented, reporting false when there is
+// none.
+func takeCode(ctx context.Context, tx Tx, code string, now time.Time) (*Code, bool, error) {
+	if code == "" || len(code) > maxCodeLen {
+		return nil, false, nil
+	}
+	c, err := tx.TakeCode(ctx, usercenter.HashToken(code), now)
+	if usercenter.ErrorCode(err) == usercenter.ENotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return c, true, nil
+}
+
+// PurgeExpiredCodes deletes expired temporary codes every interval until
+// ctx ends.
+func (s *Service) PurgeExpiredCodes(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.PurgeCodes(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("purging expired temporary codes", "err", err)
+		} else if n > 0 {
+			s.log.Info("purged expired temporary codes", "count", n)
+		}
+	}
+}
+
+// PurgeCodes deletes the temporary codes that have expired, used or not,
+// and reports how many.
+func (s *Service) PurgeCodes(ctx context.Context) (int, error) {
+	var n int
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.DeleteExpiredCodes(ctx, s.now().UTC())
+		return err
+	})
+	return n, err
+}
+
+// SuperAppSignature is the TC-Signature of a TC-Timestamp under key: the
+// lowercase hex of AES-ECB with PKCS7 padding over the timestamp string,
+// keyed with the raw bytes of the SuperAppSecretKey.
+func SuperAppSignature(key, timestamp string) (string, error) {
+	return SuperAppEncrypt(usercenter.CipherAESECBHex, key, timestamp)
+}
+
+// SuperAppEncrypt encrypts a value for the super-app platform with key (16,
+// 24 or 32 bytes: AES-128, -192 or -256) in cipher c:
+//
+//   - aes-ecb-hex: PKCS7 padding, ECB, lowercase hex;
+//   - aes-cbc-base64: PKCS7 padding, CBC with the key's first 16 bytes as
+//     IV, standard base64;
+//   - aes-gcm-base64: GCM with a random 12-byte nonce put before the
+//     ciphertext and its tag, standard base64.
+func SuperAppEncrypt(c usercenter.SuperAppCipher, key, plaintext string) (string, error) {
+	block, err := aes.NewCipher([]byte(key))
+	if err != nil {
+		return "", err
+	}
+	switch c {
+	case usercenter.CipherAESECBHex:
+		buf := pkcs7([]byte(plaintext))
+		for i := 0; i < len(buf); i += aes.BlockSize {
+			block.Encrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
+		}
+		return hex.EncodeToString(buf), nil
+	case usercenter.CipherAESCBCBase64:
+		buf := pkcs7([]byte(plaintext))
+		cipher.NewCBCEncrypter(block, []byte(key)[:aes.BlockSize]).CryptBlocks(buf, buf)
+		return base64.StdEncoding.EncodeToString(buf), nil
+	case usercenter.CipherAESGCMBase64:
+		gcm, err := cipher.NewGCM(block)
+		if err != nil {
+			return "", err
+		}
+		nonce := make([]byte, gcm.NonceSize(), gcm.NonceSize()+len(plaintext)+gcm.Overhead())
+		if _, err := rand.Read(nonce); err != nil {
+			return "", err
+		}
+		return base64.StdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(plaintext), nil)), nil
+	}
+	return "", usercenter.Invalid("SuperAppCipher", "unknown cipher %q", clip(string(c)))
+}
+
+// pkcs7 pads b to a whole number of AES blocks; a copy is returned.
+func pkcs7(b []byte) []byte {
+	n := aes.BlockSize - len(b)%aes.BlockSize
+	return append(bytes.Clone(b), bytes.Repeat([]byte{byte(n)}, n)...)
+}
