@@ -27,6 +27,8 @@ type Service struct {
 	log     *slog.Logger
 	// indexKey keys the blind indexes of phone numbers and emails.
 	indexKey []byte
+	// enterpriseTTL is the lifetime of enterprise API access tokens.
+	enterpriseTTL time.Duration
 }
 
 // Option configures a Service.

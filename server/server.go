@@ -13,13 +13,33 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"usercenter/core"
+	"usercenter/enterprise"
 	"usercenter/obs"
 	"usercenter/restapi"
+	"usercenter/superapp"
 	"usercenter/tcapi"
 )
 
+// Option configures the handler.
+type Option func(*config)
+
+type config struct {
+	superApp superapp.Config
+}
+
+// WithSuperAppDefault names the app that the unprefixed super-app paths
+// serve (serve --superapp-app). Without it they serve the instance's only
+// app, while there is exactly one.
+func WithSuperAppDefault(sdkAppID uint64) Option {
+	return func(c *config) { c.superApp.DefaultApp = sdkAppID }
+}
+
 // NewHandler routes every endpoint of the instance.
-func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry) http.Handler {
+func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, opts ...Option) http.Handler {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
 	metrics := obs.NewMetrics(reg)
 	mux := http.NewServeMux()
 	// Tencent Cloud API 3.0 lives at the root path, whatever the method;
@@ -29,6 +49,13 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry) h
 	// The native REST API owns everything under /v1/, and answers unknown
 	// routes and methods there with its own problem details.
 	mux.Handle("/v1/", obs.Middleware("v1", log, metrics, restapi.New(svc, log)))
+	// The super-app user API answers under /superapp/, /user/ and
+	// /apps/{sdkAppId}/…, in the platform's envelope.
+	sa := obs.Middleware("superapp", log, metrics, superapp.New(svc, log, cfg.superApp))
+	for _, pattern := range superapp.Mounts {
+		mux.Handle(pattern, sa)
+	}
+	mux.Handle("/v2/", obs.Middleware("enterprise", log, metrics, enterprise.New(svc, log)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
