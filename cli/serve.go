@@ -30,8 +30,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	superApp := fs.Uint64("superapp-app", 0, "SdkAppId served on the unprefixed super-app paths (default: the only app, while there is exactly one)")
+	enterpriseTTL := fs.Duration("enterprise-token-ttl", core.DefaultEnterpriseTokenTTL, "lifetime of enterprise API access tokens")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
+	}
+	if *enterpriseTTL < time.Minute || *enterpriseTTL > 366*24*time.Hour {
+		return usageError{"--enterprise-token-ttl must be between 1m and 8784h"}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -42,7 +46,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	inst, err := sf.open(ctx, core.WithLimiter(ratelimit.New()), core.WithLogger(log))
+	inst, err := sf.open(ctx, core.WithLimiter(ratelimit.New()), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
 	if err != nil {
 		return err
 	}
@@ -72,7 +76,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	reg := server.NewRegistry()
 	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(*superApp)))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
-	go inst.svc.PurgeExpiredCodes(ctx, time.Minute)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

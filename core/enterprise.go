@@ -387,23 +387,3 @@ func (s *Service) DeleteExpiredEnterpriseTokens(ctx context.Context) (int, error
 	})
 	return n, err
 }
-
-// PurgeExpiredEnterpriseTokens deletes expired access tokens every
-// interval until ctx ends; the serve loop runs it beside PurgeExpired.
-func (s *Service) PurgeExpiredEnterpriseTokens(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		n, err := s.DeleteExpiredEnterpriseTokens(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("purging expired enterprise tokens", "err", err)
-		} else if n > 0 {
-			s.log.Info("purged expired enterprise tokens", "count", n)
-		}
-	}
-}

@@ -326,26 +326,6 @@ func takeCode(ctx context.Context, tx Tx, code string, now time.Time) (*Code, bo
 	return c, true, nil
 }
 
-// PurgeExpiredCodes deletes expired temporary codes every interval until
-// ctx ends.
-func (s *Service) PurgeExpiredCodes(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		n, err := s.PurgeCodes(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("purging expired temporary codes", "err", err)
-		} else if n > 0 {
-			s.log.Info("purged expired temporary codes", "count", n)
-		}
-	}
-}
-
 // PurgeCodes deletes the temporary codes that have expired, used or not,
 // and reports how many.
 func (s *Service) PurgeCodes(ctx context.Context) (int, error) {

@@ -378,27 +378,3 @@ func (s *Service) ListUsers(ctx context.Context, actor *usercenter.Actor, sdkApp
 	users, err := s.views(ctx, recs, nil, app)
 	return users, total, err
 }
-
-// PurgeExpired deletes expired tokens every interval until ctx ends.
-func (s *Service) PurgeExpired(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		var n int
-		err := s.store.Update(ctx, func(tx Tx) error {
-			var err error
-			n, err = tx.DeleteExpiredTokens(ctx, s.now().UTC())
-			return err
-		})
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("purging expired tokens", "err", err)
-		} else if n > 0 {
-			s.log.Info("purged expired tokens", "count", n)
-		}
-	}
-}

@@ -1,0 +1,55 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// purges are the kinds of short-lived rows that expire, with how to
+// delete the expired ones.
+func (s *Service) purges() []struct {
+	what string
+	run  func(context.Context) (int, error)
+} {
+	return []struct {
+		what string
+		run  func(context.Context) (int, error)
+	}{
+		{"login tokens", s.purgeTokens},
+		{"temporary codes", s.PurgeCodes},
+		{"enterprise tokens", s.DeleteExpiredEnterpriseTokens},
+	}
+}
+
+func (s *Service) purgeTokens(ctx context.Context) (int, error) {
+	var n int
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.DeleteExpiredTokens(ctx, s.now().UTC())
+		return err
+	})
+	return n, err
+}
+
+// PurgeExpired deletes expired login tokens, temporary codes and
+// enterprise access tokens every interval until ctx ends. Expired rows are
+// refused on use anyway; purging keeps the tables small.
+func (s *Service) PurgeExpired(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, p := range s.purges() {
+			n, err := p.run(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("purging expired "+p.what, "err", err)
+			} else if n > 0 {
+				s.log.Info("purged expired "+p.what, "count", n)
+			}
+		}
+	}
+}
