@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
@@ -67,16 +65,29 @@ func toKeyJSON(k *usercenter.APIKey) keyJSON {
 	return out
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// phoneRegionFlag checks and normalises the value of --phone-region.
+func phoneRegionFlag(s string) (string, error) {
+	region := strings.ToUpper(strings.TrimSpace(s))
+	if !phonenumbers.GetSupportedRegions()[region] {
+		return "", usageError{fmt.Sprintf("--phone-region %q is not a region with phone numbers: use a two-letter ISO 3166 code such as CN, US or GB", s)}
+	}
+	return region, nil
+}
+
+// sdkAppIDArg reads the one positional argument of cmd, an SdkAppId.
+func sdkAppIDArg(cmd string, pos []string) (uint64, error) {
+	if len(pos) != 1 {
+		return 0, usageError{cmd + " needs one SdkAppId"}
+	}
+	id, err := strconv.ParseUint(pos[0], 10, 64)
+	if err != nil {
+		return 0, usageError{fmt.Sprintf("%q is not an SdkAppId", pos[0])}
+	}
+	return id, nil
 }
 
 func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("app create", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("app create", stderr)
 	name := fs.String("name", "", "app name (required)")
 	sdkAppID := fs.Uint64("sdk-app-id", 0, "SdkAppId to use (default: a free random one)")
 	userDomain := fs.String("user-domain", "", "user domain (default: derived from the name)")
@@ -90,107 +101,84 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if *name == "" {
 		return usageError{"app create needs --name"}
 	}
-	region := strings.ToUpper(strings.TrimSpace(*phoneRegion))
-	if !phonenumbers.GetSupportedRegions()[region] {
-		return usageError{fmt.Sprintf("--phone-region %q is not a region with phone numbers: use a two-letter ISO 3166 code such as CN, US or GB", *phoneRegion)}
-	}
-	inst, err := sf.open(ctx)
+	region, err := phoneRegionFlag(*phoneRegion)
 	if err != nil {
 		return err
 	}
-	defer inst.Close()
-	app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL, PhoneRegion: region})
-	if err != nil {
-		if e := usercenter.ErrorOf(err); e.Field == "UserDomain" && *userDomain == "" {
-			if e.Code == usercenter.EConflict {
-				return fmt.Errorf("the user domain %q derived from the name is taken by another app: choose one with --user-domain", e.Message)
+	return sf.withInstance(ctx, func(inst *instance) error {
+		app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL, PhoneRegion: region})
+		if err != nil {
+			if e := usercenter.ErrorOf(err); e.Field == "UserDomain" && *userDomain == "" {
+				if e.Code == usercenter.EConflict {
+					return fmt.Errorf("the user domain %q derived from the name is taken by another app: choose one with --user-domain", e.Message)
+				}
+				return fmt.Errorf("%s: choose one with --user-domain", e.Message)
+			} else if e.Code == usercenter.EConflict && e.Field == "UserDomain" {
+				return fmt.Errorf("the user domain %q is taken by another app", *userDomain)
 			}
-			return fmt.Errorf("%s: choose one with --user-domain", e.Message)
-		} else if e.Code == usercenter.EConflict && e.Field == "UserDomain" {
-			return fmt.Errorf("the user domain %q is taken by another app", *userDomain)
+			return errMessage(err)
 		}
-		return errMessage(err)
-	}
-	out := toAppJSON(app)
-	out.SecretId, out.SecretKey, out.SuperAppSecretKey = key.SecretID, key.SecretKey, app.SuperAppSecretKey
-	if *asJSON {
-		return writeJSON(stdout, out)
-	}
-	fmt.Fprintf(stdout, "Created app %q.\n\n  SdkAppId           %d\n  UserDomain         %s\n  SecretId           %s\n  SecretKey          %s\n  SuperAppSecretKey  %s\n\nThe SecretKey is shown only now: store it safely.\n",
-		app.Name, app.SdkAppID, app.UserDomain, key.SecretID, key.SecretKey, app.SuperAppSecretKey)
-	return nil
+		out := toAppJSON(app)
+		out.SecretId, out.SecretKey, out.SuperAppSecretKey = key.SecretID, key.SecretKey, app.SuperAppSecretKey
+		return writeResult(stdout, *asJSON, out, func() error {
+			fmt.Fprintf(stdout, "Created app %q.\n\n  SdkAppId           %d\n  UserDomain         %s\n  SecretId           %s\n  SecretKey          %s\n  SuperAppSecretKey  %s\n\nThe SecretKey is shown only now: store it safely.\n",
+				app.Name, app.SdkAppID, app.UserDomain, key.SecretID, key.SecretKey, app.SuperAppSecretKey)
+			return nil
+		})
+	})
 }
 
 func appList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("app list", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("app list", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	apps, err := inst.svc.Apps(ctx)
-	if err != nil {
-		return err
-	}
-	out := make([]appJSON, len(apps))
-	for i := range apps {
-		out[i] = toAppJSON(&apps[i])
-	}
-	if *asJSON {
-		return writeJSON(stdout, out)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SDKAPPID\tNAME\tUSERDOMAIN\tSTATUS\tRATELIMIT\tTOKENTTL\tPHONEREGION\tCIPHER\tCODETTL")
-	for _, a := range apps {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/s\t%s\t%s\t%s\t%s\n", a.SdkAppID, a.Name, a.UserDomain, toAppJSON(&a).Status, a.RateLimit, a.TokenTTL, a.PhoneRegion, a.SuperAppCipher, a.CodeTTL)
-	}
-	return tw.Flush()
+	return sf.withInstance(ctx, func(inst *instance) error {
+		apps, err := inst.svc.Apps(ctx)
+		if err != nil {
+			return err
+		}
+		return writeResult(stdout, *asJSON, jsonList(apps, toAppJSON), func() error {
+			tw := newTable(stdout)
+			fmt.Fprintln(tw, "SDKAPPID\tNAME\tUSERDOMAIN\tSTATUS\tRATELIMIT\tTOKENTTL\tPHONEREGION\tCIPHER\tCODETTL")
+			for _, a := range apps {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/s\t%s\t%s\t%s\t%s\n", a.SdkAppID, a.Name, a.UserDomain, toAppJSON(&a).Status, a.RateLimit, a.TokenTTL, a.PhoneRegion, a.SuperAppCipher, a.CodeTTL)
+			}
+			return tw.Flush()
+		})
+	})
 }
 
 func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("app show", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("app show", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	showSecret := fs.Bool("show-secret", false, "include the SuperAppSecretKey")
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"app show needs one SdkAppId"}
-	}
-	id, err := strconv.ParseUint(pos[0], 10, 64)
-	if err != nil {
-		return usageError{fmt.Sprintf("%q is not an SdkAppId", pos[0])}
-	}
-	inst, err := sf.open(ctx)
+	id, err := sdkAppIDArg("app show", pos)
 	if err != nil {
 		return err
 	}
-	defer inst.Close()
-	app, err := inst.svc.App(ctx, id)
-	if err != nil {
-		return errMessage(err)
-	}
-	out := toAppJSON(app)
-	if *showSecret {
-		out.SuperAppSecretKey = app.SuperAppSecretKey
-	}
-	if *asJSON {
-		return writeJSON(stdout, out)
-	}
-	printApp(stdout, app)
-	if *showSecret {
-		fmt.Fprintf(stdout, "SuperAppSecretKey  %s\n", app.SuperAppSecretKey)
-	}
-	return nil
+	return sf.withInstance(ctx, func(inst *instance) error {
+		app, err := inst.svc.App(ctx, id)
+		if err != nil {
+			return errMessage(err)
+		}
+		out := toAppJSON(app)
+		if *showSecret {
+			out.SuperAppSecretKey = app.SuperAppSecretKey
+		}
+		return writeResult(stdout, *asJSON, out, func() error {
+			printApp(stdout, app)
+			if *showSecret {
+				fmt.Fprintf(stdout, "SuperAppSecretKey  %s\n", app.SuperAppSecretKey)
+			}
+			return nil
+		})
+	})
 }
 
 // printApp writes an app's settings for a person, without its secret.
@@ -245,9 +233,7 @@ func optDuration() *optional[time.Duration] {
 }
 
 func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("app update", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("app update", stderr)
 	secret, cipher, name, status, region := optString(), optString(), optString(), optString(), optString()
 	rateLimit := optInt()
 	codeTTL, tokenTTL := optDuration(), optDuration()
@@ -264,12 +250,9 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"app update needs one SdkAppId"}
-	}
-	id, err := strconv.ParseUint(pos[0], 10, 64)
+	id, err := sdkAppIDArg("app update", pos)
 	if err != nil {
-		return usageError{fmt.Sprintf("%q is not an SdkAppId", pos[0])}
+		return err
 	}
 	p := core.AppPatch{
 		Name: name.ptr(), RateLimit: rateLimit.ptr(), TokenTTL: tokenTTL.ptr(),
@@ -295,39 +278,33 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		p.Status = &st
 	}
 	if region.set {
-		r := strings.ToUpper(strings.TrimSpace(region.value))
-		if !phonenumbers.GetSupportedRegions()[r] {
-			return usageError{fmt.Sprintf("--phone-region %q is not a region with phone numbers: use a two-letter ISO 3166 code such as CN, US or GB", region.value)}
+		r, err := phoneRegionFlag(region.value)
+		if err != nil {
+			return err
 		}
 		p.PhoneRegion = &r
 	}
 	if p == (core.AppPatch{}) {
 		return usageError{"app update needs at least one setting to change"}
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	app, err := inst.svc.UpdateApp(ctx, id, p)
-	if err != nil {
-		return errMessage(err)
-	}
-	if *asJSON {
-		return writeJSON(stdout, toAppJSON(app))
-	}
-	fmt.Fprintf(stdout, "Updated app %d.\n\n", app.SdkAppID)
-	printApp(stdout, app)
-	if secret.set {
-		fmt.Fprintf(stdout, "\nThe SuperApp secret key was replaced: the platform must now sign with the new key.\n")
-	}
-	return nil
+	return sf.withInstance(ctx, func(inst *instance) error {
+		app, err := inst.svc.UpdateApp(ctx, id, p)
+		if err != nil {
+			return errMessage(err)
+		}
+		return writeResult(stdout, *asJSON, toAppJSON(app), func() error {
+			fmt.Fprintf(stdout, "Updated app %d.\n\n", app.SdkAppID)
+			printApp(stdout, app)
+			if secret.set {
+				fmt.Fprintf(stdout, "\nThe SuperApp secret key was replaced: the platform must now sign with the new key.\n")
+			}
+			return nil
+		})
+	})
 }
 
 func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("key create", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("key create", stderr)
 	appsFlag := fs.String("app", "", "comma-separated SdkAppIds the key may act on (required)")
 	permsFlag := fs.String("perms", "users.read,users.write", "comma-separated permissions: users.read, users.write, pii.read")
 	name := fs.String("name", "", "a name to recognise the key by")
@@ -353,63 +330,48 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return usageError{errMessage(err).Error()}
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	key, err := inst.svc.CreateKey(ctx, *name, apps, perms)
-	if err != nil {
-		return errMessage(err)
-	}
-	if *asJSON {
-		return writeJSON(stdout, toKeyJSON(key))
-	}
-	fmt.Fprintf(stdout, "Created key %q for apps %v with %v.\n\n  SecretId   %s\n  SecretKey  %s\n\nThe SecretKey is shown only now: store it safely.\n",
-		key.Name, key.Apps, key.Permissions, key.SecretID, key.SecretKey)
-	return nil
+	return sf.withInstance(ctx, func(inst *instance) error {
+		key, err := inst.svc.CreateKey(ctx, *name, apps, perms)
+		if err != nil {
+			return errMessage(err)
+		}
+		return writeResult(stdout, *asJSON, toKeyJSON(key), func() error {
+			fmt.Fprintf(stdout, "Created key %q for apps %v with %v.\n\n  SecretId   %s\n  SecretKey  %s\n\nThe SecretKey is shown only now: store it safely.\n",
+				key.Name, key.Apps, key.Permissions, key.SecretID, key.SecretKey)
+			return nil
+		})
+	})
 }
 
 func keyList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("key list", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("key list", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	keys, err := inst.svc.Keys(ctx)
-	if err != nil {
-		return err
-	}
-	out := make([]keyJSON, len(keys))
-	for i := range keys {
-		out[i] = toKeyJSON(&keys[i])
-	}
-	if *asJSON {
-		return writeJSON(stdout, out)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SECRETID\tNAME\tAPPS\tPERMISSIONS\tSTATUS")
-	for _, k := range out {
-		status := "live"
-		if k.RevokedAt != "" {
-			status = "revoked " + k.RevokedAt
+	return sf.withInstance(ctx, func(inst *instance) error {
+		keys, err := inst.svc.Keys(ctx)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", k.SecretId, k.Name, k.Apps, strings.Join(k.Permissions, ","), status)
-	}
-	return tw.Flush()
+		out := jsonList(keys, toKeyJSON)
+		return writeResult(stdout, *asJSON, out, func() error {
+			tw := newTable(stdout)
+			fmt.Fprintln(tw, "SECRETID\tNAME\tAPPS\tPERMISSIONS\tSTATUS")
+			for _, k := range out {
+				status := "live"
+				if k.RevokedAt != "" {
+					status = "revoked " + k.RevokedAt
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", k.SecretId, k.Name, k.Apps, strings.Join(k.Permissions, ","), status)
+			}
+			return tw.Flush()
+		})
+	})
 }
 
 func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("key revoke", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("key revoke", stderr)
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
 		return err
@@ -417,14 +379,11 @@ func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if len(pos) != 1 {
 		return usageError{"key revoke needs one SecretId"}
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	if err := inst.svc.RevokeKey(ctx, pos[0]); err != nil {
-		return errMessage(err)
-	}
-	fmt.Fprintf(stdout, "Revoked %s: requests signed with it now fail.\n", pos[0])
-	return nil
+	return sf.withInstance(ctx, func(inst *instance) error {
+		if err := inst.svc.RevokeKey(ctx, pos[0]); err != nil {
+			return errMessage(err)
+		}
+		fmt.Fprintf(stdout, "Revoked %s: requests signed with it now fail.\n", pos[0])
+		return nil
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"usercenter"
@@ -54,9 +53,7 @@ func (f timeFlag) Set(s string) error {
 }
 
 func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("audit", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("audit", stderr)
 	var f usercenter.AuditFilter
 	fs.Uint64Var(&f.SdkAppID, "app", 0, "only events of this SdkAppId")
 	fs.StringVar(&f.UserID, "user", "", "only events of this UserId")
@@ -100,52 +97,44 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return usageError{"--until must not be before --since"}
 	}
 
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	actor := usercenter.Operator()
-	var events []usercenter.AuditEvent
-	for {
-		page, err := inst.svc.AuditEvents(ctx, actor, f)
-		if err != nil {
-			return errMessage(err)
+	return sf.withInstance(ctx, func(inst *instance) error {
+		actor := usercenter.Operator()
+		var events []usercenter.AuditEvent
+		for {
+			page, err := inst.svc.AuditEvents(ctx, actor, f)
+			if err != nil {
+				return errMessage(err)
+			}
+			events = append(events, page...)
+			if !*all || len(page) < f.Limit {
+				break
+			}
+			f.AfterID = page[len(page)-1].ID
 		}
-		events = append(events, page...)
-		if !*all || len(page) < f.Limit {
-			break
+		if !*all && len(events) == f.Limit {
+			// Tell whether there are more, on stderr so stdout stays one document.
+			next := f
+			next.AfterID, next.Limit = events[len(events)-1].ID, 1
+			if more, err := inst.svc.AuditEvents(ctx, actor, next); err == nil && len(more) > 0 {
+				fmt.Fprintf(stderr, "usercenter: showing the first %d matching events; more match: use --all, or narrow with --since and --until\n", len(events))
+			}
 		}
-		f.AfterID = page[len(page)-1].ID
-	}
-	if !*all && len(events) == f.Limit {
-		// Tell whether there are more, on stderr so stdout stays one document.
-		next := f
-		next.AfterID, next.Limit = events[len(events)-1].ID, 1
-		if more, err := inst.svc.AuditEvents(ctx, actor, next); err == nil && len(more) > 0 {
-			fmt.Fprintf(stderr, "usercenter: showing the first %d matching events; more match: use --all, or narrow with --since and --until\n", len(events))
-		}
-	}
 
-	if *asJSON {
-		out := make([]auditJSON, len(events))
-		for i := range events {
-			out[i] = toAuditJSON(&events[i])
-		}
-		return writeJSON(stdout, out)
-	}
-	if len(events) == 0 {
-		fmt.Fprintln(stdout, "No audit events match.")
-		return nil
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tAT\tSDKAPPID\tUSERID\tACTION\tFIELD\tACTOR\tREQUESTID")
-	for i := range events {
-		e := toAuditJSON(&events[i])
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Id, events[i].At.UTC().Format(time.RFC3339),
-			strconv.FormatUint(e.SdkAppId, 10), e.UserId, e.Action, dash(e.Field), e.Actor, dash(e.RequestId))
-	}
-	return tw.Flush()
+		return writeResult(stdout, *asJSON, jsonList(events, toAuditJSON), func() error {
+			if len(events) == 0 {
+				fmt.Fprintln(stdout, "No audit events match.")
+				return nil
+			}
+			tw := newTable(stdout)
+			fmt.Fprintln(tw, "ID\tAT\tSDKAPPID\tUSERID\tACTION\tFIELD\tACTOR\tREQUESTID")
+			for i := range events {
+				e := toAuditJSON(&events[i])
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Id, events[i].At.UTC().Format(time.RFC3339),
+					strconv.FormatUint(e.SdkAppId, 10), e.UserId, e.Action, dash(e.Field), e.Actor, dash(e.RequestId))
+			}
+			return tw.Flush()
+		})
+	})
 }
 
 // dash stands in for an empty table cell.

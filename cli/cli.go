@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"text/tabwriter"
 
 	"usercenter"
 	"usercenter/core"
@@ -238,11 +240,64 @@ func (f *storeFlags) open(ctx context.Context, opts ...core.Option) (*instance, 
 }
 
 // newFlagSet builds a flag set whose flags default to their USERCENTER_*
-// environment variables. Call applyEnv after defining the flags.
+// environment variables. Call parse after defining the flags.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
+}
+
+// newStoreFlagSet is newFlagSet for a command that opens the store: the
+// store's flags are registered on it, and parse fills them in.
+func newStoreFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *storeFlags) {
+	fs := newFlagSet(name, stderr)
+	sf := new(storeFlags)
+	sf.register(fs)
+	return fs, sf
+}
+
+// withInstance opens the store, runs use with it and closes it again. A
+// command calls it only once its arguments are known to be good, so that a
+// usage error never creates the data directory or the master key.
+func (f *storeFlags) withInstance(ctx context.Context, use func(*instance) error) error {
+	inst, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	return use(inst)
+}
+
+// writeResult writes a command's result: v as one indented JSON document
+// when asJSON is set, for scripts, and otherwise whatever human writes, for
+// a person.
+func writeResult(w io.Writer, asJSON bool, v any, human func() error) error {
+	if asJSON {
+		return writeJSON(w, v)
+	}
+	return human()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// jsonList converts every element of xs to its machine-readable form. The
+// result is never nil, so an empty list prints as [] and not as null.
+func jsonList[T, J any](xs []T, toJSON func(*T) J) []J {
+	out := make([]J, len(xs))
+	for i := range xs {
+		out[i] = toJSON(&xs[i])
+	}
+	return out
+}
+
+// newTable starts a table for a person to read: columns separated by tabs
+// in what is written to it, aligned when it is flushed.
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 }
 
 // parse applies the environment, then the arguments, accepting flags

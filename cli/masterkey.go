@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"text/tabwriter"
 
 	"usercenter/core"
 	"usercenter/sqlite"
@@ -67,13 +66,11 @@ const restartNotice = "Restart every usercenter server that uses this database n
 	"Back up the new key file. Database backups made before the rotation still need the old key.\n"
 
 func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	flags := newFlagSet("master-key rotate", stderr)
+	flags, sf := newStoreFlagSet("master-key rotate", stderr)
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), rotateHelp)
 		flags.PrintDefaults()
 	}
-	var sf storeFlags
-	sf.register(flags)
 	asJSON := flags.Bool("json", false, "print one JSON object")
 	pos, err := parse(flags, args, getenv)
 	if err != nil {
@@ -170,7 +167,7 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 		return writeJSON(stdout, out)
 	}
 	fmt.Fprintf(stdout, "Rotated the master key of %s.\n\n", dbPath)
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(stdout)
 	fmt.Fprintf(tw, "  New key ID\t%s\n", out.KeyId)
 	fmt.Fprintf(tw, "  Key file\t%s (now holds only the new key; %d old %s removed)\n", keyPath, len(oldKeys), plural(len(oldKeys), "key", "keys"))
 	fmt.Fprintf(tw, "  Re-encrypted\t%d %s\n", rep.Resealed, plural(rep.Resealed, "value", "values"))
@@ -181,7 +178,7 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	fmt.Fprintln(stdout, "\nEncrypted values, all under the new key now:")
-	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw = newTable(stdout)
 	for _, kind := range core.SealedKinds {
 		name := sealedKindNames[kind]
 		if name == "" {

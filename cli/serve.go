@@ -24,9 +24,7 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("serve", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	superApp := fs.Uint64("superapp-app", 0, "SdkAppId served on the unprefixed super-app paths (default: the only app, while there is exactly one)")
@@ -104,26 +102,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("migrate", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("migrate", stderr)
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	applied := inst.store.Applied()
-	v, err := inst.store.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	if len(applied) == 0 {
-		fmt.Fprintf(stdout, "%s is up to date at schema version %d\n", inst.dbPath, v)
-	} else {
-		fmt.Fprintf(stdout, "applied migrations %v to %s; schema version %d\n", applied, inst.dbPath, v)
-	}
-	return nil
+	return sf.withInstance(ctx, func(inst *instance) error {
+		applied := inst.store.Applied()
+		v, err := inst.store.SchemaVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintf(stdout, "%s is up to date at schema version %d\n", inst.dbPath, v)
+		} else {
+			fmt.Fprintf(stdout, "applied migrations %v to %s; schema version %d\n", applied, inst.dbPath, v)
+		}
+		return nil
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"usercenter"
@@ -81,7 +80,7 @@ func printUser(w io.Writer, u *usercenter.User) error {
 		links = append(links, p+"="+id)
 	}
 	sort.Strings(links)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	for _, row := range [][2]string{
 		{"UserId", j.UserId},
 		{"SdkAppId", strconv.FormatUint(j.SdkAppId, 10)},
@@ -136,9 +135,7 @@ func revealFlag(s string) ([]usercenter.PIIField, error) {
 const revealHelp = "comma-separated personal data to show in plain text: phone, email, address, or all (each disclosure is audited)"
 
 func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("user get", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("user get", stderr)
 	revealStr := fs.String("reveal", "", revealHelp)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parse(fs, args, getenv)
@@ -152,25 +149,17 @@ func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	u, err := inst.svc.GetUser(ctx, usercenter.Operator(), pos[0], reveal)
-	if err != nil {
-		return errMessage(err)
-	}
-	if *asJSON {
-		return writeJSON(stdout, toUserJSON(u))
-	}
-	return printUser(stdout, u)
+	return sf.withInstance(ctx, func(inst *instance) error {
+		u, err := inst.svc.GetUser(ctx, usercenter.Operator(), pos[0], reveal)
+		if err != nil {
+			return errMessage(err)
+		}
+		return writeResult(stdout, *asJSON, toUserJSON(u), func() error { return printUser(stdout, u) })
+	})
 }
 
 func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("user find", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("user find", stderr)
 	app := fs.Uint64("app", 0, "SdkAppId of the app to search (required)")
 	var l core.Lookup
 	fs.StringVar(&l.OriginID, "origin-id", "", "find the user with this OriginId")
@@ -207,35 +196,27 @@ func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	users, err := inst.svc.FindUsers(ctx, usercenter.Operator(), *app, l, reveal)
-	if err != nil {
-		return errMessage(err)
-	}
-	if *asJSON {
-		out := make([]userJSON, len(users))
-		for i := range users {
-			out[i] = toUserJSON(&users[i])
+	return sf.withInstance(ctx, func(inst *instance) error {
+		users, err := inst.svc.FindUsers(ctx, usercenter.Operator(), *app, l, reveal)
+		if err != nil {
+			return errMessage(err)
 		}
-		return writeJSON(stdout, out)
-	}
-	if len(users) == 0 {
-		fmt.Fprintln(stdout, "No user matches.")
-		return nil
-	}
-	for i := range users {
-		if i > 0 {
-			fmt.Fprintln(stdout)
-		}
-		if err := printUser(stdout, &users[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+		return writeResult(stdout, *asJSON, jsonList(users, toUserJSON), func() error {
+			if len(users) == 0 {
+				fmt.Fprintln(stdout, "No user matches.")
+				return nil
+			}
+			for i := range users {
+				if i > 0 {
+					fmt.Fprintln(stdout)
+				}
+				if err := printUser(stdout, &users[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
 }
 
 // userFields maps the field names of `user set` to the patch they set.
@@ -332,9 +313,7 @@ func parseAssignments(args []string) (core.UserPatch, error) {
 }
 
 func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("user set", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("user set", stderr)
 	asJSON := fs.Bool("json", false, "print the updated user as one JSON object")
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
@@ -347,25 +326,17 @@ func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	u, err := inst.svc.UpdateUser(ctx, usercenter.Operator(), pos[0], patch)
-	if err != nil {
-		return errMessage(err)
-	}
-	if *asJSON {
-		return writeJSON(stdout, toUserJSON(u))
-	}
-	return printUser(stdout, u)
+	return sf.withInstance(ctx, func(inst *instance) error {
+		u, err := inst.svc.UpdateUser(ctx, usercenter.Operator(), pos[0], patch)
+		if err != nil {
+			return errMessage(err)
+		}
+		return writeResult(stdout, *asJSON, toUserJSON(u), func() error { return printUser(stdout, u) })
+	})
 }
 
 func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("user delete", stderr)
-	var sf storeFlags
-	sf.register(fs)
+	fs, sf := newStoreFlagSet("user delete", stderr)
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
 		return err
@@ -373,14 +344,11 @@ func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if len(pos) != 1 {
 		return usageError{"user delete needs one UserId"}
 	}
-	inst, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	if err := inst.svc.DeleteUser(ctx, usercenter.Operator(), pos[0]); err != nil {
-		return errMessage(err)
-	}
-	fmt.Fprintf(stdout, "Deleted user %s with their login tokens and third-party links; their audit events stay.\n", pos[0])
-	return nil
+	return sf.withInstance(ctx, func(inst *instance) error {
+		if err := inst.svc.DeleteUser(ctx, usercenter.Operator(), pos[0]); err != nil {
+			return errMessage(err)
+		}
+		fmt.Fprintf(stdout, "Deleted user %s with their login tokens and third-party links; their audit events stay.\n", pos[0])
+		return nil
+	})
 }

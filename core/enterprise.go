@@ -379,11 +379,5 @@ func (s *Service) SetUserStatus(ctx context.Context, actor *usercenter.Actor, us
 // DeleteExpiredEnterpriseTokens removes the access tokens that have
 // expired and reports how many.
 func (s *Service) DeleteExpiredEnterpriseTokens(ctx context.Context) (int, error) {
-	var n int
-	err := s.store.Update(ctx, func(tx Tx) error {
-		var err error
-		n, err = tx.DeleteExpiredEnterpriseTokens(ctx, s.now().UTC())
-		return err
-	})
-	return n, err
+	return s.deleteExpired(ctx, Tx.DeleteExpiredEnterpriseTokens)
 }

@@ -22,10 +22,17 @@ func (s *Service) purges() []struct {
 }
 
 func (s *Service) purgeTokens(ctx context.Context) (int, error) {
+	return s.deleteExpired(ctx, Tx.DeleteExpiredTokens)
+}
+
+// deleteExpired runs del, one of the Tx's DeleteExpired… methods, in an
+// Update of its own with the current time, and reports how many rows it
+// removed.
+func (s *Service) deleteExpired(ctx context.Context, del func(Tx, context.Context, time.Time) (int, error)) (int, error) {
 	var n int
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
-		n, err = tx.DeleteExpiredTokens(ctx, s.now().UTC())
+		n, err = del(tx, ctx, s.now().UTC())
 		return err
 	})
 	return n, err

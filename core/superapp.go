@@ -329,13 +329,7 @@ func takeCode(ctx context.Context, tx Tx, code string, now time.Time) (*Code, bo
 // PurgeCodes deletes the temporary codes that have expired, used or not,
 // and reports how many.
 func (s *Service) PurgeCodes(ctx context.Context) (int, error) {
-	var n int
-	err := s.store.Update(ctx, func(tx Tx) error {
-		var err error
-		n, err = tx.DeleteExpiredCodes(ctx, s.now().UTC())
-		return err
-	})
-	return n, err
+	return s.deleteExpired(ctx, Tx.DeleteExpiredCodes)
 }
 
 // SuperAppSignature is the TC-Signature of a TC-Timestamp under key: the

@@ -27,27 +27,8 @@ func BenchmarkUserInfo(b *testing.B) {
 	for _, c := range []struct {
 		name, token string
 	}{{"masked", masked}, {"pii", plain}} {
-		b.Run(c.name+"/serial", func(b *testing.B) {
-			cl := benchClient()
-			b.ReportAllocs()
-			for b.Loop() {
-				benchGet(b, cl, url, c.token)
-			}
-		})
-		b.Run(c.name+"/parallel", func(b *testing.B) {
-			cl := benchClient()
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					benchGet(b, cl, url, c.token)
-				}
-			})
-		})
+		uctest.BenchHTTP(b, c.name+"/", func(b *testing.B, cl *http.Client) { benchGet(b, cl, url, c.token) })
 	}
-}
-
-func benchClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 }
 
 // benchGet fails unless the answer is a success: HTTP 200 alone says

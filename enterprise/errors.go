@@ -135,11 +135,7 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		e = &apiError{Code: codeInternal, cause: err}
 		msg = messages[codeInternal]
 	}
-	info := obs.FromContext(r.Context())
-	info.Result = strconv.Itoa(e.Code)
-	if e.cause != nil {
-		info.Err = e.cause
-	}
+	obs.FromContext(r.Context()).SetResult(strconv.Itoa(e.Code), e.cause)
 	body := errorBody{Code: e.Code, Msg: msg, ExtMsg: e.ExtMsg}
 	if routeFrom(r.Context()).quecauth {
 		body.Error = msg

@@ -1,7 +1,6 @@
 package enterprise
 
 import (
-	"encoding/json"
 	"math"
 	"net/http"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/httpio"
 	"usercenter/obs"
 )
 
@@ -21,14 +21,7 @@ const (
 
 // writeJSON writes an answer: always HTTP 200, the outcome in the body.
 func writeJSON(w http.ResponseWriter, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	httpio.WriteJSON(w, http.StatusOK, "application/json;charset=UTF-8", v)
 }
 
 // envelope is a successful answer of the enterpriseapi routes.
@@ -138,11 +131,21 @@ func (a *api) handleRefresh() func(http.ResponseWriter, *http.Request, url.Value
 	}
 }
 
+// requiredUID returns the uid parameter, which names the user a route acts
+// on.
+func requiredUID(q url.Values) (string, error) {
+	uid := strings.TrimSpace(q.Get("uid"))
+	if uid == "" {
+		return "", &apiError{Code: codeNoUID}
+	}
+	return uid, nil
+}
+
 func (a *api) handleUserInfo() func(http.ResponseWriter, *http.Request, url.Values) {
 	return func(w http.ResponseWriter, r *http.Request, q url.Values) {
-		uid := strings.TrimSpace(q.Get("uid"))
-		if uid == "" {
-			a.fail(w, r, &apiError{Code: codeNoUID})
+		uid, err := requiredUID(q)
+		if err != nil {
+			a.fail(w, r, err)
 			return
 		}
 		u, err := a.svc.EnterpriseUser(r.Context(), actorFrom(r.Context()), uid)
@@ -154,23 +157,32 @@ func (a *api) handleUserInfo() func(http.ResponseWriter, *http.Request, url.Valu
 	}
 }
 
+// respondPage answers one page of a list: it reads the page and its size
+// from q, fetches that page, and renders each item with toJSON.
+func respondPage[T, J any](a *api, w http.ResponseWriter, r *http.Request, q url.Values,
+	fetch func(page, size int) (items []T, total int, err error), toJSON func(*T) J) {
+	page, size, err := paging(q)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	items, total, err := fetch(page, size)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	list := make([]J, len(items))
+	for i := range items {
+		list[i] = toJSON(&items[i])
+	}
+	respond(w, r, newPageInfo(page, size, int64(total), list))
+}
+
 func (a *api) handleDomainList() func(http.ResponseWriter, *http.Request, url.Values) {
 	return func(w http.ResponseWriter, r *http.Request, q url.Values) {
-		page, size, err := paging(q)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		apps, total, err := a.svc.UserDomains(r.Context(), actorFrom(r.Context()), page, size)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		list := make([]domainJSON, len(apps))
-		for i := range apps {
-			list[i] = toDomainJSON(&apps[i])
-		}
-		respond(w, r, newPageInfo(page, size, int64(total), list))
+		respondPage(a, w, r, q, func(page, size int) ([]usercenter.App, int, error) {
+			return a.svc.UserDomains(r.Context(), actorFrom(r.Context()), page, size)
+		}, toDomainJSON)
 	}
 }
 
@@ -181,29 +193,17 @@ func (a *api) handleDomainUserList() func(http.ResponseWriter, *http.Request, ur
 			a.fail(w, r, &apiError{Code: codeNoDomain})
 			return
 		}
-		page, size, err := paging(q)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		users, total, err := a.svc.DomainUsers(r.Context(), actorFrom(r.Context()), domain, page, size)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		list := make([]userJSON, len(users))
-		for i := range users {
-			list[i] = toUserJSON(&users[i])
-		}
-		respond(w, r, newPageInfo(page, size, int64(total), list))
+		respondPage(a, w, r, q, func(page, size int) ([]usercenter.User, int, error) {
+			return a.svc.DomainUsers(r.Context(), actorFrom(r.Context()), domain, page, size)
+		}, toUserJSON)
 	}
 }
 
 func (a *api) handleSetUserStatus() func(http.ResponseWriter, *http.Request, url.Values) {
 	return func(w http.ResponseWriter, r *http.Request, q url.Values) {
-		uid := strings.TrimSpace(q.Get("uid"))
-		if uid == "" {
-			a.fail(w, r, &apiError{Code: codeNoUID})
+		uid, err := requiredUID(q)
+		if err != nil {
+			a.fail(w, r, err)
 			return
 		}
 		var status usercenter.UserStatus

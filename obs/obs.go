@@ -35,6 +35,17 @@ func FromContext(ctx context.Context) *Request {
 	return &Request{}
 }
 
+// SetResult records how the request ended: the facade's result code and,
+// when it failed inside the server, the internal error behind it, which is
+// logged and never shown to the caller. A nil cause leaves an error
+// recorded earlier in place.
+func (r *Request) SetResult(result string, cause error) {
+	r.Result = result
+	if cause != nil {
+		r.Err = cause
+	}
+}
+
 // RequestID returns the ID of the request being served.
 func RequestID(ctx context.Context) string { return FromContext(ctx).ID }
 

@@ -14,6 +14,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/httpio"
 )
 
 // maxDepth bounds the nesting of a body; the user object needs two levels.
@@ -60,19 +61,9 @@ func checkContentType(r *http.Request) error {
 
 // readBody reads at most MaxBodyBytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	tooLarge := &problem{Code: "payload_too_large", Detail: fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes)}
-	if r.ContentLength > MaxBodyBytes {
-		return nil, tooLarge
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge
-		}
-		return nil, &problem{Code: "malformed_json", Detail: "the request body could not be read"}
-	}
-	return body, nil
+	return httpio.ReadBody(w, r, MaxBodyBytes,
+		&problem{Code: "payload_too_large", Detail: fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes)},
+		&problem{Code: "malformed_json", Detail: "the request body could not be read"})
 }
 
 // member is one member of the body's top-level object.

@@ -1,13 +1,13 @@
 package restapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"usercenter"
+	"usercenter/httpio"
 	"usercenter/obs"
 )
 
@@ -139,11 +139,7 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p = &problem{Code: "internal", Detail: "an internal error occurred", cause: err}
 		pt = problemTypes["internal"]
 	}
-	info := obs.FromContext(r.Context())
-	info.Result = p.Code
-	if p.cause != nil {
-		info.Err = p.cause
-	}
+	obs.FromContext(r.Context()).SetResult(p.Code, p.cause)
 	h := w.Header()
 	switch p.Code {
 	case "unauthenticated":
@@ -159,11 +155,7 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case "rate_limited", "unavailable":
 		h.Set("Retry-After", "1")
 	}
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(pt.status)
-	writeJSON(w, problemBody{
+	httpio.WriteJSON(w, pt.status, "application/problem+json", problemBody{
 		Type:      problemBase + p.Code,
 		Title:     pt.title,
 		Status:    pt.status,
@@ -172,14 +164,6 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		RequestID: obs.RequestID(r.Context()),
 		Field:     p.Field,
 	})
-}
-
-// writeJSON encodes v without HTML escaping; encoding a value of this
-// package cannot fail.
-func writeJSON(w http.ResponseWriter, v any) {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
 }
 
 // quote quotes a caller-supplied name for a message, clipped.

@@ -11,18 +11,14 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/httpio"
 	"usercenter/obs"
 )
 
 // respond writes a JSON answer.
 func respond(w http.ResponseWriter, r *http.Request, status int, v any) {
 	obs.FromContext(r.Context()).Result = "ok"
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	writeJSON(w, v)
+	httpio.WriteJSON(w, status, "application/json", v)
 }
 
 func (a *api) handleCreateUser() http.Handler {

@@ -121,28 +121,21 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	}
 	q.WriteString(` ORDER BY id LIMIT ?`)
 
-	rows, err := r.run.query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, r.fail(ctx, err)
+	return queryAll(ctx, r, r.run, scanAuditEvent, q.String(), args...)
+}
+
+// scanAuditEvent reads a row of auditColumns.
+func scanAuditEvent(row scanner) (usercenter.AuditEvent, error) {
+	var (
+		e       usercenter.AuditEvent
+		at, app int64
+		action  string
+	)
+	if err := row.Scan(&e.ID, &at, &app, &e.UserID, &action, &e.Field, &e.Actor, &e.RequestID); err != nil {
+		return e, err
 	}
-	defer rows.Close()
-	var events []usercenter.AuditEvent
-	for rows.Next() {
-		var (
-			e       usercenter.AuditEvent
-			at, app int64
-			action  string
-		)
-		if err := rows.Scan(&e.ID, &at, &app, &e.UserID, &action, &e.Field, &e.Actor, &e.RequestID); err != nil {
-			return nil, r.fail(ctx, err)
-		}
-		e.At = decodeTime(at)
-		e.SdkAppID = uint64(app)
-		e.Action = usercenter.AuditAction(action)
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return events, nil
+	e.At = decodeTime(at)
+	e.SdkAppID = uint64(app)
+	e.Action = usercenter.AuditAction(action)
+	return e, nil
 }

@@ -66,19 +66,9 @@ func (t *txn) InsertCode(ctx context.Context, c *core.Code) error {
 	// Selecting from users, rather than relying on the foreign key alone,
 	// also makes sure the code's app is its user's: a code must never
 	// reach a user through another app.
-	n, err := t.exec(ctx, `INSERT INTO codes (`+codeColumns+`)
+	return t.execFound(ctx, usercenter.ResourceUser, `INSERT INTO codes (`+codeColumns+`)
 		SELECT ?, sdk_app_id, user_id, ?, ?, ?, ? FROM users WHERE user_id = ? AND sdk_app_id = ?`,
 		c.Hash, string(c.Field), createdAt, expiresAt, usedAt, c.UserID, int64(c.SdkAppID))
-	if err != nil {
-		if cf := conflict(err); cf != nil {
-			return cf
-		}
-		return t.fail(err)
-	}
-	if n == 0 {
-		return usercenter.NotFound(usercenter.ResourceUser)
-	}
-	return nil
 }
 
 // TakeCode marks the code used at at, in the same statement that finds it
@@ -149,17 +139,10 @@ func (t *txn) SetCodeAttempts(ctx context.Context, sdkAppID uint64, userID strin
 	}
 	// As in InsertCode, the user must belong to the app. The WHERE clause
 	// also keeps SQLite from reading ON CONFLICT as part of the SELECT.
-	changed, err := t.exec(ctx, `INSERT INTO code_attempts (sdk_app_id, user_id, attempts, since)
+	return t.execFound(ctx, usercenter.ResourceUser, `INSERT INTO code_attempts (sdk_app_id, user_id, attempts, since)
 		SELECT sdk_app_id, user_id, ?, ? FROM users WHERE user_id = ? AND sdk_app_id = ?
 		ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET attempts = excluded.attempts, since = excluded.since`,
 		int64(n), sinceNS, userID, int64(sdkAppID))
-	if err != nil {
-		return t.fail(err)
-	}
-	if changed == 0 {
-		return usercenter.NotFound(usercenter.ResourceUser)
-	}
-	return nil
 }
 
 // DeleteExpiredCodes removes the codes whose ExpiresAt is before now, used
@@ -172,22 +155,6 @@ func (t *txn) DeleteExpiredCodes(ctx context.Context, now time.Time) (int, error
 // ExpiresAt is before now.
 func (t *txn) DeleteExpiredEnterpriseTokens(ctx context.Context, now time.Time) (int, error) {
 	return t.deleteExpired(ctx, `DELETE FROM enterprise_tokens WHERE expires_at < ?`, now)
-}
-
-func (t *txn) deleteExpired(ctx context.Context, stmt string, now time.Time) (int, error) {
-	ctx, err := t.begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	cutoff, err := encodeTime("now", now)
-	if err != nil {
-		return 0, err
-	}
-	n, err := t.exec(ctx, stmt, cutoff)
-	if err != nil {
-		return 0, t.fail(err)
-	}
-	return int(n), nil
 }
 
 // InsertEnterpriseToken stores tok; it fails with NotFound (key) if its
@@ -210,13 +177,7 @@ func (t *txn) InsertEnterpriseToken(ctx context.Context, tok *core.EnterpriseTok
 	_, err = t.exec(ctx, `INSERT INTO enterprise_tokens (token_hash, secret_id, created_at, expires_at)
 		VALUES (?, ?, ?, ?)`, tok.Hash, tok.SecretID, createdAt, expiresAt)
 	if err != nil {
-		if c := conflict(err); c != nil {
-			return c
-		}
-		if isForeignKey(err) {
-			return usercenter.NotFound(usercenter.ResourceKey)
-		}
-		return t.fail(err)
+		return t.failWrite(err, usercenter.ResourceKey)
 	}
 	return nil
 }

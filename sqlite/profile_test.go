@@ -480,12 +480,7 @@ func TestAppPhoneRegion(t *testing.T) {
 // TestQueryPlans checks that the lookups added for profiles, links and
 // audit events use their indexes rather than scanning a table.
 func TestQueryPlans(t *testing.T) {
-	s := openStore(t)
-	for _, c := range []struct {
-		query string
-		args  []any
-		index string
-	}{
+	checkQueryPlans(t, openStore(t), []planCase{
 		{qUsersByPhone, []any{1, []byte("x")}, "users_app_phone"},
 		{qUsersByEmail, []any{1, []byte("x")}, "users_app_email"},
 		{qUsersAfter, []any{1, "", 10}, "users_app_user"},
@@ -493,7 +488,21 @@ func TestQueryPlans(t *testing.T) {
 		{qUserLinks, []any{"a"}, "sqlite_autoindex_user_links_2"},
 		{`SELECT id FROM audit_events WHERE user_id = ? ORDER BY id LIMIT 10`, []any{"a"}, "audit_events_user"},
 		{`SELECT id FROM audit_events WHERE sdk_app_id = ? ORDER BY id LIMIT 10`, []any{1}, "audit_events_app"},
-	} {
+	})
+}
+
+// planCase is a query, its arguments, and the index its plan must use.
+type planCase struct {
+	query string
+	args  []any
+	index string
+}
+
+// checkQueryPlans fails t for every query whose plan does not use its
+// index.
+func checkQueryPlans(t *testing.T, s *Store, cases []planCase) {
+	t.Helper()
+	for _, c := range cases {
 		rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+c.query, c.args...)
 		if err != nil {
 			t.Fatal(err)

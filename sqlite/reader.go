@@ -89,6 +89,29 @@ func appList(apps []uint64) string {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// queryAll runs query on q and returns every row it yields, each read by
+// scan. The rows are closed when it returns, so that the next statement
+// can run on the same connection.
+func queryAll[T any](ctx context.Context, r *reader, q runner, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, r.fail(ctx, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	return out, nil
+}
+
 const appColumns = `sdk_app_id, name, user_domain, status, rate_limit, token_ttl_seconds, superapp_secret, created_at,
 	phone_region, superapp_cipher, code_ttl_seconds`
 
@@ -147,21 +170,9 @@ func (r *reader) Apps(ctx context.Context) ([]core.AppRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.run.query(ctx, qApps)
+	apps, err := queryAll(ctx, r, r.run, scanApp, qApps)
 	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	defer rows.Close()
-	var apps []core.AppRecord
-	for rows.Next() {
-		a, err := scanApp(rows)
-		if err != nil {
-			return nil, r.fail(ctx, err)
-		}
-		apps = append(apps, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, r.fail(ctx, err)
+		return nil, err
 	}
 	// Sorted here rather than in SQL, which would order the IDs above
 	// MaxInt64 first, as negative int64s.
@@ -223,20 +234,9 @@ func (r *reader) Key(ctx context.Context, secretID string) (*core.KeyRecord, err
 func (r *reader) Keys(ctx context.Context) ([]core.KeyRecord, error) {
 	var keys []core.KeyRecord
 	err := r.snapshot(ctx, func(ctx context.Context, q runner) error {
-		rows, err := q.query(ctx, qKeys)
-		if err != nil {
-			return r.fail(ctx, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			k, err := scanKey(rows)
-			if err != nil {
-				return r.fail(ctx, err)
-			}
-			keys = append(keys, k)
-		}
-		if err := rows.Err(); err != nil {
-			return r.fail(ctx, err)
+		var err error
+		if keys, err = queryAll(ctx, r, q, scanKey, qKeys); err != nil {
+			return err
 		}
 		keyApps, err := r.keyApps(ctx, q, "")
 		if err != nil {

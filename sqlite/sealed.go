@@ -122,30 +122,17 @@ func (r *reader) SealedValues(ctx context.Context, kind core.SealedKind, after s
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := r.run.query(ctx, query, append(args, limit)...)
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	defer rows.Close()
-	var values []core.SealedValue
-	for rows.Next() {
+	scan := func(row scanner) (core.SealedValue, error) {
 		v := core.SealedValue{Kind: kind}
 		if kind == core.SealedAppSecret {
 			var id int64
-			err = rows.Scan(&id, &v.Value)
+			err := row.Scan(&id, &v.Value)
 			v.RowKey = appRowKey(uint64(id))
-		} else {
-			err = rows.Scan(&v.RowKey, &v.Value)
+			return v, err
 		}
-		if err != nil {
-			return nil, r.fail(ctx, err)
-		}
-		values = append(values, v)
+		return v, row.Scan(&v.RowKey, &v.Value)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return values, nil
+	return queryAll(ctx, r, r.run, scan, query, append(args, limit)...)
 }
 
 // UpdateSealed fails with NotFound if v's row is gone or no longer has a
@@ -184,12 +171,5 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 		}
 		stmt, key, resource = c.update, v.RowKey, c.resource
 	}
-	n, err := t.exec(ctx, stmt, v.Value, key)
-	if err != nil {
-		return t.fail(err)
-	}
-	if n == 0 {
-		return usercenter.NotFound(resource)
-	}
-	return nil
+	return t.execFound(ctx, resource, stmt, v.Value, key)
 }

@@ -59,6 +59,20 @@ func (t *txn) lostErr() error {
 	return t.lost
 }
 
+// failWrite maps the error of a statement that writes. A uniqueness
+// violation is a conflict on the field behind it. A foreign-key violation
+// means the row refers to a parent that does not exist: NotFound (parent)
+// when the caller names the parent's resource. Anything else is fail's.
+func (t *txn) failWrite(err error, parent string) error {
+	if c := conflict(err); c != nil {
+		return c
+	}
+	if parent != "" && isForeignKey(err) {
+		return usercenter.NotFound(parent)
+	}
+	return t.fail(err)
+}
+
 // exec runs one statement and returns how many rows it changed.
 func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.run.exec(ctx, query, args...)
@@ -66,6 +80,39 @@ func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// execFound runs a statement that must change a row: one that updates or
+// deletes the row of an ID, or inserts what it selects from the row of
+// one. Changing none means that row does not exist: NotFound (resource).
+// Errors are mapped by failWrite.
+func (t *txn) execFound(ctx context.Context, resource, query string, args ...any) error {
+	n, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return t.failWrite(err, "")
+	}
+	if n == 0 {
+		return usercenter.NotFound(resource)
+	}
+	return nil
+}
+
+// deleteExpired runs stmt, a DELETE of the rows that expire before its one
+// parameter, with now, and returns how many it removed.
+func (t *txn) deleteExpired(ctx context.Context, stmt string, now time.Time) (int, error) {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cutoff, err := encodeTime("now", now)
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, stmt, cutoff)
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return int(n), nil
 }
 
 // atomically runs f inside a nested savepoint, so that a method made of
@@ -137,12 +184,8 @@ func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (`+appPlaceholders+`)`, args...)
-	if err != nil {
-		if c := conflict(err); c != nil {
-			return c
-		}
-		return t.fail(err)
+	if _, err := t.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (`+appPlaceholders+`)`, args...); err != nil {
+		return t.failWrite(err, "")
 	}
 	return nil
 }
@@ -161,17 +204,10 @@ func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
 	// args in appColumns order: 0 sdk_app_id, 1 name, 2 user_domain,
 	// 3 status, 4 rate_limit, 5 token_ttl_seconds, 6 superapp_secret,
 	// 7 created_at, 8 phone_region, 9 superapp_cipher, 10 code_ttl_seconds.
-	n, err := t.exec(ctx, `UPDATE apps SET name = ?, status = ?, rate_limit = ?, token_ttl_seconds = ?,
+	return t.execFound(ctx, usercenter.ResourceApp, `UPDATE apps SET name = ?, status = ?, rate_limit = ?, token_ttl_seconds = ?,
 		superapp_secret = ?, phone_region = ?, superapp_cipher = ?, code_ttl_seconds = ?
 		WHERE sdk_app_id = ?`,
 		args[1], args[3], args[4], args[5], args[6], args[8], args[9], args[10], args[0])
-	if err != nil {
-		return t.fail(err)
-	}
-	if n == 0 {
-		return usercenter.NotFound(usercenter.ResourceApp)
-	}
-	return nil
 }
 
 // InsertKey stores the key and its apps; it fails with NotFound (app) if
@@ -197,20 +233,14 @@ func (t *txn) InsertKey(ctx context.Context, key *core.KeyRecord) error {
 		_, err := t.exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 			key.SecretID, key.SealedSecretKey, key.Name, strings.Join(perms, ","), createdAt, revokedAt)
 		if err != nil {
-			if c := conflict(err); c != nil {
-				return c
-			}
-			return t.fail(err)
+			return t.failWrite(err, "")
 		}
 		for _, app := range key.Apps {
 			// OR IGNORE: an app listed twice is still one scope.
 			_, err := t.exec(ctx, `INSERT OR IGNORE INTO api_key_apps (secret_id, sdk_app_id) VALUES (?, ?)`,
 				key.SecretID, int64(app))
-			if isForeignKey(err) {
-				return usercenter.NotFound(usercenter.ResourceApp)
-			}
 			if err != nil {
-				return t.fail(err)
+				return t.failWrite(err, usercenter.ResourceApp)
 			}
 		}
 		return nil
@@ -227,14 +257,7 @@ func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) erro
 	if err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE secret_id = ?`, revokedAt, secretID)
-	if err != nil {
-		return t.fail(err)
-	}
-	if n == 0 {
-		return usercenter.NotFound(usercenter.ResourceKey)
-	}
-	return nil
+	return t.execFound(ctx, usercenter.ResourceKey, `UPDATE api_keys SET revoked_at = ? WHERE secret_id = ?`, revokedAt, secretID)
 }
 
 // InsertToken stores t; it fails with NotFound (user) if the token's user
@@ -255,32 +278,14 @@ func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
 	_, err = t.exec(ctx, `INSERT INTO tokens (token_hash, user_id, sdk_app_id, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?)`, tok.Hash, tok.UserID, int64(tok.SdkAppID), createdAt, expiresAt)
 	if err != nil {
-		if c := conflict(err); c != nil {
-			return c
-		}
-		if isForeignKey(err) {
-			return usercenter.NotFound(usercenter.ResourceUser)
-		}
-		return t.fail(err)
+		return t.failWrite(err, usercenter.ResourceUser)
 	}
 	return nil
 }
 
 // DeleteExpiredTokens removes the tokens whose ExpiresAt is before now.
 func (t *txn) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
-	ctx, err := t.begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	cutoff, err := encodeTime("now", now)
-	if err != nil {
-		return 0, err
-	}
-	n, err := t.exec(ctx, `DELETE FROM tokens WHERE expires_at < ?`, cutoff)
-	if err != nil {
-		return 0, t.fail(err)
-	}
-	return int(n), nil
+	return t.deleteExpired(ctx, `DELETE FROM tokens WHERE expires_at < ?`, now)
 }
 
 // SetMeta sets name to value; a nil value is stored as empty, so Meta

@@ -84,23 +84,11 @@ func scanUser(row scanner, extra ...any) (core.UserRecord, error) {
 // users runs a query for users and collects them with their links. q must
 // be a snapshot, so that the links belong to the users as read.
 func (r *reader) users(ctx context.Context, q runner, query string, args ...any) ([]core.UserRecord, error) {
-	rows, err := q.query(ctx, query, args...)
+	scan := func(row scanner) (core.UserRecord, error) { return scanUser(row) }
+	users, err := queryAll(ctx, r, q, scan, query, args...)
 	if err != nil {
-		return nil, r.fail(ctx, err)
+		return nil, err
 	}
-	defer rows.Close()
-	var users []core.UserRecord
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, r.fail(ctx, err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	rows.Close() // finish this statement before the next runs on the same connection
 	if err := r.links(ctx, q, users); err != nil {
 		return nil, err
 	}
@@ -335,13 +323,7 @@ func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
 	insert := func() error {
 		_, err := t.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (`+userPlaceholders+`)`, args...)
 		if err != nil {
-			if c := conflict(err); c != nil {
-				return c
-			}
-			if isForeignKey(err) {
-				return usercenter.NotFound(usercenter.ResourceApp)
-			}
-			return t.fail(err)
+			return t.failWrite(err, usercenter.ResourceApp)
 		}
 		return t.insertLinks(ctx, u.ID, u.ThirdParty)
 	}
@@ -365,19 +347,13 @@ func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
 	// Every column but user_id, sdk_app_id and created_at (args 0, 1, 4).
 	set := slices.Concat(args[2:4], args[5:], []any{u.ID})
 	return t.atomically(ctx, func() error {
-		n, err := t.exec(ctx, `UPDATE users SET origin_id = ?, status = ?, updated_at = ?, last_login_at = ?,
+		err := t.execFound(ctx, usercenter.ResourceUser, `UPDATE users SET origin_id = ?, status = ?, updated_at = ?, last_login_at = ?,
 			nickname = ?, avatar = ?, city = ?, province = ?, nationality = ?, lang = ?, timezone = ?,
 			sex = ?, signature = ?, remark = ?, logon_mode = ?,
 			phone_enc = ?, phone_idx = ?, email_enc = ?, email_idx = ?, address_enc = ?
 			WHERE user_id = ?`, set...)
 		if err != nil {
-			if c := conflict(err); c != nil {
-				return c
-			}
-			return t.fail(err)
-		}
-		if n == 0 {
-			return usercenter.NotFound(usercenter.ResourceUser)
+			return err
 		}
 		if _, err := t.exec(ctx, `DELETE FROM user_links WHERE user_id = ?`, u.ID); err != nil {
 			return t.fail(err)
@@ -416,12 +392,5 @@ func (t *txn) DeleteUser(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, `DELETE FROM users WHERE user_id = ?`, userID)
-	if err != nil {
-		return t.fail(err)
-	}
-	if n == 0 {
-		return usercenter.NotFound(usercenter.ResourceUser)
-	}
-	return nil
+	return t.execFound(ctx, usercenter.ResourceUser, `DELETE FROM users WHERE user_id = ?`, userID)
 }

@@ -18,10 +18,6 @@ import (
 // Client and server share the machine. Each request is signed afresh, as
 // the platform does.
 
-func benchClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
-}
-
 // benchCall POSTs params to path, signed with key, and returns Data.
 func benchCall(b *testing.B, c *http.Client, env *uctest.Env, path, key string, params map[string]string) json.RawMessage {
 	body, _ := json.Marshal(params)
@@ -56,21 +52,8 @@ func benchEnv(b *testing.B) (*uctest.Env, string) {
 func BenchmarkGetUserNick(b *testing.B) {
 	env, user := benchEnv(b)
 	params := map[string]string{"UserId": user}
-	b.Run("serial", func(b *testing.B) {
-		c := benchClient()
-		b.ReportAllocs()
-		for b.Loop() {
-			benchCall(b, c, env, "/superapp/user/getUserNick", env.App.SuperAppSecretKey, params)
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		c := benchClient()
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				benchCall(b, c, env, "/superapp/user/getUserNick", env.App.SuperAppSecretKey, params)
-			}
-		})
+	uctest.BenchHTTP(b, "", func(b *testing.B, c *http.Client) {
+		benchCall(b, c, env, "/superapp/user/getUserNick", env.App.SuperAppSecretKey, params)
 	})
 }
 
@@ -87,20 +70,5 @@ func BenchmarkPhoneFlow(b *testing.B) {
 		json.Unmarshal(benchCall(b, c, env, "/superapp/user/getUserInfoTemporaryCode", key, map[string]string{"UserId": user, "Type": "phone"}), &tc)
 		benchCall(b, c, env, "/superapp/user/getUserPhoneNumber", key, map[string]string{"UserId": user, "TemporaryCode": tc.Code})
 	}
-	b.Run("serial", func(b *testing.B) {
-		c := benchClient()
-		b.ReportAllocs()
-		for b.Loop() {
-			flow(b, c)
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		c := benchClient()
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				flow(b, c)
-			}
-		})
-	})
+	uctest.BenchHTTP(b, "", flow)
 }

@@ -1,12 +1,12 @@
 package superapp
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/httpio"
 	"usercenter/obs"
 )
 
@@ -133,34 +133,25 @@ type envelope struct {
 // fail writes err as an answer and records its code for the log.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := fromDomain(err)
-	info := obs.FromContext(r.Context())
-	if e.cause != nil {
-		info.Err = e.cause
-	}
 	if e.reason != "" {
-		a.log.Debug("super-app authentication failed", "request_id", info.ID, "reason", e.reason)
+		a.log.Debug("super-app authentication failed", "request_id", obs.RequestID(r.Context()), "reason", e.reason)
 	}
 	if e.status == http.StatusTooManyRequests || e.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
-	write(w, r, e.status, envelope{ReturnCode: e.code, ReturnMessage: e.message})
+	write(w, r, e.status, envelope{ReturnCode: e.code, ReturnMessage: e.message}, e.cause)
 }
 
 // respond writes a success.
 func respond(w http.ResponseWriter, r *http.Request, data any) {
-	write(w, r, http.StatusOK, envelope{ReturnCode: CodeOK, ReturnMessage: messages[CodeOK], Data: data})
+	write(w, r, http.StatusOK, envelope{ReturnCode: CodeOK, ReturnMessage: messages[CodeOK], Data: data}, nil)
 }
 
-func write(w http.ResponseWriter, r *http.Request, status int, body envelope) {
+// write sends body with status and records its ReturnCode, and the
+// internal error behind it if any, for the log.
+func write(w http.ResponseWriter, r *http.Request, status int, body envelope, cause error) {
 	info := obs.FromContext(r.Context())
-	info.Result = body.ReturnCode
+	info.SetResult(body.ReturnCode, cause)
 	body.RequestId = info.ID
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(body)
+	httpio.WriteJSON(w, status, "application/json; charset=utf-8", body)
 }

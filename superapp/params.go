@@ -3,13 +3,14 @@ package superapp
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"usercenter/httpio"
 )
 
 // params are a request's parameters. The platform's documents spell the
@@ -67,19 +68,9 @@ func readParams(w http.ResponseWriter, r *http.Request) (params, error) {
 
 // readBody reads at most MaxBodyBytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	tooLarge := protocol(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
-	if r.ContentLength > MaxBodyBytes {
-		return nil, tooLarge
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge
-		}
-		return nil, badRequest("the request body could not be read")
-	}
-	return body, nil
+	return httpio.ReadBody(w, r, MaxBodyBytes,
+		protocol(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes)),
+		badRequest("the request body could not be read"))
 }
 
 // decodeBody reads a JSON object. A parameter whose value is not a string

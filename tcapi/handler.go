@@ -4,7 +4,6 @@
 package tcapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"usercenter/core"
+	"usercenter/httpio"
 	"usercenter/obs"
 	"usercenter/tcsig"
 )
@@ -49,10 +49,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, aerr := h.serve(w, r, info, &lang)
 	var body any
 	if aerr != nil {
-		info.Result = aerr.Code
-		if aerr.cause != nil {
-			info.Err = aerr.cause
-		}
+		info.SetResult(aerr.Code, aerr.cause)
 		body = map[string]any{"Response": errorBody{
 			Error:     errorDetail{Code: aerr.Code, Message: aerr.text(lang)},
 			RequestId: info.ID,
@@ -70,9 +67,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-TC-TraceId", trace)
 	}
 	w.WriteHeader(http.StatusOK)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(body)
+	httpio.EncodeJSON(w, body)
 }
 
 type errorBody struct {
