@@ -271,6 +271,13 @@ func (s *Service) FindUsers(ctx context.Context, actor *usercenter.Actor, sdkApp
 	if n != 1 {
 		return nil, usercenter.Invalid("lookup", "give exactly one of originId, phone, email, or provider with providerUserId")
 	}
+	// A lookup by value is a yes-or-no question about that value: with
+	// the masked form in hand (136****6688) a few thousand of them would
+	// recover a number. So looking up by phone or email needs the same
+	// permission as reading one.
+	if (l.Phone != "" || l.Email != "") && !actor.Has(usercenter.PermPIIRead) {
+		return nil, usercenter.Forbidden("looking users up by phone or email needs the %s permission", usercenter.PermPIIRead)
+	}
 	var find func(Reader) ([]UserRecord, error)
 	switch {
 	case l.OriginID != "":

@@ -44,7 +44,7 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 	mux := http.NewServeMux()
 	// Tencent Cloud API 3.0 lives at the root path, whatever the method;
 	// the facade answers unsupported methods in its own envelope.
-	lcic := tcapi.New(svc, tcapi.NewNonceCache(10*time.Minute), log)
+	lcic := tcapi.New(svc, tcapi.NewReplayCache(), log)
 	mux.Handle("/{$}", obs.Middleware("lcic", log, metrics, lcic))
 	// The native REST API owns everything under /v1/, and answers unknown
 	// routes and methods there with its own problem details.

@@ -508,7 +508,7 @@ func fzInstance(tb testing.TB) (http.Handler, *usercenter.App, *usercenter.APIKe
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return obs.Middleware("lcic", log, nil, New(svc, NewNonceCache(10*time.Minute), log)), app, key
+	return obs.Middleware("lcic", log, nil, New(svc, NewReplayCache(), log)), app, key
 }
 
 func FuzzGateway(f *testing.F) {

@@ -11,12 +11,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"sync"
-	"time"
 
 	"usercenter/core"
 	"usercenter/httpio"
 	"usercenter/obs"
+	"usercenter/replay"
 	"usercenter/tcsig"
 )
 
@@ -33,15 +32,25 @@ var commonParams = []string{"Action", "Version", "Region", "Language", "Token", 
 // Handler serves the API 3.0 gateway.
 type Handler struct {
 	svc    *core.Service
-	nonces *NonceCache
+	seen   *replay.Cache
 	log    *slog.Logger
 }
 
-// New returns the gateway handler. nonces remembers v1 nonces to refuse
-// replays; it may be shared by several handlers of one process.
-func New(svc *core.Service, nonces *NonceCache, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, nonces: nonces, log: log}
+// Replays are remembered for twice the allowed clock skew, the span of
+// timestamps a request is accepted with, and at most this many at once.
+const (
+	ReplayWindow  = 2 * tcsig.MaxSkew
+	ReplayEntries = 1 << 20
+)
+
+// New returns the gateway handler. seen remembers signed requests to
+// refuse replays; NewReplayCache makes one.
+func New(svc *core.Service, seen *replay.Cache, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, seen: seen, log: log}
 }
+
+// NewReplayCache returns the replay memory the handler needs.
+func NewReplayCache() *replay.Cache { return replay.New(ReplayWindow, ReplayEntries) }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := obs.FromContext(r.Context())
@@ -121,8 +130,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 			*lang = l
 		}
 	}
-	info.Action = actionName
-
 	key, err := h.svc.Key(r.Context(), signed.SecretID)
 	if err != nil {
 		return nil, fromDomain(err)
@@ -130,10 +137,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if err := signed.Verify(key.SecretKey); err != nil {
 		return nil, fromSignature(err)
 	}
-	if signed.Scheme == tcsig.SchemeV1 && !h.nonces.Fresh(signed.ReplayKey(), now) {
-		return nil, &apiError{Code: "AuthFailure.SignatureFailure", Message: "this signed request has already been received: every request needs a new Nonce"}
-	}
-
 	if actionName == "" {
 		return nil, &apiError{Code: "MissingParameter", Message: "the parameter Action is required"}
 	}
@@ -141,11 +144,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if !ok {
 		return nil, &apiError{Code: "InvalidAction", Message: "the action is not supported; see docs/lcic.md for the list"}
 	}
+	// Only known names become metric labels and log fields: the raw
+	// header would let anyone mint new time series.
+	info.Action = actionName
 	if version == "" {
 		return nil, &apiError{Code: "MissingParameter", Message: "the parameter Version is required"}
 	}
 	if version != Version {
 		return nil, &apiError{Code: "NoSuchVersion", Message: "the only supported Version is " + Version}
+	}
+	// A v1 request is remembered only once it is authentic and names a
+	// real action, so that neither strangers nor junk can fill the memory.
+	if k := signed.ReplayKey(); k != "" {
+		if _, seen := h.seen.Remember(k, actionName, now); seen {
+			return nil, &apiError{Code: "AuthFailure.SignatureFailure", Message: "this signed request has already been received: every request needs a new Nonce"}
+		}
 	}
 
 	req := act.newRequest()
@@ -191,40 +204,4 @@ func fromParams(err error) *apiError {
 		return &apiError{Code: pe.code, Message: pe.msg}
 	}
 	return fromDomain(err)
-}
-
-// NonceCache remembers the v1 requests seen (by SecretId, Nonce and
-// signature) for as long as their timestamps are accepted, so that a
-// captured request cannot be replayed.
-type NonceCache struct {
-	mu     sync.Mutex
-	seen   map[string]time.Time
-	window time.Duration
-	sweep  time.Time
-}
-
-// NewNonceCache builds a cache; window must cover the whole span of
-// accepted timestamps (twice the clock skew allowed).
-func NewNonceCache(window time.Duration) *NonceCache {
-	return &NonceCache{seen: map[string]time.Time{}, window: window}
-}
-
-// Fresh records a request's replay key and reports whether it had not
-// been seen.
-func (c *NonceCache) Fresh(k string, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if now.Sub(c.sweep) > c.window/4 {
-		for k, exp := range c.seen {
-			if now.After(exp) {
-				delete(c.seen, k)
-			}
-		}
-		c.sweep = now
-	}
-	if exp, ok := c.seen[k]; ok && now.Before(exp) {
-		return false
-	}
-	c.seen[k] = now.Add(c.window)
-	return true
 }

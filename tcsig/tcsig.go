@@ -161,6 +161,11 @@ type Signed struct {
 // Nonce and signature. The Node.js SDKs draw the Nonce from only 65,536
 // values, so the Nonce alone would flag honest requests as replays; an
 // identical signature means an identical signed request.
+//
+// TC3 requests have none: TC3 carries no nonce, and as the official SDKs
+// sign only content-type and host, two honest calls of different actions
+// with the same body in the same second carry the same signature, so a
+// repeated signature proves nothing.
 func (s *Signed) ReplayKey() string {
 	if s.v1 == nil {
 		return ""
