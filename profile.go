@@ -7,6 +7,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	// Time zones are validated against the tz database compiled into the
+	// binary, so the answer never depends on the host's files.
+	_ "time/tzdata"
 )
 
 // Profile is everything known about a user beyond their identity. Phone,
@@ -197,36 +201,61 @@ func CheckLang(field, s string) error {
 // Validate checks every profile field. Phone and Email must already be
 // normalised.
 func (p *Profile) Validate() error {
-	checks := []error{
-		CheckNickname("nickname", p.Nickname),
-		CheckAvatar("avatar", p.Avatar),
-		checkText("address", p.Address, 0, MaxAddressLen),
-		checkText("city", p.City, 0, MaxShortTextLen),
-		checkText("province", p.Province, 0, MaxShortTextLen),
-		checkText("nationality", p.Nationality, 0, MaxShortTextLen),
-		CheckLang("lang", p.Lang),
-		CheckTimezone("timezone", p.Timezone),
-		checkText("sex", p.Sex, 0, 16),
-		checkText("signature", p.Signature, 0, MaxSignatureLen),
-		checkText("remark", p.Remark, 0, MaxRemarkLen),
-	}
-	for _, err := range checks {
-		if err != nil {
+	for _, name := range []string{"nickname", "avatar", "address", "city", "province", "nationality", "lang", "timezone", "sex", "signature", "remark", "logonMode"} {
+		if err := p.ValidateField(name); err != nil {
 			return err
 		}
 	}
-	if !p.LogonMode.Valid() {
-		return Invalid("logonMode", "logonMode must be between 0 and %d", LogonAPI)
-	}
-	for prov, id := range p.ThirdParty {
-		if !prov.Known() {
-			return Invalid("thirdPartyIds", "unknown third-party provider %q", clipName(string(prov)))
-		}
-		if err := CheckOriginID("thirdPartyIds."+string(prov), id); err != nil {
+	for prov := range p.ThirdParty {
+		if err := p.ValidateField("thirdPartyIds." + string(prov)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// ValidateField checks one field, named as the APIs name it
+// ("thirdPartyIds.qq" for a link). Updates check only what they change,
+// so that a value stored under older rules, or a time zone a newer
+// tz database no longer knows, never blocks an unrelated change such as
+// disabling the user.
+func (p *Profile) ValidateField(name string) error {
+	switch name {
+	case "nickname":
+		return CheckNickname(name, p.Nickname)
+	case "avatar":
+		return CheckAvatar(name, p.Avatar)
+	case "address":
+		return checkText(name, p.Address, 0, MaxAddressLen)
+	case "city":
+		return checkText(name, p.City, 0, MaxShortTextLen)
+	case "province":
+		return checkText(name, p.Province, 0, MaxShortTextLen)
+	case "nationality":
+		return checkText(name, p.Nationality, 0, MaxShortTextLen)
+	case "lang":
+		return CheckLang(name, p.Lang)
+	case "timezone":
+		return CheckTimezone(name, p.Timezone)
+	case "sex":
+		return checkText(name, p.Sex, 0, 16)
+	case "signature":
+		return checkText(name, p.Signature, 0, MaxSignatureLen)
+	case "remark":
+		return checkText(name, p.Remark, 0, MaxRemarkLen)
+	case "logonMode":
+		if !p.LogonMode.Valid() {
+			return Invalid(name, "logonMode must be between 0 and %d", LogonAPI)
+		}
+		return nil
+	}
+	if prov, ok := strings.CutPrefix(name, "thirdPartyIds."); ok {
+		if !Provider(prov).Known() {
+			return Invalid("thirdPartyIds", "unknown third-party provider %q", clipName(prov))
+		}
+		return CheckOriginID(name, p.ThirdParty[Provider(prov)])
+	}
+	return nil // phone, email, status and originId are checked where they are parsed
 }
 
 func clipName(s string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -237,7 +238,8 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	secret, cipher, name, status, region := optString(), optString(), optString(), optString(), optString()
 	rateLimit := optInt()
 	codeTTL, tokenTTL := optDuration(), optDuration()
-	fs.Var(secret, "superapp-secret-key", "the SuperApp secret key: 16, 24 or 32 characters, the console's backend service key (or USERCENTER_SUPERAPP_SECRET_KEY, which keeps it out of the process list)")
+	fs.Var(secret, "superapp-secret-key", "the SuperApp secret key: 16, 24 or 32 characters, the console's backend service key")
+	secretFile := fs.String("superapp-secret-key-file", "", "read the SuperApp secret key from this file (/dev/stdin works), keeping it out of the process list")
 	fs.Var(cipher, "superapp-cipher", "how phone numbers and emails are encrypted for the platform: aes-ecb-hex, aes-cbc-base64 or aes-gcm-base64")
 	fs.Var(codeTTL, "code-ttl", "lifetime of super-app temporary codes, 30s to 1h")
 	fs.Var(rateLimit, "rate-limit", "requests per second allowed per action")
@@ -253,6 +255,16 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	id, err := sdkAppIDArg("app update", pos)
 	if err != nil {
 		return err
+	}
+	if *secretFile != "" {
+		if secret.set {
+			return usageError{"give --superapp-secret-key or --superapp-secret-key-file, not both"}
+		}
+		b, err := os.ReadFile(*secretFile)
+		if err != nil {
+			return fmt.Errorf("reading the SuperApp secret key: %w", err)
+		}
+		secret.set, secret.value = true, strings.TrimSpace(string(b))
 	}
 	p := core.AppPatch{
 		Name: name.ptr(), RateLimit: rateLimit.ptr(), TokenTTL: tokenTTL.ptr(),

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,11 +51,17 @@ func TestAppUpdate(t *testing.T) {
 		t.Fatalf("after update: %s", r.stdout)
 	}
 
-	// The key can come from the environment, out of the process list;
-	// other settings stay.
+	// The key can come from a file, out of the process list; other
+	// settings stay. An exported variable named after the flag must not
+	// leak into the update: app settings never come from the environment.
+	keyFile := filepath.Join(dir, "superapp.key")
+	if err := os.WriteFile(keyFile, []byte("fedcba9876543210\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env2 := dataEnv(dir)
-	env2["USERCENTER_SUPERAPP_SECRET_KEY"] = "fedcba9876543210"
-	r = mustRun(t, env2, "app", "update", id, "--status", "active")
+	env2["USERCENTER_SUPERAPP_SECRET_KEY"] = "0000000000000000"
+	env2["USERCENTER_NAME"] = "from the environment"
+	r = mustRun(t, env2, "app", "update", id, "--status", "active", "--superapp-secret-key-file", keyFile)
 	if !strings.Contains(r.stdout, "replaced") || strings.Contains(r.stdout, "fedcba9876543210") {
 		t.Fatalf("app update: %s", r.stdout)
 	}

@@ -300,11 +300,23 @@ func newTable(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 }
 
+// envFlags are the flags that USERCENTER_* variables may set: where the
+// instance lives and how the server runs. Settings of one app or one user
+// never come from the environment, where an exported variable would
+// silently apply to every app the next command touches.
+var envFlags = map[string]bool{
+	"addr": true, "data": true, "db": true, "master-key-file": true, "log-level": true,
+	"superapp-app": true, "enterprise-token-ttl": true,
+}
+
 // parse applies the environment, then the arguments, accepting flags
 // before and after positional arguments.
 func parse(fs *flag.FlagSet, args []string, getenv env) ([]string, error) {
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
+		if !envFlags[f.Name] {
+			return
+		}
 		name := "USERCENTER_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := getenv(name); v != "" && envErr == nil {
 			if err := f.Value.Set(v); err != nil {

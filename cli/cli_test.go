@@ -269,9 +269,18 @@ func TestEnvironment(t *testing.T) {
 	})
 	t.Run("bad value in the environment", func(t *testing.T) {
 		t.Parallel()
-		r := runCLI(t, map[string]string{"USERCENTER_DATA": t.TempDir(), "USERCENTER_JSON": "maybe"}, "app", "list")
-		if r.code == 0 || !strings.Contains(r.stderr, "USERCENTER_JSON") {
-			t.Errorf("an unparsable USERCENTER_JSON must fail naming the variable: %s", r)
+		r := runCLI(t, map[string]string{"USERCENTER_DATA": t.TempDir(), "USERCENTER_LOG_LEVEL": "loud", "USERCENTER_ENTERPRISE_TOKEN_TTL": "soon"}, "serve", "--addr", "127.0.0.1:0")
+		if r.code == 0 || !strings.Contains(r.stderr, "USERCENTER_ENTERPRISE_TOKEN_TTL") {
+			t.Errorf("an unparsable USERCENTER_ENTERPRISE_TOKEN_TTL must fail naming the variable: %s", r)
+		}
+	})
+	t.Run("only instance settings come from the environment", func(t *testing.T) {
+		t.Parallel()
+		// An exported variable named after a per-command flag must not
+		// change what the command does.
+		r := runCLI(t, map[string]string{"USERCENTER_DATA": t.TempDir(), "USERCENTER_JSON": "true"}, "app", "list")
+		if r.code != 0 || strings.HasPrefix(strings.TrimSpace(r.stdout), "[") {
+			t.Errorf("USERCENTER_JSON changed app list: %s", r)
 		}
 	})
 }

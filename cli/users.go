@@ -174,7 +174,9 @@ func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	if len(pos) != 0 {
-		return usageError{fmt.Sprintf("user find takes no arguments, only flags (got %q)", pos[0])}
+		// The stray argument is likely a phone or email typed without its
+		// flag: say where it is, never what it is.
+		return usageError{fmt.Sprintf("user find takes no arguments, only flags (got %d)", len(pos))}
 	}
 	if *app == 0 {
 		return usageError{"user find needs --app"}
@@ -282,10 +284,11 @@ func knownUserFields() string {
 func parseAssignments(args []string) (core.UserPatch, error) {
 	var p core.UserPatch
 	seen := map[string]bool{}
-	for _, a := range args {
+	for i, a := range args {
 		name, value, ok := strings.Cut(a, "=")
 		if !ok || name == "" {
-			return p, usageError{fmt.Sprintf("%q is not a field=value assignment; known fields: %s", a, knownUserFields())}
+			// The argument may be personal data: name its position only.
+			return p, usageError{fmt.Sprintf("assignment %d is not field=value; known fields: %s", i+1, knownUserFields())}
 		}
 		if seen[name] {
 			return p, usageError{fmt.Sprintf("field %s is set twice", name)}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/binary"
 	"slices"
 	"strconv"
@@ -240,6 +241,29 @@ type AppPatch struct {
 	CodeTTL           *time.Duration
 }
 
+// checkSecretUnique refuses a SuperApp secret that another app already
+// has: the secret authenticates the platform, so a shared one would let
+// one app's platform credentials call for the other app's users.
+func (s *Service) checkSecretUnique(ctx context.Context, r Reader, app *usercenter.App) error {
+	apps, err := r.Apps(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range apps {
+		if apps[i].SdkAppID == app.SdkAppID {
+			continue
+		}
+		other, err := s.openApp(&apps[i])
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare([]byte(other.SuperAppSecretKey), []byte(app.SuperAppSecretKey)) == 1 {
+			return &usercenter.Error{Code: usercenter.EConflict, Field: "SuperAppSecretKey", Message: "another app already uses this SuperAppSecretKey; each app needs its own"}
+		}
+	}
+	return nil
+}
+
 // UpdateApp changes an app's settings in one transaction and returns the
 // app as stored, its SuperApp secret included. A new SuperAppSecretKey is
 // sealed under the master key like the first one; the rules of App.Validate
@@ -291,6 +315,11 @@ func (s *Service) UpdateApp(ctx context.Context, sdkAppID uint64, p AppPatch) (*
 		}
 		if err := app.Validate(); err != nil {
 			return err
+		}
+		if p.SuperAppSecretKey != nil {
+			if err := s.checkSecretUnique(ctx, tx, app); err != nil {
+				return err
+			}
 		}
 		next := &AppRecord{App: *app, SealedSuperAppSecret: s.vault.Seal([]byte(app.SuperAppSecretKey), aadApp(app.SdkAppID))}
 		next.SuperAppSecretKey = ""

@@ -106,8 +106,10 @@ func (p *UserPatch) apply(u *usercenter.User, app *usercenter.App) ([]string, er
 			changed = append(changed, "thirdPartyIds."+string(prov))
 		}
 	}
-	if err := u.Profile.Validate(); err != nil {
-		return nil, err
+	for _, f := range changed {
+		if err := u.Profile.ValidateField(f); err != nil {
+			return nil, err
+		}
 	}
 	return changed, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,7 +64,22 @@ func sha256hex(s string) string {
 
 // loginUsername is the documented username string, fields in the order
 // given (any order is allowed).
+var (
+	loginMu  sync.Mutex
+	signedAt = map[string]bool{} // access key and timestamp of every login signed
+)
+
+// loginUsername signs at ts, moved on by a millisecond if needed so that
+// no two logins of a test share a signature: the server refuses a signed
+// login it has already seen.
 func loginUsername(accessKey string, ts time.Time, order ...string) string {
+	loginMu.Lock()
+	ts = ts.Truncate(time.Millisecond)
+	for signedAt[accessKey+ts.Format(time.RFC3339Nano)] {
+		ts = ts.Add(time.Millisecond)
+	}
+	signedAt[accessKey+ts.Format(time.RFC3339Nano)] = true
+	loginMu.Unlock()
 	values := map[string]string{
 		"ver": "1", "auth_mode": "accessKey", "sign_method": "sha256",
 		"access_key": accessKey, "timestamp": strconv.FormatInt(ts.UnixMilli(), 10),

@@ -316,3 +316,15 @@ func TestRateLimitAndMetrics(t *testing.T) {
 		t.Fatal("the token was logged")
 	}
 }
+
+// A login URL carries its signature in the query string; if one leaks
+// (a proxy log, a browser history) it must not buy fresh tokens for the
+// rest of its five minutes.
+func TestLoginReplayRefused(t *testing.T) {
+	env := uctest.New(t)
+	query := loginQuery(loginUsername(env.Key.SecretID, env.Clock.Now()), env.Key.SecretKey)
+	get(t, env, pathLogin+"?"+query, "").want(t, 200, "OK")
+	get(t, env, pathLogin+"?"+query, "").want(t, 401, "Unauthorized")
+	// A new signature of the same key still logs in.
+	get(t, env, pathLogin+"?"+loginQuery(loginUsername(env.Key.SecretID, env.Clock.Now()), env.Key.SecretKey), "").want(t, 200, "OK")
+}

@@ -62,8 +62,14 @@ func (a *api) authenticate(r *http.Request, sdkAppID uint64) (*usercenter.App, e
 }
 
 // parseMillis reads a TC-Timestamp: 1 to 19 decimal digits.
+//
+// Leading zeros are refused. TC-Signature is AES-ECB of the timestamp
+// under the same key that encrypts delivered values, and a 16-digit
+// "000…" timestamp fills a whole block, which a delivered email chosen by
+// a user could contain; a canonical 13-digit timestamp needs padding
+// bytes no phone or email can hold.
 func parseMillis(s string) (int64, bool) {
-	if len(s) > 19 {
+	if len(s) > 19 || len(s) > 1 && s[0] == '0' {
 		return 0, false
 	}
 	for i := 0; i < len(s); i++ {

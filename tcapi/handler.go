@@ -31,9 +31,9 @@ var commonParams = []string{"Action", "Version", "Region", "Language", "Token", 
 
 // Handler serves the API 3.0 gateway.
 type Handler struct {
-	svc    *core.Service
-	seen   *replay.Cache
-	log    *slog.Logger
+	svc  *core.Service
+	seen *replay.Cache
+	log  *slog.Logger
 }
 
 // Replays are remembered for twice the allowed clock skew, the span of
