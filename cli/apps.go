@@ -70,7 +70,7 @@ func toKeyJSON(k *usercenter.APIKey) keyJSON {
 func phoneRegionFlag(s string) (string, error) {
 	region := strings.ToUpper(strings.TrimSpace(s))
 	if !phonenumbers.GetSupportedRegions()[region] {
-		return "", usageError{fmt.Sprintf("--phone-region %q is not a region with phone numbers: use a two-letter ISO 3166 code such as CN, US or GB", s)}
+		return "", usageError{msg: fmt.Sprintf("--phone-region %q is not a region with phone numbers: use a two-letter ISO 3166 code such as CN, US or GB", s)}
 	}
 	return region, nil
 }
@@ -78,11 +78,11 @@ func phoneRegionFlag(s string) (string, error) {
 // sdkAppIDArg reads the one positional argument of cmd, an SdkAppId.
 func sdkAppIDArg(cmd string, pos []string) (uint64, error) {
 	if len(pos) != 1 {
-		return 0, usageError{cmd + " needs one SdkAppId"}
+		return 0, usageError{msg: cmd + " needs one SdkAppId"}
 	}
 	id, err := strconv.ParseUint(pos[0], 10, 64)
 	if err != nil {
-		return 0, usageError{fmt.Sprintf("%q is not an SdkAppId", pos[0])}
+		return 0, usageError{msg: fmt.Sprintf("%q is not an SdkAppId", pos[0])}
 	}
 	return id, nil
 }
@@ -100,7 +100,7 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	if *name == "" {
-		return usageError{"app create needs --name"}
+		return usageError{msg: "app create needs --name"}
 	}
 	region, err := phoneRegionFlag(*phoneRegion)
 	if err != nil {
@@ -111,7 +111,7 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		if err != nil {
 			if e := usercenter.ErrorOf(err); e.Field == "UserDomain" && *userDomain == "" {
 				if e.Code == usercenter.EConflict {
-					return fmt.Errorf("the user domain %q derived from the name is taken by another app: choose one with --user-domain", e.Message)
+					return fmt.Errorf("the user domain derived from the name %q is taken by another app: choose one with --user-domain", *name)
 				}
 				return fmt.Errorf("%s: choose one with --user-domain", e.Message)
 			} else if e.Code == usercenter.EConflict && e.Field == "UserDomain" {
@@ -258,7 +258,7 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	if *secretFile != "" {
 		if secret.set {
-			return usageError{"give --superapp-secret-key or --superapp-secret-key-file, not both"}
+			return usageError{msg: "give --superapp-secret-key or --superapp-secret-key-file, not both"}
 		}
 		b, err := os.ReadFile(*secretFile)
 		if err != nil {
@@ -273,7 +273,7 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if cipher.set {
 		c := usercenter.SuperAppCipher(cipher.value)
 		if !c.Valid() {
-			return usageError{fmt.Sprintf("--superapp-cipher %q: use aes-ecb-hex, aes-cbc-base64 or aes-gcm-base64", cipher.value)}
+			return usageError{msg: fmt.Sprintf("--superapp-cipher %q: use aes-ecb-hex, aes-cbc-base64 or aes-gcm-base64", cipher.value)}
 		}
 		p.SuperAppCipher = &c
 	}
@@ -285,7 +285,7 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		case "disabled":
 			st = usercenter.AppDisabled
 		default:
-			return usageError{fmt.Sprintf("--status %q: use active or disabled", status.value)}
+			return usageError{msg: fmt.Sprintf("--status %q: use active or disabled", status.value)}
 		}
 		p.Status = &st
 	}
@@ -297,7 +297,7 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		p.PhoneRegion = &r
 	}
 	if p == (core.AppPatch{}) {
-		return usageError{"app update needs at least one setting to change"}
+		return usageError{msg: "app update needs at least one setting to change"}
 	}
 	return sf.withInstance(ctx, func(inst *instance) error {
 		app, err := inst.svc.UpdateApp(ctx, id, p)
@@ -331,19 +331,22 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		}
 		id, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			return usageError{fmt.Sprintf("--app: %q is not an SdkAppId", s)}
+			return usageError{msg: fmt.Sprintf("--app: %q is not an SdkAppId", s)}
 		}
 		apps = append(apps, id)
 	}
 	if len(apps) == 0 {
-		return usageError{"key create needs --app"}
+		return usageError{msg: "key create needs --app"}
 	}
 	perms, err := usercenter.ParsePermissions(*permsFlag)
 	if err != nil {
-		return usageError{errMessage(err).Error()}
+		return usageError{msg: errMessage(err).Error()}
 	}
 	return sf.withInstance(ctx, func(inst *instance) error {
 		key, err := inst.svc.CreateKey(ctx, *name, apps, perms)
+		if e := usercenter.ErrorOf(err); err != nil && e.Code == usercenter.ENotFound && e.Resource == usercenter.ResourceApp {
+			return fmt.Errorf("not every app of --app %s exists (see usercenter app list)", *appsFlag)
+		}
 		if err != nil {
 			return errMessage(err)
 		}
@@ -389,7 +392,7 @@ func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"key revoke needs one SecretId"}
+		return usageError{msg: "key revoke needs one SecretId"}
 	}
 	return sf.withInstance(ctx, func(inst *instance) error {
 		if err := inst.svc.RevokeKey(ctx, pos[0]); err != nil {

@@ -70,7 +70,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	if len(pos) != 0 {
-		return usageError{fmt.Sprintf("audit takes no arguments, only flags (got %q)", pos[0])}
+		return usageError{msg: fmt.Sprintf("audit takes no arguments, only flags (got %q)", pos[0])}
 	}
 	if *action != "" {
 		f.Action = usercenter.AuditAction(*action)
@@ -79,22 +79,22 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			known = known || a == f.Action
 		}
 		if !known {
-			return usageError{fmt.Sprintf("--action: unknown action %q (known: reveal, deliver, create, update, delete)", *action)}
+			return usageError{msg: fmt.Sprintf("--action: unknown action %q (known: reveal, deliver, create, update, delete)", *action)}
 		}
 	}
 	if *all {
 		limitSet := false
 		fs.Visit(func(fl *flag.Flag) { limitSet = limitSet || fl.Name == "limit" })
 		if limitSet {
-			return usageError{"--all and --limit exclude each other"}
+			return usageError{msg: "--all and --limit exclude each other"}
 		}
 		f.Limit = core.MaxListLimit
 	}
 	if f.Limit < 1 || f.Limit > core.MaxListLimit {
-		return usageError{fmt.Sprintf("--limit must be between 1 and %d", core.MaxListLimit)}
+		return usageError{msg: fmt.Sprintf("--limit must be between 1 and %d", core.MaxListLimit)}
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
-		return usageError{"--until must not be before --since"}
+		return usageError{msg: "--until must not be before --since"}
 	}
 
 	return sf.withInstance(ctx, func(inst *instance) error {

@@ -29,11 +29,12 @@ const usage = `usercenter: a self-hosted user identity and profile service
 
 Usage:
   usercenter serve   [--addr 127.0.0.1:8080] [--db DSN] [--data DIR] [--master-key-file FILE] [--superapp-app SDKAPPID]
+                     [--enterprise-token-ttl 2h] [--log-level info]
   usercenter migrate [--db DSN]
   usercenter app create --name NAME [--sdk-app-id N] [--user-domain D] [--rate-limit N] [--token-ttl 168h] [--phone-region CN] [--json]
   usercenter app list [--json]
   usercenter app show SDKAPPID [--show-secret] [--json]
-  usercenter app update SDKAPPID [--superapp-secret-key K] [--superapp-cipher C] [--code-ttl 5m] [--rate-limit N]
+  usercenter app update SDKAPPID [--superapp-secret-key K | --superapp-secret-key-file F] [--superapp-cipher C] [--code-ttl 5m] [--rate-limit N]
                         [--token-ttl D] [--phone-region R] [--name N] [--status active|disabled] [--json]
   usercenter key create --app SDKAPPID[,SDKAPPID…] [--perms users.read,users.write,pii.read] [--name NAME] [--json]
   usercenter key list [--json]
@@ -52,12 +53,15 @@ logonMode and thirdPartyIds.PROVIDER; an empty value clears a field or
 unlinks a provider. Personal data is masked unless --reveal names it, and
 every reveal is recorded in the audit log with the actor "operator".
 
-master-key rotate re-encrypts everything under a new master key. Stop the
-servers that use the database first and start them again afterwards: a
-server started before the rotation only holds the old key.
+master-key rotate re-encrypts everything under a new master key. It
+refuses to run while a server uses the database: stop the servers first
+and start them again afterwards.
 
-Every flag can also be set through the environment: --master-key-file is
-USERCENTER_MASTER_KEY_FILE, and so on. Flags win over the environment.
+Where the instance lives and how the server runs can also be set through
+the environment: USERCENTER_DATA, USERCENTER_DB, USERCENTER_MASTER_KEY_FILE,
+USERCENTER_ADDR, USERCENTER_LOG_LEVEL, USERCENTER_SUPERAPP_APP and
+USERCENTER_ENTERPRISE_TOKEN_TTL. Flags win over the environment. The
+settings of apps and users come only from flags.
 With no flags, everything lives in ./data.
 `
 
@@ -75,20 +79,31 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "usercenter: %v\n\n%s", err, usage)
+		if ue.showUsage {
+			fmt.Fprintf(stderr, "usercenter: %v\n\n%s", err, usage)
+		} else {
+			// The flag package has already listed the command's flags when
+			// they were at fault; one line and a pointer is enough here.
+			fmt.Fprintf(stderr, "usercenter: %v\nRun 'usercenter help' for every command, or add -h to a command for its flags.\n", err)
+		}
 		return 2
 	}
 	fmt.Fprintf(stderr, "usercenter: %v\n", err)
 	return 1
 }
 
-type usageError struct{ msg string }
+// usageError is a mistake in the command line. showUsage asks for the
+// whole usage text, for when the command itself is unknown.
+type usageError struct {
+	msg       string
+	showUsage bool
+}
 
 func (e usageError) Error() string { return e.msg }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	if len(args) == 0 {
-		return usageError{"a command is required"}
+		return usageError{msg: "a command is required", showUsage: true}
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -98,11 +113,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		return migrate(ctx, rest, stdout, stderr, getenv)
 	case "app", "key", "user", "master-key":
 		if len(rest) == 0 {
-			return usageError{cmd + " needs a subcommand"}
+			return usageError{msg: cmd + " needs a subcommand", showUsage: true}
 		}
 		sub, ok := subcommands[cmd+" "+rest[0]]
 		if !ok {
-			return usageError{fmt.Sprintf("unknown command %q", cmd+" "+rest[0])}
+			return usageError{msg: fmt.Sprintf("unknown command %q", cmd+" "+rest[0]), showUsage: true}
 		}
 		return sub(ctx, rest[1:], stdout, stderr, getenv)
 	case "audit":
@@ -114,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), showUsage: true}
 }
 
 type command func(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error
@@ -333,7 +348,7 @@ func parse(fs *flag.FlagSet, args []string, getenv env) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, usageError{err.Error()}
+			return nil, usageError{msg: err.Error()}
 		}
 		if fs.NArg() == 0 {
 			return positional, nil

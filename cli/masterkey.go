@@ -77,7 +77,7 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	if len(pos) != 0 {
-		return usageError{fmt.Sprintf("master-key rotate takes no arguments (got %q)", pos[0])}
+		return usageError{msg: fmt.Sprintf("master-key rotate takes no arguments (got %q)", pos[0])}
 	}
 	dbPath, err := sf.dbPath()
 	if err != nil {
@@ -92,6 +92,14 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		return err
 	}
+	unlock, err := lockDB(dbPath, true)
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("a usercenter server is running on %s: stop every server that uses this database, then rotate", dbPath)
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	oldKeys, err := vault.ReadKeyFile(keyPath)
 	if err != nil {
 		return err

@@ -33,11 +33,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	if *enterpriseTTL < time.Minute || *enterpriseTTL > 366*24*time.Hour {
-		return usageError{"--enterprise-token-ttl must be between 1m and 8784h"}
+		return usageError{msg: "--enterprise-token-ttl must be between 1m and 8784h"}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usageError{fmt.Sprintf("invalid --log-level %q", *logLevel)}
+		return usageError{msg: fmt.Sprintf("invalid --log-level %q", *logLevel)}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
@@ -49,6 +49,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer inst.Close()
+	unlock, err := lockDB(inst.dbPath, false)
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("a master-key rotation is running on %s: start the server when it has finished", inst.dbPath)
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if inst.keyCreated {
 		fmt.Fprintf(stdout, "First start: created the master key %s (mode 0600; back it up, nothing stored can be read without it)\nand the database %s.\nCreate an app and its first API key with:\n  usercenter app create --name myapp\n\n", inst.keyPath, inst.dbPath)
 	}

@@ -123,7 +123,7 @@ func revealFlag(s string) ([]usercenter.PIIField, error) {
 			return slices.Clone(usercenter.PIIFields), nil
 		}
 		if !slices.Contains(usercenter.PIIFields, usercenter.PIIField(f)) {
-			return nil, usageError{fmt.Sprintf("--reveal: unknown field %q (known: phone, email, address, all)", f)}
+			return nil, usageError{msg: fmt.Sprintf("--reveal: unknown field %q (known: phone, email, address, all)", f)}
 		}
 		if !slices.Contains(out, usercenter.PIIField(f)) {
 			out = append(out, usercenter.PIIField(f))
@@ -143,7 +143,7 @@ func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"user get needs one UserId"}
+		return usageError{msg: "user get needs one UserId"}
 	}
 	reveal, err := revealFlag(*revealStr)
 	if err != nil {
@@ -176,10 +176,10 @@ func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if len(pos) != 0 {
 		// The stray argument is likely a phone or email typed without its
 		// flag: say where it is, never what it is.
-		return usageError{fmt.Sprintf("user find takes no arguments, only flags (got %d)", len(pos))}
+		return usageError{msg: fmt.Sprintf("user find takes no arguments, only flags (got %d)", len(pos))}
 	}
 	if *app == 0 {
-		return usageError{"user find needs --app"}
+		return usageError{msg: "user find needs --app"}
 	}
 	l.Provider = usercenter.Provider(*provider)
 	n := 0
@@ -189,10 +189,10 @@ func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 	}
 	if n != 1 {
-		return usageError{"user find needs exactly one of --origin-id, --phone, --email, or --provider with --provider-user-id"}
+		return usageError{msg: "user find needs exactly one of --origin-id, --phone, --email, or --provider with --provider-user-id"}
 	}
 	if (*provider == "") != (l.ProviderUserID == "") {
-		return usageError{"--provider and --provider-user-id go together"}
+		return usageError{msg: "--provider and --provider-user-id go together"}
 	}
 	reveal, err := revealFlag(*revealStr)
 	if err != nil {
@@ -288,15 +288,15 @@ func parseAssignments(args []string) (core.UserPatch, error) {
 		name, value, ok := strings.Cut(a, "=")
 		if !ok || name == "" {
 			// The argument may be personal data: name its position only.
-			return p, usageError{fmt.Sprintf("assignment %d is not field=value; known fields: %s", i+1, knownUserFields())}
+			return p, usageError{msg: fmt.Sprintf("assignment %d is not field=value; known fields: %s", i+1, knownUserFields())}
 		}
 		if seen[name] {
-			return p, usageError{fmt.Sprintf("field %s is set twice", name)}
+			return p, usageError{msg: fmt.Sprintf("field %s is set twice", name)}
 		}
 		seen[name] = true
 		if prov, ok := strings.CutPrefix(name, thirdPartyPrefix); ok {
 			if prov == "" {
-				return p, usageError{fmt.Sprintf("%s needs a provider, as in %swechatUnion=ID", name, thirdPartyPrefix)}
+				return p, usageError{msg: fmt.Sprintf("%s needs a provider, as in %swechatUnion=ID", name, thirdPartyPrefix)}
 			}
 			if p.ThirdParty == nil {
 				p.ThirdParty = map[usercenter.Provider]*string{}
@@ -306,10 +306,10 @@ func parseAssignments(args []string) (core.UserPatch, error) {
 		}
 		set, ok := userFields[name]
 		if !ok {
-			return p, usageError{fmt.Sprintf("unknown field %q; known fields: %s", name, knownUserFields())}
+			return p, usageError{msg: fmt.Sprintf("unknown field %q; known fields: %s", name, knownUserFields())}
 		}
 		if err := set(&p, value); err != nil {
-			return p, usageError{err.Error()}
+			return p, usageError{msg: err.Error()}
 		}
 	}
 	return p, nil
@@ -323,7 +323,7 @@ func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	if len(pos) < 2 {
-		return usageError{"user set needs a UserId and at least one field=value; known fields: " + knownUserFields()}
+		return usageError{msg: "user set needs a UserId and at least one field=value; known fields: " + knownUserFields()}
 	}
 	patch, err := parseAssignments(pos[1:])
 	if err != nil {
@@ -345,7 +345,7 @@ func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"user delete needs one UserId"}
+		return usageError{msg: "user delete needs one UserId"}
 	}
 	return sf.withInstance(ctx, func(inst *instance) error {
 		if err := inst.svc.DeleteUser(ctx, usercenter.Operator(), pos[0]); err != nil {

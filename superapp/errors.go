@@ -61,7 +61,7 @@ const (
 	msgBadTimestamp   = "authentication failed: TC-Timestamp must be the Unix time in milliseconds"
 	msgBadSignature   = "authentication failed: TC-Signature is not the AES-ECB encryption of TC-Timestamp under the app's SuperAppSecretKey"
 	msgNotHex         = "authentication failed: TC-Signature must be hex"
-	msgStale          = "authentication failed: TC-Timestamp is more than 5 minutes away from the server's clock"
+	msgStale          = "authentication failed: TC-Timestamp is more than 5 minutes away from the server's clock (it is in milliseconds since 1970)"
 )
 
 func authFailed(reason, message string) *apiError {

@@ -162,7 +162,7 @@ func (q *userQuery) find(ctx context.Context, svc *core.Service, key *usercenter
 		return []usercenter.User{*u}, nil
 	}
 	if q.OriginId == "" {
-		return nil, missing("UserId")
+		return nil, &paramError{code: "MissingParameter", msg: "the parameter UserId (or OriginId) is required"}
 	}
 	return svc.UsersByOrigin(ctx, key, q.OriginId)
 }

@@ -508,3 +508,25 @@ func TestLogs(t *testing.T) {
 		t.Errorf("%d request log lines, want at least %d", requests, want)
 	}
 }
+
+// A server holds only the key it started with, so rotating the master key
+// under a running server would leave it unable to read what was
+// re-encrypted: the rotation refuses while one runs, and works once it
+// has stopped (even after kill -9, whose lock the kernel releases).
+func TestRotateRefusedWhileServing(t *testing.T) {
+	skipShort(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	createApp(t, dir, "rotate")
+	p := startServer(t, dir)
+	_, stderr, code := runBin(t, "master-key", "rotate", "--data", dir)
+	if code == 0 || !strings.Contains(stderr, "server is running") {
+		t.Fatalf("rotate under a running server: exit %d, stderr %q", code, stderr)
+	}
+	p.signal(syscall.SIGKILL)
+	p.wait(10 * time.Second)
+	if _, stderr, code := runBin(t, "master-key", "rotate", "--data", dir); code != 0 {
+		t.Fatalf("rotate after the server died: exit %d, stderr %q", code, stderr)
+	}
+	p = startServer(t, dir)
+	p.stop()
+}
