@@ -175,8 +175,18 @@ func (s *Service) AccessKeyLogin(ctx context.Context, username, password string)
 	if d := now.Sub(u.timestamp); d > AccessKeyLoginWindow || d < -AccessKeyLoginWindow {
 		return nil, ErrAccessKeyTimestamp
 	}
+	// Only a verified login is remembered, so that nobody without the
+	// secret can fill the memory and push real logins out of it.
+	if _, used := s.logins.Remember(key.SecretID+"\x00"+strings.ToLower(password), "", now); used {
+		return nil, ErrAccessKeyReplayed
+	}
 	return s.issueEnterpriseToken(ctx, key.SecretID, now.UTC())
 }
+
+// ErrAccessKeyReplayed means a signed login was presented a second time.
+// A login's signature travels in its query string; one that leaked into
+// a proxy log must not buy fresh tokens while its timestamp is accepted.
+var ErrAccessKeyReplayed = &usercenter.Error{Code: usercenter.EUnauthenticated, Resource: usercenter.ResourceKey, Field: "password", Message: "this signed login was already used: sign each login with a new timestamp"}
 
 func (s *Service) issueEnterpriseToken(ctx context.Context, secretID string, now time.Time) (*EnterpriseSession, error) {
 	sess := &EnterpriseSession{Token: usercenter.NewToken(), SecretID: secretID, CreatedAt: now, ExpiresAt: now.Add(s.EnterpriseTokenTTL())}

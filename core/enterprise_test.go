@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"errors"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -208,16 +209,54 @@ func TestEnterpriseRevokedKey(t *testing.T) {
 	}
 }
 
+// A signed login is good for one token: presented again, even at once
+// and concurrently, it is refused.
+func TestEnterpriseLoginReplay(t *testing.T) {
+	env, _, _ := newEnv(t)
+	u, p := signedLogin(env.Key, env.Clock.Now())
+	var wg sync.WaitGroup
+	var ok, replayed atomic.Int32
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := env.Svc.AccessKeyLogin(bg, u, p)
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, core.ErrAccessKeyReplayed):
+				replayed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 || replayed.Load() != 7 {
+		t.Fatalf("%d logins and %d replays refused, want 1 and 7", ok.Load(), replayed.Load())
+	}
+	// A login that failed is not remembered: signed with the wrong secret
+	// it fails, and the right signature of the same username still works.
+	u2, _ := signedLogin(env.Key, env.Clock.Now().Add(time.Second))
+	if _, err := env.Svc.AccessKeyLogin(bg, u2, core.AccessKeySignature(u2, "wrong secret")); !errors.Is(err, core.ErrAccessKeyPassword) {
+		t.Fatalf("wrong signature: %v", err)
+	}
+	if _, err := env.Svc.AccessKeyLogin(bg, u2, core.AccessKeySignature(u2, env.Key.SecretKey)); err != nil {
+		t.Fatalf("a failed attempt blocked the real login: %v", err)
+	}
+}
+
 func TestEnterpriseConcurrentLogins(t *testing.T) {
 	env, _, _ := newEnv(t)
 	var wg sync.WaitGroup
 	var failures atomic.Int32
 	tokens := make([]string, 16)
+	base := env.Clock.Now()
 	for i := range tokens {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u, p := signedLogin(env.Key, env.Clock.Now())
+			// Each login is signed at its own millisecond: the same signed
+			// login twice is a replay.
+			u, p := signedLogin(env.Key, base.Add(time.Duration(i)*time.Millisecond))
 			sess, err := env.Svc.AccessKeyLogin(bg, u, p)
 			if err != nil {
 				failures.Add(1)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"usercenter"
+	"usercenter/replay"
 	"usercenter/vault"
 )
 
@@ -29,6 +30,8 @@ type Service struct {
 	indexKey []byte
 	// enterpriseTTL is the lifetime of enterprise API access tokens.
 	enterpriseTTL time.Duration
+	// logins remembers the AccessKey logins already used.
+	logins *replay.Cache
 }
 
 // Option configures a Service.
@@ -47,7 +50,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 // already stored, so a wrong master key fails here rather than on the first
 // request.
 func NewService(ctx context.Context, store Store, ring *vault.Keyring, opts ...Option) (*Service, error) {
-	s := &Service{store: store, vault: ring, now: time.Now, log: slog.Default()}
+	s := &Service{store: store, vault: ring, now: time.Now, log: slog.Default(), logins: replay.New(2*AccessKeyLoginWindow, 1<<18)}
 	for _, o := range opts {
 		o(s)
 	}

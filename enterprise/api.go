@@ -23,7 +23,6 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/obs"
-	"usercenter/replay"
 )
 
 // Limits on what a request may carry.
@@ -55,10 +54,6 @@ type route struct {
 type api struct {
 	svc *core.Service
 	log *slog.Logger
-	// logins remembers the signed logins already used: a login URL
-	// carries its signature in the query string, so one that leaked into
-	// a proxy log must not buy fresh tokens for its five minutes.
-	logins *replay.Cache
 }
 
 // Paths of the API.
@@ -89,7 +84,7 @@ func (a *api) routes() []route {
 // behind obs.Middleware, which supplies the request ID; it answers
 // unknown paths and methods there in its own envelope.
 func New(svc *core.Service, log *slog.Logger) http.Handler {
-	a := &api{svc: svc, log: log, logins: replay.New(2*core.AccessKeyLoginWindow, 1<<18)}
+	a := &api{svc: svc, log: log}
 	byPath := map[string]route{}
 	for _, rt := range a.routes() {
 		byPath[rt.path] = rt

@@ -102,10 +102,6 @@ func (a *api) handleLogin() func(http.ResponseWriter, *http.Request, url.Values)
 			a.fail(w, r, err)
 			return
 		}
-		if _, used := a.logins.Remember(username+"\x00"+password, "", a.svc.Now()); used {
-			a.fail(w, r, &apiError{Code: codeUnauthorized, ExtMsg: "this signed login was already used: sign each login with a new timestamp"})
-			return
-		}
 		sess, err := a.svc.AccessKeyLogin(r.Context(), username, password)
 		if err != nil {
 			a.fail(w, r, err)
