@@ -39,6 +39,11 @@ func (a *Actor) Authorize(sdkAppID uint64, p Permission) error {
 	if !a.Scoped(sdkAppID) {
 		return Forbidden("the key is not scoped to SdkAppId %d", sdkAppID)
 	}
+	return a.Require(p)
+}
+
+// Require checks that the actor carries permission p.
+func (a *Actor) Require(p Permission) error {
 	if !a.Has(p) {
 		return Forbidden("the key lacks the %s permission", p)
 	}

@@ -118,6 +118,15 @@ const (
 // AllPermissions lists every permission, in their canonical order.
 var AllPermissions = []Permission{PermUsersRead, PermUsersWrite, PermPIIRead}
 
+// knownPermissions lists AllPermissions for messages.
+var knownPermissions = func() string {
+	names := make([]string, len(AllPermissions))
+	for i, p := range AllPermissions {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
+}()
+
 // ParsePermissions reads a comma-separated list such as "users.read,pii.read".
 func ParsePermissions(s string) ([]Permission, error) {
 	var out []Permission
@@ -127,7 +136,7 @@ func ParsePermissions(s string) ([]Permission, error) {
 			continue
 		}
 		if !slices.Contains(AllPermissions, Permission(p)) {
-			return nil, Invalid("Permissions", "unknown permission %q (known: users.read, users.write, pii.read)", p)
+			return nil, Invalid("Permissions", "unknown permission %q (known: %s)", p, knownPermissions)
 		}
 		if !slices.Contains(out, Permission(p)) {
 			out = append(out, Permission(p))

@@ -3,6 +3,7 @@ package usercenter
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Code classifies a domain error. Every facade maps these codes, together
@@ -21,11 +22,23 @@ const (
 	EUnavailable     Code = "unavailable"     // the store is shutting down or overloaded
 )
 
-// Resources named by ENotFound errors.
+// Resources named by ENotFound errors (and, where it helps a facade pick
+// its code, by other errors about that resource).
 const (
 	ResourceUser = "user"
 	ResourceApp  = "app"
 	ResourceKey  = "key"
+	// ResourceToken is a login token or an enterprise access token.
+	ResourceToken = "token"
+	// ResourceCode is a super-app temporary code that is wrong, used,
+	// expired, issued for another user or value, or locked by too many
+	// failures.
+	ResourceCode = "code"
+	// ResourceValue is a profile value the user does not have, or a kind
+	// of value the super-app API does not hand out.
+	ResourceValue = "value"
+	// ResourceMeta is a stored meta value.
+	ResourceMeta = "meta"
 )
 
 // Error is the one error type of the domain. Message is safe to show to the
@@ -82,4 +95,19 @@ func Forbidden(format string, args ...any) *Error {
 // Internal wraps an unexpected error; its cause goes to logs only.
 func Internal(err error) *Error {
 	return &Error{Code: EInternal, Message: "internal error", Err: err}
+}
+
+// ClipName shortens a caller-supplied name to at most max bytes, cut on a
+// rune boundary, followed by "…", so that a message can echo it back. A
+// name of at most max bytes is returned as it is. It does not repair
+// invalid UTF-8: callers that need valid text repair it first.
+func ClipName(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

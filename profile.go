@@ -73,7 +73,7 @@ func (m LogonMode) Valid() bool { return m >= LogonUnknown && m <= LogonAPI }
 // Provider is a third-party identity provider.
 type Provider string
 
-// The providers of seed 001's user object. Adding one needs no schema
+// The providers of the Acceleronix enterprise API's user object. Adding one needs no schema
 // change: links live in their own table keyed by provider name.
 const (
 	ProviderAlipay            Provider = "alipay"
@@ -99,14 +99,14 @@ func (p Provider) Known() bool {
 	return false
 }
 
-// Limits on profile fields, in characters.
+// Limits on profile fields, in characters, but for MaxEmailLen, which is
+// in bytes.
 const (
-	MaxAddressLen      = 256
-	MaxShortTextLen    = 64 // city, province, nationality, timezone
-	MaxSignatureLen    = 256
-	MaxRemarkLen       = 512
-	MaxEmailLen        = 254
-	MaxProviderUserLen = 128
+	MaxAddressLen   = 256
+	MaxShortTextLen = 64 // city, province, nationality, timezone
+	MaxSignatureLen = 256
+	MaxRemarkLen    = 512
+	MaxEmailLen     = 254
 )
 
 // DefaultPhoneRegion is where national phone numbers are assumed to be
@@ -251,18 +251,11 @@ func (p *Profile) ValidateField(name string) error {
 	}
 	if prov, ok := strings.CutPrefix(name, "thirdPartyIds."); ok {
 		if !Provider(prov).Known() {
-			return Invalid("thirdPartyIds", "unknown third-party provider %q", clipName(prov))
+			return Invalid("thirdPartyIds", "unknown third-party provider %q", ClipName(prov, 32))
 		}
 		return CheckOriginID(name, p.ThirdParty[Provider(prov)])
 	}
 	return nil // phone, email, status and originId are checked where they are parsed
-}
-
-func clipName(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
-	}
-	return s
 }
 
 // MaskPhone hides the middle of a phone number. Numbers of nine or more

@@ -381,7 +381,7 @@ func TestProfileValidateAccepts(t *testing.T) {
 			}
 		}},
 		{"provider id at limit", func(p *Profile) {
-			p.ThirdParty = map[Provider]string{ProviderApple: strings.Repeat("x", MaxProviderUserLen)}
+			p.ThirdParty = map[Provider]string{ProviderApple: strings.Repeat("x", MaxOriginIDLen)}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -425,7 +425,7 @@ func TestProfileValidateRejects(t *testing.T) {
 		{"provider wrong case", func(p *Profile) { p.ThirdParty = map[Provider]string{"WeChatUnion": "x"} }, "thirdPartyIds"},
 		{"provider id with space", func(p *Profile) { p.ThirdParty = map[Provider]string{ProviderQQ: "a b"} }, "thirdPartyIds.qq"},
 		{"provider id too long", func(p *Profile) {
-			p.ThirdParty = map[Provider]string{ProviderApple: strings.Repeat("x", MaxProviderUserLen+1)}
+			p.ThirdParty = map[Provider]string{ProviderApple: strings.Repeat("x", MaxOriginIDLen+1)}
 		}, "thirdPartyIds.apple"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -254,8 +254,9 @@ func (f *storeFlags) open(ctx context.Context, opts ...core.Option) (*instance, 
 	return &instance{store: store, svc: svc, keyCreated: created, dbPath: dbPath, keyPath: f.keyPath()}, nil
 }
 
-// newFlagSet builds a flag set whose flags default to their USERCENTER_*
-// environment variables. Call parse after defining the flags.
+// newFlagSet builds a flag set that reports its errors to stderr. Call
+// parse after defining the flags: it applies the USERCENTER_* environment
+// variables of the flags in envFlags, then the arguments.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)

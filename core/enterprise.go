@@ -15,7 +15,7 @@ import (
 	"usercenter"
 )
 
-// The enterprise API (seed 001, docs/enterprise.md) lets an app's back
+// The Acceleronix enterprise API (docs/enterprise.md) lets an app's back
 // office call usercenter with an access token obtained by an AccessKey
 // login: the AccessKey is an API key's SecretId and the AccessSecret its
 // SecretKey. Tokens are opaque random strings stored only as hashes, each
@@ -41,12 +41,9 @@ const (
 	maxAccessKeyUsername = 1024
 )
 
-// ResourceEnterpriseToken names enterprise access tokens in errors.
-const ResourceEnterpriseToken = "token"
-
 // ErrBadEnterpriseToken means an access token is unknown or expired, or
 // the key it was issued to has been revoked.
-var ErrBadEnterpriseToken = &usercenter.Error{Code: usercenter.EUnauthenticated, Resource: ResourceEnterpriseToken, Message: "the access token is invalid or has expired, or its AccessKey was revoked: log in again"}
+var ErrBadEnterpriseToken = &usercenter.Error{Code: usercenter.EUnauthenticated, Resource: usercenter.ResourceToken, Message: "the access token is invalid or has expired, or its AccessKey was revoked: log in again"}
 
 // ErrAccessKeyPassword means an AccessKey login's password is not
 // sha256hex(username + AccessSecret).
@@ -110,7 +107,7 @@ func parseAccessKeyUsername(username string) (*accessKeyUsername, error) {
 			return nil, bad("username must be key=value fields joined by &, URI-encoded once as a whole")
 		}
 		if _, dup := fields[name]; dup {
-			return nil, bad("username repeats the field %s", clip(name))
+			return nil, bad("username repeats the field %s", usercenter.ClipName(name, 32))
 		}
 		fields[name] = value
 	}
@@ -177,7 +174,7 @@ func (s *Service) AccessKeyLogin(ctx context.Context, username, password string)
 	}
 	// Only a verified login is remembered, so that nobody without the
 	// secret can fill the memory and push real logins out of it.
-	if _, used := s.logins.Remember(key.SecretID+"\x00"+strings.ToLower(password), "", now); used {
+	if s.logins.Seen(key.SecretID+"\x00"+strings.ToLower(password), now) {
 		return nil, ErrAccessKeyReplayed
 	}
 	return s.issueEnterpriseToken(ctx, key.SecretID, now.UTC())
@@ -340,8 +337,8 @@ func (s *Service) DomainUsers(ctx context.Context, actor *usercenter.Actor, user
 	if userDomain == "" {
 		return nil, 0, usercenter.Invalid("userDomain", "userDomain is required")
 	}
-	if !actor.Has(usercenter.PermUsersRead) {
-		return nil, 0, usercenter.Forbidden("the key lacks the %s permission", usercenter.PermUsersRead)
+	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+		return nil, 0, err
 	}
 	if err := checkEnterprisePage(page, size); err != nil {
 		return nil, 0, err

@@ -3,9 +3,19 @@ package core
 import (
 	"context"
 	"encoding/base64"
+	"strings"
 
 	"usercenter"
 )
+
+// knownProviders lists usercenter.Providers for messages.
+var knownProviders = func() string {
+	names := make([]string, len(usercenter.Providers))
+	for i, p := range usercenter.Providers {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
+}()
 
 // UserPatch lists the fields to set on a user; nil fields stay as they
 // are, and a pointer to "" clears a text field. In ThirdParty a nil value
@@ -89,7 +99,7 @@ func (p *UserPatch) apply(u *usercenter.User, app *usercenter.App) ([]string, er
 	}
 	for prov, id := range p.ThirdParty {
 		if !prov.Known() {
-			return nil, usercenter.Invalid("thirdPartyIds", "unknown third-party provider %q; known: alipay, apple, facebook, qq, twitter, wechatMiniprogram, wechatOffiaccount, wechatUnion", clip(string(prov)))
+			return nil, usercenter.Invalid("thirdPartyIds", "unknown third-party provider %q; known: %s", usercenter.ClipName(string(prov), 32), knownProviders)
 		}
 		cur, linked := u.ThirdParty[prov]
 		switch {
@@ -112,13 +122,6 @@ func (p *UserPatch) apply(u *usercenter.User, app *usercenter.App) ([]string, er
 		}
 	}
 	return changed, nil
-}
-
-func clip(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
-	}
-	return s
 }
 
 // CreateUser creates a user in an app from a patch over an empty profile.
@@ -146,7 +149,7 @@ func (s *Service) CreateUser(ctx context.Context, actor *usercenter.Actor, sdkAp
 	if err != nil {
 		return nil, err
 	}
-	return s.view(app, s.record(u), nil)
+	return s.view(ctx, app, s.record(u), nil)
 }
 
 // UpdateUser applies a patch to a user, writing one audit event per field
@@ -190,7 +193,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *usercenter.Actor, userI
 	if err != nil {
 		return nil, err
 	}
-	return s.view(app, out, nil)
+	return s.view(ctx, app, out, nil)
 }
 
 // reveal checks that the actor may see plain personal data.
@@ -303,7 +306,7 @@ func (s *Service) FindUsers(ctx context.Context, actor *usercenter.Actor, sdkApp
 		find = func(r Reader) ([]UserRecord, error) { return r.UsersByIndex(ctx, sdkAppID, usercenter.FieldEmail, idx) }
 	default:
 		if !l.Provider.Known() {
-			return nil, usercenter.Invalid("provider", "unknown third-party provider %q", clip(string(l.Provider)))
+			return nil, usercenter.Invalid("provider", "unknown third-party provider %q", usercenter.ClipName(string(l.Provider), 32))
 		}
 		if l.ProviderUserID == "" {
 			return nil, usercenter.Invalid("providerUserId", "providerUserId is required with provider")
@@ -381,8 +384,8 @@ func (s *Service) UsersPage(ctx context.Context, actor *usercenter.Actor, sdkApp
 var ErrBadToken = &usercenter.Error{Code: usercenter.EUnauthenticated, Message: "the token is invalid or has expired"}
 
 // Me returns the user a login token belongs to, personal data masked. It
-// is the session check apps make on every request: one token read and
-// one user read.
+// is the session check apps make on every request: one token read, one
+// user read and one read of the user's app, which must be active.
 func (s *Service) Me(ctx context.Context, token string) (*usercenter.User, error) {
 	if token == "" || len(token) > 128 {
 		return nil, ErrBadToken
@@ -414,13 +417,13 @@ func (s *Service) Me(ctx context.Context, token string) (*usercenter.User, error
 	if rec.Status != usercenter.UserActive {
 		return nil, ErrUserDisabled
 	}
-	return s.view(&app.App, rec, nil)
+	return s.view(ctx, &app.App, rec, nil)
 }
 
 // AuditEvents lists audit events of the apps the actor may read.
 func (s *Service) AuditEvents(ctx context.Context, actor *usercenter.Actor, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error) {
-	if !actor.Has(usercenter.PermUsersRead) {
-		return nil, usercenter.Forbidden("the key lacks the %s permission", usercenter.PermUsersRead)
+	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+		return nil, err
 	}
 	if f.SdkAppID != 0 && !actor.Scoped(f.SdkAppID) {
 		return nil, usercenter.Forbidden("the key is not scoped to SdkAppId %d", f.SdkAppID)

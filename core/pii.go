@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"maps"
 	"slices"
 
 	"usercenter"
@@ -93,7 +94,7 @@ func (s *Service) record(u *usercenter.User) *UserRecord {
 // plain opens a stored user's personal data.
 func (s *Service) plain(rec *UserRecord) (*usercenter.User, error) {
 	u := rec.User
-	u.ThirdParty = cloneLinks(rec.ThirdParty)
+	u.ThirdParty = maps.Clone(rec.ThirdParty)
 	for _, f := range []struct {
 		sealed []byte
 		field  usercenter.PIIField
@@ -118,11 +119,14 @@ func (s *Service) plain(rec *UserRecord) (*usercenter.User, error) {
 
 // view is a stored user of app as a caller may see it: personal data
 // masked but for the fields in reveal, and the app's user domain filled in.
-func (s *Service) view(app *usercenter.App, rec *UserRecord, reveal []usercenter.PIIField) (*usercenter.User, error) {
-	return s.viewWith(context.Background(), rec, reveal, map[uint64]string{app.SdkAppID: app.UserDomain})
+func (s *Service) view(ctx context.Context, app *usercenter.App, rec *UserRecord, reveal []usercenter.PIIField) (*usercenter.User, error) {
+	return s.viewWith(ctx, rec, reveal, map[uint64]string{app.SdkAppID: app.UserDomain})
 }
 
-// domains caches user domains by SdkAppId for the span of one call.
+// viewWith is a stored user as a caller may see it: personal data masked
+// but for the fields in reveal, and the user domain of its app filled in.
+// domains caches user domains by SdkAppId for the span of one call; an
+// app not in it is read from the store and added.
 func (s *Service) viewWith(ctx context.Context, rec *UserRecord, reveal []usercenter.PIIField, domains map[uint64]string) (*usercenter.User, error) {
 	u, err := s.plain(rec)
 	if err != nil {
@@ -166,17 +170,6 @@ func (s *Service) views(ctx context.Context, recs []UserRecord, reveal []usercen
 		out[i] = *u
 	}
 	return out, nil
-}
-
-func cloneLinks(m map[usercenter.Provider]string) map[usercenter.Provider]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[usercenter.Provider]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // audit writes one event in tx.

@@ -5,16 +5,16 @@ import (
 	"time"
 )
 
-// purges are the kinds of short-lived rows that expire, with how to
-// delete the expired ones.
-func (s *Service) purges() []struct {
+// purge is one kind of short-lived rows that expire, with how to delete
+// the expired ones.
+type purge struct {
 	what string
 	run  func(context.Context) (int, error)
-} {
-	return []struct {
-		what string
-		run  func(context.Context) (int, error)
-	}{
+}
+
+// purges are the kinds of short-lived rows that expire.
+func (s *Service) purges() []purge {
+	return []purge{
 		{"login tokens", s.purgeTokens},
 		{"temporary codes", s.PurgeCodes},
 		{"enterprise tokens", s.DeleteExpiredEnterpriseTokens},

@@ -102,8 +102,8 @@ func WithAction(ctx context.Context, action string) context.Context {
 	return context.WithValue(ctx, actionKey{}, action)
 }
 
-// RateLimited is returned when an app's per-action budget is used up.
-var RateLimited = &usercenter.Error{Code: usercenter.ERateLimited, Message: "the request rate limit of the app has been exceeded"}
+// ErrRateLimited is returned when an app's per-action budget is used up.
+var ErrRateLimited = &usercenter.Error{Code: usercenter.ERateLimited, Message: "the request rate limit of the app has been exceeded"}
 
 // admit charges one request of the context's action to the app.
 func (s *Service) admit(ctx context.Context, app *usercenter.App) error {
@@ -112,7 +112,7 @@ func (s *Service) admit(ctx context.Context, app *usercenter.App) error {
 		return nil
 	}
 	if !s.limiter.Allow(app.SdkAppID, action, app.RateLimit) {
-		return RateLimited
+		return ErrRateLimited
 	}
 	return nil
 }

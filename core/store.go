@@ -8,7 +8,7 @@ import (
 )
 
 // Store persists apps, keys, users, tokens and audit events. Implementations
-// (SQLite, PostgreSQL) hold no business rules: they store what the Service
+// (such as SQLite; a PostgreSQL store is to follow) hold no business rules: they store what the Service
 // hands them, encrypted values included, and report uniqueness violations
 // as EConflict errors.
 //
@@ -165,8 +165,9 @@ type KeyRecord struct {
 }
 
 // UserRecord is a user as stored: Phone, Email and Address of the
-// embedded User are empty, and live sealed in PII with blind indexes for
-// exact lookups.
+// embedded User are empty, and live sealed by the vault in SealedPhone,
+// SealedEmail and SealedAddress, with blind indexes of the phone and email
+// for exact lookups.
 type UserRecord struct {
 	usercenter.User
 	SealedPhone, SealedEmail, SealedAddress []byte // vault ciphertext; nil when empty

@@ -18,38 +18,29 @@ import (
 // one app: whether a user exists, their nickname and avatar, and their
 // phone number or email behind a one-time temporary code. The facade
 // authenticates the platform with the app's SuperAppSecretKey and calls
-// them with the app it loaded through SuperApp.
+// them with the app it loaded through App, disabled apps included: the use
+// cases refuse those once the caller is known.
 
-// SuperAppActorName names the super-app facade in audit events.
-const SuperAppActorName = "facade:superapp"
+// superAppActorName names the super-app facade in audit events.
+const superAppActorName = "facade:superapp"
 
 // SuperAppActor is the super-app facade acting for one app: it may read
 // the app's users and have their phone numbers and emails delivered.
 func SuperAppActor(sdkAppID uint64) *usercenter.Actor {
 	return &usercenter.Actor{
-		Name:        SuperAppActorName,
+		Name:        superAppActorName,
 		Apps:        []uint64{sdkAppID},
 		Permissions: []usercenter.Permission{usercenter.PermUsersRead, usercenter.PermPIIRead},
 	}
 }
 
-// Resources named by the ENotFound errors of the super-app use cases.
-const (
-	// ResourceValue is a profile value the user does not have, or a kind
-	// of value the super-app API does not hand out.
-	ResourceValue = "value"
-	// ResourceCode is a temporary code that is wrong, used, expired,
-	// issued for another user or value, or locked by too many failures.
-	ResourceCode = "code"
-)
-
 // ErrNoValue means the user has no such value (no nickname, avatar, phone
 // or email), or the kind of value asked for is not one the API hands out.
-var ErrNoValue = &usercenter.Error{Code: usercenter.ENotFound, Resource: ResourceValue, Message: "the requested data does not exist"}
+var ErrNoValue = &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceValue, Message: "the requested data does not exist"}
 
 // ErrBadCode is every failure of a temporary code. Telling them apart
 // would help whoever guesses.
-var ErrBadCode = &usercenter.Error{Code: usercenter.ENotFound, Resource: ResourceCode, Message: "the temporary code is wrong or has expired"}
+var ErrBadCode = &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceCode, Message: "the temporary code is wrong or has expired"}
 
 // MaxCodeAttempts is how many wrong codes a user's deliveries tolerate
 // within one code lifetime; after that every code is refused until a new
@@ -58,13 +49,6 @@ const MaxCodeAttempts = 5
 
 // maxCodeLen bounds what is hashed and looked up; codes have 35 bytes.
 const maxCodeLen = 128
-
-// SuperApp returns an app with its SuperAppSecretKey decrypted, for
-// authenticating a call of the super-app platform. Disabled apps are
-// returned too: the use cases refuse them once the caller is known.
-func (s *Service) SuperApp(ctx context.Context, sdkAppID uint64) (*usercenter.App, error) {
-	return s.App(ctx, sdkAppID)
-}
 
 // superAppFor checks that actor may use perm on app, that the app is
 // active and that its rate limit allows one more request.
@@ -332,13 +316,6 @@ func (s *Service) PurgeCodes(ctx context.Context) (int, error) {
 	return s.deleteExpired(ctx, Tx.DeleteExpiredCodes)
 }
 
-// SuperAppSignature is the TC-Signature of a TC-Timestamp under key: the
-// lowercase hex of AES-ECB with PKCS7 padding over the timestamp string,
-// keyed with the raw bytes of the SuperAppSecretKey.
-func SuperAppSignature(key, timestamp string) (string, error) {
-	return SuperAppEncrypt(usercenter.CipherAESECBHex, key, timestamp)
-}
-
 // SuperAppEncrypt encrypts a value for the super-app platform with key (16,
 // 24 or 32 bytes: AES-128, -192 or -256) in cipher c:
 //
@@ -374,7 +351,7 @@ func SuperAppEncrypt(c usercenter.SuperAppCipher, key, plaintext string) (string
 		}
 		return base64.StdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(plaintext), nil)), nil
 	}
-	return "", usercenter.Invalid("SuperAppCipher", "unknown cipher %q", clip(string(c)))
+	return "", usercenter.Invalid("SuperAppCipher", "unknown cipher %q", usercenter.ClipName(string(c), 32))
 }
 
 // pkcs7 pads b to a whole number of AES blocks; a copy is returned.

@@ -29,7 +29,7 @@ func TestTenantIsolation(t *testing.T) {
 				t.Errorf("GetUser returned %+v", u)
 			}
 		}
-		_, err := env.Svc.User(bg, a, uB.ID)
+		_, err := env.Svc.GetUser(bg, a, uB.ID, nil)
 		wantCode(t, err, usercenter.ENotFound)
 	})
 	t.Run("update", func(t *testing.T) {

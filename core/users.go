@@ -85,8 +85,8 @@ func checkUserIDParam(userID string) error {
 // user of an app outside the actor's scope is reported as not found, so
 // that one tenant cannot learn which user IDs exist in another.
 func (s *Service) userFor(ctx context.Context, r Reader, actor *usercenter.Actor, userID string, perm usercenter.Permission) (*UserRecord, *usercenter.App, error) {
-	if !actor.Has(perm) {
-		return nil, nil, usercenter.Forbidden("the key lacks the %s permission", perm)
+	if err := actor.Require(perm); err != nil {
+		return nil, nil, err
 	}
 	if err := checkUserIDParam(userID); err != nil {
 		return nil, nil, err
@@ -288,20 +288,11 @@ func (s *Service) login(ctx context.Context, u *UserRecord, app *usercenter.App)
 	return sess, nil
 }
 
-// User returns one user the actor may read, personal data masked.
-func (s *Service) User(ctx context.Context, actor *usercenter.Actor, userID string) (*usercenter.User, error) {
-	rec, app, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
-	if err != nil {
-		return nil, err
-	}
-	return s.view(app, rec, nil)
-}
-
 // UsersByOrigin finds the users with originID in the apps the actor may
 // read. It reports ENotFound when there are none.
 func (s *Service) UsersByOrigin(ctx context.Context, actor *usercenter.Actor, originID string) ([]usercenter.User, error) {
-	if !actor.Has(usercenter.PermUsersRead) {
-		return nil, usercenter.Forbidden("the key lacks the %s permission", usercenter.PermUsersRead)
+	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+		return nil, err
 	}
 	if err := usercenter.CheckOriginID("OriginId", originID); err != nil {
 		return nil, err

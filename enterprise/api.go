@@ -1,9 +1,9 @@
-// Package enterprise serves the enterprise end-user API of seed 001 (the
-// Acceleronix / Quectel Developer Center SaaS OpenAPI): an AccessKey login
-// that issues "QJWT " access tokens, and the enterpriseapi user queries,
-// so that back-office tools written for that platform work against
-// usercenter with only their base URL changed. docs/enterprise.md is the
-// user guide.
+// Package enterprise serves the end-user part of the Acceleronix
+// enterprise API (the Acceleronix / Quectel Developer Center SaaS
+// OpenAPI): an AccessKey login that issues "QJWT " access tokens, and the
+// enterpriseapi user queries, so that back-office tools written for that
+// platform work against usercenter with only their base URL changed.
+// docs/enterprise.md is the user guide.
 //
 // Every answer is HTTP 200 with the outcome in the body's code, as the
 // platform does; errors map to codes in one table (errors.go). Every route
@@ -12,7 +12,6 @@ package enterprise
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/httpio"
 	"usercenter/obs"
 )
 
@@ -185,9 +185,10 @@ func params(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if r.Method == http.MethodPost {
 		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if mt == "application/x-www-form-urlencoded" {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+			unreadable := paramError("the form body could not be read or exceeds %d bytes", MaxBodyBytes)
+			body, err := httpio.ReadBody(w, r, MaxBodyBytes, unreadable, unreadable)
 			if err != nil {
-				return nil, paramError("the form body could not be read or exceeds %d bytes", MaxBodyBytes)
+				return nil, err
 			}
 			form, err := url.ParseQuery(string(body))
 			if err != nil {
@@ -200,10 +201,10 @@ func params(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	}
 	for name, values := range q {
 		if len(values) > 1 {
-			return nil, paramError("%s must be given once", clipName(name))
+			return nil, paramError("%s must be given once", quoteName(name))
 		}
 		if !validText(name) || !validText(values[0]) {
-			return nil, paramError("%s must be valid UTF-8 without control characters, URI-encoded", clipName(name))
+			return nil, paramError("%s must be valid UTF-8 without control characters, URI-encoded", quoteName(name))
 		}
 	}
 	return q, nil

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"usercenter"
-	"usercenter/core"
 	"usercenter/obs"
 )
 
@@ -94,12 +93,10 @@ func fromDomain(err error) *apiError {
 			return &apiError{Code: codeNoAccessKey}
 		case usercenter.ResourceApp:
 			return &apiError{Code: codeNoDomainFound}
-		case core.ResourceEnterpriseToken:
-			return &apiError{Code: codeBadToken}
 		}
 		return &apiError{Code: codeNoUser}
 	case usercenter.EUnauthenticated:
-		if e.Resource == core.ResourceEnterpriseToken {
+		if e.Resource == usercenter.ResourceToken {
 			return &apiError{Code: codeBadToken, ExtMsg: e.Message}
 		}
 		return &apiError{Code: codeUnauthorized, ExtMsg: e.Message}
@@ -143,17 +140,9 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, body)
 }
 
-// clipName shortens a caller-supplied name to echo it back.
-func clipName(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) > 64 {
-		i := 64
-		for i > 0 && !utf8.RuneStart(s[i]) {
-			i--
-		}
-		return strconv.Quote(s[:i] + "…")
-	}
-	return strconv.Quote(s)
+// quoteName quotes a caller-supplied name, shortened, to echo it back.
+func quoteName(s string) string {
+	return strconv.Quote(usercenter.ClipName(strings.ToValidUTF8(s, "\uFFFD"), 64))
 }
 
 // validText reports whether a parameter is UTF-8 without control

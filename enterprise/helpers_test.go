@@ -32,8 +32,8 @@ const (
 	pathSetUserStatus  = "/v2/enduser/enterpriseapi/setUserStatus"
 )
 
-// seedUserFields are the members of seed 001's user object, as the seed
-// lists them.
+// seedUserFields are the members of the Acceleronix enterprise API's user
+// object, as the platform lists them.
 var seedUserFields = []string{
 	"address", "alipayUserId", "appleUserId", "city", "email", "facebookUserId", "headimg", "lang",
 	"lastLoginTime", "lastLoginTimeTs", "logonMode", "nationality", "nikeName", "phone", "province",

@@ -6,7 +6,7 @@ import (
 	"usercenter"
 )
 
-// userJSON is seed 001's "User Information", every field always present,
+// userJSON is the Acceleronix enterprise API's "User Information", every field always present,
 // nikeName spelled as the platform spells it. …Time fields are epoch
 // milliseconds and …Ts fields epoch seconds; 0 when unset.
 type userJSON struct {

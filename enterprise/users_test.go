@@ -51,7 +51,7 @@ func TestUserInfo(t *testing.T) {
 	if _, err := env.Svc.LoginUser(bg, usercenter.Operator(), u.ID); err != nil {
 		t.Fatal(err)
 	}
-	stored, err := env.Svc.User(bg, usercenter.Operator(), u.ID)
+	stored, err := env.Svc.GetUser(bg, usercenter.Operator(), u.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestSetUserStatus(t *testing.T) {
 	if _, err := env.Svc.Me(bg, sess.Token); usercenter.ErrorCode(err) != usercenter.EDisabled {
 		t.Fatalf("session check of a disabled user: %v", err)
 	}
-	app, err := env.Svc.SuperApp(bg, env.App.SdkAppID)
+	app, err := env.Svc.App(bg, env.App.SdkAppID)
 	if err != nil {
 		t.Fatal(err)
 	}

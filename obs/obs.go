@@ -46,9 +46,6 @@ func (r *Request) SetResult(result string, cause error) {
 	}
 }
 
-// RequestID returns the ID of the request being served.
-func RequestID(ctx context.Context) string { return FromContext(ctx).ID }
-
 // Metrics holds the collectors shared by all facades.
 type Metrics struct {
 	requests *prometheus.CounterVec

@@ -1,4 +1,5 @@
-// Package replay remembers recently seen signed requests, so that a
+// Package replay remembers recently seen signed requests, such as LCIC's
+// signature v1 requests and enterprise AccessKey logins, so that a
 // captured request cannot be sent again while its timestamp is still
 // accepted.
 package replay
@@ -8,8 +9,7 @@ import (
 	"time"
 )
 
-// Cache maps request fingerprints to a value (the action a TC3 signature
-// was first seen with, say) for a fixed window. It holds at most max
+// Cache remembers request fingerprints for a fixed window. It holds at most max
 // entries: when full it forgets the entries closest to expiry first, so
 // memory stays bounded whatever the traffic.
 type Cache struct {
@@ -26,7 +26,6 @@ type Cache struct {
 }
 
 type entry struct {
-	value   string
 	expires time.Time
 	seq     uint64
 }
@@ -42,22 +41,22 @@ func New(window time.Duration, max int) *Cache {
 	return &Cache{window: window, max: max, entries: make(map[string]entry)}
 }
 
-// Remember records key with value unless it is already known, and returns
-// the value it was first recorded with and whether it was already known.
-func (c *Cache) Remember(key, value string, now time.Time) (first string, seen bool) {
+// Seen records key unless it is already known, and reports whether it
+// was.
+func (c *Cache) Seen(key string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.expire(now)
-	if e, ok := c.entries[key]; ok {
-		return e.value, true
+	if _, ok := c.entries[key]; ok {
+		return true
 	}
 	for len(c.entries) >= c.max {
 		c.dropOldest()
 	}
 	c.seq++
-	c.entries[key] = entry{value: value, expires: now.Add(c.window), seq: c.seq}
+	c.entries[key] = entry{expires: now.Add(c.window), seq: c.seq}
 	c.order = append(c.order, slot{key, c.seq})
-	return value, false
+	return false
 }
 
 // Len is the number of entries held.

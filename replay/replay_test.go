@@ -6,18 +6,17 @@ import (
 	"time"
 )
 
-func TestRememberAndExpire(t *testing.T) {
+func TestSeenAndExpire(t *testing.T) {
 	c := New(10*time.Minute, 100)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, seen := c.Remember("a", "RegisterUser", t0); seen {
+	if c.Seen("a", t0) {
 		t.Fatal("a new key was reported as seen")
 	}
-	first, seen := c.Remember("a", "DeleteUser", t0.Add(time.Minute))
-	if !seen || first != "RegisterUser" {
-		t.Fatalf("second sighting: first=%q seen=%v", first, seen)
+	if !c.Seen("a", t0.Add(time.Minute)) {
+		t.Fatal("the second sighting was not reported as seen")
 	}
 	// Past the window the key is forgotten and may be recorded anew.
-	if _, seen := c.Remember("a", "DeleteUser", t0.Add(10*time.Minute)); seen {
+	if c.Seen("a", t0.Add(10*time.Minute)) {
 		t.Fatal("a key outlived its window")
 	}
 }
@@ -26,16 +25,16 @@ func TestBoundedMemory(t *testing.T) {
 	c := New(time.Hour, 1000)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 50_000 {
-		c.Remember(strconv.Itoa(i), "", now)
+		c.Seen(strconv.Itoa(i), now)
 	}
 	if n := c.Len(); n != 1000 {
 		t.Fatalf("cache holds %d entries, want the cap 1000", n)
 	}
 	// The newest entries are the ones kept.
-	if _, seen := c.Remember("49999", "", now); !seen {
+	if !c.Seen("49999", now) {
 		t.Fatal("the newest entry was dropped")
 	}
-	if _, seen := c.Remember("0", "", now); seen {
+	if c.Seen("0", now) {
 		t.Fatal("the oldest entry was kept past the cap")
 	}
 }
@@ -45,15 +44,15 @@ func TestBoundedMemory(t *testing.T) {
 func TestRecordedAgainAfterDrop(t *testing.T) {
 	c := New(time.Hour, 2)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c.Remember("a", "", now)
-	c.Remember("b", "", now)
-	c.Remember("c", "", now) // drops a
-	c.Remember("a", "", now) // drops b; a's first slot is stale
-	c.Remember("d", "", now) // must drop c, not the new a
-	if _, seen := c.Remember("a", "", now); !seen {
+	c.Seen("a", now)
+	c.Seen("b", now)
+	c.Seen("c", now) // drops a
+	c.Seen("a", now) // drops b; a's first slot is stale
+	c.Seen("d", now) // must drop c, not the new a
+	if !c.Seen("a", now) {
 		t.Fatal("a was dropped through its stale slot")
 	}
-	if _, seen := c.Remember("c", "", now); seen {
+	if c.Seen("c", now) {
 		t.Fatal("c should have been dropped")
 	}
 }

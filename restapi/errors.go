@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"usercenter"
 	"usercenter/httpio"
@@ -161,7 +160,7 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		Status:    pt.status,
 		Detail:    p.Detail,
 		Code:      p.Code,
-		RequestID: obs.RequestID(r.Context()),
+		RequestID: usercenter.RequestID(r.Context()),
 		Field:     p.Field,
 	})
 }
@@ -171,15 +170,5 @@ func quote(s string) string { return strconv.Quote(clipName(s)) }
 
 // clipName shortens a caller-supplied name to echo it back.
 func clipName(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if len(s) > 64 {
-		i := 64
-		for i > 0 && !utf8.RuneStart(s[i]) {
-			i--
-		}
-		return s[:i] + "…"
-	}
-	return s
+	return usercenter.ClipName(strings.ToValidUTF8(s, "\uFFFD"), 64)
 }

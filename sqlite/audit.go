@@ -9,12 +9,6 @@ import (
 
 const auditColumns = `id, at, sdk_app_id, user_id, action, field, actor, request_id`
 
-// Bounds on one page of AuditEvents.
-const (
-	defaultAuditLimit = 100
-	maxAuditLimit     = 1000
-)
-
 // InsertAudit appends e and sets e.ID. IDs increase and are never reused,
 // even after the newest events are deleted, so a caller's cursor stays
 // valid.
@@ -41,8 +35,7 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 	return nil
 }
 
-// AuditEvents returns up to f.Limit events (100 if it is 0 or less, at most
-// 1000) matching every non-zero field of f, in ID order. An empty but
+// AuditEvents returns up to f.Limit events, the limit core bounds, matching every non-zero field of f, in ID order. An empty but
 // non-nil f.Apps matches no event.
 //
 // The query has only the conditions f asks for, so that SQLite can pick
@@ -100,14 +93,7 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	if f.AfterID != 0 {
 		add(`id > ?`, f.AfterID)
 	}
-	limit := f.Limit
-	switch {
-	case limit <= 0:
-		limit = defaultAuditLimit
-	case limit > maxAuditLimit:
-		limit = maxAuditLimit
-	}
-	args = append(args, limit)
+	args = append(args, f.Limit)
 
 	var q strings.Builder
 	q.WriteString(`SELECT ` + auditColumns + ` FROM audit_events`)

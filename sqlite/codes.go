@@ -10,12 +10,8 @@ import (
 	"usercenter/core"
 )
 
-// resourceCode is the NotFound resource of a super-app code, which has no
-// constant in the domain package.
-const resourceCode = "code"
-
 func errCodeNotFound() error {
-	return &usercenter.Error{Code: usercenter.ENotFound, Resource: resourceCode, Message: "code not found"}
+	return &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceCode, Message: "code not found"}
 }
 
 const codeColumns = `code_hash, sdk_app_id, user_id, field, created_at, expires_at, used_at`

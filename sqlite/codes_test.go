@@ -126,14 +126,13 @@ func TestUpdateApp(t *testing.T) {
 		t.Fatalf("app 2 changed: %+v, was %+v", after2, before2)
 	}
 
-	// An update that leaves the cipher and code TTL unset gets the defaults,
-	// as an insert does, rather than values no app may have.
+	// Defaults are core's: the store keeps an unset cipher and code TTL
+	// as they are given, and CreatedAt as it was.
 	unset := *got
 	unset.SuperAppCipher, unset.CodeTTL, unset.CreatedAt = "", 0, time.Time{}
 	update(t, s, func(tx core.Tx) error { return tx.UpdateApp(ctx, &unset) })
-	if got, _ := s.App(ctx, 1); got.SuperAppCipher != usercenter.CipherAESECBHex || got.CodeTTL != usercenter.DefaultCodeTTL ||
-		!got.CreatedAt.Equal(base) {
-		t.Fatalf("App = %+v; want cipher %s, code TTL %v, CreatedAt kept", got, usercenter.CipherAESECBHex, usercenter.DefaultCodeTTL)
+	if got, _ := s.App(ctx, 1); got.SuperAppCipher != "" || got.CodeTTL != 0 || !got.CreatedAt.Equal(base) {
+		t.Fatalf("App = %+v; want the cipher and code TTL as given (unset), CreatedAt kept", got)
 	}
 
 	missing := newApp(3)
@@ -166,14 +165,16 @@ func TestUpdateApp(t *testing.T) {
 	}
 }
 
-func TestAppDefaults(t *testing.T) {
+// TestAppStoresGiven checks that the store applies no defaults, which are
+// core's: an app reads back with the cipher and code TTL it was given.
+func TestAppStoresGiven(t *testing.T) {
 	s := openStore(t)
 	a := newApp(1)
 	a.SuperAppCipher, a.CodeTTL = "", 0
 	update(t, s, func(tx core.Tx) error { return tx.InsertApp(ctx, a) })
 	got, err := s.App(ctx, 1)
-	if err != nil || got.SuperAppCipher != usercenter.CipherAESECBHex || got.CodeTTL != usercenter.DefaultCodeTTL {
-		t.Fatalf("App = %+v, %v; want the default cipher and code TTL", got, err)
+	if err != nil || got.SuperAppCipher != "" || got.CodeTTL != 0 || got.PhoneRegion != a.PhoneRegion {
+		t.Fatalf("App = %+v, %v; want the cipher and code TTL as given (unset)", got, err)
 	}
 	// Every cipher round-trips.
 	for _, c := range []usercenter.SuperAppCipher{usercenter.CipherAESCBCBase64, usercenter.CipherAESGCMBase64, usercenter.CipherAESECBHex} {

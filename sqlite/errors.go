@@ -2,10 +2,7 @@ package sqlite
 
 import (
 	"errors"
-	"fmt"
-	"math"
 	"strings"
-	"time"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -13,10 +10,9 @@ import (
 	"usercenter"
 )
 
-// errTokenNotFound is the NotFound for tokens, which have no Resource
-// constant in the domain package.
+// errTokenNotFound is the NotFound of a login or enterprise token.
 func errTokenNotFound() error {
-	return &usercenter.Error{Code: usercenter.ENotFound, Resource: "token", Message: "token not found"}
+	return &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceToken, Message: "token not found"}
 }
 
 // uniqueFields names the domain field behind each uniqueness constraint, as
@@ -100,54 +96,6 @@ func isForeignKey(err error) bool {
 func losesTx(err error) bool {
 	code := sqliteCode(err)
 	return code != 0 && code&0xff != sqlite3.SQLITE_CONSTRAINT
-}
-
-// The range of times a nanosecond int64 can hold.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-// encodeTime converts a time for a NOT NULL column.
-func encodeTime(column string, t time.Time) (int64, error) {
-	if t.Before(minTime) || t.After(maxTime) {
-		if t.IsZero() {
-			return 0, usercenter.Internal(fmt.Errorf("sqlite: %s is the zero time", column))
-		}
-		return 0, usercenter.Internal(fmt.Errorf("sqlite: %s %v is outside the years 1678 to 2262", column, t))
-	}
-	return t.UnixNano(), nil
-}
-
-// encodeNullTime converts a time for a nullable column, where the zero time
-// means "never" and is stored as NULL.
-func encodeNullTime(column string, t time.Time) (any, error) {
-	if t.IsZero() {
-		return nil, nil
-	}
-	return encodeTime(column, t)
-}
-
-func decodeTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
-
-func decodeNullTime(ns *int64) time.Time {
-	if ns == nil {
-		return time.Time{}
-	}
-	return decodeTime(*ns)
-}
-
-// boundTime converts a time for comparison with a time column. Unlike
-// encodeTime it cannot fail: a bound beyond what a column can hold is
-// clamped, which selects the same rows.
-func boundTime(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
 }
 
 // nullBytes stores an empty byte slice as NULL, which is how the schema

@@ -467,8 +467,8 @@ func TestAppPhoneRegion(t *testing.T) {
 	a.PhoneRegion = ""
 	update(t, s, func(tx core.Tx) error { return tx.InsertApp(ctx, a) })
 	got, err := s.App(ctx, 1)
-	if err != nil || got.PhoneRegion != usercenter.DefaultPhoneRegion {
-		t.Fatalf("App = %+v, %v; want region %s", got, err, usercenter.DefaultPhoneRegion)
+	if err != nil || got.PhoneRegion != "" {
+		t.Fatalf("App = %+v, %v; want the region as given (none): the default is core's", got, err)
 	}
 	addApps(t, s, 2)
 	apps, err := s.Apps(ctx)

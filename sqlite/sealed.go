@@ -37,16 +37,12 @@ var sealedColumns = map[core.SealedKind]sealedColumn{
 	core.SealedMeta: {
 		list:     readQuery(`SELECT name, value FROM meta WHERE name > ? AND length(value) > 0 ORDER BY name LIMIT ?`),
 		update:   `UPDATE meta SET value = ? WHERE name = ? AND length(value) > 0`,
-		resource: resourceMeta,
+		resource: usercenter.ResourceMeta,
 	},
 	core.SealedUserPhone:   userSealedColumn("phone_enc"),
 	core.SealedUserEmail:   userSealedColumn("email_enc"),
 	core.SealedUserAddress: userSealedColumn("address_enc"),
 }
-
-// resourceMeta is the NotFound resource of a meta value, which has no
-// constant in the domain package.
-const resourceMeta = "meta"
 
 func userSealedColumn(col string) sealedColumn {
 	return sealedColumn{

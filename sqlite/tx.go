@@ -135,9 +135,7 @@ func (t *txn) atomically(ctx context.Context, f func() error) error {
 }
 
 // appValues returns the values of app's columns in the order of
-// appColumns. An app that names no region, cipher or code TTL gets the
-// ones the columns give apps created before those existed, so that no app
-// reads back without one. Durations are stored in whole seconds.
+// appColumns, as core set them. Durations are stored in whole seconds.
 //
 // created_at is encoded only for an insert, so that UpdateApp, which
 // leaves it alone, does not need it.
@@ -154,22 +152,10 @@ func appValues(app *core.AppRecord, insert bool) ([]any, error) {
 	if len(app.SealedSuperAppSecret) == 0 {
 		return nil, usercenter.Internal(errors.New("sqlite: an app's sealed SuperApp secret must not be empty"))
 	}
-	region := app.PhoneRegion
-	if region == "" {
-		region = usercenter.DefaultPhoneRegion
-	}
-	cipher := app.SuperAppCipher
-	if cipher == "" {
-		cipher = usercenter.CipherAESECBHex
-	}
-	codeTTL := app.CodeTTL
-	if codeTTL == 0 {
-		codeTTL = usercenter.DefaultCodeTTL
-	}
 	return []any{
 		int64(app.SdkAppID), app.Name, app.UserDomain, int64(app.Status), int64(app.RateLimit),
 		int64(app.TokenTTL / time.Second), app.SealedSuperAppSecret, createdAt,
-		region, string(cipher), int64(codeTTL / time.Second),
+		app.PhoneRegion, string(app.SuperAppCipher), int64(app.CodeTTL / time.Second),
 	}, nil
 }
 

@@ -44,14 +44,14 @@ func (a *api) authenticate(r *http.Request, sdkAppID uint64) (*usercenter.App, e
 	if d := now - ms; d > MaxSkew.Milliseconds() || d < -MaxSkew.Milliseconds() {
 		return nil, authFailed("stale TC-Timestamp", msgStale)
 	}
-	app, err := a.svc.SuperApp(r.Context(), sdkAppID)
+	app, err := a.svc.App(r.Context(), sdkAppID)
 	if usercenter.ErrorCode(err) == usercenter.ENotFound {
 		return nil, authFailed("unknown app", msgBadSignature)
 	}
 	if err != nil {
 		return nil, err
 	}
-	want, err := core.SuperAppSignature(app.SuperAppSecretKey, ts)
+	want, err := Signature(app.SuperAppSecretKey, ts)
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +59,13 @@ func (a *api) authenticate(r *http.Request, sdkAppID uint64) (*usercenter.App, e
 		return nil, authFailed("wrong signature", msgBadSignature)
 	}
 	return app, nil
+}
+
+// Signature is the TC-Signature of a TC-Timestamp under key: the
+// lowercase hex of AES-ECB with PKCS7 padding over the timestamp string,
+// keyed with the raw bytes of the SuperAppSecretKey.
+func Signature(key, timestamp string) (string, error) {
+	return core.SuperAppEncrypt(usercenter.CipherAESECBHex, key, timestamp)
 }
 
 // parseMillis reads a TC-Timestamp: 1 to 19 decimal digits.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"usercenter"
-	"usercenter/core"
 	"usercenter/httpio"
 	"usercenter/obs"
 )
@@ -97,9 +96,9 @@ func fromDomain(err error) *apiError {
 		return business(CodeInvalidUserID)
 	case usercenter.ENotFound:
 		switch e.Resource {
-		case core.ResourceValue:
+		case usercenter.ResourceValue:
 			return business(CodeNoData)
-		case core.ResourceCode:
+		case usercenter.ResourceCode:
 			return business(CodeBadTempCode)
 		case usercenter.ResourceApp:
 			// Only a removed default app can get here: a request for an
@@ -134,7 +133,7 @@ type envelope struct {
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := fromDomain(err)
 	if e.reason != "" {
-		a.log.Debug("super-app authentication failed", "request_id", obs.RequestID(r.Context()), "reason", e.reason)
+		a.log.Debug("super-app authentication failed", "request_id", usercenter.RequestID(r.Context()), "reason", e.reason)
 	}
 	if e.status == http.StatusTooManyRequests || e.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")

@@ -36,7 +36,8 @@ func (p *params) field(key string) *string {
 	return nil
 }
 
-// canonical is a key as the seed spells it, for messages.
+// canonical is a key as Tencent Cloud Super App as a Service spells it,
+// for messages.
 func canonical(key string) string {
 	switch {
 	case strings.EqualFold(key, "UserId"):

@@ -8,6 +8,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/superapp"
 )
 
 // TestSignatureVector pins the signature to a vector computed by OpenSSL
@@ -21,9 +22,9 @@ func TestSignatureVector(t *testing.T) {
 	if want := "38cfaad10e5fb0a6d28d7540e21156d2"; got != want {
 		t.Fatalf("signature %q, want %q", got, want)
 	}
-	svc, err := core.SuperAppSignature(key, ts)
+	svc, err := superapp.Signature(key, ts)
 	if err != nil || svc != got {
-		t.Fatalf("core.SuperAppSignature = %q, %v; the test's own AES-ECB gives %q", svc, err, got)
+		t.Fatalf("superapp.Signature = %q, %v; the test's own AES-ECB gives %q", svc, err, got)
 	}
 	// A 16-byte timestamp pads to a whole extra block.
 	if got := sign(t, key, "1234567890123456"); len(got) != 64 {

@@ -77,8 +77,8 @@ type sessionResponse struct {
 	requestID
 }
 
-func registerUser(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *registerUserRequest) (*sessionResponse, error) {
-	s, err := svc.RegisterUser(ctx, key, core.Registration{SdkAppID: req.SdkAppId, Name: req.Name, OriginID: req.OriginId, Avatar: req.Avatar})
+func registerUser(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *registerUserRequest) (*sessionResponse, error) {
+	s, err := svc.RegisterUser(ctx, actor, core.Registration{SdkAppID: req.SdkAppId, Name: req.Name, OriginID: req.OriginId, Avatar: req.Avatar})
 	if err != nil {
 		return nil, err
 	}
@@ -105,12 +105,12 @@ type batchRegisterResponse struct {
 	requestID
 }
 
-func batchRegister(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *batchRegisterRequest) (*batchRegisterResponse, error) {
+func batchRegister(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *batchRegisterRequest) (*batchRegisterResponse, error) {
 	regs := make([]core.Registration, len(req.Users))
 	for i, u := range req.Users {
 		regs[i] = core.Registration{SdkAppID: u.SdkAppId, Name: u.Name, OriginID: u.OriginId, Avatar: u.Avatar}
 	}
-	users, err := svc.BatchRegister(ctx, key, regs)
+	users, err := svc.BatchRegister(ctx, actor, regs)
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +125,8 @@ type loginUserRequest struct {
 	UserId string `tc:"UserId,required"`
 }
 
-func loginUser(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *loginUserRequest) (*sessionResponse, error) {
-	s, err := svc.LoginUser(ctx, key, req.UserId)
+func loginUser(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *loginUserRequest) (*sessionResponse, error) {
+	s, err := svc.LoginUser(ctx, actor, req.UserId)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +138,8 @@ type loginOriginIDRequest struct {
 	OriginId string `tc:"OriginId,required"`
 }
 
-func loginOriginID(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *loginOriginIDRequest) (*sessionResponse, error) {
-	s, err := svc.LoginOriginID(ctx, key, req.SdkAppId, req.OriginId)
+func loginOriginID(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *loginOriginIDRequest) (*sessionResponse, error) {
+	s, err := svc.LoginOriginID(ctx, actor, req.SdkAppId, req.OriginId)
 	if err != nil {
 		return nil, err
 	}
@@ -153,9 +153,9 @@ type userQuery struct {
 	OriginId string `tc:"OriginId"`
 }
 
-func (q *userQuery) find(ctx context.Context, svc *core.Service, key *usercenter.Actor) ([]usercenter.User, error) {
+func (q *userQuery) find(ctx context.Context, svc *core.Service, actor *usercenter.Actor) ([]usercenter.User, error) {
 	if q.UserId != "" {
-		u, err := svc.User(ctx, key, q.UserId)
+		u, err := svc.GetUser(ctx, actor, q.UserId, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -164,7 +164,7 @@ func (q *userQuery) find(ctx context.Context, svc *core.Service, key *usercenter
 	if q.OriginId == "" {
 		return nil, &paramError{code: "MissingParameter", msg: "the parameter UserId (or OriginId) is required"}
 	}
-	return svc.UsersByOrigin(ctx, key, q.OriginId)
+	return svc.UsersByOrigin(ctx, actor, q.OriginId)
 }
 
 type describeUserResponse struct {
@@ -172,8 +172,8 @@ type describeUserResponse struct {
 	requestID
 }
 
-func describeUser(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *userQuery) (*describeUserResponse, error) {
-	users, err := req.find(ctx, svc, key)
+func describeUser(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *userQuery) (*describeUserResponse, error) {
+	users, err := req.find(ctx, svc, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -188,8 +188,8 @@ type usersResponse struct {
 	requestID
 }
 
-func describeUserDetail(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *userQuery) (*usersResponse, error) {
-	users, err := req.find(ctx, svc, key)
+func describeUserDetail(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *userQuery) (*usersResponse, error) {
+	users, err := req.find(ctx, svc, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ type modifyUserProfileRequest struct {
 
 type emptyResponse struct{ requestID }
 
-func modifyUserProfile(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *modifyUserProfileRequest) (*emptyResponse, error) {
+func modifyUserProfile(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *modifyUserProfileRequest) (*emptyResponse, error) {
 	// Validate with LCIC's field names before the shared rules run.
 	if req.Nickname != nil {
 		if err := usercenter.CheckNickname("Nickname", *req.Nickname); err != nil {
@@ -220,7 +220,7 @@ func modifyUserProfile(ctx context.Context, svc *core.Service, key *usercenter.A
 			return nil, err
 		}
 	}
-	_, err := svc.UpdateUser(ctx, key, req.UserId, core.UserPatch{Nickname: req.Nickname, Avatar: req.Avatar})
+	_, err := svc.UpdateUser(ctx, actor, req.UserId, core.UserPatch{Nickname: req.Nickname, Avatar: req.Avatar})
 	if err != nil {
 		return nil, err
 	}
@@ -231,8 +231,8 @@ type deleteUserRequest struct {
 	UserId string `tc:"UserId,required"`
 }
 
-func deleteUser(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *deleteUserRequest) (*emptyResponse, error) {
-	if err := svc.DeleteUser(ctx, key, req.UserId); err != nil {
+func deleteUser(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *deleteUserRequest) (*emptyResponse, error) {
+	if err := svc.DeleteUser(ctx, actor, req.UserId); err != nil {
 		return nil, err
 	}
 	return &emptyResponse{}, nil
@@ -250,7 +250,7 @@ type describeSdkAppIDUsersResponse struct {
 	requestID
 }
 
-func describeSdkAppIDUsers(ctx context.Context, svc *core.Service, key *usercenter.Actor, req *describeSdkAppIDUsersRequest) (*describeSdkAppIDUsersResponse, error) {
+func describeSdkAppIDUsers(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *describeSdkAppIDUsersRequest) (*describeSdkAppIDUsersResponse, error) {
 	page, limit := int64(1), int64(20)
 	if req.Page != nil {
 		page = *req.Page
@@ -264,7 +264,7 @@ func describeSdkAppIDUsers(ctx context.Context, svc *core.Service, key *usercent
 	if limit < 1 || limit > core.MaxPageSize {
 		return nil, usercenter.Invalid("Limit", "Limit must be between 1 and %d", core.MaxPageSize)
 	}
-	users, total, err := svc.ListUsers(ctx, key, req.SdkAppId, int(page), int(limit))
+	users, total, err := svc.ListUsers(ctx, actor, req.SdkAppId, int(page), int(limit))
 	if err != nil {
 		return nil, err
 	}

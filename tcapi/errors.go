@@ -13,6 +13,10 @@ type apiError struct {
 	cause   error  // internal errors only, for the log
 }
 
+// Error makes an apiError usable where an error is expected, as by
+// httpio.ReadBody; the code is what it says.
+func (e *apiError) Error() string { return e.Code }
+
 // message pairs a code's standard English and Chinese messages.
 type message struct{ en, zh string }
 
@@ -37,6 +41,7 @@ var messages = map[string]message{
 	"RequestLimitExceeded":             {"The number of requests exceeds the frequency limit.", "请求的次数超过了频率限制。"},
 	"RequestSizeLimitExceeded":         {"The request size exceeds the upper limit.", "请求包超过限制大小。"},
 	"ResourceNotFound.User":            {"The user does not exist.", "用户不存在。"},
+	"ServiceUnavailable":               {"Service is unavailable now.", "当前服务暂时不可用。"},
 	"UnauthorizedOperation":            {"Unauthorized operation.", "未授权操作。"},
 	"UnknownParameter":                 {"Unknown parameter.", "未知参数错误。"},
 	"UnsupportedProtocol":              {"HTTP(S) request protocol error; only GET and POST requests are supported.", "HTTP(S) 请求协议错误，只支持 GET 和 POST 请求。"},
@@ -72,6 +77,8 @@ func fromDomain(err error) *apiError {
 			return &apiError{Code: "FailedOperation.AppDisabled"}
 		}
 		return &apiError{Code: "FailedOperation.UserDisabled"}
+	case usercenter.EUnavailable:
+		return &apiError{Code: "ServiceUnavailable"}
 	}
 	return &apiError{Code: "InternalError", cause: err}
 }

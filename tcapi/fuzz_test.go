@@ -463,7 +463,8 @@ func FuzzBindFlat(f *testing.F) {
 }
 
 // fzSign signs a request with TC3-HMAC-SHA256, written from the published
-// formula (docs/api-reference.md §4.2) and independent of usercenter/tcsig.
+// formula (the API reference in the shared docs, §4.2) and independent of
+// usercenter/tcsig.
 func fzSign(r *http.Request, body []byte, secretID, secretKey string, now time.Time) {
 	hexSum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 	mac := func(key []byte, msg string) []byte {

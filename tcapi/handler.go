@@ -6,7 +6,6 @@ package tcapi
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -68,15 +67,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp.setRequestID(info.ID)
 		body = map[string]any{"Response": resp}
 	}
-	// The SDKs treat any status but 200 as a transport failure and never
-	// read the body, so errors travel in the envelope with 200.
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	if trace := r.Header.Get("X-TC-TraceId"); trace != "" && len(trace) <= 128 {
 		// The Node.js SDKs read it back into their errors' traceId.
 		w.Header().Set("X-TC-TraceId", trace)
 	}
-	w.WriteHeader(http.StatusOK)
-	httpio.EncodeJSON(w, body)
+	// The SDKs treat any status but 200 as a transport failure and never
+	// read the body, so errors travel in the envelope with 200.
+	httpio.WriteJSON(w, http.StatusOK, "application/json; charset=utf-8", body)
 }
 
 type errorBody struct {
@@ -103,13 +100,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if len(r.URL.RawQuery) > MaxQueryBytes {
 		return nil, &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the query string exceeds %d bytes", MaxQueryBytes)}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := httpio.ReadBody(w, r, MaxBodyBytes,
+		&apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes)},
+		&apiError{Code: "InvalidParameter", Message: "the request body could not be read"})
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes)}
-		}
-		return nil, &apiError{Code: "InvalidParameter", Message: "the request body could not be read"}
+		return nil, err.(*apiError)
 	}
 
 	now := h.svc.Now()
@@ -156,7 +151,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	// A v1 request is remembered only once it is authentic and names a
 	// real action, so that neither strangers nor junk can fill the memory.
 	if k := signed.ReplayKey(); k != "" {
-		if _, seen := h.seen.Remember(k, actionName, now); seen {
+		if h.seen.Seen(k, now) {
 			return nil, &apiError{Code: "AuthFailure.SignatureFailure", Message: "this signed request has already been received: every request needs a new Nonce"}
 		}
 	}

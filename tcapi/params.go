@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"usercenter"
 )
 
 // Request parameters arrive in two shapes: a JSON object (TC3 POST), or
@@ -85,7 +87,7 @@ func decodeObject(dec *json.Decoder, depth int) (map[string]any, error) {
 			return nil, invalid("the request body is not valid JSON")
 		}
 		if _, dup := obj[key]; dup {
-			return nil, invalid("the parameter %s is given more than once", clip(key))
+			return nil, invalid("the parameter %s is given more than once", usercenter.ClipName(key, maxEchoName))
 		}
 		v, err := decodeValue(dec, depth)
 		if err != nil {
@@ -127,18 +129,8 @@ func decodeValue(dec *json.Decoder, depth int) (any, error) {
 	return tok, nil
 }
 
-// clip shortens a caller-supplied name before it is echoed in a message.
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	for i := 64; i > 0; i-- {
-		if utf8.RuneStart(s[i]) {
-			return s[:i] + "…"
-		}
-	}
-	return "…"
-}
+// maxEchoName is how many bytes of a caller-supplied name a message echoes.
+const maxEchoName = 64
 
 // bindFlat binds flattened parameters onto dst.
 func bindFlat(params url.Values, dst any) error {
@@ -154,23 +146,23 @@ func bindFlat(params url.Values, dst any) error {
 			return invalid("a parameter name is not valid UTF-8")
 		}
 		if len(vs) != 1 {
-			return invalid("the parameter %s is given more than once", clip(k))
+			return invalid("the parameter %s is given more than once", usercenter.ClipName(k, maxEchoName))
 		}
 		if !utf8.ValidString(vs[0]) {
-			return invalid("the parameter %s is not valid UTF-8", clip(k))
+			return invalid("the parameter %s is not valid UTF-8", usercenter.ClipName(k, maxEchoName))
 		}
 		parts := strings.Split(k, ".")
 		if len(parts) > maxDepth {
-			return invalid("the parameter %s is nested too deeply", clip(k))
+			return invalid("the parameter %s is nested too deeply", usercenter.ClipName(k, maxEchoName))
 		}
 		node := tree
 		for i, p := range parts {
 			if p == "" {
-				return &paramError{code: "UnknownParameter", msg: fmt.Sprintf("the parameter %s is not known", clip(k))}
+				return &paramError{code: "UnknownParameter", msg: fmt.Sprintf("the parameter %s is not known", usercenter.ClipName(k, maxEchoName))}
 			}
 			if i == len(parts)-1 {
 				if _, exists := node[p]; exists {
-					return invalid("the parameter %s conflicts with another", clip(k))
+					return invalid("the parameter %s conflicts with another", usercenter.ClipName(k, maxEchoName))
 				}
 				node[p] = vs[0]
 				break
@@ -182,7 +174,7 @@ func bindFlat(params url.Values, dst any) error {
 			}
 			m, ok := child.(map[string]any)
 			if !ok {
-				return invalid("the parameter %s conflicts with another", clip(k))
+				return invalid("the parameter %s conflicts with another", usercenter.ClipName(k, maxEchoName))
 			}
 			node = m
 		}
@@ -255,7 +247,7 @@ func bindStruct(src any, v reflect.Value, path string, flat bool) error {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return &paramError{code: "UnknownParameter", msg: fmt.Sprintf("the parameter %s%s is not known", prefix, clip(unknown[0]))}
+		return &paramError{code: "UnknownParameter", msg: fmt.Sprintf("the parameter %s%s is not known", prefix, usercenter.ClipName(unknown[0], maxEchoName))}
 	}
 	return nil
 }
@@ -281,7 +273,7 @@ func bindSlice(src any, v reflect.Value, path string, flat bool) error {
 		for _, k := range keys {
 			i, err := strconv.Atoi(k)
 			if err != nil || i < 0 || i >= len(s) || strconv.Itoa(i) != k {
-				return invalid("the parameter %s.%s is not a list index: indexes must run from 0 without gaps", path, clip(k))
+				return invalid("the parameter %s.%s is not a list index: indexes must run from 0 without gaps", path, usercenter.ClipName(k, maxEchoName))
 			}
 			items[i] = s[k]
 		}

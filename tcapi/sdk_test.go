@@ -724,9 +724,9 @@ var errCases = []errCase{
 	{name: "DeleteUser of another tenant's user", code: "ResourceNotFound.User",
 		req: func(f *errFixture) tchttp.Request { return deleteReq(f.user2.UserId) }},
 
-	// The only honest way to make the server fail inside is to take its
-	// store away: a closed database is an internal failure to the caller.
-	{name: "store closed", code: "InternalError", isolated: true,
+	// A closed store is unavailable, which the caller may retry, not an
+	// internal failure.
+	{name: "store closed", code: "ServiceUnavailable", isolated: true,
 		client: func(t *testing.T, f *errFixture) *uctest.SDK {
 			if err := f.env.Store.Close(); err != nil {
 				t.Fatal(err)

@@ -480,17 +480,3 @@ func TestVerifyZeroSigned(t *testing.T) {
 		}
 	}
 }
-
-func TestErrorKindCodes(t *testing.T) {
-	for k, want := range map[tcsig.ErrorKind]string{
-		tcsig.InvalidAuthorization: "AuthFailure.InvalidAuthorization",
-		tcsig.MissingParameter:     "MissingParameter",
-		tcsig.InvalidParameter:     "InvalidParameter",
-		tcsig.SignatureExpire:      "AuthFailure.SignatureExpire",
-		tcsig.SignatureFailure:     "AuthFailure.SignatureFailure",
-	} {
-		if got := k.Code(); got != want {
-			t.Errorf("%v.Code() = %q, want %q", k, got, want)
-		}
-	}
-}

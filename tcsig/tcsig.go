@@ -62,8 +62,8 @@ func (s Scheme) String() string {
 	return fmt.Sprintf("Scheme(%d)", int(s))
 }
 
-// ErrorKind classifies failures; the caller maps them to API error codes
-// (see Code).
+// ErrorKind classifies failures; the caller maps them to its API error
+// codes.
 type ErrorKind int
 
 const (
@@ -98,23 +98,6 @@ func (k ErrorKind) String() string {
 		return "SignatureFailure"
 	}
 	return fmt.Sprintf("ErrorKind(%d)", int(k))
-}
-
-// Code is the Tencent Cloud API error code conventionally returned for k.
-func (k ErrorKind) Code() string {
-	switch k {
-	case InvalidAuthorization:
-		return "AuthFailure.InvalidAuthorization"
-	case MissingParameter:
-		return "MissingParameter"
-	case InvalidParameter:
-		return "InvalidParameter"
-	case SignatureExpire:
-		return "AuthFailure.SignatureExpire"
-	case SignatureFailure:
-		return "AuthFailure.SignatureFailure"
-	}
-	return "InternalError"
 }
 
 // Error is the only error type Parse and Verify return. Msg is safe to show

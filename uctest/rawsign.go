@@ -2,8 +2,8 @@ package uctest
 
 // Independent client-side signers for tests that craft raw HTTP requests.
 //
-// They are written from Tencent Cloud's published formulas (see
-// docs/api-reference.md §4.2) and deliberately share no code with
+// They are written from Tencent Cloud's published formulas (see the API
+// reference in the shared docs, §4.2) and deliberately share no code with
 // usercenter/tcsig, so that a mistake in the server's verifier cannot be
 // mirrored here. They do exactly what they are told: a test changes one
 // input (a key, a timestamp, the scope date, a signed header, the signed
