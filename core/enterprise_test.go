@@ -2,7 +2,6 @@ package core_test
 
 import (
 	"errors"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -11,8 +10,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
-	"usercenter/sqlite"
-	"usercenter/vault"
+	"usercenter/uctest/svctest"
 )
 
 // frozenClock is a clock that moves only when told.
@@ -36,20 +34,8 @@ func (c *frozenClock) Advance(d time.Duration) {
 // newFrozen is a service on a frozen clock, with extra options.
 func newFrozen(t *testing.T, opts ...core.Option) (*core.Service, *frozenClock) {
 	t.Helper()
-	store, err := sqlite.Open(bg, filepath.Join(t.TempDir(), "usercenter.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ring, err := vault.New(vault.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := &frozenClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	svc, err := core.NewService(bg, store, ring, append([]core.Option{core.WithClock(clock.Now)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := svctest.New(t, append([]core.Option{core.WithClock(clock.Now)}, opts...)...)
 	return svc, clock
 }
 

@@ -25,8 +25,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/obs"
-	"usercenter/sqlite"
-	"usercenter/vault"
+	"usercenter/uctest/svctest"
 )
 
 // Fuzz targets for the enterprise API.
@@ -443,20 +442,9 @@ type fzEnv struct {
 
 func fzInstance(tb testing.TB) *fzEnv {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, tb.TempDir()+"/fuzz.db")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	ring, err := vault.New(vault.NewKey())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	svc, _ := svctest.New(tb)
+	var err error
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := core.NewService(ctx, store, ring, core.WithLogger(log))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	e := &fzEnv{svc: svc}
 	must := func(err error) {
 		if err != nil {

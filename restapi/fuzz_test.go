@@ -26,8 +26,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/obs"
-	"usercenter/sqlite"
-	"usercenter/vault"
+	"usercenter/uctest/svctest"
 )
 
 // Fuzz targets for the native REST API.
@@ -672,20 +671,9 @@ type fzEnv struct {
 
 func fzInstance(tb testing.TB) *fzEnv {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, tb.TempDir()+"/fuzz.db")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	ring, err := vault.New(vault.NewKey())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	svc, _ := svctest.New(tb)
+	var err error
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := core.NewService(ctx, store, ring, core.WithLogger(log))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	e := &fzEnv{svc: svc}
 	if e.app, e.keys[0], err = svc.CreateApp(ctx, core.NewApp{Name: "fuzz", RateLimit: 100_000}); err != nil {
 		tb.Fatal(err)

@@ -25,8 +25,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/obs"
-	"usercenter/sqlite"
-	"usercenter/vault"
+	"usercenter/uctest/svctest"
 )
 
 // Fuzz targets for the binders and the whole gateway.
@@ -491,20 +490,9 @@ func fzSign(r *http.Request, body []byte, secretID, secretKey string, now time.T
 // and usercenter/uctest import this package, so they cannot be used here.)
 func fzInstance(tb testing.TB) (http.Handler, *usercenter.App, *usercenter.APIKey) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, tb.TempDir()+"/fuzz.db")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	ring, err := vault.New(vault.NewKey())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	svc, _ := svctest.New(tb)
+	var err error
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := core.NewService(ctx, store, ring, core.WithLogger(log))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	app, key, err := svc.CreateApp(ctx, core.NewApp{SdkAppID: 1400000001, Name: "fuzz", RateLimit: 100_000})
 	if err != nil {
 		tb.Fatal(err)
