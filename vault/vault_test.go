@@ -24,7 +24,10 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	r := mustRing(t, NewKey())
 	for _, pt := range []string{"", "x", "+8613612346688", strings.Repeat("long value ", 500)} {
 		sealed := r.Seal([]byte(pt), "user:u1:phone")
-		if len(pt) > 0 && bytes.Contains(sealed, []byte(pt)) {
+		// Random ciphertext holds any short string by chance (one byte in
+		// about 40 does), so only values long enough to mean something
+		// are searched for.
+		if len(pt) >= 8 && bytes.Contains(sealed, []byte(pt)) {
 			t.Errorf("the sealed value holds the plaintext %q", pt)
 		}
 		got, err := r.Open(sealed, "user:u1:phone")
