@@ -26,6 +26,19 @@ const (
 	AuditDelete  AuditAction = "delete"
 )
 
+// AuditActions lists every AuditAction, in the order messages name them.
+var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete}
+
+// Valid reports whether a is one of AuditActions.
+func (a AuditAction) Valid() bool {
+	for _, k := range AuditActions {
+		if a == k {
+			return true
+		}
+	}
+	return false
+}
+
 // AuditFilter selects audit events. Zero fields match everything.
 type AuditFilter struct {
 	Apps     []uint64 // nil: every app

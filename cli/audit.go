@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"usercenter"
@@ -30,8 +31,6 @@ func toAuditJSON(e *usercenter.AuditEvent) auditJSON {
 		Action: string(e.Action), Field: e.Field, Actor: e.Actor, RequestId: e.RequestID,
 	}
 }
-
-var auditActions = []usercenter.AuditAction{usercenter.AuditReveal, usercenter.AuditDeliver, usercenter.AuditCreate, usercenter.AuditUpdate, usercenter.AuditDelete}
 
 // timeFlag is an optional RFC 3339 time.
 type timeFlag struct{ t *time.Time }
@@ -74,12 +73,12 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if *action != "" {
 		f.Action = usercenter.AuditAction(*action)
-		known := false
-		for _, a := range auditActions {
-			known = known || a == f.Action
-		}
-		if !known {
-			return usageError{msg: fmt.Sprintf("--action: unknown action %q (known: reveal, deliver, create, update, delete)", *action)}
+		if !f.Action.Valid() {
+			known := make([]string, len(usercenter.AuditActions))
+			for i, a := range usercenter.AuditActions {
+				known[i] = string(a)
+			}
+			return usageError{msg: fmt.Sprintf("--action: unknown action %q (known: %s)", *action, strings.Join(known, ", "))}
 		}
 	}
 	if *all {
@@ -101,23 +100,20 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		actor := usercenter.Operator()
 		var events []usercenter.AuditEvent
 		for {
-			page, err := inst.svc.AuditEvents(ctx, actor, f)
+			page, next, err := inst.svc.AuditPage(ctx, actor, f)
 			if err != nil {
 				return errMessage(err)
 			}
 			events = append(events, page...)
-			if !*all || len(page) < f.Limit {
+			if next == 0 {
 				break
 			}
-			f.AfterID = page[len(page)-1].ID
-		}
-		if !*all && len(events) == f.Limit {
-			// Tell whether there are more, on stderr so stdout stays one document.
-			next := f
-			next.AfterID, next.Limit = events[len(events)-1].ID, 1
-			if more, err := inst.svc.AuditEvents(ctx, actor, next); err == nil && len(more) > 0 {
+			if !*all {
+				// Tell that there are more, on stderr so stdout stays one document.
 				fmt.Fprintf(stderr, "usercenter: showing the first %d matching events; more match: use --all, or narrow with --since and --until\n", len(events))
+				break
 			}
+			f.AfterID = next
 		}
 
 		return writeResult(stdout, *asJSON, jsonList(events, toAuditJSON), func() error {

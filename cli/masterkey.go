@@ -150,10 +150,11 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	if _, err := core.NewService(ctx, store, newRing); err != nil {
 		return interrupted(fmt.Errorf("the database does not open with the new key alone: %w", err))
 	}
-	counts, err := countSealed(ctx, store, newRing)
+	check, err := core.CheckSealed(ctx, store, newRing)
 	if err != nil {
 		return interrupted(err)
 	}
+	counts := check.ByKind
 	if err := vault.WriteKeyFile(keyPath, [][]byte{newKey}); err != nil {
 		return interrupted(fmt.Errorf("every value is re-encrypted under the new key, but removing the old keys from the key file failed: %w", err))
 	}
@@ -199,33 +200,6 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	fmt.Fprint(stdout, "\n"+restartNotice)
 	return nil
-}
-
-// countSealed counts the stored values of each kind, checking that ring's
-// current key sealed every one.
-func countSealed(ctx context.Context, r core.Reader, ring *vault.Keyring) (map[core.SealedKind]int, error) {
-	const page = 500
-	counts := map[core.SealedKind]int{}
-	for _, kind := range core.SealedKinds {
-		after := ""
-		for {
-			vals, err := r.SealedValues(ctx, kind, after, page)
-			if err != nil {
-				return nil, err
-			}
-			for _, v := range vals {
-				if !ring.SealedByCurrent(v.Value) {
-					return nil, fmt.Errorf("%s %s is still sealed by an old key", v.Kind, v.RowKey)
-				}
-			}
-			counts[kind] += len(vals)
-			if len(vals) < page {
-				break
-			}
-			after = vals[len(vals)-1].RowKey
-		}
-	}
-	return counts, nil
 }
 
 func plural(n int, one, many string) string {

@@ -561,3 +561,52 @@ func TestRegisterAudit(t *testing.T) {
 	}
 	wantEvents(t, eventsAfter(t, env.Store, before))
 }
+
+func TestAuditPage(t *testing.T) {
+	env := uctest.New(t)
+	key := env.Key.Actor()
+	app := env.App.SdkAppID
+	for i := range 5 {
+		mustUser(t, env.Svc, key, app, personal(fmt.Sprintf("p%d", i), "", "", ""))
+	}
+	all, err := env.Svc.AuditEvents(bg, key, usercenter.AuditFilter{Action: usercenter.AuditCreate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 5 {
+		t.Fatalf("%d create events, want 5", len(all))
+	}
+	f := usercenter.AuditFilter{Action: usercenter.AuditCreate, Limit: 2}
+	var got []usercenter.AuditEvent
+	var nexts []int64
+	for {
+		page, next, err := env.Svc.AuditPage(bg, key, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page...)
+		nexts = append(nexts, next)
+		if next == 0 {
+			break
+		}
+		if next != page[len(page)-1].ID {
+			t.Fatalf("next = %d, want the last event's ID %d", next, page[len(page)-1].ID)
+		}
+		f.AfterID = next
+	}
+	if len(nexts) != 3 || len(got) != 5 {
+		t.Fatalf("%d pages, %d events; want 3 pages, 5 events", len(nexts), len(got))
+	}
+	for i := range got {
+		if got[i].ID != all[i].ID {
+			t.Errorf("event %d: ID %d, want %d", i, got[i].ID, all[i].ID)
+		}
+	}
+	// A page that exactly ends the matching events is the last.
+	page, next, err := env.Svc.AuditPage(bg, key, usercenter.AuditFilter{Action: usercenter.AuditCreate, Limit: 5})
+	if err != nil || len(page) != 5 || next != 0 {
+		t.Errorf("AuditPage(limit 5) = %d events, next %d, %v; want 5, 0, nil", len(page), next, err)
+	}
+	_, _, err = env.Svc.AuditPage(bg, key, usercenter.AuditFilter{Limit: core.MaxListLimit + 1})
+	wantCode(t, err, usercenter.EInvalid)
+}

@@ -422,11 +422,43 @@ func (s *Service) Me(ctx context.Context, token string) (*usercenter.User, error
 
 // AuditEvents lists audit events of the apps the actor may read.
 func (s *Service) AuditEvents(ctx context.Context, actor *usercenter.Actor, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error) {
-	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+	f, err := auditFilterFor(actor, f)
+	if err != nil {
 		return nil, err
 	}
+	return s.store.AuditEvents(ctx, f)
+}
+
+// AuditPage lists one page of audit events of the apps the actor may read,
+// as AuditEvents does. next is the ID of the page's last event when more
+// events match, to pass as AfterID for the following page, and 0 when the
+// page is the last.
+func (s *Service) AuditPage(ctx context.Context, actor *usercenter.Actor, f usercenter.AuditFilter) (events []usercenter.AuditEvent, next int64, err error) {
+	f, err = auditFilterFor(actor, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	limit := f.Limit
+	f.Limit = limit + 1 // one more than the page tells whether another follows
+	events, err = s.store.AuditEvents(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(events) > limit {
+		events = events[:limit]
+		next = events[limit-1].ID
+	}
+	return events, next, nil
+}
+
+// auditFilterFor checks f for the actor, limits it to the apps the actor
+// may read and fills in the default page size.
+func auditFilterFor(actor *usercenter.Actor, f usercenter.AuditFilter) (usercenter.AuditFilter, error) {
+	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+		return f, err
+	}
 	if f.SdkAppID != 0 && !actor.Scoped(f.SdkAppID) {
-		return nil, usercenter.Forbidden("the key is not scoped to SdkAppId %d", f.SdkAppID)
+		return f, usercenter.Forbidden("the key is not scoped to SdkAppId %d", f.SdkAppID)
 	}
 	if !actor.AllApps {
 		// Never nil: to the store a nil list means every app.
@@ -436,10 +468,10 @@ func (s *Service) AuditEvents(ctx context.Context, actor *usercenter.Actor, f us
 		f.Limit = DefaultListLimit
 	}
 	if f.Limit < 1 || f.Limit > MaxListLimit {
-		return nil, usercenter.Invalid("limit", "limit must be between 1 and %d", MaxListLimit)
+		return f, usercenter.Invalid("limit", "limit must be between 1 and %d", MaxListLimit)
 	}
 	if !f.Until.IsZero() && !f.Since.IsZero() && f.Until.Before(f.Since) {
-		return nil, usercenter.Invalid("until", "until must not be before since")
+		return f, usercenter.Invalid("until", "until must not be before since")
 	}
-	return s.store.AuditEvents(ctx, f)
+	return f, nil
 }

@@ -37,6 +37,9 @@ func aadFor(kind SealedKind, rowKey string) (string, error) {
 type RotationReport struct {
 	Resealed int // values re-encrypted under the new key
 	Current  int // values that already were
+	// ByKind counts, per kind, the stored values the final check found
+	// sealed by the current key: after a successful Reseal, every value.
+	ByKind map[SealedKind]int
 }
 
 // rotateBatch bounds each transaction of a rotation.
@@ -89,23 +92,49 @@ func Reseal(ctx context.Context, store Store, ring *vault.Keyring) (RotationRepo
 		}
 	}
 	// Check the outcome independently of the counting above.
+	byKind, err := checkSealed(ctx, store, ring)
+	rep.ByKind = byKind
+	return rep, err
+}
+
+// CheckSealed checks, without changing anything, that ring's current key
+// sealed every stored value, and counts them. The report's ByKind holds
+// the count per kind and Current their total; Resealed is 0.
+func CheckSealed(ctx context.Context, r Reader, ring *vault.Keyring) (RotationReport, error) {
+	byKind, err := checkSealed(ctx, r, ring)
+	if err != nil {
+		return RotationReport{}, err
+	}
+	rep := RotationReport{ByKind: byKind}
+	for _, n := range byKind {
+		rep.Current += n
+	}
+	return rep, nil
+}
+
+// checkSealed counts the stored values of each kind, failing on the first
+// one ring's current key did not seal.
+func checkSealed(ctx context.Context, r Reader, ring *vault.Keyring) (map[SealedKind]int, error) {
+	counts := make(map[SealedKind]int, len(SealedKinds))
 	for _, kind := range SealedKinds {
+		counts[kind] = 0
 		after := ""
 		for {
-			page, err := store.SealedValues(ctx, kind, after, rotateBatch)
+			page, err := r.SealedValues(ctx, kind, after, rotateBatch)
 			if err != nil {
-				return rep, err
+				return nil, err
 			}
 			for _, v := range page {
 				if !ring.SealedByCurrent(v.Value) {
-					return rep, fmt.Errorf("%s %s is still sealed by an old key", v.Kind, v.RowKey)
+					return nil, fmt.Errorf("%s %s is still sealed by an old key", v.Kind, v.RowKey)
 				}
 			}
+			counts[kind] += len(page)
 			if len(page) < rotateBatch {
 				break
 			}
 			after = page[len(page)-1].RowKey
 		}
 	}
-	return rep, nil
+	return counts, nil
 }

@@ -141,6 +141,20 @@ func TestResealRotation(t *testing.T) {
 	if rep.Resealed != 0 || rep.Current != total {
 		t.Errorf("second Reseal = %+v, want 0 resealed, %d current", rep, total)
 	}
+	byKind := 0
+	for _, n := range rep.ByKind {
+		byKind += n
+	}
+	if byKind != total || rep.ByKind[core.SealedAppSecret] != len(apps) || rep.ByKind[core.SealedMeta] != len(meta) {
+		t.Errorf("Reseal ByKind = %v, want %d in all, %d app secrets, %d meta", rep.ByKind, total, len(apps), len(meta))
+	}
+	check, err := core.CheckSealed(bg, in.store, mustRing(t, newKey))
+	if err != nil || check.Current != total || check.Resealed != 0 || len(check.ByKind) != len(core.SealedKinds) {
+		t.Errorf("CheckSealed(new key) = %+v, %v; want %d current", check, err, total)
+	}
+	if _, err := core.CheckSealed(bg, in.store, mustRing(t, oldKey)); err == nil {
+		t.Error("CheckSealed with only the old key succeeded")
+	}
 	in.store.Close()
 
 	// Only the new key from now on.

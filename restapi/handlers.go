@@ -151,9 +151,6 @@ func (a *api) handleMe() http.Handler {
 	})
 }
 
-// auditActions are the values of the action filter.
-var auditActions = []usercenter.AuditAction{usercenter.AuditReveal, usercenter.AuditDeliver, usercenter.AuditCreate, usercenter.AuditUpdate, usercenter.AuditDelete}
-
 func (a *api) handleListAudit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := parseAuditFilter(r.URL.Query())
@@ -161,37 +158,18 @@ func (a *api) handleListAudit() http.Handler {
 			a.fail(w, r, err)
 			return
 		}
-		limit := f.Limit
-		actor := actorFrom(r.Context())
-		// Ask for one more than the page to know whether another follows;
-		// at the largest page size, probe for it instead.
-		if limit < core.MaxListLimit {
-			f.Limit = limit + 1
-		}
-		events, err := a.svc.AuditEvents(r.Context(), actor, f)
+		events, next, err := a.svc.AuditPage(r.Context(), actorFrom(r.Context()), f)
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		more := len(events) > limit
-		if len(events) == limit && limit == core.MaxListLimit {
-			probe := f
-			probe.AfterID, probe.Limit = events[len(events)-1].ID, 1
-			rest, err := a.svc.AuditEvents(r.Context(), actor, probe)
-			if err != nil {
-				a.fail(w, r, err)
-				return
-			}
-			more = len(rest) > 0
-		}
-		events = events[:min(len(events), limit)]
 		out := auditList{Events: make([]auditJSON, len(events))}
 		for i := range events {
 			out.Events[i] = toAuditJSON(&events[i])
 		}
-		if more {
-			next := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(events[len(events)-1].ID, 10)))
-			out.Next = &next
+		if next != 0 {
+			cursor := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(next, 10)))
+			out.Next = &cursor
 		}
 		respond(w, r, http.StatusOK, out)
 	})
@@ -296,6 +274,15 @@ func parseLookup(q url.Values) (core.Lookup, error) {
 	return l, nil
 }
 
+// auditActionList names every audit action: "reveal, deliver, …".
+func auditActionList() string {
+	names := make([]string, len(usercenter.AuditActions))
+	for i, a := range usercenter.AuditActions {
+		names[i] = string(a)
+	}
+	return strings.Join(names, ", ")
+}
+
 // maxFilterLen bounds the free-text audit filters.
 const maxFilterLen = 256
 
@@ -334,8 +321,8 @@ func parseAuditFilter(q url.Values) (usercenter.AuditFilter, error) {
 		return f, err
 	}
 	if s != "" {
-		if !slices.Contains(auditActions, usercenter.AuditAction(s)) {
-			return f, invalidParam("action", "action must be one of reveal, deliver, create, update, delete")
+		if !usercenter.AuditAction(s).Valid() {
+			return f, invalidParam("action", "action must be one of "+auditActionList())
 		}
 		f.Action = usercenter.AuditAction(s)
 	}
