@@ -26,6 +26,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/obs"
+	"usercenter/uctest/jsontest"
 	"usercenter/uctest/svctest"
 )
 
@@ -62,50 +63,6 @@ import (
 // can be predicted; $C a list cursor.
 
 // ---- Independent JSON facts ----
-
-// fzDuplicateKey reports a name that some object of body names twice,
-// after unescaping. Decoding into a map cannot tell: it keeps the last.
-func fzDuplicateKey(body []byte) (string, bool) {
-	type frame struct {
-		keys    map[string]bool // nil for an array
-		wantKey bool
-	}
-	var stack []*frame
-	dec := json.NewDecoder(bytes.NewReader(body))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		if n := len(stack); n > 0 && stack[n-1].keys != nil && stack[n-1].wantKey {
-			if tok == json.Delim('}') {
-				stack = stack[:n-1]
-			} else {
-				k, _ := tok.(string)
-				if stack[n-1].keys[k] {
-					return k, true
-				}
-				stack[n-1].keys[k] = true
-				stack[n-1].wantKey = false
-				continue
-			}
-		} else {
-			switch tok {
-			case json.Delim('{'):
-				stack = append(stack, &frame{keys: map[string]bool{}, wantKey: true})
-				continue
-			case json.Delim('['):
-				stack = append(stack, &frame{})
-				continue
-			case json.Delim(']'):
-				stack = stack[:len(stack)-1]
-			}
-		}
-		if n := len(stack); n > 0 && stack[n-1].keys != nil {
-			stack[n-1].wantKey = true
-		}
-	}
-}
 
 // fzScan walks the bytes of a valid JSON document, tracking strings, and
 // returns its deepest nesting of objects and arrays (1 for {}) and
@@ -211,7 +168,7 @@ func fzBodyVerdict(body []byte) string {
 	if !utf8.Valid(body) || !json.Valid(body) {
 		return "malformed_json"
 	}
-	if _, dup := fzDuplicateKey(body); dup {
+	if _, dup := jsontest.DuplicateKey(body); dup {
 		return "malformed_json"
 	}
 	if depth, lone := fzScan(body); depth > maxDepth || lone {

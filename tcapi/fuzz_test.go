@@ -25,6 +25,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/obs"
+	"usercenter/uctest/jsontest"
 	"usercenter/uctest/svctest"
 )
 
@@ -222,53 +223,6 @@ func fzMismatch(in, re any, path string) string {
 	return ""
 }
 
-// fzDuplicateKey reports a key that some object of the JSON document body
-// names twice. Decoding into a tree cannot tell: it keeps the last value
-// of a repeated key.
-func fzDuplicateKey(body []byte) (key string, found bool) {
-	type frame struct {
-		keys    map[string]bool // nil for a list
-		wantKey bool
-	}
-	var stack []*frame
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		if n := len(stack); n > 0 && stack[n-1].keys != nil && stack[n-1].wantKey {
-			if tok == json.Delim('}') {
-				stack = stack[:n-1]
-			} else {
-				k, _ := tok.(string)
-				if stack[n-1].keys[k] {
-					return k, true
-				}
-				stack[n-1].keys[k] = true
-				stack[n-1].wantKey = false
-				continue
-			}
-		} else {
-			switch tok {
-			case json.Delim('{'):
-				stack = append(stack, &frame{keys: map[string]bool{}, wantKey: true})
-				continue
-			case json.Delim('['):
-				stack = append(stack, &frame{})
-				continue
-			case json.Delim(']'):
-				stack = stack[:len(stack)-1]
-			}
-		}
-		// A value is complete: the enclosing object expects a key next.
-		if n := len(stack); n > 0 && stack[n-1].keys != nil {
-			stack[n-1].wantKey = true
-		}
-	}
-}
-
 // fzRoundTrip checks that a successfully bound request re-encodes
 // consistently in both shapes.
 func fzRoundTrip(t *testing.T, tg fzTarget, bound any) {
@@ -322,29 +276,6 @@ func fzJSONSeeds() []string {
 	}
 }
 
-// The fuzz targets trust fzDuplicateKey to notice a repeated key; a
-// checker that never fires would let every such input pass.
-func TestFzDuplicateKey(t *testing.T) {
-	for body, want := range map[string]string{
-		`{}`: "-",
-		`{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}`: "-",
-		`{"a":{},"b":[],"c":[[],{}],"d":null}`:      "-",
-		`{"a":1,"a":2}`:                             "a",
-		`{"a":{"b":1,"b":2}}`:                       "b",
-		`{"a":[1,{"x":[],"y":{},"x":0}]}`:           "x",
-		`{"a":[{}],"b":{"c":{}},"a":1}`:             "a",
-		`{"":1,"":2}`:                               "",
-	} { // "-" stands for no repeated key
-		got := "-"
-		if k, found := fzDuplicateKey([]byte(body)); found {
-			got = k
-		}
-		if got != want {
-			t.Errorf("fzDuplicateKey(%s) = %q, want %q", body, got, want)
-		}
-	}
-}
-
 func FuzzBindJSON(f *testing.F) {
 	targets := fzTargets()
 	for _, s := range fzJSONSeeds() {
@@ -366,7 +297,7 @@ func FuzzBindJSON(f *testing.F) {
 			t.Fatalf("%s: bindJSON accepted %q, which is not one JSON document", tg.name, body)
 		}
 		// …that names no key twice in any object…
-		if k, found := fzDuplicateKey(body); found {
+		if k, found := jsontest.DuplicateKey(body); found {
 			t.Fatalf("%s: bindJSON accepted %q, which names %q twice", tg.name, body, k)
 		}
 		// …and whose every value the bound request carries, with its type:
@@ -582,7 +513,7 @@ func FuzzGateway(f *testing.F) {
 				t.Fatalf("%s %q: not one JSON document, yet it succeeded: %s", action, body, out)
 			}
 			if method == http.MethodPost {
-				if k, found := fzDuplicateKey(body); found {
+				if k, found := jsontest.DuplicateKey(body); found {
 					t.Fatalf("%s %q: names %q twice, yet it succeeded: %s", action, body, k, out)
 				}
 			}
