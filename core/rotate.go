@@ -54,8 +54,13 @@ func Reseal(ctx context.Context, store Store, ring *vault.Keyring) (RotationRepo
 	for _, kind := range SealedKinds {
 		after := ""
 		for {
-			var page []SealedValue
+			var (
+				page              []SealedValue
+				current, resealed int
+			)
 			err := store.Update(ctx, func(tx Tx) error {
+				// Counted afresh on every run: a store may run fn again.
+				current, resealed = 0, 0
 				var err error
 				page, err = tx.SealedValues(ctx, kind, after, rotateBatch)
 				if err != nil {
@@ -63,7 +68,7 @@ func Reseal(ctx context.Context, store Store, ring *vault.Keyring) (RotationRepo
 				}
 				for _, v := range page {
 					if ring.SealedByCurrent(v.Value) {
-						rep.Current++
+						current++
 						continue
 					}
 					aad, err := aadFor(v.Kind, v.RowKey)
@@ -78,13 +83,15 @@ func Reseal(ctx context.Context, store Store, ring *vault.Keyring) (RotationRepo
 					if err := tx.UpdateSealed(ctx, v); err != nil {
 						return err
 					}
-					rep.Resealed++
+					resealed++
 				}
 				return nil
 			})
 			if err != nil {
 				return rep, err
 			}
+			rep.Current += current
+			rep.Resealed += resealed
 			if len(page) < rotateBatch {
 				break
 			}

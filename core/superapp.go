@@ -244,6 +244,7 @@ func (s *Service) SuperAppDeliver(ctx context.Context, actor *usercenter.Actor, 
 		failed bool
 	)
 	err := s.store.Update(ctx, func(tx Tx) error {
+		failed = false // a store may run fn again
 		rec, err := superAppUser(ctx, tx, app, userID)
 		if err != nil {
 			return err
