@@ -20,6 +20,14 @@ type Store interface {
 	// returning. If fn returns an error nothing it wrote is kept.
 	// Implementations may batch several Updates into one commit (group
 	// commit), but each one still succeeds or fails on its own.
+	//
+	// fn may run more than once: when its transaction loses a race with a
+	// concurrent one (PostgreSQL's serialization failures and deadlocks),
+	// an implementation rolls it back and runs fn again in a new one, and
+	// only the last run's writes and result count. So fn must have no
+	// effect outside the Tx that it cannot repeat (no sending, no
+	// appending to a caller's slice without resetting it first), and must
+	// compute everything it decides from what it reads through the Tx.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"bytes"
@@ -11,15 +11,14 @@ import (
 	"usercenter/core"
 )
 
-func TestSealedValues(t *testing.T) {
-	s := openStore(t)
+func testSealedValues(t *testing.T, s core.Store) {
 	// IDs on both sides of MaxInt64, where the stored int64 turns
 	// negative, and at both ends of the range.
 	appIDs := []uint64{math.MaxUint64, 1<<63 + 5, 0, 10, 2, math.MaxInt64, 1 << 63}
-	addApps(t, s, appIDs...)
-	update(t, s, func(tx core.Tx) error {
+	AddApps(t, s, appIDs...)
+	MustUpdate(t, s, func(tx core.Tx) error {
 		for _, id := range []string{"AKIDc", "AKIDa", "AKIDb"} {
-			k := &core.KeyRecord{APIKey: usercenter.APIKey{SecretID: id, Name: id, CreatedAt: base}, SealedSecretKey: []byte("sk-" + id)}
+			k := &core.KeyRecord{APIKey: usercenter.APIKey{SecretID: id, Name: id, CreatedAt: Base}, SealedSecretKey: []byte("sk-" + id)}
 			if err := tx.InsertKey(ctx, k); err != nil {
 				return err
 			}
@@ -33,7 +32,7 @@ func TestSealedValues(t *testing.T) {
 			return err
 		}
 		for i := range 7 {
-			u := fullUser(2, fmt.Sprint("u", i), base)
+			u := FullUser(2, fmt.Sprint("u", i), Base)
 			// Some users lack some values, and those are skipped.
 			if i%2 == 0 {
 				u.SealedPhone, u.PhoneIndex = nil, nil
@@ -133,7 +132,7 @@ func TestSealedValues(t *testing.T) {
 		}
 
 		// Rotate every value, one page at a time inside one Update.
-		update(t, s, func(tx core.Tx) error {
+		MustUpdate(t, s, func(tx core.Tx) error {
 			after := ""
 			for {
 				page, err := tx.SealedValues(ctx, kind, after, 2)
@@ -177,9 +176,9 @@ func TestSealedValues(t *testing.T) {
 		}
 	}
 	_, err := s.SealedValues(ctx, core.SealedAppSecret, "12", 10)
-	wantErr(t, err, usercenter.EInvalid, "after")
+	WantErr(t, err, usercenter.EInvalid, "after")
 	_, err = s.SealedValues(ctx, "user.nickname", "", 10)
-	wantErr(t, err, usercenter.EInvalid, "kind")
+	WantErr(t, err, usercenter.EInvalid, "kind")
 
 	// UpdateSealed of a row that is gone, or has no value of the kind.
 	users, _ := s.UsersAfter(ctx, 2, "", 100)
@@ -206,12 +205,12 @@ func TestSealedValues(t *testing.T) {
 	} {
 		c.v.Value = []byte("x")
 		err := s.Update(ctx, func(tx core.Tx) error { return tx.UpdateSealed(ctx, c.v) })
-		wantErr(t, err, c.code, c.resource)
+		WantErr(t, err, c.code, c.resource)
 	}
 	err = s.Update(ctx, func(tx core.Tx) error {
 		return tx.UpdateSealed(ctx, core.SealedValue{Kind: core.SealedKeySecret, RowKey: "AKIDa"})
 	})
-	wantErr(t, err, usercenter.EInvalid, "Value")
+	WantErr(t, err, usercenter.EInvalid, "Value")
 	// A NULL stays NULL: a rotation must not bring back a removed phone.
 	if u, _ := s.User(ctx, noPhone); u.SealedPhone != nil {
 		t.Fatalf("UpdateSealed filled a NULL phone: %q", u.SealedPhone)

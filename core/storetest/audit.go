@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"fmt"
@@ -24,8 +24,7 @@ func matches(f usercenter.AuditFilter, e usercenter.AuditEvent) bool {
 		e.ID > f.AfterID
 }
 
-func TestAudit(t *testing.T) {
-	s := openStore(t)
+func testAudit(t *testing.T, s core.Store) {
 	const big = 1<<63 + 7 // an SdkAppId stored as a negative int64
 	apps := []uint64{1, 2, big}
 	users := []string{"uA", "uB", "uC", ""}
@@ -35,10 +34,10 @@ func TestAudit(t *testing.T) {
 
 	const n = 1100
 	events := make([]usercenter.AuditEvent, n)
-	update(t, s, func(tx core.Tx) error {
+	MustUpdate(t, s, func(tx core.Tx) error {
 		for i := range events {
 			e := usercenter.AuditEvent{
-				At:        base.Add(time.Duration(i%97) * time.Minute), // not in ID order
+				At:        Base.Add(time.Duration(i%97) * time.Minute), // not in ID order
 				SdkAppID:  apps[i%len(apps)],
 				UserID:    users[i%len(users)],
 				Action:    actions[i%len(actions)],
@@ -52,7 +51,7 @@ func TestAudit(t *testing.T) {
 			if i > 0 && e.ID <= events[i-1].ID {
 				t.Errorf("event %d got ID %d after %d", i, e.ID, events[i-1].ID)
 			}
-			if !e.At.Equal(base.Add(time.Duration(i%97) * time.Minute)) {
+			if !e.At.Equal(Base.Add(time.Duration(i%97) * time.Minute)) {
 				t.Errorf("InsertAudit changed At to %v", e.At)
 			}
 			e.At = e.At.UTC()
@@ -97,15 +96,15 @@ func TestAudit(t *testing.T) {
 		{Field: "phone"},
 		{Action: usercenter.AuditReveal, Field: "email"},
 		{Actor: "cli", Action: usercenter.AuditDeliver},
-		{Since: base.Add(10 * time.Minute)},
-		{Until: base.Add(10 * time.Minute)},
-		{Since: base.Add(10 * time.Minute), Until: base.Add(11 * time.Minute)},
-		{Since: base.AddDate(-1000, 0, 0)}, // before 1678: clamped, not an error
-		{Until: base.AddDate(1000, 0, 0)},  // after 2262
+		{Since: Base.Add(10 * time.Minute)},
+		{Until: Base.Add(10 * time.Minute)},
+		{Since: Base.Add(10 * time.Minute), Until: Base.Add(11 * time.Minute)},
+		{Since: Base.AddDate(-1000, 0, 0)}, // before 1678: clamped, not an error
+		{Until: Base.AddDate(1000, 0, 0)},  // after 2262
 		{AfterID: events[500].ID},
 		{AfterID: events[n-1].ID},
 		{Apps: []uint64{1, 2}, UserID: "uA", Field: "phone", Action: usercenter.AuditReveal, Actor: "AKIDone",
-			Since: base, Until: base.Add(90 * time.Minute), AfterID: events[10].ID},
+			Since: Base, Until: Base.Add(90 * time.Minute), AfterID: events[10].ID},
 	}
 	for _, f := range filters {
 		for _, limit := range []int{0, 7, 1000, 5000} {
@@ -138,8 +137,8 @@ func TestAudit(t *testing.T) {
 	}
 
 	// A Tx sees its own events.
-	update(t, s, func(tx core.Tx) error {
-		e := usercenter.AuditEvent{At: base, SdkAppID: 9, UserID: "uZ", Action: usercenter.AuditCreate, Actor: "x"}
+	MustUpdate(t, s, func(tx core.Tx) error {
+		e := usercenter.AuditEvent{At: Base, SdkAppID: 9, UserID: "uZ", Action: usercenter.AuditCreate, Actor: "x"}
 		if err := tx.InsertAudit(ctx, &e); err != nil {
 			return err
 		}
@@ -151,17 +150,16 @@ func TestAudit(t *testing.T) {
 	})
 
 	bad := usercenter.AuditEvent{SdkAppID: 1, Action: usercenter.AuditCreate}
-	wantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertAudit(ctx, &bad) }), usercenter.EInternal, "")
+	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertAudit(ctx, &bad) }), usercenter.EInternal, "")
 }
 
-func TestAuditOutlivesUser(t *testing.T) {
-	s := openStore(t)
-	addApps(t, s, 1)
-	u := newUser(1, "gone", base)
-	addUser(t, s, u)
-	update(t, s, func(tx core.Tx) error {
+func testAuditOutlivesUser(t *testing.T, s core.Store) {
+	AddApps(t, s, 1)
+	u := NewUser(1, "gone", Base)
+	AddUser(t, s, u)
+	MustUpdate(t, s, func(tx core.Tx) error {
 		for _, a := range []usercenter.AuditAction{usercenter.AuditCreate, usercenter.AuditReveal} {
-			e := &usercenter.AuditEvent{At: base, SdkAppID: 1, UserID: u.ID, Action: a, Actor: "cli"}
+			e := &usercenter.AuditEvent{At: Base, SdkAppID: 1, UserID: u.ID, Action: a, Actor: "cli"}
 			if err := tx.InsertAudit(ctx, e); err != nil {
 				return err
 			}
@@ -169,14 +167,14 @@ func TestAuditOutlivesUser(t *testing.T) {
 		if err := tx.DeleteUser(ctx, u.ID); err != nil {
 			return err
 		}
-		return tx.InsertAudit(ctx, &usercenter.AuditEvent{At: base, SdkAppID: 1, UserID: u.ID, Action: usercenter.AuditDelete, Actor: "cli"})
+		return tx.InsertAudit(ctx, &usercenter.AuditEvent{At: Base, SdkAppID: 1, UserID: u.ID, Action: usercenter.AuditDelete, Actor: "cli"})
 	})
 	got, err := s.AuditEvents(ctx, usercenter.AuditFilter{UserID: u.ID, Limit: 10})
 	if err != nil || len(got) != 3 || got[2].Action != usercenter.AuditDelete {
 		t.Fatalf("events of a deleted user = %+v, %v", got, err)
 	}
 	// Events may name users that never existed.
-	update(t, s, func(tx core.Tx) error {
-		return tx.InsertAudit(ctx, &usercenter.AuditEvent{At: base, SdkAppID: 77, UserID: "nobody", Action: usercenter.AuditReveal})
+	MustUpdate(t, s, func(tx core.Tx) error {
+		return tx.InsertAudit(ctx, &usercenter.AuditEvent{At: Base, SdkAppID: 77, UserID: "nobody", Action: usercenter.AuditReveal})
 	})
 }

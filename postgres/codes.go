@@ -1,0 +1,211 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+const codeColumns = `code_hash, sdk_app_id, user_id, field, created_at, expires_at, used_at`
+
+func scanCode(row scanner) (*core.Code, error) {
+	var (
+		c                    core.Code
+		app                  int64
+		field                string
+		createdAt, expiresAt int64
+		usedAt               *int64
+	)
+	if err := row.Scan(&c.Hash, &app, &c.UserID, &field, &createdAt, &expiresAt, &usedAt); err != nil {
+		return nil, err
+	}
+	c.SdkAppID = uint64(app)
+	c.Field = usercenter.PIIField(field)
+	c.CreatedAt = decodeTime(createdAt)
+	c.ExpiresAt = decodeTime(expiresAt)
+	c.UsedAt = decodeNullTime(usedAt)
+	return &c, nil
+}
+
+// InsertCode stores c. It fails with EInvalid (Field "Field") unless
+// c.Field is phone or email, with NotFound (user) unless c's user exists
+// and belongs to c's app, and with EConflict (Field "Code") if a code with
+// the same hash is stored already.
+func (t *txn) InsertCode(ctx context.Context, c *core.Code) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	if c.Field != usercenter.FieldPhone && c.Field != usercenter.FieldEmail {
+		return usercenter.Invalid("Field", "a code is for a phone or an email, not %q", c.Field)
+	}
+	createdAt, err := encodeTime("codes.created_at", c.CreatedAt)
+	if err != nil {
+		return err
+	}
+	expiresAt, err := encodeTime("codes.expires_at", c.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	usedAt, err := encodeNullTime("codes.used_at", c.UsedAt)
+	if err != nil {
+		return err
+	}
+	if !storable(c.UserID) {
+		return usercenter.NotFound(usercenter.ResourceUser) // no row can have that ID
+	}
+	// Selecting from users, rather than relying on the foreign key alone,
+	// also makes sure the code's app is its user's: a code must never
+	// reach a user through another app.
+	tags, _, err := t.atomically(ctx, step{`INSERT INTO codes (` + codeColumns + `)
+		SELECT $1, sdk_app_id, user_id, $2, $3, $4, $5 FROM users WHERE user_id = $6 AND sdk_app_id = $7`,
+		[]any{c.Hash, string(c.Field), createdAt, expiresAt, usedAt, c.UserID, int64(c.SdkAppID)}})
+	if err != nil {
+		return t.failWrite(ctx, err, usercenter.ResourceUser)
+	}
+	if tags[0].RowsAffected() == 0 {
+		return usercenter.NotFound(usercenter.ResourceUser)
+	}
+	return nil
+}
+
+// TakeCode marks the code used at at, in the same statement that finds it
+// unused, and returns it as it now is (UsedAt set). It does not look at
+// ExpiresAt: an expired code is taken like any other, and the caller
+// decides. Of two transactions that take the same code, the second waits
+// for the first's row lock and then fails to serialize; run again, it
+// finds the code used.
+func (t *txn) TakeCode(ctx context.Context, hash []byte, at time.Time) (*core.Code, error) {
+	if err := t.begin(ctx); err != nil {
+		return nil, err
+	}
+	usedAt, err := encodeTime("codes.used_at", at) // a zero at would leave the code unused
+	if err != nil {
+		return nil, err
+	}
+	c, err := scanCode(t.tx.QueryRow(ctx, `UPDATE codes SET used_at = $1
+		WHERE code_hash = $2 AND used_at IS NULL RETURNING `+codeColumns, usedAt, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errCodeNotFound()
+	}
+	if err != nil {
+		return nil, t.fail(ctx, err)
+	}
+	return c, nil
+}
+
+// CodeAttempts returns 0 and the zero time when no attempts are counted.
+func (t *txn) CodeAttempts(ctx context.Context, sdkAppID uint64, userID string) (int, time.Time, error) {
+	if err := t.begin(ctx); err != nil {
+		return 0, time.Time{}, err
+	}
+	var n, since int64
+	err := t.queryRow(ctx, `SELECT attempts, since FROM code_attempts WHERE sdk_app_id = $1 AND user_id = $2`,
+		int64(sdkAppID), userID).Scan(&n, &since)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, t.fail(ctx, err)
+	}
+	return int(n), decodeTime(since), nil
+}
+
+// SetCodeAttempts stores n attempts counted since since, replacing any
+// count; n == 0 removes the count, whether or not there was one. It fails
+// with EInvalid (Field "attempts") for a negative n, and, when n > 0, with
+// NotFound (user) unless the user exists and belongs to the app.
+func (t *txn) SetCodeAttempts(ctx context.Context, sdkAppID uint64, userID string, n int, since time.Time) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	if n < 0 {
+		return usercenter.Invalid("attempts", "the number of code attempts must not be negative")
+	}
+	if !storable(userID) {
+		// No such user can exist; PostgreSQL would refuse the statement.
+		if n == 0 {
+			return nil
+		}
+		return usercenter.NotFound(usercenter.ResourceUser)
+	}
+	if n == 0 {
+		_, err := t.exec(ctx, `DELETE FROM code_attempts WHERE sdk_app_id = $1 AND user_id = $2`, int64(sdkAppID), userID)
+		return err
+	}
+	sinceNS, err := encodeTime("code_attempts.since", since)
+	if err != nil {
+		return err
+	}
+	// As in InsertCode, the user must belong to the app.
+	return t.execFound(ctx, usercenter.ResourceUser, `INSERT INTO code_attempts (sdk_app_id, user_id, attempts, since)
+		SELECT sdk_app_id, user_id, $1, $2 FROM users WHERE user_id = $3 AND sdk_app_id = $4
+		ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET attempts = excluded.attempts, since = excluded.since`,
+		int64(n), sinceNS, userID, int64(sdkAppID))
+}
+
+// DeleteExpiredCodes removes the codes whose ExpiresAt is before now, used
+// or not.
+func (t *txn) DeleteExpiredCodes(ctx context.Context, now time.Time) (int, error) {
+	return t.deleteExpired(ctx, `DELETE FROM codes WHERE expires_at < $1`, now)
+}
+
+// DeleteExpiredEnterpriseTokens removes the enterprise tokens whose
+// ExpiresAt is before now.
+func (t *txn) DeleteExpiredEnterpriseTokens(ctx context.Context, now time.Time) (int, error) {
+	return t.deleteExpired(ctx, `DELETE FROM enterprise_tokens WHERE expires_at < $1`, now)
+}
+
+// InsertEnterpriseToken stores tok; it fails with NotFound (key) if its
+// API key does not exist, and with EConflict (Field "Token") if a token
+// with the same hash is stored already. It does not look at whether the
+// key is revoked: every use of a token checks the key.
+func (t *txn) InsertEnterpriseToken(ctx context.Context, tok *core.EnterpriseToken) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	createdAt, err := encodeTime("enterprise_tokens.created_at", tok.CreatedAt)
+	if err != nil {
+		return err
+	}
+	expiresAt, err := encodeTime("enterprise_tokens.expires_at", tok.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	if !storable(tok.SecretID) {
+		return usercenter.NotFound(usercenter.ResourceKey) // no row can have that ID
+	}
+	_, _, err = t.atomically(ctx, step{`INSERT INTO enterprise_tokens (token_hash, secret_id, created_at, expires_at)
+		VALUES ($1, $2, $3, $4)`, []any{tok.Hash, tok.SecretID, createdAt, expiresAt}})
+	if err != nil {
+		return t.failWrite(ctx, err, usercenter.ResourceKey)
+	}
+	return nil
+}
+
+const qEnterpriseToken = `SELECT token_hash, secret_id, created_at, expires_at FROM enterprise_tokens WHERE token_hash = $1`
+
+// EnterpriseToken returns the token with that hash, expired or not.
+func (r *reader) EnterpriseToken(ctx context.Context, hash []byte) (*core.EnterpriseToken, error) {
+	if err := r.begin(ctx); err != nil {
+		return nil, err
+	}
+	var (
+		tok                  core.EnterpriseToken
+		createdAt, expiresAt int64
+	)
+	err := r.queryRow(ctx, qEnterpriseToken, hash).Scan(&tok.Hash, &tok.SecretID, &createdAt, &expiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errTokenNotFound()
+	}
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	tok.CreatedAt = decodeTime(createdAt)
+	tok.ExpiresAt = decodeTime(expiresAt)
+	return &tok, nil
+}

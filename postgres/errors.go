@@ -1,0 +1,214 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"usercenter"
+)
+
+// SQLSTATE codes the store acts on.
+const (
+	sqlSerializationFailure = "40001"
+	sqlDeadlockDetected     = "40P01"
+	sqlUniqueViolation      = "23505"
+	sqlForeignKeyViolation  = "23503"
+	sqlBadEncoding          = "22021" // character_not_in_repertoire: invalid UTF-8, or a NUL
+	sqlUntranslatable       = "22P05"
+)
+
+// errClosed is what every method returns once Close has begun.
+func errClosed() error {
+	return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the store is closed"}
+}
+
+// errTokenNotFound is the NotFound of a login or enterprise token.
+func errTokenNotFound() error {
+	return &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceToken, Message: "token not found"}
+}
+
+func errCodeNotFound() error {
+	return &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceCode, Message: "code not found"}
+}
+
+// uniqueFields names the domain field behind each uniqueness constraint,
+// by the constraint's name in migrations/0001_init.sql. They are the
+// fields the SQLite store names; user_links_pkey is mapped where links are
+// inserted, since its field names the provider.
+var uniqueFields = map[string]string{
+	"apps_pkey":                      "SdkAppId",
+	"apps_user_domain_key":           "UserDomain",
+	"api_keys_pkey":                  "SecretId",
+	"users_pkey":                     "UserId",
+	"users_sdk_app_id_origin_id_key": "OriginId",
+	"tokens_pkey":                    "Token",
+	"codes_pkey":                     "Code",
+	"enterprise_tokens_pkey":         "Token",
+}
+
+const linkKey = "user_links_pkey"
+
+func pgError(err error) *pgconn.PgError {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+func sqlState(err error) string {
+	if e := pgError(err); e != nil {
+		return e.Code
+	}
+	return ""
+}
+
+// uniqueConstraint returns the name of the uniqueness constraint err
+// violated, or "" if err is no such violation.
+func uniqueConstraint(err error) string {
+	if e := pgError(err); e != nil && e.Code == sqlUniqueViolation {
+		return e.ConstraintName
+	}
+	return ""
+}
+
+// conflict turns a uniqueness violation into the domain's EConflict naming
+// the field; it returns nil for any other error. The message names only
+// the field, never the value (PostgreSQL's own message, kept in Err for
+// logs, does name it; so does SQLite's).
+func conflict(err error) error {
+	field, ok := uniqueFields[uniqueConstraint(err)]
+	if !ok {
+		return nil
+	}
+	return conflictOn(field, err)
+}
+
+func conflictOn(field string, err error) error {
+	return &usercenter.Error{Code: usercenter.EConflict, Field: field, Message: field + " is already taken", Err: err}
+}
+
+func isForeignKey(err error) bool { return sqlState(err) == sqlForeignKeyViolation }
+
+// retryable reports whether err means that the transaction lost a race
+// with another one and would succeed if run again.
+func retryable(err error) bool {
+	switch sqlState(err) {
+	case sqlSerializationFailure, sqlDeadlockDetected:
+		return true
+	}
+	return false
+}
+
+// statementLevel reports whether err undid only the statement that raised
+// it, so that rolling back to a savepoint leaves a usable transaction:
+// constraint violations (class 23) and bad values (class 22), which is
+// what SQLite also reports without losing its transaction. Anything else
+// (a serialization failure, a lost connection, a canceled query) loses
+// the transaction, and with it fn's attempt.
+func statementLevel(err error) bool {
+	e := pgError(err)
+	return e != nil && (strings.HasPrefix(e.Code, "23") || strings.HasPrefix(e.Code, "22"))
+}
+
+// badText reports whether err is PostgreSQL refusing text that is not
+// valid UTF-8 or holds a NUL, which SQLite would have stored.
+func badText(err error) bool {
+	switch sqlState(err) {
+	case sqlBadEncoding, sqlUntranslatable:
+		return true
+	}
+	return false
+}
+
+func errBadText(err error) error {
+	return &usercenter.Error{Code: usercenter.EInvalid, Message: "text must be valid UTF-8 without NUL characters", Err: err}
+}
+
+// storable reports whether PostgreSQL can hold s in a TEXT column. A value
+// it cannot hold is in no row, so a lookup by it finds nothing without
+// asking (PostgreSQL would refuse the query, SQLite answer "not found").
+func storable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// storableArgs reports whether every string among args is storable.
+func storableArgs(args []any) bool {
+	for _, a := range args {
+		if s, ok := a.(string); ok && !storable(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// unreachable reports whether err means the database could not be reached
+// or the connection was lost, rather than that it refused the statement.
+func unreachable(err error) bool {
+	var (
+		connectErr *pgconn.ConnectError
+		netErr     net.Error
+	)
+	switch {
+	case errors.As(err, &connectErr),
+		errors.As(err, &netErr),
+		errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.EOF),
+		errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	if e := pgError(err); e != nil {
+		// Class 08 is connection exceptions; 57P01-57P03 a server that is
+		// shutting down or starting up; 53300 too many connections.
+		return strings.HasPrefix(e.Code, "08") || e.Code == "57P01" || e.Code == "57P02" || e.Code == "57P03" || e.Code == "53300"
+	}
+	return false
+}
+
+// ctxError turns the end of the caller's ctx into a domain error that
+// still matches context.Canceled or context.DeadlineExceeded with
+// errors.Is. A deadline that passed while the database did not answer is
+// EUnavailable, so that facades answer their "unavailable" code.
+func ctxError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the database did not answer in time", Err: err}
+	}
+	return usercenter.Internal(err)
+}
+
+// mapErr maps an unexpected error of a statement to the domain: the end of
+// ctx, an unreachable database, a closed store, or Internal. closed
+// reports whether Close has begun.
+func mapErr(ctx context.Context, closed bool, err error) error {
+	var ue *usercenter.Error
+	switch {
+	case errors.As(err, &ue):
+		return err
+	case closed: // the pool's own error then is that it is closed
+		return errClosed()
+	case ctx.Err() != nil:
+		return ctxError(ctx.Err())
+	case unreachable(err):
+		return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the database is unreachable", Err: err}
+	}
+	return usercenter.Internal(err)
+}
+
+// nullBytes stores an empty byte slice as NULL, which is how the schema
+// says "none" for ciphertexts and blind indexes.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

@@ -1,0 +1,70 @@
+package postgres_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"usercenter/postgres"
+)
+
+// TestQueryPlans checks that lookups, pages, link loads, purges and
+// cascades can use their indexes rather than scan a table. Sequential
+// scans are priced out, since on the few rows of a test the planner would
+// rightly prefer them.
+func TestQueryPlans(t *testing.T) {
+	s := openStore(t)
+	for _, c := range []struct {
+		query string
+		args  []any
+		uses  []string
+	}{
+		{postgres.QUsersByPhone, []any{1, []byte("x")}, []string{"users_app_phone", "user_links_user_id_provider_key"}},
+		{postgres.QUsersByEmail, []any{1, []byte("x")}, []string{"users_app_email"}},
+		{postgres.QUsersAfter, []any{1, "", 10}, []string{"users_app_user"}},
+		{postgres.QListUsers, []any{1, 10, 0}, []string{"users_app_created"}},
+		{postgres.QUser, []any{"a"}, []string{"users_pkey", "user_links_user_id_provider_key"}},
+		{postgres.QUserByLink, []any{1, "qq", "x"}, []string{"user_links_pkey"}},
+		{postgres.QAppByDomain, []any{"a"}, []string{"apps_user_domain_key"}},
+		{postgres.QKey, []any{"a"}, []string{"api_keys_pkey", "api_key_apps_pkey"}},
+		{`SELECT id FROM audit_events WHERE user_id = $1 ORDER BY id LIMIT 10`, []any{"a"}, []string{"audit_events_user"}},
+		{`SELECT id FROM audit_events WHERE sdk_app_id = $1 ORDER BY id LIMIT 10`, []any{1}, []string{"audit_events_app"}},
+		{`SELECT 1 FROM codes WHERE expires_at < $1`, []any{1}, []string{"codes_expires"}},
+		{`SELECT 1 FROM codes WHERE user_id = $1`, []any{"a"}, []string{"codes_user"}},
+		{`SELECT 1 FROM code_attempts WHERE user_id = $1`, []any{"a"}, []string{"code_attempts_user"}},
+		{`SELECT 1 FROM tokens WHERE expires_at < $1`, []any{1}, []string{"tokens_expires"}},
+		{`SELECT 1 FROM tokens WHERE user_id = $1`, []any{"a"}, []string{"tokens_user"}},
+		{`SELECT 1 FROM enterprise_tokens WHERE expires_at < $1`, []any{1}, []string{"enterprise_tokens_expires"}},
+		{`SELECT 1 FROM enterprise_tokens WHERE secret_id = $1`, []any{"a"}, []string{"enterprise_tokens_key"}},
+		{`SELECT 1 FROM api_key_apps WHERE sdk_app_id = $1`, []any{1}, []string{"api_key_apps_app"}},
+	} {
+		plan := explain(t, s, c.query, c.args...)
+		for _, ix := range c.uses {
+			if !strings.Contains(plan, ix) {
+				t.Errorf("%s\nplan does not use %s:\n%s", c.query, ix, plan)
+			}
+		}
+	}
+}
+
+func explain(t *testing.T, s *postgres.Store, query string, args ...any) string {
+	t.Helper()
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN %s: %v", query, err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}

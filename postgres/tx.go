@@ -1,0 +1,181 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// appValues returns the values of app's columns in the order of
+// appColumns, as core set them. Durations are stored in whole seconds.
+//
+// created_at is encoded only for an insert, so that UpdateApp, which
+// leaves it alone, does not need it.
+func appValues(app *core.AppRecord, insert bool) ([]any, error) {
+	var createdAt int64
+	if insert {
+		var err error
+		if createdAt, err = encodeTime("apps.created_at", app.CreatedAt); err != nil {
+			return nil, err
+		}
+	}
+	// The secret is the app's only copy; an empty one can only be a bug,
+	// and would lose the app its key for good.
+	if len(app.SealedSuperAppSecret) == 0 {
+		return nil, usercenter.Internal(errors.New("postgres: an app's sealed SuperApp secret must not be empty"))
+	}
+	return []any{
+		int64(app.SdkAppID), app.Name, app.UserDomain, int64(app.Status), int64(app.RateLimit),
+		int64(app.TokenTTL / time.Second), app.SealedSuperAppSecret, createdAt,
+		app.PhoneRegion, string(app.SuperAppCipher), int64(app.CodeTTL / time.Second),
+	}, nil
+}
+
+var appPlaceholders = placeholders(1, strings.Count(appColumns, ",")+1)
+
+// InsertApp fails with EConflict (Field "SdkAppId" or "UserDomain").
+func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	args, err := appValues(app, true)
+	if err != nil {
+		return err
+	}
+	if _, _, err := t.atomically(ctx, step{`INSERT INTO apps (` + appColumns + `) VALUES (` + appPlaceholders + `)`, args}); err != nil {
+		return t.failWrite(ctx, err, "")
+	}
+	return nil
+}
+
+// UpdateApp writes every column of the app but sdk_app_id, user_domain and
+// created_at; app.SdkAppID finds it.
+func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	args, err := appValues(app, false)
+	if err != nil {
+		return err
+	}
+	// args in appColumns order: 0 sdk_app_id, 1 name, 2 user_domain,
+	// 3 status, 4 rate_limit, 5 token_ttl_seconds, 6 superapp_secret,
+	// 7 created_at, 8 phone_region, 9 superapp_cipher, 10 code_ttl_seconds.
+	return t.execFound(ctx, usercenter.ResourceApp, `UPDATE apps SET name = $1, status = $2, rate_limit = $3, token_ttl_seconds = $4,
+		superapp_secret = $5, phone_region = $6, superapp_cipher = $7, code_ttl_seconds = $8
+		WHERE sdk_app_id = $9`,
+		args[1], args[3], args[4], args[5], args[6], args[8], args[9], args[10], args[0])
+}
+
+// InsertKey stores the key and its apps; it fails with NotFound (app) if
+// one of key.Apps does not exist, and then stores nothing.
+func (t *txn) InsertKey(ctx context.Context, key *core.KeyRecord) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	createdAt, err := encodeTime("api_keys.created_at", key.CreatedAt)
+	if err != nil {
+		return err
+	}
+	revokedAt, err := encodeNullTime("api_keys.revoked_at", key.RevokedAt)
+	if err != nil {
+		return err
+	}
+	perms := make([]string, len(key.Permissions))
+	for i, p := range key.Permissions {
+		perms[i] = string(p)
+	}
+	steps := []step{{`INSERT INTO api_keys (` + keyColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`,
+		[]any{key.SecretID, key.SealedSecretKey, key.Name, strings.Join(perms, ","), createdAt, revokedAt}}}
+	if len(key.Apps) > 0 {
+		// DO NOTHING: an app listed twice is still one scope.
+		steps = append(steps, step{`INSERT INTO api_key_apps (secret_id, sdk_app_id)
+			SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, []any{key.SecretID, int64s(key.Apps)}})
+	}
+	_, failed, err := t.atomically(ctx, steps...)
+	switch {
+	case err == nil:
+		return nil
+	case failed == 1:
+		return t.failWrite(ctx, err, usercenter.ResourceApp)
+	}
+	return t.failWrite(ctx, err, "")
+}
+
+// RevokeKey sets the key's RevokedAt; a zero at clears it.
+func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	revokedAt, err := encodeNullTime("api_keys.revoked_at", at)
+	if err != nil {
+		return err
+	}
+	if !storable(secretID) {
+		return usercenter.NotFound(usercenter.ResourceKey) // no row can have that ID
+	}
+	return t.execFound(ctx, usercenter.ResourceKey, `UPDATE api_keys SET revoked_at = $1 WHERE secret_id = $2`, revokedAt, secretID)
+}
+
+// InsertToken stores tok; it fails with NotFound (user) if the token's
+// user does not exist, and with EConflict (Field "Token") on a duplicate
+// hash.
+func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	createdAt, err := encodeTime("tokens.created_at", tok.CreatedAt)
+	if err != nil {
+		return err
+	}
+	expiresAt, err := encodeTime("tokens.expires_at", tok.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	if !storable(tok.UserID) {
+		return usercenter.NotFound(usercenter.ResourceUser) // no row can have that ID
+	}
+	_, _, err = t.atomically(ctx, step{`INSERT INTO tokens (token_hash, user_id, sdk_app_id, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, []any{tok.Hash, tok.UserID, int64(tok.SdkAppID), createdAt, expiresAt}})
+	if err != nil {
+		return t.failWrite(ctx, err, usercenter.ResourceUser)
+	}
+	return nil
+}
+
+// DeleteExpiredTokens removes the tokens whose ExpiresAt is before now.
+func (t *txn) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	return t.deleteExpired(ctx, `DELETE FROM tokens WHERE expires_at < $1`, now)
+}
+
+// deleteExpired runs stmt, a DELETE of the rows that expire before its one
+// parameter, with now, and returns how many it removed.
+func (t *txn) deleteExpired(ctx context.Context, stmt string, now time.Time) (int, error) {
+	if err := t.begin(ctx); err != nil {
+		return 0, err
+	}
+	cutoff, err := encodeTime("now", now)
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, stmt, cutoff)
+	return int(n), err
+}
+
+// SetMeta sets name to value; a nil value is stored as empty, so Meta
+// still reports it as set.
+func (t *txn) SetMeta(ctx context.Context, name string, value []byte) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	_, err := t.exec(ctx, `INSERT INTO meta (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return err
+}

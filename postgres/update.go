@@ -1,0 +1,298 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// Retry backoff: the n-th retry waits a random time up to
+// min(maxBackoff, baseBackoff<<n). Full jitter spreads out transactions
+// that collided, so that they do not collide again in step.
+const (
+	baseBackoff = 2 * time.Millisecond
+	maxBackoff  = 100 * time.Millisecond
+)
+
+// Update runs fn in one SERIALIZABLE transaction and commits it. At that
+// isolation PostgreSQL lets concurrent transactions, on this node or any
+// other, commit only if the outcome is that of running them one at a
+// time, which is what SQLite's single writer gives; when it cannot, it
+// fails one of them with a serialization failure (or a deadlock), and
+// Update then runs the whole of fn again in a new transaction, up to
+// Options.MaxRetries times with a short random backoff, before failing
+// with EUnavailable. fn may therefore run more than once, and must not
+// have effects outside the Tx that it cannot repeat.
+//
+// If fn returns an error or panics (a panic becomes an Internal error),
+// the transaction is rolled back and nothing it wrote is kept. A Tx
+// method that fails with a domain error (a conflict, a missing row) has
+// written nothing, and fn may carry on, as with SQLite: each method that
+// can fail so runs inside its own savepoint.
+//
+// Every statement runs with ctx. If ctx ends before COMMIT is sent
+// nothing is committed; if it ends while COMMIT runs the outcome is not
+// known, and Update reports an error.
+//
+// fn must not call Update itself, use the Tx from several goroutines at
+// once, nor keep the Tx after it returns.
+func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return ctxError(err)
+		}
+		if s.closed.Load() {
+			return errClosed()
+		}
+		again, err := s.attempt(ctx, fn)
+		if !again {
+			return err
+		}
+		if attempt >= s.maxRetries {
+			return &usercenter.Error{Code: usercenter.EUnavailable,
+				Message: "the database is too busy with conflicting writes; try again", Err: err}
+		}
+		wait := rand.N(backoff(attempt)) + time.Millisecond
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctxError(ctx.Err())
+		case <-timer.C:
+		}
+	}
+}
+
+// backoff is the longest wait before retry n (from 0).
+func backoff(n int) time.Duration {
+	if n >= 6 { // 2ms<<6 is past maxBackoff; larger shifts would overflow
+		return maxBackoff
+	}
+	return min(maxBackoff, baseBackoff<<n)
+}
+
+// attempt runs fn in one transaction. again reports that the transaction
+// lost a race and fn should run again.
+func (s *Store) attempt(ctx context.Context, fn func(core.Tx) error) (again bool, err error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		return false, s.fail(ctx, err)
+	}
+	t := &txn{s: s, tx: tx}
+	t.reader = reader{s: s, tx: t}
+	fnErr := run(fn, t)
+	t.finished.Store(true)
+	if lost := t.lostErr(); lost != nil {
+		rollback(tx)
+		if retryable(lost) {
+			return true, lost
+		}
+		if fnErr != nil {
+			return false, fnErr
+		}
+		return false, t.s.fail(ctx, lost)
+	}
+	if fnErr != nil {
+		rollback(tx)
+		return false, fnErr
+	}
+	if err := ctx.Err(); err != nil {
+		rollback(tx)
+		return false, ctxError(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		rollback(tx)
+		if retryable(err) {
+			return true, err
+		}
+		if pgError(err) == nil && !errors.Is(err, pgx.ErrTxCommitRollback) && !pgconn.SafeToRetry(err) {
+			// The connection failed, or ctx ended, after COMMIT may have
+			// reached the server.
+			return false, &usercenter.Error{Code: usercenter.EUnavailable,
+				Message: "the connection failed while committing; the outcome is unknown", Err: err}
+		}
+		return false, s.fail(ctx, err)
+	}
+	return false, nil
+}
+
+// run calls fn, turning a panic into an error.
+func run(fn func(core.Tx) error, t *txn) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = usercenter.Internal(fmt.Errorf("postgres: panic in Update: %v\n%s", p, debug.Stack()))
+		}
+	}()
+	return fn(t)
+}
+
+// txn is the core.Tx handed to an Update's fn.
+type txn struct {
+	reader
+	s        *Store
+	tx       pgx.Tx
+	finished atomic.Bool // fn has returned; the Tx must not be used again
+
+	auditLocked bool // the audit lock is held; see InsertAudit
+
+	mu   sync.Mutex
+	lost error // an error that aborted the transaction
+}
+
+var _ core.Tx = (*txn)(nil)
+
+// begin checks that the Tx may still be used.
+func (t *txn) begin(ctx context.Context) error {
+	if t.finished.Load() {
+		return usercenter.Internal(errors.New("postgres: Tx used after its Update returned"))
+	}
+	if err := t.lostErr(); err != nil {
+		return usercenter.Internal(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return ctxError(err)
+	}
+	return nil
+}
+
+// lose notes that the transaction can no longer be used: PostgreSQL
+// aborts a transaction at its first error, unlike SQLite.
+func (t *txn) lose(err error) {
+	t.mu.Lock()
+	if t.lost == nil {
+		t.lost = err
+	}
+	t.mu.Unlock()
+}
+
+func (t *txn) lostErr() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lost
+}
+
+// fail maps an unexpected error, noting that it cost the transaction.
+func (t *txn) fail(ctx context.Context, err error) error {
+	t.lose(err)
+	if retryable(err) {
+		// fn will run again; whatever it makes of this error is dropped.
+		return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the transaction lost a race and will run again", Err: err}
+	}
+	if badText(err) {
+		return errBadText(err)
+	}
+	return t.s.fail(ctx, err)
+}
+
+// failWrite maps the error of a write that ran in its own savepoint (so
+// that a statement-level error left the transaction usable). A uniqueness
+// violation is a conflict on the field behind it. A foreign-key violation
+// means the row refers to a parent that does not exist: NotFound (parent)
+// when the caller names the parent's resource.
+func (t *txn) failWrite(ctx context.Context, err error, parent string) error {
+	if c := conflict(err); c != nil {
+		return c
+	}
+	if parent != "" && isForeignKey(err) {
+		return usercenter.NotFound(parent)
+	}
+	if badText(err) {
+		return errBadText(err)
+	}
+	if statementLevel(err) {
+		return usercenter.Internal(err) // the savepoint kept the transaction
+	}
+	return t.s.fail(ctx, err) // atomically has noted the loss
+}
+
+// exec runs one statement that cannot fail but for the transaction's
+// sake, and returns how many rows it changed.
+func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := t.tx.Exec(ctx, query, args...)
+	if err != nil {
+		return 0, t.fail(ctx, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// execFound runs a statement that must change a row: one that updates or
+// deletes the row of an ID. Changing none means that row does not exist:
+// NotFound (resource).
+func (t *txn) execFound(ctx context.Context, resource, query string, args ...any) error {
+	n, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return usercenter.NotFound(resource)
+	}
+	return nil
+}
+
+// step is one statement of a method that writes.
+type step struct {
+	sql  string
+	args []any
+}
+
+// atomically runs steps inside a savepoint, so that a method whose
+// statements may fail on a constraint (and whose failure fn may shrug off)
+// either writes everything or nothing and leaves the transaction usable,
+// as SQLite does. SAVEPOINT, the steps and RELEASE go out as one pipelined
+// batch: one round trip when all goes well, two when a step fails.
+//
+// It returns the command tag of each step, or the index of the step that
+// failed and its error. A statement-level error (a constraint, a bad
+// value) is rolled back to the savepoint; any other loses the transaction.
+func (t *txn) atomically(ctx context.Context, steps ...step) (tags []pgconn.CommandTag, failed int, err error) {
+	b := &pgx.Batch{}
+	b.Queue(`SAVEPOINT method`)
+	for _, s := range steps {
+		b.Queue(s.sql, s.args...)
+	}
+	b.Queue(`RELEASE SAVEPOINT method`)
+	br := t.tx.SendBatch(ctx, b)
+	failed = -1
+	if _, err = br.Exec(); err == nil {
+		tags = make([]pgconn.CommandTag, 0, len(steps))
+		for i := range steps {
+			tag, serr := br.Exec()
+			if serr != nil {
+				err, failed = serr, i
+				break
+			}
+			tags = append(tags, tag)
+		}
+		if err == nil {
+			_, err = br.Exec()
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		return tags, -1, nil
+	}
+	if failed >= 0 && statementLevel(err) && !retryable(err) {
+		// Without arguments pgx sends this with the simple protocol, so
+		// both statements go in one message.
+		if _, rerr := t.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT method; RELEASE SAVEPOINT method`); rerr != nil {
+			t.lose(rerr)
+			return nil, failed, rerr
+		}
+		return nil, failed, err
+	}
+	t.lose(err)
+	return nil, failed, err
+}

@@ -1,0 +1,378 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// userColumns are the columns of users in the order scanUser and userArgs
+// use them.
+const userColumns = `user_id, sdk_app_id, origin_id, status, created_at, updated_at, last_login_at,
+	nickname, avatar, city, province, nationality, lang, timezone, sex, signature, remark, logon_mode,
+	phone_enc, phone_idx, email_enc, email_idx, address_enc`
+
+var userPlaceholders = placeholders(1, strings.Count(userColumns, ",")+1)
+
+// placeholders returns "$from, $from+1, …" for n parameters.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+i))
+	}
+	return b.String()
+}
+
+// usersQuery makes a query for users that also returns each user's links,
+// as two arrays aligned by provider. Users and links then come from one
+// statement, and so from one consistent view, in one round trip, whatever
+// the number of users. The users are chosen (and a page cut) first, in a
+// subquery, so that links are loaded only for the users returned, not for
+// those an OFFSET skips; the lateral subquery reads them through
+// user_links_user_id_provider_key. where and order use the alias u.
+func usersQuery(where, order, limit string) string {
+	cols := strings.Split(userColumns, ",")
+	for i, c := range cols {
+		cols[i] = "u." + strings.TrimSpace(c)
+	}
+	list := strings.Join(cols, ", ")
+	return `SELECT ` + list + `, l.providers, l.ids
+		FROM (SELECT ` + list + ` FROM users u WHERE ` + where + order + limit + `) u
+		CROSS JOIN LATERAL (SELECT array_agg(provider ORDER BY provider) AS providers,
+			array_agg(provider_user_id ORDER BY provider) AS ids
+			FROM user_links WHERE user_id = u.user_id) l` + order
+}
+
+var (
+	qUser         = usersQuery(`u.user_id = $1`, "", "")
+	qUserByOrigin = usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", "")
+	qUserByLink   = usersQuery(`u.user_id =
+		(SELECT user_id FROM user_links WHERE sdk_app_id = $1 AND provider = $2 AND provider_user_id = $3)`, "", "")
+	// The apps go in as one array, so that a list of any length is one
+	// parameter and one prepared statement.
+	qUsersByOrigin = usersQuery(`u.origin_id = $1 AND u.sdk_app_id = ANY($2)`, "", "")
+	// "phone_idx = $2" implies phone_idx IS NOT NULL, which lets the
+	// planner use the partial index.
+	qUsersByPhone = usersQuery(`u.sdk_app_id = $1 AND u.phone_idx = $2`, ` ORDER BY u.user_id`, "")
+	qUsersByEmail = usersQuery(`u.sdk_app_id = $1 AND u.email_idx = $2`, ` ORDER BY u.user_id`, "")
+	qCountUsers   = `SELECT count(*) FROM users WHERE sdk_app_id = $1`
+	qListUsers    = usersQuery(`u.sdk_app_id = $1`, ` ORDER BY u.created_at, u.user_id`, ` LIMIT $2 OFFSET $3`)
+	qUsersAfter   = usersQuery(`u.sdk_app_id = $1 AND u.user_id > $2`, ` ORDER BY u.user_id`, ` LIMIT $3`)
+)
+
+// scanUser reads a row of usersQuery. A user without links keeps a nil
+// ThirdParty.
+func scanUser(row scanner) (core.UserRecord, error) {
+	var (
+		u                    core.UserRecord
+		app                  int64
+		createdAt, updatedAt int64
+		lastLoginAt          *int64
+		providers, ids       []string
+	)
+	err := row.Scan(&u.ID, &app, &u.OriginID, &u.Status, &createdAt, &updatedAt, &lastLoginAt,
+		&u.Nickname, &u.Avatar, &u.City, &u.Province, &u.Nationality, &u.Lang, &u.Timezone,
+		&u.Sex, &u.Signature, &u.Remark, &u.LogonMode,
+		&u.SealedPhone, &u.PhoneIndex, &u.SealedEmail, &u.EmailIndex, &u.SealedAddress,
+		&providers, &ids)
+	if err != nil {
+		return u, err
+	}
+	u.SdkAppID = uint64(app)
+	u.CreatedAt = decodeTime(createdAt)
+	u.UpdatedAt = decodeTime(updatedAt)
+	u.LastLoginAt = decodeNullTime(lastLoginAt)
+	if len(providers) != len(ids) {
+		return u, errors.New("postgres: a user's link arrays differ in length")
+	}
+	for i, p := range providers {
+		if u.ThirdParty == nil {
+			u.ThirdParty = make(map[usercenter.Provider]string, len(providers))
+		}
+		u.ThirdParty[usercenter.Provider(p)] = ids[i]
+	}
+	return u, nil
+}
+
+// user reads the one user a query finds, with its links.
+func (r *reader) user(ctx context.Context, query string, args ...any) (*core.UserRecord, error) {
+	if err := r.begin(ctx); err != nil {
+		return nil, err
+	}
+	u, err := scanUser(r.queryRow(ctx, query, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, usercenter.NotFound(usercenter.ResourceUser)
+	}
+	if err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	return &u, nil
+}
+
+// users reads the users a query finds, with their links.
+func (r *reader) users(ctx context.Context, query string, args ...any) ([]core.UserRecord, error) {
+	if err := r.begin(ctx); err != nil {
+		return nil, err
+	}
+	return queryAll(ctx, r, scanUser, query, args...)
+}
+
+func (r *reader) User(ctx context.Context, userID string) (*core.UserRecord, error) {
+	return r.user(ctx, qUser, userID)
+}
+
+func (r *reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {
+	return r.user(ctx, qUserByOrigin, int64(sdkAppID), originID)
+}
+
+func (r *reader) UserByLink(ctx context.Context, sdkAppID uint64, provider usercenter.Provider, providerUserID string) (*core.UserRecord, error) {
+	return r.user(ctx, qUserByLink, int64(sdkAppID), string(provider), providerUserID)
+}
+
+func (r *reader) UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]core.UserRecord, error) {
+	if len(apps) == 0 {
+		return nil, r.begin(ctx)
+	}
+	users, err := r.users(ctx, qUsersByOrigin, originID, int64s(apps))
+	if err != nil {
+		return nil, err
+	}
+	// Sorted here rather than in SQL, which would order the IDs above
+	// MaxInt64 first, as negative int64s.
+	slices.SortFunc(users, func(a, b core.UserRecord) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
+	return users, nil
+}
+
+// UsersByIndex fails with EInvalid (Field "field") for a field that has
+// no blind index.
+func (r *reader) UsersByIndex(ctx context.Context, sdkAppID uint64, field usercenter.PIIField, index []byte) ([]core.UserRecord, error) {
+	var query string
+	switch field {
+	case usercenter.FieldPhone:
+		query = qUsersByPhone
+	case usercenter.FieldEmail:
+		query = qUsersByEmail
+	default:
+		return nil, usercenter.Invalid("field", "only phone and email have a blind index, not %q", field)
+	}
+	if len(index) == 0 {
+		// No user has an empty index: empty is stored as NULL.
+		return nil, r.begin(ctx)
+	}
+	return r.users(ctx, query, int64(sdkAppID), index)
+}
+
+// ListUsers returns users offset to offset+limit-1 of the app in creation
+// order, and how many users it has. A limit of 0 or less returns no users,
+// only the count.
+//
+// Count and page are two statements that must see one state of the
+// database. Inside Update the transaction sees to that; outside, they run
+// in a read-only REPEATABLE READ transaction, pipelined with its BEGIN and
+// COMMIT so that the whole costs one round trip.
+func (r *reader) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit int) ([]core.UserRecord, int, error) {
+	if err := r.begin(ctx); err != nil {
+		return nil, 0, err
+	}
+	offset = max(offset, 0)
+	var (
+		users []core.UserRecord
+		total int
+		err   error
+	)
+	if limit <= 0 {
+		if err := r.q().QueryRow(ctx, qCountUsers, int64(sdkAppID)).Scan(&total); err != nil {
+			return nil, 0, r.fail(ctx, err)
+		}
+		return nil, total, nil
+	}
+	if r.tx != nil {
+		if err := r.q().QueryRow(ctx, qCountUsers, int64(sdkAppID)).Scan(&total); err != nil {
+			return nil, 0, r.fail(ctx, err)
+		}
+		if offset >= total {
+			return nil, total, nil
+		}
+		users, err = queryAll(ctx, r, scanUser, qListUsers, int64(sdkAppID), limit, offset)
+		if err != nil {
+			return nil, 0, err
+		}
+		return users, total, nil
+	}
+
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	b.Queue(qCountUsers, int64(sdkAppID)).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+	b.Queue(qListUsers, int64(sdkAppID), limit, offset).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			users = append(users, u)
+		}
+		return rows.Err()
+	})
+	b.Queue(`COMMIT`)
+	// Close reads every result through the callbacks above; a connection
+	// left inside the transaction by an error is discarded by the pool.
+	if err := r.s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, 0, r.fail(ctx, err)
+	}
+	return users, total, nil
+}
+
+// UsersAfter pages by keyset rather than offset, so that a walk over every
+// user costs the same per page however far it has got, and users inserted
+// or deleted meanwhile neither shift pages nor cause repeats.
+func (r *reader) UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID string, limit int) ([]core.UserRecord, error) {
+	if limit <= 0 {
+		return nil, r.begin(ctx)
+	}
+	return r.users(ctx, qUsersAfter, int64(sdkAppID), afterUserID, limit)
+}
+
+// userArgs returns u's values in the order of userColumns.
+func userArgs(u *core.UserRecord) ([]any, error) {
+	// The contract has the Service seal these before they reach the store;
+	// storing a plain value by mistake would leak it to every backup, so
+	// refuse loudly rather than drop it silently.
+	if u.Phone != "" || u.Email != "" || u.Address != "" {
+		return nil, usercenter.Internal(errors.New("postgres: a UserRecord must carry phone, email and address only sealed"))
+	}
+	createdAt, err := encodeTime("users.created_at", u.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	updatedAt, err := encodeTime("users.updated_at", u.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	lastLoginAt, err := encodeNullTime("users.last_login_at", u.LastLoginAt)
+	if err != nil {
+		return nil, err
+	}
+	return []any{
+		u.ID, int64(u.SdkAppID), u.OriginID, int64(u.Status), createdAt, updatedAt, lastLoginAt,
+		u.Nickname, u.Avatar, u.City, u.Province, u.Nationality, u.Lang, u.Timezone,
+		u.Sex, u.Signature, u.Remark, int64(u.LogonMode),
+		nullBytes(u.SealedPhone), nullBytes(u.PhoneIndex), nullBytes(u.SealedEmail), nullBytes(u.EmailIndex), nullBytes(u.SealedAddress),
+	}, nil
+}
+
+// qInsertLink adds a link to a user. The app of the link is read from the
+// user's row, not taken from the caller, so that a link can never be
+// scoped to another app than its user's.
+const qInsertLink = `INSERT INTO user_links (user_id, sdk_app_id, provider, provider_user_id)
+	SELECT user_id, sdk_app_id, $1, $2 FROM users WHERE user_id = $3`
+
+// linkSteps returns the statements that add links to a user who has none,
+// in provider order, so that of several conflicting links the same one is
+// always reported. A link with an empty provider user ID is no link.
+func linkSteps(userID string, links map[usercenter.Provider]string) (steps []step, providers []usercenter.Provider) {
+	for _, p := range slices.Sorted(maps.Keys(links)) {
+		id := links[p]
+		if id == "" {
+			continue
+		}
+		steps = append(steps, step{qInsertLink, []any{string(p), id, userID}})
+		providers = append(providers, p)
+	}
+	return steps, providers
+}
+
+// linkConflict maps the error of a link's insert.
+func linkConflict(err error, p usercenter.Provider) error {
+	if uniqueConstraint(err) == linkKey {
+		return conflictOn("thirdPartyIds."+string(p), err)
+	}
+	return nil
+}
+
+// InsertUser stores u and its links, all or nothing; it fails with
+// NotFound (app) if u's app does not exist.
+func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	args, err := userArgs(u)
+	if err != nil {
+		return err
+	}
+	links, providers := linkSteps(u.ID, u.ThirdParty)
+	steps := append([]step{{`INSERT INTO users (` + userColumns + `) VALUES (` + userPlaceholders + `)`, args}}, links...)
+	_, failed, err := t.atomically(ctx, steps...)
+	switch {
+	case err == nil:
+		return nil
+	case failed == 0:
+		return t.failWrite(ctx, err, usercenter.ResourceApp)
+	case failed > 0:
+		if c := linkConflict(err, providers[failed-1]); c != nil {
+			return c
+		}
+	}
+	return t.failWrite(ctx, err, "")
+}
+
+// UpdateUser writes u's mutable fields and replaces its links, all or
+// nothing; its SdkAppID and CreatedAt are ignored, and its ID finds it.
+func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	args, err := userArgs(u)
+	if err != nil {
+		return err
+	}
+	// Every column but user_id, sdk_app_id and created_at (args 0, 1, 4).
+	set := slices.Concat(args[2:4], args[5:], []any{u.ID})
+	links, providers := linkSteps(u.ID, u.ThirdParty)
+	steps := append([]step{
+		{`UPDATE users SET origin_id = $1, status = $2, updated_at = $3, last_login_at = $4,
+			nickname = $5, avatar = $6, city = $7, province = $8, nationality = $9, lang = $10, timezone = $11,
+			sex = $12, signature = $13, remark = $14, logon_mode = $15,
+			phone_enc = $16, phone_idx = $17, email_enc = $18, email_idx = $19, address_enc = $20
+			WHERE user_id = $21`, set},
+		{`DELETE FROM user_links WHERE user_id = $1`, []any{u.ID}},
+	}, links...)
+	// When the user does not exist every statement changes nothing, so
+	// there is nothing to undo.
+	tags, failed, err := t.atomically(ctx, steps...)
+	switch {
+	case err == nil:
+		if tags[0].RowsAffected() == 0 {
+			return usercenter.NotFound(usercenter.ResourceUser)
+		}
+		return nil
+	case failed >= 2:
+		if c := linkConflict(err, providers[failed-2]); c != nil {
+			return c
+		}
+	}
+	return t.failWrite(ctx, err, "")
+}
+
+// DeleteUser removes the user; its tokens, links, codes and code attempts
+// go with it (ON DELETE CASCADE), its audit events stay.
+func (t *txn) DeleteUser(ctx context.Context, userID string) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	if !storable(userID) {
+		return usercenter.NotFound(usercenter.ResourceUser) // no row can have that ID
+	}
+	return t.execFound(ctx, usercenter.ResourceUser, `DELETE FROM users WHERE user_id = $1`, userID)
+}
