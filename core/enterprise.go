@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -174,7 +175,16 @@ func (s *Service) AccessKeyLogin(ctx context.Context, username, password string)
 	}
 	// Only a verified login is remembered, so that nobody without the
 	// secret can fill the memory and push real logins out of it.
-	if s.logins.Seen(key.SecretID+"\x00"+strings.ToLower(password), now) {
+	if s.logins == nil {
+		return nil, &usercenter.Error{Code: usercenter.EInternal, Message: "internal error", Err: errors.New("core: the Service has no login replay memory (WithLoginReplay)")}
+	}
+	seen, err := s.logins.Seen(ctx, key.SecretID+"\x00"+strings.ToLower(password), now)
+	if err != nil {
+		// Accepting a login that may have been used on another node could
+		// let a replay through.
+		return nil, &usercenter.Error{Code: usercenter.EUnavailable, Message: "the login replay memory is unavailable; retry later", Err: err}
+	}
+	if seen {
 		return nil, ErrAccessKeyReplayed
 	}
 	return s.issueEnterpriseToken(ctx, key.SecretID, now.UTC())
@@ -353,7 +363,7 @@ func (s *Service) DomainUsers(ctx context.Context, actor *usercenter.Actor, user
 	if !actor.Scoped(rec.SdkAppID) {
 		return nil, 0, usercenter.NotFound(usercenter.ResourceApp)
 	}
-	app, err := s.appFor(ctx, actor, rec.SdkAppID, usercenter.PermUsersRead)
+	app, err := s.appFor(ctx, s.store, actor, rec.SdkAppID, usercenter.PermUsersRead)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -7,17 +7,36 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"usercenter"
-	"usercenter/replay"
 	"usercenter/vault"
 )
 
-// Limiter decides whether an app may run one more request of an action.
+// Limiter decides whether an app may run one more request of an action,
+// at perSecond sustained with bursts of perSecond. A limiter shared
+// between nodes can fail; the Service then lets the request through (see
+// admit).
 type Limiter interface {
-	Allow(sdkAppID uint64, action string, perSecond int) bool
+	Allow(ctx context.Context, sdkAppID uint64, action string, perSecond int) (bool, error)
 }
+
+// ReplayMemory records keys for a fixed window. Seen records key and
+// reports whether it was already recorded within the window. A memory
+// shared between nodes can fail; the Service then refuses the request, as
+// accepting it could let a replay through.
+type ReplayMemory interface {
+	Seen(ctx context.Context, key string, now time.Time) (bool, error)
+}
+
+// The memory of AccessKey logins must keep each login for at least the
+// span of timestamps a login is accepted with; LoginReplayEntries is what
+// an in-process memory should hold.
+const (
+	LoginReplayWindow  = 2 * AccessKeyLoginWindow
+	LoginReplayEntries = 1 << 18
+)
 
 // Service implements the use cases over a Store.
 type Service struct {
@@ -31,7 +50,10 @@ type Service struct {
 	// enterpriseTTL is the lifetime of enterprise API access tokens.
 	enterpriseTTL time.Duration
 	// logins remembers the AccessKey logins already used.
-	logins *replay.Cache
+	logins ReplayMemory
+	// limiterWarned is when the last warning about a failing limiter was
+	// logged, in Unix nanoseconds.
+	limiterWarned atomic.Int64
 }
 
 // Option configures a Service.
@@ -43,6 +65,11 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithLimiter enables per-app, per-action rate limits.
 func WithLimiter(l Limiter) Option { return func(s *Service) { s.limiter = l } }
 
+// WithLoginReplay sets the memory of used AccessKey logins, which must
+// keep each for LoginReplayWindow. Without it AccessKey logins are
+// refused: a Service that forgot one must not accept replays silently.
+func WithLoginReplay(m ReplayMemory) Option { return func(s *Service) { s.logins = m } }
+
 // WithLogger sets the logger for background work.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
@@ -50,7 +77,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 // already stored, so a wrong master key fails here rather than on the first
 // request.
 func NewService(ctx context.Context, store Store, ring *vault.Keyring, opts ...Option) (*Service, error) {
-	s := &Service{store: store, vault: ring, now: time.Now, log: slog.Default(), logins: replay.New(2*AccessKeyLoginWindow, 1<<18)}
+	s := &Service{store: store, vault: ring, now: time.Now, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -105,14 +132,37 @@ func WithAction(ctx context.Context, action string) context.Context {
 // ErrRateLimited is returned when an app's per-action budget is used up.
 var ErrRateLimited = &usercenter.Error{Code: usercenter.ERateLimited, Message: "the request rate limit of the app has been exceeded"}
 
-// admit charges one request of the context's action to the app.
+// limiterWarnEvery spaces the warnings about a failing limiter: while
+// Redis is down every request would log one.
+const limiterWarnEvery = 30 * time.Second
+
+// admit charges one request of the context's action to the app. A limiter
+// that fails lets the request through: a rate limit protects capacity,
+// and refusing every request while Redis is down would be the outage it
+// is meant to prevent.
 func (s *Service) admit(ctx context.Context, app *usercenter.App) error {
 	action, _ := ctx.Value(actionKey{}).(string)
 	if s.limiter == nil || action == "" {
 		return nil
 	}
-	if !s.limiter.Allow(app.SdkAppID, action, app.RateLimit) {
+	ok, err := s.limiter.Allow(ctx, app.SdkAppID, action, app.RateLimit)
+	if err != nil {
+		s.warnLimiter(err)
+		return nil
+	}
+	if !ok {
 		return ErrRateLimited
 	}
 	return nil
+}
+
+// warnLimiter logs a limiter failure at most once per limiterWarnEvery.
+// The error names only the limiter's backend, never the app or the user.
+func (s *Service) warnLimiter(err error) {
+	now := time.Now().UnixNano()
+	last := s.limiterWarned.Load()
+	if now-last < int64(limiterWarnEvery) || !s.limiterWarned.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.Warn("rate limiter unavailable: requests are not rate limited until it answers again", "err", err)
 }

@@ -59,7 +59,7 @@ var messages = map[int]string{
 type apiError struct {
 	Code   int
 	ExtMsg string
-	cause  error // internal errors only, for the log
+	cause  error // internal and unavailability errors only, for the log
 }
 
 func (e *apiError) Error() string { return strconv.Itoa(e.Code) + ": " + e.ExtMsg }
@@ -110,7 +110,8 @@ func fromDomain(err error) *apiError {
 	case usercenter.ERateLimited:
 		return &apiError{Code: codeRateLimited, ExtMsg: "the request rate limit of the app has been exceeded; retry later"}
 	case usercenter.EUnavailable:
-		return &apiError{Code: codeUnavailable, ExtMsg: "the service is temporarily unavailable; retry later"}
+		// The cause (a closed store, a Redis that is down) is for the log.
+		return &apiError{Code: codeUnavailable, ExtMsg: "the service is temporarily unavailable; retry later", cause: err}
 	}
 	return &apiError{Code: codeInternal, ExtMsg: "an internal error occurred; quote the X-Request-Id header when reporting it", cause: err}
 }

@@ -2,6 +2,7 @@
 package ratelimit
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -31,8 +32,14 @@ func NewWithClock(now func() time.Time) *Limiter {
 }
 
 // Allow takes one token from the (app, action) bucket if there is one. A
-// change of perSecond takes effect at once.
-func (l *Limiter) Allow(app uint64, action string, perSecond int) bool {
+// change of perSecond takes effect at once. The context and the error are
+// there for limiters shared over the network (redisstore); buckets in
+// memory never fail.
+func (l *Limiter) Allow(_ context.Context, app uint64, action string, perSecond int) (bool, error) {
+	return l.allow(app, action, perSecond), nil
+}
+
+func (l *Limiter) allow(app uint64, action string, perSecond int) bool {
 	k := bucketKey{app, action}
 	l.mu.Lock()
 	b := l.buckets[k]

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,7 +32,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // many calls were allowed.
 func drain(l *Limiter, app uint64, action string, perSecond, limit int) int {
 	n := 0
-	for n < limit && l.Allow(app, action, perSecond) {
+	for n < limit && allow(l, app, action, perSecond) {
 		n++
 	}
 	return n
@@ -43,7 +44,7 @@ func TestBurstEqualsRate(t *testing.T) {
 		if got := drain(l, 1, "Login", rate, 10*rate); got != rate {
 			t.Errorf("rate %d: %d requests allowed at once, want %d", rate, got, rate)
 		}
-		if l.Allow(1, "Login", rate) {
+		if allow(l, 1, "Login", rate) {
 			t.Errorf("rate %d: allowed after the burst with no time passing", rate)
 		}
 	}
@@ -58,14 +59,14 @@ func TestRefill(t *testing.T) {
 	}
 	// One token every 200ms.
 	clock.Advance(199 * time.Millisecond)
-	if l.Allow(1, "Get", rate) {
+	if allow(l, 1, "Get", rate) {
 		t.Error("allowed 199ms after the burst, before one token refilled")
 	}
 	clock.Advance(time.Millisecond)
-	if !l.Allow(1, "Get", rate) {
+	if !allow(l, 1, "Get", rate) {
 		t.Error("refused 200ms after the burst, when one token had refilled")
 	}
-	if l.Allow(1, "Get", rate) {
+	if allow(l, 1, "Get", rate) {
 		t.Error("allowed a second request after one token refilled")
 	}
 	clock.Advance(600 * time.Millisecond)
@@ -95,7 +96,7 @@ func TestSeparateBuckets(t *testing.T) {
 			t.Errorf("(%d, %q): burst %d, want %d", k.app, k.action, got, rate)
 		}
 	}
-	if l.Allow(1, "Login", rate) {
+	if allow(l, 1, "Login", rate) {
 		t.Error("(1, Login) refilled by requests to other buckets")
 	}
 }
@@ -109,11 +110,11 @@ func TestRateChange(t *testing.T) {
 	if got := drain(l, 1, "Get", 2, 100); got != 2 {
 		t.Fatalf("burst %d at rate 2", got)
 	}
-	if l.Allow(1, "Get", 10) {
+	if allow(l, 1, "Get", 10) {
 		t.Error("a rate change granted tokens without time passing")
 	}
 	clock.Advance(100 * time.Millisecond) // one token at 10/s, a fifth at 2/s
-	if !l.Allow(1, "Get", 10) {
+	if !allow(l, 1, "Get", 10) {
 		t.Error("refused 100ms after raising the rate to 10/s")
 	}
 	clock.Advance(time.Minute)
@@ -127,11 +128,11 @@ func TestRateChange(t *testing.T) {
 		t.Errorf("burst %d after lowering the rate to 2, want 2", got)
 	}
 	clock.Advance(250 * time.Millisecond) // half a token at 2/s
-	if l.Allow(1, "Get", 2) {
+	if allow(l, 1, "Get", 2) {
 		t.Error("allowed 250ms after draining at 2/s")
 	}
 	clock.Advance(250 * time.Millisecond)
-	if !l.Allow(1, "Get", 2) {
+	if !allow(l, 1, "Get", 2) {
 		t.Error("refused 500ms after draining at 2/s")
 	}
 }
@@ -146,7 +147,7 @@ func TestConcurrentAllowNeverExceedsBurst(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
-				if l.Allow(7, "Get", rate) {
+				if allow(l, 7, "Get", rate) {
 					allowed.Add(1)
 				}
 			}
@@ -160,10 +161,19 @@ func TestConcurrentAllowNeverExceedsBurst(t *testing.T) {
 
 func TestNewUsesWallClock(t *testing.T) {
 	l := New()
-	if !l.Allow(1, "Get", 1) {
+	if !allow(l, 1, "Get", 1) {
 		t.Fatal("first request refused")
 	}
-	if l.Allow(1, "Get", 1) {
+	if allow(l, 1, "Get", 1) {
 		t.Fatal("second request within the same instant allowed at 1/s")
 	}
+}
+
+// allow is Allow for tests: buckets in memory never fail.
+func allow(l *Limiter, app uint64, action string, perSecond int) bool {
+	ok, err := l.Allow(context.Background(), app, action, perSecond)
+	if err != nil {
+		panic(err)
+	}
+	return ok
 }

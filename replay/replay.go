@@ -5,6 +5,7 @@
 package replay
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -42,8 +43,13 @@ func New(window time.Duration, max int) *Cache {
 }
 
 // Seen records key unless it is already known, and reports whether it
-// was.
-func (c *Cache) Seen(key string, now time.Time) bool {
+// was. The context and the error are there for memories shared over the
+// network (redisstore); an in-process cache never fails.
+func (c *Cache) Seen(_ context.Context, key string, now time.Time) (bool, error) {
+	return c.seen(key, now), nil
+}
+
+func (c *Cache) seen(key string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.expire(now)

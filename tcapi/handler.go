@@ -4,12 +4,14 @@
 package tcapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
+	"time"
 
 	"usercenter/core"
 	"usercenter/httpio"
@@ -31,8 +33,16 @@ var commonParams = []string{"Action", "Version", "Region", "Language", "Token", 
 // Handler serves the API 3.0 gateway.
 type Handler struct {
 	svc  *core.Service
-	seen *replay.Cache
+	seen ReplayMemory
 	log  *slog.Logger
+}
+
+// ReplayMemory remembers signed v1 requests for ReplayWindow. Seen records
+// key and reports whether it was already recorded within the window. A
+// memory shared between nodes (redisstore) can fail; the request is then
+// refused, as accepting it could let a replay through.
+type ReplayMemory interface {
+	Seen(ctx context.Context, key string, now time.Time) (bool, error)
 }
 
 // Replays are remembered for twice the allowed clock skew, the span of
@@ -43,12 +53,14 @@ const (
 )
 
 // New returns the gateway handler. seen remembers signed requests to
-// refuse replays; NewReplayCache makes one.
-func New(svc *core.Service, seen *replay.Cache, log *slog.Logger) *Handler {
+// refuse replays: NewReplayCache makes one for a single process, and every
+// node serving one database must share one.
+func New(svc *core.Service, seen ReplayMemory, log *slog.Logger) *Handler {
 	return &Handler{svc: svc, seen: seen, log: log}
 }
 
-// NewReplayCache returns the replay memory the handler needs.
+// NewReplayCache returns a replay memory of this process alone, enough
+// while one node serves the database.
 func NewReplayCache() *replay.Cache { return replay.New(ReplayWindow, ReplayEntries) }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -151,7 +163,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	// A v1 request is remembered only once it is authentic and names a
 	// real action, so that neither strangers nor junk can fill the memory.
 	if k := signed.ReplayKey(); k != "" {
-		if h.seen.Seen(k, now) {
+		seen, err := h.seen.Seen(r.Context(), k, now)
+		if err != nil {
+			return nil, &apiError{Code: "ServiceUnavailable", cause: fmt.Errorf("v1 replay memory: %w", err)}
+		}
+		if seen {
 			return nil, &apiError{Code: "AuthFailure.SignatureFailure", Message: "this signed request has already been received: every request needs a new Nonce"}
 		}
 	}
