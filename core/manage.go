@@ -127,7 +127,7 @@ func (p *UserPatch) apply(u *usercenter.User, app *usercenter.App) ([]string, er
 // CreateUser creates a user in an app from a patch over an empty profile.
 // An absent OriginId defaults to the UserId, and an absent status to 1.
 func (s *Service) CreateUser(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, p UserPatch) (*usercenter.User, error) {
-	app, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersWrite)
+	app, err := s.appFor(ctx, s.store, actor, sdkAppID, usercenter.PermUsersWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []us
 		if err != nil {
 			return nil, err
 		}
-		return s.views(ctx, recs, nil, app)
+		return s.views(ctx, s.store, recs, nil, app)
 	}
 	var out []usercenter.User
 	err := s.store.Update(ctx, func(tx Tx) error {
@@ -231,7 +231,7 @@ func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []us
 				return err
 			}
 		}
-		out, err = s.views(ctx, recs, fields, app)
+		out, err = s.views(ctx, tx, recs, fields, app)
 		return err
 	})
 	return out, err
@@ -263,7 +263,7 @@ type Lookup struct {
 
 // FindUsers returns the app's users matching an exact lookup.
 func (s *Service) FindUsers(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, l Lookup, fields []usercenter.PIIField) ([]usercenter.User, error) {
-	app, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersRead)
+	app, err := s.appFor(ctx, s.store, actor, sdkAppID, usercenter.PermUsersRead)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +343,7 @@ const MaxListLimit = 500
 // after the last. Users added while a client pages through are never
 // listed twice, and no user that existed throughout is skipped.
 func (s *Service) UsersPage(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, cursor string, limit int, fields []usercenter.PIIField) ([]usercenter.User, string, error) {
-	app, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersRead)
+	app, err := s.appFor(ctx, s.store, actor, sdkAppID, usercenter.PermUsersRead)
 	if err != nil {
 		return nil, "", err
 	}
@@ -390,7 +390,7 @@ func (s *Service) Me(ctx context.Context, token string) (*usercenter.User, error
 	if token == "" || len(token) > 128 {
 		return nil, ErrBadToken
 	}
-	t, err := s.store.Token(ctx, usercenter.HashToken(token))
+	t, err := s.store.Token(ctx, usercenter.TokenKey(token))
 	if usercenter.ErrorCode(err) == usercenter.ENotFound {
 		return nil, ErrBadToken
 	}

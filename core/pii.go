@@ -120,21 +120,21 @@ func (s *Service) plain(rec *UserRecord) (*usercenter.User, error) {
 // view is a stored user of app as a caller may see it: personal data
 // masked but for the fields in reveal, and the app's user domain filled in.
 func (s *Service) view(ctx context.Context, app *usercenter.App, rec *UserRecord, reveal []usercenter.PIIField) (*usercenter.User, error) {
-	return s.viewWith(ctx, rec, reveal, map[uint64]string{app.SdkAppID: app.UserDomain})
+	return s.viewWith(ctx, s.store, rec, reveal, map[uint64]string{app.SdkAppID: app.UserDomain})
 }
 
 // viewWith is a stored user as a caller may see it: personal data masked
 // but for the fields in reveal, and the user domain of its app filled in.
 // domains caches user domains by SdkAppId for the span of one call; an
 // app not in it is read from the store and added.
-func (s *Service) viewWith(ctx context.Context, rec *UserRecord, reveal []usercenter.PIIField, domains map[uint64]string) (*usercenter.User, error) {
+func (s *Service) viewWith(ctx context.Context, r Reader, rec *UserRecord, reveal []usercenter.PIIField, domains map[uint64]string) (*usercenter.User, error) {
 	u, err := s.plain(rec)
 	if err != nil {
 		return nil, err
 	}
 	domain, ok := domains[u.SdkAppID]
 	if !ok {
-		app, err := s.store.App(ctx, u.SdkAppID)
+		app, err := r.App(ctx, u.SdkAppID)
 		if err != nil {
 			return nil, err
 		}
@@ -156,14 +156,14 @@ func (s *Service) viewWith(ctx context.Context, rec *UserRecord, reveal []userce
 
 // views is view for many users; the apps the caller has already loaded
 // save reading them again.
-func (s *Service) views(ctx context.Context, recs []UserRecord, reveal []usercenter.PIIField, known ...*usercenter.App) ([]usercenter.User, error) {
+func (s *Service) views(ctx context.Context, r Reader, recs []UserRecord, reveal []usercenter.PIIField, known ...*usercenter.App) ([]usercenter.User, error) {
 	domains := map[uint64]string{}
 	for _, app := range known {
 		domains[app.SdkAppID] = app.UserDomain
 	}
 	out := make([]usercenter.User, len(recs))
 	for i := range recs {
-		u, err := s.viewWith(ctx, &recs[i], reveal, domains)
+		u, err := s.viewWith(ctx, r, &recs[i], reveal, domains)
 		if err != nil {
 			return nil, err
 		}

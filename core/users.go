@@ -49,8 +49,8 @@ var ErrAppDisabled = &usercenter.Error{Code: usercenter.EDisabled, Resource: use
 // appFor loads an app the actor wants to act on with permission perm, in
 // the order callers observe: the app must exist, the actor must be scoped
 // to it and carry the permission, and the app's rate limit must allow it.
-func (s *Service) appFor(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, perm usercenter.Permission) (*usercenter.App, error) {
-	rec, err := s.store.App(ctx, sdkAppID)
+func (s *Service) appFor(ctx context.Context, r Reader, actor *usercenter.Actor, sdkAppID uint64, perm usercenter.Permission) (*usercenter.App, error) {
+	rec, err := r.App(ctx, sdkAppID)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (s *Service) userFor(ctx context.Context, r Reader, actor *usercenter.Actor
 	if !actor.Scoped(u.SdkAppID) {
 		return nil, nil, usercenter.NotFound(usercenter.ResourceUser)
 	}
-	app, err := s.appFor(ctx, actor, u.SdkAppID, perm)
+	app, err := s.appFor(ctx, r, actor, u.SdkAppID, perm)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -109,7 +109,7 @@ func (s *Service) userFor(ctx context.Context, r Reader, actor *usercenter.Actor
 // in the app fails with EConflict on field OriginId, also under a race:
 // the store's unique index decides.
 func (s *Service) RegisterUser(ctx context.Context, actor *usercenter.Actor, in Registration) (*Session, error) {
-	app, err := s.appFor(ctx, actor, in.SdkAppID, usercenter.PermUsersWrite)
+	app, err := s.appFor(ctx, s.store, actor, in.SdkAppID, usercenter.PermUsersWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +153,10 @@ func (s *Service) newUser(in Registration, now time.Time) usercenter.User {
 // newSession issues a token for u; the caller stores the returned Token
 // row in the same transaction as any change to the user.
 func (s *Service) newSession(u usercenter.User, app *usercenter.App, now time.Time) (*Session, *Token) {
-	token := usercenter.NewToken()
+	token := usercenter.NewLoginToken(now)
 	u.LastLoginAt = now
 	sess := &Session{User: u, Token: token, ExpiresAt: now.Add(app.TokenTTL)}
-	return sess, &Token{Hash: usercenter.HashToken(token), UserID: u.ID, SdkAppID: u.SdkAppID, CreatedAt: now, ExpiresAt: sess.ExpiresAt}
+	return sess, &Token{Hash: usercenter.TokenKey(token), UserID: u.ID, SdkAppID: u.SdkAppID, CreatedAt: now, ExpiresAt: sess.ExpiresAt}
 }
 
 // BatchRegister creates or overwrites up to MaxBatchRegister users in one
@@ -172,7 +172,7 @@ func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.Actor, in
 	seen := map[uint64]bool{}
 	for i := range in {
 		if !seen[in[i].SdkAppID] {
-			if _, err := s.appFor(ctx, actor, in[i].SdkAppID, usercenter.PermUsersWrite); err != nil {
+			if _, err := s.appFor(ctx, s.store, actor, in[i].SdkAppID, usercenter.PermUsersWrite); err != nil {
 				return nil, err
 			}
 			seen[in[i].SdkAppID] = true
@@ -242,7 +242,7 @@ func (s *Service) LoginUser(ctx context.Context, actor *usercenter.Actor, userID
 
 // LoginOriginID issues a new token for a user found by (SdkAppId, OriginId).
 func (s *Service) LoginOriginID(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, originID string) (*Session, error) {
-	app, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersWrite)
+	app, err := s.appFor(ctx, s.store, actor, sdkAppID, usercenter.PermUsersWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -318,14 +318,14 @@ func (s *Service) UsersByOrigin(ctx context.Context, actor *usercenter.Actor, or
 	var charged []*usercenter.App
 	for _, u := range recs {
 		if !slices.ContainsFunc(charged, func(a *usercenter.App) bool { return a.SdkAppID == u.SdkAppID }) {
-			app, err := s.appFor(ctx, actor, u.SdkAppID, usercenter.PermUsersRead)
+			app, err := s.appFor(ctx, s.store, actor, u.SdkAppID, usercenter.PermUsersRead)
 			if err != nil {
 				return nil, err
 			}
 			charged = append(charged, app)
 		}
 	}
-	return s.views(ctx, recs, nil, charged...)
+	return s.views(ctx, s.store, recs, nil, charged...)
 }
 
 // DeleteUser deletes a user with their tokens, codes and links. Their
@@ -349,7 +349,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *usercenter.Actor, userI
 // ListUsers returns page (from 1) of an app's users, limit per page, in
 // creation order, with the app's user count.
 func (s *Service) ListUsers(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, page, limit int) ([]usercenter.User, int, error) {
-	app, err := s.appFor(ctx, actor, sdkAppID, usercenter.PermUsersRead)
+	app, err := s.appFor(ctx, s.store, actor, sdkAppID, usercenter.PermUsersRead)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -366,6 +366,6 @@ func (s *Service) ListUsers(ctx context.Context, actor *usercenter.Actor, sdkApp
 	if err != nil {
 		return nil, 0, err
 	}
-	users, err := s.views(ctx, recs, nil, app)
+	users, err := s.views(ctx, s.store, recs, nil, app)
 	return users, total, err
 }
