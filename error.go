@@ -1,6 +1,7 @@
 package usercenter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -61,10 +62,16 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrorOf returns the domain error inside err, or an EInternal one wrapping it.
+// A passed deadline (serve --request-timeout) is EUnavailable: a store that
+// hands back the bare context error, as SQLite does, then answers in every
+// facade as one that maps it itself, as PostgreSQL does.
 func ErrorOf(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: EUnavailable, Message: "the request took too long; retry later", Err: err}
 	}
 	return &Error{Code: EInternal, Message: "internal error", Err: err}
 }
