@@ -18,7 +18,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
-	"usercenter/sqlite"
+	"usercenter/storecache"
 	"usercenter/vault"
 )
 
@@ -28,8 +28,9 @@ var Version = ""
 const usage = `usercenter: a self-hosted user identity and profile service
 
 Usage:
-  usercenter serve   [--addr 127.0.0.1:8080] [--db DSN] [--data DIR] [--master-key-file FILE] [--superapp-app SDKAPPID]
-                     [--enterprise-token-ttl 2h] [--log-level info]
+  usercenter serve   [--addr 127.0.0.1:8080] [--db DSN] [--data DIR] [--master-key-file FILE] [--redis URL]
+                     [--superapp-app SDKAPPID] [--enterprise-token-ttl 2h] [--request-timeout 10s] [--log-level info]
+                     [--db-max-conns N] [--db-connect-timeout 5s]
   usercenter migrate [--db DSN]
   usercenter app create --name NAME [--sdk-app-id N] [--user-domain D] [--rate-limit N] [--token-ttl 168h] [--phone-region CN] [--json]
   usercenter app list [--json]
@@ -45,7 +46,14 @@ Usage:
   usercenter user delete USERID
   usercenter audit [--app ID] [--user ID] [--field F] [--action A] [--actor A] [--since T] [--until T] [--limit N | --all] [--json]
   usercenter master-key rotate [--json]
+  usercenter migrate-data --from sqlite:PATH --to postgres://… [--master-key-file FILE] [--batch 5000] [--json]
+  usercenter bench (--self [--db DSN] | --target URL --creds FILE) [--connections 32] [--duration 10s] [--users 10000] [--json FILE]
   usercenter version
+
+--db is sqlite:PATH (or a plain PATH; the default is DATA/usercenter.db) or
+postgres://USER:PASSWORD@HOST:PORT/DB. Several servers may share one
+PostgreSQL database; give them all the same master key file, and --redis
+to share rate limits and replay protection (see docs/deployment.md).
 
 user set fields: nickname, avatar, phone, email, address, city, province,
 nationality, lang, timezone, sex, signature, remark, originId, status (0|1),
@@ -54,13 +62,16 @@ unlinks a provider. Personal data is masked unless --reveal names it, and
 every reveal is recorded in the audit log with the actor "operator".
 
 master-key rotate re-encrypts everything under a new master key. It
-refuses to run while a server uses the database: stop the servers first
-and start them again afterwards.
+refuses to run while a server uses the database (on PostgreSQL: any
+server on any machine): stop the servers first and start them again
+afterwards.
 
 Where the instance lives and how the server runs can also be set through
 the environment: USERCENTER_DATA, USERCENTER_DB, USERCENTER_MASTER_KEY_FILE,
-USERCENTER_ADDR, USERCENTER_LOG_LEVEL, USERCENTER_SUPERAPP_APP and
-USERCENTER_ENTERPRISE_TOKEN_TTL. Flags win over the environment. The
+USERCENTER_DB_MAX_CONNS, USERCENTER_DB_CONNECT_TIMEOUT, USERCENTER_REDIS,
+USERCENTER_ADDR, USERCENTER_LOG_LEVEL, USERCENTER_SUPERAPP_APP,
+USERCENTER_ENTERPRISE_TOKEN_TTL and USERCENTER_REQUEST_TIMEOUT. Flags win
+over the environment. The
 settings of apps and users come only from flags.
 With no flags, everything lives in ./data.
 `
@@ -122,6 +133,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		return sub(ctx, rest[1:], stdout, stderr, getenv)
 	case "audit":
 		return auditCmd(ctx, rest, stdout, stderr, getenv)
+	case "bench":
+		return benchCmd(ctx, rest, stdout, stderr, getenv)
+	case "migrate-data":
+		return migrateData(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "usercenter", version())
 		return nil
@@ -165,47 +180,6 @@ func version() string {
 	return "(devel)"
 }
 
-// storeFlags are the flags every command that opens the store takes.
-type storeFlags struct {
-	db, data, masterKeyFile string
-}
-
-func (f *storeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.data, "data", "./data", "data directory: the default home of the database and the master key")
-	fs.StringVar(&f.db, "db", "", "database DSN: sqlite:PATH or a plain PATH (default DATA/usercenter.db)")
-	fs.StringVar(&f.masterKeyFile, "master-key-file", "", "master key file (default DATA/master.key; created on first start)")
-}
-
-func (f *storeFlags) dbPath() (string, error) {
-	dsn := f.db
-	if dsn == "" {
-		return filepath.Join(f.data, "usercenter.db"), nil
-	}
-	switch {
-	case strings.HasPrefix(dsn, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
-		if path == "" {
-			return "", errors.New("the database DSN sqlite: needs a path, as in sqlite:./data/usercenter.db")
-		}
-		return path, nil
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return "", errors.New("PostgreSQL is not supported yet: use sqlite:PATH")
-	case strings.Contains(dsn, "://"):
-		return "", fmt.Errorf("unsupported database DSN scheme in %q: use sqlite:PATH", redactDSN(dsn))
-	}
-	return dsn, nil
-}
-
-// redactDSN hides a password that a DSN may carry.
-func redactDSN(dsn string) string {
-	if at := strings.LastIndex(dsn, "@"); at >= 0 {
-		if scheme := strings.Index(dsn, "://"); scheme >= 0 && scheme < at {
-			return dsn[:scheme+3] + "…" + dsn[at:]
-		}
-	}
-	return dsn
-}
-
 func (f *storeFlags) keyPath() string {
 	if f.masterKeyFile != "" {
 		return f.masterKeyFile
@@ -215,10 +189,10 @@ func (f *storeFlags) keyPath() string {
 
 // instance is an opened store with the service over it.
 type instance struct {
-	store      *sqlite.Store
+	store      database
 	svc        *core.Service
 	keyCreated bool
-	dbPath     string
+	db         dbTarget
 	keyPath    string
 }
 
@@ -226,7 +200,7 @@ func (i *instance) Close() error { return i.store.Close() }
 
 // open opens the store and the vault, creating both on first use.
 func (f *storeFlags) open(ctx context.Context, opts ...core.Option) (*instance, error) {
-	dbPath, err := f.dbPath()
+	target, err := f.target()
 	if err != nil {
 		return nil, err
 	}
@@ -239,11 +213,14 @@ func (f *storeFlags) open(ctx context.Context, opts ...core.Option) (*instance, 
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, dbPath)
+	store, err := f.openDB(ctx, target)
 	if err != nil {
-		return nil, fmt.Errorf("opening database %s: %w", dbPath, err)
+		return nil, err
 	}
-	svc, err := core.NewService(ctx, store, ring, opts...)
+	// The service reads through the caches of storecache; every write goes
+	// through them too, so this process reads its own writes at once, and
+	// other processes' within storecache.TTL.
+	svc, err := core.NewService(ctx, storecache.New(store, storecache.DefaultLimits), ring, opts...)
 	if err != nil {
 		store.Close()
 		if errors.Is(err, core.ErrWrongMasterKey) {
@@ -251,7 +228,7 @@ func (f *storeFlags) open(ctx context.Context, opts ...core.Option) (*instance, 
 		}
 		return nil, err
 	}
-	return &instance{store: store, svc: svc, keyCreated: created, dbPath: dbPath, keyPath: f.keyPath()}, nil
+	return &instance{store: store, svc: svc, keyCreated: created, db: target, keyPath: f.keyPath()}, nil
 }
 
 // newFlagSet builds a flag set that reports its errors to stderr. Call
@@ -322,7 +299,9 @@ func newTable(w io.Writer) *tabwriter.Writer {
 // silently apply to every app the next command touches.
 var envFlags = map[string]bool{
 	"addr": true, "data": true, "db": true, "master-key-file": true, "log-level": true,
+	"db-max-conns": true, "db-connect-timeout": true,
 	"superapp-app": true, "enterprise-token-ttl": true,
+	"redis": true, "request-timeout": true,
 }
 
 // parse applies the environment, then the arguments, accepting flags

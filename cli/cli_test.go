@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"usercenter/postgres/pgtest"
 	"usercenter/vault"
 )
 
@@ -706,23 +707,59 @@ func TestMasterKeyFileModeRefused(t *testing.T) {
 	})
 }
 
-func TestUnsupportedDSN(t *testing.T) {
+func TestDatabaseDSN(t *testing.T) {
 	t.Parallel()
-	for _, dsn := range []string{"postgres://uc:hunter2@db.example/uc", "postgresql://uc:hunter2@db.example/uc?sslmode=disable"} {
-		r := runCLI(t, nil, "app", "list", "--data", t.TempDir(), "--db", dsn)
-		if r.code != 1 || !strings.Contains(r.stderr, "not supported yet") {
-			t.Errorf("--db %s: want exit 1 and 'not supported yet': %s", dsn, r)
+	// Nothing listens on port 1 of loopback: the store must say so, fast,
+	// and never show the password, wherever the DSN carries it.
+	for _, dsn := range []string{
+		"postgres://uc:hunter2@127.0.0.1:1/uc",
+		"postgresql://uc:hunter2@127.0.0.1:1/uc?sslmode=disable",
+		"postgres://uc@127.0.0.1:1/uc?sslmode=disable&password=hunter2",
+	} {
+		r := runCLI(t, nil, "app", "list", "--data", t.TempDir(), "--db", dsn, "--db-connect-timeout", "2s")
+		if r.code != 1 || !strings.Contains(r.stderr, "unreachable") {
+			t.Errorf("--db %s: want exit 1 and 'unreachable': %s", dsn, r)
 		}
-		if strings.Contains(r.stderr, "hunter2") {
+		if strings.Contains(r.stderr, "hunter2") || strings.Contains(r.stdout, "hunter2") {
 			t.Errorf("--db %s: the password is shown: %s", dsn, r)
 		}
 	}
-	r := runCLI(t, map[string]string{"USERCENTER_DB": "postgres://uc:hunter2@db.example/uc", "USERCENTER_DATA": t.TempDir()}, "migrate")
-	if r.code != 1 || !strings.Contains(r.stderr, "not supported yet") {
+	r := runCLI(t, map[string]string{"USERCENTER_DB": "postgres://uc:hunter2@127.0.0.1:1/uc", "USERCENTER_DATA": t.TempDir()}, "migrate")
+	if r.code != 1 || !strings.Contains(r.stderr, "unreachable") || strings.Contains(r.stderr, "hunter2") {
 		t.Errorf("USERCENTER_DB=postgres://…: %s", r)
 	}
-	r = runCLI(t, nil, "app", "list", "--data", t.TempDir(), "--db", "mysql://uc:hunter2@db.example/uc")
+	r = runCLI(t, nil, "app", "list", "--data", t.TempDir(), "--db", "mysql://uc:hunter2@127.0.0.1/uc")
 	if r.code != 1 || !strings.Contains(r.stderr, "unsupported") || strings.Contains(r.stderr, "hunter2") {
 		t.Errorf("--db mysql://…: want exit 1, 'unsupported' and no password: %s", r)
+	}
+	for _, bad := range []string{"0", "-3", "many", "100000"} {
+		r = runCLI(t, nil, "app", "list", "--data", t.TempDir(), "--db-max-conns", bad)
+		if r.code != 2 {
+			t.Errorf("--db-max-conns %s: want a usage error: %s", bad, r)
+		}
+	}
+}
+
+// The same commands run on PostgreSQL when --db names it.
+func TestPostgresDSN(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	dir := t.TempDir()
+	r := runCLI(t, nil, "migrate", "--data", dir, "--db", dsn)
+	if r.code != 0 || !strings.Contains(r.stdout, "applied migrations") || strings.Contains(r.stdout, "usercenter-ci") {
+		t.Fatalf("migrate on PostgreSQL: %s", r)
+	}
+	r = runCLI(t, nil, "app", "create", "--name", "pgapp", "--data", dir, "--db", dsn, "--json")
+	if r.code != 0 {
+		t.Fatalf("app create on PostgreSQL: %s", r)
+	}
+	r = runCLI(t, map[string]string{"USERCENTER_DB": dsn, "USERCENTER_DATA": dir}, "app", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "pgapp") {
+		t.Fatalf("app list on PostgreSQL: %s", r)
+	}
+	// The same database under another master key is refused.
+	r = runCLI(t, nil, "app", "list", "--data", t.TempDir(), "--db", dsn)
+	if r.code != 1 || !strings.Contains(r.stderr, "master key does not match") {
+		t.Fatalf("another master key: %s", r)
 	}
 }

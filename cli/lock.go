@@ -17,12 +17,9 @@ import (
 // lockPath is the lock file of a database.
 func lockPath(dbPath string) string { return dbPath + ".lock" }
 
-// errLocked means another process holds the lock in a conflicting mode.
-var errLocked = errors.New("locked")
-
-// lockDB takes the database's lock without waiting: shared for a server,
-// exclusive for a rotation. The returned function releases it.
-func lockDB(dbPath string, exclusive bool) (func(), error) {
+// lockFile takes a SQLite database's lock without waiting: shared for a
+// server, exclusive for a rotation. The returned function releases it.
+func lockFile(dbPath string, exclusive bool) (func(), error) {
 	f, err := os.OpenFile(lockPath(dbPath), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening the lock file: %w", err)

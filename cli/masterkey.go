@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 
 	"usercenter/core"
-	"usercenter/sqlite"
 	"usercenter/vault"
 )
 
@@ -79,27 +76,16 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	if len(pos) != 0 {
 		return usageError{msg: fmt.Sprintf("master-key rotate takes no arguments (got %q)", pos[0])}
 	}
-	dbPath, err := sf.dbPath()
+	target, err := sf.target()
 	if err != nil {
 		return err
 	}
 	keyPath := sf.keyPath()
 
 	// Nothing changes until the key file is known to open the database.
-	if _, err := os.Stat(dbPath); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("there is no database at %s: nothing to rotate", dbPath)
-		}
+	if err := databaseExists(target); err != nil {
 		return err
 	}
-	unlock, err := lockDB(dbPath, true)
-	if errors.Is(err, errLocked) {
-		return fmt.Errorf("a usercenter server is running on %s: stop every server that uses this database, then rotate", dbPath)
-	}
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	oldKeys, err := vault.ReadKeyFile(keyPath)
 	if err != nil {
 		return err
@@ -108,11 +94,19 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return fmt.Errorf("%s: %w", keyPath, err)
 	}
-	store, err := sqlite.Open(ctx, dbPath)
+	store, err := sf.openDB(ctx, target)
 	if err != nil {
-		return fmt.Errorf("opening database %s: %w", dbPath, err)
+		return err
 	}
 	defer store.Close()
+	unlock, err := lockDatabase(ctx, target, store, true, nil)
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("a usercenter server is running on %s: stop every server that uses this database, then rotate", target)
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := core.NewService(ctx, store, oldRing); err != nil {
 		if errors.Is(err, core.ErrWrongMasterKey) {
 			return fmt.Errorf("%w; the key file is %s; nothing was changed", err, keyPath)
@@ -158,13 +152,14 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := vault.WriteKeyFile(keyPath, [][]byte{newKey}); err != nil {
 		return interrupted(fmt.Errorf("every value is re-encrypted under the new key, but removing the old keys from the key file failed: %w", err))
 	}
+	unlock()
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("closing the database: %w", err)
 	}
 
 	id := newRing.CurrentKeyID()
 	out := rotateJSON{
-		Database: dbPath, KeyFile: keyPath, KeyId: hex.EncodeToString(id[:]),
+		Database: target.String(), KeyFile: keyPath, KeyId: hex.EncodeToString(id[:]),
 		Resealed: rep.Resealed, AlreadyCurrent: rep.Current, OldKeysRemoved: len(oldKeys),
 		Values: map[string]int{},
 	}
@@ -175,7 +170,7 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprint(stderr, restartNotice)
 		return writeJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "Rotated the master key of %s.\n\n", dbPath)
+	fmt.Fprintf(stdout, "Rotated the master key of %s.\n\n", target)
 	tw := newTable(stdout)
 	fmt.Fprintf(tw, "  New key ID\t%s\n", out.KeyId)
 	fmt.Fprintf(tw, "  Key file\t%s (now holds only the new key; %d old %s removed)\n", keyPath, len(oldKeys), plural(len(oldKeys), "key", "keys"))

@@ -13,15 +13,28 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"usercenter"
 	"usercenter/core"
 	"usercenter/ratelimit"
+	"usercenter/redisstore"
+	"usercenter/replay"
 	"usercenter/server"
+	"usercenter/tcapi"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
 // SIGINT or SIGTERM.
 const shutdownGrace = 30 * time.Second
+
+// defaultRequestTimeout is serve's --request-timeout. maxRequestTimeout
+// keeps it well inside the HTTP server's write timeout (one minute), so
+// that a request that runs out of time still gets its answer written.
+const (
+	defaultRequestTimeout = 10 * time.Second
+	maxRequestTimeout     = 50 * time.Second
+)
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs, sf := newStoreFlagSet("serve", stderr)
@@ -29,11 +42,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	superApp := fs.Uint64("superapp-app", 0, "SdkAppId served on the unprefixed super-app paths (default: the only app, while there is exactly one)")
 	enterpriseTTL := fs.Duration("enterprise-token-ttl", core.DefaultEnterpriseTokenTTL, "lifetime of enterprise API access tokens")
+	requestTimeout := fs.Duration("request-timeout", defaultRequestTimeout, "the longest any request may take: past it, what waits on the database gives up and the request fails as unavailable")
+	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
 	if *enterpriseTTL < time.Minute || *enterpriseTTL > 366*24*time.Hour {
 		return usageError{msg: "--enterprise-token-ttl must be between 1m and 8784h"}
+	}
+	if *requestTimeout < time.Second || *requestTimeout > maxRequestTimeout {
+		return usageError{msg: fmt.Sprintf("--request-timeout must be between 1s and %v", maxRequestTimeout)}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -44,21 +62,35 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	inst, err := sf.open(ctx, core.WithLimiter(ratelimit.New()), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
+	reg := server.NewRegistry()
+	shared, err := openShared(ctx, *redisURL, log, reg)
+	if err != nil {
+		return err
+	}
+	defer shared.close()
+
+	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithLoginReplay(shared.loginReplay), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
 	if err != nil {
 		return err
 	}
 	defer inst.Close()
-	unlock, err := lockDB(inst.dbPath, false)
+	// A server whose lock a master-key rotation took (after the database
+	// restarted) holds a key that no longer opens what is stored: it stops.
+	lockLost := make(chan error, 1)
+	unlock, err := lockDatabase(ctx, inst.db, inst.store, false, func(err error) {
+		log.Error("stopping: " + err.Error() + "; start this server again with the new master key file once the rotation has finished")
+		lockLost <- err
+		stop()
+	})
 	if errors.Is(err, errLocked) {
-		return fmt.Errorf("a master-key rotation is running on %s: start the server when it has finished", inst.dbPath)
+		return fmt.Errorf("a master-key rotation is running on %s: start the server when it has finished", inst.db)
 	}
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	if inst.keyCreated {
-		fmt.Fprintf(stdout, "First start: created the master key %s (mode 0600; back it up, nothing stored can be read without it)\nand the database %s.\nCreate an app and its first API key with:\n  usercenter app create --name myapp\n\n", inst.keyPath, inst.dbPath)
+		fmt.Fprintf(stdout, "First start: created the master key %s (mode 0600; back it up, nothing stored can be read without it)\nand the database %s.\nCreate an app and its first API key with:\n  usercenter app create --name myapp\n\n", inst.keyPath, inst.db)
 	}
 	apps, err := inst.svc.Apps(ctx)
 	if err != nil {
@@ -79,13 +111,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	reg := server.NewRegistry()
-	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(*superApp)))
+	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(*superApp), server.WithRequestTimeout(*requestTimeout), server.WithReplayMemory(shared.v1Replay)))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("usercenter listening", "addr", ln.Addr().String(), "db", inst.dbPath, "version", version())
+	log.Info("usercenter listening", "addr", ln.Addr().String(), "db", inst.db.String(), "version", version())
 	fmt.Fprintf(stdout, "usercenter %s listening on http://%s\n", version(), ln.Addr())
 
 	select {
@@ -102,11 +133,59 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	unlock()
 	if err := inst.Close(); err != nil {
 		return fmt.Errorf("closing the store: %w", err)
 	}
 	log.Info("stopped")
-	return nil
+	select {
+	case err := <-lockLost:
+		return fmt.Errorf("stopped: %w", err)
+	default:
+		return nil
+	}
+}
+
+// sharedState is what the nodes serving one database must share to act
+// as one: the rate limits and the memories of signed requests.
+type sharedState struct {
+	limiter     core.Limiter
+	loginReplay core.ReplayMemory
+	v1Replay    tcapi.ReplayMemory
+	close       func()
+}
+
+// Names of the replay memories in Redis, in their keys and metric labels.
+const (
+	loginReplayName = "accesskey-login"
+	v1ReplayName    = "lcic-v1"
+)
+
+// openShared keeps the shared state in the Redis at redisURL, or in this
+// process when it is empty. Only the server's address is ever logged,
+// never the URL, which may carry a password.
+func openShared(ctx context.Context, redisURL string, log *slog.Logger, reg *prometheus.Registry) (*sharedState, error) {
+	if redisURL == "" {
+		return &sharedState{
+			limiter:     ratelimit.New(),
+			loginReplay: replay.New(core.LoginReplayWindow, core.LoginReplayEntries),
+			v1Replay:    tcapi.NewReplayCache(),
+			close:       func() {},
+		}, nil
+	}
+	redisstore.SetLogger(log)
+	rc, err := redisstore.Open(ctx, redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("--redis: %w", err)
+	}
+	reg.MustRegister(rc)
+	log.Info("rate limits and replay memories are shared through redis", "redis", rc.String())
+	return &sharedState{
+		limiter:     redisstore.NewLimiter(rc),
+		loginReplay: redisstore.NewReplayMemory(rc, loginReplayName, core.LoginReplayWindow),
+		v1Replay:    redisstore.NewReplayMemory(rc, v1ReplayName, tcapi.ReplayWindow),
+		close:       func() { rc.Close() },
+	}, nil
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
@@ -121,9 +200,9 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			return err
 		}
 		if len(applied) == 0 {
-			fmt.Fprintf(stdout, "%s is up to date at schema version %d\n", inst.dbPath, v)
+			fmt.Fprintf(stdout, "%s is up to date at schema version %d\n", inst.db, v)
 		} else {
-			fmt.Fprintf(stdout, "applied migrations %v to %s; schema version %d\n", applied, inst.dbPath, v)
+			fmt.Fprintf(stdout, "applied migrations %v to %s; schema version %d\n", applied, inst.db, v)
 		}
 		return nil
 	})
