@@ -1,0 +1,254 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"usercenter/core"
+)
+
+// Seeded users are numbered from 0; everything about user i follows from
+// i and the run, so nothing but a sample of their UserIds is kept:
+//
+//	OriginId  s<run>-<i>
+//	nickname  bench user <i>
+//	phone     +86139 and i in 8 digits (a China Mobile range)
+//	email     u<i>.<run>@bench.example
+
+func appendOriginID(b []byte, run string, i int) []byte {
+	b = append(b, 's')
+	b = append(b, run...)
+	b = append(b, '-')
+	return strconv.AppendInt(b, int64(i), 10)
+}
+
+func appendNickname(b []byte, i int) []byte {
+	return strconv.AppendInt(append(b, "bench user "...), int64(i), 10)
+}
+
+func appendPhone(b []byte, i int) []byte {
+	b = append(b, "+86139"...)
+	var d [8]byte
+	for k, v := 7, i; k >= 0; k-- {
+		d[k] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, d[:]...)
+}
+
+func appendEmail(b []byte, run string, i int) []byte {
+	b = strconv.AppendInt(append(b, 'u'), int64(i), 10)
+	b = append(b, '.')
+	b = append(b, run...)
+	return append(b, "@bench.example"...)
+}
+
+// seed fills the app with cfg.Users users and keeps a sample of them,
+// spread evenly over the whole range so that reads touch the whole table.
+//
+// The batch path (the default) registers users through LCIC BatchRegister,
+// core.MaxBatchRegister a call, the fastest path the APIs offer; its LCIC
+// model has no phone or email, so the sampled users, the only ones the
+// scenarios touch, get theirs afterwards through PATCH /v1/users/{userId}.
+// The REST path (POST /v1/apps/{SdkAppId}/users) gives every user a phone
+// and an email, at one request a user.
+func (e *env) seed(ctx context.Context) (SeedResult, error) {
+	n := e.cfg.Users
+	stride := (n + defaultSampleUsers - 1) / defaultSampleUsers
+	sample := make([]sampleUser, (n+stride-1)/stride)
+	res := SeedResult{Path: seedPathName(e.cfg.Seed), Callers: e.cfg.SeedCallers}
+	resetPeakRSS()
+	start := time.Now()
+	var errs map[string]uint64
+	var failed uint64
+	if e.cfg.Seed == SeedBatch {
+		chunks := (n + core.MaxBatchRegister - 1) / core.MaxBatchRegister
+		errs, failed = e.parallel("BatchRegister calls", e.cfg.SeedCallers, chunks, func(w *worker, c int) string {
+			from := c * core.MaxBatchRegister
+			return w.seedBatch(from, min(from+core.MaxBatchRegister, n), stride, sample)
+		})
+		res.Seconds = time.Since(start).Seconds()
+		contactStart := time.Now()
+		cerrs, cfailed := e.parallel("phones and emails of sampled users", e.cfg.SeedCallers, len(sample), func(w *worker, j int) string {
+			return w.seedContacts(&sample[j])
+		})
+		res.ContactSeconds = time.Since(contactStart).Seconds()
+		for k, v := range cerrs {
+			errs["contacts: "+k] += v
+		}
+		failed += cfailed
+	} else {
+		errs, failed = e.parallel("users created", e.cfg.SeedCallers, n, func(w *worker, i int) string {
+			return w.seedREST(i, stride, sample)
+		})
+		res.Seconds = time.Since(start).Seconds()
+	}
+	res.PeakRSSBytes = e.notePeak(true)
+	res.Errors = failed
+	if len(errs) > 0 {
+		res.ErrorCodes = errs
+	}
+	kept := sample[:0]
+	for _, u := range sample {
+		if u.id != "" && (e.cfg.Seed != SeedBatch || u.idx >= 0) {
+			kept = append(kept, u)
+		}
+	}
+	e.sample = kept
+	res.ContactUsers = len(kept)
+	if e.cfg.Seed != SeedBatch {
+		res.ContactUsers = n - int(failed)
+	}
+	res.Users = n
+	if res.Seconds > 0 {
+		res.UsersPerSec = float64(n) / res.Seconds
+	}
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	if len(e.sample) == 0 {
+		return res, fmt.Errorf("seeding failed: no user was created (%v)", errs)
+	}
+	total, err := e.countUsers()
+	if err != nil {
+		return res, fmt.Errorf("counting the app's users: %w", err)
+	}
+	res.AppUsers = total
+	return res, nil
+}
+
+// seedREST creates user i with its phone and email.
+func (w *worker) seedREST(i, stride int, sample []sampleUser) string {
+	run := w.e.run
+	b := append(w.body[:0], `{"originId":"`...)
+	b = appendOriginID(b, run, i)
+	b = append(b, `","nickname":"`...)
+	b = appendNickname(b, i)
+	b = append(b, `","phone":"`...)
+	b = appendPhone(b, i)
+	b = append(b, `","email":"`...)
+	b = appendEmail(b, run, i)
+	b = append(b, `"}`...)
+	w.body = b
+	s := w.slot
+	s.prepare("POST", w.e.base, w.e.usersPath, "", b)
+	s.set("Content-Type", "application/json")
+	s.set("Authorization", w.e.basicAuth)
+	status, resp, err := s.do()
+	if err != nil {
+		return transportLabel(err)
+	}
+	if status != 201 {
+		if code, ok := jsonStrAt(resp, "code"); ok {
+			return httpLabel(status) + " " + string(code)
+		}
+		return httpLabel(status)
+	}
+	id, ok := jsonStrAt(resp, "userId")
+	if !ok || len(id) == 0 {
+		return "bad answer: createUser without a userId"
+	}
+	if i%stride == 0 {
+		sample[i/stride] = sampleUser{id: string(id), idx: i}
+	}
+	return ""
+}
+
+// seedBatch registers users [from, to) in one BatchRegister call.
+func (w *worker) seedBatch(from, to, stride int, sample []sampleUser) string {
+	run := w.e.run
+	b := append(w.body[:0], `{"Users":[`...)
+	for i := from; i < to; i++ {
+		if i > from {
+			b = append(b, ',')
+		}
+		b = append(b, `{"SdkAppId":`...)
+		b = append(b, w.e.appID...)
+		b = append(b, `,"Name":"`...)
+		b = appendNickname(b, i)
+		b = append(b, `","OriginId":"`...)
+		b = appendOriginID(b, run, i)
+		b = append(b, `"}`...)
+	}
+	b = append(b, `]}`...)
+	w.body = b
+	resp, label := w.lcic("BatchRegister", b, time.Now())
+	if label != "" {
+		return label
+	}
+	users, ok := jsonGet(resp, "Response", "Users")
+	if !ok {
+		return "bad answer: BatchRegister without Users"
+	}
+	i, bad := from, false
+	ok = jsonEach(users, func(u []byte) bool {
+		origin, ok1 := jsonStrAt(u, "OriginId")
+		id, ok2 := jsonStrAt(u, "UserId")
+		w.tmp = appendOriginID(w.tmp[:0], run, i)
+		if !ok1 || !ok2 || string(origin) != string(w.tmp) || i >= to {
+			bad = true
+			return false
+		}
+		if i%stride == 0 {
+			// idx -1 until the user's phone and email are set.
+			sample[i/stride] = sampleUser{id: string(id), idx: -1 - i}
+		}
+		i++
+		return true
+	})
+	if !ok || bad || i != to {
+		return "bad answer: BatchRegister did not list the users registered, in order"
+	}
+	return ""
+}
+
+// seedContacts gives a batch-registered user its phone and email.
+func (w *worker) seedContacts(u *sampleUser) string {
+	if u.id == "" {
+		return "" // its batch failed, and was counted then
+	}
+	i := -1 - u.idx
+	b := append(w.body[:0], `{"phone":"`...)
+	b = appendPhone(b, i)
+	b = append(b, `","email":"`...)
+	b = appendEmail(b, w.e.run, i)
+	b = append(b, `"}`...)
+	w.body = b
+	s := w.slot
+	s.prepare("PATCH", w.e.base, "/v1/users/"+u.id, "", b)
+	s.set("Content-Type", "application/merge-patch+json")
+	s.set("Authorization", w.e.basicAuth)
+	status, resp, err := s.do()
+	if err != nil {
+		return transportLabel(err)
+	}
+	if status != 200 {
+		if code, ok := jsonStrAt(resp, "code"); ok {
+			return httpLabel(status) + " " + string(code)
+		}
+		return httpLabel(status)
+	}
+	u.idx = i
+	return ""
+}
+
+// countUsers asks the target how many users the app has.
+func (e *env) countUsers() (int, error) {
+	w := e.workers[0]
+	b := append(w.body[:0], `{"SdkAppId":`...)
+	b = append(b, e.appID...)
+	b = append(b, `,"Page":1,"Limit":1}`...)
+	w.body = b
+	resp, label := w.lcic("DescribeSdkAppIdUsers", b, time.Now())
+	if label != "" {
+		return 0, errors.New(label)
+	}
+	raw, ok := jsonGet(resp, "Response", "Total")
+	if n := parseDigits(raw); ok && n >= 0 {
+		return n, nil
+	}
+	return 0, errors.New("bad answer: DescribeSdkAppIdUsers without a Total")
+}

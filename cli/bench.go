@@ -1,0 +1,269 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"usercenter"
+	"usercenter/bench"
+	"usercenter/core"
+	"usercenter/server"
+)
+
+// benchRateLimit is the largest per-action rate an app may have
+// (usercenter.App.Validate). --self gives it to its app so that the
+// limiter runs, as it does in serve, without ever refusing a request.
+const benchRateLimit = 100000
+
+// benchSelfHook, when set (by tests), sees the in-process instance and
+// the report before the instance is torn down.
+var benchSelfHook func(ctx context.Context, inst *instance, app *usercenter.App, key *usercenter.APIKey, rep *bench.Report) error
+
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ env) error {
+	fs, sf := newStoreFlagSet("bench", stderr)
+	self := fs.Bool("self", false, "start an in-process server on a fresh database in a temporary directory and drive it")
+	target := fs.String("target", "", "drive the running usercenter at this base URL, e.g. http://127.0.0.1:8080 (loopback only)")
+	credsFile := fs.String("creds", "", "with --target: the app's credentials, the JSON that `usercenter app create --json` prints")
+	entKeyFile := fs.String("enterprise-key", "", "with --target: the key the enterprise scenario logs in with, the JSON that `usercenter key create --json` prints (default the --creds key; a key with pii.read makes every userInfo an audited write)")
+	connections := fs.Int("connections", 32, "concurrent connections, each a closed loop of one request at a time")
+	duration := fs.Duration("duration", 0, "how long each scenario runs (default 10s unless --requests is given)")
+	requests := fs.Int64("requests", 0, "how many operations each scenario runs at most (0: no bound)")
+	users := fs.Int("users", 10000, "how many users to seed")
+	scenarioList := fs.String("scenarios", "", "comma-separated scenarios to run (default all): "+strings.Join(bench.Scenarios, ", "))
+	seed := fs.String("seed", bench.SeedBatch, "how to seed: batch (LCIC BatchRegister, 1000 users a call; then phone and email, through the REST API, for the up to 65536 sampled users the scenarios use) or rest (POST /v1/apps/{id}/users: every user with phone and email, one request each)")
+	seedCallers := fs.Int("seed-callers", 0, "requests in flight while seeding (default --connections)")
+	jsonFile := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
+	logLevel := fs.String("log-level", "warn", "--self: the server's log level")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (with --self it covers the server too)")
+	// The environment is not read: USERCENTER_DB may name a real database,
+	// and a benchmark must never write its users into one by accident.
+	positional, err := parse(fs, args, func(string) string { return "" })
+	if err != nil {
+		return err
+	}
+	if len(positional) > 0 {
+		return usageError{msg: fmt.Sprintf("bench takes no arguments, got %q", positional[0])}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case *self == (*target != ""):
+		return usageError{msg: "bench needs exactly one of --self and --target URL"}
+	case *target != "" && *credsFile == "":
+		return usageError{msg: "--target needs --creds FILE, the output of `usercenter app create --json`"}
+	case *self && (*credsFile != "" || *entKeyFile != ""):
+		return usageError{msg: "--creds and --enterprise-key go with --target; --self makes its own app and keys"}
+	case set["data"] || set["master-key-file"]:
+		return usageError{msg: "bench keeps its data in a temporary directory: --data and --master-key-file do not apply"}
+	case *target != "" && set["db"]:
+		return usageError{msg: "--db goes with --self; a --target server has its own database"}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError{msg: fmt.Sprintf("invalid --log-level %q", *logLevel)}
+	}
+	cfg := bench.Config{
+		Connections: *connections,
+		Duration:    *duration,
+		Requests:    *requests,
+		Users:       *users,
+		Seed:        *seed,
+		SeedCallers: *seedCallers,
+		Progress:    stderr,
+		Version:     version(),
+	}
+	if cfg.Duration == 0 && cfg.Requests == 0 {
+		cfg.Duration = 10 * time.Second
+	}
+	if *scenarioList != "" {
+		for _, s := range strings.Split(*scenarioList, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cfg.Scenarios = append(cfg.Scenarios, s)
+			}
+		}
+	}
+	if err := cfg.CheckLoad(); err != nil {
+		return usageError{msg: err.Error()}
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	var rep *bench.Report
+	if *self {
+		rep, err = benchSelf(ctx, fs, sf, cfg, level, stderr)
+	} else {
+		cfg.Target = *target
+		if err := readJSONFile(*credsFile, "usercenter app create --json", &cfg.Creds); err != nil {
+			return err
+		}
+		if *entKeyFile != "" {
+			cfg.EnterpriseKey = new(bench.Key)
+			if err := readJSONFile(*entKeyFile, "usercenter key create --json", cfg.EnterpriseKey); err != nil {
+				return err
+			}
+		}
+		rep, err = bench.Run(ctx, cfg)
+	}
+	if rep != nil && len(rep.Scenarios)+len(rep.Baselines) > 0 {
+		if werr := writeBenchReport(rep, stdout, *jsonFile); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if n := rep.TotalErrors(); n > 0 {
+		return fmt.Errorf("%d requests failed; the report above lists them by kind", n)
+	}
+	return nil
+}
+
+// readJSONFile reads what command printed with --json into v.
+func readJSONFile(path, command string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s is not the JSON of `%s`: %w", path, command, err)
+	}
+	return nil
+}
+
+func writeBenchReport(rep *bench.Report, stdout io.Writer, jsonFile string) error {
+	if jsonFile == "-" {
+		return rep.WriteJSON(stdout)
+	}
+	if err := rep.WriteTable(stdout); err != nil {
+		return err
+	}
+	if jsonFile == "" {
+		return nil
+	}
+	f, err := os.Create(jsonFile)
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// benchSelf runs the benchmark against a server built in this process the
+// way serve builds one: the store flags' store (SQLite in a temporary
+// directory, or --db), the service with serve's in-process rate limiter
+// and replay memories, and server.NewHandler behind server.NewHTTPServer
+// on a loopback port.
+func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.Config, level slog.Level, stderr io.Writer) (*bench.Report, error) {
+	dir, err := os.MkdirTemp("", "usercenter-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := fs.Set("data", dir); err != nil {
+		return nil, err
+	}
+	dbt, err := sf.target()
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	reg := server.NewRegistry()
+	shared, err := openShared(ctx, "", log, reg)
+	if err != nil {
+		return nil, err
+	}
+	defer shared.close()
+	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithLoginReplay(shared.loginReplay), core.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	defer inst.Close()
+
+	app, key, err := inst.svc.CreateApp(ctx, core.NewApp{Name: "bench " + time.Now().UTC().Format("20060102T150405.000"), RateLimit: benchRateLimit})
+	if err != nil {
+		return nil, fmt.Errorf("creating the bench app: %w", err)
+	}
+	secret, gcm := usercenter.NewSuperAppSecretKey(), usercenter.CipherAESGCMBase64
+	app, err = inst.svc.UpdateApp(ctx, app.SdkAppID, core.AppPatch{SuperAppSecretKey: &secret, SuperAppCipher: &gcm})
+	if err != nil {
+		return nil, fmt.Errorf("setting the bench app's super-app secret: %w", err)
+	}
+	// The enterprise scenario reads with a key that cannot reveal, so that
+	// it measures a read; with pii.read every answer is an audited write.
+	entKey, err := inst.svc.CreateKey(ctx, "bench enterprise reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+	if err != nil {
+		return nil, fmt.Errorf("creating the bench's enterprise key: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	srv := server.NewHTTPServer(addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(app.SdkAppID), server.WithReplayMemory(shared.v1Replay)))
+	serveCtx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go inst.svc.PurgeExpired(serveCtx, time.Minute)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdownCtx)
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("bench server", "err", err)
+		}
+	}()
+
+	cfg.Target = "http://" + addr
+	cfg.InProcess = true
+	cfg.Engine = dbt.engine
+	cfg.RateLimiter = fmt.Sprintf("on, as in serve (in-process token buckets); the bench app's RateLimit is %d/s per action, the maximum, so it never refuses a request", benchRateLimit)
+	cfg.Creds = bench.Creds{
+		SdkAppId: app.SdkAppID, UserDomain: app.UserDomain, SecretId: key.SecretID, SecretKey: key.SecretKey,
+		SuperAppSecretKey: app.SuperAppSecretKey, SuperAppCipher: string(app.SuperAppCipher),
+	}
+	cfg.EnterpriseKey = &bench.Key{SecretId: entKey.SecretID, SecretKey: entKey.SecretKey}
+	cfg.TempDir = dir
+	rep, err := bench.Run(ctx, cfg)
+	if rep != nil {
+		rep.Notes = append(rep.Notes,
+			"--self: the app's first key (users.read, users.write, pii.read) signs LCIC and REST calls; the enterprise scenario logs in with a second key holding users.read only",
+			fmt.Sprintf("--self: the database is %s, fresh in a temporary directory (deleted at the end)", dbt))
+		if dbt.engine == enginePostgres {
+			rep.Notes[len(rep.Notes)-1] = "--self: the database is " + dbt.String() + "; the bench app and its users stay in it"
+		}
+	}
+	if err == nil && benchSelfHook != nil {
+		err = benchSelfHook(ctx, inst, app, key, rep)
+	}
+	return rep, err
+}
