@@ -11,7 +11,6 @@ import (
 
 	"usercenter"
 	"usercenter/core"
-	"usercenter/sqlite"
 	"usercenter/uctest"
 	"usercenter/vault"
 )
@@ -383,7 +382,7 @@ func TestDeleteAuditOutlivesUser(t *testing.T) {
 
 // failingAuditStore hands Update's fn a Tx whose InsertAudit fails.
 type failingAuditStore struct {
-	*sqlite.Store
+	core.Store
 }
 
 var errAuditDown = errors.New("audit storage unavailable")

@@ -2,15 +2,14 @@ package core_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"usercenter"
 	"usercenter/core"
-	"usercenter/sqlite"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
 
@@ -126,28 +125,25 @@ func wantEvents(t *testing.T, got []usercenter.AuditEvent, want ...eventKey) {
 	}
 }
 
-// instance is a service over a SQLite file with a keyring the test holds,
-// which uctest does not expose.
+// instance is a service over a database of the test engine with a
+// keyring the test holds, which uctest does not expose.
 type instance struct {
-	path  string
-	store *sqlite.Store
+	db    string
+	store core.Store
 	svc   *core.Service
 }
 
-// openInstance opens the database at path under ring.
-func openInstance(t *testing.T, path string, ring *vault.Keyring) (*instance, error) {
+// openInstance opens db, from svctest.NewDatabase, under ring; opening it
+// again is what a restart does.
+func openInstance(t *testing.T, db string, ring *vault.Keyring) (*instance, error) {
 	t.Helper()
-	store, err := sqlite.Open(bg, path)
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := svctest.OpenDatabase(t, db)
 	svc, err := core.NewService(bg, store, ring)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return &instance{path: path, store: store, svc: svc}, nil
+	return &instance{db: db, store: store, svc: svc}, nil
 }
 
 func mustRing(t *testing.T, keys ...[]byte) *vault.Keyring {
@@ -161,7 +157,7 @@ func mustRing(t *testing.T, keys ...[]byte) *vault.Keyring {
 
 func newInstance(t *testing.T, key []byte) *instance {
 	t.Helper()
-	in, err := openInstance(t, filepath.Join(t.TempDir(), "usercenter.db"), mustRing(t, key))
+	in, err := openInstance(t, svctest.NewDatabase(t), mustRing(t, key))
 	if err != nil {
 		t.Fatalf("NewService: %v", err)
 	}

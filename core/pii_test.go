@@ -2,24 +2,35 @@ package core_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
-// dbBytes returns the database file and its WAL, as an attacker with a
-// copy of the data directory would see them.
-func dbBytes(t *testing.T, dir string) []byte {
+// dbBytes returns everything env's store keeps, as an attacker with a copy
+// of the data would see it: with SQLite the database file and its WAL;
+// with PostgreSQL, whose files are the server's, every value of every
+// table of the schema as the server holds it (see pgBytes).
+func dbBytes(t *testing.T, env *uctest.Env) []byte {
 	t.Helper()
+	if env.Engine == svctest.Postgres {
+		return pgBytes(t, env.DB)
+	}
 	var all []byte
 	for _, name := range []string{"usercenter.db", "usercenter.db-wal"} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := os.ReadFile(filepath.Join(env.Dir, name))
 		if err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}
@@ -27,6 +38,47 @@ func dbBytes(t *testing.T, dir string) []byte {
 	}
 	if len(all) == 0 {
 		t.Fatal("no database bytes found")
+	}
+	return all
+}
+
+// pgBytes reads every row of every table in the schema of dsn on a
+// connection of its own, and returns the raw bytes of all their values:
+// bytea columns come in binary, so their bytes are what is stored, not a
+// hex rendering that would hide plaintext from the search.
+func pgBytes(t *testing.T, dsn string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(bg, time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, _ := conn.Query(ctx, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`)
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(tables, "users") || !slices.Contains(tables, "audit_events") {
+		t.Fatalf("schema holds tables %v: not the store's", tables)
+	}
+	var all []byte
+	for _, table := range tables {
+		rows, err := conn.Query(ctx, "SELECT * FROM "+pgx.Identifier{table}.Sanitize(), pgx.QueryResultFormats{pgx.BinaryFormatCode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			for _, v := range rows.RawValues() {
+				all = append(all, v...)
+				all = append(all, 0)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("reading %s: %v", table, err)
+		}
 	}
 	return all
 }
@@ -81,11 +133,11 @@ func TestPIIEncryptedAtRest(t *testing.T) {
 			}
 		}
 	}
-	t.Run("open", func(t *testing.T) { check(t, dbBytes(t, env.Dir)) })
+	t.Run("open", func(t *testing.T) { check(t, dbBytes(t, env)) })
 	if err := env.Store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("closed and checkpointed", func(t *testing.T) { check(t, dbBytes(t, env.Dir)) })
+	t.Run("closed and checkpointed", func(t *testing.T) { check(t, dbBytes(t, env)) })
 
 	if logs := env.Log.String(); strings.Contains(logs, "13612346688") || strings.Contains(logs, "muzhiming") {
 		t.Errorf("personal data in the logs: %s", logs)

@@ -3,18 +3,18 @@ package core_test
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
 
 func TestWrongMasterKeyFailsAtStart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "usercenter.db")
+	db := svctest.NewDatabase(t)
 	right := vault.NewKey()
-	in, err := openInstance(t, path, mustRing(t, right))
+	in, err := openInstance(t, db, mustRing(t, right))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestWrongMasterKeyFailsAtStart(t *testing.T) {
 	in.store.Close()
 
 	svc, err := func() (*core.Service, error) {
-		in, err := openInstance(t, path, mustRing(t, vault.NewKey()))
+		in, err := openInstance(t, db, mustRing(t, vault.NewKey()))
 		if in != nil {
 			return in.svc, err
 		}
@@ -39,7 +39,7 @@ func TestWrongMasterKeyFailsAtStart(t *testing.T) {
 
 	// Even on a database with no app yet: the check value is written on
 	// first start.
-	empty := filepath.Join(t.TempDir(), "empty.db")
+	empty := svctest.NewDatabase(t)
 	in, err = openInstance(t, empty, mustRing(t, right))
 	if err != nil {
 		t.Fatal(err)
@@ -50,18 +50,18 @@ func TestWrongMasterKeyFailsAtStart(t *testing.T) {
 	}
 
 	// The right key still opens it, also as an older key of a ring.
-	if _, err := openInstance(t, path, mustRing(t, right)); err != nil {
+	if _, err := openInstance(t, db, mustRing(t, right)); err != nil {
 		t.Fatalf("NewService with the right key: %v", err)
 	}
-	if _, err := openInstance(t, path, mustRing(t, vault.NewKey(), right)); err != nil {
+	if _, err := openInstance(t, db, mustRing(t, vault.NewKey(), right)); err != nil {
 		t.Fatalf("NewService with the right key second: %v", err)
 	}
 }
 
 func TestResealRotation(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "usercenter.db")
+	db := svctest.NewDatabase(t)
 	oldKey, newKey := vault.NewKey(), vault.NewKey()
-	in, err := openInstance(t, path, mustRing(t, oldKey))
+	in, err := openInstance(t, db, mustRing(t, oldKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestResealRotation(t *testing.T) {
 	in.store.Close()
 
 	// Only the new key from now on.
-	in, err = openInstance(t, path, mustRing(t, newKey))
+	in, err = openInstance(t, db, mustRing(t, newKey))
 	if err != nil {
 		t.Fatalf("NewService with only the new key: %v", err)
 	}
@@ -212,7 +212,7 @@ func TestResealRotation(t *testing.T) {
 	in.store.Close()
 
 	// The old key alone no longer opens the database.
-	if _, err := openInstance(t, path, mustRing(t, oldKey)); !errors.Is(err, core.ErrWrongMasterKey) {
+	if _, err := openInstance(t, db, mustRing(t, oldKey)); !errors.Is(err, core.ErrWrongMasterKey) {
 		t.Fatalf("NewService with only the old key = %v, want ErrWrongMasterKey", err)
 	}
 }
@@ -220,9 +220,9 @@ func TestResealRotation(t *testing.T) {
 // Reseal with a ring that lacks the key a value was sealed with fails and
 // says which value.
 func TestResealWithoutOldKeyFails(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "usercenter.db")
+	db := svctest.NewDatabase(t)
 	oldKey := vault.NewKey()
-	in, err := openInstance(t, path, mustRing(t, oldKey))
+	in, err := openInstance(t, db, mustRing(t, oldKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestResealWithoutOldKeyFails(t *testing.T) {
 	}
 	// Nothing was lost: the old key still opens everything.
 	in.store.Close()
-	if _, err := openInstance(t, path, mustRing(t, oldKey)); err != nil {
+	if _, err := openInstance(t, db, mustRing(t, oldKey)); err != nil {
 		t.Fatalf("old key after a failed Reseal: %v", err)
 	}
 }
@@ -242,9 +242,9 @@ func TestResealWithoutOldKeyFails(t *testing.T) {
 // More values than one Reseal transaction holds: every page is resealed
 // and the verification pass pages too.
 func TestResealManyValues(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "usercenter.db")
+	db := svctest.NewDatabase(t)
 	oldKey, newKey := vault.NewKey(), vault.NewKey()
-	in, err := openInstance(t, path, mustRing(t, oldKey))
+	in, err := openInstance(t, db, mustRing(t, oldKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestResealManyValues(t *testing.T) {
 		t.Errorf("Reseal = %+v, want %d resealed", rep, want)
 	}
 	in.store.Close()
-	in, err = openInstance(t, path, mustRing(t, newKey))
+	in, err = openInstance(t, db, mustRing(t, newKey))
 	if err != nil {
 		t.Fatal(err)
 	}

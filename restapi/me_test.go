@@ -2,7 +2,6 @@ package restapi_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +9,6 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
-
-	_ "modernc.org/sqlite"
 )
 
 func TestMe(t *testing.T) {
@@ -77,14 +74,9 @@ func TestMe(t *testing.T) {
 func TestMeOfDisabledApp(t *testing.T) {
 	env := uctest.New(t)
 	sess := register(t, env, "app-off")
-	// There is no use case to disable an app yet; an app disabled in the
-	// store is what an operator's future command would leave behind.
-	db, err := sql.Open("sqlite", "file:"+env.Dir+"/usercenter.db?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(context.Background(), `UPDATE apps SET status = 0 WHERE sdk_app_id = ?`, int64(env.App.SdkAppID)); err != nil {
+	// As `usercenter app update --status disabled` does it, through the
+	// service, so that the test runs on every engine.
+	if _, err := env.Svc.UpdateApp(context.Background(), env.App.SdkAppID, core.AppPatch{Status: ptr(usercenter.AppDisabled)}); err != nil {
 		t.Fatal(err)
 	}
 	checkProblem(t, do(t, env, request{Method: "GET", Path: "/v1/me", Auth: bearer(sess.Token)}), 403, "app_disabled", "")

@@ -13,8 +13,8 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/server"
-	"usercenter/sqlite"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
 
@@ -74,11 +74,7 @@ func TestDefaultApp(t *testing.T) {
 // TestNoApps checks the unprefixed paths of an instance with no app yet,
 // and a configured default that does not exist.
 func TestNoApps(t *testing.T) {
-	store, err := sqlite.Open(bg, t.TempDir()+"/usercenter.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := svctest.OpenStore(t)
 	ring, err := vault.New(vault.NewKey())
 	if err != nil {
 		t.Fatal(err)
