@@ -10,8 +10,10 @@ import (
 	"usercenter/vault"
 )
 
-// aadFor is the associated data each kind of sealed value was sealed with.
-func aadFor(kind SealedKind, rowKey string) (string, error) {
+// AssociatedData is what each kind of sealed value was sealed with, bound
+// to its row: a value copied to another row does not open there. Tools
+// that check stored values without the Service (migrate-data) use it.
+func AssociatedData(kind SealedKind, rowKey string) (string, error) {
 	switch kind {
 	case SealedAppSecret:
 		id, err := strconv.ParseUint(strings.TrimLeft(rowKey, "0"), 10, 64)
@@ -71,7 +73,7 @@ func Reseal(ctx context.Context, store Store, ring *vault.Keyring) (RotationRepo
 						current++
 						continue
 					}
-					aad, err := aadFor(v.Kind, v.RowKey)
+					aad, err := AssociatedData(v.Kind, v.RowKey)
 					if err != nil {
 						return err
 					}

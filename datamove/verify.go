@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"usercenter/core"
+	"usercenter/vault"
 )
 
 // maxListed bounds the differences listed per table.
@@ -149,17 +150,18 @@ func keyID(key []any) string {
 	return b.String()
 }
 
-// The associated data each kind of value is sealed with, as core seals
-// them (core/apps.go aadApp and aadKey, core/pii.go aadUser). They are
-// repeated here, rather than reached through core.Service, because the
-// service reveals personal data only with an audit event (which would
+// open opens one sealed value with the associated data core sealed it
+// with. Values are opened here rather than through core.Service, because
+// the service reveals personal data only with an audit event (which would
 // change the copy being verified) and refuses the users of disabled apps
-// and revoked keys; the package tests open values core wrote, so a change
-// of format there fails them.
-func aadApp(sdkAppID int64) string  { return "app:" + strconv.FormatUint(uint64(sdkAppID), 10) }
-func aadKey(secretID string) string { return "apikey:" + secretID }
-func aadUser(userID, field string) string {
-	return "user:" + userID + ":" + field
+// and revoked keys.
+func open(ring *vault.Keyring, sealed any, kind core.SealedKind, rowKey string) error {
+	aad, err := core.AssociatedData(kind, rowKey)
+	if err != nil {
+		return err
+	}
+	_, err = ring.Open(asBytes(sealed), aad)
+	return err
 }
 
 // decrypt opens, in the destination, the sealed values of the sampled
@@ -202,7 +204,7 @@ func (m *mover) decrypt(ctx context.Context, samples map[string][][]any) (*Decry
 	apps := m.table("apps")
 	for _, row := range samples["apps"] {
 		id := row[col(apps, "sdk_app_id")].(int64)
-		if _, err := ring.Open(asBytes(row[col(apps, "superapp_secret")]), aadApp(id)); err != nil {
+		if err := open(ring, row[col(apps, "superapp_secret")], core.SealedAppSecret, fmt.Sprintf("%020d", uint64(id))); err != nil {
 			fail("apps", fmt.Sprintf("the SuperApp secret of app %d", uint64(id)))
 			continue
 		}
@@ -211,7 +213,7 @@ func (m *mover) decrypt(ctx context.Context, samples map[string][][]any) (*Decry
 	keys := m.table("api_keys")
 	for _, row := range samples["api_keys"] {
 		id := row[col(keys, "secret_id")].(string)
-		if _, err := ring.Open(asBytes(row[col(keys, "secret_key")]), aadKey(id)); err != nil {
+		if err := open(ring, row[col(keys, "secret_key")], core.SealedKeySecret, id); err != nil {
 			fail("api_keys", "the secret of key "+id)
 			continue
 		}
@@ -221,12 +223,12 @@ func (m *mover) decrypt(ctx context.Context, samples map[string][][]any) (*Decry
 	for _, row := range samples["users"] {
 		id := row[col(users, "user_id")].(string)
 		ok := true
-		for _, f := range []string{"phone", "email", "address"} {
+		for f, kind := range map[string]core.SealedKind{"phone": core.SealedUserPhone, "email": core.SealedUserEmail, "address": core.SealedUserAddress} {
 			sealed := row[col(users, f+"_enc")]
 			if sealed == nil {
 				continue
 			}
-			if _, err := ring.Open(asBytes(sealed), aadUser(id, f)); err != nil {
+			if err := open(ring, sealed, kind, id); err != nil {
 				fail("users", fmt.Sprintf("the %s of user %s", f, id))
 				ok = false
 			}
