@@ -2,15 +2,12 @@ package postgres
 
 import (
 	"context"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"usercenter"
+	"usercenter/sqlstore"
 )
-
-const auditColumns = `id, at, sdk_app_id, user_id, action, field, actor, request_id`
 
 // InsertAudit appends e and sets e.ID. IDs increase and are never reused,
 // even after the newest events are deleted, so a caller's cursor stays
@@ -62,60 +59,15 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 
 // AuditEvents returns up to f.Limit events, the limit core bounds,
 // matching every non-zero field of f, in ID order. An empty but non-nil
-// f.Apps matches no event.
-//
-// The query has only the conditions f asks for, so that the planner can
-// pick the index that suits them. Which conditions appear, not their
-// values, decides the SQL text, so there are a bounded number of texts
-// and pgx prepares each once per connection.
+// f.Apps matches no event. pgx prepares each text of the query
+// (sqlstore.AuditWhere) once per connection.
 func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error) {
 	if err := r.begin(ctx); err != nil {
 		return nil, err
 	}
-	if f.Apps != nil && len(f.Apps) == 0 {
+	where, args, none := sqlstore.AuditWhere(f, sqlstore.Dollar, `sdk_app_id = ANY(?)`, int64s)
+	if none {
 		return nil, nil
-	}
-	if len(f.Apps) == 1 && f.Apps[0] != 0 { // a SdkAppID of 0 would match every app
-		// As an equality the planner reads audit_events_app in ID order.
-		if f.SdkAppID != 0 && f.SdkAppID != f.Apps[0] {
-			return nil, nil
-		}
-		f.SdkAppID, f.Apps = f.Apps[0], nil
-	}
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1))
-	}
-	if f.Apps != nil {
-		add(`sdk_app_id = ANY(?)`, int64s(f.Apps))
-	}
-	if f.SdkAppID != 0 {
-		add(`sdk_app_id = ?`, int64(f.SdkAppID))
-	}
-	if f.UserID != "" {
-		add(`user_id = ?`, f.UserID)
-	}
-	if f.Field != "" {
-		add(`field = ?`, f.Field)
-	}
-	if f.Action != "" {
-		add(`action = ?`, string(f.Action))
-	}
-	if f.Actor != "" {
-		add(`actor = ?`, f.Actor)
-	}
-	if !f.Since.IsZero() {
-		add(`at >= ?`, boundTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		add(`at < ?`, boundTime(f.Until))
-	}
-	if f.AfterID != 0 {
-		add(`id > ?`, f.AfterID)
 	}
 	// SQLite reads a negative LIMIT as no limit; PostgreSQL refuses it but
 	// reads NULL so.
@@ -124,23 +76,12 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 		limit = nil
 	}
 	args = append(args, limit)
-
-	var q strings.Builder
-	q.WriteString(`SELECT ` + auditColumns + ` FROM audit_events`)
-	for i, cond := range where {
-		if i == 0 {
-			q.WriteString(` WHERE `)
-		} else {
-			q.WriteString(` AND `)
-		}
-		q.WriteString(cond)
-	}
-	q.WriteString(` ORDER BY id LIMIT $` + strconv.Itoa(len(args)) + `::bigint`)
+	q := `SELECT ` + sqlstore.AuditColumns + ` FROM audit_events` + where + ` ORDER BY id LIMIT ` + sqlstore.Dollar.Nth(len(args)) + `::bigint`
 
 	if r.tx != nil || !storableArgs(args) {
 		// Inside Update the transaction's snapshot is its own, and
 		// serializable: waiting for writers could not show it more.
-		return queryAll(ctx, r, scanAuditEvent, q.String(), args...)
+		return queryAll(ctx, r, scanAuditEvent, q, args...)
 	}
 	// The lock and the query go in one pipeline, so PostgreSQL runs them in
 	// one implicit transaction, whose end releases the lock; the query's
@@ -148,7 +89,7 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	var events []usercenter.AuditEvent
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock($1)`, r.s.keys.audit)
-	b.Queue(q.String(), args...).Query(func(rows pgx.Rows) error {
+	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			e, err := scanAuditEvent(rows)
 			if err != nil {
@@ -164,18 +105,6 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	return events, nil
 }
 
-// scanAuditEvent reads a row of auditColumns.
-func scanAuditEvent(row scanner) (usercenter.AuditEvent, error) {
-	var (
-		e       usercenter.AuditEvent
-		at, app int64
-		action  string
-	)
-	if err := row.Scan(&e.ID, &at, &app, &e.UserID, &action, &e.Field, &e.Actor, &e.RequestID); err != nil {
-		return e, err
-	}
-	e.At = decodeTime(at)
-	e.SdkAppID = uint64(app)
-	e.Action = usercenter.AuditAction(action)
-	return e, nil
-}
+// scanAuditEvent is sqlstore's for queryAll, which takes this package's
+// scanner.
+func scanAuditEvent(row scanner) (usercenter.AuditEvent, error) { return sqlstore.ScanAuditEvent(row) }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"usercenter"
+	"usercenter/sqlstore"
 )
 
 // SQLSTATE codes the store acts on.
@@ -80,9 +81,7 @@ func uniqueConstraint(err error) string {
 }
 
 // conflict turns a uniqueness violation into the domain's EConflict naming
-// the field; it returns nil for any other error. The message names only
-// the field, never the value (PostgreSQL's own message, kept in Err for
-// logs, does name it; so does SQLite's).
+// the field; it returns nil for any other error.
 func conflict(err error) error {
 	field, ok := uniqueFields[uniqueConstraint(err)]
 	if !ok {
@@ -91,9 +90,7 @@ func conflict(err error) error {
 	return conflictOn(field, err)
 }
 
-func conflictOn(field string, err error) error {
-	return &usercenter.Error{Code: usercenter.EConflict, Field: field, Message: field + " is already taken", Err: err}
-}
+func conflictOn(field string, err error) error { return sqlstore.Conflict(field, err) }
 
 func isForeignKey(err error) bool { return sqlState(err) == sqlForeignKeyViolation }
 
@@ -204,11 +201,4 @@ func mapErr(ctx context.Context, closed bool, err error) error {
 	return usercenter.Internal(err)
 }
 
-// nullBytes stores an empty byte slice as NULL, which is how the schema
-// says "none" for ciphertexts and blind indexes.
-func nullBytes(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
+func nullBytes(b []byte) any { return sqlstore.NullBytes(b) }

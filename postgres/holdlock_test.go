@@ -84,9 +84,17 @@ func TestHoldServerLockSurvivesLostSession(t *testing.T) {
 	}
 
 	// The session dies and a rotation gets there first: the server is told.
+	// A watcher that checks every second leaves the rotation ample time.
+	release()
+	defer postgres.SetLockCheckInterval(time.Second)()
+	release, err = server.HoldServerLock(ctx, func(err error) { lost <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	killServerLockSessions(t, rotation)
 	var releaseRotation func()
-	if !waitFor(2*time.Second, func() bool {
+	if !waitFor(500*time.Millisecond, func() bool {
 		r, err := rotation.TryLock(ctx, true)
 		if err == nil {
 			releaseRotation = r
@@ -101,7 +109,7 @@ func TestHoldServerLockSurvivesLostSession(t *testing.T) {
 		if err == nil {
 			t.Fatal("lost called with a nil error")
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(5 * time.Second):
 		t.Fatal("the server was not told that a rotation holds its lock")
 	}
 }

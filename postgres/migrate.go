@@ -5,14 +5,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"usercenter/sqlstore"
 )
 
 // The migrations of this engine, numbered on their own: version 1 here is
@@ -20,41 +18,6 @@ import (
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order. Their names
-// are NNNN_description.sql; versions must be unique.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %s: name must start with a positive version and '_'", e.Name())
-		}
-		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("postgres: migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
 
 // migrate applies the migrations the schema lacks, each in its own
 // transaction, and returns their versions.
@@ -65,7 +28,7 @@ func migrations() ([]migration, error) {
 // wait for it and then find nothing to do. A session lock rather than a
 // transaction's lets each migration commit on its own.
 func (s *Store) migrate(ctx context.Context) (applied []int, err error) {
-	ms, err := migrations()
+	ms, err := sqlstore.Migrations("postgres", migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +62,7 @@ func (s *Store) migrate(ctx context.Context) (applied []int, err error) {
 	if err := conn.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return nil, fmt.Errorf("postgres: read schema version: %w", mapErr(ctx, false, err))
 	}
-	if latest := ms[len(ms)-1].version; current > latest {
+	if latest := ms[len(ms)-1].Version; current > latest {
 		// A newer program has been here; running against a schema this code
 		// does not know could corrupt data.
 		return nil, fmt.Errorf("postgres: database schema version %d is newer than this program's %d", current, latest)
@@ -107,24 +70,24 @@ func (s *Store) migrate(ctx context.Context) (applied []int, err error) {
 	for _, m := range ms {
 		done, err := applyMigration(ctx, conn.Conn(), m)
 		if err != nil {
-			return applied, fmt.Errorf("postgres: migration %s: %w", m.name, mapErr(ctx, false, err))
+			return applied, fmt.Errorf("postgres: migration %s: %w", m.Name, mapErr(ctx, false, err))
 		}
 		if done {
-			applied = append(applied, m.version)
+			applied = append(applied, m.Version)
 		}
 	}
 	return applied, nil
 }
 
 // applyMigration applies m unless the schema already has it.
-func applyMigration(ctx context.Context, conn *pgx.Conn, m migration) (bool, error) {
+func applyMigration(ctx context.Context, conn *pgx.Conn, m sqlstore.Migration) (bool, error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer rollback(tx)
 	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil {
 		return false, err
 	}
 	if n > 0 {
@@ -132,11 +95,11 @@ func applyMigration(ctx context.Context, conn *pgx.Conn, m migration) (bool, err
 	}
 	// Without arguments pgx sends the file with the simple protocol, which
 	// runs every statement in it.
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return false, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
-		m.version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		m.Version, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
 		return false, err
 	}
 	return true, tx.Commit(ctx)

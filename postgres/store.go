@@ -225,6 +225,7 @@ type lockKeys struct {
 	migrate int64 // held by the node applying migrations
 	server  int64 // TryLock: shared by servers, exclusive for a rotation
 	audit   int64 // orders audit event IDs by commit; see InsertAudit
+	retry   int64 // taken by Updates that lost races repeatedly; see Update
 }
 
 func newLockKeys(schema string) lockKeys {
@@ -233,5 +234,5 @@ func newLockKeys(schema string) lockKeys {
 		h.Write([]byte("usercenter\x00" + purpose + "\x00" + schema))
 		return int64(h.Sum64())
 	}
-	return lockKeys{migrate: key("migrate"), server: key("server"), audit: key("audit")}
+	return lockKeys{migrate: key("migrate"), server: key("server"), audit: key("audit"), retry: key("retry")}
 }

@@ -25,6 +25,17 @@ const (
 	maxBackoff  = 100 * time.Millisecond
 )
 
+// queueAfter is how many races an Update may lose before it runs alone.
+// Under heavy contention on one row a transaction could otherwise lose
+// every race until its retries run out, where SQLite's single writer
+// would simply have run it. Every transaction holds the schema's retry
+// lock shared; one that runs alone first takes it exclusively at the
+// session level, before BEGIN, so that it waits for the transactions in
+// flight, holds back new ones (PostgreSQL queues a shared request behind
+// a waiting exclusive one), and takes its snapshot only once it is alone:
+// it then cannot lose a race.
+const queueAfter = 2
+
 // Update runs fn in one SERIALIZABLE transaction and commits it. At that
 // isolation PostgreSQL lets concurrent transactions, on this node or any
 // other, commit only if the outcome is that of running them one at a
@@ -55,7 +66,7 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 		if s.closed.Load() {
 			return errClosed()
 		}
-		again, err := s.attempt(ctx, fn)
+		again, err := s.attempt(ctx, fn, attempt >= queueAfter)
 		if !again {
 			return err
 		}
@@ -84,10 +95,31 @@ func backoff(n int) time.Duration {
 
 // attempt runs fn in one transaction. again reports that the transaction
 // lost a race and fn should run again.
-func (s *Store) attempt(ctx context.Context, fn func(core.Tx) error) (again bool, err error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
-	if err != nil {
-		return false, s.fail(ctx, err)
+// With alone set it runs with no other transaction of the schema (see
+// queueAfter).
+func (s *Store) attempt(ctx context.Context, fn func(core.Tx) error, alone bool) (again bool, err error) {
+	var tx pgx.Tx
+	if alone {
+		conn, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return false, s.fail(ctx, err)
+		}
+		defer conn.Release()
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, s.keys.retry); err != nil {
+			// The lock may have been granted just as ctx ended.
+			closeConn(conn)
+			return false, s.fail(ctx, err)
+		}
+		defer unlockOrClose(conn, `SELECT pg_advisory_unlock($1)`, s.keys.retry)
+		if tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}); err != nil {
+			return false, s.fail(ctx, err)
+		}
+	} else {
+		// The shared lock rides in BEGIN's round trip.
+		begin := fmt.Sprintf("BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_advisory_xact_lock_shared(%d)", s.keys.retry)
+		if tx, err = s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, BeginQuery: begin}); err != nil {
+			return false, s.fail(ctx, err)
+		}
 	}
 	t := &txn{s: s, tx: tx}
 	t.reader = reader{s: s, tx: t}

@@ -8,6 +8,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"usercenter"
+	"usercenter/sqlstore"
 )
 
 // errTokenNotFound is the NotFound of a login or enterprise token.
@@ -42,8 +43,7 @@ func sqliteCode(err error) int {
 const linkKey = "user_links.sdk_app_id, user_links.provider, user_links.provider_user_id"
 
 // conflict turns a uniqueness violation into the domain's EConflict naming
-// the field; it returns nil for any other error. The message names only
-// the field, never the value.
+// the field; it returns nil for any other error.
 func conflict(err error) error {
 	cols, ok := uniqueColumns(err)
 	if !ok {
@@ -56,9 +56,7 @@ func conflict(err error) error {
 	return conflictOn(field, err)
 }
 
-func conflictOn(field string, err error) error {
-	return &usercenter.Error{Code: usercenter.EConflict, Field: field, Message: field + " is already taken", Err: err}
-}
+func conflictOn(field string, err error) error { return sqlstore.Conflict(field, err) }
 
 // uniqueColumns returns the columns of the uniqueness constraint err
 // violated, as SQLite lists them, or false if err is no such violation.
@@ -98,11 +96,4 @@ func losesTx(err error) bool {
 	return code != 0 && code&0xff != sqlite3.SQLITE_CONSTRAINT
 }
 
-// nullBytes stores an empty byte slice as NULL, which is how the schema
-// says "none" for ciphertexts and blind indexes.
-func nullBytes(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
+func nullBytes(b []byte) any { return sqlstore.NullBytes(b) }

@@ -2,82 +2,29 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"strconv"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
-// sealedColumn is where the values of one core.SealedKind live.
-type sealedColumn struct {
-	// list selects (row key, value) with a row key > ?, in row key order,
-	// LIMIT ?.
-	list string
-	// update sets the value (first parameter) of the row with a key
-	// (second parameter).
-	update   string
-	resource string // for NotFound
-}
-
-// sealedColumns holds every kind whose row key is a text column; apps,
-// whose row key is derived from an integer, are handled apart.
-//
-// Empty meta values and NULL user values are left out, and never
-// overwritten: neither is ciphertext, and writing a rotated value into a
-// user's NULL column would bring back personal data the user has since
-// removed.
-var sealedColumns = map[core.SealedKind]sealedColumn{
-	core.SealedKeySecret: {
-		list:     readQuery(`SELECT secret_id, secret_key FROM api_keys WHERE secret_id > ? ORDER BY secret_id LIMIT ?`),
-		update:   `UPDATE api_keys SET secret_key = ? WHERE secret_id = ?`,
-		resource: usercenter.ResourceKey,
-	},
-	core.SealedMeta: {
-		list:     readQuery(`SELECT name, value FROM meta WHERE name > ? AND length(value) > 0 ORDER BY name LIMIT ?`),
-		update:   `UPDATE meta SET value = ? WHERE name = ? AND length(value) > 0`,
-		resource: usercenter.ResourceMeta,
-	},
-	core.SealedUserPhone:   userSealedColumn("phone_enc"),
-	core.SealedUserEmail:   userSealedColumn("email_enc"),
-	core.SealedUserAddress: userSealedColumn("address_enc"),
-}
-
-func userSealedColumn(col string) sealedColumn {
-	return sealedColumn{
-		list: readQuery(`SELECT user_id, ` + col + ` FROM users
-			WHERE user_id > ? AND ` + col + ` IS NOT NULL ORDER BY user_id LIMIT ?`),
-		update:   `UPDATE users SET ` + col + ` = ? WHERE user_id = ? AND ` + col + ` IS NOT NULL`,
-		resource: usercenter.ResourceUser,
+// Open prepares every read query up front, and the sealed lists are
+// among them.
+func init() {
+	for _, c := range sqlstore.SealedColumns {
+		readQuery(c.List(sqlstore.Question))
 	}
 }
 
-// An app's row key is its SdkAppId as 20 decimal digits, so that the keys
-// sort as the IDs do. In SQLite the IDs are int64s with the same bits,
-// where those above MaxInt64 are negative; ordering by (sdk_app_id < 0,
-// sdk_app_id) is the uint64 order, and the WHERE clause compares that
-// pair with the lower bound's (high bit, int64 bits).
+// An app's row key (sqlstore.AppRowKey) sorts as its SdkAppId does. In
+// SQLite the IDs are int64s with the same bits, where those above MaxInt64
+// are negative; ordering by (sdk_app_id < 0, sdk_app_id) is the uint64
+// order, and the WHERE clause compares that pair with the lower bound's
+// (high bit, int64 bits).
 var qSealedApps = readQuery(`SELECT sdk_app_id, superapp_secret FROM apps
 	WHERE (sdk_app_id < 0) > ? OR ((sdk_app_id < 0) = ? AND sdk_app_id >= ?)
 	ORDER BY sdk_app_id < 0, sdk_app_id LIMIT ?`)
-
-func appRowKey(id uint64) string { return fmt.Sprintf("%020d", id) }
-
-// parseAppRowKey reads a row key made by appRowKey. ok is false if key is
-// not 20 digits; ok but !inRange if it is, but above MaxUint64.
-func parseAppRowKey(key string) (id uint64, ok, inRange bool) {
-	if len(key) != 20 {
-		return 0, false, false
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < '0' || key[i] > '9' {
-			return 0, false, false
-		}
-	}
-	id, err := strconv.ParseUint(key, 10, 64)
-	return id, true, err == nil
-}
 
 // SealedValues returns no values for a limit of 0 or less. It fails with
 // EInvalid for an unknown kind, and for kind SealedAppSecret with an after
@@ -92,16 +39,9 @@ func (r *reader) SealedValues(ctx context.Context, kind core.SealedKind, after s
 		args  []any
 	)
 	if kind == core.SealedAppSecret {
-		var from uint64 // the smallest SdkAppId to return
-		if after != "" {
-			id, ok, inRange := parseAppRowKey(after)
-			if !ok {
-				return nil, usercenter.Invalid("after", "after must be empty or an app's 20-digit row key")
-			}
-			if !inRange || id == math.MaxUint64 {
-				return nil, nil // nothing sorts after it
-			}
-			from = id + 1
+		from, none, err := sqlstore.AppsFrom(after)
+		if err != nil || none { // none: nothing sorts after it
+			return nil, err
 		}
 		high := 0
 		if from > math.MaxInt64 {
@@ -109,25 +49,16 @@ func (r *reader) SealedValues(ctx context.Context, kind core.SealedKind, after s
 		}
 		query, args = qSealedApps, []any{high, high, int64(from)}
 	} else {
-		c, ok := sealedColumns[kind]
+		c, ok := sqlstore.SealedColumns[kind]
 		if !ok {
 			return nil, usercenter.Invalid("kind", "unknown sealed kind %q", kind)
 		}
-		query, args = c.list, []any{after}
+		query, args = c.List(sqlstore.Question), []any{after}
 	}
 	if limit <= 0 {
 		return nil, nil
 	}
-	scan := func(row scanner) (core.SealedValue, error) {
-		v := core.SealedValue{Kind: kind}
-		if kind == core.SealedAppSecret {
-			var id int64
-			err := row.Scan(&id, &v.Value)
-			v.RowKey = appRowKey(uint64(id))
-			return v, err
-		}
-		return v, row.Scan(&v.RowKey, &v.Value)
-	}
+	scan := func(row scanner) (core.SealedValue, error) { return sqlstore.ScanSealed(row, kind) }
 	return queryAll(ctx, r, r.run, scan, query, append(args, limit)...)
 }
 
@@ -152,20 +83,17 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 		resource string
 	)
 	if v.Kind == core.SealedAppSecret {
-		id, ok, inRange := parseAppRowKey(v.RowKey)
-		if !ok {
-			return usercenter.Invalid("RowKey", "an app's row key must be 20 digits")
-		}
-		if !inRange {
-			return usercenter.NotFound(usercenter.ResourceApp)
+		id, err := sqlstore.AppOfRowKey(v.RowKey)
+		if err != nil {
+			return err
 		}
 		stmt, key, resource = `UPDATE apps SET superapp_secret = ? WHERE sdk_app_id = ?`, int64(id), usercenter.ResourceApp
 	} else {
-		c, ok := sealedColumns[v.Kind]
+		c, ok := sqlstore.SealedColumns[v.Kind]
 		if !ok {
 			return usercenter.Invalid("Kind", "unknown sealed kind %q", v.Kind)
 		}
-		stmt, key, resource = c.update, v.RowKey, c.resource
+		stmt, key, resource = c.Update(sqlstore.Question), v.RowKey, c.Resource
 	}
 	return t.execFound(ctx, resource, stmt, v.Value, key)
 }
