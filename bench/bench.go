@@ -7,7 +7,8 @@
 // A run has four phases:
 //
 //  1. Seeding: the app is filled with Users users, each with a unique
-//     OriginId, a nickname, a phone number and an email.
+//     OriginId, a nickname, a phone number and an email, by default
+//     through the REST API's bulk import.
 //  2. Baselines: two trivial handlers, a static 200-byte JSON document and
 //     one primary-key lookup in a SQLite table with as many rows as the
 //     app has users, are served on loopback by the same HTTP server
@@ -101,8 +102,9 @@ var Scenarios = []string{ScenarioRegister, ScenarioLogin, ScenarioDescribe, Scen
 
 // Seeding paths.
 const (
-	SeedREST  = "rest"
-	SeedBatch = "batch"
+	SeedImport = "import"
+	SeedREST   = "rest"
+	SeedBatch  = "batch"
 )
 
 // Config is one run.
@@ -127,8 +129,8 @@ type Config struct {
 	Duration time.Duration
 	Requests int64
 	Users    int
-	// Seed is SeedBatch (default) or SeedREST; SeedCallers how many
-	// requests seeding keeps in flight (default Connections).
+	// Seed is SeedImport (default), SeedBatch or SeedREST; SeedCallers
+	// how many requests seeding keeps in flight (default Connections).
 	Seed        string
 	SeedCallers int
 	// Scenarios to run, in any order; nil runs all.
@@ -175,10 +177,10 @@ func (c *Config) CheckLoad() error {
 	}
 	switch c.Seed {
 	case "":
-		c.Seed = SeedBatch
-	case SeedREST, SeedBatch:
+		c.Seed = SeedImport
+	case SeedImport, SeedREST, SeedBatch:
 	default:
-		return fmt.Errorf("seed must be %s or %s", SeedREST, SeedBatch)
+		return fmt.Errorf("seed must be %s, %s or %s", SeedImport, SeedBatch, SeedREST)
 	}
 	if c.SeedCallers <= 0 || c.SeedCallers > c.Connections {
 		c.SeedCallers = c.Connections
@@ -412,8 +414,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 func seedPathName(p string) string {
-	if p == SeedBatch {
+	switch p {
+	case SeedBatch:
 		return "LCIC BatchRegister"
+	case SeedImport:
+		return "REST importUsers (each with phone and email)"
 	}
 	return "REST createUser (each with phone and email)"
 }

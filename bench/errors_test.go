@@ -85,8 +85,9 @@ func TestFailedSeedingIsReported(t *testing.T) {
 		calls int64
 		label string
 	}{
-		{SeedREST, 10, "HTTP 401 unauthenticated"}, // one createUser per user
-		{SeedBatch, 1, "HTTP 401"},                 // one BatchRegister for all ten
+		{SeedImport, 1, "HTTP 401 unauthenticated"}, // one import for all ten
+		{SeedREST, 10, "HTTP 401 unauthenticated"},  // one createUser per user
+		{SeedBatch, 1, "HTTP 401"},                  // one BatchRegister for all ten
 	} {
 		var calls atomic.Int64
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -30,6 +30,7 @@ type env struct {
 	// however many apps the instance has.
 	saNick, saCode, saPhone string
 	usersPath               string // POST /v1/apps/{SdkAppId}/users
+	importPath              string // POST /v1/apps/{SdkAppId}/users:import
 
 	// Filled by seeding and setups.
 	sample   []sampleUser // seeded users the scenarios pick from
@@ -66,13 +67,14 @@ func newEnv(ctx context.Context, cfg *Config) (*env, error) {
 	saBase := "/apps/" + appID + "/superapp/user/"
 	e := &env{
 		cfg: cfg, ctx: ctx, base: base, tr: newTransport(cfg.Connections),
-		tc3:       newTC3Signer(cfg.Creds.SecretId, cfg.Creds.SecretKey, base.Host),
-		sa:        sa,
-		basicAuth: "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Creds.SecretId+":"+cfg.Creds.SecretKey)),
-		appID:     appID,
-		usersPath: "/v1/apps/" + appID + "/users",
-		run:       runID(),
-		saNick:    saBase + "getUserNick", saCode: saBase + "getUserInfoTemporaryCode", saPhone: saBase + "getUserPhoneNumber",
+		tc3:        newTC3Signer(cfg.Creds.SecretId, cfg.Creds.SecretKey, base.Host),
+		sa:         sa,
+		basicAuth:  "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Creds.SecretId+":"+cfg.Creds.SecretKey)),
+		appID:      appID,
+		usersPath:  "/v1/apps/" + appID + "/users",
+		importPath: "/v1/apps/" + appID + "/users:import",
+		run:        runID(),
+		saNick:     saBase + "getUserNick", saCode: saBase + "getUserInfoTemporaryCode", saPhone: saBase + "getUserPhoneNumber",
 	}
 	for i := range cfg.Connections {
 		e.workers = append(e.workers, e.newWorker(i))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"usercenter/core"
@@ -49,12 +50,14 @@ func appendEmail(b []byte, run string, i int) []byte {
 // seed fills the app with cfg.Users users and keeps a sample of them,
 // spread evenly over the whole range so that reads touch the whole table.
 //
-// The batch path (the default) registers users through LCIC BatchRegister,
-// core.MaxBatchRegister a call, the fastest path the APIs offer; its LCIC
-// model has no phone or email, so the sampled users, the only ones the
-// scenarios touch, get theirs afterwards through PATCH /v1/users/{userId}.
-// The REST path (POST /v1/apps/{SdkAppId}/users) gives every user a phone
-// and an email, at one request a user.
+// The import path (the default) creates every user, phone and email
+// included, through POST /v1/apps/{SdkAppId}/users:import,
+// core.MaxImportUsers a call, the fastest path the APIs offer. The batch
+// path registers users through LCIC BatchRegister, core.MaxBatchRegister
+// a call; its LCIC model has no phone or email, so the sampled users, the
+// only ones the scenarios touch, get theirs afterwards through
+// PATCH /v1/users/{userId}. The REST path (POST /v1/apps/{SdkAppId}/users)
+// gives every user a phone and an email, at one request a user.
 func (e *env) seed(ctx context.Context) (SeedResult, error) {
 	n := e.cfg.Users
 	stride := (n + defaultSampleUsers - 1) / defaultSampleUsers
@@ -64,7 +67,9 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 	start := time.Now()
 	var errs map[string]uint64
 	var failed uint64
-	if e.cfg.Seed == SeedBatch {
+	var created atomic.Int64 // users created with phone and email
+	switch e.cfg.Seed {
+	case SeedBatch:
 		chunks := (n + core.MaxBatchRegister - 1) / core.MaxBatchRegister
 		errs, failed = e.parallel("BatchRegister calls", e.cfg.SeedCallers, chunks, func(w *worker, c int) string {
 			from := c * core.MaxBatchRegister
@@ -73,16 +78,36 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		res.Seconds = time.Since(start).Seconds()
 		contactStart := time.Now()
 		cerrs, cfailed := e.parallel("phones and emails of sampled users", e.cfg.SeedCallers, len(sample), func(w *worker, j int) string {
-			return w.seedContacts(&sample[j])
+			label := w.seedContacts(&sample[j])
+			if label == "" && sample[j].idx >= 0 {
+				created.Add(1)
+			}
+			return label
 		})
 		res.ContactSeconds = time.Since(contactStart).Seconds()
 		for k, v := range cerrs {
 			errs["contacts: "+k] += v
 		}
 		failed += cfailed
-	} else {
+	case SeedImport:
+		chunks := (n + core.MaxImportUsers - 1) / core.MaxImportUsers
+		errs, failed = e.parallel("import calls", e.cfg.SeedCallers, chunks, func(w *worker, c int) string {
+			from := c * core.MaxImportUsers
+			to := min(from+core.MaxImportUsers, n)
+			label := w.seedImport(from, to, stride, sample)
+			if label == "" {
+				created.Add(int64(to - from))
+			}
+			return label
+		})
+		res.Seconds = time.Since(start).Seconds()
+	default:
 		errs, failed = e.parallel("users created", e.cfg.SeedCallers, n, func(w *worker, i int) string {
-			return w.seedREST(i, stride, sample)
+			label := w.seedREST(i, stride, sample)
+			if label == "" {
+				created.Add(1)
+			}
+			return label
 		})
 		res.Seconds = time.Since(start).Seconds()
 	}
@@ -93,15 +118,12 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 	}
 	kept := sample[:0]
 	for _, u := range sample {
-		if u.id != "" && (e.cfg.Seed != SeedBatch || u.idx >= 0) {
+		if u.id != "" && u.idx >= 0 {
 			kept = append(kept, u)
 		}
 	}
 	e.sample = kept
-	res.ContactUsers = len(kept)
-	if e.cfg.Seed != SeedBatch {
-		res.ContactUsers = n - int(failed)
-	}
+	res.ContactUsers = int(created.Load())
 	res.Users = n
 	if res.Seconds > 0 {
 		res.UsersPerSec = float64(n) / res.Seconds
@@ -118,6 +140,66 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 	}
 	res.AppUsers = total
 	return res, nil
+}
+
+// seedImport creates users [from, to), each with its phone and email, in
+// one import call.
+func (w *worker) seedImport(from, to, stride int, sample []sampleUser) string {
+	run := w.e.run
+	b := append(w.body[:0], `{"users":[`...)
+	for i := from; i < to; i++ {
+		if i > from {
+			b = append(b, ',')
+		}
+		b = append(b, `{"originId":"`...)
+		b = appendOriginID(b, run, i)
+		b = append(b, `","nickname":"`...)
+		b = appendNickname(b, i)
+		b = append(b, `","phone":"`...)
+		b = appendPhone(b, i)
+		b = append(b, `","email":"`...)
+		b = appendEmail(b, run, i)
+		b = append(b, `"}`...)
+	}
+	b = append(b, `]}`...)
+	w.body = b
+	s := w.slot
+	s.prepare("POST", w.e.base, w.e.importPath, "", b)
+	s.set("Content-Type", "application/json")
+	s.set("Authorization", w.e.basicAuth)
+	status, resp, err := s.do()
+	if err != nil {
+		return transportLabel(err)
+	}
+	if status != 201 {
+		if code, ok := jsonStrAt(resp, "code"); ok {
+			return httpLabel(status) + " " + string(code)
+		}
+		return httpLabel(status)
+	}
+	users, ok := jsonGet(resp, "users")
+	if !ok {
+		return "bad answer: importUsers without users"
+	}
+	i, bad := from, false
+	ok = jsonEach(users, func(u []byte) bool {
+		origin, ok1 := jsonStrAt(u, "originId")
+		id, ok2 := jsonStrAt(u, "userId")
+		w.tmp = appendOriginID(w.tmp[:0], run, i)
+		if !ok1 || !ok2 || len(id) == 0 || string(origin) != string(w.tmp) || i >= to {
+			bad = true
+			return false
+		}
+		if i%stride == 0 {
+			sample[i/stride] = sampleUser{id: string(id), idx: i}
+		}
+		i++
+		return true
+	})
+	if !ok || bad || i != to {
+		return "bad answer: importUsers did not list the users created, in order"
+	}
+	return ""
 }
 
 // seedREST creates user i with its phone and email.

@@ -44,6 +44,7 @@ Usage:
   usercenter user find --app SDKAPPID (--origin-id ID | --phone P | --email E | --provider P --provider-user-id ID) [--reveal …] [--json]
   usercenter user set USERID FIELD=VALUE… [--json]
   usercenter user delete USERID
+  usercenter user import FILE.jsonl --app SDKAPPID [--json]
   usercenter audit [--app ID] [--user ID] [--field F] [--action A] [--actor A] [--since T] [--until T] [--limit N | --all] [--json]
   usercenter master-key rotate [--json]
   usercenter migrate-data --from sqlite:PATH --to postgres://… [--master-key-file FILE] [--batch 5000] [--json]
@@ -60,6 +61,12 @@ nationality, lang, timezone, sex, signature, remark, originId, status (0|1),
 logonMode and thirdPartyIds.PROVIDER; an empty value clears a field or
 unlinks a provider. Personal data is masked unless --reveal names it, and
 every reveal is recorded in the audit log with the actor "operator".
+
+user import reads one user object a line (JSON Lines; - for standard
+input), each as POST /v1/apps/{sdkAppId}/users takes it, and creates them
+1,000 a transaction, with the audit events of the API; it stops at the
+first batch with a bad line, names the line, and says how many users the
+batches before it created.
 
 master-key rotate re-encrypts everything under a new master key. It
 refuses to run while a server uses the database (on PostgreSQL: any
@@ -165,6 +172,7 @@ func init() {
 		"user find":   userFind,
 		"user set":    userSet,
 		"user delete": userDelete,
+		"user import": userImport,
 
 		"master-key rotate": masterKeyRotate,
 	}

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"usercenter"
@@ -94,6 +95,14 @@ type Tx interface {
 	// that OriginId, (Field "UserId") on a duplicate UserId, and (Field
 	// "thirdPartyIds.<provider>") when a link belongs to another user.
 	InsertUser(ctx context.Context, u *UserRecord) error
+	// InsertUsers stores users, with their links, as InsertUser stores
+	// each in turn, but all or nothing and with as few statements as the
+	// engine allows, for bulk imports. When a user cannot be stored none
+	// is, and the error is an *ItemError naming the first user, in order,
+	// that InsertUser would have refused after storing the ones before it,
+	// around the error it would have returned (conflicts within users
+	// included).
+	InsertUsers(ctx context.Context, users []*UserRecord) error
 	// UpdateUser writes every mutable field of u and replaces its links,
 	// with the same conflicts as InsertUser.
 	UpdateUser(ctx context.Context, u *UserRecord) error
@@ -110,6 +119,10 @@ type Tx interface {
 
 	// InsertAudit appends an event; the store assigns its ID.
 	InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error
+	// InsertAudits appends events as InsertAudit appends each in turn,
+	// with as few statements as the engine allows; their IDs increase in
+	// the order given.
+	InsertAudits(ctx context.Context, events []*usercenter.AuditEvent) error
 
 	// UpdateSealed replaces one encrypted value found by SealedValues.
 	UpdateSealed(ctx context.Context, v SealedValue) error
@@ -137,6 +150,16 @@ type Tx interface {
 	// DeleteExpiredEnterpriseTokens removes tokens that expired before now.
 	DeleteExpiredEnterpriseTokens(ctx context.Context, now time.Time) (int, error)
 }
+
+// ItemError is the error of one item of a batch (Tx.InsertUsers).
+type ItemError struct {
+	Index int   // the item's position in the batch, from 0
+	Err   error // what went wrong with it
+}
+
+func (e *ItemError) Error() string { return fmt.Sprintf("item %d: %v", e.Index, e.Err) }
+
+func (e *ItemError) Unwrap() error { return e.Err }
 
 // Code is a super-app temporary code as stored: only its SHA-256 hash,
 // bound to one app, user and kind of value.

@@ -2,51 +2,26 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
-// appValues returns the values of app's columns in the order of
-// appColumns, as core set them. Durations are stored in whole seconds.
-//
-// created_at is encoded only for an insert, so that UpdateApp, which
-// leaves it alone, does not need it.
-func appValues(app *core.AppRecord, insert bool) ([]any, error) {
-	var createdAt int64
-	if insert {
-		var err error
-		if createdAt, err = encodeTime("apps.created_at", app.CreatedAt); err != nil {
-			return nil, err
-		}
-	}
-	// The secret is the app's only copy; an empty one can only be a bug,
-	// and would lose the app its key for good.
-	if len(app.SealedSuperAppSecret) == 0 {
-		return nil, usercenter.Internal(errors.New("postgres: an app's sealed SuperApp secret must not be empty"))
-	}
-	return []any{
-		int64(app.SdkAppID), app.Name, app.UserDomain, int64(app.Status), int64(app.RateLimit),
-		int64(app.TokenTTL / time.Second), app.SealedSuperAppSecret, createdAt,
-		app.PhoneRegion, string(app.SuperAppCipher), int64(app.CodeTTL / time.Second),
-	}, nil
-}
-
-var appPlaceholders = placeholders(1, strings.Count(appColumns, ",")+1)
+var appPlaceholders = sqlstore.Dollar.List(1, strings.Count(sqlstore.AppColumns, ",")+1)
 
 // InsertApp fails with EConflict (Field "SdkAppId" or "UserDomain").
 func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	args, err := appValues(app, true)
+	args, err := sqlstore.AppValues("postgres", app, true)
 	if err != nil {
 		return err
 	}
-	if _, _, err := t.atomically(ctx, step{`INSERT INTO apps (` + appColumns + `) VALUES (` + appPlaceholders + `)`, args}); err != nil {
+	if _, _, err := t.atomically(ctx, step{`INSERT INTO apps (` + sqlstore.AppColumns + `) VALUES (` + appPlaceholders + `)`, args}); err != nil {
 		return t.failWrite(ctx, err, "")
 	}
 	return nil
@@ -58,13 +33,14 @@ func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	args, err := appValues(app, false)
+	args, err := sqlstore.AppValues("postgres", app, false)
 	if err != nil {
 		return err
 	}
-	// args in appColumns order: 0 sdk_app_id, 1 name, 2 user_domain,
-	// 3 status, 4 rate_limit, 5 token_ttl_seconds, 6 superapp_secret,
-	// 7 created_at, 8 phone_region, 9 superapp_cipher, 10 code_ttl_seconds.
+	// args in sqlstore.AppColumns order: 0 sdk_app_id, 1 name,
+	// 2 user_domain, 3 status, 4 rate_limit, 5 token_ttl_seconds,
+	// 6 superapp_secret, 7 created_at, 8 phone_region, 9 superapp_cipher,
+	// 10 code_ttl_seconds.
 	return t.execFound(ctx, usercenter.ResourceApp, `UPDATE apps SET name = $1, status = $2, rate_limit = $3, token_ttl_seconds = $4,
 		superapp_secret = $5, phone_region = $6, superapp_cipher = $7, code_ttl_seconds = $8
 		WHERE sdk_app_id = $9`,

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // userColumns are the columns of users in the order scanUser and userArgs
@@ -24,16 +24,7 @@ const userColumns = `user_id, sdk_app_id, origin_id, status, created_at, updated
 var userPlaceholders = placeholders(1, strings.Count(userColumns, ",")+1)
 
 // placeholders returns "$from, $from+1, …" for n parameters.
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(from+i))
-	}
-	return b.String()
-}
+func placeholders(from, n int) string { return sqlstore.Dollar.List(from, n) }
 
 // usersQuery makes a query for users that also returns each user's links,
 // as two arrays aligned by provider. Users and links then come from one

@@ -67,6 +67,7 @@ var (
 func (a *api) routes() []route {
 	return []route{
 		{"POST", "/v1/apps/{sdkAppId}/users", "createUser", authKey, nil, a.handleCreateUser()},
+		{"POST", "/v1/apps/{sdkAppId}/users:import", "importUsers", authKey, nil, a.handleImportUsers()},
 		{"GET", "/v1/apps/{sdkAppId}/users", "listUsers", authKey, listParams, a.handleListUsers()},
 		{"GET", "/v1/users/{userId}", "getUser", authKey, revealParam, a.handleGetUser()},
 		{"PATCH", "/v1/users/{userId}", "updateUser", authKey, nil, a.handleUpdateUser()},

@@ -79,10 +79,17 @@ func fromDomain(err error) *problem {
 		}
 	case usercenter.EConflict:
 		field := apiField(e.Field)
+		// A conflict of one user of an import (users.3.originId) has the
+		// code of that field, and core's message, which says with whom.
+		own, item := itemField(field)
 		switch {
-		case field == "originId":
+		case own == "originId" && item:
+			return &problem{Code: "origin_id_taken", Field: field, Detail: e.Message}
+		case own == "originId":
 			return &problem{Code: "origin_id_taken", Field: field, Detail: "another user of the app has this originId"}
-		case strings.HasPrefix(field, "thirdPartyIds."):
+		case strings.HasPrefix(own, "thirdPartyIds.") && item:
+			return &problem{Code: "third_party_id_taken", Field: field, Detail: e.Message}
+		case strings.HasPrefix(own, "thirdPartyIds."):
 			return &problem{Code: "third_party_id_taken", Field: field, Detail: "this third-party ID is linked to another user of the app"}
 		}
 		return &problem{Code: "conflict", Field: field, Detail: e.Message}
@@ -101,6 +108,23 @@ func fromDomain(err error) *problem {
 		return &problem{Code: "unavailable", Detail: "the service is temporarily unavailable; retry later"}
 	}
 	return &problem{Code: "internal", Detail: "an internal error occurred; quote the requestId when reporting it", cause: err}
+}
+
+// itemField splits the field of one item of a batch, users.<index>.<field>,
+// into <field> and true; any other field comes back as it is, with false.
+func itemField(f string) (string, bool) {
+	rest, ok := strings.CutPrefix(f, "users.")
+	if !ok {
+		return f, false
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if i == 0 || i == len(rest) || rest[i] != '.' {
+		return f, false
+	}
+	return rest[i+1:], true
 }
 
 // apiField turns a domain field name into this API's: core names some

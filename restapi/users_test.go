@@ -166,7 +166,7 @@ func TestDeleteRemovesTokensAndLinks(t *testing.T) {
 	}
 	checkProblem(t, do(t, env, request{Method: "GET", Path: "/v1/me", Auth: bearer(sess.Token)}), 401, "unauthenticated", "")
 	// The token row itself is gone, not just unusable.
-	if _, err := env.Store.Token(context.Background(), usercenter.HashToken(sess.Token)); err == nil {
+	if _, err := env.Store.Token(context.Background(), usercenter.TokenKey(sess.Token)); err == nil {
 		t.Fatal("the deleted user's token is still stored")
 	}
 	res := do(t, env, request{Method: "GET", Path: appUsers(env.App.SdkAppID) + "?provider=twitter&providerUserId=tw-1", Auth: basic(env.Key)})

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	crand "crypto/rand"
 	"fmt"
 	"os"
 	"strconv"
@@ -93,4 +94,58 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkInsertUsers imports users 1,000 an Update, as the REST import
+// does, into an app that already has prefill users with phones and emails
+// (random blind indexes), and reports the CPU time per user.
+func BenchmarkInsertUsers(b *testing.B) {
+	const batch = 1000
+	prefill := 200_000
+	if v := os.Getenv("UC_BENCH_PREFILL"); v != "" {
+		prefill, _ = strconv.Atoi(v)
+	}
+	s := openStore(b)
+	addApps(b, s, 1)
+	seq := 0
+	next := func() []*core.UserRecord {
+		users := make([]*core.UserRecord, batch)
+		now := time.Now()
+		for i := range users {
+			at := now.Add(time.Duration(i))
+			u := newUser(1, fmt.Sprint("bulk", seq), at)
+			u.ID = usercenter.NewUserID(at)
+			u.SealedPhone = make([]byte, 45)
+			u.SealedEmail = make([]byte, 60)
+			u.PhoneIndex = make([]byte, 32)
+			u.EmailIndex = make([]byte, 32)
+			crand.Read(u.PhoneIndex)
+			crand.Read(u.EmailIndex)
+			users[i] = u
+			seq++
+		}
+		return users
+	}
+	audits := func(users []*core.UserRecord) []*usercenter.AuditEvent {
+		out := make([]*usercenter.AuditEvent, len(users))
+		for i, u := range users {
+			out[i] = &usercenter.AuditEvent{At: u.CreatedAt, SdkAppID: 1, UserID: u.ID, Action: usercenter.AuditCreate, Actor: "bench"}
+		}
+		return out
+	}
+	for range prefill / batch {
+		users := next()
+		update(b, s, func(tx core.Tx) error { return tx.InsertUsers(ctx, users) })
+	}
+	b.ResetTimer()
+	defer perOp(b)()
+	for i := 0; i < b.N; i += batch {
+		users := next()
+		update(b, s, func(tx core.Tx) error {
+			if err := tx.InsertUsers(ctx, users); err != nil {
+				return err
+			}
+			return tx.InsertAudits(ctx, audits(users))
+		})
+	}
 }

@@ -84,6 +84,7 @@ func (t *txn) TakeCode(ctx context.Context, hash []byte, at time.Time) (*core.Co
 	c, err := scanCode(t.run.queryRow(ctx, `UPDATE codes SET used_at = ?
 		WHERE code_hash = ? AND used_at IS NULL RETURNING `+codeColumns, usedAt, hash))
 	if errors.Is(err, sql.ErrNoRows) {
+		t.writes-- // counted as it ran (see runner.noteWrite), it changed nothing
 		return nil, errCodeNotFound()
 	}
 	if err != nil {
@@ -183,7 +184,7 @@ var qEnterpriseToken = readQuery(`SELECT token_hash, secret_id, created_at, expi
 
 // EnterpriseToken returns the token with that hash, expired or not.
 func (r *reader) EnterpriseToken(ctx context.Context, hash []byte) (*core.EnterpriseToken, error) {
-	ctx, err := r.begin(ctx)
+	ctx, err := r.point(ctx)
 	if err != nil {
 		return nil, err
 	}

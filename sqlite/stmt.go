@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 )
 
@@ -62,6 +63,23 @@ func (c *stmts) close() {
 type runner struct {
 	stmts *stmts
 	tx    *sql.Tx // nil: outside any database/sql transaction
+	// writes, on the writer's connection, counts the statements that may
+	// have changed the database (see txn.writes).
+	writes *int64
+}
+
+// noteWrite counts a statement that may have changed the database: any
+// that ran to completion through exec, and any other than a SELECT
+// through query or queryRow (an UPDATE … RETURNING), counted before it
+// runs because what it did is known only once its rows are read.
+func (r runner) noteWrite() {
+	if r.writes != nil {
+		*r.writes++
+	}
+}
+
+func isSelect(query string) bool {
+	return strings.HasPrefix(strings.TrimLeft(query, " \t\n"), "SELECT")
 }
 
 func (r runner) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -87,6 +105,9 @@ func (r runner) query(ctx context.Context, query string, args ...any) (*sql.Rows
 	if err != nil {
 		return nil, err
 	}
+	if !isSelect(query) {
+		r.noteWrite()
+	}
 	return st.QueryContext(ctx, args...)
 }
 
@@ -100,6 +121,9 @@ func (r runner) queryRow(ctx context.Context, query string, args ...any) scanner
 	if err != nil {
 		return errRow{err}
 	}
+	if !isSelect(query) {
+		r.noteWrite()
+	}
 	return st.QueryRowContext(ctx, args...)
 }
 
@@ -108,5 +132,9 @@ func (r runner) exec(ctx context.Context, query string, args ...any) (sql.Result
 	if err != nil {
 		return nil, err
 	}
-	return st.ExecContext(ctx, args...)
+	res, err := st.ExecContext(ctx, args...)
+	if err == nil {
+		r.noteWrite()
+	}
+	return res, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // txn is the core.Tx handed to an Update's fn. It writes, and reads,
@@ -18,9 +19,22 @@ type txn struct {
 	reader
 	finished atomic.Bool // fn has returned; the Tx must not be used again
 
+	// unjournaled: fn runs without a savepoint of its own (see
+	// Store.commitUnjournaled). writes counts the statements it ran that
+	// may have changed the database; dirty says that a method failed
+	// after writing, which only a rollback of the whole transaction can
+	// undo. Only the writer goroutine touches them.
+	unjournaled bool
+	writes      int64
+	dirty       bool
+
 	mu   sync.Mutex
 	lost error // an error after which SQLite may have rolled back the transaction
 }
+
+// errSpoiled fails the calls of an fn whose unjournaled run is already
+// spoiled: the writer throws that run away and runs it again.
+var errSpoiled = usercenter.Internal(errors.New("sqlite: this run of the Update is undone and will run again"))
 
 var _ core.Tx = (*txn)(nil)
 
@@ -34,6 +48,9 @@ func (t *txn) begin(ctx context.Context) (context.Context, error) {
 	}
 	if err := t.lostErr(); err != nil {
 		return nil, usercenter.Internal(err)
+	}
+	if t.dirty {
+		return nil, errSpoiled
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -118,7 +135,21 @@ func (t *txn) deleteExpired(ctx context.Context, stmt string, now time.Time) (in
 // atomically runs f inside a nested savepoint, so that a method made of
 // several statements leaves nothing behind when it fails, even if fn
 // ignores the error and carries on.
+//
+// Unjournaled, there is no savepoint to go back to: a failure after f
+// wrote marks the run dirty, and the writer rolls the transaction back
+// and runs the batch again with savepoints. A failure before f wrote
+// anything (the usual conflict, found by the first statement) needs no
+// undoing.
 func (t *txn) atomically(ctx context.Context, f func() error) error {
+	if t.unjournaled {
+		n := t.writes
+		err := f()
+		if err != nil && t.writes != n {
+			t.dirty = true
+		}
+		return err
+	}
 	if _, err := t.exec(ctx, "SAVEPOINT method"); err != nil {
 		return t.fail(err)
 	}
@@ -134,43 +165,18 @@ func (t *txn) atomically(ctx context.Context, f func() error) error {
 	return err
 }
 
-// appValues returns the values of app's columns in the order of
-// appColumns, as core set them. Durations are stored in whole seconds.
-//
-// created_at is encoded only for an insert, so that UpdateApp, which
-// leaves it alone, does not need it.
-func appValues(app *core.AppRecord, insert bool) ([]any, error) {
-	var createdAt int64
-	if insert {
-		var err error
-		if createdAt, err = encodeTime("apps.created_at", app.CreatedAt); err != nil {
-			return nil, err
-		}
-	}
-	// The secret is the app's only copy; an empty one can only be a bug,
-	// and would lose the app its key for good.
-	if len(app.SealedSuperAppSecret) == 0 {
-		return nil, usercenter.Internal(errors.New("sqlite: an app's sealed SuperApp secret must not be empty"))
-	}
-	return []any{
-		int64(app.SdkAppID), app.Name, app.UserDomain, int64(app.Status), int64(app.RateLimit),
-		int64(app.TokenTTL / time.Second), app.SealedSuperAppSecret, createdAt,
-		app.PhoneRegion, string(app.SuperAppCipher), int64(app.CodeTTL / time.Second),
-	}, nil
-}
-
-var appPlaceholders = strings.TrimSuffix(strings.Repeat("?, ", strings.Count(appColumns, ",")+1), ", ")
+var appPlaceholders = sqlstore.Question.List(1, strings.Count(sqlstore.AppColumns, ",")+1)
 
 func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
 	ctx, err := t.begin(ctx)
 	if err != nil {
 		return err
 	}
-	args, err := appValues(app, true)
+	args, err := sqlstore.AppValues("sqlite", app, true)
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (`+appPlaceholders+`)`, args...); err != nil {
+	if _, err := t.exec(ctx, `INSERT INTO apps (`+sqlstore.AppColumns+`) VALUES (`+appPlaceholders+`)`, args...); err != nil {
 		return t.failWrite(err, "")
 	}
 	return nil
@@ -183,13 +189,14 @@ func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
 	if err != nil {
 		return err
 	}
-	args, err := appValues(app, false)
+	args, err := sqlstore.AppValues("sqlite", app, false)
 	if err != nil {
 		return err
 	}
-	// args in appColumns order: 0 sdk_app_id, 1 name, 2 user_domain,
-	// 3 status, 4 rate_limit, 5 token_ttl_seconds, 6 superapp_secret,
-	// 7 created_at, 8 phone_region, 9 superapp_cipher, 10 code_ttl_seconds.
+	// args in sqlstore.AppColumns order: 0 sdk_app_id, 1 name,
+	// 2 user_domain, 3 status, 4 rate_limit, 5 token_ttl_seconds,
+	// 6 superapp_secret, 7 created_at, 8 phone_region, 9 superapp_cipher,
+	// 10 code_ttl_seconds.
 	return t.execFound(ctx, usercenter.ResourceApp, `UPDATE apps SET name = ?, status = ?, rate_limit = ?, token_ttl_seconds = ?,
 		superapp_secret = ?, phone_region = ?, superapp_cipher = ?, code_ttl_seconds = ?
 		WHERE sdk_app_id = ?`,

@@ -12,6 +12,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // userColumns are the columns of users in the order scanUser and userArgs
@@ -20,7 +21,7 @@ const userColumns = `user_id, sdk_app_id, origin_id, status, created_at, updated
 	nickname, avatar, city, province, nationality, lang, timezone, sex, signature, remark, logon_mode,
 	phone_enc, phone_idx, email_enc, email_idx, address_enc`
 
-var userPlaceholders = strings.TrimSuffix(strings.Repeat("?, ", strings.Count(userColumns, ",")+1), ", ")
+var userPlaceholders = sqlstore.Question.List(1, strings.Count(userColumns, ",")+1)
 
 var (
 	qUser         = oneUser(`u.user_id = ?`)
@@ -28,18 +29,18 @@ var (
 	qUserByLink   = oneUser(`u.user_id =
 		(SELECT user_id FROM user_links WHERE sdk_app_id = ? AND provider = ? AND provider_user_id = ?)`)
 	// The apps go in as one JSON array; see appList.
-	qUsersByOrigin = readQuery(`SELECT ` + userColumns + ` FROM users
+	qUsersByOrigin = readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE origin_id = ? AND sdk_app_id IN (SELECT value FROM json_each(?))`)
 	// "phone_idx = ?" implies phone_idx IS NOT NULL, which lets SQLite use
 	// the partial index.
-	qUsersByPhone = readQuery(`SELECT ` + userColumns + ` FROM users
+	qUsersByPhone = readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE sdk_app_id = ? AND phone_idx = ? ORDER BY user_id`)
-	qUsersByEmail = readQuery(`SELECT ` + userColumns + ` FROM users
+	qUsersByEmail = readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE sdk_app_id = ? AND email_idx = ? ORDER BY user_id`)
 	qCountUsers = readQuery(`SELECT count(*) FROM users WHERE sdk_app_id = ?`)
-	qListUsers  = readQuery(`SELECT ` + userColumns + ` FROM users WHERE sdk_app_id = ?
+	qListUsers  = readQuery(`SELECT ` + userReadColumns + ` FROM users u WHERE sdk_app_id = ?
 		ORDER BY created_at, user_id LIMIT ? OFFSET ?`)
-	qUsersAfter = readQuery(`SELECT ` + userColumns + ` FROM users
+	qUsersAfter = readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE sdk_app_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`)
 
 	qUserLinks = readQuery(`SELECT user_id, provider, provider_user_id FROM user_links WHERE user_id = ?`)
@@ -54,31 +55,21 @@ var (
 // and links then come from one statement, and so from one consistent view,
 // without the cost of a read transaction around two queries.
 func oneUser(where string) string {
-	cols := strings.Split(userColumns, ",")
-	for i, c := range cols {
-		cols[i] = "u." + strings.TrimSpace(c)
-	}
-	return readQuery(`SELECT ` + strings.Join(cols, ", ") + `, l.provider, l.provider_user_id
+	return readQuery(`SELECT ` + userReadColumns + `, l.provider, l.provider_user_id
 		FROM users u LEFT JOIN user_links l ON l.user_id = u.user_id WHERE ` + where)
 }
 
+// scanUser reads the columns of userReadColumns, then extra.
 func scanUser(row scanner, extra ...any) (core.UserRecord, error) {
 	var (
-		u                    core.UserRecord
-		app                  int64
-		createdAt, updatedAt int64
-		lastLoginAt          *int64
+		u      core.UserRecord
+		packed string
 	)
-	dest := append([]any{&u.ID, &app, &u.OriginID, &u.Status, &createdAt, &updatedAt, &lastLoginAt,
-		&u.Nickname, &u.Avatar, &u.City, &u.Province, &u.Nationality, &u.Lang, &u.Timezone,
-		&u.Sex, &u.Signature, &u.Remark, &u.LogonMode,
-		&u.SealedPhone, &u.PhoneIndex, &u.SealedEmail, &u.EmailIndex, &u.SealedAddress}, extra...)
-	err := row.Scan(dest...)
-	u.SdkAppID = uint64(app)
-	u.CreatedAt = decodeTime(createdAt)
-	u.UpdatedAt = decodeTime(updatedAt)
-	u.LastLoginAt = decodeNullTime(lastLoginAt)
-	return u, err
+	dest := append([]any{&packed, &u.SealedPhone, &u.PhoneIndex, &u.SealedEmail, &u.EmailIndex, &u.SealedAddress}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return u, err
+	}
+	return u, decodeUserRow(packed, &u)
 }
 
 // users runs a query for users and collects them with their links. q must
@@ -149,7 +140,7 @@ func (r *reader) links(ctx context.Context, q runner, users []core.UserRecord) e
 
 // user reads the user a oneUser query finds, with its links.
 func (r *reader) user(ctx context.Context, query string, args ...any) (*core.UserRecord, error) {
-	ctx, err := r.begin(ctx)
+	ctx, err := r.point(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -320,6 +311,11 @@ func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
 	if err != nil {
 		return err
 	}
+	return t.insertUser(ctx, u, args)
+}
+
+// insertUser stores u, whose userArgs are args, and its links.
+func (t *txn) insertUser(ctx context.Context, u *core.UserRecord, args []any) error {
 	insert := func() error {
 		_, err := t.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (`+userPlaceholders+`)`, args...)
 		if err != nil {

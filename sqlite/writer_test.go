@@ -432,3 +432,169 @@ func TestSnapshotsDoNotDeadlock(t *testing.T) {
 		t.Fatal("snapshot reads deadlocked")
 	}
 }
+
+// TestUnjournaledRunsOnce: a batch whose Updates either succeed or fail
+// before writing commits in its first, unjournaled run; each fn runs once.
+func TestUnjournaledRunsOnce(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	addUser(t, s, newUser(1, "taken", base))
+	const n = 40
+	release := holdWriter(t, s)
+	errs := make([]error, n)
+	runs := make([]atomic.Int32, n)
+	users := make([]*core.UserRecord, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		users[i] = newUser(1, fmt.Sprint("u", i), base)
+		if i%4 == 0 {
+			users[i].OriginID = "taken" // refused by the first statement: nothing to undo
+		}
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, func(tx core.Tx) error {
+				runs[i].Add(1)
+				if err := tx.InsertUser(ctx, users[i]); err != nil {
+					return err
+				}
+				return tx.InsertAudit(ctx, &usercenter.AuditEvent{At: base, SdkAppID: 1, UserID: users[i].ID, Action: usercenter.AuditCreate})
+			})
+		})
+	}
+	waitQueued(t, s, n)
+	release()
+	wg.Wait()
+	for i := range n {
+		if got := runs[i].Load(); got != 1 {
+			t.Errorf("update %d ran %d times, want once", i, got)
+		}
+		if i%4 == 0 {
+			wantErr(t, errs[i], usercenter.EConflict, "OriginId")
+		} else if errs[i] != nil {
+			t.Errorf("update %d: %v", i, errs[i])
+		}
+	}
+	if got := count(t, s, "users", "sdk_app_id = 1"); got != 1+n-n/4 {
+		t.Fatalf("%d users, want %d", got, 1+n-n/4)
+	}
+}
+
+// TestUnjournaledRedoneWithSavepoints: when a Tx method fails after
+// writing part of what it does, and fn shrugs the error off, only a
+// savepoint can undo that part. The batch then runs again with savepoints,
+// and every Update gets the outcome it would have had alone.
+func TestUnjournaledRedoneWithSavepoints(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	owner := fullUser(1, "owner", base)
+	addUser(t, s, owner)
+	release := holdWriter(t, s)
+	var (
+		wg                 sync.WaitGroup
+		before, after      = newUser(1, "before", base), newUser(1, "after", base)
+		half, kept         = fullUser(1, "half", base), newUser(1, "kept", base)
+		runs               [3]atomic.Int32
+		errBefore, errHalf error
+		errAfter           error
+		swallowed          error
+	)
+	// Its row goes in, then its qq link conflicts with the owner's.
+	half.ThirdParty[usercenter.ProviderQQ] = owner.ThirdParty[usercenter.ProviderQQ]
+	wg.Go(func() {
+		errBefore = s.Update(ctx, func(tx core.Tx) error { runs[0].Add(1); return tx.InsertUser(ctx, before) })
+	})
+	waitQueued(t, s, 1)
+	wg.Go(func() {
+		errHalf = s.Update(ctx, func(tx core.Tx) error {
+			runs[1].Add(1)
+			swallowed = tx.InsertUser(ctx, half)
+			return tx.InsertUser(ctx, kept)
+		})
+	})
+	waitQueued(t, s, 2)
+	wg.Go(func() {
+		errAfter = s.Update(ctx, func(tx core.Tx) error { runs[2].Add(1); return tx.InsertUser(ctx, after) })
+	})
+	waitQueued(t, s, 3)
+	release()
+	wg.Wait()
+	for i, err := range []error{errBefore, errHalf, errAfter} {
+		if err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+		// The unjournaled run stops at the spoiled Update; the batch then
+		// runs again from the start.
+		if want := map[int]int32{0: 2, 1: 2, 2: 1}[i]; runs[i].Load() != want {
+			t.Errorf("update %d ran %d times, want %d", i, runs[i].Load(), want)
+		}
+	}
+	wantErr(t, swallowed, usercenter.EConflict, "thirdPartyIds.qq")
+	if _, err := s.User(ctx, half.ID); usercenter.ErrorCode(err) != usercenter.ENotFound {
+		t.Fatalf("the user whose link conflicted was kept: %v", err)
+	}
+	for _, u := range []*core.UserRecord{before, kept, after, owner} {
+		if _, err := s.User(ctx, u.ID); err != nil {
+			t.Fatalf("user %s: %v", u.OriginID, err)
+		}
+	}
+}
+
+// TestAcknowledgedIsCommitted checks the half of durability that is the
+// writer's: an Update returns nil only once COMMIT has returned. Each
+// Update, as soon as it returns, looks for its row through a connection
+// of its own, outside the store: SQLite shows another connection only a
+// committed transaction, and with synchronous=FULL (TestOpenSettings)
+// COMMIT returns only after fsyncing the WAL. So what was acknowledged
+// survives a power cut, not just the process's death (which
+// cmd/usercenter's TestCrashSafety covers). Batches of both kinds run:
+// unjournaled ones, and ones run again with savepoints because an Update
+// fails after writing.
+func TestAcknowledgedIsCommitted(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "u.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	addApps(t, s, 1)
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	const n = 400
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			u := newUser(1, fmt.Sprint("u", i), base)
+			err := s.Update(ctx, func(tx core.Tx) error {
+				if err := tx.InsertUser(ctx, u); err != nil {
+					return err
+				}
+				if i%50 == 0 {
+					return errRefused // after writing: its batch runs again with savepoints
+				}
+				return nil
+			})
+			var seen int
+			if qerr := other.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE user_id = ?`, u.ID).Scan(&seen); qerr != nil {
+				errs <- qerr
+				return
+			}
+			switch {
+			case err == nil && seen != 1:
+				errs <- fmt.Errorf("update %d was acknowledged before its transaction committed", i)
+			case err != nil && seen != 0:
+				errs <- fmt.Errorf("update %d failed (%v) but its row is visible", i, err)
+			case err != nil && err != errRefused:
+				errs <- fmt.Errorf("update %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -46,7 +46,7 @@ var modes = []mode{
 
 var (
 	userIDPattern = regexp.MustCompile(`^[0-9A-Za-z]{27}$`)
-	tokenPattern  = regexp.MustCompile(`^[0-9a-z]{35}$`)
+	tokenPattern  = regexp.MustCompile(`^[0-9A-Za-z]{27}[0-9a-z]{35}$`) // a KSUID of its issue time, then the secret
 )
 
 // Response shapes, with exactly the fields of the SDK's lcic models: send

@@ -21,7 +21,7 @@ func TestSmokeRegisterDescribe(t *testing.T) {
 			Response struct{ UserId, Token, RequestId string }
 		}
 		json.Unmarshal(body, &reg)
-		if len(reg.Response.UserId) != 27 || len(reg.Response.Token) != 35 {
+		if len(reg.Response.UserId) != 27 || len(reg.Response.Token) != 62 {
 			t.Fatalf("%v: %s", o, body)
 		}
 		d := uctest.NewDescribeUser()
