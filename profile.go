@@ -2,7 +2,9 @@ package usercenter
 
 import (
 	"net/mail"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -266,10 +268,14 @@ func MaskPhone(e164 string) string {
 	if e164 == "" {
 		return ""
 	}
-	digits := []rune(strings.TrimPrefix(e164, "+"))
-	if num, err := phonenumbers.Parse(e164, ""); err == nil {
-		digits = []rune(phonenumbers.GetNationalSignificantNumber(num))
+	nsn, ok := nationalNumber(e164)
+	if !ok {
+		nsn = strings.TrimPrefix(e164, "+")
+		if num, err := phonenumbers.Parse(e164, ""); err == nil {
+			nsn = phonenumbers.GetNationalSignificantNumber(num)
+		}
 	}
+	digits := []rune(nsn)
 	n := len(digits)
 	switch {
 	case n >= 9:
@@ -279,6 +285,86 @@ func MaskPhone(e164 string) string {
 	}
 	return "****"
 }
+
+// nationalNumber is what phonenumbers.Parse(e164, "") then
+// GetNationalSignificantNumber would return, for the numbers where that
+// can be told without parsing: "+", a known country calling code and 2 to
+// 17 more digits that do not start with the region's national prefix.
+// Parsing such a number only splits it after its calling code, and every
+// number NormalizePhone stores is one, but Parse runs a dozen regular
+// expressions to find that out: most of the cost of a read that masks a
+// phone number. ok is false when only Parse can tell.
+func nationalNumber(s string) (nsn string, ok bool) {
+	// Parse refuses 2 digits or fewer after the "+", and a calling code
+	// never starts with 0.
+	if len(s) < 4 || len(s) > 1+3+17 || s[0] != '+' || s[1] == '0' {
+		return "", false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	plans := phonePlans()
+	for i := 2; i <= 4 && i < len(s); i++ {
+		cc := 0
+		for _, c := range s[1:i] {
+			cc = cc*10 + int(c-'0')
+		}
+		p, known := plans[cc]
+		if !known {
+			continue
+		}
+		// The first calling code that matches is the one Parse takes;
+		// calling codes are prefix-free, so there is only one.
+		nsn = s[i:]
+		if !p.fast || len(nsn) < 2 || len(nsn) > 17 || p.prefix != nil && p.prefix.MatchString(nsn) {
+			return "", false
+		}
+		return nsn, true
+	}
+	return "", false
+}
+
+// phonePlan is what nationalNumber needs of a calling code's numbering
+// plan: whether the fast path applies at all (not to non-geographic codes,
+// nor to a code whose main region lacks metadata), and the national prefix
+// Parse would try to strip, anchored as Parse anchors it.
+type phonePlan struct {
+	fast   bool
+	prefix *regexp.Regexp
+}
+
+// phonePlans maps every calling code the library knows to its plan; a
+// code it does not know is absent, as Parse would fail on it.
+var phonePlans = sync.OnceValue(func() map[int]phonePlan {
+	byRegion := map[string]*phonenumbers.PhoneMetadata{}
+	if coll, err := phonenumbers.MetadataCollection(); err == nil {
+		for _, md := range coll.GetMetadata() {
+			byRegion[md.GetId()] = md
+		}
+	}
+	plans := map[int]phonePlan{}
+	for cc := range phonenumbers.GetSupportedCallingCodes() {
+		region := phonenumbers.GetRegionCodeForCountryCode(cc)
+		md := byRegion[region]
+		if region == "001" || md == nil || int(md.GetCountryCode()) != cc {
+			plans[cc] = phonePlan{}
+			continue
+		}
+		p := phonePlan{fast: true}
+		if np := md.GetNationalPrefixForParsing(); np != "" {
+			re, err := regexp.Compile("^(?:" + np + ")")
+			if err != nil {
+				plans[cc] = phonePlan{}
+				continue
+			}
+			p.prefix = re
+		}
+		plans[cc] = p
+	}
+	return plans
+})
 
 // MaskEmail hides the middle of an email's local part and keeps the
 // domain: mu****ng@tencent.com. It never shows more than half of the

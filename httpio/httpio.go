@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
+	"sync/atomic"
 )
 
 // ReadBody reads r's body, at most limit bytes. A body larger than limit
@@ -34,11 +36,35 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, tooLarge, unr
 // read them as anything but contentType.
 func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = headerValue(contentType)
+	h["Cache-Control"] = noStore
+	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
 	EncodeJSON(w, v)
+}
+
+// The values of the headers every answer carries, made once rather than
+// for every answer. net/http only reads a header's values, and Add
+// appends to a full slice, which copies it, so sharing them is safe.
+var (
+	noStore       = []string{"no-store"}
+	noSniff       = []string{"nosniff"}
+	contentTypes  sync.Map // content type -> []string
+	maxKnownTypes = 16
+	knownTypes    atomic.Int32
+)
+
+// headerValue is []string{v}, shared for the few content types the
+// facades use.
+func headerValue(v string) []string {
+	if s, ok := contentTypes.Load(v); ok {
+		return s.([]string)
+	}
+	s := []string{v}
+	if knownTypes.Add(1) <= int32(maxKnownTypes) {
+		contentTypes.Store(v, s)
+	}
+	return s
 }
 
 // EncodeJSON writes v as JSON without HTML escaping, so that "<", ">" and

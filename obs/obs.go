@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,6 +51,19 @@ func (r *Request) SetResult(result string, cause error) {
 type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// children caches each label set's counter and histogram: resolving
+	// one through the vector hashes and checks its labels on every
+	// request. Labels are only known actions and result codes, so the
+	// cache stays as small as the series themselves.
+	children sync.Map // labels -> *child
+}
+
+// labels are the labels of one request's series.
+type labels struct{ facade, action, code string }
+
+type child struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // NewMetrics registers the request metrics with reg.
@@ -67,6 +81,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.requests, m.latency)
 	return m
+}
+
+// observe counts one request and records how long it took.
+func (m *Metrics) observe(l labels, elapsed time.Duration) {
+	c, ok := m.children.Load(l)
+	if !ok {
+		c, _ = m.children.LoadOrStore(l, &child{
+			requests: m.requests.WithLabelValues(l.facade, l.action, l.code),
+			latency:  m.latency.WithLabelValues(l.facade, l.action),
+		})
+	}
+	ch := c.(*child)
+	ch.requests.Inc()
+	ch.latency.Observe(elapsed.Seconds())
 }
 
 // Middleware wraps a facade's handler: it assigns the request ID (also
@@ -93,8 +121,18 @@ func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) 
 				action = "unknown"
 			}
 			if m != nil {
-				m.requests.WithLabelValues(facade, action, req.Result).Inc()
-				m.latency.WithLabelValues(facade, action).Observe(elapsed.Seconds())
+				m.observe(labels{facade, action, req.Result}, elapsed)
+			}
+			level, msg := slog.LevelInfo, "request"
+			if req.Err != nil {
+				level, msg = slog.LevelError, "request failed"
+			}
+			// The attributes cost a dozen allocations: build them only for
+			// a line that will be written (serve --log-level warn skips
+			// every successful request).
+			ctx := r.Context()
+			if !log.Enabled(ctx, level) {
+				return
 			}
 			attrs := []any{
 				"request_id", req.ID, "facade", facade, "action", req.Action, "result", req.Result,
@@ -102,10 +140,9 @@ func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) 
 				"remote", r.RemoteAddr,
 			}
 			if req.Err != nil {
-				log.Error("request failed", append(attrs, "err", req.Err)...)
-			} else {
-				log.Info("request", attrs...)
+				attrs = append(attrs, "err", req.Err)
 			}
+			log.Log(ctx, level, msg, attrs...)
 		}()
 		ctx := usercenter.WithRequestID(context.WithValue(r.Context(), ctxKey{}, req), req.ID)
 		next.ServeHTTP(sw, r.WithContext(ctx))

@@ -29,7 +29,9 @@ const maxSignatureLen = 128
 // 401 that names what to fix and nothing about the app or its users: an
 // unknown app fails like a wrong key.
 func (a *api) authenticate(r *http.Request, sdkAppID uint64) (*usercenter.App, error) {
-	ts, sig := r.Header.Get("TC-Timestamp"), r.Header.Get("TC-Signature")
+	// Canonical spellings of TC-Timestamp and TC-Signature, which Get would
+	// otherwise allocate to canonicalize.
+	ts, sig := r.Header.Get("Tc-Timestamp"), r.Header.Get("Tc-Signature")
 	if ts == "" || sig == "" {
 		return nil, authFailed("missing headers", msgMissingHeaders)
 	}

@@ -155,7 +155,8 @@ type userQuery struct {
 
 func (q *userQuery) find(ctx context.Context, svc *core.Service, actor *usercenter.Actor) ([]usercenter.User, error) {
 	if q.UserId != "" {
-		u, err := svc.GetUser(ctx, actor, q.UserId, nil)
+		// LCIC's user object has no phone, email or address.
+		u, err := svc.UserProfile(ctx, actor, q.UserId)
 		if err != nil {
 			return nil, err
 		}

@@ -65,27 +65,35 @@ func NewReplayCache() *replay.Cache { return replay.New(ReplayWindow, ReplayEntr
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := obs.FromContext(r.Context())
-	lang := r.Header.Get("X-TC-Language")
+	// Headers are looked up by their canonical spelling (X-TC-… is
+	// X-Tc-…), which spares Get an allocation.
+	lang := r.Header.Get("X-Tc-Language")
 	resp, aerr := h.serve(w, r, info, &lang)
-	var body any
+	var body envelope
 	if aerr != nil {
 		info.SetResult(aerr.Code, aerr.cause)
-		body = map[string]any{"Response": errorBody{
+		body.Response = errorBody{
 			Error:     errorDetail{Code: aerr.Code, Message: aerr.text(lang)},
 			RequestId: info.ID,
-		}}
+		}
 	} else {
 		info.Result = "ok"
 		resp.setRequestID(info.ID)
-		body = map[string]any{"Response": resp}
+		body.Response = resp
 	}
-	if trace := r.Header.Get("X-TC-TraceId"); trace != "" && len(trace) <= 128 {
+	if trace := r.Header.Get("X-Tc-Traceid"); trace != "" && len(trace) <= 128 {
 		// The Node.js SDKs read it back into their errors' traceId.
 		w.Header().Set("X-TC-TraceId", trace)
 	}
 	// The SDKs treat any status but 200 as a transport failure and never
 	// read the body, so errors travel in the envelope with 200.
 	httpio.WriteJSON(w, http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// envelope is every answer: {"Response": …}. A struct rather than a map,
+// which encoding/json would have to allocate, sort and walk by reflection.
+type envelope struct {
+	Response any `json:"Response"`
 }
 
 type errorBody struct {
@@ -97,6 +105,14 @@ type errorDetail struct {
 	Code    string `json:"Code"`
 	Message string `json:"Message"`
 }
+
+// Answers to requests too large to read, made once: they are passed on
+// every request, and never changed.
+var (
+	errQueryTooLarge  = &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the query string exceeds %d bytes", MaxQueryBytes)}
+	errBodyTooLarge   = &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes)}
+	errBodyUnreadable = &apiError{Code: "InvalidParameter", Message: "the request body could not be read"}
+)
 
 // serve authenticates, decodes and runs one request. lang is updated once
 // the request's language parameter is known.
@@ -110,11 +126,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 		return nil, &apiError{Code: "UnsupportedProtocol"}
 	}
 	if len(r.URL.RawQuery) > MaxQueryBytes {
-		return nil, &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the query string exceeds %d bytes", MaxQueryBytes)}
+		return nil, errQueryTooLarge
 	}
-	body, err := httpio.ReadBody(w, r, MaxBodyBytes,
-		&apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes)},
-		&apiError{Code: "InvalidParameter", Message: "the request body could not be read"})
+	body, err := httpio.ReadBody(w, r, MaxBodyBytes, errBodyTooLarge, errBodyUnreadable)
 	if err != nil {
 		return nil, err.(*apiError)
 	}
@@ -130,7 +144,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 		// An unsigned body could be swapped by anyone who saw the request.
 		return nil, &apiError{Code: "AuthFailure.InvalidAuthorization", Message: "UNSIGNED-PAYLOAD is not accepted: the request body must be signed"}
 	}
-	actionName, version := r.Header.Get("X-TC-Action"), r.Header.Get("X-TC-Version")
+	actionName, version := r.Header.Get("X-Tc-Action"), r.Header.Get("X-Tc-Version")
 	if signed.Scheme == tcsig.SchemeV1 {
 		actionName, version = signed.Params.Get("Action"), signed.Params.Get("Version")
 		if l := signed.Params.Get("Language"); l != "" {
@@ -192,6 +206,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 }
 
 func isJSON(contentType string) bool {
+	// What the SDKs send, without the parser's allocations.
+	if contentType == "application/json" || contentType == "application/json; charset=utf-8" {
+		return true
+	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && mt == "application/json"
 }

@@ -50,6 +50,13 @@ func bindJSON(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return invalid("the request body is not valid UTF-8")
 	}
+	if json.Valid(body) {
+		tree, err := fastObject(body)
+		if err != nil {
+			return err
+		}
+		return bind(tree, reflect.ValueOf(dst).Elem(), "", false)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	tok, err := dec.Token()

@@ -1,6 +1,7 @@
-// Package uctest starts real usercenter instances for tests: a SQLite
-// store in a temporary directory, the service, and the full HTTP handler
-// on a loopback port. Only tests import it.
+// Package uctest starts real usercenter instances for tests: a fresh store
+// (SQLite in a temporary directory, or a PostgreSQL schema under
+// USERCENTER_TEST_ENGINE=postgres; see svctest), the service, and the full
+// HTTP handler on a loopback port. Only tests import it.
 package uctest
 
 import (
@@ -8,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,8 +18,10 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/ratelimit"
+	"usercenter/replay"
 	"usercenter/server"
-	"usercenter/sqlite"
+	"usercenter/storecache"
+	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
 
@@ -65,10 +69,17 @@ type Env struct {
 	URL   string // http://127.0.0.1:PORT
 	Host  string // 127.0.0.1:PORT
 	Svc   *core.Service
-	Store *sqlite.Store
+	Store core.Store
 	Clock *Clock
 	Log   *LogBuffer
-	Dir   string
+	// Engine is the store's engine (svctest.SQLite or svctest.Postgres),
+	// for tests that look beneath the store, and DB where its data is:
+	// the SQLite file, or the DSN of the PostgreSQL schema.
+	Engine string
+	DB     string
+	// Dir is a temporary directory of the instance; with SQLite, the one
+	// holding the database file and its WAL.
+	Dir string
 	// App and Key are a first app and its all-permission key.
 	App *usercenter.App
 	Key *usercenter.APIKey
@@ -90,10 +101,13 @@ func New(t testing.TB, opts ...Options) *Env {
 		o.RateLimit = 1000
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, dir+"/usercenter.db")
-	if err != nil {
-		t.Fatal(err)
+	engine, db := svctest.Engine(), svctest.NewDatabase(t)
+	// Cached as serve caches it, so that every test through the facades
+	// also checks that this node reads its own writes at once.
+	store := storecache.New(svctest.OpenDatabase(t, db), storecache.DefaultLimits)
+	dir := filepath.Dir(db)
+	if engine != svctest.SQLite {
+		dir = t.TempDir()
 	}
 	ring, err := vault.New(vault.NewKey())
 	if err != nil {
@@ -102,16 +116,15 @@ func New(t testing.TB, opts ...Options) *Env {
 	clock := &Clock{}
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := core.NewService(ctx, store, ring, core.WithClock(clock.Now), core.WithLimiter(ratelimit.NewWithClock(clock.Now)), core.WithLogger(log))
+	svc, err := core.NewService(ctx, store, ring, core.WithClock(clock.Now), core.WithLimiter(ratelimit.NewWithClock(clock.Now)), core.WithLoginReplay(replay.New(core.LoginReplayWindow, core.LoginReplayEntries)), core.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(server.NewHandler(svc, log, server.NewRegistry()))
-	t.Cleanup(func() {
-		srv.Close()
-		store.Close()
-	})
-	e := &Env{URL: srv.URL, Host: strings.TrimPrefix(srv.URL, "http://"), Svc: svc, Store: store, Clock: clock, Log: logs, Dir: dir}
+	// Registered after OpenDatabase's cleanup, so it runs before the store
+	// closes: no request in flight finds the store closed.
+	t.Cleanup(srv.Close)
+	e := &Env{URL: srv.URL, Host: strings.TrimPrefix(srv.URL, "http://"), Svc: svc, Store: store, Clock: clock, Log: logs, Engine: engine, DB: db, Dir: dir}
 	e.App, e.Key = e.NewApp(t, "first", o.RateLimit)
 	return e
 }

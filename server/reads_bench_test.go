@@ -1,0 +1,230 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+	"usercenter/ratelimit"
+	"usercenter/replay"
+	"usercenter/server"
+	"usercenter/storecache"
+	"usercenter/superapp"
+	"usercenter/tcapi"
+	"usercenter/uctest"
+	"usercenter/uctest/svctest"
+	"usercenter/vault"
+)
+
+// readsEnv is the handler of `usercenter serve` over a cached store with
+// readUsers users, each with a phone and an email, as `usercenter bench`
+// seeds them, and what the four read scenarios of the bench send.
+type readsEnv struct {
+	h       http.Handler
+	app     *usercenter.App
+	key     *usercenter.APIKey
+	users   []string
+	tokens  []string // login tokens of the first users
+	qjwt    string   // an enterprise access token of a key without pii.read
+	tsSuper string
+	sig     string
+}
+
+const readUsers = 10000
+
+func newReadsEnv(b *testing.B) *readsEnv {
+	b.Helper()
+	ctx := context.Background()
+	store := storecache.New(svctest.OpenStore(b), storecache.DefaultLimits)
+	ring, err := vault.New(vault.NewKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc, err := core.NewService(ctx, store, ring, core.WithLimiter(ratelimit.New()),
+		core.WithLoginReplay(replay.New(core.LoginReplayWindow, core.LoginReplayEntries)), core.WithLogger(log))
+	if err != nil {
+		b.Fatal(err)
+	}
+	app, key, err := svc.CreateApp(ctx, core.NewApp{Name: "reads", RateLimit: 100000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &readsEnv{app: app, key: key, users: make([]string, readUsers)}
+	e.h = server.NewHandler(svc, log, server.NewRegistry(), server.WithSuperAppDefault(app.SdkAppID))
+
+	// Many at once, so that the writer commits them in groups.
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	for w := range 64 {
+		wg.Go(func() {
+			for i := w; i < readUsers; i += 64 {
+				phone, email := fmt.Sprintf("+86139%08d", i), fmt.Sprintf("reader%d@example.com", i)
+				name := fmt.Sprint("Reader ", i)
+				u, err := svc.CreateUser(ctx, key.Actor(), app.SdkAppID, core.UserPatch{Nickname: &name, Phone: &phone, Email: &email})
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+				e.users[i] = u.ID
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	for _, id := range e.users[:1024] {
+		s, err := svc.LoginUser(ctx, key.Actor(), id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.tokens = append(e.tokens, s.Token)
+	}
+	reader, err := svc.CreateKey(ctx, "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+	if err != nil {
+		b.Fatal(err)
+	}
+	username := "ver=1&auth_mode=accessKey&sign_method=sha256&access_key=" + reader.SecretID + "&timestamp=" + strconv.FormatInt(time.Now().UnixMilli(), 10)
+	sess, err := svc.AccessKeyLogin(ctx, username, core.AccessKeySignature(username, reader.SecretKey))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.qjwt = "QJWT " + sess.Token
+	e.tsSuper = strconv.FormatInt(time.Now().UnixMilli(), 10)
+	if e.sig, err = superapp.Signature(app.SuperAppSecretKey, e.tsSuper); err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// recorder is a ResponseWriter that keeps only what a check needs, so
+// that the benchmark measures the server rather than the recording.
+type recorder struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.h }
+func (r *recorder) WriteHeader(s int)   { r.status = s }
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+
+func (r *recorder) reset() {
+	clear(r.h)
+	r.status = 0
+	r.body.Reset()
+}
+
+// prepared is a request to send again and again, body included.
+type prepared struct {
+	req  *http.Request
+	body []byte
+	want string // in the answer's body
+}
+
+func (p *prepared) serve(h http.Handler, w *recorder) {
+	w.reset()
+	if p.body != nil {
+		p.req.Body = io.NopCloser(bytes.NewReader(p.body))
+		p.req.ContentLength = int64(len(p.body))
+	}
+	h.ServeHTTP(w, p.req)
+}
+
+func newPrepared(method, target string, body []byte, want string) *prepared {
+	req, _ := http.NewRequest(method, "http://usercenter.test"+target, nil)
+	req.Host = "usercenter.test"
+	req.RemoteAddr = "127.0.0.1:1"
+	return &prepared{req: req, body: body, want: want}
+}
+
+// BenchmarkReads serves the read scenarios of `usercenter bench` straight
+// to the handler, without a network or a client: the server's own cost of
+// one request, caches included (each picks a random one of 10,000 users,
+// or of 1,024 logged-in ones for me).
+//
+//	go test ./server -run '^$' -bench Reads -benchmem
+func BenchmarkReads(b *testing.B) {
+	e := newReadsEnv(b)
+	scenarios := []struct {
+		name string
+		make func(i int) *prepared
+	}{
+		{"describe", func(i int) *prepared {
+			id := e.users[i%len(e.users)]
+			body := []byte(`{"UserId":"` + id + `"}`)
+			p := newPrepared("POST", "/", body, id)
+			p.req.Header.Set("Content-Type", "application/json")
+			p.req.Header.Set("X-TC-Action", "DescribeUser")
+			p.req.Header.Set("X-TC-Version", tcapi.Version)
+			uctest.SignTC3(p.req, body, e.key.SecretID, e.key.SecretKey, "", time.Now(), nil, "")
+			return p
+		}},
+		{"me", func(i int) *prepared {
+			p := newPrepared("GET", "/v1/me", nil, `"userId"`)
+			p.req.Header.Set("Authorization", "Bearer "+e.tokens[i%len(e.tokens)])
+			return p
+		}},
+		{"superapp-nick", func(i int) *prepared {
+			id := e.users[i%len(e.users)]
+			p := newPrepared("POST", "/superapp/user/getUserNick", []byte(`{"UserId":"`+id+`"}`), fmt.Sprint("Reader ", i%len(e.users)))
+			p.req.Header.Set("Content-Type", "application/json")
+			p.req.Header.Set("TC-Timestamp", e.tsSuper)
+			p.req.Header.Set("TC-Signature", e.sig)
+			return p
+		}},
+		{"enterprise-userinfo", func(i int) *prepared {
+			id := e.users[i%len(e.users)]
+			p := newPrepared("GET", "/v2/enduser/enterpriseapi/userInfo?uid="+id, nil, `"139****`)
+			p.req.Header.Set("Authorization", e.qjwt)
+			return p
+		}},
+	}
+	for _, sc := range scenarios {
+		// Prepared up front, signatures included: the client's work is
+		// not the server's.
+		reqs := make([]*prepared, len(e.users))
+		for i := range reqs {
+			reqs[i] = sc.make(i)
+		}
+		w := &recorder{h: http.Header{}}
+		for _, p := range reqs[:8] {
+			p.serve(e.h, w)
+			if w.status != http.StatusOK || !strings.Contains(w.body.String(), p.want) {
+				b.Fatalf("%s: %d %s, want %s", sc.name, w.status, w.body.String(), p.want)
+			}
+		}
+		b.Run(sc.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			b.ReportAllocs()
+			for b.Loop() {
+				reqs[rng.IntN(len(reqs))].serve(e.h, w)
+			}
+			if w.status != http.StatusOK {
+				b.Fatalf("%s: %d %s", sc.name, w.status, w.body.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,414 @@
+// Package storecache keeps the rows every request reads, in memory, for
+// a moment: API keys, apps, login tokens, enterprise access tokens and
+// users, each by the key the store finds it by. It is a core.Store that
+// wraps another.
+//
+// Every facade's authentication reads the same key, app or token row
+// over and over (a client signs every request with one key; a session
+// check presents one token many times), and each such read costs a
+// database round trip that is a large share of a cheap read's cost.
+//
+// # Freshness
+//
+// An entry lives at most TTL (500 ms) from the moment its database read
+// began. Writes through this Store drop what they change before Update
+// returns, so a write made on this node is read back at once; a write
+// made by another node, or by the command line, is seen here at most TTL
+// later. That is how a revoked key, a deleted or disabled user and a
+// revoked key's enterprise tokens are refused on every node within a
+// second. Expiry of tokens is not cached: what is cached is the token's
+// row, with its ExpiresAt, and core compares that with its clock on every
+// use.
+//
+// Only rows that exist are cached: a lookup that finds nothing asks the
+// database again next time, so a row created on another node is never
+// hidden behind a cached absence. Reads inside a Tx always go to the
+// database, which a transaction must.
+//
+// # What is kept
+//
+// The rows as stored: secrets and personal data stay sealed by the vault,
+// exactly as in the database; nothing is opened here. Each entry is found
+// by the same global key as its row (SecretId, SdkAppId, UserId, token
+// hash), so an entry is the answer the database would give to any caller;
+// whether that caller may see it is decided by core, on every request, as
+// before.
+package storecache
+
+import (
+	"context"
+	"encoding/binary"
+	"hash/maphash"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// TTL is how long an entry may be served after its database read began.
+const TTL = 500 * time.Millisecond
+
+// Limits are the most entries each cache holds.
+type Limits struct {
+	Keys, Apps, Domains, Users, Tokens, EnterpriseTokens int
+}
+
+// DefaultLimits bound the caches to about 25 MiB in all: a user entry,
+// the largest, takes about 1 KiB. Expired entries are dropped as new ones
+// come in, so a cache holds only what was read within the last TTL, up to
+// its limit, however many rows the database has.
+var DefaultLimits = Limits{
+	Keys:             4096,
+	Apps:             4096,
+	Domains:          4096,
+	Users:            16384,
+	Tokens:           32768,
+	EnterpriseTokens: 8192,
+}
+
+// Store is a core.Store that caches what the wrapped store reads.
+type Store struct {
+	core.Store
+	closed atomic.Bool
+
+	keys    *ttlCache[string, *core.KeyRecord]
+	apps    *ttlCache[uint64, *core.AppRecord]
+	domains *ttlCache[string, uint64] // UserDomain to SdkAppId
+	users   *ttlCache[string, *core.UserRecord]
+	tokens  *ttlCache[hashKey, *core.Token]
+	ent     *ttlCache[hashKey, *core.EnterpriseToken]
+}
+
+var _ core.Store = (*Store)(nil)
+
+var seed = maphash.MakeSeed()
+
+func hashString(s string) uint64 { return maphash.String(seed, s) }
+
+func hashID(id uint64) uint64 {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], id)
+	return maphash.Bytes(seed, b[:])
+}
+
+// hashKey is what a token is found under, as a map key that costs no
+// allocation: core stores tokens under at most 40 bytes (usercenter.TokenKey).
+type hashKey struct {
+	n uint8
+	b [maxHashKey]byte
+}
+
+const maxHashKey = 48
+
+func newHashKey(h []byte) (hashKey, bool) {
+	var k hashKey
+	if len(h) < 8 || len(h) > maxHashKey {
+		return k, false
+	}
+	k.n = uint8(copy(k.b[:], h))
+	return k, true
+}
+
+// Token keys end with a SHA-256 sum, whose last 8 bytes are uniform.
+func hashSum(k hashKey) uint64 { return binary.LittleEndian.Uint64(k.b[k.n-8 : k.n]) }
+
+// New wraps s with caches of the given limits (DefaultLimits for zero
+// fields).
+func New(s core.Store, lim Limits) *Store {
+	def := func(n, d int) int {
+		if n <= 0 {
+			return d
+		}
+		return n
+	}
+	d := DefaultLimits
+	return &Store{
+		Store:   s,
+		keys:    newTTLCache[string, *core.KeyRecord](def(lim.Keys, d.Keys), TTL, hashString),
+		apps:    newTTLCache[uint64, *core.AppRecord](def(lim.Apps, d.Apps), TTL, hashID),
+		domains: newTTLCache[string, uint64](def(lim.Domains, d.Domains), TTL, hashString),
+		users:   newTTLCache[string, *core.UserRecord](def(lim.Users, d.Users), TTL, hashString),
+		tokens:  newTTLCache[hashKey, *core.Token](def(lim.Tokens, d.Tokens), TTL, hashSum),
+		ent:     newTTLCache[hashKey, *core.EnterpriseToken](def(lim.EnterpriseTokens, d.EnterpriseTokens), TTL, hashSum),
+	}
+}
+
+// Callers own what a read returns and may change it, so every read hands
+// out a copy and keeps the cached row to itself. Byte slices (sealed
+// values, hashes) and the key's lists are shared: nothing in core writes
+// into them.
+
+func copyKey(k *core.KeyRecord) *core.KeyRecord { c := *k; return &c }
+func copyApp(a *core.AppRecord) *core.AppRecord { c := *a; return &c }
+func copyToken(t *core.Token) *core.Token       { c := *t; return &c }
+func copyEnt(t *core.EnterpriseToken) *core.EnterpriseToken {
+	c := *t
+	return &c
+}
+
+func copyUser(u *core.UserRecord) *core.UserRecord {
+	c := *u
+	if u.ThirdParty != nil {
+		c.ThirdParty = make(map[usercenter.Provider]string, len(u.ThirdParty))
+		for p, id := range u.ThirdParty {
+			c.ThirdParty[p] = id
+		}
+	}
+	return &c
+}
+
+// cached reads k through c, loading it with load on a miss. A closed
+// Store reads through, so that it fails as the wrapped store does.
+func cached[K comparable, V any](s *Store, c *ttlCache[K, *V], k K, load func() (*V, error), cp func(*V) *V) (*V, error) {
+	if s.closed.Load() {
+		return load()
+	}
+	v, ok, t := c.lookup(k)
+	if ok {
+		return cp(v), nil
+	}
+	v, err := load()
+	if err != nil {
+		return nil, err
+	}
+	c.put(k, cp(v), t)
+	return v, nil
+}
+
+// Key returns the key with its apps, permissions and revocation.
+func (s *Store) Key(ctx context.Context, secretID string) (*core.KeyRecord, error) {
+	return cached(s, s.keys, secretID, func() (*core.KeyRecord, error) { return s.Store.Key(ctx, secretID) }, copyKey)
+}
+
+func (s *Store) App(ctx context.Context, sdkAppID uint64) (*core.AppRecord, error) {
+	return cached(s, s.apps, sdkAppID, func() (*core.AppRecord, error) { return s.Store.App(ctx, sdkAppID) }, copyApp)
+}
+
+// AppByDomain remembers which app has a domain, and reads that app
+// through App. An app's UserDomain never changes, but the app found is
+// still checked against the domain asked for.
+func (s *Store) AppByDomain(ctx context.Context, userDomain string) (*core.AppRecord, error) {
+	if s.closed.Load() {
+		return s.Store.AppByDomain(ctx, userDomain)
+	}
+	id, ok, t := s.domains.lookup(userDomain)
+	if ok {
+		app, err := s.App(ctx, id)
+		if err == nil && app.UserDomain == userDomain {
+			return app, nil
+		}
+		if err != nil && usercenter.ErrorCode(err) != usercenter.ENotFound {
+			return nil, err
+		}
+		s.domains.invalidate(userDomain)
+		_, _, t = s.domains.lookup(userDomain)
+	}
+	app, err := s.Store.AppByDomain(ctx, userDomain)
+	if err != nil {
+		return nil, err
+	}
+	s.domains.put(userDomain, app.SdkAppID, t)
+	return app, nil
+}
+
+func (s *Store) User(ctx context.Context, userID string) (*core.UserRecord, error) {
+	return cached(s, s.users, userID, func() (*core.UserRecord, error) { return s.Store.User(ctx, userID) }, copyUser)
+}
+
+// Token finds a login token by the key core stores it under; a key of an
+// unexpected length reads through.
+func (s *Store) Token(ctx context.Context, hash []byte) (*core.Token, error) {
+	k, ok := newHashKey(hash)
+	if !ok {
+		return s.Store.Token(ctx, hash)
+	}
+	return cached(s, s.tokens, k, func() (*core.Token, error) { return s.Store.Token(ctx, hash) }, copyToken)
+}
+
+func (s *Store) EnterpriseToken(ctx context.Context, hash []byte) (*core.EnterpriseToken, error) {
+	k, ok := newHashKey(hash)
+	if !ok {
+		return s.Store.EnterpriseToken(ctx, hash)
+	}
+	return cached(s, s.ent, k, func() (*core.EnterpriseToken, error) { return s.Store.EnterpriseToken(ctx, hash) }, copyEnt)
+}
+
+// Update runs fn in the wrapped store's transaction, and drops from the
+// caches whatever fn wrote, once the transaction has ended (committed or
+// not: dropping too much costs only a read). So the next read on this
+// node, by anyone, sees the write.
+func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	var inv invalidations
+	err := s.Store.Update(ctx, func(tx core.Tx) error {
+		// A store may run fn again; what every run wrote is dropped.
+		return fn(&txn{Tx: tx, inv: &inv})
+	})
+	s.apply(&inv)
+	return err
+}
+
+// Close closes the wrapped store; reads then fail as its reads do.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	s.purge()
+	return s.Store.Close()
+}
+
+func (s *Store) purge() {
+	s.keys.purge()
+	s.apps.purge()
+	s.domains.purge()
+	s.users.purge()
+	s.tokens.purge()
+	s.ent.purge()
+}
+
+// Stats counts the hits and misses of one cache.
+type Stats struct {
+	Hits, Misses int64
+	Len          int
+}
+
+// Stats reports each cache by name: keys, apps, domains, users, tokens,
+// enterprise-tokens.
+func (s *Store) Stats() map[string]Stats {
+	out := map[string]Stats{}
+	add := func(name string, h, m *atomic.Int64, n int) {
+		out[name] = Stats{Hits: h.Load(), Misses: m.Load(), Len: n}
+	}
+	add("keys", &s.keys.hits, &s.keys.misses, s.keys.len())
+	add("apps", &s.apps.hits, &s.apps.misses, s.apps.len())
+	add("domains", &s.domains.hits, &s.domains.misses, s.domains.len())
+	add("users", &s.users.hits, &s.users.misses, s.users.len())
+	add("tokens", &s.tokens.hits, &s.tokens.misses, s.tokens.len())
+	add("enterprise-tokens", &s.ent.hits, &s.ent.misses, s.ent.len())
+	return out
+}
+
+// invalidations records what an Update's fn wrote. fn runs on the
+// store's writer goroutine or the caller's; either way one at a time.
+type invalidations struct {
+	keys, users []string
+	apps        []uint64
+	// All tokens: a user's deletion takes their tokens with it, and
+	// tokens are not indexed by user here.
+	tokens, ent bool
+	// Everything: a write this package cannot place.
+	all bool
+}
+
+func (s *Store) apply(inv *invalidations) {
+	if inv.all {
+		s.purge()
+		return
+	}
+	for _, k := range inv.keys {
+		s.keys.invalidate(k)
+	}
+	for _, id := range inv.apps {
+		s.apps.invalidate(id)
+	}
+	for _, u := range inv.users {
+		s.users.invalidate(u)
+	}
+	if inv.tokens {
+		s.tokens.purge()
+	}
+	if inv.ent {
+		s.ent.purge()
+	}
+}
+
+// txn is the Tx fn sees: the wrapped store's, noting what it writes.
+// Reads go straight to the wrapped Tx. Inserts drop their rows too, though
+// an absent row is never cached: it costs nothing and needs no argument.
+// Writes to what is not cached (audit events, codes, meta) pass through;
+// TestTxMethodsKnown fails when core.Tx gains a method not decided here.
+type txn struct {
+	core.Tx
+	inv *invalidations
+}
+
+func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
+	t.inv.apps = append(t.inv.apps, app.SdkAppID)
+	return t.Tx.InsertApp(ctx, app)
+}
+
+func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
+	t.inv.apps = append(t.inv.apps, app.SdkAppID)
+	return t.Tx.UpdateApp(ctx, app)
+}
+
+func (t *txn) InsertKey(ctx context.Context, key *core.KeyRecord) error {
+	t.inv.keys = append(t.inv.keys, key.SecretID)
+	return t.Tx.InsertKey(ctx, key)
+}
+
+func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) error {
+	t.inv.keys = append(t.inv.keys, secretID)
+	return t.Tx.RevokeKey(ctx, secretID, at)
+}
+
+func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
+	t.inv.users = append(t.inv.users, u.ID)
+	return t.Tx.InsertUser(ctx, u)
+}
+
+func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
+	for _, u := range users {
+		t.inv.users = append(t.inv.users, u.ID)
+	}
+	return t.Tx.InsertUsers(ctx, users)
+}
+
+func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
+	t.inv.users = append(t.inv.users, u.ID)
+	return t.Tx.UpdateUser(ctx, u)
+}
+
+func (t *txn) DeleteUser(ctx context.Context, userID string) error {
+	t.inv.users = append(t.inv.users, userID)
+	t.inv.tokens = true
+	return t.Tx.DeleteUser(ctx, userID)
+}
+
+func (t *txn) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	n, err := t.Tx.DeleteExpiredTokens(ctx, now)
+	if n > 0 || err != nil {
+		t.inv.tokens = true
+	}
+	return n, err
+}
+
+func (t *txn) DeleteExpiredEnterpriseTokens(ctx context.Context, now time.Time) (int, error) {
+	n, err := t.Tx.DeleteExpiredEnterpriseTokens(ctx, now)
+	if n > 0 || err != nil {
+		t.inv.ent = true
+	}
+	return n, err
+}
+
+// UpdateSealed re-seals one value (master-key rotation) in the row of its
+// kind.
+func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
+	switch v.Kind {
+	case core.SealedKeySecret:
+		t.inv.keys = append(t.inv.keys, v.RowKey)
+	case core.SealedUserPhone, core.SealedUserEmail, core.SealedUserAddress:
+		t.inv.users = append(t.inv.users, v.RowKey)
+	case core.SealedAppSecret:
+		id, err := strconv.ParseUint(v.RowKey, 10, 64)
+		if err != nil {
+			t.inv.all = true
+		} else {
+			t.inv.apps = append(t.inv.apps, id)
+		}
+	case core.SealedMeta:
+		// Meta is not cached.
+	default:
+		t.inv.all = true
+	}
+	return t.Tx.UpdateSealed(ctx, v)
+}
