@@ -113,13 +113,14 @@ func (s *Store) HoldServerLock(ctx context.Context, lost func(error)) (release f
 	if err != nil {
 		return nil, err
 	}
+	interval := lockCheckInterval
 	var (
 		mu      sync.Mutex
 		current = first
 		done    = make(chan struct{})
 	)
 	go func() {
-		t := time.NewTicker(lockCheckInterval)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
@@ -128,12 +129,12 @@ func (s *Store) HoldServerLock(ctx context.Context, lost func(error)) (release f
 			case <-t.C:
 			}
 			mu.Lock()
-			if current == nil || !current.alive() {
+			if current == nil || !current.alive(interval) {
 				if current != nil {
 					current.release() // ends the broken session and returns it to the pool
 					current = nil
 				}
-				ctx, cancel := context.WithTimeout(context.Background(), lockCheckInterval)
+				ctx, cancel := context.WithTimeout(context.Background(), interval)
 				next, err := s.tryLock(ctx, false)
 				cancel()
 				switch {
@@ -163,8 +164,8 @@ func (s *Store) HoldServerLock(ctx context.Context, lost func(error)) (release f
 }
 
 // alive reports whether the lock's session still answers and holds it.
-func (l *heldLock) alive() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), lockCheckInterval)
+func (l *heldLock) alive(timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var held bool
 	err := l.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted)`).Scan(&held)
