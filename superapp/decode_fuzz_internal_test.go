@@ -2,9 +2,12 @@ package superapp
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"net/url"
 	"testing"
 	"unicode/utf8"
+
+	"usercenter/uctest/jsontest"
 )
 
 // FuzzDecode checks the request decoders alone, fast: they never panic,
@@ -44,4 +47,42 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzDecodeValidBody checks the fast path of decodeBody against the
+// json.Decoder path on every valid JSON document.
+//
+//	go test ./superapp -run '^$' -fuzz FuzzDecodeValidBody -fuzztime 30s
+func FuzzDecodeValidBody(f *testing.F) {
+	for _, s := range []string{
+		`{"UserId":"u","Type":"phone","TemporaryCode":"c"}`, ` { "userid" : 1 , "TYPE" : null, "x": {"UserId": "no"}, "y": [1, "]", {}] } `,
+		`{"UserId":"a","userId":"b"}`, `[]`, `"x"`, `{"UserId":"\u00e9\"\\","Type":"a\"b"}`, `{}`, `{"a":{"b":[{"c":"}"}]},"UserId":"z"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !utf8.Valid(body) || !json.Valid(body) {
+			return
+		}
+		want, werr := decodeBodyTokens(body)
+		got, gerr := decodeValidBody(body)
+		if got != want || (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+			t.Fatalf("%q: fast %+v, %v; Decoder %+v, %v", body, got, gerr, want, werr)
+		}
+	})
+}
+
+// TestDecodeValidBodyRandom runs the check of FuzzDecodeValidBody on
+// generated documents, every time the tests run.
+func TestDecodeValidBodyRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	keys := []string{"UserId", "userid", "USERID", "Type", "type", "TemporaryCode", "temporaryCode", "x", ""}
+	for range 20000 {
+		body := jsontest.RandomDocument(rng, keys, 3)
+		want, werr := decodeBodyTokens(body)
+		got, gerr := decodeValidBody(body)
+		if got != want || (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+			t.Fatalf("%q: fast %+v, %v; Decoder %+v, %v", body, got, gerr, want, werr)
+		}
+	}
 }

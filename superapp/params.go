@@ -94,6 +94,13 @@ func decodeBody(body []byte) (params, error) {
 	if json.Valid(body) {
 		return decodeValidBody(body)
 	}
+	return decodeBodyTokens(body)
+}
+
+// decodeBodyTokens is decodeBody through a json.Decoder, which tells a
+// malformed body from a well-formed one.
+func decodeBodyTokens(body []byte) (params, error) {
+	var p params
 	malformed := errMalformedBody
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {

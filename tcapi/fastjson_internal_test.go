@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"unicode/utf8"
+
+	"usercenter/uctest/jsontest"
 )
 
 // slowObject is the Decoder path of bindJSON, up to the tree.
@@ -53,4 +56,24 @@ func FuzzFastObject(f *testing.F) {
 			t.Fatalf("%q: fast tree %#v, Decoder tree %#v", body, got, want)
 		}
 	})
+}
+
+// TestFastObjectRandom runs the check of FuzzFastObject on generated
+// documents, every time the tests run.
+func TestFastObjectRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	keys := []string{"UserId", "OriginId", "a", "A", ""}
+	for depth := range 10 {
+		for range 3000 {
+			body := jsontest.RandomDocument(rng, keys, depth)
+			want, werr := slowObject(body)
+			got, gerr := fastObject(body)
+			if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+				t.Fatalf("%q: fast error %v, Decoder error %v", body, gerr, werr)
+			}
+			if werr == nil && !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q: fast tree %#v, Decoder tree %#v", body, got, want)
+			}
+		}
+	}
 }
