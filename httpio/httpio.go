@@ -20,15 +20,40 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, tooLarge, unr
 	if r.ContentLength > limit {
 		return nil, tooLarge
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	if n := r.ContentLength; n >= 0 && n < limit && n < 64<<10 {
+		// The usual small body of a known length: read into a buffer of
+		// that size, one byte longer to see a body that runs past it
+		// (n < limit, so the extra byte is within it), rather than through
+		// io.ReadAll's 512-byte start and growth.
+		body := make([]byte, n+1)
+		got, err := io.ReadFull(rd, body)
+		switch {
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+			return body[:got], nil
+		case err != nil:
+			return nil, readErr(err, tooLarge, unreadable)
 		}
-		return nil, unreadable
+		// Longer than it said: read on, as for a body of unknown length.
+		rest, err := io.ReadAll(rd)
+		if err != nil {
+			return nil, readErr(err, tooLarge, unreadable)
+		}
+		return append(body, rest...), nil
+	}
+	body, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, readErr(err, tooLarge, unreadable)
 	}
 	return body, nil
+}
+
+func readErr(err, tooLarge, unreadable error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge
+	}
+	return unreadable
 }
 
 // WriteJSON sends v as the whole answer, with status and contentType.

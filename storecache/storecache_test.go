@@ -15,6 +15,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/core/storetest"
+	"usercenter/postgres/pgtest"
 	"usercenter/replay"
 	"usercenter/sqlite"
 	"usercenter/storecache"
@@ -38,6 +39,14 @@ func openSQLite(t testing.TB, path string) *sqlite.Store {
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) core.Store {
 		return storecache.New(openSQLite(t, filepath.Join(t.TempDir(), "usercenter.db")), storecache.DefaultLimits)
+	})
+}
+
+// TestContractPostgres is TestContract over PostgreSQL (skipped without
+// USERCENTER_TEST_POSTGRES).
+func TestContractPostgres(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) core.Store {
+		return storecache.New(pgtest.Open(t), storecache.DefaultLimits)
 	})
 }
 

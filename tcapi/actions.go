@@ -174,6 +174,14 @@ type describeUserResponse struct {
 }
 
 func describeUser(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *userQuery) (*describeUserResponse, error) {
+	if req.UserId != "" {
+		// As find would, without the list of one.
+		u, err := svc.UserProfile(ctx, actor, req.UserId)
+		if err != nil {
+			return nil, err
+		}
+		return &describeUserResponse{UserInfo: userInfo(u)}, nil
+	}
 	users, err := req.find(ctx, svc, actor)
 	if err != nil {
 		return nil, err
