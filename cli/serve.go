@@ -180,10 +180,20 @@ func openShared(ctx context.Context, redisURL string, log *slog.Logger, reg *pro
 	}
 	reg.MustRegister(rc)
 	log.Info("rate limits and replay memories are shared through redis", "redis", rc.String())
+	loginReplay := redisstore.NewReplayMemory(rc, loginReplayName, core.LoginReplayWindow, core.LoginReplayEntries)
+	v1Replay := redisstore.NewReplayMemory(rc, v1ReplayName, tcapi.ReplayWindow, tcapi.ReplayEntries)
+	// A memory new to this Redis begins now, not at its first request.
+	started := time.Now()
+	for _, m := range []*redisstore.ReplayMemory{loginReplay, v1Replay} {
+		if err := m.Begin(ctx, started); err != nil {
+			rc.Close()
+			return nil, fmt.Errorf("--redis: %s: %w", rc, err)
+		}
+	}
 	return &sharedState{
 		limiter:     redisstore.NewLimiter(rc),
-		loginReplay: redisstore.NewReplayMemory(rc, loginReplayName, core.LoginReplayWindow),
-		v1Replay:    redisstore.NewReplayMemory(rc, v1ReplayName, tcapi.ReplayWindow),
+		loginReplay: loginReplay,
+		v1Replay:    v1Replay,
 		close:       func() { rc.Close() },
 	}, nil
 }

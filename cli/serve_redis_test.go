@@ -91,8 +91,8 @@ func TestServeSharesLoginsThroughRedis(t *testing.T) {
 		t.Fatalf("login: %s\n%s", resp.Status, stderr)
 	}
 	// Another node, with a connection of its own, finds the login used.
-	other := redisstore.NewReplayMemory(redistest.Open(t), loginReplayName, core.LoginReplayWindow)
-	if seen, err := other.Seen(context.Background(), app.SecretId+"\x00"+password, time.Now()); err != nil || !seen {
+	other := redisstore.NewReplayMemory(redistest.Open(t), loginReplayName, core.LoginReplayWindow, core.LoginReplayEntries)
+	if seen, err := other.Seen(context.Background(), app.SecretId, password, time.Now(), time.Now()); err != nil || !seen {
 		t.Errorf("the login is not in Redis for the other nodes: %v, %v", seen, err)
 	}
 

@@ -178,8 +178,15 @@ func (s *Service) AccessKeyLogin(ctx context.Context, username, password string)
 	if s.logins == nil {
 		return nil, &usercenter.Error{Code: usercenter.EInternal, Message: "internal error", Err: errors.New("core: the Service has no login replay memory (WithLoginReplay)")}
 	}
-	seen, err := s.logins.Seen(ctx, key.SecretID+"\x00"+strings.ToLower(password), now)
-	if err != nil {
+	seen, err := s.logins.Seen(ctx, key.SecretID, strings.ToLower(password), u.timestamp, now)
+	switch {
+	case errors.Is(err, ErrReplayFull):
+		return nil, &usercenter.Error{Code: usercenter.ERateLimited, Message: "too many logins with this AccessKey in the last 10 minutes; retry later", Err: err}
+	case errors.Is(err, ErrReplayBefore):
+		// Signed before this memory began (a restart): it may have been
+		// used already. A login signed now goes through.
+		return nil, ErrAccessKeyTimestamp
+	case err != nil:
 		// Accepting a login that may have been used on another node could
 		// let a replay through.
 		return nil, &usercenter.Error{Code: usercenter.EUnavailable, Message: "the login replay memory is unavailable; retry later", Err: err}

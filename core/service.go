@@ -22,20 +22,12 @@ type Limiter interface {
 	Allow(ctx context.Context, sdkAppID uint64, action string, perSecond int) (bool, error)
 }
 
-// ReplayMemory records keys for a fixed window. Seen records key and
-// reports whether it was already recorded within the window. A memory
-// shared between nodes can fail; the Service then refuses the request, as
-// accepting it could let a replay through.
-type ReplayMemory interface {
-	Seen(ctx context.Context, key string, now time.Time) (bool, error)
-}
-
 // The memory of AccessKey logins must keep each login for at least the
-// span of timestamps a login is accepted with; LoginReplayEntries is what
-// an in-process memory should hold.
+// span of timestamps a login is accepted with; LoginReplayEntries is the
+// share of each AccessKey: far more logins than an app makes in a window.
 const (
 	LoginReplayWindow  = 2 * AccessKeyLoginWindow
-	LoginReplayEntries = 1 << 18
+	LoginReplayEntries = 1 << 17
 )
 
 // Service implements the use cases over a Store.

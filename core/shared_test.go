@@ -7,6 +7,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -18,7 +19,6 @@ import (
 
 	"usercenter"
 	"usercenter/core"
-	"usercenter/redisstore"
 	"usercenter/redisstore/redistest"
 	"usercenter/sqlite"
 	"usercenter/uctest"
@@ -39,7 +39,9 @@ func (l *downLimiter) Allow(context.Context, uint64, string, int) (bool, error) 
 // "not seen" with its error, so only the error can make the service refuse.
 type downMemory struct{}
 
-func (downMemory) Seen(context.Context, string, time.Time) (bool, error) { return false, errDown }
+func (downMemory) Seen(context.Context, string, string, time.Time, time.Time) (bool, error) {
+	return false, errDown
+}
 
 // A limiter that fails lets requests through, and says so in the log at
 // most now and then, naming no app nor user.
@@ -113,7 +115,7 @@ func TestAccessKeyLoginReplayAcrossNodes(t *testing.T) {
 	ring := mustRing(t, vault.NewKey())
 	node := func() *core.Service {
 		t.Helper()
-		mem := redisstore.NewReplayMemory(redistest.Open(t), name, core.LoginReplayWindow)
+		mem := redistest.ReplayMemory(t, name, core.LoginReplayWindow, core.LoginReplayEntries)
 		svc, err := core.NewService(bg, store, ring, core.WithLoginReplay(mem))
 		if err != nil {
 			t.Fatal(err)
@@ -159,5 +161,37 @@ func TestAccessKeyLoginReplayAcrossNodes(t *testing.T) {
 	wg.Wait()
 	if ok.Load() != 1 || replayed.Load() != 7 {
 		t.Fatalf("%d logins and %d replays refused across two nodes, want 1 and 7", ok.Load(), replayed.Load())
+	}
+}
+
+// refusingMemory is a replay memory that refuses every login with err.
+type refusingMemory struct{ err error }
+
+func (m refusingMemory) Seen(context.Context, string, string, time.Time, time.Time) (bool, error) {
+	return true, m.err
+}
+
+// A key whose share of the memory is full is over a limit; a login signed
+// before the memory began is stale.
+func TestLoginReplayMemoryRefuses(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		code usercenter.Code
+		is   error
+	}{
+		{fmt.Errorf("%w (131072 requests in 10m0s)", core.ErrReplayFull), usercenter.ERateLimited, core.ErrReplayFull},
+		{fmt.Errorf("%w (signed at …)", core.ErrReplayBefore), usercenter.EUnauthenticated, core.ErrAccessKeyTimestamp},
+	} {
+		svc, clock := newFrozen(t, core.WithLoginReplay(refusingMemory{c.err}))
+		_, key, err := svc.CreateApp(bg, core.NewApp{Name: "refused"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, p := signedLogin(key, clock.Now())
+		_, err = svc.AccessKeyLogin(bg, u, p)
+		wantCode(t, err, c.code)
+		if !errors.Is(err, c.is) {
+			t.Errorf("memory failing with %v: %v, want %v", c.err, err, c.is)
+		}
 	}
 }

@@ -1,8 +1,8 @@
 // Package redisstore keeps in Redis the state that every node serving one
 // database must share: the per-(app, action) rate limits and the memories
-// of signed requests that refuse replays. Its types satisfy core.Limiter,
-// core.ReplayMemory and tcapi.ReplayMemory; it imports neither, so the
-// domain does not depend on Redis.
+// of signed requests that refuse replays. Its types satisfy core.Limiter
+// and core.ReplayMemory; core does not import it, so the domain does not
+// depend on Redis.
 //
 // Every key lives under "usercenter:", and no request data is stored in
 // the clear.

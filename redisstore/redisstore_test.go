@@ -3,9 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"math"
 	"net"
 	"strconv"
@@ -16,21 +14,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"usercenter/core"
 	"usercenter/redisstore"
 	"usercenter/redisstore/redistest"
 )
 
 var bg = context.Background()
 
-// The types satisfy the interfaces of core and tcapi; those are checked
-// where the command line injects them, these spell out the method sets.
+// The types are what core asks for.
 var (
-	_ interface {
-		Allow(context.Context, uint64, string, int) (bool, error)
-	} = (*redisstore.Limiter)(nil)
-	_ interface {
-		Seen(context.Context, string, time.Time) (bool, error)
-	} = (*redisstore.ReplayMemory)(nil)
+	_ core.Limiter         = (*redisstore.Limiter)(nil)
+	_ core.ReplayMemory    = (*redisstore.ReplayMemory)(nil)
 	_ prometheus.Collector = (*redisstore.Client)(nil)
 )
 
@@ -163,89 +157,6 @@ func TestLimiterKeys(t *testing.T) {
 	}
 }
 
-func TestReplaySharedBetweenNodes(t *testing.T) {
-	name := redistest.Name("test")
-	a := redisstore.NewReplayMemory(redistest.Open(t), name, time.Minute)
-	b := redisstore.NewReplayMemory(redistest.Open(t), name, time.Minute)
-	seen := func(m *redisstore.ReplayMemory, key string) bool {
-		t.Helper()
-		ok, err := m.Seen(bg, key, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
-	}
-	if seen(a, "k1") {
-		t.Fatal("a new key was reported as seen")
-	}
-	if !seen(b, "k1") {
-		t.Fatal("a key recorded by one node was new to the other")
-	}
-	if !seen(a, "k1") {
-		t.Fatal("the third sighting was not reported as seen")
-	}
-	if seen(b, "k2") {
-		t.Fatal("another key was reported as seen")
-	}
-	// Another memory does not see this one's keys.
-	other := redisstore.NewReplayMemory(redistest.Open(t), redistest.Name("test"), time.Minute)
-	if seen(other, "k1") {
-		t.Fatal("a memory of another name saw the key")
-	}
-}
-
-func TestReplayExpires(t *testing.T) {
-	const window = 300 * time.Millisecond
-	m := redisstore.NewReplayMemory(redistest.Open(t), redistest.Name("test"), window)
-	if ok, err := m.Seen(bg, "k", time.Now()); ok || err != nil {
-		t.Fatalf("first Seen: %v, %v", ok, err)
-	}
-	time.Sleep(window + 100*time.Millisecond)
-	if ok, err := m.Seen(bg, "k", time.Now()); ok || err != nil {
-		t.Fatalf("Seen after the window: %v, %v; the key should have expired", ok, err)
-	}
-	if ok, _ := m.Seen(bg, "k", time.Now()); !ok {
-		t.Fatal("a key recorded again after expiring was not remembered")
-	}
-}
-
-func TestReplayStoresNoPlainKey(t *testing.T) {
-	c := redistest.Open(t)
-	name := redistest.Name("test")
-	m := redisstore.NewReplayMemory(c, name, time.Minute)
-	marker := redistest.Name("AKIDsecretid")
-	key := marker + "\x00" + "123456" + "\x00" + "signature-bytes"
-	if _, err := m.Seen(bg, key, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256([]byte(key))
-	want := "usercenter:replay:" + name + ":" + hex.EncodeToString(sum[:])
-	if v, err := c.Raw().Get(bg, want).Result(); err != nil || v != "1" {
-		t.Fatalf("%s = %q, %v; want 1", want, v, err)
-	}
-	if ttl := c.Raw().PTTL(bg, want).Val(); ttl <= 0 || ttl > time.Minute {
-		t.Errorf("%s expires in %v, want within the minute window", want, ttl)
-	}
-	// Nothing anywhere in the database holds the key in the clear.
-	iter := c.Raw().Scan(bg, 0, "*", 1000).Iterator()
-	for iter.Next(bg) {
-		k := iter.Val()
-		if strings.Contains(k, marker) || strings.Contains(k, "signature-bytes") {
-			t.Errorf("key %q holds the request key", k)
-		}
-		v, err := c.Raw().Get(bg, k).Result()
-		if err != nil {
-			continue // not a string, or expired meanwhile
-		}
-		if strings.Contains(v, marker) || strings.Contains(v, "signature-bytes") {
-			t.Errorf("the value of %q holds the request key", k)
-		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A Redis that is down costs a request one refused dial: the limiter lets
 // it through, the replay memory refuses it, both at once and with the
 // error.
@@ -302,7 +213,8 @@ func checkDown(t *testing.T, c *redisstore.Client) {
 		t.Errorf("limiter took %v to give up", d)
 	}
 	start = time.Now()
-	seen, err := redisstore.NewReplayMemory(c, "test-down", time.Minute).Seen(bg, "k", time.Now())
+	now := time.Now()
+	seen, err := redisstore.NewReplayMemory(c, "test-down", time.Minute, 10).Seen(bg, "AKID", "k", now, now)
 	if err == nil || !seen {
 		t.Errorf("replay memory on a dead Redis: %v, %v; want true and the error", seen, err)
 	}

@@ -4,7 +4,6 @@
 package tcapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,19 +36,17 @@ type Handler struct {
 	log  *slog.Logger
 }
 
-// ReplayMemory remembers signed v1 requests for ReplayWindow. Seen records
-// key and reports whether it was already recorded within the window. A
-// memory shared between nodes (redisstore) can fail; the request is then
+// ReplayMemory remembers signed v1 requests for ReplayWindow. A memory
+// shared between nodes (redisstore) can fail; the request is then
 // refused, as accepting it could let a replay through.
-type ReplayMemory interface {
-	Seen(ctx context.Context, key string, now time.Time) (bool, error)
-}
+type ReplayMemory = core.ReplayMemory
 
 // Replays are remembered for twice the allowed clock skew, the span of
-// timestamps a request is accepted with, and at most this many at once.
+// timestamps a request is accepted with, and at most ReplayEntries at once
+// for each SecretId (see replay.DefaultShare).
 const (
 	ReplayWindow  = 2 * tcsig.MaxSkew
-	ReplayEntries = 1 << 20
+	ReplayEntries = replay.DefaultShare
 )
 
 // New returns the gateway handler. seen remembers signed requests to
@@ -177,8 +174,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	// A v1 request is remembered only once it is authentic and names a
 	// real action, so that neither strangers nor junk can fill the memory.
 	if k := signed.ReplayKey(); k != "" {
-		seen, err := h.seen.Seen(r.Context(), k, now)
-		if err != nil {
+		seen, err := h.seen.Seen(r.Context(), signed.SecretID, k, time.Unix(signed.Timestamp, 0), now)
+		switch {
+		case errors.Is(err, core.ErrReplayFull):
+			return nil, &apiError{Code: "RequestLimitExceeded", Message: "this SecretId sent more signature v1 requests in the last 10 minutes than the replay memory holds; retry later, or sign with TC3-HMAC-SHA256"}
+		case errors.Is(err, core.ErrReplayBefore):
+			// Signed before this memory began (a restart): it may have
+			// been accepted already. A request signed now goes through.
+			return nil, &apiError{Code: "AuthFailure.SignatureExpire", Message: "the request was signed before the server's replay memory began (it restarted); sign it again with the current time"}
+		case err != nil:
 			return nil, &apiError{Code: "ServiceUnavailable", cause: fmt.Errorf("v1 replay memory: %w", err)}
 		}
 		if seen {

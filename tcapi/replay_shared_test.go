@@ -6,6 +6,7 @@ package tcapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 
 	"usercenter/core"
 	"usercenter/obs"
-	"usercenter/redisstore"
 	"usercenter/redisstore/redistest"
 	"usercenter/tcapi"
 	"usercenter/uctest"
@@ -68,8 +68,8 @@ func sharedFixture(t *testing.T) (*core.Service, func() url.Values) {
 func TestV1ReplayAcrossNodes(t *testing.T) {
 	svc, sign := sharedFixture(t)
 	name := redistest.Name("lcic-v1")
-	a := node(svc, redisstore.NewReplayMemory(redistest.Open(t), name, tcapi.ReplayWindow))
-	b := node(svc, redisstore.NewReplayMemory(redistest.Open(t), name, tcapi.ReplayWindow))
+	a := node(svc, redistest.ReplayMemory(t, name, tcapi.ReplayWindow, tcapi.ReplayEntries))
+	b := node(svc, redistest.ReplayMemory(t, name, tcapi.ReplayWindow, tcapi.ReplayEntries))
 
 	signed := sign()
 	if r := sendTo(t, a, signed); r.Code != "" {
@@ -93,7 +93,7 @@ func TestV1ReplayAcrossNodes(t *testing.T) {
 // "not seen" with its error, so only the error can make the gateway refuse.
 type downMemory struct{}
 
-func (downMemory) Seen(context.Context, string, time.Time) (bool, error) {
+func (downMemory) Seen(context.Context, string, string, time.Time, time.Time) (bool, error) {
 	return false, errors.New("dial tcp 127.0.0.1:6390: connect: connection refused")
 }
 
@@ -104,5 +104,29 @@ func TestV1ReplayMemoryDown(t *testing.T) {
 	h := node(svc, downMemory{})
 	if r := sendTo(t, h, sign()); r.Code != "ServiceUnavailable" {
 		t.Fatalf("v1 request with the replay memory down: %q %s, want ServiceUnavailable", r.Code, r.Message)
+	}
+}
+
+// refusingMemory is a replay memory that refuses every request with err.
+type refusingMemory struct{ err error }
+
+func (m refusingMemory) Seen(context.Context, string, string, time.Time, time.Time) (bool, error) {
+	return true, m.err
+}
+
+// A key whose share of the memory is full is over a limit; a request
+// signed before the memory began is stale.
+func TestV1ReplayMemoryRefuses(t *testing.T) {
+	svc, sign := sharedFixture(t)
+	for _, c := range []struct {
+		err  error
+		code string
+	}{
+		{fmt.Errorf("%w (131072 requests in 10m0s)", core.ErrReplayFull), "RequestLimitExceeded"},
+		{fmt.Errorf("%w (signed at …)", core.ErrReplayBefore), "AuthFailure.SignatureExpire"},
+	} {
+		if r := sendTo(t, node(svc, refusingMemory{c.err}), sign()); r.Code != c.code {
+			t.Errorf("memory failing with %v: %q %s, want %s", c.err, r.Code, r.Message, c.code)
+		}
 	}
 }

@@ -14,6 +14,9 @@ import (
 	"net"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"usercenter/redisstore"
 )
@@ -63,4 +66,38 @@ func DeadURL(tb testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return "redis://" + addr + "/0"
+}
+
+// ReplayMemory returns the replay memory called name (see Name) on a
+// client of its own, as another node's, begun long before the test: no
+// earlier process accepted anything of the test's. Its keys are deleted
+// when the test ends, as a memory's start never expires.
+func ReplayMemory(tb testing.TB, name string, window time.Duration, perTenant int) *redisstore.ReplayMemory {
+	tb.Helper()
+	m := redisstore.NewReplayMemory(Open(tb), name, window, perTenant)
+	if err := m.Begin(context.Background(), time.Time{}); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ForgetReplayMemory(tb, name) })
+	return m
+}
+
+// ForgetReplayMemory deletes every key of the replay memory called name,
+// as a Redis restarting empty would.
+func ForgetReplayMemory(tb testing.TB, name string) {
+	tb.Helper()
+	opt, err := redis.ParseURL(URL(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, "usercenter:replay:"+name+":*").Result()
+	if err == nil && len(keys) > 0 {
+		err = rdb.Del(ctx, keys...).Err()
+	}
+	if err != nil {
+		tb.Error(err)
+	}
 }

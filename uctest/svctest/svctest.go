@@ -109,7 +109,8 @@ func New(tb testing.TB, opts ...core.Option) (*core.Service, core.Store) {
 	}
 	opts = append([]core.Option{
 		core.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-		core.WithLoginReplay(replay.New(core.LoginReplayWindow, core.LoginReplayEntries)),
+		// Begun long ago: no earlier process accepted this test's logins.
+		core.WithLoginReplay(replay.NewSince(time.Time{}, core.LoginReplayWindow, core.LoginReplayEntries)),
 	}, opts...)
 	svc, err := core.NewService(context.Background(), store, ring, opts...)
 	if err != nil {
