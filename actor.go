@@ -15,6 +15,25 @@ type Actor struct {
 	Apps        []uint64 // the apps it may act on, unless AllApps
 	AllApps     bool
 	Permissions []Permission
+	// onAdmit is what must happen once a request of this actor has been
+	// admitted (scoped, permitted and within its rate limit), before it
+	// has any effect: core remembers a signed request against replays
+	// there, so that neither strangers nor refused requests fill the
+	// memory.
+	onAdmit func(context.Context) error
+}
+
+// OnAdmit sets what Admitted runs; it replaces any earlier f.
+func (a *Actor) OnAdmit(f func(context.Context) error) { a.onAdmit = f }
+
+// Admitted runs, once, what OnAdmit set; later calls return nil.
+func (a *Actor) Admitted(ctx context.Context) error {
+	f := a.onAdmit
+	if f == nil {
+		return nil
+	}
+	a.onAdmit = nil
+	return f(ctx)
 }
 
 // Operator is the command line: an operator with the database and the

@@ -65,31 +65,31 @@ const (
 
 // Validate checks the rules every stored app obeys.
 func (a *App) Validate() error {
-	if err := checkText("Name", a.Name, 1, 128); err != nil {
+	if err := checkText(FieldAppName, a.Name, 1, 128); err != nil {
 		return err
 	}
 	if !validUserDomain(a.UserDomain) {
-		return Invalid("UserDomain", "UserDomain must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'")
+		return Invalid(FieldUserDomain, "must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'")
 	}
 	if a.RateLimit < 1 || a.RateLimit > 100000 {
-		return Invalid("RateLimit", "RateLimit must be between 1 and 100000 requests per second")
+		return Invalid(FieldRateLimit, "must be between 1 and 100000 requests per second")
 	}
 	if a.TokenTTL < time.Minute || a.TokenTTL > 366*24*time.Hour {
-		return Invalid("TokenTTL", "TokenTTL must be between 1 minute and 366 days")
+		return Invalid(FieldTokenTTL, "must be between 1 minute and 366 days")
 	}
 	if len(a.PhoneRegion) != 2 || strings.ToUpper(a.PhoneRegion) != a.PhoneRegion || phonenumbers.GetCountryCodeForRegion(a.PhoneRegion) == 0 {
-		return Invalid("PhoneRegion", "PhoneRegion must be a two-letter ISO 3166 region code with a phone numbering plan, such as CN")
+		return Invalid(FieldPhoneRegion, "must be a two-letter ISO 3166 region code with a phone numbering plan, such as CN")
 	}
 	if !a.SuperAppCipher.Valid() {
-		return Invalid("SuperAppCipher", "SuperAppCipher must be aes-ecb-hex, aes-cbc-base64 or aes-gcm-base64")
+		return Invalid(FieldSuperAppCipher, "must be aes-ecb-hex, aes-cbc-base64 or aes-gcm-base64")
 	}
 	if a.CodeTTL < 30*time.Second || a.CodeTTL > time.Hour {
-		return Invalid("CodeTTL", "CodeTTL must be between 30 seconds and 1 hour")
+		return Invalid(FieldCodeTTL, "must be between 30 seconds and 1 hour")
 	}
 	switch len(a.SuperAppSecretKey) {
 	case 16, 24, 32:
 	default:
-		return Invalid("SuperAppSecretKey", "SuperAppSecretKey must be 16, 24 or 32 characters")
+		return Invalid(FieldSuperAppSecretKey, "must be 16, 24 or 32 characters")
 	}
 	return nil
 }
@@ -136,14 +136,14 @@ func ParsePermissions(s string) ([]Permission, error) {
 			continue
 		}
 		if !slices.Contains(AllPermissions, Permission(p)) {
-			return nil, Invalid("Permissions", "unknown permission %q (known: %s)", p, knownPermissions)
+			return nil, Invalid(FieldPermissions, "names an unknown permission %q (known: %s)", p, knownPermissions)
 		}
 		if !slices.Contains(out, Permission(p)) {
 			out = append(out, Permission(p))
 		}
 	}
 	if len(out) == 0 {
-		return nil, Invalid("Permissions", "at least one permission is required")
+		return nil, Invalid(FieldPermissions, "must name at least one permission")
 	}
 	return out, nil
 }

@@ -23,6 +23,9 @@ const (
 	EUnavailable     Code = "unavailable"     // the store is shutting down or overloaded
 )
 
+// Codes lists every Code, for the facades' table tests.
+var Codes = []Code{EInvalid, ENotFound, EConflict, EForbidden, EUnauthenticated, ERateLimited, EDisabled, EInternal, EUnavailable}
+
 // Resources named by ENotFound errors (and, where it helps a facade pick
 // its code, by other errors about that resource).
 const (
@@ -44,12 +47,52 @@ const (
 
 // Error is the one error type of the domain. Message is safe to show to the
 // caller: it never contains a secret or personal data.
+//
+// An EInvalid or EConflict error about a Field has a Message that is a rule
+// completing a sentence about the field ("must be at most 128 bytes"):
+// each facade names the field in its own vocabulary and puts the rule
+// after it (Describe). Every other Message is a whole sentence.
 type Error struct {
 	Code     Code
 	Resource string
-	Field    string
-	Message  string
-	Err      error // the cause, for logs only
+	Field    Field
+	// Item is 1 + the position of the batch item the error is about (a
+	// registration or an import of several users), 0 when it is about no
+	// one item. ItemIndex reads it.
+	Item    int
+	Message string
+	Err     error // the cause, for logs only
+}
+
+// ItemIndex reports the position, from 0, of the batch item the error is
+// about.
+func (e *Error) ItemIndex() (int, bool) { return e.Item - 1, e.Item > 0 }
+
+// Describe is the error's message for a caller that spells fields as s
+// does: the field's name, then the rule it broke. A field s does not know
+// reads "the value", never a name of another facade.
+func (e *Error) Describe(s Spelling) string {
+	if e.Field == "" || e.Code != EInvalid && e.Code != EConflict {
+		return e.Message
+	}
+	name, ok := s.Spell(e.Field)
+	if !ok {
+		name = "the value"
+	}
+	return name + " " + e.Message
+}
+
+// AtItem places err, when it is a domain error about a field, at item i
+// (from 0) of a batch; other errors come back as they are.
+func AtItem(i int, err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != EInvalid && e.Code != EConflict {
+		return err
+	}
+	out := *e
+	out.Item = i + 1
+	out.Err = err
+	return &out
 }
 
 func (e *Error) Error() string {
@@ -84,9 +127,16 @@ func ErrorCode(err error) Code {
 	return ErrorOf(err).Code
 }
 
-// Invalid reports that a field's value breaks a rule.
-func Invalid(field, format string, args ...any) *Error {
-	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+// Invalid reports that a field's value breaks a rule. The rule completes
+// a sentence that starts with the field's name: "must be at most %d bytes".
+func Invalid(field Field, rule string, args ...any) *Error {
+	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(rule, args...)}
+}
+
+// Conflict reports that field's value is already another's; rule
+// completes a sentence that starts with the field's name.
+func Conflict(field Field, rule string, args ...any) *Error {
+	return &Error{Code: EConflict, Field: field, Message: fmt.Sprintf(rule, args...)}
 }
 
 // NotFound reports a missing resource.

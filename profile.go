@@ -38,14 +38,9 @@ type Profile struct {
 	ThirdParty map[Provider]string
 }
 
-// PIIField names a field that is personal data.
-type PIIField string
-
-const (
-	FieldPhone   PIIField = "phone"
-	FieldEmail   PIIField = "email"
-	FieldAddress PIIField = "address"
-)
+// PIIField names a field that is personal data: FieldPhone, FieldEmail
+// or FieldAddress.
+type PIIField = Field
 
 // PIIFields lists the personal-data fields.
 var PIIFields = []PIIField{FieldPhone, FieldEmail, FieldAddress}
@@ -117,13 +112,13 @@ const DefaultPhoneRegion = "CN"
 
 // NormalizePhone validates a phone number and returns it in E.164. A
 // number without a leading + is read as national in region.
-func NormalizePhone(field, s, region string) (string, error) {
+func NormalizePhone(field Field, s, region string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", nil
 	}
 	if len(s) > 32 {
-		return "", Invalid(field, "%s is too long to be a phone number", field)
+		return "", Invalid(field, "is too long to be a phone number")
 	}
 	if region == "" {
 		region = DefaultPhoneRegion
@@ -132,39 +127,39 @@ func NormalizePhone(field, s, region string) (string, error) {
 	// would turn a typo into somebody else's number.
 	for _, r := range s {
 		if !(r >= '0' && r <= '9' || strings.ContainsRune("+-(). ", r)) {
-			return "", Invalid(field, "%s may contain only digits, spaces, +, -, ( ) and .", field)
+			return "", Invalid(field, "may contain only digits, spaces, +, -, ( ) and .")
 		}
 	}
 	num, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", Invalid(field, "%s is not a valid phone number: use E.164 (+8613612346688) or a national number of region %s", field, region)
+		return "", Invalid(field, "is not a valid phone number: use E.164 (+8613612346688) or a national number of region %s", region)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
 
 // NormalizeEmail validates an email address and returns it in lower case,
 // so that lookups do not depend on how it was typed.
-func NormalizeEmail(field, s string) (string, error) {
+func NormalizeEmail(field Field, s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", nil
 	}
 	if len(s) > MaxEmailLen || !utf8.ValidString(s) {
-		return "", Invalid(field, "%s must be an email address of at most %d bytes", field, MaxEmailLen)
+		return "", Invalid(field, "must be an email address of at most %d bytes", MaxEmailLen)
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || addr.Name != "" {
-		return "", Invalid(field, "%s is not a valid email address", field)
+		return "", Invalid(field, "is not a valid email address")
 	}
 	local, domain, ok := strings.Cut(s, "@")
 	if !ok || local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return "", Invalid(field, "%s is not a valid email address", field)
+		return "", Invalid(field, "is not a valid email address")
 	}
 	return strings.ToLower(s), nil
 }
 
 // CheckTimezone validates an IANA time zone name; empty is allowed.
-func CheckTimezone(field, s string) error {
+func CheckTimezone(field Field, s string) error {
 	if s == "" {
 		return nil
 	}
@@ -172,13 +167,13 @@ func CheckTimezone(field, s string) error {
 		return err
 	}
 	if _, err := time.LoadLocation(s); err != nil || strings.EqualFold(s, "local") {
-		return Invalid(field, "%s must be an IANA time zone such as Asia/Shanghai", field)
+		return Invalid(field, "must be an IANA time zone such as Asia/Shanghai")
 	}
 	return nil
 }
 
 // CheckLang validates a language tag such as zh-CN or en; empty is allowed.
-func CheckLang(field, s string) error {
+func CheckLang(field Field, s string) error {
 	if s == "" {
 		return nil
 	}
@@ -195,7 +190,7 @@ func CheckLang(field, s string) error {
 		}
 	}
 	if !ok {
-		return Invalid(field, "%s must be a language tag such as zh-CN or en", field)
+		return Invalid(field, "must be a language tag such as zh-CN or en")
 	}
 	return nil
 }
@@ -203,59 +198,58 @@ func CheckLang(field, s string) error {
 // Validate checks every profile field. Phone and Email must already be
 // normalised.
 func (p *Profile) Validate() error {
-	for _, name := range []string{"nickname", "avatar", "address", "city", "province", "nationality", "lang", "timezone", "sex", "signature", "remark", "logonMode"} {
-		if err := p.ValidateField(name); err != nil {
+	for _, f := range []Field{FieldNickname, FieldAvatar, FieldAddress, FieldCity, FieldProvince, FieldNationality, FieldLang, FieldTimezone, FieldSex, FieldSignature, FieldRemark, FieldLogonMode} {
+		if err := p.ValidateField(f); err != nil {
 			return err
 		}
 	}
 	for prov := range p.ThirdParty {
-		if err := p.ValidateField("thirdPartyIds." + string(prov)); err != nil {
+		if err := p.ValidateField(ThirdPartyField(prov)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// ValidateField checks one field, named as the APIs name it
-// ("thirdPartyIds.qq" for a link). Updates check only what they change,
-// so that a value stored under older rules, or a time zone a newer
-// tz database no longer knows, never blocks an unrelated change such as
-// disabling the user.
-func (p *Profile) ValidateField(name string) error {
-	switch name {
-	case "nickname":
-		return CheckNickname(name, p.Nickname)
-	case "avatar":
-		return CheckAvatar(name, p.Avatar)
-	case "address":
-		return checkText(name, p.Address, 0, MaxAddressLen)
-	case "city":
-		return checkText(name, p.City, 0, MaxShortTextLen)
-	case "province":
-		return checkText(name, p.Province, 0, MaxShortTextLen)
-	case "nationality":
-		return checkText(name, p.Nationality, 0, MaxShortTextLen)
-	case "lang":
-		return CheckLang(name, p.Lang)
-	case "timezone":
-		return CheckTimezone(name, p.Timezone)
-	case "sex":
-		return checkText(name, p.Sex, 0, 16)
-	case "signature":
-		return checkText(name, p.Signature, 0, MaxSignatureLen)
-	case "remark":
-		return checkText(name, p.Remark, 0, MaxRemarkLen)
-	case "logonMode":
+// ValidateField checks one field (ThirdPartyField(p) for a link).
+// Updates check only what they change, so that a value stored under older
+// rules, or a time zone a newer tz database no longer knows, never blocks
+// an unrelated change such as disabling the user.
+func (p *Profile) ValidateField(f Field) error {
+	switch f {
+	case FieldNickname:
+		return CheckNickname(f, p.Nickname)
+	case FieldAvatar:
+		return CheckAvatar(f, p.Avatar)
+	case FieldAddress:
+		return checkText(f, p.Address, 0, MaxAddressLen)
+	case FieldCity:
+		return checkText(f, p.City, 0, MaxShortTextLen)
+	case FieldProvince:
+		return checkText(f, p.Province, 0, MaxShortTextLen)
+	case FieldNationality:
+		return checkText(f, p.Nationality, 0, MaxShortTextLen)
+	case FieldLang:
+		return CheckLang(f, p.Lang)
+	case FieldTimezone:
+		return CheckTimezone(f, p.Timezone)
+	case FieldSex:
+		return checkText(f, p.Sex, 0, 16)
+	case FieldSignature:
+		return checkText(f, p.Signature, 0, MaxSignatureLen)
+	case FieldRemark:
+		return checkText(f, p.Remark, 0, MaxRemarkLen)
+	case FieldLogonMode:
 		if !p.LogonMode.Valid() {
-			return Invalid(name, "logonMode must be between 0 and %d", LogonAPI)
+			return Invalid(f, "must be between 0 and %d", LogonAPI)
 		}
 		return nil
 	}
-	if prov, ok := strings.CutPrefix(name, "thirdPartyIds."); ok {
-		if !Provider(prov).Known() {
-			return Invalid("thirdPartyIds", "unknown third-party provider %q", ClipName(prov, 32))
+	if base, prov := f.Split(); base == FieldThirdParty && prov != "" {
+		if !prov.Known() {
+			return Invalid(FieldThirdParty, "names an unknown third-party provider %q", ClipName(string(prov), 32))
 		}
-		return CheckOriginID(name, p.ThirdParty[Provider(prov)])
+		return CheckOriginID(f, p.ThirdParty[prov])
 	}
 	return nil // phone, email, status and originId are checked where they are parsed
 }

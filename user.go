@@ -39,65 +39,65 @@ const (
 )
 
 // CheckOriginID validates an OriginId; empty means "use the UserId".
-func CheckOriginID(field, s string) error {
+func CheckOriginID(field Field, s string) error {
 	if s == "" {
 		return nil
 	}
 	if len(s) > MaxOriginIDLen {
-		return Invalid(field, "%s must be at most %d bytes", field, MaxOriginIDLen)
+		return Invalid(field, "must be at most %d bytes", MaxOriginIDLen)
 	}
 	for _, r := range s {
 		if r <= ' ' || r == 0x7f || r == utf8.RuneError {
-			return Invalid(field, "%s must be printable characters without spaces", field)
+			return Invalid(field, "must be printable characters without spaces")
 		}
 	}
 	return nil
 }
 
 // CheckNickname validates a nickname; empty is allowed.
-func CheckNickname(field, s string) error {
+func CheckNickname(field Field, s string) error {
 	return checkText(field, s, 0, MaxNicknameLen)
 }
 
 // CheckAvatar validates an avatar URL; empty is allowed.
-func CheckAvatar(field, s string) error {
+func CheckAvatar(field Field, s string) error {
 	if s == "" {
 		return nil
 	}
 	if len(s) > MaxAvatarLen {
-		return Invalid(field, "%s must be at most %d bytes", field, MaxAvatarLen)
+		return Invalid(field, "must be at most %d bytes", MaxAvatarLen)
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(s, " \t\r\n") {
-		return Invalid(field, "%s must be an absolute http or https URL", field)
+		return Invalid(field, "must be an absolute http or https URL")
 	}
 	return nil
 }
 
 // CheckUserID validates the shape of a UserId.
-func CheckUserID(field, s string) error {
+func CheckUserID(field Field, s string) error {
 	if !ValidUserID(s) {
-		return Invalid(field, "%s must be a 27-character user ID", field)
+		return Invalid(field, "must be a 27-character user ID")
 	}
 	return nil
 }
 
 // checkText validates free text: valid UTF-8, no control characters, and a
 // length in characters between min and max.
-func checkText(field, s string, min, max int) error {
+func checkText(field Field, s string, min, max int) error {
 	if !utf8.ValidString(s) {
-		return Invalid(field, "%s must be valid UTF-8", field)
+		return Invalid(field, "must be valid UTF-8")
 	}
 	n := utf8.RuneCountInString(s)
 	if n < min {
-		return Invalid(field, "%s must not be empty", field)
+		return Invalid(field, "must not be empty")
 	}
 	if n > max {
-		return Invalid(field, "%s must be at most %d characters", field, max)
+		return Invalid(field, "must be at most %d characters", max)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return Invalid(field, "%s must not contain control characters", field)
+			return Invalid(field, "must not contain control characters")
 		}
 	}
 	return nil

@@ -52,8 +52,8 @@ func appendEmail(b []byte, run string, i int) []byte {
 //
 // The import path (the default) creates every user, phone and email
 // included, through POST /v1/apps/{SdkAppId}/users:import,
-// core.MaxImportUsers a call, the fastest path the APIs offer. The batch
-// path registers users through LCIC BatchRegister, core.MaxBatchRegister
+// core.MaxBatchUsers a call, the fastest path the APIs offer. The batch
+// path registers users through LCIC BatchRegister, core.MaxBatchUsers
 // a call; its LCIC model has no phone or email, so the sampled users, the
 // only ones the scenarios touch, get theirs afterwards through
 // PATCH /v1/users/{userId}. The REST path (POST /v1/apps/{SdkAppId}/users)
@@ -70,10 +70,10 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 	var created atomic.Int64 // users created with phone and email
 	switch e.cfg.Seed {
 	case SeedBatch:
-		chunks := (n + core.MaxBatchRegister - 1) / core.MaxBatchRegister
+		chunks := (n + core.MaxBatchUsers - 1) / core.MaxBatchUsers
 		errs, failed = e.parallel("BatchRegister calls", e.cfg.SeedCallers, chunks, func(w *worker, c int) string {
-			from := c * core.MaxBatchRegister
-			return w.seedBatch(from, min(from+core.MaxBatchRegister, n), stride, sample)
+			from := c * core.MaxBatchUsers
+			return w.seedBatch(from, min(from+core.MaxBatchUsers, n), stride, sample)
 		})
 		res.Seconds = time.Since(start).Seconds()
 		contactStart := time.Now()
@@ -90,10 +90,10 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		}
 		failed += cfailed
 	case SeedImport:
-		chunks := (n + core.MaxImportUsers - 1) / core.MaxImportUsers
+		chunks := (n + core.MaxBatchUsers - 1) / core.MaxBatchUsers
 		errs, failed = e.parallel("import calls", e.cfg.SeedCallers, chunks, func(w *worker, c int) string {
-			from := c * core.MaxImportUsers
-			to := min(from+core.MaxImportUsers, n)
+			from := c * core.MaxBatchUsers
+			to := min(from+core.MaxBatchUsers, n)
 			label := w.seedImport(from, to, stride, sample)
 			if label == "" {
 				created.Add(int64(to - from))

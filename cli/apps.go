@@ -109,12 +109,12 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	return sf.withInstance(ctx, func(inst *instance) error {
 		app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL, PhoneRegion: region})
 		if err != nil {
-			if e := usercenter.ErrorOf(err); e.Field == "UserDomain" && *userDomain == "" {
+			if e := usercenter.ErrorOf(err); e.Field == usercenter.FieldUserDomain && *userDomain == "" {
 				if e.Code == usercenter.EConflict {
 					return fmt.Errorf("the user domain derived from the name %q is taken by another app: choose one with --user-domain", *name)
 				}
 				return fmt.Errorf("%s: choose one with --user-domain", e.Message)
-			} else if e.Code == usercenter.EConflict && e.Field == "UserDomain" {
+			} else if e.Code == usercenter.EConflict && e.Field == usercenter.FieldUserDomain {
 				return fmt.Errorf("the user domain %q is taken by another app", *userDomain)
 			}
 			return errMessage(err)
@@ -164,18 +164,22 @@ func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	return sf.withInstance(ctx, func(inst *instance) error {
-		app, err := inst.svc.App(ctx, id)
+		app, err := inst.svc.App(ctx, usercenter.Operator(), id)
 		if err != nil {
 			return errMessage(err)
 		}
 		out := toAppJSON(app)
+		var secret string
 		if *showSecret {
-			out.SuperAppSecretKey = app.SuperAppSecretKey
+			if secret, err = inst.svc.RevealSuperAppSecret(ctx, usercenter.Operator(), id); err != nil {
+				return errMessage(err)
+			}
+			out.SuperAppSecretKey = secret
 		}
 		return writeResult(stdout, *asJSON, out, func() error {
 			printApp(stdout, app)
 			if *showSecret {
-				fmt.Fprintf(stdout, "SuperAppSecretKey  %s\n", app.SuperAppSecretKey)
+				fmt.Fprintf(stdout, "SuperAppSecretKey  %s\n", secret)
 			}
 			return nil
 		})

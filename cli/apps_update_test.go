@@ -84,7 +84,7 @@ func TestAppUpdate(t *testing.T) {
 		{[]string{"app", "update", id, "--phone-region", "QQ"}, 2, "ISO 3166"},
 		{[]string{"app", "update", id, "--code-ttl", "soon"}, 2, "code-ttl"},
 		{[]string{"app", "update", id, "--superapp-secret-key", "tooshort"}, 1, "16, 24 or 32"},
-		{[]string{"app", "update", id, "--code-ttl", "2h"}, 1, "CodeTTL"},
+		{[]string{"app", "update", id, "--code-ttl", "2h"}, 1, "--code-ttl must be between"},
 		{[]string{"app", "update", "999999", "--name", "x"}, 1, "not found"},
 	} {
 		r := runCLI(t, env, c.args...)

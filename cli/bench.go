@@ -201,7 +201,7 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 		return nil, err
 	}
 	defer shared.close()
-	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithLoginReplay(shared.loginReplay), core.WithLogger(log))
+	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 		return nil, err
 	}
 	addr := ln.Addr().String()
-	srv := server.NewHTTPServer(addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(app.SdkAppID), server.WithReplayMemory(shared.v1Replay)))
+	srv := server.NewHTTPServer(addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(app.SdkAppID)))
 	serveCtx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()
 	go inst.svc.PurgeExpired(serveCtx, time.Minute)

@@ -11,6 +11,7 @@ import (
 
 	"usercenter"
 	"usercenter/bench"
+	"usercenter/uctest/svctest"
 )
 
 // TestBenchSelfSmoke runs `usercenter bench --self` briefly over every
@@ -107,7 +108,7 @@ func setRowCountHook(t *testing.T, seeded int) *bool {
 	hooked := new(bool)
 	benchSelfHook = func(ctx context.Context, inst *instance, app *usercenter.App, key *usercenter.APIKey, rep *bench.Report) error {
 		*hooked = true
-		_, total, err := inst.svc.ListUsers(ctx, key.Actor(), app.SdkAppID, 1, 1)
+		_, total, err := svctest.ListUsers(inst.svc, ctx, key.Actor(), app.SdkAppID, 1, 1)
 		if err != nil {
 			return err
 		}

@@ -350,7 +350,31 @@ func parse(fs *flag.FlagSet, args []string, getenv env) ([]string, error) {
 func errMessage(err error) error {
 	var e *usercenter.Error
 	if errors.As(err, &e) && e.Code != usercenter.EInternal {
-		return errors.New(e.Message)
+		return errors.New(e.Describe(fields))
 	}
 	return err
+}
+
+// fields spells every domain field as the command line names it: as its
+// flag where a command takes one, as the JSON member of a user (import
+// lines, --json output) otherwise.
+var fields = usercenter.Spelling{
+	usercenter.FieldUserID: "USERID", usercenter.FieldSdkAppID: "--app", usercenter.FieldOriginID: "originId",
+	usercenter.FieldStatus: "status", usercenter.FieldNickname: "nickname", usercenter.FieldAvatar: "avatar",
+	usercenter.FieldPhone: "phone", usercenter.FieldEmail: "email", usercenter.FieldAddress: "address",
+	usercenter.FieldCity: "city", usercenter.FieldProvince: "province", usercenter.FieldNationality: "nationality",
+	usercenter.FieldLang: "lang", usercenter.FieldTimezone: "timezone", usercenter.FieldSex: "sex",
+	usercenter.FieldSignature: "signature", usercenter.FieldRemark: "remark", usercenter.FieldLogonMode: "logonMode",
+	usercenter.FieldThirdParty: "thirdPartyIds",
+	usercenter.FieldAppName:    "--name", usercenter.FieldAppStatus: "--status", usercenter.FieldUserDomain: "--user-domain",
+	usercenter.FieldRateLimit: "--rate-limit", usercenter.FieldTokenTTL: "--token-ttl", usercenter.FieldPhoneRegion: "--phone-region",
+	usercenter.FieldSuperAppSecretKey: "--superapp-secret", usercenter.FieldSuperAppCipher: "--superapp-cipher",
+	usercenter.FieldCodeTTL: "--code-ttl", usercenter.FieldKeyName: "the key's --name", usercenter.FieldKeyApps: "--apps",
+	usercenter.FieldPermissions: "--perms", usercenter.FieldSecretID: "SECRETID",
+	usercenter.FieldUsers: "the batch", usercenter.FieldPage: "the page", usercenter.FieldPageSize: "--limit",
+	usercenter.FieldCursor: "the cursor", usercenter.FieldCreatedSince: "--created-since", usercenter.FieldCreatedUntil: "--created-until",
+	usercenter.FieldSince: "--since", usercenter.FieldUntil: "--until", usercenter.FieldProvider: "--provider",
+	usercenter.FieldProviderUserID: "--provider-user-id", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
+	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
+	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "--action",
 }

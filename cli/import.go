@@ -17,7 +17,7 @@ import (
 
 // userImport reads users from a JSON Lines file, each line a user object
 // as POST /v1/apps/{sdkAppId}/users takes it, and creates them through
-// ImportUsers, core.MaxImportUsers a transaction: a batch is created whole
+// ImportUsers, core.MaxBatchUsers a transaction: a batch is created whole
 // or not at all, and the import stops at the first batch that fails,
 // saying which line and how many users the batches before it created.
 func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
@@ -58,13 +58,17 @@ func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 			if len(patches) == 0 {
 				return nil
 			}
-			users, err := inst.svc.ImportUsers(ctx, usercenter.Operator(), *appID, patches)
+			users, err := inst.svc.CreateUsers(ctx, usercenter.Operator(), *appID, patches)
 			if err != nil {
 				var e *usercenter.Error
 				if errors.As(err, &e) && e.Code != usercenter.EInternal {
-					if i, ok := itemIndex(e.Field); ok && i < len(lineNos) {
+					i, ok := e.ItemIndex()
+					if !ok && len(lineNos) == 1 && e.Field != "" {
+						i, ok = 0, true // a batch of one names no item
+					}
+					if ok && i < len(lineNos) {
 						return fmt.Errorf("line %d: %s; %d users were created before this batch of lines %d–%d, which created none",
-							lineNos[i], e.Message, created, lineNos[0], lineNos[len(lineNos)-1])
+							lineNos[i], e.Describe(fields), created, lineNos[0], lineNos[len(lineNos)-1])
 					}
 				}
 				return fmt.Errorf("%w; %d users were created before lines %d–%d, which created none", errMessage(err), created, lineNos[0], lineNos[len(lineNos)-1])
@@ -72,7 +76,7 @@ func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 			created += len(users)
 			if *asJSON {
 				for _, u := range users {
-					b, _ := json.Marshal(struct{ UserId, OriginId string }{u.UserID, u.OriginID})
+					b, _ := json.Marshal(struct{ UserId, OriginId string }{u.ID, u.OriginID})
 					out.Write(append(b, '\n'))
 				}
 			}
@@ -90,7 +94,7 @@ func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 				return fmt.Errorf("line %d: %v; %d users were created before it", line, err, created)
 			}
 			patches, lineNos = append(patches, p), append(lineNos, line)
-			if len(patches) == core.MaxImportUsers {
+			if len(patches) == core.MaxBatchUsers {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -107,15 +111,4 @@ func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		}
 		return nil
 	})
-}
-
-// itemIndex reads the index of "users.<index>…", the field of an error
-// about one user of an import.
-func itemIndex(field string) (int, bool) {
-	var i int
-	var rest string
-	if n, _ := fmt.Sscanf(field, "users.%d%s", &i, &rest); n >= 1 {
-		return i, true
-	}
-	return 0, false
 }

@@ -21,7 +21,6 @@ import (
 	"usercenter/redisstore"
 	"usercenter/replay"
 	"usercenter/server"
-	"usercenter/tcapi"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -69,7 +68,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	defer shared.close()
 
-	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithLoginReplay(shared.loginReplay), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
+	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
 	if err != nil {
 		return err
 	}
@@ -111,7 +110,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(*superApp), server.WithRequestTimeout(*requestTimeout), server.WithReplayMemory(shared.v1Replay)))
+	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(*superApp), server.WithRequestTimeout(*requestTimeout)))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
 
 	errc := make(chan error, 1)
@@ -149,17 +148,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 // sharedState is what the nodes serving one database must share to act
 // as one: the rate limits and the memories of signed requests.
 type sharedState struct {
-	limiter     core.Limiter
-	loginReplay core.ReplayMemory
-	v1Replay    tcapi.ReplayMemory
-	close       func()
+	limiter core.Limiter
+	replays core.ReplayMemory
+	close   func()
 }
 
-// Names of the replay memories in Redis, in their keys and metric labels.
-const (
-	loginReplayName = "accesskey-login"
-	v1ReplayName    = "lcic-v1"
-)
+// replayName names the replay memory in Redis, in its keys and metric
+// labels.
+const replayName = "signed-requests"
 
 // openShared keeps the shared state in the Redis at redisURL, or in this
 // process when it is empty. Only the server's address is ever logged,
@@ -167,10 +163,9 @@ const (
 func openShared(ctx context.Context, redisURL string, log *slog.Logger, reg *prometheus.Registry) (*sharedState, error) {
 	if redisURL == "" {
 		return &sharedState{
-			limiter:     ratelimit.New(),
-			loginReplay: replay.New(core.LoginReplayWindow, core.LoginReplayEntries),
-			v1Replay:    tcapi.NewReplayCache(),
-			close:       func() {},
+			limiter: ratelimit.New(),
+			replays: replay.New(core.ReplayWindow, replay.DefaultShare),
+			close:   func() {},
 		}, nil
 	}
 	redisstore.SetLogger(log)
@@ -180,21 +175,16 @@ func openShared(ctx context.Context, redisURL string, log *slog.Logger, reg *pro
 	}
 	reg.MustRegister(rc)
 	log.Info("rate limits and replay memories are shared through redis", "redis", rc.String())
-	loginReplay := redisstore.NewReplayMemory(rc, loginReplayName, core.LoginReplayWindow, core.LoginReplayEntries)
-	v1Replay := redisstore.NewReplayMemory(rc, v1ReplayName, tcapi.ReplayWindow, tcapi.ReplayEntries)
+	replays := redisstore.NewReplayMemory(rc, replayName, core.ReplayWindow, replay.DefaultShare)
 	// A memory new to this Redis begins now, not at its first request.
-	started := time.Now()
-	for _, m := range []*redisstore.ReplayMemory{loginReplay, v1Replay} {
-		if err := m.Begin(ctx, started); err != nil {
-			rc.Close()
-			return nil, fmt.Errorf("--redis: %s: %w", rc, err)
-		}
+	if err := replays.Begin(ctx, time.Now()); err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("--redis: %s: %w", rc, err)
 	}
 	return &sharedState{
-		limiter:     redisstore.NewLimiter(rc),
-		loginReplay: loginReplay,
-		v1Replay:    v1Replay,
-		close:       func() { rc.Close() },
+		limiter: redisstore.NewLimiter(rc),
+		replays: replays,
+		close:   func() { rc.Close() },
 	}, nil
 }
 

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"usercenter/aksig"
 	"usercenter/core"
 	"usercenter/redisstore"
 	"usercenter/redisstore/redistest"
+	"usercenter/replay"
 	"usercenter/uctest"
 )
 
@@ -80,7 +82,7 @@ func TestServeSharesLoginsThroughRedis(t *testing.T) {
 	}
 
 	username := "ver=1&auth_mode=accessKey&sign_method=sha256&access_key=" + app.SecretId + "&timestamp=" + strconv.FormatInt(time.Now().UnixMilli(), 10)
-	password := core.AccessKeySignature(username, app.SecretKey)
+	password := aksig.Password(username, app.SecretKey)
 	q := url.Values{"grant_type": {"password"}, "username": {username}, "password": {password}}
 	resp, err := http.Get(base + "/v2/quecauth/accessKeyAuthrize/accessKeyLogin?" + q.Encode())
 	if err != nil {
@@ -91,8 +93,8 @@ func TestServeSharesLoginsThroughRedis(t *testing.T) {
 		t.Fatalf("login: %s\n%s", resp.Status, stderr)
 	}
 	// Another node, with a connection of its own, finds the login used.
-	other := redisstore.NewReplayMemory(redistest.Open(t), loginReplayName, core.LoginReplayWindow, core.LoginReplayEntries)
-	if seen, err := other.Seen(context.Background(), app.SecretId, password, time.Now(), time.Now()); err != nil || !seen {
+	other := redisstore.NewReplayMemory(redistest.Open(t), replayName, core.ReplayWindow, replay.DefaultShare)
+	if seen, err := other.Seen(context.Background(), app.SecretId, "login\x00"+password, time.Now(), time.Now()); err != nil || !seen {
 		t.Errorf("the login is not in Redis for the other nodes: %v, %v", seen, err)
 	}
 

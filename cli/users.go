@@ -161,7 +161,7 @@ func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs, sf := newStoreFlagSet("user find", stderr)
 	app := fs.Uint64("app", 0, "SdkAppId of the app to search (required)")
-	var l core.Lookup
+	var l core.UserQuery
 	fs.StringVar(&l.OriginID, "origin-id", "", "find the user with this OriginId")
 	fs.StringVar(&l.Phone, "phone", "", "find the users with this phone number (E.164, or national in the app's phone region)")
 	fs.StringVar(&l.Email, "email", "", "find the users with this email address")
@@ -199,10 +199,12 @@ func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	return sf.withInstance(ctx, func(inst *instance) error {
-		users, err := inst.svc.FindUsers(ctx, usercenter.Operator(), *app, l, reveal)
+		l.SdkAppID, l.Reveal, l.Limit = *app, reveal, core.MaxPageSize
+		page, err := inst.svc.ListUsers(ctx, usercenter.Operator(), l)
 		if err != nil {
 			return errMessage(err)
 		}
+		users := page.Users
 		return writeResult(stdout, *asJSON, jsonList(users, toUserJSON), func() error {
 			if len(users) == 0 {
 				fmt.Fprintln(stdout, "No user matches.")

@@ -11,6 +11,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/uctest/svctest"
 )
 
 // openDir opens the instance in dir in-process, for what the command line
@@ -33,7 +34,7 @@ func newUsers(t *testing.T, dir string, app uint64, originIDs ...string) []strin
 	defer inst.Close()
 	var ids []string
 	for _, o := range originIDs {
-		u, err := inst.svc.CreateUser(context.Background(), usercenter.Operator(), app, core.UserPatch{OriginID: &o})
+		u, err := svctest.CreateUser(inst.svc, context.Background(), usercenter.Operator(), app, core.UserPatch{OriginID: &o})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -518,12 +519,12 @@ func TestAuditAllPages(t *testing.T) {
 	a := createApp(t, env, "shop")
 	// More events than one page holds.
 	n := core.MaxListLimit + 37
-	regs := make([]core.Registration, n)
+	regs := make([]svctest.Registration, n)
 	for i := range regs {
-		regs[i] = core.Registration{SdkAppID: a.SdkAppId, Name: "u", OriginID: "o" + strconv.Itoa(i)}
+		regs[i] = svctest.Registration{SdkAppID: a.SdkAppId, Name: "u", OriginID: "o" + strconv.Itoa(i)}
 	}
 	inst := openDir(t, dir)
-	if _, err := inst.svc.BatchRegister(context.Background(), usercenter.Operator(), regs); err != nil {
+	if _, err := svctest.BatchRegister(inst.svc, context.Background(), usercenter.Operator(), regs); err != nil {
 		t.Fatal(err)
 	}
 	inst.Close()

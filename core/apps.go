@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +72,7 @@ func (s *Service) CreateApp(ctx context.Context, in NewApp) (*usercenter.App, *u
 			}
 			return tx.InsertKey(ctx, s.keyRecord(key))
 		})
-		if e := usercenter.ErrorOf(err); err != nil && pickID && e.Code == usercenter.EConflict && e.Field == "SdkAppId" && attempt < 5 {
+		if e := usercenter.ErrorOf(err); err != nil && pickID && e.Code == usercenter.EConflict && e.Field == usercenter.FieldSdkAppID && attempt < 5 {
 			continue
 		}
 		if err != nil {
@@ -114,13 +113,42 @@ func slug(name string) string {
 func aadApp(sdkAppID uint64) string { return "app:" + strconv.FormatUint(sdkAppID, 10) }
 func aadKey(secretID string) string { return "apikey:" + secretID }
 
-// App returns an app with its SuperApp secret decrypted.
-func (s *Service) App(ctx context.Context, sdkAppID uint64) (*usercenter.App, error) {
+// App returns one app the actor may act on, without its SuperApp secret.
+// An app outside the actor's scope is not found.
+func (s *Service) App(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64) (*usercenter.App, error) {
+	if !actor.Scoped(sdkAppID) {
+		return nil, usercenter.NotFound(usercenter.ResourceApp)
+	}
 	rec, err := s.store.App(ctx, sdkAppID)
 	if err != nil {
 		return nil, err
 	}
-	return s.openApp(rec)
+	app := rec.App
+	app.SuperAppSecretKey = ""
+	return &app, nil
+}
+
+// RevealSuperAppSecret returns an app's SuperApp secret in plain, for an
+// operator at the command line configuring the super-app platform (`app
+// show --show-secret`): only an actor that may act on every app may ask.
+func (s *Service) RevealSuperAppSecret(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64) (string, error) {
+	if !actor.AllApps {
+		return "", usercenter.Forbidden("only an operator may read a SuperApp secret")
+	}
+	return s.superAppSecret(ctx, s.store, sdkAppID)
+}
+
+// superAppSecret opens an app's SuperApp secret.
+func (s *Service) superAppSecret(ctx context.Context, r Reader, sdkAppID uint64) (string, error) {
+	rec, err := r.App(ctx, sdkAppID)
+	if err != nil {
+		return "", err
+	}
+	app, err := s.openApp(rec)
+	if err != nil {
+		return "", err
+	}
+	return app.SuperAppSecretKey, nil
 }
 
 func (s *Service) openApp(rec *AppRecord) (*usercenter.App, error) {
@@ -144,85 +172,6 @@ func (s *Service) Apps(ctx context.Context) ([]usercenter.App, error) {
 		out[i] = r.App
 	}
 	return out, nil
-}
-
-// CreateKey creates an API key for apps with perms. The returned key is
-// the only time its SecretKey is shown.
-func (s *Service) CreateKey(ctx context.Context, name string, apps []uint64, perms []usercenter.Permission) (*usercenter.APIKey, error) {
-	if len(apps) == 0 {
-		return nil, usercenter.Invalid("Apps", "a key needs at least one app")
-	}
-	if len(perms) == 0 {
-		return nil, usercenter.Invalid("Permissions", "a key needs at least one permission")
-	}
-	if name == "" {
-		name = "key"
-	}
-	if err := usercenter.CheckNickname("Name", name); err != nil {
-		return nil, err
-	}
-	key := s.newKey(name, apps, perms)
-	err := s.store.Update(ctx, func(tx Tx) error { return tx.InsertKey(ctx, s.keyRecord(key)) })
-	if err != nil {
-		return nil, err
-	}
-	return key, nil
-}
-
-func (s *Service) newKey(name string, apps []uint64, perms []usercenter.Permission) *usercenter.APIKey {
-	apps = slices.Clone(apps)
-	slices.Sort(apps)
-	return &usercenter.APIKey{
-		SecretID:    usercenter.NewSecretID(),
-		SecretKey:   usercenter.NewSecretKey(),
-		Name:        name,
-		Apps:        slices.Compact(apps),
-		Permissions: slices.Clone(perms),
-		CreatedAt:   s.now().UTC(),
-	}
-}
-
-func (s *Service) keyRecord(k *usercenter.APIKey) *KeyRecord {
-	rec := &KeyRecord{APIKey: *k, SealedSecretKey: s.vault.Seal([]byte(k.SecretKey), aadKey(k.SecretID))}
-	rec.SecretKey = ""
-	return rec
-}
-
-// Keys lists every key, revoked ones included, without secrets.
-func (s *Service) Keys(ctx context.Context) ([]usercenter.APIKey, error) {
-	recs, err := s.store.Keys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]usercenter.APIKey, len(recs))
-	for i, r := range recs {
-		out[i] = r.APIKey
-	}
-	return out, nil
-}
-
-// RevokeKey revokes a key at once; requests signed with it fail from now on.
-func (s *Service) RevokeKey(ctx context.Context, secretID string) error {
-	return s.store.Update(ctx, func(tx Tx) error { return tx.RevokeKey(ctx, secretID, s.now().UTC()) })
-}
-
-// Key returns a live key with its SecretKey decrypted, for verifying a
-// request's signature. A revoked key is reported as not found.
-func (s *Service) Key(ctx context.Context, secretID string) (*usercenter.APIKey, error) {
-	rec, err := s.store.Key(ctx, secretID)
-	if err != nil {
-		return nil, err
-	}
-	if rec.Revoked() {
-		return nil, usercenter.NotFound(usercenter.ResourceKey)
-	}
-	secret, err := s.vault.Open(rec.SealedSecretKey, aadKey(rec.SecretID))
-	if err != nil {
-		return nil, usercenter.Internal(err)
-	}
-	key := rec.APIKey
-	key.SecretKey = string(secret)
-	return &key, nil
 }
 
 // AppPatch lists the settings to change on an app; nil fields stay as
@@ -258,26 +207,27 @@ func (s *Service) checkSecretUnique(ctx context.Context, r Reader, app *usercent
 			return err
 		}
 		if subtle.ConstantTimeCompare([]byte(other.SuperAppSecretKey), []byte(app.SuperAppSecretKey)) == 1 {
-			return &usercenter.Error{Code: usercenter.EConflict, Field: "SuperAppSecretKey", Message: "another app already uses this SuperAppSecretKey; each app needs its own"}
+			return usercenter.Conflict(usercenter.FieldSuperAppSecretKey, "is already another app's; each app needs its own")
 		}
 	}
 	return nil
 }
 
 // UpdateApp changes an app's settings in one transaction and returns the
-// app as stored, its SuperApp secret included. A new SuperAppSecretKey is
+// app as stored, its SuperApp secret included only when the patch
+// replaced it (shown once, as at creation). A new SuperAppSecretKey is
 // sealed under the master key like the first one; the rules of App.Validate
 // apply to the result.
 func (s *Service) UpdateApp(ctx context.Context, sdkAppID uint64, p AppPatch) (*usercenter.App, error) {
 	if p.SuperAppSecretKey != nil {
 		for _, c := range []byte(*p.SuperAppSecretKey) {
 			if c <= ' ' || c > '~' {
-				return nil, usercenter.Invalid("SuperAppSecretKey", "SuperAppSecretKey must be printable ASCII characters without spaces")
+				return nil, usercenter.Invalid(usercenter.FieldSuperAppSecretKey, "must be printable ASCII characters without spaces")
 			}
 		}
 	}
 	if p.Status != nil && *p.Status != usercenter.AppActive && *p.Status != usercenter.AppDisabled {
-		return nil, usercenter.Invalid("Status", "Status must be active or disabled")
+		return nil, usercenter.Invalid(usercenter.FieldAppStatus, "must be active or disabled")
 	}
 	var out *usercenter.App
 	err := s.store.Update(ctx, func(tx Tx) error {
@@ -327,6 +277,9 @@ func (s *Service) UpdateApp(ctx context.Context, sdkAppID uint64, p AppPatch) (*
 			return err
 		}
 		out = app
+		if p.SuperAppSecretKey == nil {
+			out.SuperAppSecretKey = ""
+		}
 		return nil
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
 
@@ -142,7 +143,7 @@ func TestFindUsersRevealAudit(t *testing.T) {
 	mustUser(t, env.Svc, key, app, personal("other", "+8613900001111", "other@example.com", address1))
 
 	before := lastEventID(t, env.Store)
-	users, err := env.Svc.FindUsers(reqCtx("find"), key, app, core.Lookup{Phone: phone1}, usercenter.PIIFields)
+	users, err := svctest.FindUsers(env.Svc, reqCtx("find"), key, app, core.UserQuery{Phone: phone1}, usercenter.PIIFields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestFindUsersRevealAudit(t *testing.T) {
 
 	// Without reveal: no event, values masked.
 	before = lastEventID(t, env.Store)
-	users, err = env.Svc.FindUsers(reqCtx("find2"), key, app, core.Lookup{Phone: phone1}, nil)
+	users, err = svctest.FindUsers(env.Svc, reqCtx("find2"), key, app, core.UserQuery{Phone: phone1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestFindUsersRevealAudit(t *testing.T) {
 
 	// A lookup that finds nobody discloses nothing.
 	before = lastEventID(t, env.Store)
-	users, err = env.Svc.FindUsers(reqCtx("find3"), key, app, core.Lookup{Email: "nobody@example.com"}, usercenter.PIIFields)
+	users, err = svctest.FindUsers(env.Svc, reqCtx("find3"), key, app, core.UserQuery{Email: "nobody@example.com"}, usercenter.PIIFields)
 	if err != nil || len(users) != 0 {
 		t.Fatalf("FindUsers = %v, %v; want none", users, err)
 	}
@@ -195,7 +196,7 @@ func TestUsersPageRevealAudit(t *testing.T) {
 	var all []usercenter.User
 	cursor := ""
 	for page := 0; ; page++ {
-		users, next, err := env.Svc.UsersPage(reqCtx("page"), key, app, cursor, 2, []usercenter.PIIField{usercenter.FieldPhone, usercenter.FieldEmail})
+		users, next, err := svctest.UsersPage(env.Svc, reqCtx("page"), key, app, cursor, 2, []usercenter.PIIField{usercenter.FieldPhone, usercenter.FieldEmail})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +225,7 @@ func TestUsersPageRevealAudit(t *testing.T) {
 	_ = u3
 
 	before = lastEventID(t, env.Store)
-	users, _, err := env.Svc.UsersPage(reqCtx("page2"), key, app, "", 10, nil)
+	users, _, err := svctest.UsersPage(env.Svc, reqCtx("page2"), key, app, "", 10, nil)
 	if err != nil || len(users) != 3 {
 		t.Fatalf("UsersPage = %d users, %v", len(users), err)
 	}
@@ -244,9 +245,9 @@ func TestRevealNeedsPIIRead(t *testing.T) {
 	if got != nil {
 		t.Errorf("GetUser returned %+v with its error", got)
 	}
-	_, err = env.Svc.FindUsers(bg, reader, app, core.Lookup{Phone: phone1}, phone)
+	_, err = svctest.FindUsers(env.Svc, bg, reader, app, core.UserQuery{Phone: phone1}, phone)
 	wantCode(t, err, usercenter.EForbidden)
-	_, _, err = env.Svc.UsersPage(bg, reader, app, "", 10, phone)
+	_, _, err = svctest.UsersPage(env.Svc, bg, reader, app, "", 10, phone)
 	wantCode(t, err, usercenter.EForbidden)
 	// Even a field without a value, or an unknown one, needs pii.read.
 	_, err = env.Svc.GetUser(bg, reader, u.ID, []usercenter.PIIField{"nickname"})
@@ -273,7 +274,7 @@ func TestUpdateAudit(t *testing.T) {
 	}
 
 	before := lastEventID(t, env.Store)
-	u, err := env.Svc.CreateUser(reqCtx("create"), key, app, personal("mu", phone1, email1, ""))
+	u, err := svctest.CreateUser(env.Svc, reqCtx("create"), key, app, personal("mu", phone1, email1, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +335,7 @@ func TestDeleteAuditOutlivesUser(t *testing.T) {
 	key := env.Key.Actor()
 	app := env.App.SdkAppID
 	actor := "key:" + env.Key.SecretID
-	u, err := env.Svc.CreateUser(reqCtx("c"), key, app, personal("mu", phone1, "", ""))
+	u, err := svctest.CreateUser(env.Svc, reqCtx("c"), key, app, personal("mu", phone1, "", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +353,7 @@ func TestDeleteAuditOutlivesUser(t *testing.T) {
 	_, err = env.Svc.GetUser(bg, key, u.ID, nil)
 	wantCode(t, err, usercenter.ENotFound)
 
-	evs, err := env.Svc.AuditEvents(bg, key, usercenter.AuditFilter{UserID: u.ID})
+	evs, err := svctest.AuditEvents(env.Svc, bg, key, usercenter.AuditFilter{UserID: u.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,13 +434,13 @@ func TestFailedAuditWriteFailsDisclosure(t *testing.T) {
 		leaks(t, err)
 	}
 
-	users, err := broken.FindUsers(bg, actor, app.SdkAppID, core.Lookup{Phone: phone1}, []usercenter.PIIField{usercenter.FieldEmail})
+	users, err := svctest.FindUsers(broken, bg, actor, app.SdkAppID, core.UserQuery{Phone: phone1}, []usercenter.PIIField{usercenter.FieldEmail})
 	if err == nil || len(users) != 0 {
 		t.Errorf("FindUsers revealing email = %d users, %v; want an error and none", len(users), err)
 	} else {
 		leaks(t, err)
 	}
-	users, next, err := broken.UsersPage(bg, actor, app.SdkAppID, "", 10, []usercenter.PIIField{usercenter.FieldAddress})
+	users, next, err := svctest.UsersPage(broken, bg, actor, app.SdkAppID, "", 10, []usercenter.PIIField{usercenter.FieldAddress})
 	if err == nil || len(users) != 0 || next != "" {
 		t.Errorf("UsersPage revealing address = %d users, %v; want an error and none", len(users), err)
 	} else {
@@ -454,7 +455,7 @@ func TestFailedAuditWriteFailsDisclosure(t *testing.T) {
 	if got.Phone != usercenter.MaskPhone(phone1) || got.Email != usercenter.MaskEmail(email1) || got.Address != usercenter.MaskAddress(address1) {
 		t.Errorf("GetUser without reveal gave %q %q %q", got.Phone, got.Email, got.Address)
 	}
-	if users, err := broken.FindUsers(bg, actor, app.SdkAppID, core.Lookup{Phone: phone1}, nil); err != nil || len(users) != 1 {
+	if users, err := svctest.FindUsers(broken, bg, actor, app.SdkAppID, core.UserQuery{Phone: phone1}, nil); err != nil || len(users) != 1 {
 		t.Errorf("FindUsers without reveal = %d users, %v", len(users), err)
 	}
 
@@ -466,7 +467,7 @@ func TestFailedAuditWriteFailsDisclosure(t *testing.T) {
 	if err := broken.DeleteUser(bg, actor, u.ID); err == nil {
 		t.Error("DeleteUser succeeded without its audit event")
 	}
-	if _, err := broken.CreateUser(bg, actor, app.SdkAppID, personal("new", "", "", "")); err == nil {
+	if _, err := svctest.CreateUser(broken, bg, actor, app.SdkAppID, personal("new", "", "", "")); err == nil {
 		t.Error("CreateUser succeeded without its audit event")
 	}
 	cur, err := in.svc.GetUser(bg, actor, u.ID, nil)
@@ -534,14 +535,14 @@ func TestRegisterAudit(t *testing.T) {
 	actor := "key:" + env.Key.SecretID
 
 	before := lastEventID(t, env.Store)
-	sess, err := env.Svc.RegisterUser(reqCtx("reg"), key, core.Registration{SdkAppID: app, Name: "mu", OriginID: "o1"})
+	sess, err := svctest.RegisterUser(env.Svc, reqCtx("reg"), key, svctest.Registration{SdkAppID: app, Name: "mu", OriginID: "o1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantEvents(t, eventsAfter(t, env.Store, before), eventKey{app, sess.User.ID, "create", "", actor, "reg"})
 
 	before = lastEventID(t, env.Store)
-	out, err := env.Svc.BatchRegister(reqCtx("batch"), key, []core.Registration{
+	out, err := svctest.BatchRegister(env.Svc, reqCtx("batch"), key, []svctest.Registration{
 		{SdkAppID: app, Name: "mu2", OriginID: "o1"}, // exists: nickname changes
 		{SdkAppID: app, Name: "new", OriginID: "o2"},
 	})
@@ -555,7 +556,7 @@ func TestRegisterAudit(t *testing.T) {
 
 	// The same batch again changes nothing and says so.
 	before = lastEventID(t, env.Store)
-	if _, err := env.Svc.BatchRegister(reqCtx("batch2"), key, []core.Registration{{SdkAppID: app, Name: "mu2", OriginID: "o1"}}); err != nil {
+	if _, err := svctest.BatchRegister(env.Svc, reqCtx("batch2"), key, []svctest.Registration{{SdkAppID: app, Name: "mu2", OriginID: "o1"}}); err != nil {
 		t.Fatal(err)
 	}
 	wantEvents(t, eventsAfter(t, env.Store, before))
@@ -568,7 +569,7 @@ func TestAuditPage(t *testing.T) {
 	for i := range 5 {
 		mustUser(t, env.Svc, key, app, personal(fmt.Sprintf("p%d", i), "", "", ""))
 	}
-	all, err := env.Svc.AuditEvents(bg, key, usercenter.AuditFilter{Action: usercenter.AuditCreate})
+	all, err := svctest.AuditEvents(env.Svc, bg, key, usercenter.AuditFilter{Action: usercenter.AuditCreate})
 	if err != nil {
 		t.Fatal(err)
 	}

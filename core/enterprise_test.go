@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"usercenter"
+	"usercenter/aksig"
 	"usercenter/core"
 	"usercenter/uctest/svctest"
 )
@@ -42,13 +43,13 @@ func newFrozen(t *testing.T, opts ...core.Option) (*core.Service, *frozenClock) 
 // signedLogin is the username and password of an AccessKey login at ts.
 func signedLogin(key *usercenter.APIKey, ts time.Time) (string, string) {
 	u := "ver=1&auth_mode=accessKey&sign_method=sha256&access_key=" + key.SecretID + "&timestamp=" + strconv.FormatInt(ts.UnixMilli(), 10)
-	return u, core.AccessKeySignature(u, key.SecretKey)
+	return u, aksig.Password(u, key.SecretKey)
 }
 
 func TestAccessKeySignatureVector(t *testing.T) {
 	// The example of docs/enterprise.md, computed with sha256sum.
 	u := "ver=1&auth_mode=accessKey&sign_method=sha256&access_key=AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA&timestamp=1700000000000"
-	if got := core.AccessKeySignature(u, "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"); got != "377bde10e72af0eeb0544656036e7f8df310448cbbeaec8a9f3bde5fd236b269" {
+	if got := aksig.Password(u, "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"); got != "377bde10e72af0eeb0544656036e7f8df310448cbbeaec8a9f3bde5fd236b269" {
 		t.Fatalf("signature %s", got)
 	}
 }
@@ -74,12 +75,12 @@ func TestAccessKeyLoginWindow(t *testing.T) {
 	}
 	// A stale timestamp with a wrong password is a wrong password.
 	u, _ := signedLogin(key, now.Add(time.Hour))
-	if _, err := svc.AccessKeyLogin(bg, u, core.AccessKeySignature(u, "wrong")); err != core.ErrAccessKeyPassword {
+	if _, err := svc.AccessKeyLogin(bg, u, aksig.Password(u, "wrong")); err != core.ErrAccessKeyPassword {
 		t.Fatalf("wrong password: %v", err)
 	}
 	// Malformed input is invalid, an unknown key not found.
 	for _, u := range []string{"", "x", "ver=1", "ver=1&auth_mode=accessKey&sign_method=sha256&access_key=&timestamp=1", "ver=1&auth_mode=accessKey&sign_method=sha256&access_key=a&timestamp=-1"} {
-		if _, err := svc.AccessKeyLogin(bg, u, core.AccessKeySignature(u, key.SecretKey)); usercenter.ErrorCode(err) != usercenter.EInvalid {
+		if _, err := svc.AccessKeyLogin(bg, u, aksig.Password(u, key.SecretKey)); usercenter.ErrorCode(err) != usercenter.EInvalid {
 			t.Fatalf("username %q: %v", u, err)
 		}
 	}
@@ -108,12 +109,12 @@ func TestEnterpriseTokenTTLAndRefresh(t *testing.T) {
 	if !sess.ExpiresAt.Equal(clock.Now().Add(10*time.Minute)) || sess.SecretID != key.SecretID || len(sess.Token) < 30 {
 		t.Fatalf("session %+v", sess)
 	}
-	actor, err := svc.EnterpriseActor(bg, sess.Token)
+	actor, err := svc.AuthenticateAccessToken(bg, sess.Token)
 	if err != nil || actor.Name != "key:"+key.SecretID || !actor.Scoped(app.SdkAppID) || !actor.Has(usercenter.PermPIIRead) {
 		t.Fatalf("actor %+v, %v", actor, err)
 	}
 	// The token is stored only as its hash.
-	if _, err := svc.EnterpriseActor(bg, string(usercenter.HashToken(sess.Token))); err != core.ErrBadEnterpriseToken {
+	if _, err := svc.AuthenticateAccessToken(bg, string(usercenter.HashToken(sess.Token))); err != core.ErrBadEnterpriseToken {
 		t.Fatalf("the hash as a token: %v", err)
 	}
 
@@ -125,7 +126,7 @@ func TestEnterpriseTokenTTLAndRefresh(t *testing.T) {
 		t.Fatalf("refresh at 9 min: %+v, %v", same, err)
 	}
 	clock.Advance(time.Minute)
-	if _, err := svc.EnterpriseActor(bg, sess.Token); err != core.ErrBadEnterpriseToken {
+	if _, err := svc.AuthenticateAccessToken(bg, sess.Token); err != core.ErrBadEnterpriseToken {
 		t.Fatalf("at expiry: %v", err)
 	}
 	if _, err := svc.RefreshEnterpriseToken(bg, sess.Token); err != core.ErrBadEnterpriseToken {
@@ -161,7 +162,7 @@ func TestEnterpriseTokenTTLAndRefresh(t *testing.T) {
 	if n, err := svc2.DeleteExpiredEnterpriseTokens(bg); err != nil || n != 1 {
 		t.Fatalf("purge of the first: %d, %v", n, err)
 	}
-	if _, err := svc2.EnterpriseActor(bg, r.Token); err != nil {
+	if _, err := svc2.AuthenticateAccessToken(bg, r.Token); err != nil {
 		t.Fatalf("the refreshed token after the purge: %v", err)
 	}
 	clock2.Advance(time.Hour)
@@ -184,7 +185,7 @@ func TestEnterpriseRevokedKey(t *testing.T) {
 	if err := svc.RevokeKey(bg, key.SecretID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.EnterpriseActor(bg, sess.Token); err != core.ErrBadEnterpriseToken {
+	if _, err := svc.AuthenticateAccessToken(bg, sess.Token); err != core.ErrBadEnterpriseToken {
 		t.Fatalf("token of a revoked key: %v", err)
 	}
 	if _, err := svc.RefreshEnterpriseToken(bg, sess.Token); err != core.ErrBadEnterpriseToken {
@@ -222,10 +223,10 @@ func TestEnterpriseLoginReplay(t *testing.T) {
 	// A login that failed is not remembered: signed with the wrong secret
 	// it fails, and the right signature of the same username still works.
 	u2, _ := signedLogin(env.Key, env.Clock.Now().Add(time.Second))
-	if _, err := env.Svc.AccessKeyLogin(bg, u2, core.AccessKeySignature(u2, "wrong secret")); !errors.Is(err, core.ErrAccessKeyPassword) {
+	if _, err := env.Svc.AccessKeyLogin(bg, u2, aksig.Password(u2, "wrong secret")); !errors.Is(err, core.ErrAccessKeyPassword) {
 		t.Fatalf("wrong signature: %v", err)
 	}
-	if _, err := env.Svc.AccessKeyLogin(bg, u2, core.AccessKeySignature(u2, env.Key.SecretKey)); err != nil {
+	if _, err := env.Svc.AccessKeyLogin(bg, u2, aksig.Password(u2, env.Key.SecretKey)); err != nil {
 		t.Fatalf("a failed attempt blocked the real login: %v", err)
 	}
 }
@@ -249,7 +250,7 @@ func TestEnterpriseConcurrentLogins(t *testing.T) {
 				return
 			}
 			tokens[i] = sess.Token
-			if _, err := env.Svc.EnterpriseActor(bg, sess.Token); err != nil {
+			if _, err := env.Svc.AuthenticateAccessToken(bg, sess.Token); err != nil {
 				failures.Add(1)
 			}
 		}()
@@ -272,13 +273,13 @@ func TestEnterpriseUseCasesScope(t *testing.T) {
 	}
 	actor := reader.Actor()
 	uB := mustUser(t, env.Svc, usercenter.Operator(), appB.SdkAppID, personal("b", "+8613612346688", "", ""))
-	if _, err := env.Svc.EnterpriseUser(bg, actor, uB.ID); usercenter.ErrorCode(err) != usercenter.ENotFound {
+	if _, err := env.Svc.GetUser(bg, actor, uB.ID, nil); usercenter.ErrorCode(err) != usercenter.ENotFound {
 		t.Fatalf("another tenant's user: %v", err)
 	}
-	if _, _, err := env.Svc.DomainUsers(bg, actor, appB.UserDomain, 1, 10); usercenter.ErrorOf(err).Resource != usercenter.ResourceApp {
+	if _, err := env.Svc.ListUsers(bg, actor, core.UserQuery{UserDomain: appB.UserDomain, Limit: 10, WithTotal: true}); usercenter.ErrorOf(err).Resource != usercenter.ResourceApp {
 		t.Fatalf("another tenant's domain: %v", err)
 	}
-	if err := env.Svc.SetUserStatus(bg, actor, uB.ID, usercenter.UserDisabled); usercenter.ErrorCode(err) != usercenter.EForbidden {
+	if err := svctest.SetUserStatus(env.Svc, bg, actor, uB.ID, usercenter.UserDisabled); usercenter.ErrorCode(err) != usercenter.EForbidden {
 		t.Fatalf("setUserStatus without users.write: %v", err)
 	}
 	apps, total, err := env.Svc.UserDomains(bg, actor, 1, 10)

@@ -31,7 +31,7 @@ func wantCode(t *testing.T, err error, code usercenter.Code) {
 // mustUser creates a user through the service.
 func mustUser(t *testing.T, svc *core.Service, actor *usercenter.Actor, sdkAppID uint64, p core.UserPatch) *usercenter.User {
 	t.Helper()
-	u, err := svc.CreateUser(bg, actor, sdkAppID, p)
+	u, err := svctest.CreateUser(svc, bg, actor, sdkAppID, p)
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}

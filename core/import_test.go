@@ -3,12 +3,14 @@ package core_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
 
@@ -68,7 +70,7 @@ func TestImportUsers(t *testing.T) {
 	patches := []core.UserPatch{fullPatch(1), {}, fullPatch(3), {Nickname: ptr("only a nickname")}}
 
 	before := lastEventID(t, env.Store)
-	out, err := env.Svc.ImportUsers(reqCtx("imp"), key, app, patches)
+	out, err := svctest.ImportUsers(env.Svc, reqCtx("imp"), key, app, patches)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func TestImportUsers(t *testing.T) {
 	}
 	var want []eventKey
 	for i, p := range patches {
-		ref, err := env.Svc.CreateUser(bg, keyB.Actor(), appB.SdkAppID, p)
+		ref, err := svctest.CreateUser(env.Svc, bg, keyB.Actor(), appB.SdkAppID, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +112,7 @@ func TestImportUsers(t *testing.T) {
 	wantEvents(t, events, want...)
 
 	// Creation order, and so list order, is the order given.
-	page, _, err := env.Svc.UsersPage(bg, key, app, "", 10, nil)
+	page, _, err := svctest.UsersPage(env.Svc, bg, key, app, "", 10, nil)
 	if err != nil || len(page) != len(patches) {
 		t.Fatalf("UsersPage = %d users, %v", len(page), err)
 	}
@@ -123,11 +125,11 @@ func TestImportUsers(t *testing.T) {
 		}
 	}
 	// Phones and emails are found as CreateUser's are.
-	found, err := env.Svc.FindUsers(bg, key, app, core.Lookup{Phone: "+8613612340003"}, nil)
+	found, err := svctest.FindUsers(env.Svc, bg, key, app, core.UserQuery{Phone: "+8613612340003"}, nil)
 	if err != nil || len(found) != 1 || found[0].ID != out[2].UserID {
 		t.Fatalf("FindUsers by phone = %+v, %v", found, err)
 	}
-	found, err = env.Svc.FindUsers(bg, key, app, core.Lookup{Email: "user1@example.com"}, nil)
+	found, err = svctest.FindUsers(env.Svc, bg, key, app, core.UserQuery{Email: "user1@example.com"}, nil)
 	if err != nil || len(found) != 1 || found[0].ID != out[0].UserID {
 		t.Fatalf("FindUsers by email = %+v, %v", found, err)
 	}
@@ -136,11 +138,11 @@ func TestImportUsers(t *testing.T) {
 func TestImportUsersLimits(t *testing.T) {
 	env := uctest.New(t)
 	key, app := env.Key.Actor(), env.App.SdkAppID
-	for _, n := range []int{0, core.MaxImportUsers + 1} {
-		_, err := env.Svc.ImportUsers(bg, key, app, make([]core.UserPatch, n))
+	for _, n := range []int{0, core.MaxBatchUsers + 1} {
+		_, err := svctest.ImportUsers(env.Svc, bg, key, app, make([]core.UserPatch, n))
 		wantField(t, err, usercenter.EInvalid, "users")
 	}
-	patches := make([]core.UserPatch, core.MaxImportUsers)
+	patches := make([]core.UserPatch, core.MaxBatchUsers)
 	for i := range patches {
 		patches[i] = core.UserPatch{
 			OriginID: ptr(fmt.Sprint("o", i)),
@@ -148,29 +150,39 @@ func TestImportUsersLimits(t *testing.T) {
 			Email:    ptr(fmt.Sprintf("u%d@example.com", i)),
 		}
 	}
-	out, err := env.Svc.ImportUsers(bg, key, app, patches)
-	if err != nil || len(out) != core.MaxImportUsers {
-		t.Fatalf("ImportUsers(%d) = %d, %v", core.MaxImportUsers, len(out), err)
+	out, err := svctest.ImportUsers(env.Svc, bg, key, app, patches)
+	if err != nil || len(out) != core.MaxBatchUsers {
+		t.Fatalf("ImportUsers(%d) = %d, %v", core.MaxBatchUsers, len(out), err)
 	}
-	if _, total, err := env.Svc.ListUsers(bg, key, app, 1, 1); err != nil || total != core.MaxImportUsers {
+	if _, total, err := svctest.ListUsers(env.Svc, bg, key, app, 1, 1); err != nil || total != core.MaxBatchUsers {
 		t.Fatalf("the app has %d users, %v", total, err)
 	}
 }
 
-// wantField checks err's code and Field, and that its message names the
-// item as its field does.
+// wantField checks err's code and its field, written as a REST path:
+// "users.<index>.<field>" wants the error placed at that item of the
+// batch, about that field; "users" or a bare field wants no item.
 func wantField(t *testing.T, err error, code usercenter.Code, field string) {
 	t.Helper()
 	wantCode(t, err, code)
 	e := usercenter.ErrorOf(err)
-	if e.Field != field {
-		t.Fatalf("field %q (%v), want %q", e.Field, err, field)
-	}
-	if item, _, ok := strings.Cut(field, "."); ok && item == "users" {
-		prefix := strings.Join(strings.SplitN(field, ".", 3)[:2], ".") + ": "
-		if !strings.HasPrefix(e.Message, prefix) {
-			t.Fatalf("message %q does not start with %q", e.Message, prefix)
+	wantItem, wantField := -1, field
+	if parts := strings.SplitN(field, ".", 3); len(parts) >= 2 && parts[0] == "users" {
+		n, convErr := strconv.Atoi(parts[1])
+		if convErr != nil {
+			t.Fatalf("bad want %q", field)
 		}
+		wantItem, wantField = n, ""
+		if len(parts) == 3 {
+			wantField = parts[2]
+		}
+	}
+	item, ok := e.ItemIndex()
+	if !ok {
+		item = -1
+	}
+	if item != wantItem || string(e.Field) != wantField {
+		t.Fatalf("item %d field %q (%v), want item %d field %q", item, e.Field, err, wantItem, wantField)
 	}
 }
 
@@ -211,12 +223,12 @@ func TestImportUsersRefusesWholeBatch(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := lastEventID(t, env.Store)
-			out, err := env.Svc.ImportUsers(bg, key, app, c.in)
+			out, err := svctest.ImportUsers(env.Svc, bg, key, app, c.in)
 			if out != nil {
 				t.Fatalf("ImportUsers returned %d users with its error", len(out))
 			}
 			wantField(t, err, c.code, c.field)
-			if _, total, err := env.Svc.ListUsers(bg, key, app, 1, 1); err != nil || total != 1 {
+			if _, total, err := svctest.ListUsers(env.Svc, bg, key, app, 1, 1); err != nil || total != 1 {
 				t.Fatalf("after a refused import the app has %d users, %v; want only the stored one", total, err)
 			}
 			wantEvents(t, eventsAfter(t, env.Store, before))
@@ -234,25 +246,25 @@ func TestImportUsersPermissions(t *testing.T) {
 	reader := env.NewKey(t, []uint64{app}, usercenter.PermUsersRead, usercenter.PermPIIRead)
 	writer := env.NewKey(t, []uint64{app}, usercenter.PermUsersWrite)
 
-	_, err := env.Svc.ImportUsers(bg, reader.Actor(), app, in)
+	_, err := svctest.ImportUsers(env.Svc, bg, reader.Actor(), app, in)
 	wantCode(t, err, usercenter.EForbidden)
-	_, err = env.Svc.ImportUsers(bg, keyB.Actor(), app, in) // another app's key
+	_, err = svctest.ImportUsers(env.Svc, bg, keyB.Actor(), app, in) // another app's key
 	wantCode(t, err, usercenter.EForbidden)
-	_, err = env.Svc.ImportUsers(bg, env.Key.Actor(), 424242, in)
+	_, err = svctest.ImportUsers(env.Svc, bg, env.Key.Actor(), 424242, in)
 	wantCode(t, err, usercenter.ENotFound)
 	disabled := usercenter.AppDisabled
 	if _, err := env.Svc.UpdateApp(bg, appB.SdkAppID, core.AppPatch{Status: &disabled}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.Svc.ImportUsers(bg, keyB.Actor(), appB.SdkAppID, in)
+	_, err = svctest.ImportUsers(env.Svc, bg, keyB.Actor(), appB.SdkAppID, in)
 	wantCode(t, err, usercenter.EDisabled)
 
 	// users.write is all CreateUser needs, phone and email included, and
 	// so all an import needs.
-	if _, err := env.Svc.ImportUsers(bg, writer.Actor(), app, in); err != nil {
+	if _, err := svctest.ImportUsers(env.Svc, bg, writer.Actor(), app, in); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Svc.CreateUser(bg, writer.Actor(), app, in[0]); err != nil {
+	if _, err := svctest.CreateUser(env.Svc, bg, writer.Actor(), app, in[0]); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -273,11 +285,11 @@ func TestImportUsersNeedsItsAuditEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = broken.ImportUsers(bg, key.Actor(), app.SdkAppID, []core.UserPatch{{Nickname: ptr("a")}, {Nickname: ptr("b")}})
+	_, err = svctest.ImportUsers(broken, bg, key.Actor(), app.SdkAppID, []core.UserPatch{{Nickname: ptr("a")}, {Nickname: ptr("b")}})
 	if err == nil {
 		t.Fatal("ImportUsers succeeded without its audit events")
 	}
-	if _, total, err := in.svc.ListUsers(bg, key.Actor(), app.SdkAppID, 1, 1); err != nil || total != 0 {
+	if _, total, err := svctest.ListUsers(in.svc, bg, key.Actor(), app.SdkAppID, 1, 1); err != nil || total != 0 {
 		t.Fatalf("the app has %d users after a failed import, %v", total, err)
 	}
 }

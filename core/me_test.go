@@ -8,11 +8,12 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 func register(t *testing.T, env *uctest.Env, name string) *core.Session {
 	t.Helper()
-	sess, err := env.Svc.RegisterUser(bg, env.Key.Actor(), core.Registration{SdkAppID: env.App.SdkAppID, Name: name})
+	sess, err := svctest.RegisterUser(env.Svc, bg, env.Key.Actor(), svctest.Registration{SdkAppID: env.App.SdkAppID, Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func TestMeExpiredToken(t *testing.T) {
 		t.Errorf("Me returned %+v for an expired token", u)
 	}
 	// A fresh login works again.
-	s2, err := env.Svc.LoginUser(bg, env.Key.Actor(), sess.User.ID)
+	s2, err := svctest.LoginUser(env.Svc, bg, env.Key.Actor(), sess.User.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

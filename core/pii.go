@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 	"maps"
 	"slices"
 
@@ -20,6 +21,18 @@ import (
 // master key means a master-key rotation re-seals one value instead of
 // recomputing every index. Indexes are per app, so the same phone number
 // in two apps cannot be correlated from the database alone.
+//
+// piiVault is the one door to that data, as Kratos keeps a privileged
+// identity pool beside its plain one: the rest of core handles
+// UserRecords, whose personal data stays sealed, and asks piiVault for
+// masked views. Plain values come out only through disclose, which takes
+// the transaction that must also hold their audit events, and open, which
+// the delivery path and updates use inside theirs.
+type piiVault struct {
+	vault *vault.Keyring
+	// indexKey keys the blind indexes of phone numbers and emails.
+	indexKey []byte
+}
 
 const metaIndexKey = "blind_index_key"
 
@@ -53,160 +66,232 @@ func (s *Service) loadIndexKey(ctx context.Context) error {
 	if err != nil {
 		return ErrWrongMasterKey
 	}
-	s.indexKey = key
+	s.pii = &piiVault{vault: s.vault, indexKey: key}
 	return nil
 }
 
-// blindIndex is the lookup key of a normalised value in one app.
-func (s *Service) blindIndex(sdkAppID uint64, f usercenter.PIIField, value string) []byte {
+// indexer computes blind indexes with one keyed HMAC, reset between
+// values: resetting costs less than keying a new one for each.
+type indexer struct {
+	m   hash.Hash
+	buf []byte
+}
+
+func (p *piiVault) indexer() *indexer { return &indexer{m: hmac.New(sha256.New, p.indexKey)} }
+
+// index is the lookup key of a normalised value in one app.
+func (x *indexer) index(sdkAppID uint64, f usercenter.PIIField, value string) []byte {
 	if value == "" {
 		return nil
 	}
-	m := hmac.New(sha256.New, s.indexKey)
-	var app [8]byte
-	binary.BigEndian.PutUint64(app[:], sdkAppID)
-	m.Write(app[:])
-	m.Write([]byte(f))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
-	return m.Sum(nil)
+	x.m.Reset()
+	x.buf = binary.BigEndian.AppendUint64(x.buf[:0], sdkAppID)
+	x.buf = append(x.buf, f...)
+	x.buf = append(x.buf, 0)
+	x.buf = append(x.buf, value...)
+	x.m.Write(x.buf)
+	return x.m.Sum(nil)
 }
 
-func (s *Service) seal(userID string, f usercenter.PIIField, value string) []byte {
+// blindIndex is the lookup key of one normalised value.
+func (p *piiVault) blindIndex(sdkAppID uint64, f usercenter.PIIField, value string) []byte {
+	return p.indexer().index(sdkAppID, f, value)
+}
+
+// seal turns users with plain personal data into what is stored: the one
+// place personal data is sealed and indexed.
+func (p *piiVault) seal(users ...*usercenter.User) []*UserRecord {
+	idx := p.indexer()
+	all := make([]UserRecord, len(users))
+	recs := make([]*UserRecord, len(users))
+	for i, u := range users {
+		rec := &all[i]
+		rec.User = *u
+		rec.SealedPhone = p.sealValue(u.ID, usercenter.FieldPhone, u.Phone)
+		rec.SealedEmail = p.sealValue(u.ID, usercenter.FieldEmail, u.Email)
+		rec.SealedAddress = p.sealValue(u.ID, usercenter.FieldAddress, u.Address)
+		rec.PhoneIndex = idx.index(u.SdkAppID, usercenter.FieldPhone, u.Phone)
+		rec.EmailIndex = idx.index(u.SdkAppID, usercenter.FieldEmail, u.Email)
+		rec.Phone, rec.Email, rec.Address = "", "", ""
+		recs[i] = rec
+	}
+	return recs
+}
+
+func (p *piiVault) sealValue(userID string, f usercenter.PIIField, value string) []byte {
 	if value == "" {
 		return nil
 	}
-	return s.vault.Seal([]byte(value), aadUser(userID, f))
+	return p.vault.Seal([]byte(value), aadUser(userID, f))
 }
 
-// record turns a user with plain personal data into what is stored.
-func (s *Service) record(u *usercenter.User) *UserRecord {
-	rec := &UserRecord{User: *u}
-	rec.SealedPhone = s.seal(u.ID, usercenter.FieldPhone, u.Phone)
-	rec.SealedEmail = s.seal(u.ID, usercenter.FieldEmail, u.Email)
-	rec.SealedAddress = s.seal(u.ID, usercenter.FieldAddress, u.Address)
-	rec.PhoneIndex = s.blindIndex(u.SdkAppID, usercenter.FieldPhone, u.Phone)
-	rec.EmailIndex = s.blindIndex(u.SdkAppID, usercenter.FieldEmail, u.Email)
-	rec.Phone, rec.Email, rec.Address = "", "", ""
-	return rec
+// sealed is the ciphertext of one personal-data field of a stored user.
+func sealed(rec *UserRecord, f usercenter.PIIField) []byte {
+	switch f {
+	case usercenter.FieldPhone:
+		return rec.SealedPhone
+	case usercenter.FieldEmail:
+		return rec.SealedEmail
+	case usercenter.FieldAddress:
+		return rec.SealedAddress
+	}
+	return nil
 }
 
-// plain opens a stored user's personal data.
-func (s *Service) plain(rec *UserRecord) (*usercenter.User, error) {
+// openValue opens one field of a stored user; "" when it has none.
+func (p *piiVault) openValue(rec *UserRecord, f usercenter.PIIField) (string, error) {
+	c := sealed(rec, f)
+	if c == nil {
+		return "", nil
+	}
+	pt, err := p.vault.Open(c, aadUser(rec.ID, f))
+	if err != nil {
+		return "", usercenter.Internal(err)
+	}
+	return string(pt), nil
+}
+
+// open is a stored user with plain personal data, for a use case that
+// changes it inside tx and seals it again: nothing leaves the transaction
+// in plain.
+func (p *piiVault) open(_ Tx, rec *UserRecord) (*usercenter.User, error) {
 	u := rec.User
 	u.ThirdParty = maps.Clone(rec.ThirdParty)
-	for _, f := range []struct {
-		sealed []byte
-		field  usercenter.PIIField
-		dst    *string
-	}{
-		{rec.SealedPhone, usercenter.FieldPhone, &u.Phone},
-		{rec.SealedEmail, usercenter.FieldEmail, &u.Email},
-		{rec.SealedAddress, usercenter.FieldAddress, &u.Address},
-	} {
-		if f.sealed == nil {
-			*f.dst = ""
-			continue
-		}
-		pt, err := s.vault.Open(f.sealed, aadUser(rec.ID, f.field))
+	for _, f := range usercenter.PIIFields {
+		v, err := p.openValue(rec, f)
 		if err != nil {
-			return nil, usercenter.Internal(err)
+			return nil, err
 		}
-		*f.dst = string(pt)
+		switch f {
+		case usercenter.FieldPhone:
+			u.Phone = v
+		case usercenter.FieldEmail:
+			u.Email = v
+		case usercenter.FieldAddress:
+			u.Address = v
+		}
 	}
 	return &u, nil
 }
 
-// view is a stored user of app as a caller may see it: personal data
-// masked but for the fields in reveal, and the app's user domain filled in.
-func (s *Service) view(ctx context.Context, app *usercenter.App, rec *UserRecord, reveal []usercenter.PIIField) (*usercenter.User, error) {
-	return s.viewWith(ctx, s.store, rec, reveal, map[uint64]string{app.SdkAppID: app.UserDomain})
-}
-
-// viewWith is a stored user as a caller may see it: personal data masked
-// but for the fields in reveal, and the user domain of its app filled in.
-// domains caches user domains by SdkAppId for the span of one call; an
-// app not in it is read from the store and added.
-func (s *Service) viewWith(ctx context.Context, r Reader, rec *UserRecord, reveal []usercenter.PIIField, domains map[uint64]string) (*usercenter.User, error) {
-	u, err := s.plain(rec)
-	if err != nil {
-		return nil, err
-	}
-	domain, ok := domains[u.SdkAppID]
-	if !ok {
-		app, err := r.App(ctx, u.SdkAppID)
+// masked is a stored user as anyone who may read it sees it: personal data
+// masked, the user domain of its app filled in.
+func (p *piiVault) masked(rec *UserRecord, userDomain string) (*usercenter.User, error) {
+	u := rec.User
+	u.ThirdParty = maps.Clone(rec.ThirdParty)
+	u.UserDomain = userDomain
+	for _, f := range usercenter.PIIFields {
+		v, err := p.openValue(rec, f)
 		if err != nil {
 			return nil, err
 		}
-		domain = app.UserDomain
-		domains[u.SdkAppID] = domain
+		switch f {
+		case usercenter.FieldPhone:
+			u.Phone = usercenter.MaskPhone(v)
+		case usercenter.FieldEmail:
+			u.Email = usercenter.MaskEmail(v)
+		case usercenter.FieldAddress:
+			u.Address = usercenter.MaskAddress(v)
+		}
 	}
-	u.UserDomain = domain
-	if !slices.Contains(reveal, usercenter.FieldPhone) {
-		u.Phone = usercenter.MaskPhone(u.Phone)
+	return &u, nil
+}
+
+// disclose is a stored user with the fields of reveal in plain and the
+// rest masked. It writes, in tx, one reveal event per field it shows that
+// has a value: no disclosure without its record.
+func (p *piiVault) disclose(ctx context.Context, s *Service, tx Tx, actor *usercenter.Actor, rec *UserRecord, userDomain string, reveal []usercenter.PIIField) (*usercenter.User, error) {
+	u, err := p.masked(rec, userDomain)
+	if err != nil {
+		return nil, err
 	}
-	if !slices.Contains(reveal, usercenter.FieldEmail) {
-		u.Email = usercenter.MaskEmail(u.Email)
-	}
-	if !slices.Contains(reveal, usercenter.FieldAddress) {
-		u.Address = usercenter.MaskAddress(u.Address)
+	for i, f := range reveal {
+		if slices.Contains(reveal[:i], f) || sealed(rec, f) == nil {
+			continue // one disclosure, one event, however often it was asked for
+		}
+		v, err := p.openValue(rec, f)
+		if err != nil {
+			return nil, err
+		}
+		switch f {
+		case usercenter.FieldPhone:
+			u.Phone = v
+		case usercenter.FieldEmail:
+			u.Email = v
+		case usercenter.FieldAddress:
+			u.Address = v
+		}
+		if err := s.audit(ctx, tx, actor, &rec.User, usercenter.AuditReveal, f); err != nil {
+			return nil, err
+		}
 	}
 	return u, nil
 }
 
-// views is view for many users; the apps the caller has already loaded
-// save reading them again.
-func (s *Service) views(ctx context.Context, r Reader, recs []UserRecord, reveal []usercenter.PIIField, known ...*usercenter.App) ([]usercenter.User, error) {
-	domains := map[uint64]string{}
-	for _, app := range known {
-		domains[app.SdkAppID] = app.UserDomain
+// reveal checks that the actor may see plain personal data.
+func reveal(actor *usercenter.Actor, fields []usercenter.PIIField) error {
+	if len(fields) > 0 && !actor.Has(usercenter.PermPIIRead) {
+		return usercenter.Forbidden("revealing personal data needs the %s permission", usercenter.PermPIIRead)
 	}
-	out := make([]usercenter.User, len(recs))
-	for i := range recs {
-		u, err := s.viewWith(ctx, r, &recs[i], reveal, domains)
+	return nil
+}
+
+// domains fills in user domains by SdkAppId for the span of one call; an
+// app not in it is read and added.
+type domains map[uint64]string
+
+func (d domains) of(ctx context.Context, r Reader, sdkAppID uint64) (string, error) {
+	if v, ok := d[sdkAppID]; ok {
+		return v, nil
+	}
+	app, err := r.App(ctx, sdkAppID)
+	if err != nil {
+		return "", err
+	}
+	d[sdkAppID] = app.UserDomain
+	return app.UserDomain, nil
+}
+
+// read runs find and returns the users it finds as the actor may see them.
+// When fields are revealed find runs in a write transaction that also
+// records each disclosure: if the audit event cannot be written, nothing
+// is disclosed.
+func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []usercenter.PIIField, known domains, find func(Reader) ([]UserRecord, error)) ([]usercenter.User, error) {
+	if err := reveal(actor, fields); err != nil {
+		return nil, err
+	}
+	view := func(r Reader, tx Tx) ([]usercenter.User, error) {
+		recs, err := find(r)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = *u
+		out := make([]usercenter.User, len(recs))
+		for i := range recs {
+			domain, err := known.of(ctx, r, recs[i].SdkAppID)
+			if err != nil {
+				return nil, err
+			}
+			var u *usercenter.User
+			if tx == nil {
+				u, err = s.pii.masked(&recs[i], domain)
+			} else {
+				u, err = s.pii.disclose(ctx, s, tx, actor, &recs[i], domain, fields)
+			}
+			if err != nil {
+				return nil, err
+			}
+			out[i] = *u
+		}
+		return out, nil
 	}
-	return out, nil
-}
-
-// audit writes one event in tx.
-func (s *Service) audit(ctx context.Context, tx Tx, actor *usercenter.Actor, u *usercenter.User, action usercenter.AuditAction, field string) error {
-	return tx.InsertAudit(ctx, &usercenter.AuditEvent{
-		At:        s.now().UTC(),
-		SdkAppID:  u.SdkAppID,
-		UserID:    u.ID,
-		Action:    action,
-		Field:     field,
-		Actor:     actor.Name,
-		RequestID: usercenter.RequestID(ctx),
+	if len(fields) == 0 {
+		return view(s.store, nil)
+	}
+	var out []usercenter.User
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		out, err = view(tx, tx)
+		return err
 	})
-}
-
-// disclose writes a reveal event for each non-empty field of reveal, in
-// the transaction that reads the values: no disclosure without its record.
-func (s *Service) disclose(ctx context.Context, tx Tx, actor *usercenter.Actor, rec *UserRecord, reveal []usercenter.PIIField) error {
-	for i, f := range reveal {
-		if slices.Contains(reveal[:i], f) {
-			continue // one disclosure, one event, however often it was asked for
-		}
-		var sealed []byte
-		switch f {
-		case usercenter.FieldPhone:
-			sealed = rec.SealedPhone
-		case usercenter.FieldEmail:
-			sealed = rec.SealedEmail
-		case usercenter.FieldAddress:
-			sealed = rec.SealedAddress
-		}
-		if sealed == nil {
-			continue
-		}
-		if err := s.audit(ctx, tx, actor, &rec.User, usercenter.AuditReveal, string(f)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return out, err
 }

@@ -154,15 +154,15 @@ func TestBlindIndexLookups(t *testing.T) {
 
 	for _, tc := range []struct {
 		name string
-		l    core.Lookup
+		l    core.UserQuery
 	}{
-		{"phone E.164", core.Lookup{Phone: "+8613612346688"}},
-		{"phone national", core.Lookup{Phone: "13612346688"}},
-		{"phone spaced", core.Lookup{Phone: "136 1234 6688"}},
-		{"phone with country code and dashes", core.Lookup{Phone: "+86-136-1234-6688"}},
-		{"email as stored", core.Lookup{Email: "muzhiming@tencent.com"}},
-		{"email other case", core.Lookup{Email: "MUZHIMING@TENCENT.COM"}},
-		{"email with spaces", core.Lookup{Email: "  MuZhiMing@tencent.com "}},
+		{"phone E.164", core.UserQuery{Phone: "+8613612346688"}},
+		{"phone national", core.UserQuery{Phone: "13612346688"}},
+		{"phone spaced", core.UserQuery{Phone: "136 1234 6688"}},
+		{"phone with country code and dashes", core.UserQuery{Phone: "+86-136-1234-6688"}},
+		{"email as stored", core.UserQuery{Email: "muzhiming@tencent.com"}},
+		{"email other case", core.UserQuery{Email: "MUZHIMING@TENCENT.COM"}},
+		{"email with spaces", core.UserQuery{Email: "  MuZhiMing@tencent.com "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, side := range []struct {
@@ -176,7 +176,7 @@ func TestBlindIndexLookups(t *testing.T) {
 				{usercenter.Operator(), appA, uA.ID},
 				{usercenter.Operator(), appB.SdkAppID, uB.ID},
 			} {
-				users, err := env.Svc.FindUsers(bg, side.actor, side.app, tc.l, nil)
+				users, err := svctest.FindUsers(env.Svc, bg, side.actor, side.app, tc.l, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -191,16 +191,16 @@ func TestBlindIndexLookups(t *testing.T) {
 	}
 
 	// A different number or address finds nobody.
-	for _, l := range []core.Lookup{{Phone: "+8613612346689"}, {Email: "muzhiming@tencent.cn"}} {
-		users, err := env.Svc.FindUsers(bg, keyA, appA, l, nil)
+	for _, l := range []core.UserQuery{{Phone: "+8613612346689"}, {Email: "muzhiming@tencent.cn"}} {
+		users, err := svctest.FindUsers(env.Svc, bg, keyA, appA, l, nil)
 		if err != nil || len(users) != 0 {
 			t.Errorf("FindUsers(%+v) = %+v, %v; want none", l, users, err)
 		}
 	}
 	// A value that is not a phone or email is invalid, not "none".
-	_, err := env.Svc.FindUsers(bg, keyA, appA, core.Lookup{Phone: "abc"}, nil)
+	_, err := svctest.FindUsers(env.Svc, bg, keyA, appA, core.UserQuery{Phone: "abc"}, nil)
 	wantCode(t, err, usercenter.EInvalid)
-	_, err = env.Svc.FindUsers(bg, keyA, appA, core.Lookup{Email: "A <a@b.c>"}, nil)
+	_, err = svctest.FindUsers(env.Svc, bg, keyA, appA, core.UserQuery{Email: "A <a@b.c>"}, nil)
 	wantCode(t, err, usercenter.EInvalid)
 
 	// The same phone and email have different indexes in the two apps.
@@ -248,10 +248,10 @@ func TestBlindIndexLookups(t *testing.T) {
 	if _, err := env.Svc.UpdateUser(bg, keyA, uA.ID, core.UserPatch{Phone: ptr("+8613700002222")}); err != nil {
 		t.Fatal(err)
 	}
-	if users, _ := env.Svc.FindUsers(bg, keyA, appA, core.Lookup{Phone: "13612346688"}, nil); len(users) != 0 {
+	if users, _ := svctest.FindUsers(env.Svc, bg, keyA, appA, core.UserQuery{Phone: "13612346688"}, nil); len(users) != 0 {
 		t.Errorf("old phone still finds %d users", len(users))
 	}
-	if users, _ := env.Svc.FindUsers(bg, keyA, appA, core.Lookup{Phone: "13700002222"}, nil); len(users) != 1 || users[0].ID != uA.ID {
+	if users, _ := svctest.FindUsers(env.Svc, bg, keyA, appA, core.UserQuery{Phone: "13700002222"}, nil); len(users) != 1 || users[0].ID != uA.ID {
 		t.Errorf("new phone finds %+v", users)
 	}
 	// Clearing the email removes its index.
@@ -277,13 +277,13 @@ func TestPhoneRegionPerApp(t *testing.T) {
 		t.Fatalf("stored phone %q, %v; want +12025550123", got.Phone, err)
 	}
 	for _, q := range []string{"202-555-0123", "+1 202 555 0123"} {
-		users, err := env.Svc.FindUsers(bg, usKey.Actor(), us.SdkAppID, core.Lookup{Phone: q}, nil)
+		users, err := svctest.FindUsers(env.Svc, bg, usKey.Actor(), us.SdkAppID, core.UserQuery{Phone: q}, nil)
 		if err != nil || len(users) != 1 {
 			t.Errorf("FindUsers(%q) = %d users, %v", q, len(users), err)
 		}
 	}
 	// A CN national number is not a US one.
-	_, err = env.Svc.CreateUser(bg, usKey.Actor(), us.SdkAppID, personal("x", "021-62345678", "", ""))
+	_, err = svctest.CreateUser(env.Svc, bg, usKey.Actor(), us.SdkAppID, personal("x", "021-62345678", "", ""))
 	wantCode(t, err, usercenter.EInvalid)
 	if e := usercenter.ErrorOf(err); e.Field != "phone" {
 		t.Errorf("field %q, want phone", e.Field)

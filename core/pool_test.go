@@ -13,6 +13,7 @@ import (
 	"usercenter/postgres"
 	"usercenter/postgres/pgtest"
 	"usercenter/replay"
+	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
 
@@ -36,7 +37,7 @@ func TestRevealsDoNotExhaustThePool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := core.NewService(ctx, store, ring, core.WithLoginReplay(replay.New(core.LoginReplayWindow, 16)))
+	svc, err := core.NewService(ctx, store, ring, core.WithReplayMemory(replay.New(core.ReplayWindow, 16)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestRevealsDoNotExhaustThePool(t *testing.T) {
 		for range 10 {
 			go func() {
 				defer wg.Done()
-				if _, err := svc.FindUsers(ctx, actor, app.SdkAppID, core.Lookup{Phone: "+8613900001000"}, []usercenter.PIIField{usercenter.FieldPhone}); err != nil {
+				if _, err := svctest.FindUsers(svc, ctx, actor, app.SdkAppID, core.UserQuery{Phone: "+8613900001000"}, []usercenter.PIIField{usercenter.FieldPhone}); err != nil {
 					t.Error(err)
 				}
 			}()

@@ -10,6 +10,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/uctest/svctest"
 )
 
 // TestPurgeExpired runs the background purge and checks that it removes
@@ -23,7 +24,7 @@ func TestPurgeExpired(t *testing.T) {
 		t.Fatal(err)
 	}
 	actor := key.Actor()
-	sess, err := svc.RegisterUser(bg, actor, core.Registration{SdkAppID: app.SdkAppID, Name: "p"})
+	sess, err := svctest.RegisterUser(svc, bg, actor, svctest.Registration{SdkAppID: app.SdkAppID, Name: "p"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestPurgeExpired(t *testing.T) {
 	if _, err := svc.UpdateUser(bg, actor, sess.User.ID, core.UserPatch{Phone: &phone}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.SuperAppIssueCode(bg, core.SuperAppActor(app.SdkAppID), app, sess.User.ID, "phone")
+	_, err = svc.SuperAppIssueCode(bg, svctest.SuperAppActor(app.SdkAppID), sess.User.ID, "phone")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestPurgeExpired(t *testing.T) {
 	if _, err := svc.Me(bg, sess.Token); err != nil {
 		t.Fatalf("a valid token was purged: %v", err)
 	}
-	if _, err := svc.EnterpriseActor(bg, ent.Token); err != nil {
+	if _, err := svc.AuthenticateAccessToken(bg, ent.Token); err != nil {
 		t.Fatalf("a valid enterprise token was purged: %v", err)
 	}
 

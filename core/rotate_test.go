@@ -163,7 +163,7 @@ func TestResealRotation(t *testing.T) {
 		t.Fatalf("NewService with only the new key: %v", err)
 	}
 	for id, want := range apps {
-		app, err := in.svc.App(bg, id)
+		app, err := svctest.AppWithSecret(in.svc, bg, id)
 		if err != nil || app.SuperAppSecretKey != want {
 			t.Errorf("app %d secret after rotation: %v (equal: %v)", id, err, app != nil && app.SuperAppSecretKey == want)
 		}
@@ -172,9 +172,8 @@ func TestResealRotation(t *testing.T) {
 		if id == extra.SecretID {
 			continue // revoked: Key reports it as not found
 		}
-		key, err := in.svc.Key(bg, id)
-		if err != nil || key.SecretKey != want {
-			t.Errorf("key %s secret after rotation: %v (equal: %v)", id, err, key != nil && key.SecretKey == want)
+		if _, err := in.svc.AuthenticateKey(bg, id, want); err != nil {
+			t.Errorf("key %s does not authenticate with its secret after rotation: %v", id, err)
 		}
 	}
 	for id, want := range users {
@@ -188,11 +187,11 @@ func TestResealRotation(t *testing.T) {
 		}
 	}
 	// The blind index key was resealed, not replaced: lookups still work.
-	found, err := in.svc.FindUsers(bg, usercenter.Operator(), first.Apps[0], core.Lookup{Phone: "13612346688"}, nil)
+	found, err := svctest.FindUsers(in.svc, bg, usercenter.Operator(), first.Apps[0], core.UserQuery{Phone: "13612346688"}, nil)
 	if err != nil || len(found) != 1 {
 		t.Errorf("lookup by phone after rotation = %d users, %v", len(found), err)
 	}
-	found, err = in.svc.FindUsers(bg, usercenter.Operator(), first.Apps[0], core.Lookup{Email: "ONLY.EMAIL@example.com"}, nil)
+	found, err = svctest.FindUsers(in.svc, bg, usercenter.Operator(), first.Apps[0], core.UserQuery{Email: "ONLY.EMAIL@example.com"}, nil)
 	if err != nil || len(found) != 1 {
 		t.Errorf("lookup by email after rotation = %d users, %v", len(found), err)
 	}
@@ -289,7 +288,7 @@ func TestResealManyValues(t *testing.T) {
 	}
 	cursor, seen := "", 0
 	for {
-		users, next, err := in.svc.UsersPage(bg, usercenter.Operator(), app.SdkAppID, cursor, core.MaxListLimit, []usercenter.PIIField{usercenter.FieldPhone})
+		users, next, err := svctest.UsersPage(in.svc, bg, usercenter.Operator(), app.SdkAppID, cursor, core.MaxListLimit, []usercenter.PIIField{usercenter.FieldPhone})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ func TestSuperAppSecretIsUnique(t *testing.T) {
 	}
 	key := a.SuperAppSecretKey
 	_, err = svc.UpdateApp(bg, b.SdkAppID, core.AppPatch{SuperAppSecretKey: &key})
-	if e := usercenter.ErrorOf(err); e.Code != usercenter.EConflict || e.Field != "SuperAppSecretKey" {
+	if e := usercenter.ErrorOf(err); e.Code != usercenter.EConflict || e.Field != usercenter.FieldSuperAppSecretKey {
 		t.Fatalf("b took a's secret: %v", err)
 	}
 	// Setting an app's own secret again is no conflict.

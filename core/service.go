@@ -22,13 +22,11 @@ type Limiter interface {
 	Allow(ctx context.Context, sdkAppID uint64, action string, perSecond int) (bool, error)
 }
 
-// The memory of AccessKey logins must keep each login for at least the
-// span of timestamps a login is accepted with; LoginReplayEntries is the
-// share of each AccessKey: far more logins than an app makes in a window.
-const (
-	LoginReplayWindow  = 2 * AccessKeyLoginWindow
-	LoginReplayEntries = 1 << 17
-)
+// ReplayWindow is how long a replay memory must keep each signed request:
+// twice the clock skew a signed request (a signature v1 request, an
+// AccessKey login) is accepted with, the span of timestamps accepted at
+// any moment.
+const ReplayWindow = 10 * time.Minute
 
 // Service implements the use cases over a Store.
 type Service struct {
@@ -37,12 +35,12 @@ type Service struct {
 	limiter Limiter
 	now     func() time.Time
 	log     *slog.Logger
-	// indexKey keys the blind indexes of phone numbers and emails.
-	indexKey []byte
+	// pii is the one door to users' personal data.
+	pii *piiVault
 	// enterpriseTTL is the lifetime of enterprise API access tokens.
 	enterpriseTTL time.Duration
-	// logins remembers the AccessKey logins already used.
-	logins ReplayMemory
+	// replays remembers the signed requests already used.
+	replays ReplayMemory
 	// limiterWarned is when the last warning about a failing limiter was
 	// logged, in Unix nanoseconds.
 	limiterWarned atomic.Int64
@@ -57,10 +55,11 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithLimiter enables per-app, per-action rate limits.
 func WithLimiter(l Limiter) Option { return func(s *Service) { s.limiter = l } }
 
-// WithLoginReplay sets the memory of used AccessKey logins, which must
-// keep each for LoginReplayWindow. Without it AccessKey logins are
-// refused: a Service that forgot one must not accept replays silently.
-func WithLoginReplay(m ReplayMemory) Option { return func(s *Service) { s.logins = m } }
+// WithReplayMemory sets the memory of used signed requests (signature v1
+// requests and AccessKey logins), which must keep each for ReplayWindow.
+// Without it such requests are refused: a Service that forgot one must
+// not accept replays silently.
+func WithReplayMemory(m ReplayMemory) Option { return func(s *Service) { s.replays = m } }
 
 // WithLogger sets the logger for background work.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }

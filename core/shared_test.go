@@ -20,6 +20,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/redisstore/redistest"
+	"usercenter/replay"
 	"usercenter/sqlite"
 	"usercenter/uctest"
 	"usercenter/vault"
@@ -77,7 +78,7 @@ func TestLimiterFailureFailsOpen(t *testing.T) {
 // A replay memory that fails refuses the login: accepting it could accept
 // a replay that another node remembers.
 func TestLoginReplayFailureFailsClosed(t *testing.T) {
-	svc, clock := newFrozen(t, core.WithLoginReplay(downMemory{}))
+	svc, clock := newFrozen(t, core.WithReplayMemory(downMemory{}))
 	_, key, err := svc.CreateApp(bg, core.NewApp{Name: "closed"})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func TestLoginReplayFailureFailsClosed(t *testing.T) {
 // A service built without a login memory refuses AccessKey logins rather
 // than accept replays.
 func TestLoginWithoutReplayMemory(t *testing.T) {
-	svc, clock := newFrozen(t, core.WithLoginReplay(nil))
+	svc, clock := newFrozen(t, core.WithReplayMemory(nil))
 	_, key, err := svc.CreateApp(bg, core.NewApp{Name: "none"})
 	if err != nil {
 		t.Fatal(err)
@@ -115,8 +116,8 @@ func TestAccessKeyLoginReplayAcrossNodes(t *testing.T) {
 	ring := mustRing(t, vault.NewKey())
 	node := func() *core.Service {
 		t.Helper()
-		mem := redistest.ReplayMemory(t, name, core.LoginReplayWindow, core.LoginReplayEntries)
-		svc, err := core.NewService(bg, store, ring, core.WithLoginReplay(mem))
+		mem := redistest.ReplayMemory(t, name, core.ReplayWindow, replay.DefaultShare)
+		svc, err := core.NewService(bg, store, ring, core.WithReplayMemory(mem))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,10 +180,10 @@ func TestLoginReplayMemoryRefuses(t *testing.T) {
 		code usercenter.Code
 		is   error
 	}{
-		{fmt.Errorf("%w (131072 requests in 10m0s)", core.ErrReplayFull), usercenter.ERateLimited, core.ErrReplayFull},
-		{fmt.Errorf("%w (signed at …)", core.ErrReplayBefore), usercenter.EUnauthenticated, core.ErrAccessKeyTimestamp},
+		{fmt.Errorf("%w (131072 requests in 10m0s)", core.ErrReplayFull), usercenter.ERateLimited, core.ErrReplayShareFull},
+		{fmt.Errorf("%w (signed at …)", core.ErrReplayBefore), usercenter.EUnauthenticated, core.ErrSignedBeforeMemory},
 	} {
-		svc, clock := newFrozen(t, core.WithLoginReplay(refusingMemory{c.err}))
+		svc, clock := newFrozen(t, core.WithReplayMemory(refusingMemory{c.err}))
 		_, key, err := svc.CreateApp(bg, core.NewApp{Name: "refused"})
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,9 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sacipher"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 // TestSuperAppEncrypt checks each cipher against the standard library's
@@ -24,7 +26,7 @@ func TestSuperAppEncrypt(t *testing.T) {
 		}
 		for _, pt := range []string{"", "+8613612346688", "0123456789abcdef", "murphyng@tencent.com", "ü@例え.jp"} {
 			// aes-ecb-hex
-			v, err := core.SuperAppEncrypt(usercenter.CipherAESECBHex, key, pt)
+			v, err := sacipher.Encrypt(usercenter.CipherAESECBHex, key, pt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,7 +42,7 @@ func TestSuperAppEncrypt(t *testing.T) {
 				t.Fatalf("ecb: %q, want %q", got, pt)
 			}
 			// aes-cbc-base64
-			v, err = core.SuperAppEncrypt(usercenter.CipherAESCBCBase64, key, pt)
+			v, err = sacipher.Encrypt(usercenter.CipherAESCBCBase64, key, pt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +56,7 @@ func TestSuperAppEncrypt(t *testing.T) {
 				t.Fatalf("cbc: %q, want %q", got, pt)
 			}
 			// aes-gcm-base64
-			v, err = core.SuperAppEncrypt(usercenter.CipherAESGCMBase64, key, pt)
+			v, err = sacipher.Encrypt(usercenter.CipherAESGCMBase64, key, pt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,10 +71,10 @@ func TestSuperAppEncrypt(t *testing.T) {
 			}
 		}
 	}
-	if _, err := core.SuperAppEncrypt("rot13", "0123456789abcdef", "x"); err == nil {
+	if _, err := sacipher.Encrypt("rot13", "0123456789abcdef", "x"); err == nil {
 		t.Error("an unknown cipher encrypted")
 	}
-	if _, err := core.SuperAppEncrypt(usercenter.CipherAESECBHex, "short", "x"); err == nil {
+	if _, err := sacipher.Encrypt(usercenter.CipherAESECBHex, "short", "x"); err == nil {
 		t.Error("a 5-byte key encrypted")
 	}
 }
@@ -89,7 +91,7 @@ func TestUpdateApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := env.Svc.App(bg, id)
+	stored, err := svctest.AppWithSecret(env.Svc, bg, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,27 +112,29 @@ func TestUpdateApp(t *testing.T) {
 	}
 	// An empty patch changes nothing.
 	same, err := env.Svc.UpdateApp(bg, id, core.AppPatch{})
-	if err != nil || *same != *stored {
+	unchanged := *stored
+	unchanged.SuperAppSecretKey = "" // shown only when replaced
+	if err != nil || *same != unchanged {
 		t.Fatalf("empty patch: %+v, %v", same, err)
 	}
 
 	bad := usercenter.SuperAppCipher("aes-ctr")
-	for name, p := range map[string]core.AppPatch{
-		"Name":              {Name: ptr("")},
-		"Status":            {Status: ptr(usercenter.AppStatus(7))},
-		"RateLimit":         {RateLimit: ptr(0)},
-		"TokenTTL":          {TokenTTL: ptr(time.Second)},
-		"PhoneRegion":       {PhoneRegion: ptr("XX")},
-		"SuperAppSecretKey": {SuperAppSecretKey: ptr("0123456789abcde")},
-		"SuperAppCipher":    {SuperAppCipher: &bad},
-		"CodeTTL":           {CodeTTL: ptr(2 * time.Hour)},
+	for name, p := range map[usercenter.Field]core.AppPatch{
+		usercenter.FieldAppName:           {Name: ptr("")},
+		usercenter.FieldAppStatus:         {Status: ptr(usercenter.AppStatus(7))},
+		usercenter.FieldRateLimit:         {RateLimit: ptr(0)},
+		usercenter.FieldTokenTTL:          {TokenTTL: ptr(time.Second)},
+		usercenter.FieldPhoneRegion:       {PhoneRegion: ptr("XX")},
+		usercenter.FieldSuperAppSecretKey: {SuperAppSecretKey: ptr("0123456789abcde")},
+		usercenter.FieldSuperAppCipher:    {SuperAppCipher: &bad},
+		usercenter.FieldCodeTTL:           {CodeTTL: ptr(2 * time.Hour)},
 	} {
 		_, err := env.Svc.UpdateApp(bg, id, p)
 		if e := usercenter.ErrorOf(err); e.Code != usercenter.EInvalid || e.Field != name {
 			t.Errorf("%s: %v, want invalid %s", name, err, name)
 		}
 	}
-	after, _ := env.Svc.App(bg, id)
+	after, _ := svctest.AppWithSecret(env.Svc, bg, id)
 	if *after != *stored {
 		t.Fatalf("a refused update changed the app: %+v", after)
 	}

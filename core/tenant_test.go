@@ -5,6 +5,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/uctest/svctest"
 )
 
 // An actor of app A never reaches app B's users, whatever the use case.
@@ -40,39 +41,39 @@ func TestTenantIsolation(t *testing.T) {
 		wantCode(t, env.Svc.DeleteUser(bg, a, uB.ID), usercenter.ENotFound)
 	})
 	t.Run("login", func(t *testing.T) {
-		_, err := env.Svc.LoginUser(bg, a, uB.ID)
+		_, err := svctest.LoginUser(env.Svc, bg, a, uB.ID)
 		wantCode(t, err, usercenter.ENotFound)
-		_, err = env.Svc.LoginOriginID(bg, a, appB.SdkAppID, origin)
+		_, err = svctest.LoginOriginID(env.Svc, bg, a, appB.SdkAppID, origin)
 		wantCode(t, err, usercenter.EForbidden)
 	})
 	t.Run("create in B", func(t *testing.T) {
-		_, err := env.Svc.CreateUser(bg, a, appB.SdkAppID, personal("x", "", "", ""))
+		_, err := svctest.CreateUser(env.Svc, bg, a, appB.SdkAppID, personal("x", "", "", ""))
 		wantCode(t, err, usercenter.EForbidden)
 	})
 	t.Run("find", func(t *testing.T) {
-		for _, l := range []core.Lookup{{OriginID: origin}, {Phone: "+8613900001111"}, {Email: "b@example.com"}} {
-			_, err := env.Svc.FindUsers(bg, a, appB.SdkAppID, l, nil)
+		for _, l := range []core.UserQuery{{OriginID: origin}, {Phone: "+8613900001111"}, {Email: "b@example.com"}} {
+			_, err := svctest.FindUsers(env.Svc, bg, a, appB.SdkAppID, l, nil)
 			wantCode(t, err, usercenter.EForbidden)
-			_, err = env.Svc.FindUsers(bg, a, appB.SdkAppID, l, usercenter.PIIFields)
+			_, err = svctest.FindUsers(env.Svc, bg, a, appB.SdkAppID, l, usercenter.PIIFields)
 			wantCode(t, err, usercenter.EForbidden)
 			// The same lookup in A does not spill over into B.
-			users, err := env.Svc.FindUsers(bg, a, appA, l, usercenter.PIIFields)
+			users, err := svctest.FindUsers(env.Svc, bg, a, appA, l, usercenter.PIIFields)
 			if err != nil || len(users) != 0 {
 				t.Errorf("FindUsers(A, %+v) = %+v, %v; want none", l, users, err)
 			}
 		}
-		users, err := env.Svc.UsersByOrigin(bg, a, origin)
+		users, err := svctest.UsersByOrigin(env.Svc, bg, a, origin)
 		wantCode(t, err, usercenter.ENotFound)
 		if len(users) != 0 {
 			t.Errorf("UsersByOrigin returned %+v", users)
 		}
 	})
 	t.Run("list", func(t *testing.T) {
-		_, _, err := env.Svc.UsersPage(bg, a, appB.SdkAppID, "", 10, nil)
+		_, _, err := svctest.UsersPage(env.Svc, bg, a, appB.SdkAppID, "", 10, nil)
 		wantCode(t, err, usercenter.EForbidden)
-		_, _, err = env.Svc.ListUsers(bg, a, appB.SdkAppID, 1, 10)
+		_, _, err = svctest.ListUsers(env.Svc, bg, a, appB.SdkAppID, 1, 10)
 		wantCode(t, err, usercenter.EForbidden)
-		users, _, err := env.Svc.UsersPage(bg, a, appA, "", 100, nil)
+		users, _, err := svctest.UsersPage(env.Svc, bg, a, appA, "", 100, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,10 +84,10 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	})
 	t.Run("audit", func(t *testing.T) {
-		_, err := env.Svc.AuditEvents(bg, a, usercenter.AuditFilter{SdkAppID: appB.SdkAppID})
+		_, err := svctest.AuditEvents(env.Svc, bg, a, usercenter.AuditFilter{SdkAppID: appB.SdkAppID})
 		wantCode(t, err, usercenter.EForbidden)
 		for _, f := range []usercenter.AuditFilter{{}, {UserID: uB.ID}, {Actor: "key:" + keyB.SecretID}, {Action: usercenter.AuditReveal}, {Apps: []uint64{appB.SdkAppID}}} {
-			evs, err := env.Svc.AuditEvents(bg, a, f)
+			evs, err := svctest.AuditEvents(env.Svc, bg, a, f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,12 +97,12 @@ func TestTenantIsolation(t *testing.T) {
 				}
 			}
 		}
-		evs, err := env.Svc.AuditEvents(bg, a, usercenter.AuditFilter{})
+		evs, err := svctest.AuditEvents(env.Svc, bg, a, usercenter.AuditFilter{})
 		if err != nil || len(evs) == 0 {
 			t.Fatalf("A's own events: %d, %v", len(evs), err)
 		}
 		// B sees its own events, and none of A's.
-		evs, err = env.Svc.AuditEvents(bg, b, usercenter.AuditFilter{})
+		evs, err = svctest.AuditEvents(env.Svc, bg, b, usercenter.AuditFilter{})
 		if err != nil || len(evs) == 0 {
 			t.Fatalf("B's own events: %d, %v", len(evs), err)
 		}
@@ -145,7 +146,7 @@ func TestAuditEventsActorWithoutApps(t *testing.T) {
 	mustUser(t, env.Svc, keyB.Actor(), appB.SdkAppID, personal("b", "", "", ""))
 	for _, apps := range [][]uint64{nil, {}} {
 		nobody := &usercenter.Actor{Name: "key:AKIDnoapps", Apps: apps, Permissions: usercenter.AllPermissions}
-		evs, err := env.Svc.AuditEvents(bg, nobody, usercenter.AuditFilter{})
+		evs, err := svctest.AuditEvents(env.Svc, bg, nobody, usercenter.AuditFilter{})
 		if err != nil {
 			continue // refusing is fine too
 		}

@@ -7,13 +7,14 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 // Login tokens issued before they carried a KSUID (35 random characters,
 // stored under their bare SHA-256) stay valid, beside the new ones.
 func TestLegacyLoginTokens(t *testing.T) {
 	env := uctest.New(t)
-	sess, err := env.Svc.RegisterUser(bg, env.Key.Actor(), core.Registration{SdkAppID: env.App.SdkAppID, Name: "mu"})
+	sess, err := svctest.RegisterUser(env.Svc, bg, env.Key.Actor(), svctest.Registration{SdkAppID: env.App.SdkAppID, Name: "mu"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 func TestRateLimitPerAction(t *testing.T) {
@@ -65,8 +66,9 @@ func TestFindUsersLookupRules(t *testing.T) {
 	app := env.App.SdkAppID
 	u := mustUser(t, env.Svc, key, app, core.UserPatch{OriginID: ptr("o-1"), Phone: ptr(phone1),
 		ThirdParty: map[usercenter.Provider]*string{usercenter.ProviderWeChatUnion: ptr("union-1")}})
-	for _, l := range []core.Lookup{
-		{},
+	// No lookup at all is a plain listing; the facades that take only
+	// lookups (REST's lookup parameters, user find) insist on one.
+	for _, l := range []core.UserQuery{
 		{OriginID: "o-1", Phone: phone1},
 		{Phone: phone1, Email: email1},
 		{Provider: usercenter.ProviderQQ},
@@ -74,25 +76,25 @@ func TestFindUsersLookupRules(t *testing.T) {
 		{Provider: "myspace", ProviderUserID: "x"},
 		{OriginID: "a b"},
 	} {
-		_, err := env.Svc.FindUsers(bg, key, app, l, nil)
+		_, err := svctest.FindUsers(env.Svc, bg, key, app, l, nil)
 		wantCode(t, err, usercenter.EInvalid)
 	}
-	for _, l := range []core.Lookup{
+	for _, l := range []core.UserQuery{
 		{OriginID: "o-1"},
 		{Provider: usercenter.ProviderWeChatUnion, ProviderUserID: "union-1"},
 	} {
-		users, err := env.Svc.FindUsers(bg, key, app, l, nil)
+		users, err := svctest.FindUsers(env.Svc, bg, key, app, l, nil)
 		if err != nil || len(users) != 1 || users[0].ID != u.ID {
 			t.Errorf("FindUsers(%+v) = %+v, %v", l, users, err)
 		}
 	}
-	for _, l := range []core.Lookup{{OriginID: "o-2"}, {Provider: usercenter.ProviderWeChatUnion, ProviderUserID: "union-2"}} {
-		users, err := env.Svc.FindUsers(bg, key, app, l, nil)
+	for _, l := range []core.UserQuery{{OriginID: "o-2"}, {Provider: usercenter.ProviderWeChatUnion, ProviderUserID: "union-2"}} {
+		users, err := svctest.FindUsers(env.Svc, bg, key, app, l, nil)
 		if err != nil || len(users) != 0 {
 			t.Errorf("FindUsers(%+v) = %+v, %v; want none", l, users, err)
 		}
 	}
-	_, err := env.Svc.FindUsers(bg, key, 1, core.Lookup{OriginID: "o-1"}, nil)
+	_, err := svctest.FindUsers(env.Svc, bg, key, 1, core.UserQuery{OriginID: "o-1"}, nil)
 	wantCode(t, err, usercenter.ENotFound)
 }
 
@@ -100,29 +102,31 @@ func TestUsersPageRules(t *testing.T) {
 	env := uctest.New(t)
 	key := env.Key.Actor()
 	app := env.App.SdkAppID
-	for _, limit := range []int{-1, core.MaxListLimit + 1} {
-		_, _, err := env.Svc.UsersPage(bg, key, app, "", limit, nil)
+	for _, limit := range []int{-1, core.MaxPageSize + 1} {
+		_, _, err := svctest.UsersPage(env.Svc, bg, key, app, "", limit, nil)
 		wantCode(t, err, usercenter.EInvalid)
 	}
 	for _, cursor := range []string{"!!", "abc", base64.RawURLEncoding.EncodeToString([]byte("short"))} {
-		_, _, err := env.Svc.UsersPage(bg, key, app, cursor, 10, nil)
+		_, _, err := svctest.UsersPage(env.Svc, bg, key, app, cursor, 10, nil)
 		wantCode(t, err, usercenter.EInvalid)
 	}
 	var ids []string
 	for i := 0; i < 5; i++ {
 		ids = append(ids, mustUser(t, env.Svc, key, app, personal("u", "", "", "")).ID)
 	}
-	users, next, err := env.Svc.UsersPage(bg, key, app, "", 5, nil)
+	users, next, err := svctest.UsersPage(env.Svc, bg, key, app, "", 5, nil)
 	if err != nil || len(users) != 5 || next != "" {
 		t.Fatalf("one full page: %d users, next %q, %v", len(users), next, err)
 	}
 	// ListUsers pages in creation order with a total.
-	page, total, err := env.Svc.ListUsers(bg, key, app, 2, 2)
+	page, total, err := svctest.ListUsers(env.Svc, bg, key, app, 2, 2)
 	if err != nil || total != 5 || len(page) != 2 || page[0].ID != ids[2] || page[1].ID != ids[3] {
 		t.Fatalf("ListUsers page 2 = %d users, total %d, %v", len(page), total, err)
 	}
-	for _, pl := range [][2]int{{0, 10}, {1, 0}, {1, core.MaxPageSize + 1}, {1 << 30, 10}} {
-		_, _, err := env.Svc.ListUsers(bg, key, app, pl[0], pl[1])
+	// Page numbers past what a protocol allows are its facade's to refuse
+	// (LCIC's Page, the enterprise page); core refuses only what no page is.
+	for _, pl := range [][2]int{{0, 10}, {1, 0}, {1, core.MaxPageSize + 1}} {
+		_, _, err := svctest.ListUsers(env.Svc, bg, key, app, pl[0], pl[1])
 		wantCode(t, err, usercenter.EInvalid)
 	}
 }

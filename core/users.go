@@ -2,30 +2,19 @@ package core
 
 import (
 	"context"
-	"fmt"
-	"slices"
+	"errors"
+	"strings"
 	"time"
 
 	"usercenter"
 )
 
-// Registration is one user to register through LCIC.
-type Registration struct {
-	SdkAppID uint64
-	Name     string
-	OriginID string // "": the new UserId
-	Avatar   string
-}
-
-func (r *Registration) validate(prefix string) error {
-	if err := usercenter.CheckNickname(prefix+"Name", r.Name); err != nil {
-		return err
-	}
-	if err := usercenter.CheckOriginID(prefix+"OriginId", r.OriginID); err != nil {
-		return err
-	}
-	return usercenter.CheckAvatar(prefix+"Avatar", r.Avatar)
-}
+// Limits of the batch use cases.
+const (
+	// MaxBatchUsers is the most users one CreateUsers or BatchRegister
+	// call takes.
+	MaxBatchUsers = 1000
+)
 
 // Session is a user with a freshly issued login token.
 type Session struct {
@@ -33,12 +22,6 @@ type Session struct {
 	Token     string
 	ExpiresAt time.Time
 }
-
-// Limits of the list and batch use cases.
-const (
-	MaxBatchRegister = 1000
-	MaxPageSize      = 1000
-)
 
 // ErrUserDisabled is returned when a disabled user tries to log in.
 var ErrUserDisabled = &usercenter.Error{Code: usercenter.EDisabled, Resource: usercenter.ResourceUser, Message: "the user is disabled"}
@@ -48,7 +31,10 @@ var ErrAppDisabled = &usercenter.Error{Code: usercenter.EDisabled, Resource: use
 
 // appFor loads an app the actor wants to act on with permission perm, in
 // the order callers observe: the app must exist, the actor must be scoped
-// to it and carry the permission, and the app's rate limit must allow it.
+// to it and carry the permission, the app must be active and its rate
+// limit must allow one more request. Then the request is admitted: what
+// the actor's authentication left to do once admitted (remembering a
+// signed request against replays) runs.
 func (s *Service) appFor(ctx context.Context, r Reader, actor *usercenter.Actor, sdkAppID uint64, perm usercenter.Permission) (*usercenter.App, error) {
 	rec, err := r.App(ctx, sdkAppID)
 	if err != nil {
@@ -63,6 +49,9 @@ func (s *Service) appFor(ctx context.Context, r Reader, actor *usercenter.Actor,
 	if err := s.admit(ctx, &rec.App); err != nil {
 		return nil, err
 	}
+	if err := actor.Admitted(ctx); err != nil {
+		return nil, err
+	}
 	return &rec.App, nil
 }
 
@@ -70,10 +59,10 @@ func (s *Service) appFor(ctx context.Context, r Reader, actor *usercenter.Actor,
 // input; any other string that is not a stored user is simply not found.
 func checkUserIDParam(userID string) error {
 	if userID == "" {
-		return usercenter.Invalid("UserId", "UserId must not be empty")
+		return usercenter.Invalid(usercenter.FieldUserID, "must not be empty")
 	}
 	if len(userID) > 64 {
-		return usercenter.Invalid("UserId", "UserId must be at most 64 bytes")
+		return usercenter.Invalid(usercenter.FieldUserID, "must be at most 64 bytes")
 	}
 	if !usercenter.ValidUserID(userID) {
 		return usercenter.NotFound(usercenter.ResourceUser)
@@ -105,25 +94,140 @@ func (s *Service) userFor(ctx context.Context, r Reader, actor *usercenter.Actor
 	return u, app, nil
 }
 
-// RegisterUser creates a user and logs them in. An OriginId already taken
-// in the app fails with EConflict on field OriginId, also under a race:
-// the store's unique index decides.
-func (s *Service) RegisterUser(ctx context.Context, actor *usercenter.Actor, in Registration) (*Session, error) {
-	app, err := s.appFor(ctx, s.store, actor, in.SdkAppID, usercenter.PermUsersWrite)
+// newUsers is the one way users come to be: each from a patch over an
+// empty profile, validated and normalised for app, active, with OriginId
+// defaulting to the UserId, and sealed for the store. Users of one batch
+// that share an OriginId or a third-party ID conflict as they would with
+// stored users. Their CreatedAt increase by a nanosecond each, so that
+// creation order, and UserId order, is the order given. An error about
+// one user of several names it (usercenter.AtItem).
+func (s *Service) newUsers(app *usercenter.App, in []UserPatch, now time.Time) ([]usercenter.User, []*UserRecord, error) {
+	at := func(i int, err error) error {
+		if len(in) == 1 {
+			return err
+		}
+		return usercenter.AtItem(i, err)
+	}
+	type linkKey struct {
+		p  usercenter.Provider
+		id string
+	}
+	origins := make(map[string]bool, len(in))
+	var links map[linkKey]bool
+	users := make([]usercenter.User, len(in))
+	ptrs := make([]*usercenter.User, len(in))
+	for i := range in {
+		t := now.Add(time.Duration(i))
+		u := &users[i]
+		*u = usercenter.User{ID: usercenter.NewUserID(t), SdkAppID: app.SdkAppID, Status: usercenter.UserActive, CreatedAt: t, UpdatedAt: t}
+		u.LogonMode = usercenter.LogonAPI
+		if _, err := in[i].apply(u, app); err != nil {
+			return nil, nil, at(i, err)
+		}
+		if u.OriginID == "" {
+			u.OriginID = u.ID
+		}
+		if origins[u.OriginID] {
+			return nil, nil, at(i, usercenter.Conflict(usercenter.FieldOriginID, "is the same as another user's of this batch"))
+		}
+		origins[u.OriginID] = true
+		for prov, id := range u.ThirdParty {
+			if links == nil {
+				links = make(map[linkKey]bool)
+			}
+			k := linkKey{prov, id}
+			if links[k] {
+				return nil, nil, at(i, usercenter.Conflict(usercenter.ThirdPartyField(prov), "is the same as another user's of this batch"))
+			}
+			links[k] = true
+		}
+		ptrs[i] = u
+	}
+	return users, s.pii.seal(ptrs...), nil
+}
+
+// insertUsers stores new users and their create events in tx: one user
+// through the store's single-row path, the write path of registrations,
+// several through its bulk path.
+func (s *Service) insertUsers(ctx context.Context, tx Tx, actor *usercenter.Actor, recs []*UserRecord) error {
+	if len(recs) == 1 {
+		if err := tx.InsertUser(ctx, recs[0]); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, &recs[0].User, usercenter.AuditCreate, "")
+	}
+	if err := tx.InsertUsers(ctx, recs); err != nil {
+		var ie *ItemError
+		if errors.As(err, &ie) {
+			return usercenter.AtItem(ie.Index, ie.Err)
+		}
+		return err
+	}
+	// Built afresh on every run of the Update: the store sets their IDs.
+	events := make([]*usercenter.AuditEvent, len(recs))
+	for i := range recs {
+		events[i] = s.auditEvent(ctx, actor, &recs[i].User, usercenter.AuditCreate, "")
+	}
+	return tx.InsertAudits(ctx, events)
+}
+
+// CreateUsers creates 1 to MaxBatchUsers users in an app, all or none, in
+// one transaction, each with its create event. Everything is checked
+// before anything is written. It returns the users as stored, personal
+// data masked.
+func (s *Service) CreateUsers(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, in []UserPatch) ([]usercenter.User, error) {
+	app, err := s.appFor(ctx, s.store, actor, sdkAppID, usercenter.PermUsersWrite)
 	if err != nil {
 		return nil, err
 	}
-	if err := in.validate(""); err != nil {
+	if err := checkBatch(len(in)); err != nil {
+		return nil, err
+	}
+	_, recs, err := s.newUsers(app, in, s.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Update(ctx, func(tx Tx) error { return s.insertUsers(ctx, tx, actor, recs) }); err != nil {
+		return nil, err
+	}
+	out := make([]usercenter.User, len(recs))
+	for i, rec := range recs {
+		u, err := s.pii.masked(rec, app.UserDomain)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = *u
+	}
+	return out, nil
+}
+
+func checkBatch(n int) error {
+	if n == 0 {
+		return usercenter.Invalid(usercenter.FieldUsers, "must list at least one user")
+	}
+	if n > MaxBatchUsers {
+		return usercenter.Invalid(usercenter.FieldUsers, "must list at most %d users; send more in several requests", MaxBatchUsers)
+	}
+	return nil
+}
+
+// RegisterUser creates a user and logs them in, in one transaction. An
+// OriginId already taken in the app fails with EConflict on
+// FieldOriginID, also under a race: the store's unique index decides.
+func (s *Service) RegisterUser(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, p UserPatch) (*Session, error) {
+	app, err := s.appFor(ctx, s.store, actor, sdkAppID, usercenter.PermUsersWrite)
+	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
-	u := s.newUser(in, now)
-	sess, tok := s.newSession(u, app, now)
+	users, recs, err := s.newUsers(app, []UserPatch{p}, now)
+	if err != nil {
+		return nil, err
+	}
+	sess, tok := s.newSession(users[0], app, now)
+	recs[0].LastLoginAt = now // registering logs the user in
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.InsertUser(ctx, s.record(&sess.User)); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, actor, &sess.User, usercenter.AuditCreate, ""); err != nil {
+		if err := s.insertUsers(ctx, tx, actor, recs); err != nil {
 			return err
 		}
 		return tx.InsertToken(ctx, tok)
@@ -131,201 +235,127 @@ func (s *Service) RegisterUser(ctx context.Context, actor *usercenter.Actor, in 
 	if err != nil {
 		return nil, err
 	}
+	sess.User.Phone, sess.User.Email, sess.User.Address = "", "", ""
+	sess.User.UserDomain = app.UserDomain
 	return sess, nil
 }
 
-func (s *Service) newUser(in Registration, now time.Time) usercenter.User {
-	u := usercenter.User{
-		ID:        usercenter.NewUserID(now),
-		SdkAppID:  in.SdkAppID,
-		OriginID:  in.OriginID,
-		Status:    usercenter.UserActive,
-		CreatedAt: now,
-		UpdatedAt: now,
-		Profile:   usercenter.Profile{Nickname: in.Name, Avatar: in.Avatar, LogonMode: usercenter.LogonAPI},
+// BatchRegister creates or overwrites 1 to MaxBatchUsers users, matching
+// existing users by (SdkAppId, OriginId): new ones are created as
+// CreateUsers creates them, existing ones get the nickname and avatar
+// given, one update event per changed field. Nothing is written unless
+// every user is valid and allowed.
+func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.Actor, in []RegisterItem) ([]usercenter.User, error) {
+	if err := checkBatch(len(in)); err != nil {
+		return nil, err
 	}
-	if u.OriginID == "" {
-		u.OriginID = u.ID
-	}
-	return u
-}
-
-// newSession issues a token for u; the caller stores the returned Token
-// row in the same transaction as any change to the user.
-func (s *Service) newSession(u usercenter.User, app *usercenter.App, now time.Time) (*Session, *Token) {
-	token := usercenter.NewLoginToken(now)
-	u.LastLoginAt = now
-	sess := &Session{User: u, Token: token, ExpiresAt: now.Add(app.TokenTTL)}
-	return sess, &Token{Hash: usercenter.TokenKey(token), UserID: u.ID, SdkAppID: u.SdkAppID, CreatedAt: now, ExpiresAt: sess.ExpiresAt}
-}
-
-// BatchRegister creates or overwrites up to MaxBatchRegister users in one
-// transaction, matching existing users by (SdkAppId, OriginId). Nothing is
-// written unless every user is valid and allowed.
-func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.Actor, in []Registration) ([]usercenter.User, error) {
-	if len(in) == 0 {
-		return nil, usercenter.Invalid("Users", "Users must list at least one user")
-	}
-	if len(in) > MaxBatchRegister {
-		return nil, usercenter.Invalid("Users", "Users must list at most %d users", MaxBatchRegister)
-	}
-	seen := map[uint64]bool{}
+	apps := map[uint64]*usercenter.App{}
 	for i := range in {
-		if !seen[in[i].SdkAppID] {
-			if _, err := s.appFor(ctx, s.store, actor, in[i].SdkAppID, usercenter.PermUsersWrite); err != nil {
+		if apps[in[i].SdkAppID] == nil {
+			app, err := s.appFor(ctx, s.store, actor, in[i].SdkAppID, usercenter.PermUsersWrite)
+			if err != nil {
 				return nil, err
 			}
-			seen[in[i].SdkAppID] = true
+			apps[in[i].SdkAppID] = app
 		}
-		if err := in[i].validate(fmt.Sprintf("Users.%d.", i)); err != nil {
-			return nil, err
+		// Validated as a new user would be, whether or not one exists.
+		if _, _, err := s.newUsers(apps[in[i].SdkAppID], []UserPatch{in[i].UserPatch}, time.Time{}); err != nil {
+			return nil, usercenter.AtItem(i, err)
 		}
 	}
 	now := s.now().UTC()
 	var out []usercenter.User
 	err := s.store.Update(ctx, func(tx Tx) error {
 		out = make([]usercenter.User, 0, len(in))
-		for _, r := range in {
+		for i, r := range in {
 			var existing *UserRecord
-			if r.OriginID != "" {
-				u, err := tx.UserByOrigin(ctx, r.SdkAppID, r.OriginID)
+			if r.OriginID != nil {
+				u, err := tx.UserByOrigin(ctx, r.SdkAppID, *r.OriginID)
 				if err != nil && usercenter.ErrorCode(err) != usercenter.ENotFound {
 					return err
 				}
 				existing = u
 			}
 			if existing != nil {
-				var changed []string
-				if existing.Nickname != r.Name {
-					changed = append(changed, "nickname")
+				u := existing.User
+				changed, err := (&UserPatch{Nickname: r.Nickname, Avatar: r.Avatar}).apply(&u, apps[r.SdkAppID])
+				if err != nil {
+					return usercenter.AtItem(i, err)
 				}
-				if existing.Avatar != r.Avatar {
-					changed = append(changed, "avatar")
-				}
-				existing.Nickname, existing.Avatar, existing.UpdatedAt = r.Name, r.Avatar, now
+				u.UpdatedAt = now
+				existing.User = u
 				if err := tx.UpdateUser(ctx, existing); err != nil {
+					return usercenter.AtItem(i, err)
+				}
+				if err := s.auditChanges(ctx, tx, actor, &u, changed); err != nil {
 					return err
 				}
-				for _, f := range changed {
-					if err := s.audit(ctx, tx, actor, &existing.User, usercenter.AuditUpdate, f); err != nil {
-						return err
-					}
-				}
-				out = append(out, existing.User)
+				out = append(out, u)
 				continue
 			}
-			u := s.newUser(r, now)
-			if err := tx.InsertUser(ctx, s.record(&u)); err != nil {
-				return err
+			users, recs, err := s.newUsers(apps[r.SdkAppID], []UserPatch{r.UserPatch}, now)
+			if err != nil {
+				return usercenter.AtItem(i, err)
 			}
-			if err := s.audit(ctx, tx, actor, &u, usercenter.AuditCreate, ""); err != nil {
-				return err
+			if err := s.insertUsers(ctx, tx, actor, recs); err != nil {
+				return usercenter.AtItem(i, err)
 			}
-			out = append(out, u)
+			out = append(out, users[0])
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	for i := range out {
+		out[i].UserDomain = apps[out[i].SdkAppID].UserDomain
+	}
 	return out, nil
 }
 
-// LoginUser issues a new token for a user found by UserId.
-func (s *Service) LoginUser(ctx context.Context, actor *usercenter.Actor, userID string) (*Session, error) {
-	u, app, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersWrite)
-	if err != nil {
-		return nil, err
-	}
-	return s.login(ctx, u, app)
+// RegisterItem is one user of a BatchRegister: a patch for an app.
+type RegisterItem struct {
+	SdkAppID uint64
+	UserPatch
 }
 
-// LoginOriginID issues a new token for a user found by (SdkAppId, OriginId).
-func (s *Service) LoginOriginID(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, originID string) (*Session, error) {
-	app, err := s.appFor(ctx, s.store, actor, sdkAppID, usercenter.PermUsersWrite)
+// UpdateUser applies a patch to a user, writing one audit event per field
+// that changed, in the same transaction. It returns the user as stored,
+// personal data masked.
+func (s *Service) UpdateUser(ctx context.Context, actor *usercenter.Actor, userID string, p UserPatch) (*usercenter.User, error) {
+	_, app, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersWrite)
 	if err != nil {
 		return nil, err
 	}
-	if originID == "" {
-		return nil, usercenter.Invalid("OriginId", "OriginId must not be empty")
-	}
-	if err := usercenter.CheckOriginID("OriginId", originID); err != nil {
-		return nil, err
-	}
-	u, err := s.store.UserByOrigin(ctx, sdkAppID, originID)
-	if err != nil {
-		return nil, err
-	}
-	return s.login(ctx, u, app)
-}
-
-func (s *Service) login(ctx context.Context, u *UserRecord, app *usercenter.App) (*Session, error) {
-	if u.Status != usercenter.UserActive {
-		return nil, ErrUserDisabled
-	}
-	now := s.now().UTC()
-	sess, tok := s.newSession(u.User, app, now)
-	err := s.store.Update(ctx, func(tx Tx) error {
-		// Re-read inside the transaction: the user may have been deleted
-		// or disabled since the check above.
-		cur, err := tx.User(ctx, u.ID)
+	var out *UserRecord
+	err = s.store.Update(ctx, func(tx Tx) error {
+		rec, err := tx.User(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if cur.Status != usercenter.UserActive {
-			return ErrUserDisabled
-		}
-		cur.LastLoginAt = now
-		if err := tx.UpdateUser(ctx, cur); err != nil {
+		u, err := s.pii.open(tx, rec)
+		if err != nil {
 			return err
 		}
-		sess.User = cur.User
-		return tx.InsertToken(ctx, tok)
+		changed, err := p.apply(u, app)
+		if err != nil {
+			return err
+		}
+		if len(changed) == 0 {
+			out = rec
+			return nil
+		}
+		u.UpdatedAt = s.now().UTC()
+		out = s.pii.seal(u)[0]
+		if err := tx.UpdateUser(ctx, out); err != nil {
+			return err
+		}
+		return s.auditChanges(ctx, tx, actor, u, changed)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return sess, nil
-}
-
-// UsersByOrigin finds the users with originID in the apps the actor may
-// read. It reports ENotFound when there are none.
-func (s *Service) UsersByOrigin(ctx context.Context, actor *usercenter.Actor, originID string) ([]usercenter.User, error) {
-	if err := actor.Require(usercenter.PermUsersRead); err != nil {
-		return nil, err
-	}
-	if err := usercenter.CheckOriginID("OriginId", originID); err != nil {
-		return nil, err
-	}
-	apps := actor.Apps
-	if actor.AllApps {
-		all, err := s.store.Apps(ctx)
-		if err != nil {
-			return nil, err
-		}
-		apps = make([]uint64, len(all))
-		for i, a := range all {
-			apps[i] = a.SdkAppID
-		}
-	}
-	recs, err := s.store.UsersByOrigin(ctx, apps, originID)
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 {
-		return nil, usercenter.NotFound(usercenter.ResourceUser)
-	}
-	var charged []*usercenter.App
-	for _, u := range recs {
-		if !slices.ContainsFunc(charged, func(a *usercenter.App) bool { return a.SdkAppID == u.SdkAppID }) {
-			app, err := s.appFor(ctx, s.store, actor, u.SdkAppID, usercenter.PermUsersRead)
-			if err != nil {
-				return nil, err
-			}
-			charged = append(charged, app)
-		}
-	}
-	return s.views(ctx, s.store, recs, nil, charged...)
+	return s.pii.masked(out, app.UserDomain)
 }
 
 // DeleteUser deletes a user with their tokens, codes and links. Their
@@ -346,26 +376,45 @@ func (s *Service) DeleteUser(ctx context.Context, actor *usercenter.Actor, userI
 	})
 }
 
-// ListUsers returns page (from 1) of an app's users, limit per page, in
-// creation order, with the app's user count.
-func (s *Service) ListUsers(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, page, limit int) ([]usercenter.User, int, error) {
-	app, err := s.appFor(ctx, s.store, actor, sdkAppID, usercenter.PermUsersRead)
+// GetUser returns one user, with the fields in reveal in plain text, each
+// disclosure audited in the transaction that reads it.
+func (s *Service) GetUser(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField) (*usercenter.User, error) {
+	known := domains{}
+	users, err := s.read(ctx, actor, fields, known, func(r Reader) ([]UserRecord, error) {
+		rec, app, err := s.userFor(ctx, r, actor, userID, usercenter.PermUsersRead)
+		if err != nil {
+			return nil, err
+		}
+		known[app.SdkAppID] = app.UserDomain
+		return []UserRecord{*rec}, nil
+	})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	if page < 1 {
-		return nil, 0, usercenter.Invalid("Page", "Page must be at least 1")
-	}
-	if limit < 1 || limit > MaxPageSize {
-		return nil, 0, usercenter.Invalid("Limit", "Limit must be between 1 and %d", MaxPageSize)
-	}
-	if page > (1<<31)/limit {
-		return nil, 0, usercenter.Invalid("Page", "Page is too large")
-	}
-	recs, total, err := s.store.ListUsers(ctx, sdkAppID, (page-1)*limit, limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	users, err := s.views(ctx, s.store, recs, nil, app)
-	return users, total, err
+	return &users[0], nil
 }
+
+// UserProfile returns one user the actor may read, as GetUser does with
+// nothing revealed, but without their personal data: Phone, Email and
+// Address are empty rather than masked. It is for callers that show none
+// of the three, such as LCIC's user actions, and saves opening three
+// sealed values and masking them on every such read.
+func (s *Service) UserProfile(ctx context.Context, actor *usercenter.Actor, userID string) (*usercenter.User, error) {
+	rec, app, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
+	if err != nil {
+		return nil, err
+	}
+	u := rec.User
+	u.Phone, u.Email, u.Address = "", "", ""
+	u.UserDomain = app.UserDomain
+	return &u, nil
+}
+
+// knownProviders lists usercenter.Providers for messages.
+var knownProviders = func() string {
+	names := make([]string, len(usercenter.Providers))
+	for i, p := range usercenter.Providers {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
+}()

@@ -12,12 +12,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"usercenter"
+	"usercenter/aksig"
 	"usercenter/core"
 	"usercenter/datamove"
 	"usercenter/postgres"
 	"usercenter/postgres/pgtest"
 	"usercenter/replay"
 	"usercenter/sqlite"
+	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
 
@@ -68,7 +70,7 @@ func newSource(t *testing.T, nUsers int) *source {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.store.Close() })
-	if s.svc, err = core.NewService(bg, s.store, s.ring, core.WithLoginReplay(replay.New(core.LoginReplayWindow, core.LoginReplayEntries))); err != nil {
+	if s.svc, err = core.NewService(bg, s.store, s.ring, core.WithReplayMemory(replay.New(core.ReplayWindow, replay.DefaultShare))); err != nil {
 		t.Fatal(err)
 	}
 	op := usercenter.Operator()
@@ -114,7 +116,7 @@ func newSource(t *testing.T, nUsers int) *source {
 			p.Phone, p.Email, p.Address = nil, nil, nil
 			u.phone, u.email, u.address = "", "", ""
 		}
-		created, err := s.svc.CreateUser(bg, op, app.SdkAppID, p)
+		created, err := svctest.CreateUser(s.svc, bg, op, app.SdkAppID, p)
 		if err != nil {
 			t.Fatalf("CreateUser %d: %v", i, err)
 		}
@@ -131,7 +133,7 @@ func newSource(t *testing.T, nUsers int) *source {
 		s.users[i].phone, s.users[i].email, s.users[i].address = got.Phone, got.Email, got.Address
 	}
 	for i := range min(10, len(s.users)) {
-		sess, err := s.svc.LoginUser(bg, op, s.users[i].id)
+		sess, err := svctest.LoginUser(s.svc, bg, op, s.users[i].id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,34 +146,30 @@ func newSource(t *testing.T, nUsers int) *source {
 		appOf := func(u plainUser) *usercenter.App {
 			for _, a := range s.apps {
 				if fmt.Sprint(a.SdkAppID) == u.app {
-					full, err := s.svc.App(bg, a.SdkAppID)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return full
+					return a
 				}
 			}
 			t.Fatal("no app")
 			return nil
 		}
-		c0, err := s.svc.SuperAppIssueCode(bg, core.SuperAppActor(appOf(u0).SdkAppID), appOf(u0), u0.id, "phone")
+		c0, err := s.svc.SuperAppIssueCode(bg, svctest.SuperAppActor(appOf(u0).SdkAppID), u0.id, "phone")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.svc.SuperAppDeliver(bg, core.SuperAppActor(appOf(u0).SdkAppID), appOf(u0), u0.id, usercenter.FieldPhone, c0.Code); err != nil {
+		if _, err := s.svc.SuperAppDeliver(bg, svctest.SuperAppActor(appOf(u0).SdkAppID), u0.id, usercenter.FieldPhone, c0.Code); err != nil {
 			t.Fatal(err)
 		}
-		if s.unused, err = s.svc.SuperAppIssueCode(bg, core.SuperAppActor(appOf(u1).SdkAppID), appOf(u1), u1.id, "email"); err != nil {
+		if s.unused, err = s.svc.SuperAppIssueCode(bg, svctest.SuperAppActor(appOf(u1).SdkAppID), u1.id, "email"); err != nil {
 			t.Fatal(err)
 		}
 		s.unusedU = u1.id
-		if _, err := s.svc.SuperAppDeliver(bg, core.SuperAppActor(appOf(u0).SdkAppID), appOf(u0), u0.id, usercenter.FieldPhone, "wrong-code"); !errors.Is(err, core.ErrBadCode) {
+		if _, err := s.svc.SuperAppDeliver(bg, svctest.SuperAppActor(appOf(u0).SdkAppID), u0.id, usercenter.FieldPhone, "wrong-code"); !errors.Is(err, core.ErrBadCode) {
 			t.Fatalf("wrong code: %v", err)
 		}
 	}
 
 	username := fmt.Sprintf("ver=1&auth_mode=accessKey&sign_method=sha256&access_key=%s&timestamp=%d", s.liveKey.SecretID, time.Now().UnixMilli())
-	sess, err := s.svc.AccessKeyLogin(bg, username, core.AccessKeySignature(username, s.liveKey.SecretKey))
+	sess, err := s.svc.AccessKeyLogin(bg, username, aksig.Password(username, s.liveKey.SecretKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,16 +344,16 @@ func TestMigrateData(t *testing.T) {
 		var app uint64
 		fmt.Sscan(u.app, &app)
 		if u.phone != "" {
-			found, err := d.svc.FindUsers(bg, op, app, core.Lookup{Phone: u.phone}, nil)
+			found, err := svctest.FindUsers(d.svc, bg, op, app, core.UserQuery{Phone: u.phone}, nil)
 			if err != nil || len(found) != 1 || found[0].ID != u.id {
 				t.Errorf("lookup by phone of %s: %v %v", u.id, found, err)
 			}
-			found, err = d.svc.FindUsers(bg, op, app, core.Lookup{Email: u.email}, nil)
+			found, err = svctest.FindUsers(d.svc, bg, op, app, core.UserQuery{Email: u.email}, nil)
 			if err != nil || len(found) != 1 || found[0].ID != u.id {
 				t.Errorf("lookup by email of %s: %v %v", u.id, found, err)
 			}
 		}
-		found, err := d.svc.FindUsers(bg, op, app, core.Lookup{Provider: usercenter.ProviderWeChatUnion, ProviderUserID: u.wechat}, nil)
+		found, err := svctest.FindUsers(d.svc, bg, op, app, core.UserQuery{Provider: usercenter.ProviderWeChatUnion, ProviderUserID: u.wechat}, nil)
 		if err != nil || len(found) != 1 || found[0].ID != u.id {
 			t.Errorf("lookup by link of %s: %v %v", u.id, found, err)
 		}
@@ -368,19 +366,25 @@ func TestMigrateData(t *testing.T) {
 			t.Errorf("a login token of the source does not authenticate: %v", err)
 		}
 	}
-	if _, err := d.svc.Key(bg, src.revoked); usercenter.ErrorCode(err) != usercenter.ENotFound {
+	if _, err := d.svc.AuthenticateKey(bg, src.revoked, "any secret"); usercenter.ErrorCode(err) != usercenter.ENotFound {
 		t.Errorf("the revoked key: %v, want not found", err)
 	}
-	if k, err := d.svc.Key(bg, src.liveKey.SecretID); err != nil || k.SecretKey != src.liveKey.SecretKey {
+	if _, err := d.svc.AuthenticateKey(bg, src.liveKey.SecretID, src.liveKey.SecretKey); err != nil {
 		t.Errorf("the live key: %v", err)
 	}
 	for _, a := range src.apps {
-		got, err := d.svc.App(bg, a.SdkAppID)
-		if err != nil || got.SuperAppSecretKey != a.SuperAppSecretKey || got.SuperAppCipher != a.SuperAppCipher || got.PhoneRegion != a.PhoneRegion {
+		got, err := d.svc.App(bg, usercenter.Operator(), a.SdkAppID)
+		if err != nil {
+			t.Fatalf("app %d: %v", a.SdkAppID, err)
+		}
+		if got.SuperAppSecretKey, err = d.svc.RevealSuperAppSecret(bg, usercenter.Operator(), a.SdkAppID); err != nil {
+			t.Fatalf("app %d: %v", a.SdkAppID, err)
+		}
+		if got.SuperAppSecretKey != a.SuperAppSecretKey || got.SuperAppCipher != a.SuperAppCipher || got.PhoneRegion != a.PhoneRegion {
 			t.Errorf("app %d: %+v %v, want %+v", a.SdkAppID, got, err, a)
 		}
 	}
-	if _, err := d.svc.EnterpriseActor(bg, src.entTok); err != nil {
+	if _, err := d.svc.AuthenticateAccessToken(bg, src.entTok); err != nil {
 		t.Errorf("the enterprise token: %v", err)
 	}
 	// The unused code still delivers, once.
@@ -391,11 +395,7 @@ func TestMigrateData(t *testing.T) {
 			app = a
 		}
 	}
-	full, err := d.svc.App(bg, app.SdkAppID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.svc.SuperAppDeliver(bg, core.SuperAppActor(app.SdkAppID), full, u1.id, usercenter.FieldEmail, src.unused.Code); err != nil {
+	if _, err := d.svc.SuperAppDeliver(bg, svctest.SuperAppActor(app.SdkAppID), u1.id, usercenter.FieldEmail, src.unused.Code); err != nil {
 		t.Errorf("the unused code: %v", err)
 	}
 

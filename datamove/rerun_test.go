@@ -20,6 +20,7 @@ import (
 	"usercenter/datamove"
 	"usercenter/postgres"
 	"usercenter/postgres/pgtest"
+	"usercenter/uctest/svctest"
 )
 
 // TestMigrateDataTwice runs a move again over its own result: nothing is
@@ -97,11 +98,11 @@ func TestMigrateDataDelta(t *testing.T) {
 	if err := src.svc.DeleteUser(bg, op, gone.id); err != nil {
 		t.Fatal(err)
 	}
-	added, err := src.svc.CreateUser(bg, op, src.apps[0].SdkAppID, core.UserPatch{Nickname: ptr("late")})
+	added, err := svctest.CreateUser(src.svc, bg, op, src.apps[0].SdkAppID, core.UserPatch{Nickname: ptr("late")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := src.svc.LoginUser(bg, op, added.ID)
+	sess, err := svctest.LoginUser(src.svc, bg, op, added.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestMigrateDataDelta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.svc.Key(bg, src.liveKey.SecretID); usercenter.ErrorCode(err) != usercenter.ENotFound {
+	if _, err := d.svc.AuthenticateKey(bg, src.liveKey.SecretID, src.liveKey.SecretKey); usercenter.ErrorCode(err) != usercenter.ENotFound {
 		t.Errorf("the key revoked during the move still works: %v", err)
 	}
 	if _, err := d.svc.GetUser(bg, op, gone.id, nil); usercenter.ErrorCode(err) != usercenter.ENotFound {
@@ -129,7 +130,7 @@ func TestMigrateDataDelta(t *testing.T) {
 	if err != nil || got.Nickname != "renamed" || got.Phone != "+8613900000001" {
 		t.Errorf("the changed user: %+v %v", got, err)
 	}
-	found, err := d.svc.FindUsers(bg, op, src.apps[0].SdkAppID, core.Lookup{Phone: phone}, nil)
+	found, err := svctest.FindUsers(d.svc, bg, op, src.apps[0].SdkAppID, core.UserQuery{Phone: phone}, nil)
 	if err != nil || len(found) != 1 || found[0].ID != changed.id {
 		t.Errorf("lookup by the new phone: %v %v", found, err)
 	}
@@ -181,7 +182,7 @@ func TestMigrateDataRefusesForeignUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.svc.CreateUser(bg, usercenter.Operator(), src.apps[0].SdkAppID, core.UserPatch{Nickname: ptr("only in postgres")}); err != nil {
+	if _, err := svctest.CreateUser(d.svc, bg, usercenter.Operator(), src.apps[0].SdkAppID, core.UserPatch{Nickname: ptr("only in postgres")}); err != nil {
 		t.Fatal(err)
 	}
 	users := pgCount(t, dsn, "users")
@@ -319,11 +320,11 @@ func TestMigrateDataLarge(t *testing.T) {
 	op := usercenter.Operator()
 	var ids []string
 	for b := range 20 {
-		regs := make([]core.Registration, core.MaxBatchRegister)
+		regs := make([]svctest.Registration, core.MaxBatchUsers)
 		for i := range regs {
-			regs[i] = core.Registration{SdkAppID: app, Name: fmt.Sprintf("bulk %d", b*1000+i), OriginID: fmt.Sprintf("bulk-%d", b*1000+i)}
+			regs[i] = svctest.Registration{SdkAppID: app, Name: fmt.Sprintf("bulk %d", b*1000+i), OriginID: fmt.Sprintf("bulk-%d", b*1000+i)}
 		}
-		users, err := src.svc.BatchRegister(bg, op, regs)
+		users, err := svctest.BatchRegister(src.svc, bg, op, regs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,7 +340,7 @@ func TestMigrateDataLarge(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := g; i < 4000; i += 16 {
-				if _, err := src.svc.LoginUser(bg, op, ids[i]); err != nil {
+				if _, err := svctest.LoginUser(src.svc, bg, op, ids[i]); err != nil {
 					errs <- err
 					return
 				}

@@ -154,7 +154,7 @@ func (a *api) authenticate(r *http.Request) (*usercenter.Actor, error) {
 	if token == "" {
 		return nil, &apiError{Code: codeNoToken, ExtMsg: "send the access_token of accessKeyLogin in the Authorization header"}
 	}
-	return a.svc.EnterpriseActor(r.Context(), token)
+	return a.svc.AuthenticateAccessToken(r.Context(), token)
 }
 
 // tokenPrefix is how the platform spells its tokens on the wire.

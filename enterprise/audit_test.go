@@ -8,12 +8,13 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 // revealsSince returns the reveal events written after cursor.
 func revealsSince(t *testing.T, env *uctest.Env, cursor int64) []usercenter.AuditEvent {
 	t.Helper()
-	events, err := env.Svc.AuditEvents(bg, usercenter.Operator(), usercenter.AuditFilter{AfterID: cursor, Action: usercenter.AuditReveal, Limit: core.MaxListLimit})
+	events, err := svctest.AuditEvents(env.Svc, bg, usercenter.Operator(), usercenter.AuditFilter{AfterID: cursor, Action: usercenter.AuditReveal, Limit: core.MaxListLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +25,7 @@ func lastEvent(t *testing.T, env *uctest.Env) int64 {
 	t.Helper()
 	var last int64
 	for {
-		events, err := env.Svc.AuditEvents(bg, usercenter.Operator(), usercenter.AuditFilter{AfterID: last, Limit: core.MaxListLimit})
+		events, err := svctest.AuditEvents(env.Svc, bg, usercenter.Operator(), usercenter.AuditFilter{AfterID: last, Limit: core.MaxListLimit})
 		if err != nil {
 			t.Fatal(err)
 		}

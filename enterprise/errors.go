@@ -69,6 +69,28 @@ func paramError(format string, args ...any) *apiError {
 	return &apiError{Code: codeParam, ExtMsg: fmt.Sprintf(format, args...)}
 }
 
+// fields spells every domain field as this API's parameters do.
+var fields = usercenter.Spelling{
+	usercenter.FieldUserID: "uid", usercenter.FieldSdkAppID: "sdkAppId", usercenter.FieldOriginID: "originId",
+	usercenter.FieldStatus: "status", usercenter.FieldNickname: "nikeName", usercenter.FieldAvatar: "headimg",
+	usercenter.FieldPhone: "phone", usercenter.FieldEmail: "email", usercenter.FieldAddress: "address",
+	usercenter.FieldCity: "city", usercenter.FieldProvince: "province", usercenter.FieldNationality: "nationality",
+	usercenter.FieldLang: "lang", usercenter.FieldTimezone: "timezone", usercenter.FieldSex: "sex",
+	usercenter.FieldSignature: "signature", usercenter.FieldRemark: "remark", usercenter.FieldLogonMode: "logonMode",
+	usercenter.FieldThirdParty: "thirdPartyIds",
+	usercenter.FieldAppName:    "name", usercenter.FieldAppStatus: "appStatus", usercenter.FieldUserDomain: "userDomain",
+	usercenter.FieldRateLimit: "rateLimit", usercenter.FieldTokenTTL: "tokenTtl", usercenter.FieldPhoneRegion: "phoneRegion",
+	usercenter.FieldSuperAppSecretKey: "superAppSecretKey", usercenter.FieldSuperAppCipher: "superAppCipher",
+	usercenter.FieldCodeTTL: "codeTtl", usercenter.FieldKeyName: "keyName", usercenter.FieldKeyApps: "keyApps",
+	usercenter.FieldPermissions: "permissions", usercenter.FieldSecretID: "accessKey",
+	usercenter.FieldUsers: "users", usercenter.FieldPage: "page", usercenter.FieldPageSize: "pageSize",
+	usercenter.FieldCursor: "cursor", usercenter.FieldCreatedSince: "createdSince", usercenter.FieldCreatedUntil: "createdUntil",
+	usercenter.FieldSince: "since", usercenter.FieldUntil: "until", usercenter.FieldProvider: "provider",
+	usercenter.FieldProviderUserID: "providerUserId", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
+	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
+	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action",
+}
+
 // fromDomain maps an error from core to this API's codes. It is the one
 // place where usercenter.Error codes meet the platform's.
 func fromDomain(err error) *apiError {
@@ -78,15 +100,15 @@ func fromDomain(err error) *apiError {
 	e := usercenter.ErrorOf(err)
 	switch e.Code {
 	case usercenter.EInvalid:
-		if e.Field == "UserId" {
+		if e.Field == usercenter.FieldUserID {
 			// A string that cannot be a uid names no user: the same
 			// answer as any other unknown uid.
 			return &apiError{Code: codeNoUser}
 		}
-		if e.Field == "userDomain" {
+		if e.Field == usercenter.FieldUserDomain {
 			return &apiError{Code: codeNoDomain}
 		}
-		return &apiError{Code: codeParam, ExtMsg: e.Message}
+		return &apiError{Code: codeParam, ExtMsg: e.Describe(fields)}
 	case usercenter.ENotFound:
 		switch e.Resource {
 		case usercenter.ResourceKey:
@@ -102,12 +124,17 @@ func fromDomain(err error) *apiError {
 		return &apiError{Code: codeUnauthorized, ExtMsg: e.Message}
 	case usercenter.EForbidden:
 		return &apiError{Code: codeNoPermission, ExtMsg: e.Message}
+	case usercenter.EConflict:
+		return &apiError{Code: codeParam, ExtMsg: e.Describe(fields)}
 	case usercenter.EDisabled:
 		if e.Resource == usercenter.ResourceApp {
 			return &apiError{Code: codeNoPermission, ExtMsg: "the app of this user domain is disabled"}
 		}
 		return &apiError{Code: codeNoPermission, ExtMsg: "the user is disabled"}
 	case usercenter.ERateLimited:
+		if e.Resource == usercenter.ResourceKey {
+			return &apiError{Code: codeRateLimited, ExtMsg: e.Message}
+		}
 		return &apiError{Code: codeRateLimited, ExtMsg: "the request rate limit of the app has been exceeded; retry later"}
 	case usercenter.EUnavailable:
 		// The cause (a closed store, a Redis that is down) is for the log.

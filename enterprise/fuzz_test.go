@@ -475,13 +475,13 @@ func fzInstance(tb testing.TB) *fzEnv {
 		OriginID: str("crm-1"), Nickname: str("Alice"), Phone: str("+8613612346688"), Email: str("alice@example.com"),
 		Address: str("1 Woodstock Road"), City: str("Oxford"), ThirdParty: map[usercenter.Provider]*string{usercenter.ProviderQQ: str("10001")},
 	}
-	e.u, err = svc.CreateUser(ctx, usercenter.Operator(), e.app.SdkAppID, patch)
+	e.u, err = svctest.CreateUser(svc, ctx, usercenter.Operator(), e.app.SdkAppID, patch)
 	must(err)
-	e.v, err = svc.CreateUser(ctx, usercenter.Operator(), e.other.SdkAppID, patch)
+	e.v, err = svctest.CreateUser(svc, ctx, usercenter.Operator(), e.other.SdkAppID, patch)
 	must(err)
 	e.users = map[uint64]int64{e.app.SdkAppID: 24, e.other.SdkAppID: 1}
 	for i := range 23 {
-		_, err := svc.CreateUser(ctx, usercenter.Operator(), e.app.SdkAppID, core.UserPatch{Nickname: str(fmt.Sprint("user ", i)), Email: str(fmt.Sprintf("u%d@example.com", i))})
+		_, err := svctest.CreateUser(svc, ctx, usercenter.Operator(), e.app.SdkAppID, core.UserPatch{Nickname: str(fmt.Sprint("user ", i)), Email: str(fmt.Sprintf("u%d@example.com", i))})
 		must(err)
 	}
 	mux := http.NewServeMux()

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"usercenter"
 	"usercenter/core"
@@ -148,7 +149,8 @@ func (a *api) handleUserInfo() func(http.ResponseWriter, *http.Request, url.Valu
 			a.fail(w, r, err)
 			return
 		}
-		u, err := a.svc.EnterpriseUser(r.Context(), actorFrom(r.Context()), uid)
+		actor := actorFrom(r.Context())
+		u, err := a.svc.GetUser(r.Context(), actor, uid, revealed(actor))
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -193,8 +195,19 @@ func (a *api) handleDomainUserList() func(http.ResponseWriter, *http.Request, ur
 			a.fail(w, r, &apiError{Code: codeNoDomain})
 			return
 		}
+		if len(domain) > 64 || !utf8.ValidString(domain) {
+			a.fail(w, r, &apiError{Code: codeNoDomainFound})
+			return
+		}
 		respondPage(a, w, r, q, func(page, size int) ([]usercenter.User, int, error) {
-			return a.svc.DomainUsers(r.Context(), actorFrom(r.Context()), domain, page, size)
+			actor := actorFrom(r.Context())
+			res, err := a.svc.ListUsers(r.Context(), actor, core.UserQuery{
+				UserDomain: domain, Offset: (page - 1) * size, Limit: size, WithTotal: true, Reveal: revealed(actor),
+			})
+			if err != nil {
+				return nil, 0, err
+			}
+			return res.Users, res.Total, nil
 		}, toUserJSON)
 	}
 }
@@ -219,7 +232,7 @@ func (a *api) handleSetUserStatus() func(http.ResponseWriter, *http.Request, url
 			a.fail(w, r, paramError("status must be 0 (disabled) or 1 (normal)"))
 			return
 		}
-		if err := a.svc.SetUserStatus(r.Context(), actorFrom(r.Context()), uid, status); err != nil {
+		if _, err := a.svc.UpdateUser(r.Context(), actorFrom(r.Context()), uid, core.UserPatch{Status: &status}); err != nil {
 			a.fail(w, r, err)
 			return
 		}
@@ -260,4 +273,15 @@ func decimal(s string) (int64, bool) {
 		return math.MaxInt64, true
 	}
 	return n, true
+}
+
+// revealed is what an actor sees in plain through this API: phone and
+// email with pii.read, each disclosure audited, nothing otherwise. The
+// address stays masked for everyone: the platform's user object shows it
+// as it is stored for display.
+func revealed(actor *usercenter.Actor) []usercenter.PIIField {
+	if actor.Has(usercenter.PermPIIRead) {
+		return []usercenter.PIIField{usercenter.FieldPhone, usercenter.FieldEmail}
+	}
+	return nil
 }

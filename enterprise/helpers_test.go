@@ -18,6 +18,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 var bg = context.Background()
@@ -337,7 +338,7 @@ func userList(t testing.TB, env *uctest.Env, token, domain string, page, size in
 // newUser creates a user through the service as the operator.
 func newUser(t testing.TB, env *uctest.Env, sdkAppID uint64, p core.UserPatch) *usercenter.User {
 	t.Helper()
-	u, err := env.Svc.CreateUser(bg, usercenter.Operator(), sdkAppID, p)
+	u, err := svctest.CreateUser(env.Svc, bg, usercenter.Operator(), sdkAppID, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,11 +349,11 @@ func newUser(t testing.TB, env *uctest.Env, sdkAppID uint64, p core.UserPatch) *
 func manyUsers(t testing.TB, env *uctest.Env, sdkAppID uint64, n int) {
 	t.Helper()
 	for done := 0; done < n; {
-		var batch []core.Registration
-		for i := done; i < n && len(batch) < core.MaxBatchRegister; i++ {
-			batch = append(batch, core.Registration{SdkAppID: sdkAppID, Name: fmt.Sprintf("user %d", i), OriginID: fmt.Sprintf("o-%d", i)})
+		var batch []svctest.Registration
+		for i := done; i < n && len(batch) < core.MaxBatchUsers; i++ {
+			batch = append(batch, svctest.Registration{SdkAppID: sdkAppID, Name: fmt.Sprintf("user %d", i), OriginID: fmt.Sprintf("o-%d", i)})
 		}
-		if _, err := env.Svc.BatchRegister(bg, usercenter.Operator(), batch); err != nil {
+		if _, err := svctest.BatchRegister(env.Svc, bg, usercenter.Operator(), batch); err != nil {
 			t.Fatal(err)
 		}
 		done += len(batch)

@@ -6,6 +6,7 @@ import (
 
 	"usercenter"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 // TestTenantIsolation: a key of app A can neither read nor list nor
@@ -62,7 +63,7 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	}
 	// Nothing about B's user was disclosed or changed by A's key.
-	events, err := env.Svc.AuditEvents(bg, usercenter.Operator(), usercenter.AuditFilter{UserID: uB.ID})
+	events, err := svctest.AuditEvents(env.Svc, bg, usercenter.Operator(), usercenter.AuditFilter{UserID: uB.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

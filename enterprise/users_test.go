@@ -9,6 +9,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 // fullPatch sets every profile field and a link to every provider.
@@ -48,7 +49,7 @@ func TestUserInfo(t *testing.T) {
 	env := uctest.New(t)
 	u := newUser(t, env, env.App.SdkAppID, fullPatch())
 	// A login through LCIC sets the last login time.
-	if _, err := env.Svc.LoginUser(bg, usercenter.Operator(), u.ID); err != nil {
+	if _, err := svctest.LoginUser(env.Svc, bg, usercenter.Operator(), u.ID); err != nil {
 		t.Fatal(err)
 	}
 	stored, err := env.Svc.GetUser(bg, usercenter.Operator(), u.ID, nil)
@@ -184,10 +185,10 @@ func TestUserInfoCodes(t *testing.T) {
 func TestSetUserStatus(t *testing.T) {
 	env := uctest.New(t)
 	u := newUser(t, env, env.App.SdkAppID, ptrPatch("Alice"))
-	if _, err := env.Svc.LoginUser(bg, usercenter.Operator(), u.ID); err != nil {
+	if _, err := svctest.LoginUser(env.Svc, bg, usercenter.Operator(), u.ID); err != nil {
 		t.Fatal(err)
 	}
-	sess, err := env.Svc.LoginUser(bg, usercenter.Operator(), u.ID)
+	sess, err := svctest.LoginUser(env.Svc, bg, usercenter.Operator(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,24 +204,20 @@ func TestSetUserStatus(t *testing.T) {
 		t.Fatalf("status %d after disabling", got.Status)
 	}
 	// A disabled user can no longer log in through LCIC, nor use a token.
-	if _, err := env.Svc.LoginUser(bg, env.Key.Actor(), u.ID); usercenter.ErrorCode(err) != usercenter.EDisabled {
+	if _, err := svctest.LoginUser(env.Svc, bg, env.Key.Actor(), u.ID); usercenter.ErrorCode(err) != usercenter.EDisabled {
 		t.Fatalf("LCIC login of a disabled user: %v", err)
 	}
-	if _, err := env.Svc.LoginOriginID(bg, env.Key.Actor(), env.App.SdkAppID, u.OriginID); usercenter.ErrorCode(err) != usercenter.EDisabled {
+	if _, err := svctest.LoginOriginID(env.Svc, bg, env.Key.Actor(), env.App.SdkAppID, u.OriginID); usercenter.ErrorCode(err) != usercenter.EDisabled {
 		t.Fatalf("LCIC login by OriginId of a disabled user: %v", err)
 	}
 	if _, err := env.Svc.Me(bg, sess.Token); usercenter.ErrorCode(err) != usercenter.EDisabled {
 		t.Fatalf("session check of a disabled user: %v", err)
 	}
-	app, err := env.Svc.App(bg, env.App.SdkAppID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.Svc.SuperAppCheckUser(bg, env.Key.Actor(), app, u.ID); usercenter.ErrorCode(err) != usercenter.EDisabled {
+	if _, err := env.Svc.SuperAppCheckUser(bg, env.Key.Actor(), u.ID); usercenter.ErrorCode(err) != usercenter.EDisabled {
 		t.Fatalf("super-app check of a disabled user: %v", err)
 	}
 	// The change is audited as any other.
-	events, err := env.Svc.AuditEvents(bg, usercenter.Operator(), usercenter.AuditFilter{UserID: u.ID, Action: usercenter.AuditUpdate})
+	events, err := svctest.AuditEvents(env.Svc, bg, usercenter.Operator(), usercenter.AuditFilter{UserID: u.ID, Action: usercenter.AuditUpdate})
 	if err != nil || len(events) != 1 || events[0].Field != "status" || events[0].Actor != "key:"+env.Key.SecretID || events[0].RequestID == "" {
 		t.Fatalf("audit %+v %v", events, err)
 	}
@@ -230,7 +227,7 @@ func TestSetUserStatus(t *testing.T) {
 	if got := userInfo(t, env, tok, u.ID); got.Status != 1 {
 		t.Fatalf("status %d after enabling", got.Status)
 	}
-	if _, err := env.Svc.LoginUser(bg, env.Key.Actor(), u.ID); err != nil {
+	if _, err := svctest.LoginUser(env.Svc, bg, env.Key.Actor(), u.ID); err != nil {
 		t.Fatalf("LCIC login after enabling: %v", err)
 	}
 

@@ -43,15 +43,15 @@ func errCodeNotFound() error {
 // by the constraint's name in migrations/0001_init.sql. They are the
 // fields the SQLite store names; user_links_pkey is mapped where links are
 // inserted, since its field names the provider.
-var uniqueFields = map[string]string{
-	"apps_pkey":                      "SdkAppId",
-	"apps_user_domain_key":           "UserDomain",
-	"api_keys_pkey":                  "SecretId",
-	"users_pkey":                     "UserId",
-	"users_sdk_app_id_origin_id_key": "OriginId",
-	"tokens_pkey":                    "Token",
-	"codes_pkey":                     "Code",
-	"enterprise_tokens_pkey":         "Token",
+var uniqueFields = map[string]usercenter.Field{
+	"apps_pkey":                      usercenter.FieldSdkAppID,
+	"apps_user_domain_key":           usercenter.FieldUserDomain,
+	"api_keys_pkey":                  usercenter.FieldSecretID,
+	"users_pkey":                     usercenter.FieldUserID,
+	"users_sdk_app_id_origin_id_key": usercenter.FieldOriginID,
+	"tokens_pkey":                    usercenter.FieldToken,
+	"codes_pkey":                     usercenter.FieldCode,
+	"enterprise_tokens_pkey":         usercenter.FieldToken,
 }
 
 const linkKey = "user_links_pkey"
@@ -90,7 +90,7 @@ func conflict(err error) error {
 	return conflictOn(field, err)
 }
 
-func conflictOn(field string, err error) error { return sqlstore.Conflict(field, err) }
+func conflictOn(field usercenter.Field, err error) error { return sqlstore.Conflict(field, err) }
 
 func isForeignKey(err error) bool { return sqlState(err) == sqlForeignKeyViolation }
 

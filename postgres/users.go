@@ -287,7 +287,7 @@ func linkSteps(userID string, links map[usercenter.Provider]string) (steps []ste
 // linkConflict maps the error of a link's insert.
 func linkConflict(err error, p usercenter.Provider) error {
 	if uniqueConstraint(err) == linkKey {
-		return conflictOn("thirdPartyIds."+string(p), err)
+		return conflictOn(usercenter.ThirdPartyField(p), err)
 	}
 	return nil
 }

@@ -9,18 +9,18 @@ import (
 	"time"
 
 	"usercenter"
-	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 func TestAuditFiltersAndPagination(t *testing.T) {
 	env := uctest.New(t)
 	ctx := context.Background()
-	var batch []core.Registration
+	var batch []svctest.Registration
 	for i := range 700 {
-		batch = append(batch, core.Registration{SdkAppID: env.App.SdkAppID, Name: "u", OriginID: fmt.Sprintf("a-%d", i)})
+		batch = append(batch, svctest.Registration{SdkAppID: env.App.SdkAppID, Name: "u", OriginID: fmt.Sprintf("a-%d", i)})
 	}
-	if _, err := env.Svc.BatchRegister(ctx, usercenter.Operator(), batch); err != nil {
+	if _, err := svctest.BatchRegister(env.Svc, ctx, usercenter.Operator(), batch); err != nil {
 		t.Fatal(err)
 	}
 	env.Clock.Advance(time.Hour)

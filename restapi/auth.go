@@ -1,7 +1,6 @@
 package restapi
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"strings"
 
@@ -13,26 +12,16 @@ import (
 // SecretKey. Telling them apart would help whoever guesses.
 var errBadKey = &problem{Code: "unauthenticated", Detail: "authenticate with HTTP Basic: an API key's SecretId as user name and its SecretKey as password"}
 
-// maxSecretIDLen bounds what is looked up; real SecretIds have 36 bytes.
-const maxSecretIDLen = 128
-
-// authenticateKey checks HTTP Basic credentials against the key store and
-// returns the actor the key acts as.
+// authenticateKey has core check HTTP Basic credentials (a key's SecretId
+// and SecretKey) and returns the actor the key acts as.
 func (a *api) authenticateKey(r *http.Request) (*usercenter.Actor, error) {
 	id, secret, ok := r.BasicAuth()
-	if !ok || id == "" || len(id) > maxSecretIDLen {
+	if !ok || id == "" {
 		return nil, errBadKey
 	}
-	key, err := a.svc.Key(r.Context(), id)
-	if err != nil {
-		// ENotFound (unknown or revoked) maps to errBadKey; a store
-		// failure stays a 500 or 503.
-		return nil, err
-	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(key.SecretKey)) != 1 {
-		return nil, errBadKey
-	}
-	return key.Actor(), nil
+	// An unknown or revoked key and a wrong secret map to errBadKey; a
+	// store failure stays a 500 or 503.
+	return a.svc.AuthenticateKey(r.Context(), id, secret)
 }
 
 // authenticateToken checks a user's login token and returns its user,

@@ -57,6 +57,58 @@ var problemTypes = map[string]problemType{
 // problemBase prefixes a code to make a problem's type URI.
 const problemBase = "https://usercenter.dev/problems/"
 
+// fields spells every domain field as this API's JSON members and query
+// parameters do.
+var fields = usercenter.Spelling{
+	usercenter.FieldUserID: "userId", usercenter.FieldSdkAppID: "sdkAppId", usercenter.FieldOriginID: "originId",
+	usercenter.FieldStatus: "status", usercenter.FieldNickname: "nickname", usercenter.FieldAvatar: "avatar",
+	usercenter.FieldPhone: "phone", usercenter.FieldEmail: "email", usercenter.FieldAddress: "address",
+	usercenter.FieldCity: "city", usercenter.FieldProvince: "province", usercenter.FieldNationality: "nationality",
+	usercenter.FieldLang: "lang", usercenter.FieldTimezone: "timezone", usercenter.FieldSex: "sex",
+	usercenter.FieldSignature: "signature", usercenter.FieldRemark: "remark", usercenter.FieldLogonMode: "logonMode",
+	usercenter.FieldThirdParty: "thirdPartyIds",
+	usercenter.FieldAppName:    "appName", usercenter.FieldAppStatus: "appStatus", usercenter.FieldUserDomain: "userDomain",
+	usercenter.FieldRateLimit: "rateLimit", usercenter.FieldTokenTTL: "tokenTtl", usercenter.FieldPhoneRegion: "phoneRegion",
+	usercenter.FieldSuperAppSecretKey: "superAppSecretKey", usercenter.FieldSuperAppCipher: "superAppCipher",
+	usercenter.FieldCodeTTL: "codeTtl", usercenter.FieldKeyName: "keyName", usercenter.FieldKeyApps: "keyApps",
+	usercenter.FieldPermissions: "permissions", usercenter.FieldSecretID: "secretId",
+	usercenter.FieldUsers: "users", usercenter.FieldPage: "page", usercenter.FieldPageSize: "limit",
+	usercenter.FieldCursor: "next", usercenter.FieldCreatedSince: "createdSince", usercenter.FieldCreatedUntil: "createdUntil",
+	usercenter.FieldSince: "since", usercenter.FieldUntil: "until", usercenter.FieldProvider: "provider",
+	usercenter.FieldProviderUserID: "providerUserId", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
+	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
+	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action",
+}
+
+// fieldOf is the member or parameter an error is about, as this API
+// names it: an error about one user of an import is users.<index>.<member>.
+func fieldOf(e *usercenter.Error) string {
+	name, ok := fields.Spell(e.Field)
+	if !ok {
+		name = ""
+	}
+	if i, ok := e.ItemIndex(); ok {
+		users, _ := fields.Spell(usercenter.FieldUsers)
+		prefix := users + "." + strconv.Itoa(i)
+		if name == "" {
+			return prefix
+		}
+		return prefix + "." + name
+	}
+	return name
+}
+
+// detailOf is a domain error's message in this API's terms; an error about
+// one user of an import starts with users.<index>: .
+func detailOf(e *usercenter.Error) string {
+	msg := e.Describe(fields)
+	if i, ok := e.ItemIndex(); ok {
+		users, _ := fields.Spell(usercenter.FieldUsers)
+		return users + "." + strconv.Itoa(i) + ": " + msg
+	}
+	return msg
+}
+
 // fromDomain maps an error from core to a problem. It is the one place
 // where usercenter.Error codes meet this API's codes.
 func fromDomain(err error) *problem {
@@ -66,7 +118,7 @@ func fromDomain(err error) *problem {
 	e := usercenter.ErrorOf(err)
 	switch e.Code {
 	case usercenter.EInvalid:
-		return &problem{Code: "invalid_field", Field: apiField(e.Field), Detail: e.Message}
+		return &problem{Code: "invalid_field", Field: fieldOf(e), Detail: detailOf(e)}
 	case usercenter.ENotFound:
 		switch e.Resource {
 		case usercenter.ResourceApp:
@@ -78,24 +130,26 @@ func fromDomain(err error) *problem {
 			return &problem{Code: "user_not_found", Detail: "no such user"}
 		}
 	case usercenter.EConflict:
-		field := apiField(e.Field)
-		// A conflict of one user of an import (users.3.originId) has the
-		// code of that field, and core's message, which says with whom.
-		own, item := itemField(field)
+		field := fieldOf(e)
+		base, _ := e.Field.Split()
+		_, item := e.ItemIndex()
 		switch {
-		case own == "originId" && item:
-			return &problem{Code: "origin_id_taken", Field: field, Detail: e.Message}
-		case own == "originId":
+		case base == usercenter.FieldOriginID && item:
+			return &problem{Code: "origin_id_taken", Field: field, Detail: detailOf(e)}
+		case base == usercenter.FieldOriginID:
 			return &problem{Code: "origin_id_taken", Field: field, Detail: "another user of the app has this originId"}
-		case strings.HasPrefix(own, "thirdPartyIds.") && item:
-			return &problem{Code: "third_party_id_taken", Field: field, Detail: e.Message}
-		case strings.HasPrefix(own, "thirdPartyIds."):
+		case base == usercenter.FieldThirdParty && item:
+			return &problem{Code: "third_party_id_taken", Field: field, Detail: detailOf(e)}
+		case base == usercenter.FieldThirdParty:
 			return &problem{Code: "third_party_id_taken", Field: field, Detail: "this third-party ID is linked to another user of the app"}
 		}
-		return &problem{Code: "conflict", Field: field, Detail: e.Message}
+		return &problem{Code: "conflict", Field: field, Detail: detailOf(e)}
 	case usercenter.EForbidden:
 		return &problem{Code: "forbidden", Detail: e.Message}
 	case usercenter.EUnauthenticated:
+		if e.Resource == usercenter.ResourceKey {
+			return errBadKey
+		}
 		return &problem{Code: "unauthenticated", Detail: e.Message}
 	case usercenter.ERateLimited:
 		return &problem{Code: "rate_limited", Detail: e.Message}
@@ -105,42 +159,9 @@ func fromDomain(err error) *problem {
 		}
 		return &problem{Code: "user_disabled", Detail: "the user is disabled"}
 	case usercenter.EUnavailable:
-		return &problem{Code: "unavailable", Detail: "the service is temporarily unavailable; retry later"}
+		return &problem{Code: "unavailable", Detail: "the service is temporarily unavailable; retry later", cause: e.Err}
 	}
 	return &problem{Code: "internal", Detail: "an internal error occurred; quote the requestId when reporting it", cause: err}
-}
-
-// itemField splits the field of one item of a batch, users.<index>.<field>,
-// into <field> and true; any other field comes back as it is, with false.
-func itemField(f string) (string, bool) {
-	rest, ok := strings.CutPrefix(f, "users.")
-	if !ok {
-		return f, false
-	}
-	i := 0
-	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-		i++
-	}
-	if i == 0 || i == len(rest) || rest[i] != '.' {
-		return f, false
-	}
-	return rest[i+1:], true
-}
-
-// apiField turns a domain field name into this API's: core names some
-// fields as the Tencent Cloud facade spells them ("UserId", "OriginId").
-func apiField(f string) string {
-	if f == "" {
-		return ""
-	}
-	head, rest, _ := strings.Cut(f, ".")
-	if head != "" && head[0] >= 'A' && head[0] <= 'Z' {
-		head = strings.ToLower(head[:1]) + head[1:]
-	}
-	if rest != "" {
-		return head + "." + rest
-	}
-	return head
 }
 
 // problemBody is the JSON of a problem.

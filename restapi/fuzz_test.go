@@ -641,16 +641,16 @@ func fzInstance(tb testing.TB) *fzEnv {
 	if e.keys[1], err = svc.CreateKey(ctx, "reader", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead}); err != nil {
 		tb.Fatal(err)
 	}
-	if e.seed, err = svc.CreateUser(ctx, usercenter.Operator(), e.app.SdkAppID, core.UserPatch{
+	if e.seed, err = svctest.CreateUser(svc, ctx, usercenter.Operator(), e.app.SdkAppID, core.UserPatch{
 		OriginID: fzPtr("seed"), Nickname: fzPtr("Seed"), Phone: fzPtr("+8613612346688"), Email: fzPtr("seed.user@example.com"),
 		Address: fzPtr("1 Science Park Road, Nanshan"), ThirdParty: map[usercenter.Provider]*string{usercenter.ProviderQQ: fzPtr("10001")},
 	}); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err = svc.CreateUser(ctx, usercenter.Operator(), e.other.SdkAppID, core.UserPatch{OriginID: fzPtr("seed"), Phone: fzPtr("+8613612346688")}); err != nil {
+	if _, err = svctest.CreateUser(svc, ctx, usercenter.Operator(), e.other.SdkAppID, core.UserPatch{OriginID: fzPtr("seed"), Phone: fzPtr("+8613612346688")}); err != nil {
 		tb.Fatal(err)
 	}
-	if e.me, err = svc.RegisterUser(ctx, e.keys[0].Actor(), core.Registration{SdkAppID: e.app.SdkAppID, Name: "me", OriginID: "me"}); err != nil {
+	if e.me, err = svctest.RegisterUser(svc, ctx, e.keys[0].Actor(), svctest.Registration{SdkAppID: e.app.SdkAppID, Name: "me", OriginID: "me"}); err != nil {
 		tb.Fatal(err)
 	}
 	mux := http.NewServeMux()
@@ -866,7 +866,7 @@ func FuzzHandler(f *testing.F) {
 		var victim *usercenter.User
 		if (method == "PATCH" || method == "DELETE") && strings.Contains(id+query+string(body), "$") {
 			n := e.victims.Add(1)
-			u, err := e.svc.CreateUser(context.Background(), usercenter.Operator(), e.app.SdkAppID, fzVictim(n))
+			u, err := svctest.CreateUser(e.svc, context.Background(), usercenter.Operator(), e.app.SdkAppID, fzVictim(n))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -33,11 +33,12 @@ func (a *api) handleCreateUser() http.Handler {
 			a.fail(w, r, err)
 			return
 		}
-		u, err := a.svc.CreateUser(r.Context(), actorFrom(r.Context()), appID, patch)
+		users, err := a.svc.CreateUsers(r.Context(), actorFrom(r.Context()), appID, []core.UserPatch{patch})
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
+		u := &users[0]
 		w.Header().Set("Location", "/v1/users/"+url.PathEscape(u.ID))
 		respond(w, r, http.StatusCreated, toUserJSON(u))
 	})
@@ -109,12 +110,13 @@ func (a *api) handleListUsers() http.Handler {
 				a.fail(w, r, err)
 				return
 			}
-			users, err := a.svc.FindUsers(r.Context(), actor, appID, l, fields)
+			l.SdkAppID, l.Reveal, l.Limit = appID, fields, core.MaxPageSize
+			page, err := a.svc.ListUsers(r.Context(), actor, l)
 			if err != nil {
 				a.fail(w, r, err)
 				return
 			}
-			respond(w, r, http.StatusOK, userList{Users: toUserList(users)})
+			respond(w, r, http.StatusOK, userList{Users: toUserList(page.Users)})
 			return
 		}
 		limit, err := parseLimit(q)
@@ -131,14 +133,14 @@ func (a *api) handleListUsers() http.Handler {
 			a.fail(w, r, invalidParam("next", "next must be a cursor returned by this API; leave it out for the first page"))
 			return
 		}
-		users, next, err := a.svc.UsersPage(r.Context(), actor, appID, cursor, limit, fields)
+		page, err := a.svc.ListUsers(r.Context(), actor, core.UserQuery{SdkAppID: appID, Cursor: cursor, Limit: limit, Reveal: fields})
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		out := userList{Users: toUserList(users)}
-		if next != "" {
-			out.Next = &next
+		out := userList{Users: toUserList(page.Users)}
+		if page.Next != "" {
+			out.Next = &page.Next
 		}
 		respond(w, r, http.StatusOK, out)
 	})
@@ -246,8 +248,8 @@ func parseReveal(q url.Values) ([]usercenter.PIIField, error) {
 
 // parseLookup reads the parameters of an exact lookup, which take no
 // pagination: a lookup returns every match.
-func parseLookup(q url.Values) (core.Lookup, error) {
-	var l core.Lookup
+func parseLookup(q url.Values) (core.UserQuery, error) {
+	var l core.UserQuery
 	for _, name := range []string{"limit", "next"} {
 		if q.Has(name) {
 			return l, invalidParam(name, name+" cannot be combined with a lookup by "+strings.Join(lookupParams, ", "))
@@ -270,6 +272,15 @@ func parseLookup(q url.Values) (core.Lookup, error) {
 		} else {
 			*dst[name] = v
 		}
+	}
+	n := 0
+	for _, set := range []bool{l.OriginID != "", l.Phone != "", l.Email != "", l.Provider != "" || l.ProviderUserID != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return l, invalidParam("lookup", "give exactly one of originId, phone, email, or provider with providerUserId")
 	}
 	return l, nil
 }

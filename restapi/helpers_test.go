@@ -13,6 +13,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 // basic is the Authorization header of an API key.
@@ -234,7 +235,7 @@ func itoa(n uint64) string {
 // register creates a user through core with a login token.
 func register(t testing.TB, env *uctest.Env, originID string) *core.Session {
 	t.Helper()
-	sess, err := env.Svc.RegisterUser(context.Background(), env.Key.Actor(), core.Registration{SdkAppID: env.App.SdkAppID, Name: "reg", OriginID: originID})
+	sess, err := svctest.RegisterUser(env.Svc, context.Background(), env.Key.Actor(), svctest.Registration{SdkAppID: env.App.SdkAppID, Name: "reg", OriginID: originID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,6 +274,6 @@ func containsFold(b []byte, s string) bool {
 // cursorOf is the list cursor that resumes after userID.
 func cursorOf(userID string) string { return base64.RawURLEncoding.EncodeToString([]byte(userID)) }
 
-func registrationFor(sdkAppID uint64, originID string) core.Registration {
-	return core.Registration{SdkAppID: sdkAppID, Name: "reg", OriginID: originID}
+func registrationFor(sdkAppID uint64, originID string) svctest.Registration {
+	return svctest.Registration{SdkAppID: sdkAppID, Name: "reg", OriginID: originID}
 }

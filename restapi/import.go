@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"unicode/utf8"
+	"usercenter"
 
 	"usercenter/core"
 	"usercenter/httpio"
@@ -40,14 +41,14 @@ func (a *api) handleImportUsers() http.Handler {
 			a.fail(w, r, err)
 			return
 		}
-		users, err := a.svc.ImportUsers(r.Context(), actorFrom(r.Context()), appID, patches)
+		users, err := a.svc.CreateUsers(r.Context(), actorFrom(r.Context()), appID, patches)
 		if err != nil {
-			a.fail(w, r, err)
+			a.fail(w, r, itemsOf(len(patches), err))
 			return
 		}
 		out := importResult{Users: make([]importedJSON, len(users))}
 		for i, u := range users {
-			out.Users[i] = importedJSON{UserID: u.UserID, OriginID: u.OriginID}
+			out.Users[i] = importedJSON{UserID: u.ID, OriginID: u.OriginID}
 		}
 		respond(w, r, http.StatusCreated, out)
 	})
@@ -80,8 +81,8 @@ func decodeImportBody(w http.ResponseWriter, r *http.Request) ([]core.UserPatch,
 			return nil, err
 		}
 	}
-	if len(users) > core.MaxImportUsers {
-		return nil, &problem{Code: "invalid_field", Field: "users", Detail: "users must list at most " + strconv.Itoa(core.MaxImportUsers) + " users; import more in several requests"}
+	if len(users) > core.MaxBatchUsers {
+		return nil, &problem{Code: "invalid_field", Field: "users", Detail: "users must list at most " + strconv.Itoa(core.MaxBatchUsers) + " users; import more in several requests"}
 	}
 	patches := make([]core.UserPatch, len(users))
 	for i, members := range users {
@@ -146,8 +147,8 @@ func splitImport(body []byte) ([][]member, error) {
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, &problem{Code: "malformed_json", Field: "users", Detail: "users is not a valid JSON array"}
 	}
-	if len(items) > core.MaxImportUsers {
-		return nil, &problem{Code: "invalid_field", Field: "users", Detail: "users must list at most " + strconv.Itoa(core.MaxImportUsers) + " users; import more in several requests"}
+	if len(items) > core.MaxBatchUsers {
+		return nil, &problem{Code: "invalid_field", Field: "users", Detail: "users must list at most " + strconv.Itoa(core.MaxBatchUsers) + " users; import more in several requests"}
 	}
 	out := make([][]member, len(items))
 	for i, it := range items {
@@ -192,7 +193,7 @@ func scanImport(body []byte) ([][]member, bool) {
 			return nil, false
 		}
 		users = append(users, members)
-		if len(users) > core.MaxImportUsers {
+		if len(users) > core.MaxBatchUsers {
 			// Too many: splitImport says so, without splitting the rest.
 			return nil, false
 		}
@@ -366,4 +367,13 @@ func memberName(b []byte) string {
 		return "thirdPartyIds"
 	}
 	return string(b)
+}
+
+// itemsOf is an import's error: an error about the only user of a
+// one-user import names it too, as it would in a larger one.
+func itemsOf(n int, err error) error {
+	if e := usercenter.ErrorOf(err); n == 1 && e.Item == 0 && e.Field != "" && e.Field != usercenter.FieldUsers {
+		return usercenter.AtItem(0, err)
+	}
+	return err
 }

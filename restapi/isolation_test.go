@@ -9,6 +9,7 @@ import (
 
 	"usercenter"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 // TestTenantIsolation runs keys of app A against app B and B's user on
@@ -22,7 +23,7 @@ func TestTenantIsolation(t *testing.T) {
 	appC, _ := env.NewApp(t, "tenant-c", 1000)
 
 	b := createUser(t, env, keyB, appB.SdkAppID, `{"originId": "b-secret-origin", "nickname": "BeeNickname", "phone": "+8613900001111", "email": "bee.private@b.example", "address": "Bee Street 9", "city": "BeeCity", "remark": "bee-remark", "thirdPartyIds": {"apple": "b-apple-id"}}`)
-	sessB, err := env.Svc.RegisterUser(context.Background(), keyB.Actor(), registrationFor(appB.SdkAppID, "b-token-user"))
+	sessB, err := svctest.RegisterUser(env.Svc, context.Background(), keyB.Actor(), registrationFor(appB.SdkAppID, "b-token-user"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 // TestPaginationUnderConcurrentInserts pages through more than 1000 users
@@ -21,12 +22,12 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 	ctx := context.Background()
 	const initial = 1234
 	before := map[string]bool{}
-	for start := 0; start < initial; start += core.MaxBatchRegister {
-		var batch []core.Registration
-		for i := start; i < min(initial, start+core.MaxBatchRegister); i++ {
-			batch = append(batch, core.Registration{SdkAppID: env.App.SdkAppID, Name: "u", OriginID: fmt.Sprintf("pre-%d", i)})
+	for start := 0; start < initial; start += core.MaxBatchUsers {
+		var batch []svctest.Registration
+		for i := start; i < min(initial, start+core.MaxBatchUsers); i++ {
+			batch = append(batch, svctest.Registration{SdkAppID: env.App.SdkAppID, Name: "u", OriginID: fmt.Sprintf("pre-%d", i)})
 		}
-		users, err := env.Svc.BatchRegister(ctx, usercenter.Operator(), batch)
+		users, err := svctest.BatchRegister(env.Svc, ctx, usercenter.Operator(), batch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +40,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 	}
 	// Users of another app must never appear.
 	other, _ := env.NewApp(t, "other", 1000)
-	foreign, err := env.Svc.CreateUser(ctx, usercenter.Operator(), other.SdkAppID, core.UserPatch{})
+	foreign, err := svctest.CreateUser(env.Svc, ctx, usercenter.Operator(), other.SdkAppID, core.UserPatch{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := env.Svc.CreateUser(ctx, usercenter.Operator(), env.App.SdkAppID, core.UserPatch{}); err != nil {
+			if _, err := svctest.CreateUser(env.Svc, ctx, usercenter.Operator(), env.App.SdkAppID, core.UserPatch{}); err != nil {
 				t.Error(err)
 				return
 			}
@@ -120,11 +121,11 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 
 func TestListDefaults(t *testing.T) {
 	env := uctest.New(t)
-	var batch []core.Registration
+	var batch []svctest.Registration
 	for i := range 120 {
-		batch = append(batch, core.Registration{SdkAppID: env.App.SdkAppID, Name: "u", OriginID: fmt.Sprintf("o-%d", i)})
+		batch = append(batch, svctest.Registration{SdkAppID: env.App.SdkAppID, Name: "u", OriginID: fmt.Sprintf("o-%d", i)})
 	}
-	if _, err := env.Svc.BatchRegister(context.Background(), usercenter.Operator(), batch); err != nil {
+	if _, err := svctest.BatchRegister(env.Svc, context.Background(), usercenter.Operator(), batch); err != nil {
 		t.Fatal(err)
 	}
 	count := func(query string) (int, *string) {

@@ -15,11 +15,12 @@ import (
 	"time"
 
 	"usercenter"
+	"usercenter/aksig"
 	"usercenter/core"
 	"usercenter/replay"
+	"usercenter/sacipher"
 	"usercenter/server"
 	"usercenter/storecache"
-	"usercenter/superapp"
 	"usercenter/tcapi"
 	"usercenter/uctest"
 	"usercenter/uctest/svctest"
@@ -55,7 +56,7 @@ func newReadsEnv(b *testing.B) *readsEnv {
 	// No rate limiter: served in process, one goroutine outruns the
 	// highest rate an app may have (100,000 requests a second).
 	svc, err := core.NewService(ctx, store, ring,
-		core.WithLoginReplay(replay.New(core.LoginReplayWindow, core.LoginReplayEntries)), core.WithLogger(log))
+		core.WithReplayMemory(replay.New(core.ReplayWindow, replay.DefaultShare)), core.WithLogger(log))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func newReadsEnv(b *testing.B) *readsEnv {
 			for i := w; i < readUsers; i += 64 {
 				phone, email := fmt.Sprintf("+86139%08d", i), fmt.Sprintf("reader%d@example.com", i)
 				name := fmt.Sprint("Reader ", i)
-				u, err := svc.CreateUser(ctx, key.Actor(), app.SdkAppID, core.UserPatch{Nickname: &name, Phone: &phone, Email: &email})
+				u, err := svctest.CreateUser(svc, ctx, key.Actor(), app.SdkAppID, core.UserPatch{Nickname: &name, Phone: &phone, Email: &email})
 				if err != nil {
 					select {
 					case errs <- err:
@@ -93,7 +94,7 @@ func newReadsEnv(b *testing.B) *readsEnv {
 	default:
 	}
 	for _, id := range e.users[:1024] {
-		s, err := svc.LoginUser(ctx, key.Actor(), id)
+		s, err := svctest.LoginUser(svc, ctx, key.Actor(), id)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -104,13 +105,13 @@ func newReadsEnv(b *testing.B) *readsEnv {
 		b.Fatal(err)
 	}
 	username := "ver=1&auth_mode=accessKey&sign_method=sha256&access_key=" + reader.SecretID + "&timestamp=" + strconv.FormatInt(time.Now().UnixMilli(), 10)
-	sess, err := svc.AccessKeyLogin(ctx, username, core.AccessKeySignature(username, reader.SecretKey))
+	sess, err := svc.AccessKeyLogin(ctx, username, aksig.Password(username, reader.SecretKey))
 	if err != nil {
 		b.Fatal(err)
 	}
 	e.qjwt = "QJWT " + sess.Token
 	e.tsSuper = strconv.FormatInt(time.Now().UnixMilli(), 10)
-	if e.sig, err = superapp.Signature(app.SuperAppSecretKey, e.tsSuper); err != nil {
+	if e.sig, err = sacipher.Signature(app.SuperAppSecretKey, e.tsSuper); err != nil {
 		b.Fatal(err)
 	}
 	return e

@@ -25,16 +25,7 @@ type Option func(*config)
 
 type config struct {
 	superApp       superapp.Config
-	v1Replay       tcapi.ReplayMemory
 	requestTimeout time.Duration // see WithRequestTimeout
-}
-
-// WithReplayMemory sets the memory of signed LCIC v1 requests, which must
-// keep each for tcapi.ReplayWindow. Nodes that serve one database share one
-// (serve --redis), so that a request captured on its way to one node
-// cannot be replayed to another. The default remembers in this process.
-func WithReplayMemory(m tcapi.ReplayMemory) Option {
-	return func(c *config) { c.v1Replay = m }
 }
 
 // WithSuperAppDefault names the app that the unprefixed super-app paths
@@ -50,14 +41,11 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.v1Replay == nil {
-		cfg.v1Replay = tcapi.NewReplayCache()
-	}
 	metrics := obs.NewMetrics(reg)
 	mux := http.NewServeMux()
 	// Tencent Cloud API 3.0 lives at the root path, whatever the method;
 	// the facade answers unsupported methods in its own envelope.
-	lcic := tcapi.New(svc, cfg.v1Replay, log)
+	lcic := tcapi.New(svc, log)
 	mux.Handle("/{$}", obs.Middleware("lcic", log, metrics, lcic))
 	// The native REST API owns everything under /v1/, and answers unknown
 	// routes and methods there with its own problem details.

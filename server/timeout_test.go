@@ -22,9 +22,9 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/replay"
+	"usercenter/sacipher"
 	"usercenter/server"
 	"usercenter/sqlite"
-	"usercenter/superapp"
 	"usercenter/tcapi"
 	"usercenter/uctest"
 	"usercenter/vault"
@@ -100,7 +100,7 @@ func newTimeoutEnv(t *testing.T, mapped bool) *timeoutEnv {
 	store := &stallStore{Store: db, mapped: mapped}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc, err := core.NewService(ctx, store, ring, core.WithLogger(log),
-		core.WithLoginReplay(replay.New(core.LoginReplayWindow, core.LoginReplayEntries)))
+		core.WithReplayMemory(replay.New(core.ReplayWindow, replay.DefaultShare)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestRequestTimeoutFacades(t *testing.T) {
 				}, wantProblem},
 				{"superapp", false, func(t *testing.T) answer {
 					ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-					sig, err := superapp.Signature(e.app.SuperAppSecretKey, ts)
+					sig, err := sacipher.Signature(e.app.SuperAppSecretKey, ts)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -281,7 +280,7 @@ func TestMigrateFromV2(t *testing.T) {
 			t.Fatalf("old app = %+v, %v\nwant %+v", got, err, want)
 		}
 	}
-	if err := want.Validate(); err == nil || !strings.Contains(err.Error(), "SuperAppSecretKey") {
+	if err := want.Validate(); usercenter.ErrorOf(err).Field != usercenter.FieldSuperAppSecretKey {
 		// Only the (sealed, so empty here) plain secret may fail.
 		t.Fatalf("old app with defaults fails validation elsewhere: %v", err)
 	}

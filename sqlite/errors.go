@@ -18,15 +18,15 @@ func errTokenNotFound() error {
 
 // uniqueFields names the domain field behind each uniqueness constraint, as
 // SQLite lists the constraint's columns in its error message.
-var uniqueFields = map[string]string{
-	"apps.sdk_app_id":                   "SdkAppId",
-	"apps.user_domain":                  "UserDomain",
-	"api_keys.secret_id":                "SecretId",
-	"users.user_id":                     "UserId",
-	"users.sdk_app_id, users.origin_id": "OriginId",
-	"tokens.token_hash":                 "Token",
-	"codes.code_hash":                   "Code",
-	"enterprise_tokens.token_hash":      "Token",
+var uniqueFields = map[string]usercenter.Field{
+	"apps.sdk_app_id":                   usercenter.FieldSdkAppID,
+	"apps.user_domain":                  usercenter.FieldUserDomain,
+	"api_keys.secret_id":                usercenter.FieldSecretID,
+	"users.user_id":                     usercenter.FieldUserID,
+	"users.sdk_app_id, users.origin_id": usercenter.FieldOriginID,
+	"tokens.token_hash":                 usercenter.FieldToken,
+	"codes.code_hash":                   usercenter.FieldCode,
+	"enterprise_tokens.token_hash":      usercenter.FieldToken,
 }
 
 // sqliteCode returns the extended SQLite result code of err, or 0 if err
@@ -56,7 +56,7 @@ func conflict(err error) error {
 	return conflictOn(field, err)
 }
 
-func conflictOn(field string, err error) error { return sqlstore.Conflict(field, err) }
+func conflictOn(field usercenter.Field, err error) error { return sqlstore.Conflict(field, err) }
 
 // uniqueColumns returns the columns of the uniqueness constraint err
 // violated, as SQLite lists them, or false if err is no such violation.

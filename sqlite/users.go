@@ -373,7 +373,7 @@ func (t *txn) insertLinks(ctx context.Context, userID string, links map[usercent
 			SELECT user_id, sdk_app_id, ?, ? FROM users WHERE user_id = ?`, string(p), id, userID)
 		if err != nil {
 			if cols, ok := uniqueColumns(err); ok && cols == linkKey {
-				return conflictOn("thirdPartyIds."+string(p), err)
+				return conflictOn(usercenter.ThirdPartyField(p), err)
 			}
 			return t.fail(err)
 		}

@@ -468,7 +468,7 @@ func TestUnjournaledRunsOnce(t *testing.T) {
 			t.Errorf("update %d ran %d times, want once", i, got)
 		}
 		if i%4 == 0 {
-			wantErr(t, errs[i], usercenter.EConflict, "OriginId")
+			wantErr(t, errs[i], usercenter.EConflict, "originId")
 		} else if errs[i] != nil {
 			t.Errorf("update %d: %v", i, errs[i])
 		}

@@ -58,6 +58,6 @@ func NullBytes(b []byte) any {
 // Conflict is the EConflict of a uniqueness violation on field. The
 // message names only the field, never the value: both databases' own
 // messages, kept in Err for logs, name it.
-func Conflict(field string, err error) error {
-	return &usercenter.Error{Code: usercenter.EConflict, Field: field, Message: field + " is already taken", Err: err}
+func Conflict(field usercenter.Field, err error) error {
+	return &usercenter.Error{Code: usercenter.EConflict, Field: field, Message: "is already taken", Err: err}
 }

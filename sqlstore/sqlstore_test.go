@@ -39,9 +39,9 @@ func TestNullBytes(t *testing.T) {
 
 func TestConflict(t *testing.T) {
 	cause := errors.New("UNIQUE constraint failed: users.user_id; value 'u1'")
-	err := Conflict("UserId", cause)
+	err := Conflict(usercenter.FieldUserID, cause)
 	e := usercenter.ErrorOf(err)
-	if e.Code != usercenter.EConflict || e.Field != "UserId" || e.Message != "UserId is already taken" || !errors.Is(err, cause) {
+	if e.Code != usercenter.EConflict || e.Field != usercenter.FieldUserID || e.Message != "is already taken" || !errors.Is(err, cause) {
 		t.Errorf("Conflict = %#v", e)
 	}
 }

@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"usercenter"
+	"usercenter/aksig"
 	"usercenter/core"
 	"usercenter/core/storetest"
 	"usercenter/postgres/pgtest"
 	"usercenter/replay"
 	"usercenter/sqlite"
 	"usercenter/storecache"
+	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
 
@@ -540,7 +542,7 @@ func TestTxMethodsKnown(t *testing.T) {
 func service(t *testing.T, path string, ring *vault.Keyring, now func() time.Time) *core.Service {
 	t.Helper()
 	svc, err := core.NewService(ctx, storecache.New(openSQLite(t, path), storecache.DefaultLimits), ring,
-		core.WithClock(now), core.WithLoginReplay(replay.New(core.LoginReplayWindow, core.LoginReplayEntries)))
+		core.WithClock(now), core.WithReplayMemory(replay.New(core.ReplayWindow, replay.DefaultShare)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +571,7 @@ func TestNodesRefuse(t *testing.T) {
 	}
 	register := func(name string) *core.Session {
 		t.Helper()
-		s, err := a.RegisterUser(ctx, key.Actor(), core.Registration{SdkAppID: app.SdkAppID, Name: name})
+		s, err := svctest.RegisterUser(a, ctx, key.Actor(), svctest.Registration{SdkAppID: app.SdkAppID, Name: name})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -598,7 +600,7 @@ func TestNodesRefuse(t *testing.T) {
 		if err := me(a, sess.Token); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.SetUserStatus(ctx, key.Actor(), sess.User.ID, usercenter.UserDisabled); err != nil {
+		if err := svctest.SetUserStatus(b, ctx, key.Actor(), sess.User.ID, usercenter.UserDisabled); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "a user disabled on node b is refused on node a", func() error {
@@ -624,8 +626,8 @@ func TestNodesRefuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, check := range []func() error{
-			func() error { _, err := a.Key(ctx, k.SecretID); return err },
-			func() error { _, err := a.EnterpriseActor(ctx, ent.Token); return err },
+			func() error { _, err := a.AuthenticateKey(ctx, k.SecretID, k.SecretKey); return err },
+			func() error { _, err := a.AuthenticateAccessToken(ctx, ent.Token); return err },
 		} {
 			if err := check(); err != nil {
 				t.Fatal(err)
@@ -634,14 +636,14 @@ func TestNodesRefuse(t *testing.T) {
 		if err := b.RevokeKey(ctx, k.SecretID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.Key(ctx, k.SecretID); usercenter.ErrorCode(err) != usercenter.ENotFound {
+		if _, err := b.AuthenticateKey(ctx, k.SecretID, k.SecretKey); usercenter.ErrorCode(err) != usercenter.ENotFound {
 			t.Fatalf("Key on the node that revoked it: %v", err)
 		}
 		eventually(t, "a key revoked on node b, and its access tokens, are refused on node a", func() error {
-			if _, err := a.Key(ctx, k.SecretID); usercenter.ErrorCode(err) != usercenter.ENotFound {
+			if _, err := a.AuthenticateKey(ctx, k.SecretID, k.SecretKey); usercenter.ErrorCode(err) != usercenter.ENotFound {
 				return fmt.Errorf("Key: %v", err)
 			}
-			if _, err := a.EnterpriseActor(ctx, ent.Token); !errors.Is(err, core.ErrBadEnterpriseToken) {
+			if _, err := a.AuthenticateAccessToken(ctx, ent.Token); !errors.Is(err, core.ErrBadEnterpriseToken) {
 				return fmt.Errorf("EnterpriseActor: %v", err)
 			}
 			return nil
@@ -663,14 +665,14 @@ func TestNodesRefuse(t *testing.T) {
 			if err := me(a, sess.Token); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := a.EnterpriseActor(ctx, ent.Token); err != nil {
+			if _, err := a.AuthenticateAccessToken(ctx, ent.Token); err != nil {
 				t.Fatal(err)
 			}
 		}
 		mu.Lock()
 		offset += core.DefaultEnterpriseTokenTTL + time.Second
 		mu.Unlock()
-		if _, err := a.EnterpriseActor(ctx, ent.Token); !errors.Is(err, core.ErrBadEnterpriseToken) {
+		if _, err := a.AuthenticateAccessToken(ctx, ent.Token); !errors.Is(err, core.ErrBadEnterpriseToken) {
 			t.Fatalf("an expired access token, just read from the cache: %v", err)
 		}
 		mu.Lock()
@@ -684,5 +686,5 @@ func TestNodesRefuse(t *testing.T) {
 
 func signedLogin(key *usercenter.APIKey, ts time.Time) (string, string) {
 	u := "ver=1&auth_mode=accessKey&sign_method=sha256&access_key=" + key.SecretID + "&timestamp=" + strconv.FormatInt(ts.UnixMilli(), 10)
-	return u, core.AccessKeySignature(u, key.SecretKey)
+	return u, aksig.Password(u, key.SecretKey)
 }

@@ -44,10 +44,9 @@ const appPrefix = "/apps/{sdkAppId}"
 // Mounts are the patterns to route to the handler New returns.
 var Mounts = []string{"/superapp/", "/user/", appPrefix + "/superapp/", appPrefix + "/user/"}
 
-// call is what an endpoint's handler gets: the authenticated app, the
-// actor the facade acts as for it, and the request's parameters.
+// call is what an endpoint's handler gets: the platform's actor, which
+// acts for one app, and the request's parameters.
 type call struct {
-	app    *usercenter.App
 	actor  *usercenter.Actor
 	params params
 }
@@ -150,7 +149,7 @@ func (a *api) operation(ep endpoint, prefixed bool) http.Handler {
 			}
 			sdkAppID = id
 		}
-		app, err := a.authenticate(r, sdkAppID)
+		actor, err := a.authenticate(r, sdkAppID)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -161,7 +160,7 @@ func (a *api) operation(ep endpoint, prefixed bool) http.Handler {
 			return
 		}
 		ctx := core.WithAction(r.Context(), action)
-		data, err := ep.handler(ctx, &call{app: app, actor: core.SuperAppActor(app.SdkAppID), params: p})
+		data, err := ep.handler(ctx, &call{actor: actor, params: p})
 		if err != nil {
 			a.fail(w, r, err)
 			return

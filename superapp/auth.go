@@ -1,34 +1,23 @@
 package superapp
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"usercenter"
-	"usercenter/core"
 )
-
-// MaxSkew is how far TC-Timestamp may be from the server's clock, either
-// way. The signature covers only the timestamp, not the body, so this
-// window is also how long a captured request can be replayed.
-const MaxSkew = 5 * time.Minute
 
 // maxSignatureLen bounds TC-Signature: a 19-digit timestamp pads to two
 // AES blocks, 64 hex digits.
 const maxSignatureLen = 128
 
-// authenticate checks the request's TC-Timestamp and TC-Signature against
-// app sdkAppID and returns the app, its SuperAppSecretKey decrypted.
-//
-// TC-Signature is the hex of AES-ECB with PKCS7 padding over the
-// TC-Timestamp string, keyed with the raw bytes of the app's
-// SuperAppSecretKey; it is compared in constant time. Every failure is a
-// 401 that names what to fix and nothing about the app or its users: an
-// unknown app fails like a wrong key.
-func (a *api) authenticate(r *http.Request, sdkAppID uint64) (*usercenter.App, error) {
+// authenticate reads the request's TC-Timestamp and TC-Signature and has
+// core check them against app sdkAppID: TC-Signature is the hex of
+// AES-ECB with PKCS7 padding over the TC-Timestamp string, keyed with the
+// raw bytes of the app's SuperAppSecretKey (sacipher.Signature). Every
+// failure is a 401 that names what to fix and nothing about the app or its
+// users: an unknown app fails like a wrong key.
+func (a *api) authenticate(r *http.Request, sdkAppID uint64) (*usercenter.Actor, error) {
 	// Canonical spellings of TC-Timestamp and TC-Signature, which Get would
 	// otherwise allocate to canonicalize.
 	ts, sig := r.Header.Get("Tc-Timestamp"), r.Header.Get("Tc-Signature")
@@ -42,32 +31,7 @@ func (a *api) authenticate(r *http.Request, sdkAppID uint64) (*usercenter.App, e
 	if len(sig) > maxSignatureLen || len(sig)%2 != 0 || !isHex(sig) {
 		return nil, authFailed("malformed TC-Signature", msgNotHex)
 	}
-	now := a.svc.Now().UnixMilli()
-	if d := now - ms; d > MaxSkew.Milliseconds() || d < -MaxSkew.Milliseconds() {
-		return nil, authFailed("stale TC-Timestamp", msgStale)
-	}
-	app, err := a.svc.App(r.Context(), sdkAppID)
-	if usercenter.ErrorCode(err) == usercenter.ENotFound {
-		return nil, authFailed("unknown app", msgBadSignature)
-	}
-	if err != nil {
-		return nil, err
-	}
-	want, err := Signature(app.SuperAppSecretKey, ts)
-	if err != nil {
-		return nil, err
-	}
-	if subtle.ConstantTimeCompare([]byte(strings.ToLower(sig)), []byte(want)) != 1 {
-		return nil, authFailed("wrong signature", msgBadSignature)
-	}
-	return app, nil
-}
-
-// Signature is the TC-Signature of a TC-Timestamp under key: the
-// lowercase hex of AES-ECB with PKCS7 padding over the timestamp string,
-// keyed with the raw bytes of the SuperAppSecretKey.
-func Signature(key, timestamp string) (string, error) {
-	return core.SuperAppEncrypt(usercenter.CipherAESECBHex, key, timestamp)
+	return a.svc.AuthenticateSuperApp(r.Context(), sdkAppID, ts, ms, sig)
 }
 
 // parseMillis reads a TC-Timestamp: 1 to 19 decimal digits.

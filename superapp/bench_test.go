@@ -11,6 +11,7 @@ import (
 	"usercenter"
 	"usercenter/core"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 // The benchmarks run the whole path: a Go HTTP client over loopback, the
@@ -41,7 +42,7 @@ func benchCall(b *testing.B, c *http.Client, env *uctest.Env, path, key string, 
 
 func benchEnv(b *testing.B) (*uctest.Env, string) {
 	env := uctest.New(b, uctest.Options{RateLimit: 100_000})
-	u, err := env.Svc.CreateUser(bg, usercenter.Operator(), env.App.SdkAppID, core.UserPatch{Nickname: ptr(nickname), Phone: ptr(phone), Email: ptr(email)})
+	u, err := svctest.CreateUser(env.Svc, bg, usercenter.Operator(), env.App.SdkAppID, core.UserPatch{Nickname: ptr(nickname), Phone: ptr(phone), Email: ptr(email)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,7 +24,7 @@ import (
 // their app, and a user of another app is unknown.
 func TestDefaultApp(t *testing.T) {
 	env := uctest.New(t) // one app, served as uctest serves it: no --superapp-app
-	u, err := env.Svc.CreateUser(bg, usercenter.Operator(), env.App.SdkAppID, core.UserPatch{Nickname: ptr("solo")})
+	u, err := svctest.CreateUser(env.Svc, bg, usercenter.Operator(), env.App.SdkAppID, core.UserPatch{Nickname: ptr("solo")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestDefaultApp(t *testing.T) {
 
 	// A second app: the unprefixed paths no longer know which app is meant.
 	b, _ := env.NewApp(t, "second", 1000)
-	ub, err := env.Svc.CreateUser(bg, usercenter.Operator(), b.SdkAppID, core.UserPatch{Nickname: ptr("bee")})
+	ub, err := svctest.CreateUser(env.Svc, bg, usercenter.Operator(), b.SdkAppID, core.UserPatch{Nickname: ptr("bee")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,6 +83,30 @@ func noDefaultApp(apps int) *apiError {
 	return protocol(http.StatusNotFound, "no default super-app: the instance has several apps; call /apps/{SdkAppId}/superapp/user/<name>, or start the server with --superapp-app SDKAPPID")
 }
 
+// fields spells every domain field as this API's parameters do. Only
+// UserId and Type are ever at fault in practice; the rest are spelled in
+// the same style, so that no answer names a field another way.
+var fields = usercenter.Spelling{
+	usercenter.FieldUserID: "UserId", usercenter.FieldSdkAppID: "SdkAppId", usercenter.FieldOriginID: "OriginId",
+	usercenter.FieldStatus: "Status", usercenter.FieldNickname: "Nickname", usercenter.FieldAvatar: "Avatar",
+	usercenter.FieldPhone: "Phone", usercenter.FieldEmail: "Email", usercenter.FieldAddress: "Address",
+	usercenter.FieldCity: "City", usercenter.FieldProvince: "Province", usercenter.FieldNationality: "Nationality",
+	usercenter.FieldLang: "Lang", usercenter.FieldTimezone: "Timezone", usercenter.FieldSex: "Sex",
+	usercenter.FieldSignature: "Signature", usercenter.FieldRemark: "Remark", usercenter.FieldLogonMode: "LogonMode",
+	usercenter.FieldThirdParty: "ThirdPartyIds",
+	usercenter.FieldAppName:    "AppName", usercenter.FieldAppStatus: "AppStatus", usercenter.FieldUserDomain: "UserDomain",
+	usercenter.FieldRateLimit: "RateLimit", usercenter.FieldTokenTTL: "TokenTTL", usercenter.FieldPhoneRegion: "PhoneRegion",
+	usercenter.FieldSuperAppSecretKey: "SuperAppSecretKey", usercenter.FieldSuperAppCipher: "SuperAppCipher",
+	usercenter.FieldCodeTTL: "CodeTTL", usercenter.FieldKeyName: "KeyName", usercenter.FieldKeyApps: "KeyApps",
+	usercenter.FieldPermissions: "Permissions", usercenter.FieldSecretID: "SecretId",
+	usercenter.FieldUsers: "Users", usercenter.FieldPage: "Page", usercenter.FieldPageSize: "PageSize",
+	usercenter.FieldCursor: "Cursor", usercenter.FieldCreatedSince: "CreatedSince", usercenter.FieldCreatedUntil: "CreatedUntil",
+	usercenter.FieldSince: "Since", usercenter.FieldUntil: "Until", usercenter.FieldProvider: "Provider",
+	usercenter.FieldProviderUserID: "ProviderUserId", usercenter.FieldUsername: "Username", usercenter.FieldPassword: "Password",
+	usercenter.FieldTimestamp: "TC-Timestamp", usercenter.FieldCode: "TemporaryCode", usercenter.FieldValueKind: "Type",
+	usercenter.FieldToken: "Token", usercenter.FieldAuditAction: "Action",
+}
+
 // fromDomain maps an error from core to an answer. It is the one place
 // where usercenter.Error codes meet this API's return codes.
 func fromDomain(err error) *apiError {
@@ -92,8 +116,15 @@ func fromDomain(err error) *apiError {
 	e := usercenter.ErrorOf(err)
 	switch e.Code {
 	case usercenter.EInvalid:
-		// Only the UserId is ever invalid: empty or malformed.
-		return business(CodeInvalidUserID)
+		if e.Field == usercenter.FieldUserID {
+			return business(CodeInvalidUserID)
+		}
+		return protocol(http.StatusBadRequest, e.Describe(fields))
+	case usercenter.EUnauthenticated:
+		if e.Field == usercenter.FieldTimestamp {
+			return authFailed("stale TC-Timestamp", msgStale)
+		}
+		return authFailed("wrong signature or unknown app", msgBadSignature)
 	case usercenter.ENotFound:
 		switch e.Resource {
 		case usercenter.ResourceValue:
@@ -113,6 +144,8 @@ func fromDomain(err error) *apiError {
 		return business(CodeInvalidUser)
 	case usercenter.EForbidden:
 		return protocol(http.StatusForbidden, "forbidden")
+	case usercenter.EConflict:
+		return protocol(http.StatusConflict, e.Describe(fields))
 	case usercenter.ERateLimited:
 		return protocol(http.StatusTooManyRequests, "the request rate limit of the app has been exceeded")
 	case usercenter.EUnavailable:

@@ -14,6 +14,7 @@ import (
 	"usercenter/core"
 	"usercenter/server"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 var fuzzEndpoints = []string{"checkUser", "getUserAvatar", "getUserNick", "getUserInfoTemporaryCode", "getUserPhoneNumber", "getUserEmail"}
@@ -26,7 +27,7 @@ var fuzzEndpoints = []string{"checkUser", "getUserAvatar", "getUserNick", "getUs
 //	go test ./superapp -run '^$' -fuzz FuzzRequest -fuzztime 60s
 func FuzzRequest(f *testing.F) {
 	env := uctest.New(f, uctest.Options{RateLimit: 100_000})
-	u, err := env.Svc.CreateUser(bg, usercenter.Operator(), env.App.SdkAppID, core.UserPatch{Nickname: ptr("n"), Phone: ptr(phone), Email: ptr(email)})
+	u, err := svctest.CreateUser(env.Svc, bg, usercenter.Operator(), env.App.SdkAppID, core.UserPatch{Nickname: ptr("n"), Phone: ptr(phone), Email: ptr(email)})
 	if err != nil {
 		f.Fatal(err)
 	}

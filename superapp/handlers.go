@@ -11,21 +11,21 @@ import (
 // 200001.
 func (a *api) checkUser() handler {
 	return func(ctx context.Context, c *call) (any, error) {
-		return a.svc.SuperAppCheckUser(ctx, c.actor, c.app, c.params.UserID)
+		return a.svc.SuperAppCheckUser(ctx, c.actor, c.params.UserID)
 	}
 }
 
 // getUserAvatar answers the URL of the user's avatar.
 func (a *api) getUserAvatar() handler {
 	return func(ctx context.Context, c *call) (any, error) {
-		return a.svc.SuperAppAvatar(ctx, c.actor, c.app, c.params.UserID)
+		return a.svc.SuperAppAvatar(ctx, c.actor, c.params.UserID)
 	}
 }
 
 // getUserNick answers the user's nickname.
 func (a *api) getUserNick() handler {
 	return func(ctx context.Context, c *call) (any, error) {
-		return a.svc.SuperAppNickname(ctx, c.actor, c.app, c.params.UserID)
+		return a.svc.SuperAppNickname(ctx, c.actor, c.params.UserID)
 	}
 }
 
@@ -40,7 +40,7 @@ type temporaryCode struct {
 // email named by Type.
 func (a *api) getUserInfoTemporaryCode() handler {
 	return func(ctx context.Context, c *call) (any, error) {
-		tc, err := a.svc.SuperAppIssueCode(ctx, c.actor, c.app, c.params.UserID, c.params.Type)
+		tc, err := a.svc.SuperAppIssueCode(ctx, c.actor, c.params.UserID, c.params.Type)
 		if err != nil {
 			return nil, err
 		}
@@ -52,6 +52,6 @@ func (a *api) getUserInfoTemporaryCode() handler {
 // encrypted in the app's cipher.
 func (a *api) deliver(field usercenter.PIIField) handler {
 	return func(ctx context.Context, c *call) (any, error) {
-		return a.svc.SuperAppDeliver(ctx, c.actor, c.app, c.params.UserID, field, c.params.TemporaryCode)
+		return a.svc.SuperAppDeliver(ctx, c.actor, c.params.UserID, field, c.params.TemporaryCode)
 	}
 }

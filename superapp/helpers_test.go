@@ -22,6 +22,7 @@ import (
 	"usercenter/core"
 	"usercenter/server"
 	"usercenter/uctest"
+	"usercenter/uctest/svctest"
 )
 
 var bg = context.Background()
@@ -166,7 +167,7 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) user(t testing.TB, app *usercenter.App, p core.UserPatch) string {
 	t.Helper()
-	u, err := f.env.Svc.CreateUser(bg, usercenter.Operator(), app.SdkAppID, p)
+	u, err := svctest.CreateUser(f.env.Svc, bg, usercenter.Operator(), app.SdkAppID, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +180,9 @@ func (f *fixture) setApp(t testing.TB, app *usercenter.App, p core.AppPatch) {
 	got, err := f.env.Svc.UpdateApp(bg, app.SdkAppID, p)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p.SuperAppSecretKey == nil {
+		got.SuperAppSecretKey = app.SuperAppSecretKey // shown only when replaced
 	}
 	*app = *got
 }

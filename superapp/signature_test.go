@@ -8,7 +8,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
-	"usercenter/superapp"
+	"usercenter/sacipher"
 )
 
 // TestSignatureVector pins the signature to a vector computed by OpenSSL
@@ -22,7 +22,7 @@ func TestSignatureVector(t *testing.T) {
 	if want := "38cfaad10e5fb0a6d28d7540e21156d2"; got != want {
 		t.Fatalf("signature %q, want %q", got, want)
 	}
-	svc, err := superapp.Signature(key, ts)
+	svc, err := sacipher.Signature(key, ts)
 	if err != nil || svc != got {
 		t.Fatalf("superapp.Signature = %q, %v; the test's own AES-ECB gives %q", svc, err, got)
 	}

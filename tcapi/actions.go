@@ -78,7 +78,7 @@ type sessionResponse struct {
 }
 
 func registerUser(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *registerUserRequest) (*sessionResponse, error) {
-	s, err := svc.RegisterUser(ctx, actor, core.Registration{SdkAppID: req.SdkAppId, Name: req.Name, OriginID: req.OriginId, Avatar: req.Avatar})
+	s, err := svc.RegisterUser(ctx, actor, req.SdkAppId, registration(req.Name, req.OriginId, req.Avatar))
 	if err != nil {
 		return nil, err
 	}
@@ -106,9 +106,9 @@ type batchRegisterResponse struct {
 }
 
 func batchRegister(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *batchRegisterRequest) (*batchRegisterResponse, error) {
-	regs := make([]core.Registration, len(req.Users))
+	regs := make([]core.RegisterItem, len(req.Users))
 	for i, u := range req.Users {
-		regs[i] = core.Registration{SdkAppID: u.SdkAppId, Name: u.Name, OriginID: u.OriginId, Avatar: u.Avatar}
+		regs[i] = core.RegisterItem{SdkAppID: u.SdkAppId, UserPatch: registration(u.Name, u.OriginId, u.Avatar)}
 	}
 	users, err := svc.BatchRegister(ctx, actor, regs)
 	if err != nil {
@@ -121,12 +121,23 @@ func batchRegister(ctx context.Context, svc *core.Service, actor *usercenter.Act
 	return out, nil
 }
 
+// registration is a user LCIC registers: a name and an avatar, which a
+// registration of an existing OriginId (BatchRegister) overwrites, empty
+// or not, and an OriginId that defaults to the UserId.
+func registration(name, originID, avatar string) core.UserPatch {
+	p := core.UserPatch{Nickname: &name, Avatar: &avatar}
+	if originID != "" {
+		p.OriginID = &originID
+	}
+	return p
+}
+
 type loginUserRequest struct {
 	UserId string `tc:"UserId,required"`
 }
 
 func loginUser(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *loginUserRequest) (*sessionResponse, error) {
-	s, err := svc.LoginUser(ctx, actor, req.UserId)
+	s, err := svc.Login(ctx, actor, core.UserRef{UserID: req.UserId})
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +150,7 @@ type loginOriginIDRequest struct {
 }
 
 func loginOriginID(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *loginOriginIDRequest) (*sessionResponse, error) {
-	s, err := svc.LoginOriginID(ctx, actor, req.SdkAppId, req.OriginId)
+	s, err := svc.Login(ctx, actor, core.UserRef{SdkAppID: req.SdkAppId, OriginID: req.OriginId})
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +176,11 @@ func (q *userQuery) find(ctx context.Context, svc *core.Service, actor *usercent
 	if q.OriginId == "" {
 		return nil, &paramError{code: "MissingParameter", msg: "the parameter UserId (or OriginId) is required"}
 	}
-	return svc.UsersByOrigin(ctx, actor, q.OriginId)
+	page, err := svc.ListUsers(ctx, actor, core.UserQuery{OriginID: q.OriginId, Limit: core.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	return page.Users, nil
 }
 
 type describeUserResponse struct {
@@ -187,7 +202,7 @@ func describeUser(ctx context.Context, svc *core.Service, actor *usercenter.Acto
 		return nil, err
 	}
 	if len(users) > 1 {
-		return nil, usercenter.Invalid("OriginId", "OriginId matches users in %d apps of this key; use UserId or DescribeUserDetail", len(users))
+		return nil, usercenter.Invalid(usercenter.FieldOriginID, "matches users in %d apps of this key; use UserId or DescribeUserDetail", len(users))
 	}
 	return &describeUserResponse{UserInfo: userInfo(&users[0])}, nil
 }
@@ -218,14 +233,16 @@ type modifyUserProfileRequest struct {
 type emptyResponse struct{ requestID }
 
 func modifyUserProfile(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *modifyUserProfileRequest) (*emptyResponse, error) {
-	// Validate with LCIC's field names before the shared rules run.
+	// This action names the nickname Nickname, not Name as the others
+	// do: its own parameters are checked here, in its own words, before
+	// the shared rules run.
 	if req.Nickname != nil {
-		if err := usercenter.CheckNickname("Nickname", *req.Nickname); err != nil {
-			return nil, err
+		if err := usercenter.CheckNickname(usercenter.FieldNickname, *req.Nickname); err != nil {
+			return nil, &paramError{code: "InvalidParameterValue", msg: "Nickname " + usercenter.ErrorOf(err).Message}
 		}
 	}
 	if req.Avatar != nil {
-		if err := usercenter.CheckAvatar("Avatar", *req.Avatar); err != nil {
+		if err := usercenter.CheckAvatar(usercenter.FieldAvatar, *req.Avatar); err != nil {
 			return nil, err
 		}
 	}
@@ -268,15 +285,19 @@ func describeSdkAppIDUsers(ctx context.Context, svc *core.Service, actor *userce
 		limit = *req.Limit
 	}
 	if page < 1 || page > 1<<31 {
-		return nil, usercenter.Invalid("Page", "Page must be between 1 and %d", 1<<31)
+		return nil, usercenter.Invalid(usercenter.FieldPage, "must be between 1 and %d", 1<<31)
 	}
 	if limit < 1 || limit > core.MaxPageSize {
-		return nil, usercenter.Invalid("Limit", "Limit must be between 1 and %d", core.MaxPageSize)
+		return nil, usercenter.Invalid(usercenter.FieldPageSize, "must be between 1 and %d", core.MaxPageSize)
 	}
-	users, total, err := svc.ListUsers(ctx, actor, req.SdkAppId, int(page), int(limit))
+	if page > (1<<31)/limit {
+		return nil, usercenter.Invalid(usercenter.FieldPage, "is too large")
+	}
+	res, err := svc.ListUsers(ctx, actor, core.UserQuery{SdkAppID: req.SdkAppId, Offset: int(page-1) * int(limit), Limit: int(limit), WithTotal: true})
 	if err != nil {
 		return nil, err
 	}
+	users, total := res.Users, res.Total
 	out := &describeSdkAppIDUsersResponse{Total: uint64(total), Users: make([]UserInfo, len(users))}
 	for i := range users {
 		out.Users[i] = userInfo(&users[i])

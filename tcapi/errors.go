@@ -1,7 +1,10 @@
 package tcapi
 
 import (
+	"fmt"
+
 	"usercenter"
+	"usercenter/core"
 	"usercenter/tcsig"
 )
 
@@ -47,13 +50,48 @@ var messages = map[string]message{
 	"UnsupportedProtocol":              {"HTTP(S) request protocol error; only GET and POST requests are supported.", "HTTP(S) 请求协议错误，只支持 GET 和 POST 请求。"},
 }
 
+// fields spells every domain field as LCIC's parameters do. Fields no
+// LCIC action takes are spelled in the same style, for completeness: an
+// answer names a field only through this table.
+var fields = usercenter.Spelling{
+	usercenter.FieldUserID: "UserId", usercenter.FieldSdkAppID: "SdkAppId", usercenter.FieldOriginID: "OriginId",
+	usercenter.FieldStatus: "Status", usercenter.FieldNickname: "Name", usercenter.FieldAvatar: "Avatar",
+	usercenter.FieldPhone: "Phone", usercenter.FieldEmail: "Email", usercenter.FieldAddress: "Address",
+	usercenter.FieldCity: "City", usercenter.FieldProvince: "Province", usercenter.FieldNationality: "Nationality",
+	usercenter.FieldLang: "Lang", usercenter.FieldTimezone: "Timezone", usercenter.FieldSex: "Sex",
+	usercenter.FieldSignature: "Signature", usercenter.FieldRemark: "Remark", usercenter.FieldLogonMode: "LogonMode",
+	usercenter.FieldThirdParty: "ThirdPartyIds",
+	usercenter.FieldAppName:    "AppName", usercenter.FieldAppStatus: "AppStatus", usercenter.FieldUserDomain: "UserDomain",
+	usercenter.FieldRateLimit: "RateLimit", usercenter.FieldTokenTTL: "TokenTTL", usercenter.FieldPhoneRegion: "PhoneRegion",
+	usercenter.FieldSuperAppSecretKey: "SuperAppSecretKey", usercenter.FieldSuperAppCipher: "SuperAppCipher",
+	usercenter.FieldCodeTTL: "CodeTTL", usercenter.FieldKeyName: "KeyName", usercenter.FieldKeyApps: "KeyApps",
+	usercenter.FieldPermissions: "Permissions", usercenter.FieldSecretID: "SecretId",
+	usercenter.FieldUsers: "Users", usercenter.FieldPage: "Page", usercenter.FieldPageSize: "Limit",
+	usercenter.FieldCursor: "Cursor", usercenter.FieldCreatedSince: "CreatedSince", usercenter.FieldCreatedUntil: "CreatedUntil",
+	usercenter.FieldSince: "Since", usercenter.FieldUntil: "Until", usercenter.FieldProvider: "Provider",
+	usercenter.FieldProviderUserID: "ProviderUserId", usercenter.FieldUsername: "Username", usercenter.FieldPassword: "Password",
+	usercenter.FieldTimestamp: "Timestamp", usercenter.FieldCode: "Code", usercenter.FieldValueKind: "Type",
+	usercenter.FieldToken: "Token", usercenter.FieldAuditAction: "Action",
+}
+
+// describe is a domain error's message in LCIC's terms: an error about one
+// user of a batch names it as its parameters do, Users.3.OriginId.
+func describe(e *usercenter.Error) string {
+	msg := e.Describe(fields)
+	if i, ok := e.ItemIndex(); ok {
+		users, _ := fields.Spell(usercenter.FieldUsers)
+		msg = fmt.Sprintf("%s.%d.%s", users, i, msg)
+	}
+	return msg
+}
+
 // fromDomain maps a usercenter.Error to this facade's codes. It is the one
 // place where domain errors meet Tencent Cloud codes.
 func fromDomain(err error) *apiError {
 	e := usercenter.ErrorOf(err)
 	switch e.Code {
 	case usercenter.EInvalid:
-		return &apiError{Code: "InvalidParameterValue", Message: e.Message}
+		return &apiError{Code: "InvalidParameterValue", Message: describe(e)}
 	case usercenter.ENotFound:
 		switch e.Resource {
 		case usercenter.ResourceApp:
@@ -64,13 +102,24 @@ func fromDomain(err error) *apiError {
 			return &apiError{Code: "ResourceNotFound.User"}
 		}
 	case usercenter.EConflict:
-		if e.Field == "OriginId" {
+		if e.Field == usercenter.FieldOriginID {
 			return &apiError{Code: "FailedOperation.OriginIdExists"}
 		}
-		return &apiError{Code: "FailedOperation", Message: e.Message}
+		return &apiError{Code: "FailedOperation", Message: describe(e)}
+	case usercenter.EUnauthenticated:
+		if e.Field == usercenter.FieldTimestamp {
+			return &apiError{Code: "AuthFailure.SignatureExpire", Message: e.Message}
+		}
+		if e == core.ErrSignatureReplayed {
+			return &apiError{Code: "AuthFailure.SignatureFailure", Message: e.Message}
+		}
+		return &apiError{Code: "AuthFailure.SignatureFailure"}
 	case usercenter.EForbidden:
 		return &apiError{Code: "UnauthorizedOperation", Message: e.Message}
 	case usercenter.ERateLimited:
+		if e.Resource == usercenter.ResourceKey {
+			return &apiError{Code: "RequestLimitExceeded", Message: e.Message}
+		}
 		return &apiError{Code: "RequestLimitExceeded"}
 	case usercenter.EDisabled:
 		if e.Resource == usercenter.ResourceApp {
@@ -78,7 +127,7 @@ func fromDomain(err error) *apiError {
 		}
 		return &apiError{Code: "FailedOperation.UserDisabled"}
 	case usercenter.EUnavailable:
-		return &apiError{Code: "ServiceUnavailable"}
+		return &apiError{Code: "ServiceUnavailable", cause: e.Err}
 	}
 	return &apiError{Code: "InternalError", cause: err}
 }

@@ -428,7 +428,7 @@ func fzInstance(tb testing.TB) (http.Handler, *usercenter.App, *usercenter.APIKe
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return obs.Middleware("lcic", log, nil, New(svc, NewReplayCache(), log)), app, key
+	return obs.Middleware("lcic", log, nil, New(svc, log)), app, key
 }
 
 func FuzzGateway(f *testing.F) {

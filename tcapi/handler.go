@@ -10,12 +10,10 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"time"
 
 	"usercenter/core"
 	"usercenter/httpio"
 	"usercenter/obs"
-	"usercenter/replay"
 	"usercenter/tcsig"
 )
 
@@ -29,36 +27,18 @@ const (
 // parameters in v1 requests and GET queries; they are not action input.
 var commonParams = []string{"Action", "Version", "Region", "Language", "Token", "RequestClient"}
 
-// Handler serves the API 3.0 gateway.
+// Handler serves the API 3.0 gateway. It parses and binds requests in the
+// protocol's own terms; core authenticates them (and remembers signature
+// v1 requests against replays) and runs the actions.
 type Handler struct {
-	svc  *core.Service
-	seen ReplayMemory
-	log  *slog.Logger
+	svc *core.Service
+	log *slog.Logger
 }
 
-// ReplayMemory remembers signed v1 requests for ReplayWindow. A memory
-// shared between nodes (redisstore) can fail; the request is then
-// refused, as accepting it could let a replay through.
-type ReplayMemory = core.ReplayMemory
-
-// Replays are remembered for twice the allowed clock skew, the span of
-// timestamps a request is accepted with, and at most ReplayEntries at once
-// for each SecretId (see replay.DefaultShare).
-const (
-	ReplayWindow  = 2 * tcsig.MaxSkew
-	ReplayEntries = replay.DefaultShare
-)
-
-// New returns the gateway handler. seen remembers signed requests to
-// refuse replays: NewReplayCache makes one for a single process, and every
-// node serving one database must share one.
-func New(svc *core.Service, seen ReplayMemory, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, seen: seen, log: log}
+// New returns the gateway handler.
+func New(svc *core.Service, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, log: log}
 }
-
-// NewReplayCache returns a replay memory of this process alone, enough
-// while one node serves the database.
-func NewReplayCache() *replay.Cache { return replay.New(ReplayWindow, ReplayEntries) }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := obs.FromContext(r.Context())
@@ -148,12 +128,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 			*lang = l
 		}
 	}
-	key, err := h.svc.Key(r.Context(), signed.SecretID)
+	actor, err := h.svc.AuthenticateSignature(r.Context(), signed)
 	if err != nil {
 		return nil, fromDomain(err)
-	}
-	if err := signed.Verify(key.SecretKey); err != nil {
-		return nil, fromSignature(err)
 	}
 	if actionName == "" {
 		return nil, &apiError{Code: "MissingParameter", Message: "the parameter Action is required"}
@@ -171,24 +148,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if version != Version {
 		return nil, &apiError{Code: "NoSuchVersion", Message: "the only supported Version is " + Version}
 	}
-	// A v1 request is remembered only once it is authentic and names a
-	// real action, so that neither strangers nor junk can fill the memory.
-	if k := signed.ReplayKey(); k != "" {
-		seen, err := h.seen.Seen(r.Context(), signed.SecretID, k, time.Unix(signed.Timestamp, 0), now)
-		switch {
-		case errors.Is(err, core.ErrReplayFull):
-			return nil, &apiError{Code: "RequestLimitExceeded", Message: "this SecretId sent more signature v1 requests in the last 10 minutes than the replay memory holds; retry later, or sign with TC3-HMAC-SHA256"}
-		case errors.Is(err, core.ErrReplayBefore):
-			// Signed before this memory began (a restart): it may have
-			// been accepted already. A request signed now goes through.
-			return nil, &apiError{Code: "AuthFailure.SignatureExpire", Message: "the request was signed before the server's replay memory began (it restarted); sign it again with the current time"}
-		case err != nil:
-			return nil, &apiError{Code: "ServiceUnavailable", cause: fmt.Errorf("v1 replay memory: %w", err)}
-		}
-		if seen {
-			return nil, &apiError{Code: "AuthFailure.SignatureFailure", Message: "this signed request has already been received: every request needs a new Nonce"}
-		}
-	}
 
 	req := act.newRequest()
 	if signed.Scheme == tcsig.SchemeTC3 && r.Method == http.MethodPost && !isJSON(r.Header.Get("Content-Type")) {
@@ -202,7 +161,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if err != nil {
 		return nil, fromParams(err)
 	}
-	resp, err = act.run(core.WithAction(r.Context(), "lcic."+actionName), h.svc, key.Actor(), req)
+	resp, err = act.run(core.WithAction(r.Context(), "lcic."+actionName), h.svc, actor, req)
 	if err != nil {
 		return nil, fromParams(err)
 	}

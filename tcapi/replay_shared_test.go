@@ -20,19 +20,32 @@ import (
 	"usercenter/core"
 	"usercenter/obs"
 	"usercenter/redisstore/redistest"
+	"usercenter/replay"
 	"usercenter/tcapi"
 	"usercenter/uctest"
 	"usercenter/uctest/svctest"
+	"usercenter/vault"
 )
 
 // Behind a load balancer every node sees the host the client signed.
 const sharedHost = "usercenter.example"
 
-// node is one usercenter process's LCIC gateway over the shared service
-// (one database), with its own replay memory.
-func node(svc *core.Service, mem tcapi.ReplayMemory) http.Handler {
+// cluster is one database and master key that several nodes serve.
+type cluster struct {
+	store core.Store
+	ring  *vault.Keyring
+}
+
+// node is one usercenter process's LCIC gateway over the shared database,
+// with its own service and replay memory.
+func (c *cluster) node(t *testing.T, mem core.ReplayMemory) http.Handler {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return obs.Middleware("lcic", log, nil, tcapi.New(svc, mem, log))
+	svc, err := core.NewService(context.Background(), c.store, c.ring, core.WithReplayMemory(mem), core.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obs.Middleware("lcic", log, nil, tcapi.New(svc, log))
 }
 
 // sendTo posts a signed v1 form to h, as sent to sharedHost.
@@ -47,8 +60,16 @@ func sendTo(t *testing.T, h http.Handler, signed url.Values) apiResult {
 
 // sharedFixture is a service with an app, and a v1 request of it signed
 // for sharedHost at the service's time.
-func sharedFixture(t *testing.T) (*core.Service, func() url.Values) {
-	svc, _ := svctest.New(t)
+func sharedFixture(t *testing.T) (*cluster, func() url.Values) {
+	ring, err := vault.New(vault.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{store: svctest.OpenStore(t), ring: ring}
+	svc, err := core.NewService(context.Background(), c.store, c.ring)
+	if err != nil {
+		t.Fatal(err)
+	}
 	app, key, err := svc.CreateApp(context.Background(), core.NewApp{Name: "nodes"})
 	if err != nil {
 		t.Fatal(err)
@@ -61,15 +82,15 @@ func sharedFixture(t *testing.T) (*core.Service, func() url.Values) {
 		}
 		return uctest.SignV1(http.MethodPost, sharedHost, "/", p, key.SecretID, key.SecretKey, "HmacSHA256")
 	}
-	return svc, sign
+	return c, sign
 }
 
 // A v1 request captured on its way to one node is refused by the other.
 func TestV1ReplayAcrossNodes(t *testing.T) {
-	svc, sign := sharedFixture(t)
+	c, sign := sharedFixture(t)
 	name := redistest.Name("lcic-v1")
-	a := node(svc, redistest.ReplayMemory(t, name, tcapi.ReplayWindow, tcapi.ReplayEntries))
-	b := node(svc, redistest.ReplayMemory(t, name, tcapi.ReplayWindow, tcapi.ReplayEntries))
+	a := c.node(t, redistest.ReplayMemory(t, name, core.ReplayWindow, replay.DefaultShare))
+	b := c.node(t, redistest.ReplayMemory(t, name, core.ReplayWindow, replay.DefaultShare))
 
 	signed := sign()
 	if r := sendTo(t, a, signed); r.Code != "" {
@@ -100,8 +121,8 @@ func (downMemory) Seen(context.Context, string, string, time.Time, time.Time) (b
 // When the replay memory fails, v1 requests are refused: accepting one
 // could accept a replay that another node remembers.
 func TestV1ReplayMemoryDown(t *testing.T) {
-	svc, sign := sharedFixture(t)
-	h := node(svc, downMemory{})
+	c, sign := sharedFixture(t)
+	h := c.node(t, downMemory{})
 	if r := sendTo(t, h, sign()); r.Code != "ServiceUnavailable" {
 		t.Fatalf("v1 request with the replay memory down: %q %s, want ServiceUnavailable", r.Code, r.Message)
 	}
@@ -117,7 +138,7 @@ func (m refusingMemory) Seen(context.Context, string, string, time.Time, time.Ti
 // A key whose share of the memory is full is over a limit; a request
 // signed before the memory began is stale.
 func TestV1ReplayMemoryRefuses(t *testing.T) {
-	svc, sign := sharedFixture(t)
+	cl, sign := sharedFixture(t)
 	for _, c := range []struct {
 		err  error
 		code string
@@ -125,7 +146,7 @@ func TestV1ReplayMemoryRefuses(t *testing.T) {
 		{fmt.Errorf("%w (131072 requests in 10m0s)", core.ErrReplayFull), "RequestLimitExceeded"},
 		{fmt.Errorf("%w (signed at …)", core.ErrReplayBefore), "AuthFailure.SignatureExpire"},
 	} {
-		if r := sendTo(t, node(svc, refusingMemory{c.err}), sign()); r.Code != c.code {
+		if r := sendTo(t, cl.node(t, refusingMemory{c.err}), sign()); r.Code != c.code {
 			t.Errorf("memory failing with %v: %q %s, want %s", c.err, r.Code, r.Message, c.code)
 		}
 	}

@@ -156,6 +156,12 @@ func (s *Signed) ReplayKey() string {
 	return s.SecretID + "\x00" + s.Nonce + "\x00" + string(s.v1.sig)
 }
 
+// KeyID is the SecretId the request names.
+func (s *Signed) KeyID() string { return s.SecretID }
+
+// SignedAt is the request's signed timestamp.
+func (s *Signed) SignedAt() time.Time { return time.Unix(s.Timestamp, 0) }
+
 // Parse detects the signature scheme of r, checks the shape of everything
 // signed and the timestamp skew against now. It does not check the
 // signature itself: see Verify.

@@ -21,7 +21,6 @@ import (
 	"usercenter/replay"
 	"usercenter/server"
 	"usercenter/storecache"
-	"usercenter/tcapi"
 	"usercenter/uctest/svctest"
 	"usercenter/vault"
 )
@@ -117,13 +116,13 @@ func New(t testing.TB, opts ...Options) *Env {
 	clock := &Clock{}
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	// The replay memories began long ago: no earlier process accepted
+	// The replay memory began long ago: no earlier process accepted
 	// anything of this test's, so whatever its clock says is fresh.
-	svc, err := core.NewService(ctx, store, ring, core.WithClock(clock.Now), core.WithLimiter(ratelimit.NewWithClock(clock.Now)), core.WithLoginReplay(replay.NewSince(time.Time{}, core.LoginReplayWindow, core.LoginReplayEntries)), core.WithLogger(log))
+	svc, err := core.NewService(ctx, store, ring, core.WithClock(clock.Now), core.WithLimiter(ratelimit.NewWithClock(clock.Now)), core.WithReplayMemory(replay.NewSince(time.Time{}, core.ReplayWindow, replay.DefaultShare)), core.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.NewHandler(svc, log, server.NewRegistry(), server.WithReplayMemory(replay.NewSince(time.Time{}, tcapi.ReplayWindow, tcapi.ReplayEntries))))
+	srv := httptest.NewServer(server.NewHandler(svc, log, server.NewRegistry()))
 	// Registered after OpenDatabase's cleanup, so it runs before the store
 	// closes: no request in flight finds the store closed.
 	t.Cleanup(srv.Close)

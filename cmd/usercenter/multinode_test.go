@@ -17,6 +17,7 @@ import (
 	"usercenter/core"
 	"usercenter/postgres/pgtest"
 	"usercenter/redisstore/redistest"
+	"usercenter/sacipher"
 	"usercenter/storecache"
 	"usercenter/superapp"
 	"usercenter/tcapi"
@@ -120,7 +121,7 @@ func TestMultiNode(t *testing.T) {
 
 	// A phone number for the super-app's temporary codes.
 	shared.cli(t, "user", "set", sess.UserId, "phone="+multiPhone)
-	wantPhone, err := core.SuperAppEncrypt(usercenter.CipherAESECBHex, a.SuperAppSecretKey, multiPhone)
+	wantPhone, err := sacipher.Encrypt(usercenter.CipherAESECBHex, a.SuperAppSecretKey, multiPhone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +271,7 @@ func superCall(t *testing.T, addr string, a app, endpoint string, params map[str
 	body, _ := json.Marshal(params)
 	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("http://%s/apps/%d/superapp/user/%s", addr, a.SdkAppId, endpoint), strings.NewReader(string(body)))
 	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	sig, err := superapp.Signature(a.SuperAppSecretKey, ts)
+	sig, err := sacipher.Signature(a.SuperAppSecretKey, ts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,10 +50,10 @@ func testApps(t *testing.T, s core.Store) {
 
 	dupID := NewApp(1)
 	dupID.UserDomain = "other.example"
-	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertApp(ctx, dupID) }), usercenter.EConflict, "SdkAppId")
+	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertApp(ctx, dupID) }), usercenter.EConflict, "sdkAppId")
 	dupDomain := NewApp(3)
 	dupDomain.UserDomain = a1.UserDomain
-	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertApp(ctx, dupDomain) }), usercenter.EConflict, "UserDomain")
+	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertApp(ctx, dupDomain) }), usercenter.EConflict, "userDomain")
 
 	// SdkAppIds above MaxInt64 survive the trip through SQLite's int64.
 	big := NewApp(1<<63 + 5)
@@ -261,7 +261,7 @@ func testKeys(t *testing.T, s core.Store) {
 
 	dup := *k
 	dup.Apps = []uint64{2}
-	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertKey(ctx, &dup) }), usercenter.EConflict, "SecretId")
+	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertKey(ctx, &dup) }), usercenter.EConflict, "secretId")
 
 	// A missing app stores nothing of the key, even if fn shrugs it off.
 	orphan := *k

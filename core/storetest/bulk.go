@@ -109,10 +109,10 @@ func testInsertUsersAllOrNothing(t *testing.T, s core.Store) {
 		code   usercenter.Code
 		what   string
 	}{
-		{"origin taken", func(u []*core.UserRecord) { u[70].OriginID = "stored" }, 70, usercenter.EConflict, "OriginId"},
-		{"origin twice", func(u []*core.UserRecord) { u[90].OriginID = u[20].OriginID }, 90, usercenter.EConflict, "OriginId"},
-		{"user ID taken", func(u []*core.UserRecord) { u[5].ID = stored.ID }, 5, usercenter.EConflict, "UserId"},
-		{"user ID twice", func(u []*core.UserRecord) { u[8].ID = u[7].ID }, 8, usercenter.EConflict, "UserId"},
+		{"origin taken", func(u []*core.UserRecord) { u[70].OriginID = "stored" }, 70, usercenter.EConflict, "originId"},
+		{"origin twice", func(u []*core.UserRecord) { u[90].OriginID = u[20].OriginID }, 90, usercenter.EConflict, "originId"},
+		{"user ID taken", func(u []*core.UserRecord) { u[5].ID = stored.ID }, 5, usercenter.EConflict, "userId"},
+		{"user ID twice", func(u []*core.UserRecord) { u[8].ID = u[7].ID }, 8, usercenter.EConflict, "userId"},
 		{"link taken", func(u []*core.UserRecord) {
 			u[99].ThirdParty[usercenter.ProviderQQ] = stored.ThirdParty[usercenter.ProviderQQ]
 		}, 99, usercenter.EConflict, "thirdPartyIds.qq"},

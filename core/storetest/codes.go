@@ -21,7 +21,7 @@ func testCodes(t *testing.T, s core.Store) {
 	c := NewCode("one", u, usercenter.FieldPhone, expires)
 	AddCode(t, s, c)
 	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertCode(ctx, NewCode("one", u, usercenter.FieldEmail, expires)) }),
-		usercenter.EConflict, "Code")
+		usercenter.EConflict, "code")
 
 	at := Base.Add(time.Minute)
 	got, err := Take(s, c.Hash, at)
@@ -429,7 +429,7 @@ func testEnterpriseTokens(t *testing.T, s core.Store) {
 	_, err = s.Token(ctx, live.Hash)
 	WantErr(t, err, usercenter.ENotFound, "token")
 
-	WantErr(t, insert(tok("live", "AKIDb", now)), usercenter.EConflict, "Token")
+	WantErr(t, insert(tok("live", "AKIDb", now)), usercenter.EConflict, "token")
 	WantErr(t, insert(tok("orphan", "AKIDnone", now)), usercenter.ENotFound, usercenter.ResourceKey)
 	WantErr(t, insert(tok("no expiry", "AKIDa", time.Time{})), usercenter.EInternal, "")
 

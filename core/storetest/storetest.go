@@ -254,7 +254,7 @@ func WantErr(t testing.TB, err error, code usercenter.Code, fieldOrResource stri
 	if e.Code != code {
 		t.Fatalf("got code %s (%v), want %s", e.Code, err, code)
 	}
-	if fieldOrResource != "" && e.Field != fieldOrResource && e.Resource != fieldOrResource {
+	if fieldOrResource != "" && string(e.Field) != fieldOrResource && e.Resource != fieldOrResource {
 		t.Fatalf("got field %q resource %q (%v), want %q", e.Field, e.Resource, err, fieldOrResource)
 	}
 }

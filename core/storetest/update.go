@@ -22,7 +22,7 @@ func testUpdateReturnsFnError(t *testing.T, s core.Store) {
 		errRefused,
 		usercenter.Invalid("Nickname", "too long"),
 		usercenter.NotFound(usercenter.ResourceUser),
-		&usercenter.Error{Code: usercenter.EConflict, Field: "OriginId", Message: "taken"},
+		&usercenter.Error{Code: usercenter.EConflict, Field: "originId", Message: "taken"},
 		usercenter.ErrorOf(context.DeadlineExceeded),
 		fmt.Errorf("wrapped: %w", usercenter.NotFound("code")),
 	} {
@@ -55,7 +55,7 @@ func testUpdateReturnsFnError(t *testing.T, s core.Store) {
 	if err != inner {
 		t.Fatalf("Update returned %v, want the InsertUser error %v unchanged", err, inner)
 	}
-	WantErr(t, err, usercenter.EConflict, "OriginId")
+	WantErr(t, err, usercenter.EConflict, "originId")
 	if v, err := s.Meta(ctx, "k"); err != nil || v != nil {
 		t.Fatalf("a failed Update's SetMeta was kept: %q, %v", v, err)
 	}
@@ -249,9 +249,9 @@ func testSwallowedErrorKeepsUpdate(t *testing.T, s core.Store) {
 		code usercenter.Code
 		what string
 	}{
-		{usercenter.EConflict, "OriginId"},
-		{usercenter.EConflict, "UserId"},
-		{usercenter.EConflict, "SdkAppId"},
+		{usercenter.EConflict, "originId"},
+		{usercenter.EConflict, "userId"},
+		{usercenter.EConflict, "sdkAppId"},
 		{usercenter.ENotFound, usercenter.ResourceApp},
 		{usercenter.ENotFound, usercenter.ResourceUser},
 	} {
@@ -430,7 +430,7 @@ func testConcurrentSameOrigin(t *testing.T, s core.Store) {
 			won = i
 			continue
 		}
-		WantErr(t, err, usercenter.EConflict, "OriginId")
+		WantErr(t, err, usercenter.EConflict, "originId")
 	}
 	if won < 0 {
 		t.Fatal("no insert succeeded")
@@ -484,7 +484,7 @@ func testConcurrentRegistration(t *testing.T, s core.Store) {
 	winner := -1
 	for i, err := range errs {
 		if err != nil {
-			WantErr(t, err, usercenter.EConflict, "OriginId")
+			WantErr(t, err, usercenter.EConflict, "originId")
 			if _, err := s.User(ctx, users[i].ID); usercenter.ErrorCode(err) != usercenter.ENotFound {
 				t.Fatalf("registration %d failed but its user is stored: %v", i, err)
 			}

@@ -41,10 +41,10 @@ func testUsers(t *testing.T, s core.Store) {
 
 	// Conflicts.
 	sameOrigin := NewUser(1, "alice", Base)
-	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertUser(ctx, sameOrigin) }), usercenter.EConflict, "OriginId")
+	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertUser(ctx, sameOrigin) }), usercenter.EConflict, "originId")
 	sameID := NewUser(2, "bob", Base)
 	sameID.ID = u.ID
-	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertUser(ctx, sameID) }), usercenter.EConflict, "UserId")
+	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertUser(ctx, sameID) }), usercenter.EConflict, "userId")
 	noApp := NewUser(42, "carol", Base)
 	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertUser(ctx, noApp) }), usercenter.ENotFound, usercenter.ResourceApp)
 
@@ -92,7 +92,7 @@ func testUsers(t *testing.T, s core.Store) {
 	AddUser(t, s, other)
 	moved := *u
 	moved.OriginID = "taken"
-	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.UpdateUser(ctx, &moved) }), usercenter.EConflict, "OriginId")
+	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.UpdateUser(ctx, &moved) }), usercenter.EConflict, "originId")
 	if got, _ := s.User(ctx, u.ID); got.OriginID != u.OriginID {
 		t.Fatalf("failed UpdateUser changed OriginId to %q", got.OriginID)
 	}
@@ -702,7 +702,7 @@ func testTokens(t *testing.T, s core.Store) {
 
 	_, err = s.Token(ctx, []byte("nope"))
 	WantErr(t, err, usercenter.ENotFound, "token")
-	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertToken(ctx, toks[0]) }), usercenter.EConflict, "Token")
+	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertToken(ctx, toks[0]) }), usercenter.EConflict, "token")
 	stray := tok(9, NewUser(1, "ghost", Base), Base)
 	WantErr(t, s.Update(ctx, func(tx core.Tx) error { return tx.InsertToken(ctx, stray) }), usercenter.ENotFound, usercenter.ResourceUser)
 

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"usercenter"
 
 	"usercenter/core"
 	"usercenter/postgres"
@@ -109,12 +110,158 @@ func New(tb testing.TB, opts ...core.Option) (*core.Service, core.Store) {
 	}
 	opts = append([]core.Option{
 		core.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-		// Begun long ago: no earlier process accepted this test's logins.
-		core.WithLoginReplay(replay.NewSince(time.Time{}, core.LoginReplayWindow, core.LoginReplayEntries)),
+		// Begun long ago: no earlier process accepted this test's requests.
+		core.WithReplayMemory(replay.NewSince(time.Time{}, core.ReplayWindow, replay.DefaultShare)),
 	}, opts...)
 	svc, err := core.NewService(context.Background(), store, ring, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return svc, store
+}
+
+// CreateUser creates one user through the one create path, as the REST
+// API's single create does.
+func CreateUser(svc *core.Service, ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, p core.UserPatch) (*usercenter.User, error) {
+	users, err := svc.CreateUsers(ctx, actor, sdkAppID, []core.UserPatch{p})
+	if err != nil {
+		return nil, err
+	}
+	return &users[0], nil
+}
+
+// The helpers below call the use cases as tests most often need them:
+// one user, one lookup, one page. Each is a thin adapter over the one use
+// case of its capability, so a test through them exercises that use case.
+
+// Registration is one user LCIC registers.
+type Registration struct {
+	SdkAppID uint64
+	Name     string
+	OriginID string
+	Avatar   string
+}
+
+func (r Registration) patch() core.UserPatch {
+	name, origin, avatar := r.Name, r.OriginID, r.Avatar
+	p := core.UserPatch{Nickname: &name, Avatar: &avatar}
+	if origin != "" {
+		p.OriginID = &origin
+	}
+	return p
+}
+
+// RegisterUser registers and logs in one user, as LCIC's RegisterUser does.
+func RegisterUser(svc *core.Service, ctx context.Context, actor *usercenter.Actor, r Registration) (*core.Session, error) {
+	return svc.RegisterUser(ctx, actor, r.SdkAppID, r.patch())
+}
+
+// BatchRegister registers users as LCIC's BatchRegister does.
+func BatchRegister(svc *core.Service, ctx context.Context, actor *usercenter.Actor, regs []Registration) ([]usercenter.User, error) {
+	items := make([]core.RegisterItem, len(regs))
+	for i, r := range regs {
+		items[i] = core.RegisterItem{SdkAppID: r.SdkAppID, UserPatch: r.patch()}
+	}
+	return svc.BatchRegister(ctx, actor, items)
+}
+
+// Imported is a user an import created.
+type Imported struct {
+	UserID   string
+	OriginID string
+}
+
+// ImportUsers creates users as the REST import does.
+func ImportUsers(svc *core.Service, ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, in []core.UserPatch) ([]Imported, error) {
+	users, err := svc.CreateUsers(ctx, actor, sdkAppID, in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Imported, len(users))
+	for i, u := range users {
+		out[i] = Imported{UserID: u.ID, OriginID: u.OriginID}
+	}
+	return out, nil
+}
+
+// LoginUser logs a user in by UserId.
+func LoginUser(svc *core.Service, ctx context.Context, actor *usercenter.Actor, userID string) (*core.Session, error) {
+	return svc.Login(ctx, actor, core.UserRef{UserID: userID})
+}
+
+// LoginOriginID logs a user in by (SdkAppId, OriginId).
+func LoginOriginID(svc *core.Service, ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, originID string) (*core.Session, error) {
+	return svc.Login(ctx, actor, core.UserRef{SdkAppID: sdkAppID, OriginID: originID})
+}
+
+// SetUserStatus enables or disables a user.
+func SetUserStatus(svc *core.Service, ctx context.Context, actor *usercenter.Actor, userID string, status usercenter.UserStatus) error {
+	_, err := svc.UpdateUser(ctx, actor, userID, core.UserPatch{Status: &status})
+	return err
+}
+
+// FindUsers runs an exact lookup in one app.
+func FindUsers(svc *core.Service, ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, q core.UserQuery, reveal []usercenter.PIIField) ([]usercenter.User, error) {
+	q.SdkAppID, q.Reveal, q.Limit = sdkAppID, reveal, core.MaxPageSize
+	page, err := svc.ListUsers(ctx, actor, q)
+	if err != nil {
+		return nil, err
+	}
+	return page.Users, nil
+}
+
+// UsersByOrigin finds the users with an OriginId in every app the actor
+// may read.
+func UsersByOrigin(svc *core.Service, ctx context.Context, actor *usercenter.Actor, originID string) ([]usercenter.User, error) {
+	page, err := svc.ListUsers(ctx, actor, core.UserQuery{OriginID: originID, Limit: core.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	return page.Users, nil
+}
+
+// UsersPage reads a keyset page, as the REST list does (limit 0: 50).
+func UsersPage(svc *core.Service, ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, cursor string, limit int, reveal []usercenter.PIIField) ([]usercenter.User, string, error) {
+	if limit == 0 {
+		limit = core.DefaultListLimit
+	}
+	page, err := svc.ListUsers(ctx, actor, core.UserQuery{SdkAppID: sdkAppID, Cursor: cursor, Limit: limit, Reveal: reveal})
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Users, page.Next, nil
+}
+
+// ListUsers reads page (from 1) of an app's users with their count, as
+// LCIC's DescribeSdkAppIdUsers does.
+func ListUsers(svc *core.Service, ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, page, limit int) ([]usercenter.User, int, error) {
+	res, err := svc.ListUsers(ctx, actor, core.UserQuery{SdkAppID: sdkAppID, Offset: (page - 1) * limit, Limit: limit, WithTotal: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	return res.Users, res.Total, nil
+}
+
+// AuditEvents reads the first page of the audit trail.
+func AuditEvents(svc *core.Service, ctx context.Context, actor *usercenter.Actor, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error) {
+	events, _, err := svc.AuditPage(ctx, actor, f)
+	return events, err
+}
+
+// SuperAppActor is the actor AuthenticateSuperApp answers for app
+// sdkAppID, for tests that call the super-app use cases directly.
+func SuperAppActor(sdkAppID uint64) *usercenter.Actor {
+	return &usercenter.Actor{Name: "facade:superapp", Apps: []uint64{sdkAppID}, Permissions: []usercenter.Permission{usercenter.PermUsersRead, usercenter.PermPIIRead}}
+}
+
+// AppWithSecret reads an app with its SuperApp secret, as an operator may.
+func AppWithSecret(svc *core.Service, ctx context.Context, sdkAppID uint64) (*usercenter.App, error) {
+	app, err := svc.App(ctx, usercenter.Operator(), sdkAppID)
+	if err != nil {
+		return nil, err
+	}
+	if app.SuperAppSecretKey, err = svc.RevealSuperAppSecret(ctx, usercenter.Operator(), sdkAppID); err != nil {
+		return nil, err
+	}
+	return app, nil
 }

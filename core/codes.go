@@ -1,38 +1,20 @@
 package core
 
 import (
-	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"strings"
 	"time"
 
 	"usercenter"
+	"usercenter/sacipher"
 )
 
 // The super-app use cases answer the Super App as a Service platform for
 // one app: whether a user exists, their nickname and avatar, and their
-// phone number or email behind a one-time temporary code. The facade
-// authenticates the platform with the app's SuperAppSecretKey and calls
-// them with the app it loaded through App, disabled apps included: the use
-// cases refuse those once the caller is known.
-
-// superAppActorName names the super-app facade in audit events.
-const superAppActorName = "facade:superapp"
-
-// SuperAppActor is the super-app facade acting for one app: it may read
-// the app's users and have their phone numbers and emails delivered.
-func SuperAppActor(sdkAppID uint64) *usercenter.Actor {
-	return &usercenter.Actor{
-		Name:        superAppActorName,
-		Apps:        []uint64{sdkAppID},
-		Permissions: []usercenter.Permission{usercenter.PermUsersRead, usercenter.PermPIIRead},
-	}
-}
+// phone number or email behind a one-time temporary code. The platform
+// authenticates with AuthenticateSuperApp, whose actor may act on its one
+// app, disabled or not: the use cases refuse a disabled app once the
+// caller is known.
 
 // ErrNoValue means the user has no such value (no nickname, avatar, phone
 // or email), or the kind of value asked for is not one the API hands out.
@@ -50,24 +32,20 @@ const MaxCodeAttempts = 5
 // maxCodeLen bounds what is hashed and looked up; codes have 35 bytes.
 const maxCodeLen = 128
 
-// superAppFor checks that actor may use perm on app, that the app is
-// active and that its rate limit allows one more request.
-func (s *Service) superAppFor(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, perm usercenter.Permission) error {
-	if err := actor.Authorize(app.SdkAppID, perm); err != nil {
-		return err
+// superAppFor loads the one app of a super-app actor, as appFor does.
+func (s *Service) superAppFor(ctx context.Context, actor *usercenter.Actor, perm usercenter.Permission) (*usercenter.App, error) {
+	if len(actor.Apps) != 1 {
+		return nil, usercenter.Forbidden("the super-app API acts for one app")
 	}
-	if app.Status != usercenter.AppActive {
-		return ErrAppDisabled
-	}
-	return s.admit(ctx, app)
+	return s.appFor(ctx, s.store, actor, actor.Apps[0], perm)
 }
 
 // checkSuperAppUserID rejects an empty or malformed UserId.
 func checkSuperAppUserID(userID string) error {
 	if userID == "" {
-		return usercenter.Invalid("UserId", "UserId must not be empty")
+		return usercenter.Invalid(usercenter.FieldUserID, "must not be empty")
 	}
-	return usercenter.CheckUserID("UserId", userID)
+	return usercenter.CheckUserID(usercenter.FieldUserID, userID)
 }
 
 // superAppUser reads a user of app: a user of another app is not found,
@@ -92,11 +70,12 @@ func superAppUser(ctx context.Context, r Reader, app *usercenter.App, userID str
 // SuperAppCheckUser reports whether app has an active user with this
 // UserId. An unknown user is false, not an error; a disabled one is
 // ErrUserDisabled and an empty or malformed UserId EInvalid.
-func (s *Service) SuperAppCheckUser(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string) (bool, error) {
-	if err := s.superAppFor(ctx, actor, app, usercenter.PermUsersRead); err != nil {
+func (s *Service) SuperAppCheckUser(ctx context.Context, actor *usercenter.Actor, userID string) (bool, error) {
+	app, err := s.superAppFor(ctx, actor, usercenter.PermUsersRead)
+	if err != nil {
 		return false, err
 	}
-	_, err := superAppUser(ctx, s.store, app, userID)
+	_, err = superAppUser(ctx, s.store, app, userID)
 	if usercenter.ErrorCode(err) == usercenter.ENotFound {
 		return false, nil
 	}
@@ -104,17 +83,18 @@ func (s *Service) SuperAppCheckUser(ctx context.Context, actor *usercenter.Actor
 }
 
 // SuperAppNickname returns a user's nickname; ErrNoValue when it is empty.
-func (s *Service) SuperAppNickname(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string) (string, error) {
-	return s.superAppProfile(ctx, actor, app, userID, func(u *UserRecord) string { return u.Nickname })
+func (s *Service) SuperAppNickname(ctx context.Context, actor *usercenter.Actor, userID string) (string, error) {
+	return s.superAppProfile(ctx, actor, userID, func(u *UserRecord) string { return u.Nickname })
 }
 
 // SuperAppAvatar returns a user's avatar URL; ErrNoValue when it is empty.
-func (s *Service) SuperAppAvatar(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string) (string, error) {
-	return s.superAppProfile(ctx, actor, app, userID, func(u *UserRecord) string { return u.Avatar })
+func (s *Service) SuperAppAvatar(ctx context.Context, actor *usercenter.Actor, userID string) (string, error) {
+	return s.superAppProfile(ctx, actor, userID, func(u *UserRecord) string { return u.Avatar })
 }
 
-func (s *Service) superAppProfile(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string, get func(*UserRecord) string) (string, error) {
-	if err := s.superAppFor(ctx, actor, app, usercenter.PermUsersRead); err != nil {
+func (s *Service) superAppProfile(ctx context.Context, actor *usercenter.Actor, userID string, get func(*UserRecord) string) (string, error) {
+	app, err := s.superAppFor(ctx, actor, usercenter.PermUsersRead)
+	if err != nil {
 		return "", err
 	}
 	rec, err := superAppUser(ctx, s.store, app, userID)
@@ -140,14 +120,6 @@ func superAppField(kind string) (usercenter.PIIField, error) {
 	return "", ErrNoValue
 }
 
-// sealedField is the sealed value of a phone or email.
-func sealedField(rec *UserRecord, f usercenter.PIIField) []byte {
-	if f == usercenter.FieldPhone {
-		return rec.SealedPhone
-	}
-	return rec.SealedEmail
-}
-
 // TemporaryCode is a freshly issued code and the masked value it unlocks.
 type TemporaryCode struct {
 	Code      string
@@ -163,15 +135,16 @@ type TemporaryCode struct {
 //
 // The checks run in this order: the UserId (EInvalid, then ENotFound or
 // ErrUserDisabled), then the kind and the value (ErrNoValue).
-func (s *Service) SuperAppIssueCode(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID, kind string) (*TemporaryCode, error) {
-	if err := s.superAppFor(ctx, actor, app, usercenter.PermPIIRead); err != nil {
+func (s *Service) SuperAppIssueCode(ctx context.Context, actor *usercenter.Actor, userID, kind string) (*TemporaryCode, error) {
+	app, err := s.superAppFor(ctx, actor, usercenter.PermPIIRead)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkSuperAppUserID(userID); err != nil {
 		return nil, err
 	}
 	var out *TemporaryCode
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx Tx) error {
 		rec, err := superAppUser(ctx, tx, app, userID)
 		if err != nil {
 			return err
@@ -180,17 +153,16 @@ func (s *Service) SuperAppIssueCode(ctx context.Context, actor *usercenter.Actor
 		if err != nil {
 			return err
 		}
-		sealed := sealedField(rec, field)
-		if sealed == nil {
+		plain, err := s.pii.openValue(rec, field)
+		if err != nil {
+			return err
+		}
+		if plain == "" {
 			return ErrNoValue
 		}
-		plain, err := s.vault.Open(sealed, aadUser(rec.ID, field))
-		if err != nil {
-			return usercenter.Internal(err)
-		}
-		masked := usercenter.MaskEmail(string(plain))
+		masked := usercenter.MaskEmail(plain)
 		if field == usercenter.FieldPhone {
-			masked = usercenter.MaskPhone(string(plain))
+			masked = usercenter.MaskPhone(plain)
 		}
 		now := s.now().UTC()
 		code := usercenter.NewToken()
@@ -229,12 +201,13 @@ func (s *Service) SuperAppIssueCode(ctx context.Context, actor *usercenter.Actor
 // by the attempt). Each failure counts against the user named in the
 // request; after MaxCodeAttempts failures within the app's CodeTTL every
 // code is refused until a new one is issued.
-func (s *Service) SuperAppDeliver(ctx context.Context, actor *usercenter.Actor, app *usercenter.App, userID string, field usercenter.PIIField, code string) (string, error) {
-	if err := s.superAppFor(ctx, actor, app, usercenter.PermPIIRead); err != nil {
+func (s *Service) SuperAppDeliver(ctx context.Context, actor *usercenter.Actor, userID string, field usercenter.PIIField, code string) (string, error) {
+	app, err := s.superAppFor(ctx, actor, usercenter.PermPIIRead)
+	if err != nil {
 		return "", err
 	}
 	if field != usercenter.FieldPhone && field != usercenter.FieldEmail {
-		return "", usercenter.Invalid("field", "only phone numbers and emails are delivered")
+		return "", usercenter.Invalid(usercenter.FieldValueKind, "must be phone or email: only phone numbers and emails are delivered")
 	}
 	if err := checkSuperAppUserID(userID); err != nil {
 		return "", err
@@ -243,7 +216,7 @@ func (s *Service) SuperAppDeliver(ctx context.Context, actor *usercenter.Actor, 
 		out    string
 		failed bool
 	)
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx Tx) error {
 		failed = false // a store may run fn again
 		rec, err := superAppUser(ctx, tx, app, userID)
 		if err != nil {
@@ -272,19 +245,22 @@ func (s *Service) SuperAppDeliver(ctx context.Context, actor *usercenter.Actor, 
 			}
 			return tx.SetCodeAttempts(ctx, app.SdkAppID, rec.ID, attempts+1, since)
 		}
-		sealed := sealedField(rec, field)
-		if sealed == nil {
+		plain, err := s.pii.openValue(rec, field)
+		if err != nil {
+			return err
+		}
+		if plain == "" {
 			return ErrNoValue // the user cleared it since the code was issued
 		}
-		plain, err := s.vault.Open(sealed, aadUser(rec.ID, field))
+		key, err := s.superAppSecret(ctx, tx, app.SdkAppID)
+		if err != nil {
+			return err
+		}
+		out, err = sacipher.Encrypt(app.SuperAppCipher, key, plain)
 		if err != nil {
 			return usercenter.Internal(err)
 		}
-		out, err = SuperAppEncrypt(app.SuperAppCipher, app.SuperAppSecretKey, string(plain))
-		if err != nil {
-			return usercenter.Internal(err)
-		}
-		return s.audit(ctx, tx, actor, &rec.User, usercenter.AuditDeliver, string(field))
+		return s.audit(ctx, tx, actor, &rec.User, usercenter.AuditDeliver, field)
 	})
 	if err != nil {
 		return "", err
@@ -315,48 +291,4 @@ func takeCode(ctx context.Context, tx Tx, code string, now time.Time) (*Code, bo
 // and reports how many.
 func (s *Service) PurgeCodes(ctx context.Context) (int, error) {
 	return s.deleteExpired(ctx, Tx.DeleteExpiredCodes)
-}
-
-// SuperAppEncrypt encrypts a value for the super-app platform with key (16,
-// 24 or 32 bytes: AES-128, -192 or -256) in cipher c:
-//
-//   - aes-ecb-hex: PKCS7 padding, ECB, lowercase hex;
-//   - aes-cbc-base64: PKCS7 padding, CBC with the key's first 16 bytes as
-//     IV, standard base64;
-//   - aes-gcm-base64: GCM with a random 12-byte nonce put before the
-//     ciphertext and its tag, standard base64.
-func SuperAppEncrypt(c usercenter.SuperAppCipher, key, plaintext string) (string, error) {
-	block, err := aes.NewCipher([]byte(key))
-	if err != nil {
-		return "", err
-	}
-	switch c {
-	case usercenter.CipherAESECBHex:
-		buf := pkcs7([]byte(plaintext))
-		for i := 0; i < len(buf); i += aes.BlockSize {
-			block.Encrypt(buf[i:i+aes.BlockSize], buf[i:i+aes.BlockSize])
-		}
-		return hex.EncodeToString(buf), nil
-	case usercenter.CipherAESCBCBase64:
-		buf := pkcs7([]byte(plaintext))
-		cipher.NewCBCEncrypter(block, []byte(key)[:aes.BlockSize]).CryptBlocks(buf, buf)
-		return base64.StdEncoding.EncodeToString(buf), nil
-	case usercenter.CipherAESGCMBase64:
-		gcm, err := cipher.NewGCM(block)
-		if err != nil {
-			return "", err
-		}
-		nonce := make([]byte, gcm.NonceSize(), gcm.NonceSize()+len(plaintext)+gcm.Overhead())
-		if _, err := rand.Read(nonce); err != nil {
-			return "", err
-		}
-		return base64.StdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(plaintext), nil)), nil
-	}
-	return "", usercenter.Invalid("SuperAppCipher", "unknown cipher %q", usercenter.ClipName(string(c), 32))
-}
-
-// pkcs7 pads b to a whole number of AES blocks; a copy is returned.
-func pkcs7(b []byte) []byte {
-	n := aes.BlockSize - len(b)%aes.BlockSize
-	return append(bytes.Clone(b), bytes.Repeat([]byte{byte(n)}, n)...)
 }

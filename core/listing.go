@@ -1,0 +1,380 @@
+package core
+
+import (
+	"context"
+	"encoding/base64"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/segmentio/ksuid"
+
+	"usercenter"
+)
+
+// Limits of listing.
+const (
+	// MaxPageSize caps a page of users; facades may cap lower.
+	MaxPageSize = 1000
+	// DefaultListLimit is the page size of the audit trail when none is
+	// asked for, and MaxListLimit its cap.
+	DefaultListLimit = 50
+	MaxListLimit     = 500
+	// maxOffset keeps an offset and the page after it within an int64;
+	// facades bound their page numbers lower.
+	maxOffset = math.MaxInt64 - 2*MaxPageSize
+	// scanFactor bounds the rows a filtered keyset page reads: at most
+	// scanFactor times its limit. A page that stops there holds fewer
+	// users than asked and a cursor to go on from.
+	scanFactor = 10
+)
+
+// UserQuery selects users: the one listing of every facade. Users are in
+// UserId order, which is creation order (a UserId starts with its
+// creation time), and a page continues after a cursor (keyset paging:
+// users added while a client pages through are never listed twice, and
+// none that existed throughout is skipped) or, for the facades whose
+// protocol pages by number, at an offset in creation order.
+type UserQuery struct {
+	// The app: by SdkAppId, or by its UserDomain. Neither, with an
+	// OriginID lookup, looks in every app the actor may read.
+	SdkAppID   uint64
+	UserDomain string
+
+	// Exact lookups, at most one: by OriginId, by phone or email (through
+	// the blind index, which needs pii.read: with the masked form in hand,
+	// a few thousand yes-or-no lookups would recover a number), or by a
+	// third-party ID (Provider with ProviderUserID).
+	OriginID       string
+	Phone          string
+	Email          string
+	Provider       usercenter.Provider
+	ProviderUserID string
+
+	// Filters.
+	Status       *usercenter.UserStatus
+	CreatedSince time.Time // inclusive
+	CreatedUntil time.Time // exclusive
+
+	// Paging: Cursor (a previous page's Next) or Offset, and Limit
+	// (1 to MaxPageSize). WithTotal also counts the app's users, for
+	// offset pages.
+	Cursor    string
+	Offset    int
+	Limit     int
+	WithTotal bool
+
+	// Reveal lists the personal data to show in plain, each disclosure
+	// audited in the transaction that reads it.
+	Reveal []usercenter.PIIField
+}
+
+// UserPage is one page of a listing.
+type UserPage struct {
+	Users []usercenter.User
+	// Next is the cursor of the following page, "" after the last.
+	Next string
+	// Total is the app's number of users, when asked for.
+	Total int
+}
+
+func (q *UserQuery) lookups() int {
+	n := 0
+	for _, set := range []bool{q.OriginID != "", q.Phone != "", q.Email != "", q.Provider != "" || q.ProviderUserID != ""} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// ListUsers lists the users a query selects, as the actor may see them.
+func (s *Service) ListUsers(ctx context.Context, actor *usercenter.Actor, q UserQuery) (*UserPage, error) {
+	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+		return nil, err
+	}
+	if q.lookups() > 1 {
+		return nil, usercenter.Invalid(usercenter.FieldOriginID, "cannot be combined with another exact lookup")
+	}
+	if q.SdkAppID == 0 && q.UserDomain == "" {
+		if q.OriginID == "" {
+			return nil, usercenter.Invalid(usercenter.FieldSdkAppID, "is required")
+		}
+		return s.originAcrossApps(ctx, actor, q)
+	}
+	app, err := s.queryApp(ctx, actor, &q)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.checkPaging(); err != nil {
+		return nil, err
+	}
+	if (q.Phone != "" || q.Email != "") && !actor.Has(usercenter.PermPIIRead) {
+		return nil, usercenter.Forbidden("looking users up by phone or email needs the %s permission", usercenter.PermPIIRead)
+	}
+	find, err := s.finder(ctx, app, &q)
+	if err != nil {
+		return nil, err
+	}
+	page := &UserPage{}
+	users, err := s.read(ctx, actor, q.Reveal, domains{app.SdkAppID: app.UserDomain}, func(r Reader) ([]UserRecord, error) {
+		recs, next, total, err := find(r)
+		page.Next, page.Total = next, total
+		return recs, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	page.Users = users
+	return page, nil
+}
+
+// queryApp loads the app a query names, by SdkAppId or UserDomain. A
+// domain that does not exist and one outside the actor's scope are both
+// not found.
+func (s *Service) queryApp(ctx context.Context, actor *usercenter.Actor, q *UserQuery) (*usercenter.App, error) {
+	if q.UserDomain != "" {
+		if len(q.UserDomain) > 64 {
+			return nil, usercenter.NotFound(usercenter.ResourceApp)
+		}
+		rec, err := s.store.AppByDomain(ctx, q.UserDomain)
+		if err != nil {
+			return nil, err
+		}
+		if !actor.Scoped(rec.SdkAppID) {
+			return nil, usercenter.NotFound(usercenter.ResourceApp)
+		}
+		q.SdkAppID = rec.SdkAppID
+	}
+	return s.appFor(ctx, s.store, actor, q.SdkAppID, usercenter.PermUsersRead)
+}
+
+func (q *UserQuery) checkPaging() error {
+	if q.Limit < 1 || q.Limit > MaxPageSize {
+		return usercenter.Invalid(usercenter.FieldPageSize, "must be between 1 and %d", MaxPageSize)
+	}
+	if q.Offset < 0 || q.Offset > maxOffset {
+		return usercenter.Invalid(usercenter.FieldPage, "is too large")
+	}
+	if q.Offset > 0 && q.Cursor != "" {
+		return usercenter.Invalid(usercenter.FieldCursor, "cannot be combined with an offset")
+	}
+	if !q.CreatedSince.IsZero() && !q.CreatedUntil.IsZero() && !q.CreatedSince.Before(q.CreatedUntil) {
+		return usercenter.Invalid(usercenter.FieldCreatedUntil, "must be after createdSince")
+	}
+	if q.Status != nil && *q.Status != usercenter.UserActive && *q.Status != usercenter.UserDisabled {
+		return usercenter.Invalid(usercenter.FieldStatus, "must be 0 (disabled) or 1 (normal)")
+	}
+	return nil
+}
+
+// match reports whether a user passes the query's filters.
+func (q *UserQuery) match(u *UserRecord) bool {
+	return (q.Status == nil || u.Status == *q.Status) &&
+		(q.CreatedSince.IsZero() || !u.CreatedAt.Before(q.CreatedSince)) &&
+		(q.CreatedUntil.IsZero() || u.CreatedAt.Before(q.CreatedUntil))
+}
+
+func (q *UserQuery) filtered() bool {
+	return q.Status != nil || !q.CreatedSince.IsZero() || !q.CreatedUntil.IsZero()
+}
+
+// finder returns how to read one page of the query.
+func (s *Service) finder(ctx context.Context, app *usercenter.App, q *UserQuery) (func(Reader) ([]UserRecord, string, int, error), error) {
+	id := app.SdkAppID
+	filter := func(recs []UserRecord) []UserRecord {
+		return slices.DeleteFunc(recs, func(u UserRecord) bool { return !q.match(&u) })
+	}
+	lookup := func(find func(Reader) ([]UserRecord, error)) func(Reader) ([]UserRecord, string, int, error) {
+		return func(r Reader) ([]UserRecord, string, int, error) {
+			recs, err := find(r)
+			if err != nil {
+				return nil, "", 0, err
+			}
+			recs = filter(recs)
+			return recs[:min(len(recs), q.Limit)], "", 0, nil
+		}
+	}
+	switch {
+	case q.OriginID != "":
+		if err := usercenter.CheckOriginID(usercenter.FieldOriginID, q.OriginID); err != nil {
+			return nil, err
+		}
+		return lookup(func(r Reader) ([]UserRecord, error) { return one(r.UserByOrigin(ctx, id, q.OriginID)) }), nil
+	case q.Phone != "":
+		phone, err := usercenter.NormalizePhone(usercenter.FieldPhone, q.Phone, app.PhoneRegion)
+		if err != nil {
+			return nil, err
+		}
+		idx := s.pii.blindIndex(id, usercenter.FieldPhone, phone)
+		return lookup(func(r Reader) ([]UserRecord, error) { return r.UsersByIndex(ctx, id, usercenter.FieldPhone, idx) }), nil
+	case q.Email != "":
+		email, err := usercenter.NormalizeEmail(usercenter.FieldEmail, q.Email)
+		if err != nil {
+			return nil, err
+		}
+		idx := s.pii.blindIndex(id, usercenter.FieldEmail, email)
+		return lookup(func(r Reader) ([]UserRecord, error) { return r.UsersByIndex(ctx, id, usercenter.FieldEmail, idx) }), nil
+	case q.Provider != "" || q.ProviderUserID != "":
+		if !q.Provider.Known() {
+			return nil, usercenter.Invalid(usercenter.FieldProvider, "names an unknown third-party provider %q", usercenter.ClipName(string(q.Provider), 32))
+		}
+		if q.ProviderUserID == "" {
+			return nil, usercenter.Invalid(usercenter.FieldProviderUserID, "is required with provider")
+		}
+		return lookup(func(r Reader) ([]UserRecord, error) {
+			return one(r.UserByLink(ctx, id, q.Provider, q.ProviderUserID))
+		}), nil
+	case q.Offset > 0 || q.WithTotal:
+		if q.filtered() {
+			return nil, usercenter.Invalid(usercenter.FieldPage, "cannot be combined with filters; page with a cursor")
+		}
+		return func(r Reader) ([]UserRecord, string, int, error) {
+			recs, total, err := r.ListUsers(ctx, id, q.Offset, q.Limit)
+			return recs, "", total, err
+		}, nil
+	}
+	after, err := decodeCursor(q.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	if floor := idFloor(q.CreatedSince); floor > after {
+		// UserIds start with their creation second: no user created since
+		// then sorts before the smallest ID of the second before.
+		after = floor
+	}
+	return func(r Reader) ([]UserRecord, string, int, error) {
+		return s.scan(ctx, r, id, q, after)
+	}, nil
+}
+
+// scan reads a keyset page after the UserId after: users that pass the
+// filters, reading at most scanFactor times the limit, and the cursor of
+// the next page.
+func (s *Service) scan(ctx context.Context, r Reader, sdkAppID uint64, q *UserQuery, after string) ([]UserRecord, string, int, error) {
+	var out []UserRecord
+	budget := q.Limit * scanFactor
+	for budget > 0 {
+		n := q.Limit + 1
+		if q.filtered() {
+			n = min(budget, max(n, 100))
+		}
+		recs, err := r.UsersAfter(ctx, sdkAppID, after, n)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		budget -= len(recs)
+		for i := range recs {
+			u := &recs[i]
+			if !q.CreatedUntil.IsZero() && !u.CreatedAt.Before(q.CreatedUntil) && idTime(u.ID).After(q.CreatedUntil) {
+				return out, "", 0, nil // sorted by creation second: nothing later matches
+			}
+			if !q.match(u) {
+				after = u.ID
+				continue
+			}
+			if len(out) == q.Limit {
+				return out, encodeCursor(out[len(out)-1].ID), 0, nil
+			}
+			out = append(out, *u)
+			after = u.ID
+		}
+		if len(recs) < n {
+			return out, "", 0, nil
+		}
+	}
+	// The scan budget ran out: go on from the last user read.
+	return out, encodeCursor(after), 0, nil
+}
+
+// originAcrossApps finds the users with an OriginId in every app the
+// actor may read, ordered by SdkAppId. It reports ENotFound when there
+// are none.
+func (s *Service) originAcrossApps(ctx context.Context, actor *usercenter.Actor, q UserQuery) (*UserPage, error) {
+	if err := usercenter.CheckOriginID(usercenter.FieldOriginID, q.OriginID); err != nil {
+		return nil, err
+	}
+	apps := actor.Apps
+	if actor.AllApps {
+		all, err := s.store.Apps(ctx)
+		if err != nil {
+			return nil, err
+		}
+		apps = make([]uint64, len(all))
+		for i, a := range all {
+			apps[i] = a.SdkAppID
+		}
+	}
+	recs, err := s.store.UsersByOrigin(ctx, apps, q.OriginID)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, usercenter.NotFound(usercenter.ResourceUser)
+	}
+	known := domains{}
+	for _, u := range recs {
+		if _, ok := known[u.SdkAppID]; !ok {
+			app, err := s.appFor(ctx, s.store, actor, u.SdkAppID, usercenter.PermUsersRead)
+			if err != nil {
+				return nil, err
+			}
+			known[app.SdkAppID] = app.UserDomain
+		}
+	}
+	users, err := s.read(ctx, actor, q.Reveal, known, func(Reader) ([]UserRecord, error) { return recs, nil })
+	if err != nil {
+		return nil, err
+	}
+	return &UserPage{Users: users}, nil
+}
+
+// one turns a single-row lookup into a list, with not found as empty.
+func one(rec *UserRecord, err error) ([]UserRecord, error) {
+	if usercenter.ErrorCode(err) == usercenter.ENotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []UserRecord{*rec}, nil
+}
+
+// encodeCursor and decodeCursor turn the UserId a page ends with into the
+// opaque cursor of the next, and back.
+func encodeCursor(userID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(userID))
+}
+
+func decodeCursor(cursor string) (string, error) {
+	if cursor == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || !usercenter.ValidUserID(string(b)) {
+		return "", usercenter.Invalid(usercenter.FieldCursor, "is not a cursor returned by this API")
+	}
+	return string(b), nil
+}
+
+// idFloor is a UserId every user created at t or later sorts after: the
+// smallest of the second before t. "" for the zero time.
+func idFloor(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	id, err := ksuid.FromParts(t.Add(-time.Second), make([]byte, 16))
+	if err != nil {
+		return "" // before KSUID time began: no floor
+	}
+	return id.String()
+}
+
+// idTime is the creation second a UserId starts with.
+func idTime(userID string) time.Time {
+	id, err := ksuid.Parse(userID)
+	if err != nil {
+		return time.Time{}
+	}
+	return id.Time()
+}
