@@ -35,6 +35,7 @@ type Handler struct {
 	svc  *core.Service
 	seen ReplayMemory
 	log  *slog.Logger
+	body httpio.BodyRules
 }
 
 // ReplayMemory remembers signed v1 requests for ReplayWindow. Seen records
@@ -56,7 +57,9 @@ const (
 // refuse replays: NewReplayCache makes one for a single process, and every
 // node serving one database must share one.
 func New(svc *core.Service, seen ReplayMemory, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, seen: seen, log: log}
+	h := &Handler{svc: svc, seen: seen, log: log}
+	h.body = httpio.BodyRules{Limit: MaxBodyBytes, TooLarge: errBodyTooLarge, Unreadable: errBodyUnreadable, Busy: errBusy, Admit: h.admitLargeBody}
+	return h
 }
 
 // NewReplayCache returns a replay memory of this process alone, enough
@@ -112,6 +115,7 @@ var (
 	errQueryTooLarge  = &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the query string exceeds %d bytes", MaxQueryBytes)}
 	errBodyTooLarge   = &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes)}
 	errBodyUnreadable = &apiError{Code: "InvalidParameter", Message: "the request body could not be read"}
+	errBusy           = &apiError{Code: "ServiceUnavailable", Message: "the server holds as many request bodies as it may at once; retry shortly"}
 )
 
 // serve authenticates, decodes and runs one request. lang is updated once
@@ -128,7 +132,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if len(r.URL.RawQuery) > MaxQueryBytes {
 		return nil, errQueryTooLarge
 	}
-	body, err := httpio.ReadBody(w, r, MaxBodyBytes, errBodyTooLarge, errBodyUnreadable)
+	// Past httpio.SmallBody, only for a live SecretId: see admitLargeBody.
+	body, err := httpio.ReadBody(w, r, &h.body)
 	if err != nil {
 		return nil, err.(*apiError)
 	}
