@@ -30,7 +30,7 @@ const usage = `usercenter: a self-hosted user identity and profile service
 Usage:
   usercenter serve   [--addr 127.0.0.1:8080] [--db DSN] [--data DIR] [--master-key-file FILE] [--redis URL]
                      [--superapp-app SDKAPPID] [--enterprise-token-ttl 2h] [--request-timeout 10s] [--log-level info]
-                     [--db-max-conns N] [--db-connect-timeout 5s]
+                     [--db-max-conns N] [--db-connect-timeout 5s] [--body-memory-mib 64]
   usercenter migrate [--db DSN]
   usercenter app create --name NAME [--sdk-app-id N] [--user-domain D] [--rate-limit N] [--token-ttl 168h] [--phone-region CN] [--json]
   usercenter app list [--json]
@@ -309,7 +309,7 @@ var envFlags = map[string]bool{
 	"addr": true, "data": true, "db": true, "master-key-file": true, "log-level": true,
 	"db-max-conns": true, "db-connect-timeout": true,
 	"superapp-app": true, "enterprise-token-ttl": true,
-	"redis": true, "request-timeout": true,
+	"redis": true, "request-timeout": true, "body-memory-mib": true,
 }
 
 // parse applies the environment, then the arguments, accepting flags

@@ -17,6 +17,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/httpio"
 	"usercenter/ratelimit"
 	"usercenter/redisstore"
 	"usercenter/replay"
@@ -35,6 +36,14 @@ const (
 	maxRequestTimeout     = 50 * time.Second
 )
 
+// Bounds of serve's --body-memory-mib. Below the minimum the largest body
+// any facade takes (LCIC's 10 MiB, with the first 64 KiB read before it
+// is admitted) could never be read.
+const (
+	minBodyMemoryMiB = 16
+	maxBodyMemoryMiB = 64 << 10
+)
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs, sf := newStoreFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
@@ -42,6 +51,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	superApp := fs.Uint64("superapp-app", 0, "SdkAppId served on the unprefixed super-app paths (default: the only app, while there is exactly one)")
 	enterpriseTTL := fs.Duration("enterprise-token-ttl", core.DefaultEnterpriseTokenTTL, "lifetime of enterprise API access tokens")
 	requestTimeout := fs.Duration("request-timeout", defaultRequestTimeout, "the longest any request may take: past it, what waits on the database gives up and the request fails as unavailable")
+	bodyMemory := fs.Int64("body-memory-mib", httpio.DefaultBodyBudget>>20, "the most memory, in MiB, that the request bodies being served may hold at once: a request whose body would go past it is answered busy at once")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -51,6 +61,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *requestTimeout < time.Second || *requestTimeout > maxRequestTimeout {
 		return usageError{msg: fmt.Sprintf("--request-timeout must be between 1s and %v", maxRequestTimeout)}
+	}
+	if *bodyMemory < minBodyMemoryMiB || *bodyMemory > maxBodyMemoryMiB {
+		return usageError{msg: fmt.Sprintf("--body-memory-mib must be between %d and %d", minBodyMemoryMiB, maxBodyMemoryMiB)}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -110,7 +123,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(*superApp), server.WithRequestTimeout(*requestTimeout)))
+	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(*superApp), server.WithRequestTimeout(*requestTimeout), server.WithBodyBudget(httpio.NewBodyBudget(*bodyMemory<<20))))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
 
 	errc := make(chan error, 1)

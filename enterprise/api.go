@@ -171,6 +171,17 @@ func bareToken(s string) string {
 	return s
 }
 
+// formBody is how a form body is read. The login that sends one cannot
+// authenticate before reading it, which is why the form is held to
+// MaxBodyBytes, well under httpio.SmallBody.
+var formBody = func() httpio.BodyRules {
+	unreadable := paramError("the form body could not be read or exceeds %d bytes", MaxBodyBytes)
+	return httpio.BodyRules{
+		Limit: MaxBodyBytes, TooLarge: unreadable, Unreadable: unreadable,
+		Busy: &apiError{Code: codeUnavailable, ExtMsg: "the server holds as many request bodies as it may at once; retry shortly"},
+	}
+}()
+
 // params parses the query strictly, and for a POST the form body as well:
 // a malformed encoding, a parameter given twice or a value that is not
 // UTF-8 is a parameter check error.
@@ -185,8 +196,7 @@ func params(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if r.Method == http.MethodPost {
 		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if mt == "application/x-www-form-urlencoded" {
-			unreadable := paramError("the form body could not be read or exceeds %d bytes", MaxBodyBytes)
-			body, err := httpio.ReadBody(w, r, MaxBodyBytes, unreadable, unreadable)
+			body, err := httpio.ReadBody(w, r, &formBody)
 			if err != nil {
 				return nil, err
 			}

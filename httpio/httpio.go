@@ -6,55 +6,11 @@ package httpio
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
 )
-
-// ReadBody reads r's body, at most limit bytes. A body larger than limit
-// gives tooLarge, and one that says so in its Content-Length is refused
-// before it is read; a body that cannot be read gives unreadable.
-func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, tooLarge, unreadable error) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, tooLarge
-	}
-	rd := http.MaxBytesReader(w, r.Body, limit)
-	if n := r.ContentLength; n >= 0 && n < limit && n < 64<<10 {
-		// The usual small body of a known length: read into a buffer of
-		// that size, one byte longer to see a body that runs past it
-		// (n < limit, so the extra byte is within it), rather than through
-		// io.ReadAll's 512-byte start and growth.
-		body := make([]byte, n+1)
-		got, err := io.ReadFull(rd, body)
-		switch {
-		case err == io.ErrUnexpectedEOF || err == io.EOF:
-			return body[:got], nil
-		case err != nil:
-			return nil, readErr(err, tooLarge, unreadable)
-		}
-		// Longer than it said: read on, as for a body of unknown length.
-		rest, err := io.ReadAll(rd)
-		if err != nil {
-			return nil, readErr(err, tooLarge, unreadable)
-		}
-		return append(body, rest...), nil
-	}
-	body, err := io.ReadAll(rd)
-	if err != nil {
-		return nil, readErr(err, tooLarge, unreadable)
-	}
-	return body, nil
-}
-
-func readErr(err, tooLarge, unreadable error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return tooLarge
-	}
-	return unreadable
-}
 
 // WriteJSON sends v as the whole answer, with status and contentType.
 // Answers carry users' data, so no cache may keep them, and no browser may

@@ -59,11 +59,24 @@ func checkContentType(r *http.Request) error {
 	return nil
 }
 
+// userBody is how a user's body is read. Every route that reads a body
+// authenticates its caller first, from the headers, so no stranger's body
+// is read at all.
+var userBody = httpio.BodyRules{
+	Limit:      MaxBodyBytes,
+	TooLarge:   &problem{Code: "payload_too_large", Detail: fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes)},
+	Unreadable: errBodyUnreadable,
+	Busy:       errBusy,
+}
+
+var (
+	errBodyUnreadable = &problem{Code: "malformed_json", Detail: "the request body could not be read"}
+	errBusy           = &problem{Code: "unavailable", Detail: "the server holds as many request bodies as it may at once; retry shortly"}
+)
+
 // readBody reads at most MaxBodyBytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	return httpio.ReadBody(w, r, MaxBodyBytes,
-		&problem{Code: "payload_too_large", Detail: fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes)},
-		&problem{Code: "malformed_json", Detail: "the request body could not be read"})
+	return httpio.ReadBody(w, r, &userBody)
 }
 
 // member is one member of the body's top-level object.

@@ -54,6 +54,14 @@ func (a *api) handleImportUsers() http.Handler {
 	})
 }
 
+// importBody is how an import's body is read, after authentication.
+var importBody = httpio.BodyRules{
+	Limit:      MaxImportBodyBytes,
+	TooLarge:   &problem{Code: "payload_too_large", Detail: fmt.Sprintf("the body of an import must be at most %d bytes; import fewer users a request", MaxImportBodyBytes)},
+	Unreadable: errBodyUnreadable,
+	Busy:       errBusy,
+}
+
 // decodeImportBody reads {"users": [user, …]}, each user a body as
 // POST /v1/apps/{sdkAppId}/users takes it, into patches. A problem with
 // one user names it: field users.<index>.<member>, detail "users.<index>: …".
@@ -69,9 +77,7 @@ func decodeImportBody(w http.ResponseWriter, r *http.Request) ([]core.UserPatch,
 	if err := checkContentType(r); err != nil {
 		return nil, err
 	}
-	body, err := httpio.ReadBody(w, r, MaxImportBodyBytes,
-		&problem{Code: "payload_too_large", Detail: fmt.Sprintf("the body of an import must be at most %d bytes; import fewer users a request", MaxImportBodyBytes)},
-		&problem{Code: "malformed_json", Detail: "the request body could not be read"})
+	body, err := httpio.ReadBody(w, r, &importBody)
 	if err != nil {
 		return nil, err
 	}

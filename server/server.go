@@ -14,6 +14,7 @@ import (
 
 	"usercenter/core"
 	"usercenter/enterprise"
+	"usercenter/httpio"
 	"usercenter/obs"
 	"usercenter/restapi"
 	"usercenter/superapp"
@@ -26,6 +27,7 @@ type Option func(*config)
 type config struct {
 	superApp       superapp.Config
 	requestTimeout time.Duration // see WithRequestTimeout
+	bodies         *httpio.BodyBudget
 }
 
 // WithSuperAppDefault names the app that the unprefixed super-app paths
@@ -35,11 +37,22 @@ func WithSuperAppDefault(sdkAppID uint64) Option {
 	return func(c *config) { c.superApp.DefaultApp = sdkAppID }
 }
 
+// WithBodyBudget sets the memory that the request bodies being served may
+// hold at once, across every facade (serve --body-memory-mib); a request
+// whose body does not fit is answered busy at once, in its facade's
+// format. The default is a budget of httpio.DefaultBodyBudget bytes.
+func WithBodyBudget(b *httpio.BodyBudget) Option {
+	return func(c *config) { c.bodies = b }
+}
+
 // NewHandler routes every endpoint of the instance.
 func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, opts ...Option) http.Handler {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.bodies == nil {
+		cfg.bodies = httpio.NewBodyBudget(httpio.DefaultBodyBudget)
 	}
 	metrics := obs.NewMetrics(reg)
 	mux := http.NewServeMux()
@@ -71,7 +84,7 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 		w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	return withDeadline(mux, cfg.requestTimeout)
+	return withDeadline(cfg.bodies.Middleware(mux), cfg.requestTimeout)
 }
 
 // NewRegistry returns a Prometheus registry with the process and Go

@@ -20,10 +20,26 @@
 // row, with its ExpiresAt, and core compares that with its clock on every
 // use.
 //
-// Only rows that exist are cached: a lookup that finds nothing asks the
-// database again next time, so a row created on another node is never
-// hidden behind a cached absence. Reads inside a Tx always go to the
-// database, which a transaction must.
+// Rows that exist are cached, and so is the absence of a user by UserId,
+// under the same rules: a lookup of a UserId that finds no user is
+// answered "not found" from here for at most TTL, and an insert of that
+// UserId through this Store drops the absence like any write. So a UserId
+// of another tenant's user and one that no user has take the same path,
+// a cache hit, and their answers, identical by design, are not told apart
+// by how long they take either.
+//
+// A user created on another node is, like any write there, seen here at
+// most TTL later, and that is the only case in which a cached absence can
+// hide one. It needs a lookup of the UserId before the user existed, and
+// UserIds are KSUIDs with 96 random bits, minted by the node that creates
+// the user and known to no one before it answers: only a guess can look
+// one up beforehand. (migrate-data copies users with their UserIds, but
+// into a database no server serves yet.) No other absence is cached:
+// nothing calls for it, and an app's SdkAppId and user domain may be
+// chosen (app create --sdk-app-id, --user-domain), so an app looked up
+// while absent may well be created a moment later.
+//
+// Reads inside a Tx always go to the database, which a transaction must.
 //
 // # What is kept
 //
@@ -75,8 +91,8 @@ type Store struct {
 
 	keys    *ttlCache[string, *core.KeyRecord]
 	apps    *ttlCache[uint64, *core.AppRecord]
-	domains *ttlCache[string, uint64] // UserDomain to SdkAppId
-	users   *ttlCache[string, *core.UserRecord]
+	domains *ttlCache[string, uint64]           // UserDomain to SdkAppId
+	users   *ttlCache[string, *core.UserRecord] // nil: no such user
 	tokens  *ttlCache[hashKey, *core.Token]
 	ent     *ttlCache[hashKey, *core.EnterpriseToken]
 }
@@ -213,8 +229,33 @@ func (s *Store) AppByDomain(ctx context.Context, userDomain string) (*core.AppRe
 	return app, nil
 }
 
+// User caches the user, or that there is none (see the package comment).
 func (s *Store) User(ctx context.Context, userID string) (*core.UserRecord, error) {
-	return cached(s, s.users, userID, func() (*core.UserRecord, error) { return s.Store.User(ctx, userID) }, copyUser)
+	if s.closed.Load() {
+		return s.Store.User(ctx, userID)
+	}
+	u, ok, t := s.users.lookup(userID)
+	if ok {
+		if u == nil {
+			return nil, usercenter.NotFound(usercenter.ResourceUser)
+		}
+		return copyUser(u), nil
+	}
+	u, err := s.Store.User(ctx, userID)
+	switch {
+	case err == nil:
+		s.users.put(userID, copyUser(u), t)
+	case isNoUser(err):
+		s.users.put(userID, nil, t)
+	}
+	return u, err
+}
+
+// isNoUser reports whether err is the store's answer for a UserId that no
+// user has, as opposed to a failure to read.
+func isNoUser(err error) bool {
+	e := usercenter.ErrorOf(err)
+	return e.Code == usercenter.ENotFound && e.Resource == usercenter.ResourceUser
 }
 
 // Token finds a login token by the key core stores it under; a key of an
@@ -322,8 +363,9 @@ func (s *Store) apply(inv *invalidations) {
 }
 
 // txn is the Tx fn sees: the wrapped store's, noting what it writes.
-// Reads go straight to the wrapped Tx. Inserts drop their rows too, though
-// an absent row is never cached: it costs nothing and needs no argument.
+// Reads go straight to the wrapped Tx. Inserts drop their rows too: for
+// keys and apps, whose absence is never cached, that costs nothing and
+// needs no argument; for users it drops the cached absence of the UserId.
 // Writes to what is not cached (audit events, codes, meta) pass through;
 // TestTxMethodsKnown fails when core.Tx gains a method not decided here.
 type txn struct {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -687,4 +688,134 @@ func TestNodesRefuse(t *testing.T) {
 func signedLogin(key *usercenter.APIKey, ts time.Time) (string, string) {
 	u := "ver=1&auth_mode=accessKey&sign_method=sha256&access_key=" + key.SecretID + "&timestamp=" + strconv.FormatInt(ts.UnixMilli(), 10)
 	return u, aksig.Password(u, key.SecretKey)
+}
+
+// countingStore counts the user reads that reach the store beneath.
+type countingStore struct {
+	core.Store
+	userReads atomic.Int64
+}
+
+func (s *countingStore) User(ctx context.Context, id string) (*core.UserRecord, error) {
+	s.userReads.Add(1)
+	return s.Store.User(ctx, id)
+}
+
+// TestMissingUserCached: that no user has a UserId is cached like a user
+// that exists, so a missing UserId and another tenant's take the same
+// path; and an insert of that UserId through this node is seen at once.
+func TestMissingUserCached(t *testing.T) {
+	inner := &countingStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "usercenter.db"))}
+	s := storecache.New(inner, storecache.DefaultLimits)
+	storetest.AddApps(t, s, 1, 2)
+	other := storetest.NewUser(2, "other-tenant", storetest.Base)
+	storetest.AddUser(t, s, other)
+	missing := storetest.NewUser(1, "missing", storetest.Base) // its UserId, not yet stored
+
+	reads := func() int64 { return inner.userReads.Load() }
+	for _, id := range []string{other.ID, missing.ID} {
+		before := reads()
+		for i := range 3 {
+			_, err := s.User(ctx, id)
+			if id == missing.ID && (usercenter.ErrorCode(err) != usercenter.ENotFound || usercenter.ErrorOf(err).Resource != usercenter.ResourceUser) {
+				t.Fatalf("read %d of a missing user: %v, want the store's user not found", i, err)
+			}
+			if id == other.ID && err != nil {
+				t.Fatalf("read %d of an existing user: %v", i, err)
+			}
+		}
+		if n := reads() - before; n != 1 {
+			t.Errorf("three reads of %s reached the store %d times, want once", id, n)
+		}
+	}
+
+	// Inserted through this node: found at once, from the store.
+	storetest.AddUser(t, s, missing)
+	before := reads()
+	got, err := s.User(ctx, missing.ID)
+	if err != nil || got.ID != missing.ID {
+		t.Fatalf("User right after its insert through this node: %+v, %v", got, err)
+	}
+	if reads() != before+1 {
+		t.Fatalf("the read after the insert did not reach the store")
+	}
+
+	// Deleted through this node: missing at once, then cached as missing.
+	mustUpdate(t, s, func(tx core.Tx) error { return tx.DeleteUser(ctx, missing.ID) })
+	for range 2 {
+		if _, err := s.User(ctx, missing.ID); usercenter.ErrorCode(err) != usercenter.ENotFound {
+			t.Fatalf("User right after its deletion through this node: %v", err)
+		}
+	}
+	if reads() != before+2 {
+		t.Fatalf("two reads after the deletion reached the store %d times, want once", reads()-before-1)
+	}
+
+	// Inserted in a batch: found at once as well.
+	batch := storetest.NewUser(1, "batch", storetest.Base)
+	if _, err := s.User(ctx, batch.ID); usercenter.ErrorCode(err) != usercenter.ENotFound {
+		t.Fatal(err)
+	}
+	mustUpdate(t, s, func(tx core.Tx) error { return tx.InsertUsers(ctx, []*core.UserRecord{batch}) })
+	if got, err := s.User(ctx, batch.ID); err != nil || got.ID != batch.ID {
+		t.Fatalf("User right after InsertUsers through this node: %+v, %v", got, err)
+	}
+}
+
+// TestMissingUserRacingInsert: a read that found no user before an insert
+// through this node committed, and returns after it, must not leave the
+// absence in the cache.
+func TestMissingUserRacingInsert(t *testing.T) {
+	slow := &slowStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "usercenter.db"))}
+	s := storecache.New(slow, storecache.DefaultLimits)
+	storetest.AddApps(t, s, 1)
+	u := storetest.NewUser(1, "late", storetest.Base)
+
+	slow.mu.Lock()
+	slow.hold, slow.reading = make(chan struct{}), make(chan struct{})
+	hold, reading := slow.hold, slow.reading
+	slow.mu.Unlock()
+	done := make(chan error)
+	go func() {
+		_, err := s.User(ctx, u.ID)
+		done <- err
+	}()
+	<-reading
+	slow.mu.Lock()
+	slow.hold = nil
+	slow.mu.Unlock()
+	storetest.AddUser(t, s, u)
+	close(hold)
+	if err := <-done; usercenter.ErrorCode(err) != usercenter.ENotFound {
+		t.Fatalf("the held read: %v, want not found", err)
+	}
+	if got, err := s.User(ctx, u.ID); err != nil || got.ID != u.ID {
+		t.Fatalf("User after the insert, once the racing read returned: %+v, %v", got, err)
+	}
+}
+
+// TestMissingUserOtherNode: a user created on another node under a UserId
+// this node found missing is seen here once the absence expires, as any
+// write of another node is. (Only a guess can look a UserId up before its
+// user exists.) The bound polled is generous: what is checked is that the
+// absence does expire.
+func TestMissingUserOtherNode(t *testing.T) {
+	a, b := nodes(t)
+	storetest.AddApps(t, a, 1)
+	u := storetest.NewUser(1, "elsewhere", storetest.Base)
+	if _, err := a.User(ctx, u.ID); usercenter.ErrorCode(err) != usercenter.ENotFound {
+		t.Fatal(err)
+	}
+	storetest.AddUser(t, b, u)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := a.User(ctx, u.ID)
+		if err == nil {
+			break
+		}
+		if usercenter.ErrorCode(err) != usercenter.ENotFound || time.Now().After(deadline) {
+			t.Fatalf("a user created on another node is still not found here: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -74,11 +74,16 @@ var (
 	errBodyUnreadable = badRequest("the request body could not be read")
 	errMalformedBody  = badRequest("the request body must be one JSON object, such as {\"UserId\": \"…\"}")
 	errBodyNotUTF8    = badRequest("the request body is not valid UTF-8")
+	errBusy           = protocol(http.StatusServiceUnavailable, "the server holds as many request bodies as it may at once; retry shortly")
 )
+
+// bodyRules is how a body is read: after authentication, and never more
+// than httpio.SmallBody, so it needs no admission of its own.
+var bodyRules = httpio.BodyRules{Limit: MaxBodyBytes, TooLarge: errBodyTooLarge, Unreadable: errBodyUnreadable, Busy: errBusy}
 
 // readBody reads at most MaxBodyBytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	return httpio.ReadBody(w, r, MaxBodyBytes, errBodyTooLarge, errBodyUnreadable)
+	return httpio.ReadBody(w, r, &bodyRules)
 }
 
 // decodeBody reads a JSON object. A parameter whose value is not a string

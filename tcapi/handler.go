@@ -31,13 +31,16 @@ var commonParams = []string{"Action", "Version", "Region", "Language", "Token", 
 // protocol's own terms; core authenticates them (and remembers signature
 // v1 requests against replays) and runs the actions.
 type Handler struct {
-	svc *core.Service
-	log *slog.Logger
+	svc  *core.Service
+	log  *slog.Logger
+	body httpio.BodyRules
 }
 
 // New returns the gateway handler.
 func New(svc *core.Service, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, log: log}
+	h := &Handler{svc: svc, log: log}
+	h.body = httpio.BodyRules{Limit: MaxBodyBytes, TooLarge: errBodyTooLarge, Unreadable: errBodyUnreadable, Busy: errBusy, Admit: h.admitLargeBody}
+	return h
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -89,6 +92,7 @@ var (
 	errQueryTooLarge  = &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the query string exceeds %d bytes", MaxQueryBytes)}
 	errBodyTooLarge   = &apiError{Code: "RequestSizeLimitExceeded", Message: fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes)}
 	errBodyUnreadable = &apiError{Code: "InvalidParameter", Message: "the request body could not be read"}
+	errBusy           = &apiError{Code: "ServiceUnavailable", Message: "the server holds as many request bodies as it may at once; retry shortly"}
 )
 
 // serve authenticates, decodes and runs one request. lang is updated once
@@ -105,7 +109,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if len(r.URL.RawQuery) > MaxQueryBytes {
 		return nil, errQueryTooLarge
 	}
-	body, err := httpio.ReadBody(w, r, MaxBodyBytes, errBodyTooLarge, errBodyUnreadable)
+	// Past httpio.SmallBody, only for a live SecretId: see admitLargeBody.
+	body, err := httpio.ReadBody(w, r, &h.body)
 	if err != nil {
 		return nil, err.(*apiError)
 	}
