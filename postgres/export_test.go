@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,9 +29,46 @@ var (
 	QKey          = qKey
 )
 
-// SetLockCheckInterval shortens HoldServerLock's checks for a test.
-func SetLockCheckInterval(d time.Duration) (restore func()) {
-	old := lockCheckInterval
-	lockCheckInterval = d
-	return func() { lockCheckInterval = old }
+// CheckServerLockOnDemand makes the watchers of the HoldServerLock calls
+// that follow check their lock only when the test calls check, rather than
+// every lockCheckInterval. check returns once the check is over, and
+// reports whether the watch goes on. The clock is out of it, so a test
+// proves what one check does however slow the machine is.
+func CheckServerLockOnDemand(t testing.TB) (check func() (watching bool)) {
+	requests := make(chan chan bool)
+	old := watchServerLock
+	watchServerLock = func(done <-chan struct{}, check func() bool) {
+		for {
+			select {
+			case <-done:
+				return
+			case reply := <-requests:
+				select {
+				case <-done:
+					// This watch was released before the request was
+					// made (the test makes them in order): it is for
+					// the watch that followed.
+					requests <- reply
+					return
+				default:
+				}
+				more := check()
+				reply <- more
+				if !more {
+					return
+				}
+			}
+		}
+	}
+	t.Cleanup(func() { watchServerLock = old })
+	return func() bool {
+		t.Helper()
+		reply := make(chan bool, 1)
+		select {
+		case requests <- reply:
+		case <-time.After(time.Minute):
+			t.Fatal("no HoldServerLock watch is running to check")
+		}
+		return <-reply
+	}
 }

@@ -98,7 +98,32 @@ func (l *heldLock) release() {
 
 // lockCheckInterval is how often HoldServerLock checks that its session
 // still holds the lock.
-var lockCheckInterval = time.Second
+const lockCheckInterval = time.Second
+
+// lockCheckTimeout bounds each check of the session and each attempt to
+// take the lock again. It is much longer than the interval on purpose: a
+// check that times out ends a session that may well still hold the lock,
+// and a database slowed by load should not make a server let go of its
+// lock (and a rotation in) because one answer took more than a second.
+const lockCheckTimeout = 10 * time.Second
+
+// watchServerLock runs check every lockCheckInterval until done is closed
+// or check reports that the watch is over. It is a variable so that a test
+// can run the checks on demand rather than on the clock.
+var watchServerLock = func(done <-chan struct{}, check func() (more bool)) {
+	t := time.NewTicker(lockCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		if !check() {
+			return
+		}
+	}
+}
 
 // HoldServerLock takes the server lock shared, as TryLock does, and keeps
 // it: a session lock dies with its connection, so after the database
@@ -113,43 +138,47 @@ func (s *Store) HoldServerLock(ctx context.Context, lost func(error)) (release f
 	if err != nil {
 		return nil, err
 	}
-	interval := lockCheckInterval
 	var (
 		mu      sync.Mutex
 		current = first
 		done    = make(chan struct{})
 	)
-	go func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			mu.Lock()
-			if current == nil || !current.alive(interval) {
-				if current != nil {
-					current.release() // ends the broken session and returns it to the pool
-					current = nil
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), interval)
-				next, err := s.tryLock(ctx, false)
-				cancel()
-				switch {
-				case err == nil:
-					current = next
-				case errors.Is(err, ErrLocked):
-					mu.Unlock()
-					lost(errors.New("the server lock was lost when the database connection broke, and a master-key rotation holds it now"))
-					return
-				}
-				// Otherwise the database is still away: try again next tick.
-			}
+	// check makes sure the lock is held, and reports whether the watch
+	// goes on.
+	check := func() bool {
+		mu.Lock()
+		select {
+		case <-done:
+			// Released while this waited: taking the lock again now
+			// would keep it after release.
 			mu.Unlock()
+			return false
+		default:
 		}
-	}()
+		if current != nil && current.alive(lockCheckTimeout) {
+			mu.Unlock()
+			return true
+		}
+		if current != nil {
+			current.release() // ends the broken session and returns it to the pool
+			current = nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), lockCheckTimeout)
+		next, err := s.tryLock(ctx, false)
+		cancel()
+		switch {
+		case err == nil:
+			current = next
+		case errors.Is(err, ErrLocked):
+			mu.Unlock()
+			lost(errors.New("the server lock was lost when the database connection broke, and a master-key rotation holds it now"))
+			return false
+		}
+		// Otherwise the database is still away: try again next time.
+		mu.Unlock()
+		return true
+	}
+	go watchServerLock(done, check) // read here, once: a test may swap it
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -157,6 +186,7 @@ func (s *Store) HoldServerLock(ctx context.Context, lost func(error)) (release f
 			mu.Lock()
 			if current != nil {
 				current.release()
+				current = nil
 			}
 			mu.Unlock()
 		})

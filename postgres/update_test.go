@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -161,7 +162,10 @@ func TestRetryDeadlock(t *testing.T) {
 
 // TestUpdateHonoursDeadline blocks an Update on a row lock held by another
 // session: its ctx's deadline ends it, with EUnavailable, and the store
-// works on.
+// works on. The ctx ends only once the statement waits for the lock, so
+// that it is the blocked statement that it ends however long the Update
+// took to get there; the deadline is an expiringCtx, which passes when the
+// test says rather than on a timer.
 func TestUpdateHonoursDeadline(t *testing.T) {
 	s := openStore(t)
 	addApps(t, s, 1)
@@ -173,33 +177,66 @@ func TestUpdateHonoursDeadline(t *testing.T) {
 	if _, err := holder.Exec(ctx, `UPDATE apps SET name = 'held' WHERE sdk_app_id = 1`); err != nil {
 		t.Fatal(err)
 	}
+	var holderPID int32
+	if err := holder.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&holderPID); err != nil {
+		t.Fatal(err)
+	}
+	// blockedPIDs lists the sessions waiting for the holder's lock. An
+	// Update whose ctx ended may leave its session waiting there until the
+	// holder is done (the server notices no client gone meanwhile), so a
+	// new wait is told by a new session.
+	blockedPIDs := func(t *testing.T) []int32 {
+		return scalar[[]int32](t, s, `SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, holderPID)
+	}
 
 	for _, c := range []struct {
 		name string
-		ctx  func() (context.Context, context.CancelFunc)
+		ctx  func() (context.Context, func())
 		is   error
 		code usercenter.Code
 	}{
-		{"deadline", func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 300*time.Millisecond) },
-			context.DeadlineExceeded, usercenter.EUnavailable},
-		{"cancel", func() (context.Context, context.CancelFunc) {
-			c, cancel := context.WithCancel(ctx)
-			time.AfterFunc(300*time.Millisecond, cancel)
-			return c, cancel
+		{"deadline", func() (context.Context, func()) {
+			c := newExpiringCtx()
+			return c, c.expire
+		}, context.DeadlineExceeded, usercenter.EUnavailable},
+		{"cancel", func() (context.Context, func()) {
+			return context.WithCancel(ctx)
 		}, context.Canceled, usercenter.EInternal},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cctx, cancel := c.ctx()
-			defer cancel()
-			ran := false
-			err := s.Update(cctx, func(tx core.Tx) error {
-				ran = true
-				a := newApp(1)
-				a.Name = "blocked"
-				return tx.UpdateApp(cctx, a)
+			before := blockedPIDs(t)
+			cctx, end := c.ctx()
+			defer end()
+			var ran atomic.Bool
+			done := make(chan error, 1)
+			go func() {
+				done <- s.Update(cctx, func(tx core.Tx) error {
+					ran.Store(true)
+					a := newApp(1)
+					a.Name = "blocked"
+					return tx.UpdateApp(cctx, a)
+				})
+			}()
+			waiting := waitFor(time.Minute, func() bool {
+				select {
+				case err := <-done:
+					t.Fatalf("Update returned before its ctx ended: %v", err)
+				default:
+				}
+				return slices.ContainsFunc(blockedPIDs(t), func(pid int32) bool { return !slices.Contains(before, pid) })
 			})
-			if !ran || !errors.Is(err, c.is) {
-				t.Fatalf("Update = %v (fn ran: %v), want %v", err, ran, c.is)
+			if !waiting {
+				t.Fatal("the Update's statement did not wait for the row lock")
+			}
+			end()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(time.Minute):
+				t.Fatal("the Update did not end when its ctx did")
+			}
+			if !ran.Load() || !errors.Is(err, c.is) {
+				t.Fatalf("Update = %v (fn ran: %v), want %v", err, ran.Load(), c.is)
 			}
 			wantErr(t, err, c.code, "")
 		})
@@ -213,6 +250,30 @@ func TestUpdateHonoursDeadline(t *testing.T) {
 	update(t, s, func(tx core.Tx) error { return tx.UpdateApp(ctx, a) })
 }
 
+// expiringCtx is a context whose deadline passes when expire is called.
+type expiringCtx struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newExpiringCtx() *expiringCtx {
+	return &expiringCtx{Context: ctx, done: make(chan struct{})}
+}
+
+func (c *expiringCtx) Done() <-chan struct{} { return c.done }
+
+func (c *expiringCtx) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+func (c *expiringCtx) expire() { c.once.Do(func() { close(c.done) }) }
+
 // TestAuditIDsInCommitOrder has a transaction commit an audit event while
 // another, which drew a lower ID, is still open: a read of the trail
 // waits for the open one, so that it never returns the higher ID without
@@ -222,6 +283,9 @@ func TestAuditIDsInCommitOrder(t *testing.T) {
 	first := &usercenter.AuditEvent{At: base, SdkAppID: 1, UserID: "u", Action: usercenter.AuditCreate, Actor: "a"}
 	second := *first
 	inserted, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	letGo := func() { releaseOnce.Do(func() { close(release) }) }
+	defer letGo() // a failing test must not leave the Update open: Close would wait for it
 	done1 := make(chan error, 1)
 	go func() {
 		done1 <- s.Update(ctx, func(tx core.Tx) error {
@@ -251,10 +315,20 @@ func TestAuditIDsInCommitOrder(t *testing.T) {
 		}
 		read <- evs
 	}()
-	select {
-	case evs := <-read:
-		t.Fatalf("AuditEvents returned %+v while a lower ID was uncommitted", evs)
-	case <-time.After(300 * time.Millisecond):
+	// The read waits for the audit lock the open transaction holds shared:
+	// seen in pg_locks, not guessed from how long it has not returned.
+	_, _, auditKey := s.LockKeys()
+	waiting := waitFor(time.Minute, func() bool {
+		select {
+		case evs := <-read:
+			t.Fatalf("AuditEvents returned %+v while a lower ID was uncommitted", evs)
+		default:
+		}
+		return scalar[int64](t, s, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND ((classid::bigint << 32) | objid::bigint) = $1`, auditKey) > 0
+	})
+	if !waiting {
+		t.Fatal("AuditEvents did not wait for the audit lock while a lower ID was uncommitted")
 	}
 	// A read with a deadline gives up with EUnavailable.
 	dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
@@ -262,7 +336,7 @@ func TestAuditIDsInCommitOrder(t *testing.T) {
 	_, err := s.AuditEvents(dctx, usercenter.AuditFilter{Limit: 10})
 	wantErr(t, err, usercenter.EUnavailable, "")
 
-	close(release)
+	letGo()
 	if err := <-done1; err != nil {
 		t.Fatal(err)
 	}

@@ -56,18 +56,45 @@ func drain(t *testing.T, l *redisstore.Limiter, app uint64, action string, perSe
 	return n
 }
 
-// The rates are low so that the time a burst takes refills nothing: at
-// 5/s a token takes 200ms, while a burst takes a few milliseconds.
+// beforeRefill runs burst, which makes requests to a fresh bucket of
+// perSecond and returns the checks of what it saw, until one run's
+// requests all fit in less time than a token takes to refill; then it
+// makes that run's checks. The limiter runs on Redis's clock, which a test
+// cannot stop, and counts are exact only if no token refilled meanwhile.
+// A burst takes a few milliseconds, but a loaded machine can make it
+// slower than a refill (200 ms at 5/s): such a run proves nothing, and is
+// tried again on a fresh bucket, for up to a minute.
+func beforeRefill(t *testing.T, perSecond int, burst func(app uint64) (check func())) {
+	t.Helper()
+	refill := time.Second / time.Duration(perSecond)
+	for deadline := time.Now().Add(time.Minute); ; {
+		start := time.Now()
+		check := burst(randomApp())
+		if took := time.Since(start); took < refill {
+			check()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no run of requests took less than %v in a minute", refill)
+		}
+	}
+}
+
 func TestLimiterBurstEqualsRate(t *testing.T) {
 	l := redisstore.NewLimiter(redistest.Open(t))
 	for _, rate := range []int{1, 3, 5} {
-		app := randomApp()
-		if got := drain(t, l, app, "lcic.LoginUser", rate, 10*rate); got != rate {
-			t.Errorf("rate %d: %d requests allowed at once, want %d", rate, got, rate)
-		}
-		if allow(t, l, app, "lcic.LoginUser", rate) {
-			t.Errorf("rate %d: allowed right after the burst", rate)
-		}
+		beforeRefill(t, rate, func(app uint64) func() {
+			got := drain(t, l, app, "lcic.LoginUser", rate, 10*rate)
+			after := allow(t, l, app, "lcic.LoginUser", rate)
+			return func() {
+				if got != rate {
+					t.Errorf("rate %d: %d requests allowed at once, want %d", rate, got, rate)
+				}
+				if after {
+					t.Errorf("rate %d: allowed right after the burst", rate)
+				}
+			}
+		})
 	}
 }
 
@@ -82,10 +109,18 @@ func TestLimiterRefillsAtTheRate(t *testing.T) {
 	if got := drain(t, l, app, "Get", rate, 100); got != rate {
 		t.Fatalf("burst %d, want %d", got, rate)
 	}
+	drained := time.Now()
 	allowed := rate
-	for time.Since(start) < 600*time.Millisecond {
+	// Until a request that began 600 ms after the burst: by then six
+	// tokens have refilled, so if none was taken before, that one is
+	// allowed, however slowly the requests came.
+	for {
+		began := time.Now()
 		if allow(t, l, app, "Get", rate) {
 			allowed++
+		}
+		if began.Sub(drained) >= 600*time.Millisecond {
+			break
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -103,58 +138,82 @@ func TestLimiterRefillsAtTheRate(t *testing.T) {
 // Two nodes, each with its own connection, draw from one budget.
 func TestLimiterSharedBetweenNodes(t *testing.T) {
 	nodes := []*redisstore.Limiter{redisstore.NewLimiter(redistest.Open(t)), redisstore.NewLimiter(redistest.Open(t))}
-	app := randomApp()
 	const rate = 4
-	allowed := 0
-	for i := range 4 * rate {
-		if allow(t, nodes[i%2], app, "lcic.RegisterUser", rate) {
-			allowed++
+	beforeRefill(t, rate, func(app uint64) func() {
+		allowed := 0
+		for i := range 4 * rate {
+			if allow(t, nodes[i%2], app, "lcic.RegisterUser", rate) {
+				allowed++
+			}
 		}
-	}
-	if allowed != rate {
-		t.Errorf("two nodes allowed %d requests at once, want the one burst %d", allowed, rate)
-	}
-	for i, n := range nodes {
-		if allow(t, n, app, "lcic.RegisterUser", rate) {
-			t.Errorf("node %d allowed after the shared burst", i)
+		var after []int
+		for i, n := range nodes {
+			if allow(t, n, app, "lcic.RegisterUser", rate) {
+				after = append(after, i)
+			}
 		}
-	}
+		return func() {
+			if allowed != rate {
+				t.Errorf("two nodes allowed %d requests at once, want the one burst %d", allowed, rate)
+			}
+			for _, i := range after {
+				t.Errorf("node %d allowed after the shared burst", i)
+			}
+		}
+	})
 }
 
 func TestLimiterSeparateBuckets(t *testing.T) {
 	l := redisstore.NewLimiter(redistest.Open(t))
-	a, b := randomApp(), randomApp()
 	const rate = 3
-	if got := drain(t, l, a, "Login", rate, 100); got != rate {
-		t.Fatalf("burst %d, want %d", got, rate)
-	}
-	for _, k := range []struct {
-		app    uint64
-		action string
-	}{{a, "Register"}, {b, "Login"}, {b, "Register"}, {a, "login"}} {
-		if got := drain(t, l, k.app, k.action, rate, 100); got != rate {
-			t.Errorf("(%d, %q): burst %d, want %d", k.app, k.action, got, rate)
+	beforeRefill(t, rate, func(a uint64) func() {
+		b := randomApp()
+		first := drain(t, l, a, "Login", rate, 100)
+		type bucket struct {
+			app    uint64
+			action string
 		}
-	}
-	if allow(t, l, a, "Login", rate) {
-		t.Error("(a, Login) refilled by requests to other buckets")
-	}
+		others := []bucket{{a, "Register"}, {b, "Login"}, {b, "Register"}, {a, "login"}}
+		got := make([]int, len(others))
+		for i, k := range others {
+			got[i] = drain(t, l, k.app, k.action, rate, 100)
+		}
+		after := allow(t, l, a, "Login", rate)
+		return func() {
+			if first != rate {
+				t.Fatalf("burst %d, want %d", first, rate)
+			}
+			for i, k := range others {
+				if got[i] != rate {
+					t.Errorf("(%d, %q): burst %d, want %d", k.app, k.action, got[i], rate)
+				}
+			}
+			if after {
+				t.Error("(a, Login) refilled by requests to other buckets")
+			}
+		}
+	})
 }
 
 func TestLimiterKeys(t *testing.T) {
 	c := redistest.Open(t)
 	l := redisstore.NewLimiter(c)
-	app := randomApp()
-	allow(t, l, app, "v1.users.get", 2)
-	key := "rate:usercenter:rl:" + strconv.FormatUint(app, 10) + ":v1.users.get"
-	ttl, err := c.Raw().PTTL(bg, key).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The key lives only until the bucket would be full again.
-	if ttl <= 0 || ttl > 2*time.Second {
-		t.Errorf("%s expires in %v, want within a second or so", key, ttl)
-	}
+	// The key lives only until the bucket would be full again (half a
+	// second at 2/s, which Redis rounds up to a second): the key is looked
+	// at before a refill, or it may be gone already.
+	beforeRefill(t, 2, func(app uint64) func() {
+		allow(t, l, app, "v1.users.get", 2)
+		key := "rate:usercenter:rl:" + strconv.FormatUint(app, 10) + ":v1.users.get"
+		ttl, err := c.Raw().PTTL(bg, key).Result()
+		return func() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ttl <= 0 || ttl > 2*time.Second {
+				t.Errorf("%s expires in %v, want within a second or so", key, ttl)
+			}
+		}
+	})
 }
 
 // A Redis that is down costs a request one refused dial: the limiter lets
@@ -202,8 +261,12 @@ func TestRedisHangs(t *testing.T) {
 
 func checkDown(t *testing.T, c *redisstore.Client) {
 	t.Helper()
-	// Generous for a loaded CI machine; the point is "not seconds".
-	const quick = 1500 * time.Millisecond
+	// A call costs the short timeouts (300 ms), or a dial refused at once.
+	// The bound leaves a loaded machine ten times that, and still fails a
+	// client left with go-redis's default read timeout of 5 s. The retries
+	// the defaults would add to a refused dial (under 2 s in all) are
+	// checked without a clock by TestClientOptions.
+	const quick = 3 * time.Second
 	start := time.Now()
 	ok, err := redisstore.NewLimiter(c).Allow(bg, 1, "Get", 5)
 	if err == nil || !ok {
@@ -238,7 +301,9 @@ func TestOpenFailsWithoutPassword(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cretpw") {
 		t.Errorf("the error %q shows the password", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	// A refused dial fails at once; the bound is for a loaded machine (see
+	// checkDown).
+	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Open took %v to give up", d)
 	}
 	for _, u := range []string{
@@ -265,5 +330,33 @@ func TestOpenNames(t *testing.T) {
 	}
 	if err := c.Ping(bg); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestClientOptions checks what makes a dead Redis cost a request one quick
+// failure, without timing it: the short timeouts, one dial a call and no
+// retries, unless the URL asks otherwise.
+func TestClientOptions(t *testing.T) {
+	c, err := redisstore.NewClient(redistest.DeadURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	o := c.Raw().Options()
+	if o.DialTimeout != redisstore.DialTimeout || o.ReadTimeout != redisstore.IOTimeout ||
+		o.WriteTimeout != redisstore.IOTimeout || o.PoolTimeout != redisstore.IOTimeout {
+		t.Errorf("timeouts dial %v, read %v, write %v, pool %v; want %v and %v", o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, redisstore.DialTimeout, redisstore.IOTimeout)
+	}
+	// go-redis turns the -1 that asks for no retries into 0.
+	if o.MaxRetries > 0 || o.DialerRetries != 1 {
+		t.Errorf("%d retries and %d dials a call, want none and one", o.MaxRetries, o.DialerRetries)
+	}
+	c2, err := redisstore.NewClient(redistest.DeadURL(t) + "?read_timeout=2s&max_retries=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if o := c2.Raw().Options(); o.ReadTimeout != 2*time.Second || o.MaxRetries != 2 {
+		t.Errorf("the URL's read_timeout and max_retries were overridden: %v, %d", o.ReadTimeout, o.MaxRetries)
 	}
 }

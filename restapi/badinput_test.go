@@ -270,8 +270,10 @@ func TestAuthentication(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	// One request per second and action: the second within the second
-	// is refused (these requests take milliseconds).
+	// is refused. The clock stands still until the test moves it, so that
+	// no token refills however slowly the requests go.
 	env := uctest.New(t, uctest.Options{RateLimit: 1})
+	env.Clock.Freeze()
 	u := createUser(t, env, env.Key, env.App.SdkAppID, `{}`)
 	get := request{Method: "GET", Path: "/v1/users/" + u.UserID, Auth: basic(env.Key)}
 	if res := do(t, env, get); res.Status != 200 {

@@ -219,6 +219,9 @@ func TestRoutes(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	f := newFixture(t)
 	f.setApp(t, f.a, core.AppPatch{RateLimit: ptr(2)})
+	// The clock stands still, so that no token refills however slowly the
+	// calls go.
+	f.env.Clock.Freeze()
 	var limited bool
 	for i := 0; i < 20 && !limited; i++ {
 		a := send(t, f.env, f.url, req{method: "POST", path: "/superapp/user/getUserNick", params: map[string]string{"UserId": f.full}, key: f.a.SuperAppSecretKey})

@@ -25,17 +25,33 @@ import (
 	"usercenter/vault"
 )
 
-// Clock is the wall clock plus an offset that tests can move.
+// Clock is the wall clock plus an offset that tests can move, until
+// frozen.
 type Clock struct {
-	mu     sync.Mutex
-	offset time.Duration
+	mu       sync.Mutex
+	offset   time.Duration
+	frozenAt time.Time // when not zero, the time Now starts from
 }
 
 // Now returns the shifted time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.frozenAt.IsZero() {
+		return c.frozenAt.Add(c.offset)
+	}
 	return time.Now().Add(c.offset)
+}
+
+// Freeze stops the clock where it is, for a test that counts on no time
+// passing between its requests (a rate limit's bucket refilling, say),
+// however slowly a loaded machine serves them. Advance still moves it.
+func (c *Clock) Freeze() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.frozenAt.IsZero() {
+		c.frozenAt = time.Now()
+	}
 }
 
 // Advance moves the clock forward by d.
