@@ -59,6 +59,8 @@ type Store struct {
 	ckpt   *checkpointer
 
 	applied []int
+	// readOnly is set by OpenReadOnly: there is no writer, and Update fails.
+	readOnly bool
 
 	// mu orders Update's send on reqs against Close's close(reqs): Update
 	// holds it shared while sending, Close exclusively while closing.
@@ -258,6 +260,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // canceled ctx makes the writer skip fn if it has not started, and makes
 // fn's further Tx calls fail.
 func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -282,6 +287,12 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 // result. Updates and reads after Close fail with EUnavailable.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if s.readOnly {
+			s.closed.Store(true)
+			s.rstmts.close()
+			s.closeErr = s.rdb.Close()
+			return
+		}
 		s.mu.Lock()
 		s.closed.Store(true)
 		close(s.reqs)
