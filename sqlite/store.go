@@ -61,6 +61,11 @@ type Store struct {
 	applied []int
 	// readOnly is set by OpenReadOnly: there is no writer, and Update fails.
 	readOnly bool
+	// roCleanup says that Close removes the WAL files that the read-only
+	// open created.
+	roCleanup bool
+	// path is the database file, absolute.
+	path string
 
 	// mu orders Update's send on reqs against Close's close(reqs): Update
 	// holds it shared while sending, Close exclusively while closing.
@@ -130,6 +135,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	rdb.SetMaxIdleConns(n)
 
 	s := &Store{
+		path:       abs,
 		rdb:        rdb,
 		wdb:        wdb,
 		reqs:       make(chan *request, queueLen),
@@ -166,6 +172,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return fail(fmt.Errorf("sqlite: %w", err))
 	}
 	s.ckpt = newCheckpointer(cdb)
+	openedHere(abs)
 	go s.writeLoop()
 	return s, nil
 }
@@ -291,6 +298,7 @@ func (s *Store) Close() error {
 			s.closed.Store(true)
 			s.rstmts.close()
 			s.closeErr = s.rdb.Close()
+			closedHere(s.path, s.closeErr == nil && s.roCleanup)
 			return
 		}
 		s.mu.Lock()
@@ -304,6 +312,7 @@ func (s *Store) Close() error {
 		// The writer connection closes last: as the last connection it
 		// checkpoints the WAL into the database file.
 		s.closeErr = errors.Join(ckptErr, s.rdb.Close(), s.wconn.Close(), s.wdb.Close())
+		closedHere(s.path, false)
 	})
 	return s.closeErr
 }
