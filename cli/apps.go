@@ -106,7 +106,7 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, create, func(inst *instance) error {
 		app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL, PhoneRegion: region})
 		if err != nil {
 			if e := usercenter.ErrorOf(err); e.Field == "UserDomain" && *userDomain == "" {
@@ -135,7 +135,7 @@ func appList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		apps, err := inst.svc.Apps(ctx)
 		if err != nil {
 			return err
@@ -163,7 +163,7 @@ func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		app, err := inst.svc.App(ctx, id)
 		if err != nil {
 			return errMessage(err)
@@ -299,7 +299,7 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if p == (core.AppPatch{}) {
 		return usageError{msg: "app update needs at least one setting to change"}
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		app, err := inst.svc.UpdateApp(ctx, id, p)
 		if err != nil {
 			return errMessage(err)
@@ -342,7 +342,7 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return usageError{msg: errMessage(err).Error()}
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		key, err := inst.svc.CreateKey(ctx, *name, apps, perms)
 		if e := usercenter.ErrorOf(err); err != nil && e.Code == usercenter.ENotFound && e.Resource == usercenter.ResourceApp {
 			return fmt.Errorf("not every app of --app %s exists (see usercenter app list)", *appsFlag)
@@ -364,7 +364,7 @@ func keyList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		keys, err := inst.svc.Keys(ctx)
 		if err != nil {
 			return err
@@ -394,7 +394,7 @@ func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if len(pos) != 1 {
 		return usageError{msg: "key revoke needs one SecretId"}
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		if err := inst.svc.RevokeKey(ctx, pos[0]); err != nil {
 			return errMessage(err)
 		}

@@ -96,7 +96,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return usageError{msg: "--until must not be before --since"}
 	}
 
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		actor := usercenter.Operator()
 		var events []usercenter.AuditEvent
 		for {

@@ -201,7 +201,7 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 		return nil, err
 	}
 	defer shared.close()
-	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithLoginReplay(shared.loginReplay), core.WithLogger(log))
+	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithLoginReplay(shared.loginReplay), core.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}

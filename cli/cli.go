@@ -10,16 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 
 	"usercenter"
-	"usercenter/core"
-	"usercenter/storecache"
-	"usercenter/vault"
 )
 
 // Version is set at build time with -ldflags "-X usercenter/cli.Version=…".
@@ -188,57 +183,6 @@ func version() string {
 	return "(devel)"
 }
 
-func (f *storeFlags) keyPath() string {
-	if f.masterKeyFile != "" {
-		return f.masterKeyFile
-	}
-	return filepath.Join(f.data, "master.key")
-}
-
-// instance is an opened store with the service over it.
-type instance struct {
-	store      database
-	svc        *core.Service
-	keyCreated bool
-	db         dbTarget
-	keyPath    string
-}
-
-func (i *instance) Close() error { return i.store.Close() }
-
-// open opens the store and the vault, creating both on first use.
-func (f *storeFlags) open(ctx context.Context, opts ...core.Option) (*instance, error) {
-	target, err := f.target()
-	if err != nil {
-		return nil, err
-	}
-	if f.masterKeyFile == "" {
-		if err := os.MkdirAll(f.data, 0o700); err != nil {
-			return nil, err
-		}
-	}
-	ring, created, err := vault.LoadFile(f.keyPath(), true)
-	if err != nil {
-		return nil, err
-	}
-	store, err := f.openDB(ctx, target)
-	if err != nil {
-		return nil, err
-	}
-	// The service reads through the caches of storecache; every write goes
-	// through them too, so this process reads its own writes at once, and
-	// other processes' within storecache.TTL.
-	svc, err := core.NewService(ctx, storecache.New(store, storecache.DefaultLimits), ring, opts...)
-	if err != nil {
-		store.Close()
-		if errors.Is(err, core.ErrWrongMasterKey) {
-			return nil, fmt.Errorf("%w; the key file is %s", err, f.keyPath())
-		}
-		return nil, err
-	}
-	return &instance{store: store, svc: svc, keyCreated: created, db: target, keyPath: f.keyPath()}, nil
-}
-
 // newFlagSet builds a flag set that reports its errors to stderr. Call
 // parse after defining the flags: it applies the USERCENTER_* environment
 // variables of the flags in envFlags, then the arguments.
@@ -252,21 +196,9 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 // store's flags are registered on it, and parse fills them in.
 func newStoreFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *storeFlags) {
 	fs := newFlagSet(name, stderr)
-	sf := new(storeFlags)
+	sf := &storeFlags{notices: stderr}
 	sf.register(fs)
 	return fs, sf
-}
-
-// withInstance opens the store, runs use with it and closes it again. A
-// command calls it only once its arguments are known to be good, so that a
-// usage error never creates the data directory or the master key.
-func (f *storeFlags) withInstance(ctx context.Context, use func(*instance) error) error {
-	inst, err := f.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	return use(inst)
 }
 
 // writeResult writes a command's result: v as one indented JSON document

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,8 @@ func (t dbTarget) String() string {
 type storeFlags struct {
 	db, data, masterKeyFile string
 	pool                    postgres.Options
+	// notices is where withInstance says what opening created.
+	notices io.Writer
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {

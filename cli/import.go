@@ -43,7 +43,7 @@ func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		defer f.Close()
 		in = f
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		lines := bufio.NewScanner(in)
 		lines.Buffer(make([]byte, 0, 64<<10), restapi.MaxBodyBytes)
 		out := bufio.NewWriter(stdout)

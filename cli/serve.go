@@ -69,7 +69,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	defer shared.close()
 
-	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithLoginReplay(shared.loginReplay), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
+	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithLoginReplay(shared.loginReplay), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
 	if err != nil {
 		return err
 	}
@@ -89,8 +89,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer unlock()
+	for _, c := range inst.created {
+		fmt.Fprintf(stdout, "usercenter: %s\n", c)
+	}
 	if inst.keyCreated {
-		fmt.Fprintf(stdout, "First start: created the master key %s (mode 0600; back it up, nothing stored can be read without it)\nand the database %s.\nCreate an app and its first API key with:\n  usercenter app create --name myapp\n\n", inst.keyPath, inst.db)
+		fmt.Fprintf(stdout, "First start: create an app and its first API key with:\n  usercenter app create --name myapp\n\n")
 	}
 	apps, err := inst.svc.Apps(ctx)
 	if err != nil {
@@ -193,7 +196,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, create, func(inst *instance) error {
 		applied := inst.store.Applied()
 		v, err := inst.store.SchemaVersion(ctx)
 		if err != nil {

@@ -132,6 +132,15 @@ func revealFlag(s string) ([]usercenter.PIIField, error) {
 	return out, nil
 }
 
+// revealAccess is what user get and find need: reading, unless they
+// reveal personal data, which writes the disclosure to the audit trail.
+func revealAccess(reveal []usercenter.PIIField) access {
+	if len(reveal) > 0 {
+		return readWrite
+	}
+	return readOnly
+}
+
 const revealHelp = "comma-separated personal data to show in plain text: phone, email, address, or all (each disclosure is audited)"
 
 func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
@@ -149,7 +158,7 @@ func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, revealAccess(reveal), func(inst *instance) error {
 		u, err := inst.svc.GetUser(ctx, usercenter.Operator(), pos[0], reveal)
 		if err != nil {
 			return errMessage(err)
@@ -198,7 +207,7 @@ func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, revealAccess(reveal), func(inst *instance) error {
 		users, err := inst.svc.FindUsers(ctx, usercenter.Operator(), *app, l, reveal)
 		if err != nil {
 			return errMessage(err)
@@ -329,7 +338,7 @@ func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		u, err := inst.svc.UpdateUser(ctx, usercenter.Operator(), pos[0], patch)
 		if err != nil {
 			return errMessage(err)
@@ -347,7 +356,7 @@ func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if len(pos) != 1 {
 		return usageError{msg: "user delete needs one UserId"}
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		if err := inst.svc.DeleteUser(ctx, usercenter.Operator(), pos[0]); err != nil {
 			return errMessage(err)
 		}

@@ -18,7 +18,7 @@ import (
 func openDir(t *testing.T, dir string) *instance {
 	t.Helper()
 	sf := storeFlags{data: dir}
-	inst, err := sf.open(context.Background())
+	inst, err := sf.open(context.Background(), create)
 	if err != nil {
 		t.Fatal(err)
 	}
