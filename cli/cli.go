@@ -10,15 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 
 	"usercenter"
 )
-
-// Version is set at build time with -ldflags "-X usercenter/cli.Version=…".
-var Version = ""
 
 const usage = `usercenter: a self-hosted user identity and profile service
 
@@ -140,8 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 	case "migrate-data":
 		return migrateData(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "usercenter", version())
-		return nil
+		return versionCmd(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -171,16 +166,6 @@ func init() {
 
 		"master-key rotate": masterKeyRotate,
 	}
-}
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }
 
 // newFlagSet builds a flag set that reports its errors to stderr. Call
