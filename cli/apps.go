@@ -88,7 +88,7 @@ func sdkAppIDArg(cmd string, pos []string) (uint64, error) {
 }
 
 func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("app create", stderr)
+	fs, sf := newStoreFlagSet("app create", stdout, stderr)
 	name := fs.String("name", "", "app name (required)")
 	sdkAppID := fs.Uint64("sdk-app-id", 0, "SdkAppId to use (default: a free random one)")
 	userDomain := fs.String("user-domain", "", "user domain (default: derived from the name)")
@@ -130,7 +130,7 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 }
 
 func appList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("app list", stderr)
+	fs, sf := newStoreFlagSet("app list", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -152,7 +152,7 @@ func appList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("app show", stderr)
+	fs, sf := newStoreFlagSet("app show", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	showSecret := fs.Bool("show-secret", false, "include the SuperAppSecretKey")
 	pos, err := parse(fs, args, getenv)
@@ -234,7 +234,7 @@ func optDuration() *optional[time.Duration] {
 }
 
 func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("app update", stderr)
+	fs, sf := newStoreFlagSet("app update", stdout, stderr)
 	secret, cipher, name, status, region := optString(), optString(), optString(), optString(), optString()
 	rateLimit := optInt()
 	codeTTL, tokenTTL := optDuration(), optDuration()
@@ -316,7 +316,7 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 }
 
 func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("key create", stderr)
+	fs, sf := newStoreFlagSet("key create", stdout, stderr)
 	appsFlag := fs.String("app", "", "comma-separated SdkAppIds the key may act on (required)")
 	permsFlag := fs.String("perms", "users.read,users.write", "comma-separated permissions: users.read, users.write, pii.read")
 	name := fs.String("name", "", "a name to recognise the key by")
@@ -359,7 +359,7 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 }
 
 func keyList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("key list", stderr)
+	fs, sf := newStoreFlagSet("key list", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -386,7 +386,7 @@ func keyList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("key revoke", stderr)
+	fs, sf := newStoreFlagSet("key revoke", stdout, stderr)
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
 		return err

@@ -14,9 +14,7 @@ import (
 	"usercenter/vault"
 )
 
-const rotateHelp = `Usage: usercenter master-key rotate [--discard-old-key] [--data DIR] [--db DSN] [--master-key-file FILE] [--json]
-
-Replaces the master key with a new random one and re-encrypts every
+const rotateHelp = `Replaces the master key with a new random one and re-encrypts every
 secret and every piece of personal data in the database under it:
 
   1. reads the key file (its current key and any older ones) and keeps a
@@ -39,8 +37,6 @@ writes is encrypted under the old key, which the rotation removes.
 Database backups made before the rotation still need the old key: that
 is what the copy is for. Store it with those backups, away from the
 database, and delete it once they are gone.
-
-Flags:
 `
 
 // rotateJSON is the output of master-key rotate --json.
@@ -80,11 +76,7 @@ func oldKeyNotice(oldKeyFile string) string {
 }
 
 func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	flags, sf := newStoreFlagSet("master-key rotate", stderr)
-	flags.Usage = func() {
-		fmt.Fprint(flags.Output(), rotateHelp)
-		flags.PrintDefaults()
-	}
+	flags, sf := newStoreFlagSet("master-key rotate", stdout, stderr)
 	discard := flags.Bool("discard-old-key", false, "do not keep a copy of the old key file (database backups made before the rotation then cannot be read)")
 	asJSON := flags.Bool("json", false, "print one JSON object")
 	pos, err := parse(flags, args, getenv)

@@ -543,7 +543,7 @@ func TestMasterKeyRotateRefuses(t *testing.T) {
 			}
 		}
 		r := runCLI(t, nil, "master-key", "rotate", "-h")
-		if r.code != 0 || !strings.Contains(r.stderr, "Stop every usercenter server") || !strings.Contains(r.stderr, "-master-key-file") {
+		if r.code != 0 || !strings.Contains(r.stdout, "Stop every usercenter server") || !strings.Contains(r.stdout, "--master-key-file") || !strings.Contains(r.stdout, "--discard-old-key") {
 			t.Errorf("master-key rotate -h does not explain the restart: %s", r)
 		}
 		if r := runCLI(t, nil, "help"); !slices.ContainsFunc(strings.Split(r.stdout, "\n"), func(l string) bool { return strings.Contains(l, "master-key rotate") }) {

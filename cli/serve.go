@@ -37,7 +37,7 @@ const (
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("serve", stderr)
+	fs, sf := newStoreFlagSet("serve", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	superApp := fs.Uint64("superapp-app", 0, "SdkAppId served on the unprefixed super-app paths (default: the only app, while there is exactly one)")
@@ -192,7 +192,7 @@ func openShared(ctx context.Context, redisURL string, log *slog.Logger, reg *pro
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("migrate", stderr)
+	fs, sf := newStoreFlagSet("migrate", stdout, stderr)
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}

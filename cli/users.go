@@ -144,7 +144,7 @@ func revealAccess(reveal []usercenter.PIIField) access {
 const revealHelp = "comma-separated personal data to show in plain text: phone, email, address, or all (each disclosure is audited)"
 
 func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("user get", stderr)
+	fs, sf := newStoreFlagSet("user get", stdout, stderr)
 	revealStr := fs.String("reveal", "", revealHelp)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parse(fs, args, getenv)
@@ -168,7 +168,7 @@ func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("user find", stderr)
+	fs, sf := newStoreFlagSet("user find", stdout, stderr)
 	app := fs.Uint64("app", 0, "SdkAppId of the app to search (required)")
 	var l core.Lookup
 	fs.StringVar(&l.OriginID, "origin-id", "", "find the user with this OriginId")
@@ -325,7 +325,7 @@ func parseAssignments(args []string) (core.UserPatch, error) {
 }
 
 func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("user set", stderr)
+	fs, sf := newStoreFlagSet("user set", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print the updated user as one JSON object")
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
@@ -348,7 +348,7 @@ func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("user delete", stderr)
+	fs, sf := newStoreFlagSet("user delete", stdout, stderr)
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
 		return err

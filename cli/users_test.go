@@ -501,7 +501,7 @@ func TestAuditFilters(t *testing.T) {
 		{[]string{"--limit", "501"}, "--limit"},
 		{[]string{"--all", "--limit", "5"}, "--all"},
 		{[]string{"--since", future, "--until", mid}, "--until"},
-		{[]string{"--app", "x"}, "flag -app"},
+		{[]string{"--app", "x"}, "flag --app"},
 		{[]string{"extra"}, "no arguments"},
 	} {
 		r := runCLI(t, env, append([]string{"audit"}, tc.args...)...)

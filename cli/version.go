@@ -56,7 +56,7 @@ func readBuildInfo(bi *debug.BuildInfo, ok bool) buildInfo {
 func version() string { return readBuildInfo(debug.ReadBuildInfo()).Version }
 
 func versionCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("version", stderr)
+	fs := newFlagSet("version", stdout)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
