@@ -69,3 +69,19 @@ func TestVersion(t *testing.T) {
 		t.Errorf("usercenter version --json = %s; go version -m says %s, %s, %v", stdout, modVersion, goVersion, settings)
 	}
 }
+
+// TestHealthcheck is the container image's health check against a real
+// server: healthy while it serves, unhealthy once it has stopped.
+func TestHealthcheck(t *testing.T) {
+	skipShort(t)
+	p := startServer(t, t.TempDir())
+	stdout, stderr, code := runBin(t, "healthcheck", "--addr", p.addr)
+	if code != 0 || !strings.Contains(stdout, "200") {
+		t.Fatalf("healthcheck of a running server: exit %d\n%s%s", code, stdout, stderr)
+	}
+	p.stop()
+	stdout, stderr, code = runBin(t, "healthcheck", "--addr", p.addr)
+	if code != 1 || !strings.Contains(stderr, "unhealthy") {
+		t.Fatalf("healthcheck of a stopped server: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
