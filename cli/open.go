@@ -123,6 +123,13 @@ func (f *storeFlags) openCreating(ctx context.Context, target dbTarget, opts ...
 			return nil, err
 		}
 	}
+	if _, err := os.Stat(f.keyPath()); errors.Is(err, fs.ErrNotExist) {
+		// A new key opens only a new database: next to an existing one
+		// the key file was mistyped, or lost.
+		if f.databaseIsThere(ctx, target) {
+			return nil, fmt.Errorf("there is no master key file at %s, and a new one would not open the database %s, which exists: check --master-key-file or --data", f.keyPath(), target)
+		}
+	}
 	ring, created, err := vault.LoadFile(f.keyPath(), true)
 	if err != nil {
 		return nil, err
@@ -197,6 +204,23 @@ func (f *storeFlags) openReadOnly(ctx context.Context, t dbTarget) (database, er
 		return nil, fmt.Errorf("opening database %s: %w; set it up with usercenter migrate", t, err)
 	}
 	return nil, fmt.Errorf("opening database %s: %w", t, err)
+}
+
+// databaseIsThere reports whether the database holds an instance: a
+// SQLite file with anything in it, or a PostgreSQL schema with the tables.
+func (f *storeFlags) databaseIsThere(ctx context.Context, t dbTarget) bool {
+	if t.engine == engineSQLite {
+		fi, err := os.Stat(t.path)
+		return err == nil && fi.Size() > 0
+	}
+	opts := f.pool
+	opts.ReadOnly = true
+	s, err := postgres.Open(ctx, t.dsn, opts)
+	if err != nil {
+		return false
+	}
+	s.Close()
+	return true
 }
 
 // databaseThere fails with a message for a person when the SQLite

@@ -127,6 +127,15 @@ func TestMissingMasterKeyIsNotCreated(t *testing.T) {
 	if after := tree(t, dir); !slices.Equal(before, after) {
 		t.Fatalf("the commands changed the data directory:\nbefore %q\nafter  %q", before, after)
 	}
+	// Nor do the commands that set up an instance make a new key beside
+	// an existing database: it would not open it.
+	for _, cmd := range [][]string{{"app", "create", "--name", "more"}, {"migrate"}} {
+		args := append(slices.Clone(cmd), "--data", dir, "--master-key-file", typo)
+		oneLine(t, runCLI(t, nil, args...), "there is no master key file at "+typo+", and a new one would not open the database", args)
+	}
+	if after := tree(t, dir); !slices.Equal(before, after) {
+		t.Fatalf("app create with a mistyped key file changed the data directory:\nbefore %q\nafter  %q", before, after)
+	}
 	mustRun(t, nil, "app", "show", "1400000001", "--data", dir)
 }
 
@@ -177,4 +186,11 @@ func TestPostgresReadCommandsChangeNothing(t *testing.T) {
 		t.Errorf("migrate after the read commands: %s", r)
 	}
 	mustRun(t, nil, "app", "list", "--data", dir, "--db", dsn)
+	// The schema is set up now: a new master key would not open it.
+	other := t.TempDir()
+	args := []string{"app", "create", "--name", "x", "--data", other, "--db", dsn}
+	oneLine(t, runCLI(t, nil, args...), "there is no master key file at "+filepath.Join(other, "master.key")+", and a new one would not open the database", args)
+	if names := tree(t, other); len(names) != 1 {
+		t.Errorf("app create without the key file created %v", names)
+	}
 }
