@@ -125,20 +125,18 @@ func topLevel() []string {
 
 // unknownCommand tells that path is no command, with the nearest one.
 func unknownCommand(path string) error {
-	var candidates []string
 	if group, sub, ok := strings.Cut(path, " "); ok {
-		for _, s := range findGroup(group).subcommands() {
-			candidates = append(candidates, group+" "+s)
-		}
-		if near := nearest(sub, findGroup(group).subcommands()); near != "" {
+		subs := findGroup(group).subcommands()
+		if near := nearest(sub, subs); near != "" {
 			return usageError{msg: fmt.Sprintf("unknown command %q; did you mean %q?", path, group+" "+near), cmd: group}
 		}
-		return usageError{msg: fmt.Sprintf("unknown command %q; %s has %s", path, group, strings.Join(findGroup(group).subcommands(), ", ")), cmd: group}
+		return usageError{msg: fmt.Sprintf("unknown command %q; %s has %s", path, group, strings.Join(subs, ", ")), cmd: group}
 	}
 	if near := nearest(path, topLevel()); near != "" {
 		return usageError{msg: fmt.Sprintf("unknown command %q; did you mean %q?", path, near)}
 	}
 	// A subcommand typed without its group.
+	var candidates []string
 	for _, c := range commands {
 		if strings.HasSuffix(c.path, " "+path) {
 			candidates = append(candidates, fmt.Sprintf("%q", c.path))
