@@ -88,7 +88,7 @@ func sdkAppIDArg(cmd string, pos []string) (uint64, error) {
 }
 
 func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("app create", stderr)
+	fs, sf := newStoreFlagSet("app create", stdout, stderr)
 	name := fs.String("name", "", "app name (required)")
 	sdkAppID := fs.Uint64("sdk-app-id", 0, "SdkAppId to use (default: a free random one)")
 	userDomain := fs.String("user-domain", "", "user domain (default: derived from the name)")
@@ -106,7 +106,7 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, create, func(inst *instance) error {
 		app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL, PhoneRegion: region})
 		if err != nil {
 			if e := usercenter.ErrorOf(err); e.Field == usercenter.FieldUserDomain && *userDomain == "" {
@@ -130,12 +130,12 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 }
 
 func appList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("app list", stderr)
+	fs, sf := newStoreFlagSet("app list", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		apps, err := inst.svc.Apps(ctx)
 		if err != nil {
 			return err
@@ -152,7 +152,7 @@ func appList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("app show", stderr)
+	fs, sf := newStoreFlagSet("app show", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	showSecret := fs.Bool("show-secret", false, "include the SuperAppSecretKey")
 	pos, err := parse(fs, args, getenv)
@@ -163,7 +163,7 @@ func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		app, err := inst.svc.App(ctx, usercenter.Operator(), id)
 		if err != nil {
 			return errMessage(err)
@@ -238,7 +238,7 @@ func optDuration() *optional[time.Duration] {
 }
 
 func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("app update", stderr)
+	fs, sf := newStoreFlagSet("app update", stdout, stderr)
 	secret, cipher, name, status, region := optString(), optString(), optString(), optString(), optString()
 	rateLimit := optInt()
 	codeTTL, tokenTTL := optDuration(), optDuration()
@@ -303,7 +303,7 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if p == (core.AppPatch{}) {
 		return usageError{msg: "app update needs at least one setting to change"}
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		app, err := inst.svc.UpdateApp(ctx, id, p)
 		if err != nil {
 			return errMessage(err)
@@ -320,7 +320,7 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 }
 
 func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("key create", stderr)
+	fs, sf := newStoreFlagSet("key create", stdout, stderr)
 	appsFlag := fs.String("app", "", "comma-separated SdkAppIds the key may act on (required)")
 	permsFlag := fs.String("perms", "users.read,users.write", "comma-separated permissions: users.read, users.write, pii.read")
 	name := fs.String("name", "", "a name to recognise the key by")
@@ -346,7 +346,7 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return usageError{msg: errMessage(err).Error()}
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		key, err := inst.svc.CreateKey(ctx, *name, apps, perms)
 		if e := usercenter.ErrorOf(err); err != nil && e.Code == usercenter.ENotFound && e.Resource == usercenter.ResourceApp {
 			return fmt.Errorf("not every app of --app %s exists (see usercenter app list)", *appsFlag)
@@ -363,12 +363,12 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 }
 
 func keyList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("key list", stderr)
+	fs, sf := newStoreFlagSet("key list", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		keys, err := inst.svc.Keys(ctx)
 		if err != nil {
 			return err
@@ -390,7 +390,7 @@ func keyList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("key revoke", stderr)
+	fs, sf := newStoreFlagSet("key revoke", stdout, stderr)
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
 		return err
@@ -398,7 +398,7 @@ func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if len(pos) != 1 {
 		return usageError{msg: "key revoke needs one SecretId"}
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		if err := inst.svc.RevokeKey(ctx, pos[0]); err != nil {
 			return errMessage(err)
 		}

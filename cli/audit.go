@@ -52,7 +52,7 @@ func (f timeFlag) Set(s string) error {
 }
 
 func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("audit", stderr)
+	fs, sf := newStoreFlagSet("audit", stdout, stderr)
 	var f usercenter.AuditFilter
 	fs.Uint64Var(&f.SdkAppID, "app", 0, "only events of this SdkAppId")
 	fs.StringVar(&f.UserID, "user", "", "only events of this UserId")
@@ -96,7 +96,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return usageError{msg: "--until must not be before --since"}
 	}
 
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		actor := usercenter.Operator()
 		var events []usercenter.AuditEvent
 		for {

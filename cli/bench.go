@@ -33,11 +33,11 @@ const benchRateLimit = 100000
 var benchSelfHook func(ctx context.Context, inst *instance, app *usercenter.App, key *usercenter.APIKey, rep *bench.Report) error
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ env) error {
-	fs, sf := newStoreFlagSet("bench", stderr)
+	fs, sf := newStoreFlagSet("bench", stdout, stderr)
 	self := fs.Bool("self", false, "start an in-process server on a fresh database in a temporary directory and drive it")
 	target := fs.String("target", "", "drive the running usercenter at this base URL, e.g. http://127.0.0.1:8080 (loopback only)")
-	credsFile := fs.String("creds", "", "with --target: the app's credentials, the JSON that `usercenter app create --json` prints")
-	entKeyFile := fs.String("enterprise-key", "", "with --target: the key the enterprise scenario logs in with, the JSON that `usercenter key create --json` prints (default the --creds key; a key with pii.read makes every userInfo an audited write)")
+	credsFile := fs.String("creds", "", "with --target: a `FILE` holding the app's credentials, the JSON that 'usercenter app create --json' prints")
+	entKeyFile := fs.String("enterprise-key", "", "with --target: a `FILE` holding the key the enterprise scenario logs in with, the JSON that 'usercenter key create --json' prints (default the --creds key; a key with pii.read makes every userInfo an audited write)")
 	connections := fs.Int("connections", 32, "concurrent connections, each a closed loop of one request at a time")
 	duration := fs.Duration("duration", 0, "how long each scenario runs (default 10s unless --requests is given)")
 	requests := fs.Int64("requests", 0, "how many operations each scenario runs at most (0: no bound)")
@@ -201,7 +201,7 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 		return nil, err
 	}
 	defer shared.close()
-	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log))
+	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}

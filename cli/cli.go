@@ -10,78 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 
 	"usercenter"
-	"usercenter/core"
-	"usercenter/storecache"
-	"usercenter/vault"
 )
-
-// Version is set at build time with -ldflags "-X usercenter/cli.Version=…".
-var Version = ""
-
-const usage = `usercenter: a self-hosted user identity and profile service
-
-Usage:
-  usercenter serve   [--addr 127.0.0.1:8080] [--db DSN] [--data DIR] [--master-key-file FILE] [--redis URL]
-                     [--superapp-app SDKAPPID] [--enterprise-token-ttl 2h] [--request-timeout 10s] [--log-level info]
-                     [--db-max-conns N] [--db-connect-timeout 5s] [--body-memory-mib 64]
-  usercenter migrate [--db DSN]
-  usercenter app create --name NAME [--sdk-app-id N] [--user-domain D] [--rate-limit N] [--token-ttl 168h] [--phone-region CN] [--json]
-  usercenter app list [--json]
-  usercenter app show SDKAPPID [--show-secret] [--json]
-  usercenter app update SDKAPPID [--superapp-secret-key K | --superapp-secret-key-file F] [--superapp-cipher C] [--code-ttl 5m] [--rate-limit N]
-                        [--token-ttl D] [--phone-region R] [--name N] [--status active|disabled] [--json]
-  usercenter key create --app SDKAPPID[,SDKAPPID…] [--perms users.read,users.write,pii.read] [--name NAME] [--json]
-  usercenter key list [--json]
-  usercenter key revoke SECRETID
-  usercenter user get USERID [--reveal phone,email,address] [--json]
-  usercenter user find --app SDKAPPID (--origin-id ID | --phone P | --email E | --provider P --provider-user-id ID) [--reveal …] [--json]
-  usercenter user set USERID FIELD=VALUE… [--json]
-  usercenter user delete USERID
-  usercenter user import FILE.jsonl --app SDKAPPID [--json]
-  usercenter audit [--app ID] [--user ID] [--field F] [--action A] [--actor A] [--since T] [--until T] [--limit N | --all] [--json]
-  usercenter master-key rotate [--json]
-  usercenter migrate-data --from sqlite:PATH --to postgres://… [--master-key-file FILE] [--batch 5000] [--json]
-  usercenter bench (--self [--db DSN] | --target URL --creds FILE) [--connections 32] [--duration 10s] [--users 10000] [--json FILE]
-  usercenter version
-
---db is sqlite:PATH (or a plain PATH; the default is DATA/usercenter.db) or
-postgres://USER:PASSWORD@HOST:PORT/DB. Several servers may share one
-PostgreSQL database; give them all the same master key file, and --redis
-to share rate limits and replay protection (see docs/deployment.md).
-
-user set fields: nickname, avatar, phone, email, address, city, province,
-nationality, lang, timezone, sex, signature, remark, originId, status (0|1),
-logonMode and thirdPartyIds.PROVIDER; an empty value clears a field or
-unlinks a provider. Personal data is masked unless --reveal names it, and
-every reveal is recorded in the audit log with the actor "operator".
-
-user import reads one user object a line (JSON Lines; - for standard
-input), each as POST /v1/apps/{sdkAppId}/users takes it, and creates them
-1,000 a transaction, with the audit events of the API; it stops at the
-first batch with a bad line, names the line, and says how many users the
-batches before it created.
-
-master-key rotate re-encrypts everything under a new master key. It
-refuses to run while a server uses the database (on PostgreSQL: any
-server on any machine): stop the servers first and start them again
-afterwards.
-
-Where the instance lives and how the server runs can also be set through
-the environment: USERCENTER_DATA, USERCENTER_DB, USERCENTER_MASTER_KEY_FILE,
-USERCENTER_DB_MAX_CONNS, USERCENTER_DB_CONNECT_TIMEOUT, USERCENTER_REDIS,
-USERCENTER_ADDR, USERCENTER_LOG_LEVEL, USERCENTER_SUPERAPP_APP,
-USERCENTER_ENTERPRISE_TOKEN_TTL and USERCENTER_REQUEST_TIMEOUT. Flags win
-over the environment. The
-settings of apps and users come only from flags.
-With no flags, everything lives in ./data.
-`
 
 // env reads one environment variable.
 type env func(string) string
@@ -97,12 +30,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		if ue.showUsage {
-			fmt.Fprintf(stderr, "usercenter: %v\n\n%s", err, usage)
-		} else {
-			// The flag package has already listed the command's flags when
-			// they were at fault; one line and a pointer is enough here.
-			fmt.Fprintf(stderr, "usercenter: %v\nRun 'usercenter help' for every command, or add -h to a command for its flags.\n", err)
+		switch {
+		case ue.showUsage:
+			fmt.Fprintf(stderr, "usercenter: %v\n\n", err)
+			printGlobalHelp(stderr)
+		case ue.cmd != "":
+			fmt.Fprintf(stderr, "usercenter: %v (see usercenter %s --help)\n", err, ue.cmd)
+		default:
+			fmt.Fprintf(stderr, "usercenter: %v (see usercenter help)\n", err)
 		}
 		return 2
 	}
@@ -110,10 +45,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	return 1
 }
 
-// usageError is a mistake in the command line. showUsage asks for the
-// whole usage text, for when the command itself is unknown.
+// usageError is a mistake in the command line: it is told in one line,
+// with the command whose help explains it. showUsage asks for the whole
+// help instead, for a command line with no command at all.
 type usageError struct {
 	msg       string
+	cmd       string
 	showUsage bool
 }
 
@@ -123,150 +60,62 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 	if len(args) == 0 {
 		return usageError{msg: "a command is required", showUsage: true}
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "serve":
-		return serve(ctx, rest, stdout, stderr, getenv)
-	case "migrate":
-		return migrate(ctx, rest, stdout, stderr, getenv)
-	case "app", "key", "user", "master-key":
-		if len(rest) == 0 {
-			return usageError{msg: cmd + " needs a subcommand", showUsage: true}
-		}
-		sub, ok := subcommands[cmd+" "+rest[0]]
-		if !ok {
-			return usageError{msg: fmt.Sprintf("unknown command %q", cmd+" "+rest[0]), showUsage: true}
-		}
-		return sub(ctx, rest[1:], stdout, stderr, getenv)
-	case "audit":
-		return auditCmd(ctx, rest, stdout, stderr, getenv)
-	case "bench":
-		return benchCmd(ctx, rest, stdout, stderr, getenv)
-	case "migrate-data":
-		return migrateData(ctx, rest, stdout, stderr, getenv)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "usercenter", version())
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return helpCmd(rest, stdout)
+	case "--version", "-version":
+		name = "version"
 	}
-	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), showUsage: true}
+	if g := findGroup(name); g != nil {
+		if len(rest) == 0 {
+			return usageError{msg: fmt.Sprintf("%s needs a subcommand: %s", name, strings.Join(g.subcommands(), ", ")), cmd: name}
+		}
+		if isHelpFlag(rest[0]) {
+			printGroupHelp(stdout, g)
+			return nil
+		}
+		name, rest = name+" "+rest[0], rest[1:]
+	}
+	spec := findCommand(name)
+	if spec == nil {
+		return unknownCommand(name)
+	}
+	err := spec.run(ctx, rest, stdout, stderr, getenv)
+	var ue usageError
+	if errors.As(err, &ue) && ue.cmd == "" && !ue.showUsage {
+		ue.cmd = spec.path
+		return ue
+	}
+	return err
 }
 
 type command func(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error
 
-var subcommands map[string]command
-
-func init() {
-	subcommands = map[string]command{
-		"app create": appCreate,
-		"app list":   appList,
-		"app show":   appShow,
-		"app update": appUpdate,
-		"key create": keyCreate,
-		"key list":   keyList,
-		"key revoke": keyRevoke,
-
-		"user get":    userGet,
-		"user find":   userFind,
-		"user set":    userSet,
-		"user delete": userDelete,
-		"user import": userImport,
-
-		"master-key rotate": masterKeyRotate,
-	}
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
 }
 
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
-
-func (f *storeFlags) keyPath() string {
-	if f.masterKeyFile != "" {
-		return f.masterKeyFile
-	}
-	return filepath.Join(f.data, "master.key")
-}
-
-// instance is an opened store with the service over it.
-type instance struct {
-	store      database
-	svc        *core.Service
-	keyCreated bool
-	db         dbTarget
-	keyPath    string
-}
-
-func (i *instance) Close() error { return i.store.Close() }
-
-// open opens the store and the vault, creating both on first use.
-func (f *storeFlags) open(ctx context.Context, opts ...core.Option) (*instance, error) {
-	target, err := f.target()
-	if err != nil {
-		return nil, err
-	}
-	if f.masterKeyFile == "" {
-		if err := os.MkdirAll(f.data, 0o700); err != nil {
-			return nil, err
-		}
-	}
-	ring, created, err := vault.LoadFile(f.keyPath(), true)
-	if err != nil {
-		return nil, err
-	}
-	store, err := f.openDB(ctx, target)
-	if err != nil {
-		return nil, err
-	}
-	// The service reads through the caches of storecache; every write goes
-	// through them too, so this process reads its own writes at once, and
-	// other processes' within storecache.TTL.
-	svc, err := core.NewService(ctx, storecache.New(store, storecache.DefaultLimits), ring, opts...)
-	if err != nil {
-		store.Close()
-		if errors.Is(err, core.ErrWrongMasterKey) {
-			return nil, fmt.Errorf("%w; the key file is %s", err, f.keyPath())
-		}
-		return nil, err
-	}
-	return &instance{store: store, svc: svc, keyCreated: created, db: target, keyPath: f.keyPath()}, nil
-}
-
-// newFlagSet builds a flag set that reports its errors to stderr. Call
-// parse after defining the flags: it applies the USERCENTER_* environment
-// variables of the flags in envFlags, then the arguments.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// newFlagSet builds the flag set of the command at path. Call parse after
+// defining the flags: it applies the USERCENTER_* environment variables of
+// the flags in envFlags, then the arguments, and on -h or --help writes
+// the command's help to stdout.
+func newFlagSet(path string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(path, flag.ContinueOnError)
+	// parse tells what went wrong in one line of its own.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() { printCommandHelp(stdout, path, fs) }
 	return fs
 }
 
 // newStoreFlagSet is newFlagSet for a command that opens the store: the
-// store's flags are registered on it, and parse fills them in.
-func newStoreFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *storeFlags) {
-	fs := newFlagSet(name, stderr)
-	sf := new(storeFlags)
+// store's flags are registered on it, and parse fills them in. What
+// opening the store creates is told on stderr.
+func newStoreFlagSet(path string, stdout, stderr io.Writer) (*flag.FlagSet, *storeFlags) {
+	fs := newFlagSet(path, stdout)
+	sf := &storeFlags{notices: stderr}
 	sf.register(fs)
 	return fs, sf
-}
-
-// withInstance opens the store, runs use with it and closes it again. A
-// command calls it only once its arguments are known to be good, so that a
-// usage error never creates the data directory or the master key.
-func (f *storeFlags) withInstance(ctx context.Context, use func(*instance) error) error {
-	inst, err := f.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer inst.Close()
-	return use(inst)
 }
 
 // writeResult writes a command's result: v as one indented JSON document
@@ -330,13 +179,19 @@ func parse(fs *flag.FlagSet, args []string, getenv env) ([]string, error) {
 	if envErr != nil {
 		return nil, envErr
 	}
+	// The flag package calls Usage on every error too; the help is only
+	// for -h and --help.
+	help := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = help }()
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				help()
 				return nil, err
 			}
-			return nil, usageError{msg: err.Error()}
+			return nil, flagError(fs, err)
 		}
 		if fs.NArg() == 0 {
 			return positional, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,12 +51,14 @@ func (t dbTarget) String() string {
 type storeFlags struct {
 	db, data, masterKeyFile string
 	pool                    postgres.Options
+	// notices is where withInstance says what opening created.
+	notices io.Writer
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "./data", "data directory: the default home of the database and the master key")
 	fs.StringVar(&f.db, "db", "", "database: sqlite:PATH, a plain PATH, or postgres://USER:PASSWORD@HOST:PORT/DB (default DATA/usercenter.db)")
-	fs.StringVar(&f.masterKeyFile, "master-key-file", "", "master key file (default DATA/master.key; created on first start)")
+	fs.StringVar(&f.masterKeyFile, "master-key-file", "", "master key file (default DATA/master.key; serve, migrate and app create create it when missing)")
 	fs.Func("db-max-conns", "PostgreSQL: the most connections this process opens (default 4 per CPU, at least 8)", func(s string) error {
 		n, err := parsePositive(s, 1000)
 		f.pool.MaxConns = int32(n)

@@ -21,7 +21,7 @@ import (
 // or not at all, and the import stops at the first batch that fails,
 // saying which line and how many users the batches before it created.
 func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("user import", stderr)
+	fs, sf := newStoreFlagSet("user import", stdout, stderr)
 	appID := fs.Uint64("app", 0, "the SdkAppId of the app to import into (required)")
 	asJSON := fs.Bool("json", false, "print each user created as one JSON object a line: UserId and OriginId")
 	pos, err := parse(fs, args, getenv)
@@ -43,7 +43,7 @@ func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		defer f.Close()
 		in = f
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		lines := bufio.NewScanner(in)
 		lines.Buffer(make([]byte, 0, 64<<10), restapi.MaxBodyBytes)
 		out := bufio.NewWriter(stdout)

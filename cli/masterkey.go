@@ -6,17 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"time"
 
 	"usercenter/core"
 	"usercenter/vault"
 )
 
-const rotateHelp = `usercenter master-key rotate [--data DIR] [--db DSN] [--master-key-file FILE] [--json]
-
-Replaces the master key with a new random one and re-encrypts every
+const rotateHelp = `Replaces the master key with a new random one and re-encrypts every
 secret and every piece of personal data in the database under it:
 
-  1. reads the key file (its current key and any older ones),
+  1. reads the key file (its current key and any older ones) and keeps a
+     copy of it beside it, as FILE.old-<UTC time> (mode 0600), unless
+     --discard-old-key is given,
   2. writes the key file again with a new key first, followed by the old
      ones, so that whatever happens next the file opens everything,
   3. re-encrypts every stored value under the new key,
@@ -31,9 +34,9 @@ start them again afterwards. A server started before the rotation holds
 only the old key: it cannot read what was re-encrypted, and anything it
 writes is encrypted under the old key, which the rotation removes.
 
-Database backups made before the rotation still need the old key.
-
-Flags:
+Database backups made before the rotation still need the old key: that
+is what the copy is for. Store it with those backups, away from the
+database, and delete it once they are gone.
 `
 
 // rotateJSON is the output of master-key rotate --json.
@@ -44,7 +47,8 @@ type rotateJSON struct {
 	Resealed       int            `json:"Resealed"`
 	AlreadyCurrent int            `json:"AlreadyCurrent"`
 	OldKeysRemoved int            `json:"OldKeysRemoved"`
-	Values         map[string]int `json:"Values"` // per kind, all under the new key now
+	OldKeyFile     string         `json:"OldKeyFile,omitempty"` // the copy of the old key file; "" with --discard-old-key
+	Values         map[string]int `json:"Values"`               // per kind, all under the new key now
 }
 
 // sealedKindNames says in words what each kind of sealed value is.
@@ -60,14 +64,20 @@ var sealedKindNames = map[core.SealedKind]string{
 const restartNotice = "Restart every usercenter server that uses this database now, and stop them before the next rotation:\n" +
 	"a server started before the rotation holds only the old key, so it cannot read what was re-encrypted\n" +
 	"and encrypts what it writes under the old key, which the key file no longer holds.\n" +
-	"Back up the new key file. Database backups made before the rotation still need the old key.\n"
+	"Back up the new key file. "
+
+// oldKeyNotice ends restartNotice: where the old key is, which database
+// backups made before the rotation need.
+func oldKeyNotice(oldKeyFile string) string {
+	if oldKeyFile == "" {
+		return "The old key was discarded (--discard-old-key): database backups made before the rotation can no longer be read.\n"
+	}
+	return "Database backups made before the rotation still need the old key: it is kept in " + oldKeyFile + ".\n"
+}
 
 func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	flags, sf := newStoreFlagSet("master-key rotate", stderr)
-	flags.Usage = func() {
-		fmt.Fprint(flags.Output(), rotateHelp)
-		flags.PrintDefaults()
-	}
+	flags, sf := newStoreFlagSet("master-key rotate", stdout, stderr)
+	discard := flags.Bool("discard-old-key", false, "do not keep a copy of the old key file (database backups made before the rotation then cannot be read)")
 	asJSON := flags.Bool("json", false, "print one JSON object")
 	pos, err := parse(flags, args, getenv)
 	if err != nil {
@@ -112,6 +122,13 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 			return fmt.Errorf("%w; the key file is %s; nothing was changed", err, keyPath)
 		}
 		return err
+	}
+
+	oldKeyFile := ""
+	if !*discard {
+		if oldKeyFile, err = keepOldKeyFile(keyPath, time.Now()); err != nil {
+			return fmt.Errorf("keeping a copy of the old key file: %w; nothing was changed", err)
+		}
 	}
 
 	// From here on the key file always opens every stored value: first it
@@ -160,20 +177,25 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	id := newRing.CurrentKeyID()
 	out := rotateJSON{
 		Database: target.String(), KeyFile: keyPath, KeyId: hex.EncodeToString(id[:]),
-		Resealed: rep.Resealed, AlreadyCurrent: rep.Current, OldKeysRemoved: len(oldKeys),
+		Resealed: rep.Resealed, AlreadyCurrent: rep.Current, OldKeysRemoved: len(oldKeys), OldKeyFile: oldKeyFile,
 		Values: map[string]int{},
 	}
 	for _, kind := range core.SealedKinds {
 		out.Values[string(kind)] = counts[kind]
 	}
 	if *asJSON {
-		fmt.Fprint(stderr, restartNotice)
+		fmt.Fprint(stderr, restartNotice+oldKeyNotice(oldKeyFile))
 		return writeJSON(stdout, out)
 	}
 	fmt.Fprintf(stdout, "Rotated the master key of %s.\n\n", target)
 	tw := newTable(stdout)
 	fmt.Fprintf(tw, "  New key ID\t%s\n", out.KeyId)
 	fmt.Fprintf(tw, "  Key file\t%s (now holds only the new key; %d old %s removed)\n", keyPath, len(oldKeys), plural(len(oldKeys), "key", "keys"))
+	if oldKeyFile != "" {
+		fmt.Fprintf(tw, "  Old key file\t%s (mode 0600)\n", oldKeyFile)
+	} else {
+		fmt.Fprintf(tw, "  Old key file\tnone: discarded (--discard-old-key)\n")
+	}
 	fmt.Fprintf(tw, "  Re-encrypted\t%d %s\n", rep.Resealed, plural(rep.Resealed, "value", "values"))
 	if rep.Current > 0 {
 		fmt.Fprintf(tw, "  Already under the new key\t%d %s\n", rep.Current, plural(rep.Current, "value", "values"))
@@ -193,8 +215,45 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprint(stdout, "\n"+restartNotice)
+	fmt.Fprint(stdout, "\n"+restartNotice+oldKeyNotice(oldKeyFile))
 	return nil
+}
+
+// keepOldKeyFile copies the key file at keyPath, byte for byte, to a new
+// file beside it named after the time, KEYFILE.old-20240501T120000Z, with
+// mode 0600, and returns its name. It never overwrites a file: a second
+// rotation within the same second gets a suffix.
+func keepOldKeyFile(keyPath string, now time.Time) (string, error) {
+	content, err := os.ReadFile(keyPath)
+	if err != nil {
+		return "", err
+	}
+	base := keyPath + ".old-" + now.UTC().Format("20060102T150405Z")
+	for i := 1; ; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		_, err = f.Write(content)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(name)
+			return "", err
+		}
+		return name, nil
+	}
 }
 
 func plural(n int, one, many string) string {

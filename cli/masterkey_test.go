@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +24,41 @@ type rotateOut struct {
 	Database, KeyFile, KeyId string
 	Resealed, AlreadyCurrent int
 	OldKeysRemoved           int
+	OldKeyFile               string
 	Values                   map[string]int
+}
+
+// oldKeyFiles lists the copies of old key files in dir.
+func oldKeyFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "master.key.old-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// checkOldKeyFile checks that path is a private copy of the key file as
+// it was, named after a UTC time.
+func checkOldKeyFile(t *testing.T, path string, content []byte) {
+	t.Helper()
+	if !regexp.MustCompile(`/master\.key\.old-\d{8}T\d{6}Z(-\d+)?$`).MatchString(path) {
+		t.Errorf("old key file %q is not named master.key.old-<UTC time>", path)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("old key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, content) {
+		t.Errorf("old key file %s is not the key file as it was before the rotation", path)
+	}
 }
 
 func readKeys(t *testing.T, path string) [][]byte {
@@ -192,6 +227,10 @@ func TestMasterKeyRotate(t *testing.T) {
 	if len(oldKeys) != 1 {
 		t.Fatalf("the fresh key file holds %d keys", len(oldKeys))
 	}
+	oldContent, err := os.ReadFile(f.keyPath())
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	r := mustRun(t, f.env, "master-key", "rotate")
 	for _, s := range []string{"Rotated", "Re-encrypted  " + strconv.Itoa(fixtureValues) + " values", "user phone numbers", "Restart", f.keyPath()} {
@@ -211,11 +250,24 @@ func TestMasterKeyRotate(t *testing.T) {
 	if fi, err := os.Stat(f.keyPath()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode after rotation: %v, %v", fi.Mode().Perm(), err)
 	}
+	// The old key file is kept beside it, and the output says where.
+	kept := oldKeyFiles(t, f.dir)
+	if len(kept) != 1 {
+		t.Fatalf("rotation kept %d copies of the old key file, want 1: %v", len(kept), kept)
+	}
+	checkOldKeyFile(t, kept[0], oldContent)
+	if !strings.Contains(r.stdout, "Old key file  "+kept[0]) || !strings.Contains(r.stdout, "still need the old key: it is kept in "+kept[0]) {
+		t.Errorf("master-key rotate does not say where the old key is:\n%s", r.stdout)
+	}
 	entries, _ := os.ReadDir(f.dir)
 	for _, e := range entries {
-		if e.Name() != "master.key" && !strings.HasPrefix(e.Name(), "usercenter.db") {
+		if e.Name() != "master.key" && e.Name() != filepath.Base(kept[0]) && !strings.HasPrefix(e.Name(), "usercenter.db") {
 			t.Errorf("rotation left %s behind", e.Name())
 		}
+	}
+	// The kept file opens what a backup made before the rotation holds.
+	if ring, _, err := vault.LoadFile(kept[0], false); err != nil || !ring.SealedByCurrent(oldRingValue(t, oldKeys)) {
+		t.Errorf("the old key file does not hold the old key: %v", err)
 	}
 
 	// (a) Everything reads back.
@@ -265,14 +317,32 @@ func TestMasterKeyRotate(t *testing.T) {
 	f.checkNoPlaintext(t, "after rotation")
 }
 
+// oldRingValue seals a value under keys, for a ring to recognise.
+func oldRingValue(t *testing.T, keys [][]byte) []byte {
+	t.Helper()
+	ring, err := vault.New(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring.Seal([]byte("x"), "test")
+}
+
 func TestMasterKeyRotateTwice(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	k0 := readKeys(t, f.keyPath())[0]
+	c0, _ := os.ReadFile(f.keyPath())
 	first := rotate(t, f.env)
 	k1 := readKeys(t, f.keyPath())
+	c1, _ := os.ReadFile(f.keyPath())
 	second := rotate(t, f.env)
 	k2 := readKeys(t, f.keyPath())
+	// Each rotation kept its own old key file, even within one second.
+	if first.OldKeyFile == "" || second.OldKeyFile == "" || first.OldKeyFile == second.OldKeyFile {
+		t.Fatalf("old key files %q and %q: want two", first.OldKeyFile, second.OldKeyFile)
+	}
+	checkOldKeyFile(t, first.OldKeyFile, c0)
+	checkOldKeyFile(t, second.OldKeyFile, c1)
 	if len(k1) != 1 || len(k2) != 1 || bytes.Equal(k1[0], k0) || bytes.Equal(k2[0], k1[0]) || bytes.Equal(k2[0], k0) {
 		t.Fatalf("two rotations: key files of %d and %d keys; each must hold one new key", len(k1), len(k2))
 	}
@@ -468,11 +538,33 @@ func TestMasterKeyRotateRefuses(t *testing.T) {
 			}
 		}
 		r := runCLI(t, nil, "master-key", "rotate", "-h")
-		if r.code != 0 || !strings.Contains(r.stderr, "Stop every usercenter server") || !strings.Contains(r.stderr, "-master-key-file") {
+		if r.code != 0 || !strings.Contains(r.stdout, "Stop every usercenter server") || !strings.Contains(r.stdout, "--master-key-file") || !strings.Contains(r.stdout, "--discard-old-key") {
 			t.Errorf("master-key rotate -h does not explain the restart: %s", r)
 		}
 		if r := runCLI(t, nil, "help"); !slices.ContainsFunc(strings.Split(r.stdout, "\n"), func(l string) bool { return strings.Contains(l, "master-key rotate") }) {
 			t.Errorf("help does not list master-key rotate:\n%s", r.stdout)
 		}
 	})
+}
+
+func TestMasterKeyRotateDiscardOldKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := mustRun(t, f.env, "master-key", "rotate", "--discard-old-key")
+	if kept := oldKeyFiles(t, f.dir); len(kept) != 0 {
+		t.Errorf("--discard-old-key kept %v", kept)
+	}
+	if !strings.Contains(r.stdout, "discarded (--discard-old-key)") || !strings.Contains(r.stdout, "can no longer be read") {
+		t.Errorf("rotate --discard-old-key does not say the old key is gone:\n%s", r.stdout)
+	}
+	r = mustRun(t, f.env, "master-key", "rotate", "--discard-old-key", "--json")
+	var out rotateOut
+	decodeOne(t, r.stdout, &out)
+	if out.OldKeyFile != "" || strings.Contains(r.stdout, "OldKeyFile") || !strings.Contains(r.stderr, "discarded") {
+		t.Errorf("rotate --discard-old-key --json: %s", r)
+	}
+	if kept := oldKeyFiles(t, f.dir); len(kept) != 0 {
+		t.Errorf("--discard-old-key --json kept %v", kept)
+	}
+	f.checkReadable(t, "after rotations that discarded the old key")
 }

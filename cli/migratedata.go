@@ -17,10 +17,7 @@ import (
 	"usercenter/vault"
 )
 
-const migrateDataHelp = `usercenter migrate-data --from sqlite:PATH --to postgres://USER:PASSWORD@HOST:PORT/DB
-                        [--master-key-file FILE | --data DIR] [--batch 5000] [--sample 1000] [--json]
-
-Copies an instance from its SQLite database into PostgreSQL: apps, API
+const migrateDataHelp = `Copies an instance from its SQLite database into PostgreSQL: apps, API
 keys, users with their links, login tokens, codes, enterprise tokens,
 audit events and the instance's own keys (meta). Encrypted values are
 copied byte for byte: start the servers on PostgreSQL with the same
@@ -45,8 +42,6 @@ again. See docs/migrate-data.md.
 
 The master key is read from --master-key-file, or DATA/master.key; when
 neither exists the encrypted values are compared but not opened.
-
-Flags:
 `
 
 // migrateDataJSON is the output of migrate-data --json.
@@ -61,11 +56,7 @@ type migrateDataJSON struct {
 }
 
 func migrateData(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("migrate-data", stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), migrateDataHelp)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("migrate-data", stdout)
 	sf := new(storeFlags)
 	fs.StringVar(&sf.data, "data", "./data", "data directory: where the master key is by default")
 	fs.StringVar(&sf.masterKeyFile, "master-key-file", "", "the instance's master key file (default DATA/master.key)")

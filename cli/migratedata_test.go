@@ -144,7 +144,7 @@ func TestMigrateDataCLIRefuses(t *testing.T) {
 
 	// A destination that a server of another instance has initialised.
 	otherDir := t.TempDir()
-	mustRun(t, map[string]string{"USERCENTER_DATA": otherDir, "USERCENTER_DB": dsn}, "app", "list")
+	mustRun(t, map[string]string{"USERCENTER_DATA": otherDir, "USERCENTER_DB": dsn}, "migrate")
 	r = runCLI(t, env, "migrate-data", "--from", from, "--to", dsn)
 	if r.code != 1 || !strings.Contains(r.stderr, "refused") || !strings.Contains(r.stderr, "nothing was written") || strings.Contains(r.stdout+r.stderr, secret) {
 		t.Errorf("initialised destination: %s", r)

@@ -45,7 +45,7 @@ const (
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("serve", stderr)
+	fs, sf := newStoreFlagSet("serve", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	superApp := fs.Uint64("superapp-app", 0, "SdkAppId served on the unprefixed super-app paths (default: the only app, while there is exactly one)")
@@ -81,7 +81,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	defer shared.close()
 
-	inst, err := sf.open(ctx, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
+	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
 	if err != nil {
 		return err
 	}
@@ -101,8 +101,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer unlock()
+	for _, c := range inst.created {
+		fmt.Fprintf(stdout, "usercenter: %s\n", c)
+	}
 	if inst.keyCreated {
-		fmt.Fprintf(stdout, "First start: created the master key %s (mode 0600; back it up, nothing stored can be read without it)\nand the database %s.\nCreate an app and its first API key with:\n  usercenter app create --name myapp\n\n", inst.keyPath, inst.db)
+		fmt.Fprintf(stdout, "First start: create an app and its first API key with:\n  usercenter app create --name myapp\n\n")
 	}
 	apps, err := inst.svc.Apps(ctx)
 	if err != nil {
@@ -202,11 +205,11 @@ func openShared(ctx context.Context, redisURL string, log *slog.Logger, reg *pro
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("migrate", stderr)
+	fs, sf := newStoreFlagSet("migrate", stdout, stderr)
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, create, func(inst *instance) error {
 		applied := inst.store.Applied()
 		v, err := inst.store.SchemaVersion(ctx)
 		if err != nil {

@@ -132,10 +132,19 @@ func revealFlag(s string) ([]usercenter.PIIField, error) {
 	return out, nil
 }
 
+// revealAccess is what user get and find need: reading, unless they
+// reveal personal data, which writes the disclosure to the audit trail.
+func revealAccess(reveal []usercenter.PIIField) access {
+	if len(reveal) > 0 {
+		return readWrite
+	}
+	return readOnly
+}
+
 const revealHelp = "comma-separated personal data to show in plain text: phone, email, address, or all (each disclosure is audited)"
 
 func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("user get", stderr)
+	fs, sf := newStoreFlagSet("user get", stdout, stderr)
 	revealStr := fs.String("reveal", "", revealHelp)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parse(fs, args, getenv)
@@ -149,7 +158,7 @@ func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, revealAccess(reveal), func(inst *instance) error {
 		u, err := inst.svc.GetUser(ctx, usercenter.Operator(), pos[0], reveal)
 		if err != nil {
 			return errMessage(err)
@@ -159,7 +168,7 @@ func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("user find", stderr)
+	fs, sf := newStoreFlagSet("user find", stdout, stderr)
 	app := fs.Uint64("app", 0, "SdkAppId of the app to search (required)")
 	var l core.UserQuery
 	fs.StringVar(&l.OriginID, "origin-id", "", "find the user with this OriginId")
@@ -198,7 +207,7 @@ func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, revealAccess(reveal), func(inst *instance) error {
 		l.SdkAppID, l.Reveal, l.Limit = *app, reveal, core.MaxPageSize
 		page, err := inst.svc.ListUsers(ctx, usercenter.Operator(), l)
 		if err != nil {
@@ -318,7 +327,7 @@ func parseAssignments(args []string) (core.UserPatch, error) {
 }
 
 func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("user set", stderr)
+	fs, sf := newStoreFlagSet("user set", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print the updated user as one JSON object")
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
@@ -331,7 +340,7 @@ func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		u, err := inst.svc.UpdateUser(ctx, usercenter.Operator(), pos[0], patch)
 		if err != nil {
 			return errMessage(err)
@@ -341,7 +350,7 @@ func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs, sf := newStoreFlagSet("user delete", stderr)
+	fs, sf := newStoreFlagSet("user delete", stdout, stderr)
 	pos, err := parse(fs, args, getenv)
 	if err != nil {
 		return err
@@ -349,7 +358,7 @@ func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if len(pos) != 1 {
 		return usageError{msg: "user delete needs one UserId"}
 	}
-	return sf.withInstance(ctx, func(inst *instance) error {
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
 		if err := inst.svc.DeleteUser(ctx, usercenter.Operator(), pos[0]); err != nil {
 			return errMessage(err)
 		}

@@ -19,7 +19,7 @@ import (
 func openDir(t *testing.T, dir string) *instance {
 	t.Helper()
 	sf := storeFlags{data: dir}
-	inst, err := sf.open(context.Background())
+	inst, err := sf.open(context.Background(), create)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +502,7 @@ func TestAuditFilters(t *testing.T) {
 		{[]string{"--limit", "501"}, "--limit"},
 		{[]string{"--all", "--limit", "5"}, "--all"},
 		{[]string{"--since", future, "--until", mid}, "--until"},
-		{[]string{"--app", "x"}, "flag -app"},
+		{[]string{"--app", "x"}, "flag --app"},
 		{[]string{"extra"}, "no arguments"},
 	} {
 		r := runCLI(t, env, append([]string{"audit"}, tc.args...)...)

@@ -54,6 +54,11 @@ type Options struct {
 	// MaxRetries is how many times Update runs a transaction again after a
 	// serialization failure or deadlock. Default 10; negative means never.
 	MaxRetries int
+	// ReadOnly opens the schema for reading only: Open applies no
+	// migrations and fails with ErrNotMigrated unless the schema is at the
+	// latest version, every session's transactions are read-only
+	// (default_transaction_read_only), and Update fails with ErrReadOnly.
+	ReadOnly bool
 }
 
 const (
@@ -74,6 +79,7 @@ type Store struct {
 	maxRetries int
 	keys       lockKeys
 	applied    []int
+	readOnly   bool
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -107,11 +113,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "usercenter"
 	}
+	if opts.ReadOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, maxRetries: opts.MaxRetries, locks: make(map[*heldLock]struct{})}
+	s := &Store{pool: pool, maxRetries: opts.MaxRetries, readOnly: opts.ReadOnly, locks: make(map[*heldLock]struct{})}
 	switch {
 	case s.maxRetries == 0:
 		s.maxRetries = defaultMaxRetries
@@ -130,7 +139,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s.schema = *schema
 	s.keys = newLockKeys(s.schema)
-	if s.applied, err = s.migrate(ctx); err != nil {
+	if s.readOnly {
+		err = s.checkSchema(ctx)
+	} else {
+		s.applied, err = s.migrate(ctx)
+	}
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}

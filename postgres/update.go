@@ -59,6 +59,9 @@ const queueAfter = 2
 // fn must not call Update itself, use the Tx from several goroutines at
 // once, nor keep the Tx after it returns.
 func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return ctxError(err)

@@ -59,6 +59,13 @@ type Store struct {
 	ckpt   *checkpointer
 
 	applied []int
+	// readOnly is set by OpenReadOnly: there is no writer, and Update fails.
+	readOnly bool
+	// roCleanup says that Close removes the WAL files that the read-only
+	// open created.
+	roCleanup bool
+	// path is the database file, absolute.
+	path string
 
 	// mu orders Update's send on reqs against Close's close(reqs): Update
 	// holds it shared while sending, Close exclusively while closing.
@@ -128,6 +135,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	rdb.SetMaxIdleConns(n)
 
 	s := &Store{
+		path:       abs,
 		rdb:        rdb,
 		wdb:        wdb,
 		reqs:       make(chan *request, queueLen),
@@ -164,6 +172,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return fail(fmt.Errorf("sqlite: %w", err))
 	}
 	s.ckpt = newCheckpointer(cdb)
+	openedHere(abs)
 	go s.writeLoop()
 	return s, nil
 }
@@ -258,6 +267,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // canceled ctx makes the writer skip fn if it has not started, and makes
 // fn's further Tx calls fail.
 func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -282,6 +294,13 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 // result. Updates and reads after Close fail with EUnavailable.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if s.readOnly {
+			s.closed.Store(true)
+			s.rstmts.close()
+			s.closeErr = s.rdb.Close()
+			closedHere(s.path, s.closeErr == nil && s.roCleanup)
+			return
+		}
 		s.mu.Lock()
 		s.closed.Store(true)
 		close(s.reqs)
@@ -293,6 +312,7 @@ func (s *Store) Close() error {
 		// The writer connection closes last: as the last connection it
 		// checkpoints the WAL into the database file.
 		s.closeErr = errors.Join(ckptErr, s.rdb.Close(), s.wconn.Close(), s.wdb.Close())
+		closedHere(s.path, false)
 	})
 	return s.closeErr
 }
