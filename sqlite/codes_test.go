@@ -12,6 +12,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // TestTakeCodeBatched races takes of one code inside one group commit,
@@ -57,8 +58,8 @@ func TestTakeCodeBatched(t *testing.T) {
 	if err := s.rdb.QueryRowContext(ctx, `SELECT used_at FROM codes WHERE code_hash = ?`, c.Hash).Scan(&usedAt); err != nil {
 		t.Fatal(err)
 	}
-	if !decodeTime(usedAt).Equal(got[won].UsedAt) {
-		t.Fatalf("used_at %v, winner's %v", decodeTime(usedAt), got[won].UsedAt)
+	if !sqlstore.DecodeTime(usedAt).Equal(got[won].UsedAt) {
+		t.Fatalf("used_at %v, winner's %v", sqlstore.DecodeTime(usedAt), got[won].UsedAt)
 	}
 }
 
@@ -199,7 +200,7 @@ func TestCodeQueryPlans(t *testing.T) {
 		{`SELECT 1 FROM code_attempts WHERE user_id = ?`, []any{"a"}, "code_attempts_user"},
 		{`SELECT 1 FROM enterprise_tokens WHERE expires_at < ?`, []any{1}, "enterprise_tokens_expires"},
 		{`SELECT 1 FROM enterprise_tokens WHERE secret_id = ?`, []any{"a"}, "enterprise_tokens_key"},
-		{qAppByDomain, []any{"a"}, "sqlite_autoindex_apps_1"},
+		{reads.AppByDomain, []any{"a"}, "sqlite_autoindex_apps_1"},
 	})
 }
 

@@ -9,9 +9,9 @@ import (
 // audit events use their indexes rather than scanning a table.
 func TestQueryPlans(t *testing.T) {
 	checkQueryPlans(t, openStore(t), []planCase{
-		{qUsersByPhone, []any{1, []byte("x")}, "users_app_phone"},
-		{qUsersByEmail, []any{1, []byte("x")}, "users_app_email"},
-		{qUsersAfter, []any{1, "", 10}, "users_app_user"},
+		{reads.UsersByPhone, []any{1, []byte("x")}, "users_app_phone"},
+		{reads.UsersByEmail, []any{1, []byte("x")}, "users_app_email"},
+		{reads.UsersAfter, []any{1, "", 10}, "users_app_user"},
 		{qUsersLinks, []any{`["a","b"]`}, "sqlite_autoindex_user_links_2"},
 		{qUserLinks, []any{"a"}, "sqlite_autoindex_user_links_2"},
 		{`SELECT id FROM audit_events WHERE user_id = ? ORDER BY id LIMIT 10`, []any{"a"}, "audit_events_user"},
