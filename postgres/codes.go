@@ -150,3 +150,25 @@ func (t *txn) InsertEnterpriseToken(ctx context.Context, tok *core.EnterpriseTok
 	}
 	return nil
 }
+
+// qTrimEnterpriseTokens deletes a key's tokens but the newest ($2), which
+// it reads newest first through enterprise_tokens_key.
+const qTrimEnterpriseTokens = `DELETE FROM enterprise_tokens WHERE token_hash IN (
+	SELECT token_hash FROM enterprise_tokens WHERE secret_id = $1
+	ORDER BY created_at DESC, token_hash DESC OFFSET $2)`
+
+// TrimEnterpriseTokens deletes the key's oldest tokens, by CreatedAt and
+// then hash, but for the newest keep.
+func (t *txn) TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error) {
+	if err := t.begin(ctx); err != nil {
+		return 0, err
+	}
+	if err := sqlstore.CheckKeep(keep); err != nil {
+		return 0, err
+	}
+	if !storable(secretID) {
+		return 0, nil // no token can have that key
+	}
+	n, err := t.exec(ctx, qTrimEnterpriseTokens, secretID, keep)
+	return int(n), err
+}

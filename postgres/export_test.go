@@ -26,6 +26,8 @@ var (
 	QUserByLink   = reads.UserByLink
 	QAppByDomain  = reads.AppByDomain
 	QKey          = reads.Key
+
+	QTrimEnterpriseTokens = qTrimEnterpriseTokens
 )
 
 // SetLockCheckInterval shortens HoldServerLock's checks for a test.

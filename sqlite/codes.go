@@ -137,3 +137,27 @@ func (t *txn) InsertEnterpriseToken(ctx context.Context, tok *core.EnterpriseTok
 	}
 	return nil
 }
+
+// qTrimEnterpriseTokens deletes a key's tokens but the newest (parameter
+// 2), which it reads newest first through enterprise_tokens_key. SQLite
+// takes an OFFSET only after a LIMIT, and -1 is none.
+const qTrimEnterpriseTokens = `DELETE FROM enterprise_tokens WHERE token_hash IN (
+	SELECT token_hash FROM enterprise_tokens WHERE secret_id = ?
+	ORDER BY created_at DESC, token_hash DESC LIMIT -1 OFFSET ?)`
+
+// TrimEnterpriseTokens deletes the key's oldest tokens, by CreatedAt and
+// then hash, but for the newest keep.
+func (t *txn) TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error) {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := sqlstore.CheckKeep(keep); err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, qTrimEnterpriseTokens, secretID, keep)
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return int(n), nil
+}

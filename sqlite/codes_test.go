@@ -204,6 +204,15 @@ func TestCodeQueryPlans(t *testing.T) {
 	})
 }
 
+// TestTrimEnterpriseTokensPlan: a trim reads a key's tokens newest first
+// through enterprise_tokens_key, rather than sorting them.
+func TestTrimEnterpriseTokensPlan(t *testing.T) {
+	plan := queryPlan(t, openStore(t), qTrimEnterpriseTokens, "a", 1)
+	if !strings.Contains(plan, "enterprise_tokens_key") || strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("trim plan %q: want enterprise_tokens_key, and no sort", plan)
+	}
+}
+
 // TestMigrateFromV2 builds a database as the program of migration 2 left
 // it, with data, and checks that Open brings it up to date, that old apps
 // read back with the default cipher and code TTL, and that old users take
@@ -254,8 +263,8 @@ func TestMigrateFromV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{3}) {
-		t.Fatalf("Open applied %v, want [3]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{3, 4}) {
+		t.Fatalf("Open applied %v, want [3 4]", got)
 	}
 	want := &core.AppRecord{
 		App: usercenter.App{

@@ -1,6 +1,9 @@
 package sqlstore
 
-import "usercenter/core"
+import (
+	"usercenter"
+	"usercenter/core"
+)
 
 // TokenColumns are the columns of tokens in the order of TokenArgs and
 // ScanToken.
@@ -52,4 +55,13 @@ func ScanEnterpriseToken(row Scanner) (core.EnterpriseToken, error) {
 	t.CreatedAt = DecodeTime(createdAt)
 	t.ExpiresAt = DecodeTime(expiresAt)
 	return t, nil
+}
+
+// CheckKeep fails with EInvalid (Field "keep") for a negative number of
+// enterprise tokens to keep (TrimEnterpriseTokens).
+func CheckKeep(keep int) error {
+	if keep < 0 {
+		return usercenter.Invalid("keep", "the number of tokens to keep must not be negative")
+	}
+	return nil
 }
