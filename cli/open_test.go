@@ -182,7 +182,7 @@ func TestPostgresReadCommandsChangeNothing(t *testing.T) {
 	}
 	// Had anything been set up, migrate would find it.
 	r := mustRun(t, nil, "migrate", "--data", dir, "--db", dsn)
-	if !strings.Contains(r.stdout, "applied migrations [1]") || !strings.Contains(r.stderr, "created the usercenter tables") {
+	if !strings.Contains(r.stdout, "applied migrations [1") || !strings.Contains(r.stderr, "created the usercenter tables") {
 		t.Errorf("migrate after the read commands: %s", r)
 	}
 	mustRun(t, nil, "app", "list", "--data", dir, "--db", dsn)

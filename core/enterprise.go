@@ -151,9 +151,15 @@ func (s *Service) issueEnterpriseToken(ctx context.Context, secretID string, now
 		if rec.Revoked() {
 			return usercenter.NotFound(usercenter.ResourceKey)
 		}
-		return tx.InsertEnterpriseToken(ctx, &EnterpriseToken{
+		err = tx.InsertEnterpriseToken(ctx, &EnterpriseToken{
 			Hash: usercenter.HashToken(sess.Token), SecretID: secretID, CreatedAt: now, ExpiresAt: sess.ExpiresAt,
 		})
+		if err != nil {
+			return err
+		}
+		// Repeated logins end the key's oldest tokens rather than pile up.
+		_, err = tx.TrimEnterpriseTokens(ctx, secretID, MaxEnterpriseTokensPerKey)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -149,6 +149,12 @@ type Tx interface {
 	InsertEnterpriseToken(ctx context.Context, t *EnterpriseToken) error
 	// DeleteExpiredEnterpriseTokens removes tokens that expired before now.
 	DeleteExpiredEnterpriseTokens(ctx context.Context, now time.Time) (int, error)
+	// TrimEnterpriseTokens deletes the oldest enterprise tokens of the API
+	// key secretID, by CreatedAt and then by hash (bytewise), so that at
+	// most keep remain, and reports how many it deleted. Expired tokens
+	// count until they are purged. A SecretId without tokens has nothing
+	// to trim; a negative keep fails with EInvalid (Field "keep").
+	TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error)
 }
 
 // ItemError is the error of one item of a batch (Tx.InsertUsers).

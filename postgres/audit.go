@@ -27,7 +27,7 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	at, err := encodeTime("audit_events.at", e.At)
+	args, err := sqlstore.AuditArgs(engine, e)
 	if err != nil {
 		return err
 	}
@@ -35,9 +35,7 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 	if !t.auditLocked {
 		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, t.s.keys.audit)
 	}
-	b.Queue(`INSERT INTO audit_events (at, sdk_app_id, user_id, action, field, actor, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		at, int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID)
+	b.Queue(`INSERT INTO audit_events (`+sqlstore.AuditInsertColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, args...)
 	br := t.tx.SendBatch(ctx, b)
 	if !t.auditLocked {
 		_, err = br.Exec()
@@ -65,7 +63,7 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	if err := r.begin(ctx); err != nil {
 		return nil, err
 	}
-	where, args, none := sqlstore.AuditWhere(f, sqlstore.Dollar, `sdk_app_id = ANY(?)`, int64s)
+	where, args, none := sqlstore.AuditWhere(f, sqlstore.Dollar, `sdk_app_id = ANY(?)`, sqlstore.Int64s)
 	if none {
 		return nil, nil
 	}
@@ -81,7 +79,7 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	if r.tx != nil || !storableArgs(args) {
 		// Inside Update the transaction's snapshot is its own, and
 		// serializable: waiting for writers could not show it more.
-		return queryAll(ctx, r, scanAuditEvent, q, args...)
+		return sqlstore.All(ctx, (*readEngine)(r), sqlstore.ScanAuditEvent, q, args...)
 	}
 	// The lock and the query go in one pipeline, so PostgreSQL runs them in
 	// one implicit transaction, whose end releases the lock; the query's
@@ -90,21 +88,12 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock($1)`, r.s.keys.audit)
 	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			e, err := scanAuditEvent(rows)
-			if err != nil {
-				return err
-			}
-			events = append(events, e)
-		}
-		return rows.Err()
+		var err error
+		events, err = sqlstore.Collect(rows, sqlstore.ScanAuditEvent)
+		return err
 	})
 	if err := r.s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, r.fail(ctx, err)
 	}
 	return events, nil
 }
-
-// scanAuditEvent is sqlstore's for queryAll, which takes this package's
-// scanner.
-func scanAuditEvent(row scanner) (usercenter.AuditEvent, error) { return sqlstore.ScanAuditEvent(row) }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // The bulk inserts send one array per column and let unnest turn them
@@ -18,7 +18,7 @@ import (
 // for any number of rows, with a constant text that pgx prepares once per
 // connection, and no limit on parameters to chunk around.
 const (
-	qInsertUsers = `INSERT INTO users (` + userColumns + `)
+	qInsertUsers = `INSERT INTO users (` + sqlstore.UserColumns + `)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
 			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
 			$18::bigint[], $19::bytea[], $20::bytea[], $21::bytea[], $22::bytea[], $23::bytea[])`
@@ -29,14 +29,14 @@ const (
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])`
 	// The identity hands out IDs in the order rows are inserted, which
 	// ORDER BY makes the order given.
-	qInsertAudits = `INSERT INTO audit_events (at, sdk_app_id, user_id, action, field, actor, request_id)
+	qInsertAudits = `INSERT INTO audit_events (` + sqlstore.AuditInsertColumns + `)
 		SELECT at, app, usr, act, fld, who, req
 		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
 			WITH ORDINALITY AS e (at, app, usr, act, fld, who, req, n)
 		ORDER BY n RETURNING id`
 )
 
-var userWidth = strings.Count(userColumns, ",") + 1
+var userWidth = strings.Count(sqlstore.UserColumns, ",") + 1
 
 // InsertUsers stores every user, and then every link, with one statement
 // each, in one savepoint. If a statement fails on a constraint or a value
@@ -50,7 +50,7 @@ func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
 	if len(users) == 0 {
 		return nil
 	}
-	// One array per column of userColumns, of the type userArgs gives its
+	// One array per column of sqlstore.UserColumns, of the type UserArgs gives its
 	// values (last_login_at and the sealed values may be NULL).
 	n := len(users)
 	cols := make([]any, 0, userWidth)
@@ -69,7 +69,7 @@ func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
 	var lUser, lProv, lID []string
 	var lApp []int64
 	for r, u := range users {
-		args, err := userArgs(u)
+		args, err := sqlstore.UserArgs(engine, u)
 		if err != nil {
 			return &core.ItemError{Index: r, Err: err}
 		}
@@ -90,11 +90,8 @@ func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
 				}
 			}
 		}
-		// In provider order, as linkSteps does.
-		for _, p := range slices.Sorted(maps.Keys(u.ThirdParty)) {
-			if id := u.ThirdParty[p]; id != "" {
-				lUser, lApp, lProv, lID = append(lUser, u.ID), append(lApp, int64(u.SdkAppID)), append(lProv, string(p)), append(lID, id)
-			}
+		for p, id := range sqlstore.Links(u.ThirdParty) {
+			lUser, lApp, lProv, lID = append(lUser, u.ID), append(lApp, int64(u.SdkAppID)), append(lProv, string(p)), append(lID, id)
 		}
 	}
 	steps := []step{{qInsertUsers, cols}}
@@ -147,7 +144,7 @@ func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent)
 	at, apps := make([]int64, n), make([]int64, n)
 	users, actions, fields, actors, reqs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, e := range events {
-		v, err := encodeTime("audit_events.at", e.At)
+		v, err := sqlstore.EncodeTime(engine, "audit_events.at", e.At)
 		if err != nil {
 			return err
 		}

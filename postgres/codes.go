@@ -9,28 +9,8 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
-
-const codeColumns = `code_hash, sdk_app_id, user_id, field, created_at, expires_at, used_at`
-
-func scanCode(row scanner) (*core.Code, error) {
-	var (
-		c                    core.Code
-		app                  int64
-		field                string
-		createdAt, expiresAt int64
-		usedAt               *int64
-	)
-	if err := row.Scan(&c.Hash, &app, &c.UserID, &field, &createdAt, &expiresAt, &usedAt); err != nil {
-		return nil, err
-	}
-	c.SdkAppID = uint64(app)
-	c.Field = usercenter.PIIField(field)
-	c.CreatedAt = decodeTime(createdAt)
-	c.ExpiresAt = decodeTime(expiresAt)
-	c.UsedAt = decodeNullTime(usedAt)
-	return &c, nil
-}
 
 // InsertCode stores c. It fails with EInvalid (Field "Field") unless
 // c.Field is phone or email, with NotFound (user) unless c's user exists
@@ -40,18 +20,7 @@ func (t *txn) InsertCode(ctx context.Context, c *core.Code) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	if c.Field != usercenter.FieldPhone && c.Field != usercenter.FieldEmail {
-		return usercenter.Invalid("Field", "a code is for a phone or an email, not %q", c.Field)
-	}
-	createdAt, err := encodeTime("codes.created_at", c.CreatedAt)
-	if err != nil {
-		return err
-	}
-	expiresAt, err := encodeTime("codes.expires_at", c.ExpiresAt)
-	if err != nil {
-		return err
-	}
-	usedAt, err := encodeNullTime("codes.used_at", c.UsedAt)
+	args, err := sqlstore.CodeArgs(engine, c)
 	if err != nil {
 		return err
 	}
@@ -61,9 +30,8 @@ func (t *txn) InsertCode(ctx context.Context, c *core.Code) error {
 	// Selecting from users, rather than relying on the foreign key alone,
 	// also makes sure the code's app is its user's: a code must never
 	// reach a user through another app.
-	tags, _, err := t.atomically(ctx, step{`INSERT INTO codes (` + codeColumns + `)
-		SELECT $1, sdk_app_id, user_id, $2, $3, $4, $5 FROM users WHERE user_id = $6 AND sdk_app_id = $7`,
-		[]any{c.Hash, string(c.Field), createdAt, expiresAt, usedAt, c.UserID, int64(c.SdkAppID)}})
+	tags, _, err := t.atomically(ctx, step{`INSERT INTO codes (` + sqlstore.CodeColumns + `)
+		SELECT $1, $2, $3, $4, $5, user_id, sdk_app_id FROM users WHERE user_id = $6 AND sdk_app_id = $7`, args})
 	if err != nil {
 		return t.failWrite(ctx, err, usercenter.ResourceUser)
 	}
@@ -83,19 +51,19 @@ func (t *txn) TakeCode(ctx context.Context, hash []byte, at time.Time) (*core.Co
 	if err := t.begin(ctx); err != nil {
 		return nil, err
 	}
-	usedAt, err := encodeTime("codes.used_at", at) // a zero at would leave the code unused
+	usedAt, err := sqlstore.EncodeTime(engine, "codes.used_at", at) // a zero at would leave the code unused
 	if err != nil {
 		return nil, err
 	}
-	c, err := scanCode(t.tx.QueryRow(ctx, `UPDATE codes SET used_at = $1
-		WHERE code_hash = $2 AND used_at IS NULL RETURNING `+codeColumns, usedAt, hash))
+	c, err := sqlstore.ScanCode(t.tx.QueryRow(ctx, `UPDATE codes SET used_at = $1
+		WHERE code_hash = $2 AND used_at IS NULL RETURNING `+sqlstore.CodeColumns, usedAt, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errCodeNotFound()
+		return nil, sqlstore.ErrCodeNotFound()
 	}
 	if err != nil {
 		return nil, t.fail(ctx, err)
 	}
-	return c, nil
+	return &c, nil
 }
 
 // CodeAttempts returns 0 and the zero time when no attempts are counted.
@@ -112,7 +80,7 @@ func (t *txn) CodeAttempts(ctx context.Context, sdkAppID uint64, userID string) 
 	if err != nil {
 		return 0, time.Time{}, t.fail(ctx, err)
 	}
-	return int(n), decodeTime(since), nil
+	return int(n), sqlstore.DecodeTime(since), nil
 }
 
 // SetCodeAttempts stores n attempts counted since since, replacing any
@@ -123,8 +91,8 @@ func (t *txn) SetCodeAttempts(ctx context.Context, sdkAppID uint64, userID strin
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	if n < 0 {
-		return usercenter.Invalid("attempts", "the number of code attempts must not be negative")
+	if err := sqlstore.CheckAttempts(n); err != nil {
+		return err
 	}
 	if !storable(userID) {
 		// No such user can exist; PostgreSQL would refuse the statement.
@@ -137,7 +105,7 @@ func (t *txn) SetCodeAttempts(ctx context.Context, sdkAppID uint64, userID strin
 		_, err := t.exec(ctx, `DELETE FROM code_attempts WHERE sdk_app_id = $1 AND user_id = $2`, int64(sdkAppID), userID)
 		return err
 	}
-	sinceNS, err := encodeTime("code_attempts.since", since)
+	sinceNS, err := sqlstore.EncodeTime(engine, "code_attempts.since", since)
 	if err != nil {
 		return err
 	}
@@ -168,44 +136,39 @@ func (t *txn) InsertEnterpriseToken(ctx context.Context, tok *core.EnterpriseTok
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	createdAt, err := encodeTime("enterprise_tokens.created_at", tok.CreatedAt)
-	if err != nil {
-		return err
-	}
-	expiresAt, err := encodeTime("enterprise_tokens.expires_at", tok.ExpiresAt)
+	args, err := sqlstore.EnterpriseTokenArgs(engine, tok)
 	if err != nil {
 		return err
 	}
 	if !storable(tok.SecretID) {
 		return usercenter.NotFound(usercenter.ResourceKey) // no row can have that ID
 	}
-	_, _, err = t.atomically(ctx, step{`INSERT INTO enterprise_tokens (token_hash, secret_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4)`, []any{tok.Hash, tok.SecretID, createdAt, expiresAt}})
+	_, _, err = t.atomically(ctx, step{`INSERT INTO enterprise_tokens (` + sqlstore.EnterpriseTokenColumns + `)
+		VALUES ($1, $2, $3, $4)`, args})
 	if err != nil {
 		return t.failWrite(ctx, err, usercenter.ResourceKey)
 	}
 	return nil
 }
 
-const qEnterpriseToken = `SELECT token_hash, secret_id, created_at, expires_at FROM enterprise_tokens WHERE token_hash = $1`
+// qTrimEnterpriseTokens deletes a key's tokens but the newest ($2), which
+// it reads newest first through enterprise_tokens_key.
+const qTrimEnterpriseTokens = `DELETE FROM enterprise_tokens WHERE token_hash IN (
+	SELECT token_hash FROM enterprise_tokens WHERE secret_id = $1
+	ORDER BY created_at DESC, token_hash DESC OFFSET $2)`
 
-// EnterpriseToken returns the token with that hash, expired or not.
-func (r *reader) EnterpriseToken(ctx context.Context, hash []byte) (*core.EnterpriseToken, error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, err
+// TrimEnterpriseTokens deletes the key's oldest tokens, by CreatedAt and
+// then hash, but for the newest keep.
+func (t *txn) TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error) {
+	if err := t.begin(ctx); err != nil {
+		return 0, err
 	}
-	var (
-		tok                  core.EnterpriseToken
-		createdAt, expiresAt int64
-	)
-	err := r.queryRow(ctx, qEnterpriseToken, hash).Scan(&tok.Hash, &tok.SecretID, &createdAt, &expiresAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errTokenNotFound()
+	if err := sqlstore.CheckKeep(keep); err != nil {
+		return 0, err
 	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
+	if !storable(secretID) {
+		return 0, nil // no token can have that key
 	}
-	tok.CreatedAt = decodeTime(createdAt)
-	tok.ExpiresAt = decodeTime(expiresAt)
-	return &tok, nil
+	n, err := t.exec(ctx, qTrimEnterpriseTokens, secretID, keep)
+	return int(n), err
 }

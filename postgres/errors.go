@@ -25,36 +25,15 @@ const (
 	sqlUntranslatable       = "22P05"
 )
 
-// errClosed is what every method returns once Close has begun.
-func errClosed() error {
-	return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the store is closed"}
-}
+// engine names this store in the errors sqlstore builds.
+const engine = "postgres"
 
-// errTokenNotFound is the NotFound of a login or enterprise token.
-func errTokenNotFound() error {
-	return &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceToken, Message: "token not found"}
-}
+// uniqueFields finds the field behind a uniqueness constraint by its name
+// in migrations/0001_init.sql.
+var uniqueFields = sqlstore.UniqueFields(func(u sqlstore.Unique) string { return u.Name })
 
-func errCodeNotFound() error {
-	return &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceCode, Message: "code not found"}
-}
-
-// uniqueFields names the domain field behind each uniqueness constraint,
-// by the constraint's name in migrations/0001_init.sql. They are the
-// fields the SQLite store names; user_links_pkey is mapped where links are
-// inserted, since its field names the provider.
-var uniqueFields = map[string]usercenter.Field{
-	"apps_pkey":                      usercenter.FieldSdkAppID,
-	"apps_user_domain_key":           usercenter.FieldUserDomain,
-	"api_keys_pkey":                  usercenter.FieldSecretID,
-	"users_pkey":                     usercenter.FieldUserID,
-	"users_sdk_app_id_origin_id_key": usercenter.FieldOriginID,
-	"tokens_pkey":                    usercenter.FieldToken,
-	"codes_pkey":                     usercenter.FieldCode,
-	"enterprise_tokens_pkey":         usercenter.FieldToken,
-}
-
-const linkKey = "user_links_pkey"
+// linkKey is the name of user_links' primary key.
+var linkKey = sqlstore.LinkKey.Name
 
 func pgError(err error) *pgconn.PgError {
 	var e *pgconn.PgError
@@ -80,19 +59,10 @@ func uniqueConstraint(err error) string {
 	return ""
 }
 
-// conflict turns a uniqueness violation into the domain's EConflict naming
-// the field; it returns nil for any other error.
-func conflict(err error) error {
-	field, ok := uniqueFields[uniqueConstraint(err)]
-	if !ok {
-		return nil
-	}
-	return conflictOn(field, err)
+// violation is the constraint err broke, if any.
+func violation(err error) sqlstore.Violation {
+	return sqlstore.Violation{Unique: uniqueConstraint(err), ForeignKey: sqlState(err) == sqlForeignKeyViolation}
 }
-
-func conflictOn(field usercenter.Field, err error) error { return sqlstore.Conflict(field, err) }
-
-func isForeignKey(err error) bool { return sqlState(err) == sqlForeignKeyViolation }
 
 // retryable reports whether err means that the transaction lost a race
 // with another one and would succeed if run again.
@@ -192,7 +162,7 @@ func mapErr(ctx context.Context, closed bool, err error) error {
 	case errors.As(err, &ue):
 		return err
 	case closed: // the pool's own error then is that it is closed
-		return errClosed()
+		return sqlstore.ErrClosed()
 	case ctx.Err() != nil:
 		return ctxError(ctx.Err())
 	case unreachable(err):
@@ -200,5 +170,3 @@ func mapErr(ctx context.Context, closed bool, err error) error {
 	}
 	return usercenter.Internal(err)
 }
-
-func nullBytes(b []byte) any { return sqlstore.NullBytes(b) }

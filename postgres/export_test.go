@@ -19,14 +19,16 @@ func (s *Store) LockKeys() (migrate, server, audit int64) {
 
 // Queries whose plans TestQueryPlans checks.
 var (
-	QUsersByPhone = qUsersByPhone
-	QUsersByEmail = qUsersByEmail
-	QUsersAfter   = qUsersAfter
+	QUsersByPhone = reads.UsersByPhone
+	QUsersByEmail = reads.UsersByEmail
+	QUsersAfter   = reads.UsersAfter
 	QListUsers    = qListUsers
-	QUser         = qUser
-	QUserByLink   = qUserByLink
-	QAppByDomain  = qAppByDomain
-	QKey          = qKey
+	QUser         = reads.User
+	QUserByLink   = reads.UserByLink
+	QAppByDomain  = reads.AppByDomain
+	QKey          = reads.Key
+
+	QTrimEnterpriseTokens = qTrimEnterpriseTokens
 )
 
 // CheckServerLockOnDemand makes the watchers of the HoldServerLock calls

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"time"
+	"usercenter/sqlstore"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -44,7 +45,7 @@ func (s *Store) TryLock(ctx context.Context, exclusive bool) (release func(), er
 
 func (s *Store) tryLock(ctx context.Context, exclusive bool) (*heldLock, error) {
 	if s.closed.Load() {
-		return nil, errClosed()
+		return nil, sqlstore.ErrClosed()
 	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -75,7 +76,7 @@ func (s *Store) tryLock(ctx context.Context, exclusive bool) (*heldLock, error) 
 	if s.closed.Load() {
 		s.mu.Unlock()
 		l.release()
-		return nil, errClosed()
+		return nil, sqlstore.ErrClosed()
 	}
 	s.locks[l] = struct{}{}
 	s.mu.Unlock()

@@ -38,6 +38,7 @@ func TestQueryPlans(t *testing.T) {
 		{`SELECT 1 FROM enterprise_tokens WHERE expires_at < $1`, []any{1}, []string{"enterprise_tokens_expires"}},
 		{`SELECT 1 FROM enterprise_tokens WHERE secret_id = $1`, []any{"a"}, []string{"enterprise_tokens_key"}},
 		{`SELECT 1 FROM api_key_apps WHERE sdk_app_id = $1`, []any{1}, []string{"api_key_apps_app"}},
+		{postgres.QTrimEnterpriseTokens, []any{"a", 1}, []string{"enterprise_tokens_key"}},
 	} {
 		plan := explain(t, s, c.query, c.args...)
 		for _, ix := range c.uses {
@@ -48,15 +49,36 @@ func TestQueryPlans(t *testing.T) {
 	}
 }
 
+// TestTrimEnterpriseTokensPlan: a trim can read a key's tokens newest
+// first through enterprise_tokens_key, rather than sorting them. Sorts and
+// bitmap scans are priced out too, which on an empty table the planner
+// would rightly prefer; a plan that must still sort has no index in order.
+func TestTrimEnterpriseTokensPlan(t *testing.T) {
+	plan := explainWithout(t, openStore(t), []string{"enable_sort", "enable_bitmapscan"}, postgres.QTrimEnterpriseTokens, "a", 1)
+	if !strings.Contains(plan, "Scan Backward using enterprise_tokens_key") || strings.Contains(plan, "Sort") {
+		t.Errorf("trim plan does not read enterprise_tokens_key in order:\n%s", plan)
+	}
+}
+
 func explain(t *testing.T, s *postgres.Store, query string, args ...any) string {
 	t.Helper()
+	return explainWithout(t, s, nil, query, args...)
+}
+
+// explainWithout returns the plan of query with args, with sequential
+// scans, and the plan nodes of the settings in off (enable_…), priced out.
+func explainWithout(t *testing.T, s *postgres.Store, off []string, query string, args ...any) string {
+	t.Helper()
+	off = append([]string{"enable_seqscan"}, off...)
 	tx, err := s.Pool().Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
-		t.Fatal(err)
+	for _, name := range off {
+		if _, err := tx.Exec(ctx, `SET LOCAL `+name+` = off`); err != nil {
+			t.Fatal(err)
+		}
 	}
 	rows, err := tx.Query(ctx, "EXPLAIN "+query, args...)
 	if err != nil {

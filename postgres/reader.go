@@ -1,18 +1,14 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // querier is what reads run on: the pool outside Update, the transaction
@@ -25,10 +21,18 @@ type querier interface {
 }
 
 // reader implements core.Reader, for the Store over the pool and for a Tx
-// over its transaction, so that a Tx sees its own writes.
+// over its transaction, so that a Tx sees its own writes. The reads that
+// differ from SQLite's only in their SQL are sqlstore's, run through
+// readEngine.
 type reader struct {
+	sqlstore.Reader
 	s  *Store
 	tx *txn // nil outside Update
+}
+
+// bind makes r the engine of its sqlstore.Reader; r must not move after.
+func (r *reader) bind() {
+	r.Reader = sqlstore.NewReader(&reads, (*readEngine)(r))
 }
 
 func (r *reader) q() querier {
@@ -44,7 +48,7 @@ func (r *reader) begin(ctx context.Context) error {
 		return r.tx.begin(ctx)
 	}
 	if r.s.closed.Load() {
-		return errClosed()
+		return sqlstore.ErrClosed()
 	}
 	return nil
 }
@@ -59,230 +63,92 @@ func (r *reader) fail(ctx context.Context, err error) error {
 	return r.s.fail(ctx, err)
 }
 
-// scanner is a pgx.Row or pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }
+// noRows is the answer to a query by a value that no row can hold.
+type noRows struct{}
 
-// noRow is the answer to a lookup by a value that no row can hold.
-type noRow struct{}
-
-func (noRow) Scan(...any) error { return pgx.ErrNoRows }
+func (noRows) Scan(...any) error { return pgx.ErrNoRows }
+func (noRows) Next() bool        { return false }
+func (noRows) Err() error        { return nil }
+func (noRows) Close()            {}
 
 // queryRow runs a query for at most one row.
-func (r *reader) queryRow(ctx context.Context, query string, args ...any) scanner {
+func (r *reader) queryRow(ctx context.Context, query string, args ...any) sqlstore.Scanner {
 	if !storableArgs(args) {
-		return noRow{}
+		return noRows{}
 	}
 	return r.q().QueryRow(ctx, query, args...)
 }
 
-// queryAll runs query and returns every row it yields, each read by scan.
-func queryAll[T any](ctx context.Context, r *reader, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+// readEngine is a reader as the sqlstore.Engine of its shared reads, a type
+// of its own so that its methods are not the Store's.
+type readEngine reader
+
+func (e *readEngine) Begin(ctx context.Context) (context.Context, error) {
+	return ctx, (*reader)(e).begin(ctx)
+}
+
+func (e *readEngine) Row(ctx context.Context, query string, key sqlstore.Key) (context.Context, sqlstore.Scanner, error) {
+	r := (*reader)(e)
+	if err := r.begin(ctx); err != nil {
+		return nil, nil, err
+	}
+	return ctx, r.queryRow(ctx, query, key.Args()...), nil
+}
+
+func (e *readEngine) NoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+func (e *readEngine) Fail(ctx context.Context, err error) error { return (*reader)(e).fail(ctx, err) }
+
+func (e *readEngine) Query(ctx context.Context, query string, args []any) (sqlstore.Rows, error) {
 	if !storableArgs(args) {
-		return nil, nil
+		return noRows{}, nil // a value that no row can hold is not asked for
 	}
-	rows, err := r.q().Query(ctx, query, args...)
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, r.fail(ctx, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return out, nil
+	return (*reader)(e).q().Query(ctx, query, args...)
 }
 
-// uint64s converts stored SdkAppIds back, sorted as uint64s; none is nil.
-func uint64s(ids []int64) []uint64 {
-	if len(ids) == 0 {
-		return nil
-	}
-	out := make([]uint64, len(ids))
-	for i, id := range ids {
-		out[i] = uint64(id)
-	}
-	slices.Sort(out)
-	return out
+func (e *readEngine) FindUser(ctx context.Context, query string, key sqlstore.Key) (*core.UserRecord, error) {
+	return (*reader)(e).user(ctx, query, key.Args()...)
 }
 
-// int64s stores SdkAppIds as the int64s with the same bits.
-func int64s(ids []uint64) []int64 {
-	out := make([]int64, len(ids))
-	for i, id := range ids {
-		out[i] = int64(id)
-	}
-	return out
-}
-
-const appColumns = `sdk_app_id, name, user_domain, status, rate_limit, token_ttl_seconds, superapp_secret, created_at,
-	phone_region, superapp_cipher, code_ttl_seconds`
-
-const (
-	qApp         = `SELECT ` + appColumns + ` FROM apps WHERE sdk_app_id = $1`
-	qAppByDomain = `SELECT ` + appColumns + ` FROM apps WHERE user_domain = $1`
-	qApps        = `SELECT ` + appColumns + ` FROM apps`
-)
-
-func scanApp(row scanner) (core.AppRecord, error) {
-	var (
-		a         core.AppRecord
-		id        int64
-		ttl       int64
-		createdAt int64
-		cipher    string
-		codeTTL   int64
-	)
-	err := row.Scan(&id, &a.Name, &a.UserDomain, &a.Status, &a.RateLimit, &ttl, &a.SealedSuperAppSecret, &createdAt,
-		&a.PhoneRegion, &cipher, &codeTTL)
-	a.SdkAppID = uint64(id)
-	a.TokenTTL = time.Duration(ttl) * time.Second
-	a.SuperAppCipher = usercenter.SuperAppCipher(cipher)
-	a.CodeTTL = time.Duration(codeTTL) * time.Second
-	a.CreatedAt = decodeTime(createdAt)
-	return a, err
-}
-
-func (r *reader) App(ctx context.Context, sdkAppID uint64) (*core.AppRecord, error) {
-	return r.app(ctx, qApp, int64(sdkAppID))
-}
-
-// AppByDomain finds the app whose UserDomain is exactly userDomain.
-func (r *reader) AppByDomain(ctx context.Context, userDomain string) (*core.AppRecord, error) {
-	return r.app(ctx, qAppByDomain, userDomain)
-}
-
-func (r *reader) app(ctx context.Context, query string, args ...any) (*core.AppRecord, error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, err
-	}
-	a, err := scanApp(r.queryRow(ctx, query, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, usercenter.NotFound(usercenter.ResourceApp)
-	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return &a, nil
-}
-
-func (r *reader) Apps(ctx context.Context) ([]core.AppRecord, error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, err
-	}
-	apps, err := queryAll(ctx, r, scanApp, qApps)
-	if err != nil {
-		return nil, err
-	}
-	// Sorted here rather than in SQL, which would order the IDs above
-	// MaxInt64 first, as negative int64s.
-	slices.SortFunc(apps, func(a, b core.AppRecord) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
-	return apps, nil
+func (e *readEngine) FindUsers(ctx context.Context, query string, args ...any) ([]core.UserRecord, error) {
+	return (*reader)(e).users(ctx, query, args...)
 }
 
 // A key's apps come in the same statement as the key, as an array, so that
 // they belong to the key as read without a transaction around two queries.
-const keyColumns = `secret_id, secret_key, name, permissions, created_at, revoked_at`
+const keyApps = `ARRAY(SELECT a.sdk_app_id FROM api_key_apps a WHERE a.secret_id = k.secret_id)`
 
-const (
-	keyApps = `ARRAY(SELECT a.sdk_app_id FROM api_key_apps a WHERE a.secret_id = k.secret_id)`
-	qKey    = `SELECT ` + keyColumns + `, ` + keyApps + ` FROM api_keys k WHERE secret_id = $1`
-	qKeys   = `SELECT ` + keyColumns + `, ` + keyApps + ` FROM api_keys k ORDER BY created_at, secret_id`
-)
+// reads are the SQL of sqlstore's reads.
+var reads = sqlstore.Reads{
+	Placeholder: sqlstore.Dollar,
 
-func scanKey(row scanner) (core.KeyRecord, error) {
-	var (
-		k         core.KeyRecord
-		perms     string
-		createdAt int64
-		revokedAt *int64
-		apps      []int64
-	)
-	err := row.Scan(&k.SecretID, &k.SealedSecretKey, &k.Name, &perms, &createdAt, &revokedAt, &apps)
-	for _, p := range strings.Split(perms, ",") {
-		if p != "" {
-			k.Permissions = append(k.Permissions, usercenter.Permission(p))
-		}
-	}
-	k.CreatedAt = decodeTime(createdAt)
-	k.RevokedAt = decodeNullTime(revokedAt)
-	k.Apps = uint64s(apps)
-	return k, err
-}
+	App:         `SELECT ` + sqlstore.AppColumns + ` FROM apps WHERE sdk_app_id = $1`,
+	AppByDomain: `SELECT ` + sqlstore.AppColumns + ` FROM apps WHERE user_domain = $1`,
+	Apps:        `SELECT ` + sqlstore.AppColumns + ` FROM apps`,
 
-// Key returns the key with its Apps in ascending order.
-func (r *reader) Key(ctx context.Context, secretID string) (*core.KeyRecord, error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, err
-	}
-	k, err := scanKey(r.queryRow(ctx, qKey, secretID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, usercenter.NotFound(usercenter.ResourceKey)
-	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return &k, nil
-}
+	Key:  `SELECT ` + sqlstore.KeyColumns + `, ` + keyApps + ` FROM api_keys k WHERE secret_id = $1`,
+	Keys: `SELECT ` + sqlstore.KeyColumns + `, ` + keyApps + ` FROM api_keys k ORDER BY created_at, secret_id`,
 
-// Keys returns every key in creation order, each with its Apps in
-// ascending order.
-func (r *reader) Keys(ctx context.Context) ([]core.KeyRecord, error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, err
-	}
-	return queryAll(ctx, r, scanKey, qKeys)
-}
+	Token:           `SELECT ` + sqlstore.TokenColumns + ` FROM tokens WHERE token_hash = $1`,
+	EnterpriseToken: `SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = $1`,
+	Meta:            `SELECT value FROM meta WHERE name = $1`,
 
-const qToken = `SELECT token_hash, user_id, sdk_app_id, created_at, expires_at FROM tokens WHERE token_hash = $1`
+	User:         usersQuery(`u.user_id = $1`, "", ""),
+	UserByOrigin: usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", ""),
+	UserByLink: usersQuery(`u.user_id =
+		(SELECT user_id FROM user_links WHERE sdk_app_id = $1 AND provider = $2 AND provider_user_id = $3)`, "", ""),
+	// The apps go in as one array, so that a list of any length is one
+	// parameter and one prepared statement.
+	UsersByOrigin: usersQuery(`u.origin_id = $1 AND u.sdk_app_id = ANY($2)`, "", ""),
+	// "phone_idx = $2" implies phone_idx IS NOT NULL, which lets the
+	// planner use the partial index.
+	UsersByPhone: usersQuery(`u.sdk_app_id = $1 AND u.phone_idx = $2`, ` ORDER BY u.user_id`, ""),
+	UsersByEmail: usersQuery(`u.sdk_app_id = $1 AND u.email_idx = $2`, ` ORDER BY u.user_id`, ""),
+	UsersAfter:   usersQuery(`u.sdk_app_id = $1 AND u.user_id > $2`, ` ORDER BY u.user_id`, ` LIMIT $3`),
 
-// Token returns the token with that hash, expired or not.
-func (r *reader) Token(ctx context.Context, hash []byte) (*core.Token, error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, err
-	}
-	var (
-		t                    core.Token
-		app                  int64
-		createdAt, expiresAt int64
-	)
-	err := r.queryRow(ctx, qToken, hash).Scan(&t.Hash, &t.UserID, &app, &createdAt, &expiresAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errTokenNotFound()
-	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	t.SdkAppID = uint64(app)
-	t.CreatedAt = decodeTime(createdAt)
-	t.ExpiresAt = decodeTime(expiresAt)
-	return &t, nil
-}
-
-const qMeta = `SELECT value FROM meta WHERE name = $1`
-
-// Meta returns the value set for name: nil if it never was, and a non-nil
-// slice (perhaps empty) if it was.
-func (r *reader) Meta(ctx context.Context, name string) ([]byte, error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, err
-	}
-	var value []byte
-	err := r.queryRow(ctx, qMeta, name).Scan(&value)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	if value == nil {
-		value = []byte{}
-	}
-	return value, nil
+	ScanKey: func(row sqlstore.Scanner) (core.KeyRecord, error) {
+		return sqlstore.ScanKey(row, func(apps []int64) ([]uint64, error) { return sqlstore.Uint64s(apps), nil })
+	},
+	AppList:    func(apps []uint64) any { return sqlstore.Int64s(apps) },
+	SealedApps: sealedApps,
 }

@@ -21,35 +21,9 @@ const qSealedApps = `SELECT sdk_app_id, superapp_secret FROM apps
 	WHERE (sdk_app_id < 0) > $1 OR ((sdk_app_id < 0) = $1 AND sdk_app_id >= $2)
 	ORDER BY sdk_app_id < 0, sdk_app_id LIMIT $3`
 
-// SealedValues returns no values for a limit of 0 or less. It fails with
-// EInvalid for an unknown kind, and for kind SealedAppSecret with an after
-// that is neither "" nor 20 digits.
-func (r *reader) SealedValues(ctx context.Context, kind core.SealedKind, after string, limit int) ([]core.SealedValue, error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, err
-	}
-	var (
-		query string
-		args  []any
-	)
-	if kind == core.SealedAppSecret {
-		from, none, err := sqlstore.AppsFrom(after)
-		if err != nil || none { // none: nothing sorts after it
-			return nil, err
-		}
-		query, args = qSealedApps, []any{from > math.MaxInt64, int64(from)}
-	} else {
-		c, ok := sqlstore.SealedColumns[kind]
-		if !ok {
-			return nil, usercenter.Invalid("kind", "unknown sealed kind %q", kind)
-		}
-		query, args = c.List(sqlstore.Dollar), []any{after}
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	scan := func(row scanner) (core.SealedValue, error) { return sqlstore.ScanSealed(row, kind) }
-	return queryAll(ctx, r, scan, query, append(args, limit)...)
+// sealedApps is the query for the app secrets from SdkAppId from on.
+func sealedApps(from uint64) (string, []any) {
+	return qSealedApps, []any{from > math.MaxInt64, int64(from)}
 }
 
 // UpdateSealed fails with NotFound if v's row is gone or no longer has a
@@ -63,29 +37,12 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	if len(v.Value) == 0 {
-		return usercenter.Invalid("Value", "a sealed value must not be empty")
+	stmt, args, resource, err := sqlstore.SealedUpdate(v, sqlstore.Dollar)
+	if err != nil {
+		return err
 	}
-	var (
-		stmt     string
-		key      any
-		resource string
-	)
-	if v.Kind == core.SealedAppSecret {
-		id, err := sqlstore.AppOfRowKey(v.RowKey)
-		if err != nil {
-			return err
-		}
-		stmt, key, resource = `UPDATE apps SET superapp_secret = $1 WHERE sdk_app_id = $2`, int64(id), usercenter.ResourceApp
-	} else {
-		c, ok := sqlstore.SealedColumns[v.Kind]
-		if !ok {
-			return usercenter.Invalid("Kind", "unknown sealed kind %q", v.Kind)
-		}
-		if !storable(v.RowKey) {
-			return usercenter.NotFound(c.Resource) // no row can have that key
-		}
-		stmt, key, resource = c.Update(sqlstore.Dollar), v.RowKey, c.Resource
+	if key, ok := args[1].(string); ok && !storable(key) {
+		return usercenter.NotFound(resource) // no row can have that key
 	}
-	return t.execFound(ctx, resource, stmt, v.Value, key)
+	return t.execFound(ctx, resource, stmt, args...)
 }

@@ -128,6 +128,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		s.maxRetries = 0
 	}
 	s.reader = reader{s: s}
+	s.reader.bind()
 	var schema *string // NULL when no schema of the search_path exists
 	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		pool.Close()
@@ -178,31 +179,6 @@ func (s *Store) Applied() []int { return slices.Clone(s.applied) }
 
 // Schema returns the name of the schema the store uses.
 func (s *Store) Schema() string { return s.schema }
-
-// SchemaVersion returns the highest migration version applied to the
-// schema, or 0 for none.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	if s.closed.Load() {
-		return 0, errClosed()
-	}
-	var v int
-	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, s.fail(ctx, err)
-	}
-	return v, nil
-}
-
-// Ping runs SELECT 1 within ctx.
-func (s *Store) Ping(ctx context.Context) error {
-	if s.closed.Load() {
-		return errClosed()
-	}
-	var one int
-	if err := s.pool.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
-		return s.fail(ctx, err)
-	}
-	return nil
-}
 
 // fail maps an unexpected error of a statement outside Update.
 func (s *Store) fail(ctx context.Context, err error) error {

@@ -17,7 +17,7 @@ func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	args, err := sqlstore.AppValues("postgres", app, true)
+	args, err := sqlstore.AppArgs(engine, app, true)
 	if err != nil {
 		return err
 	}
@@ -33,18 +33,13 @@ func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	args, err := sqlstore.AppValues("postgres", app, false)
+	args, err := sqlstore.AppUpdateArgs(engine, app)
 	if err != nil {
 		return err
 	}
-	// args in sqlstore.AppColumns order: 0 sdk_app_id, 1 name,
-	// 2 user_domain, 3 status, 4 rate_limit, 5 token_ttl_seconds,
-	// 6 superapp_secret, 7 created_at, 8 phone_region, 9 superapp_cipher,
-	// 10 code_ttl_seconds.
 	return t.execFound(ctx, usercenter.ResourceApp, `UPDATE apps SET name = $1, status = $2, rate_limit = $3, token_ttl_seconds = $4,
 		superapp_secret = $5, phone_region = $6, superapp_cipher = $7, code_ttl_seconds = $8
-		WHERE sdk_app_id = $9`,
-		args[1], args[3], args[4], args[5], args[6], args[8], args[9], args[10], args[0])
+		WHERE sdk_app_id = $9`, args...)
 }
 
 // InsertKey stores the key and its apps; it fails with NotFound (app) if
@@ -53,24 +48,15 @@ func (t *txn) InsertKey(ctx context.Context, key *core.KeyRecord) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	createdAt, err := encodeTime("api_keys.created_at", key.CreatedAt)
+	args, err := sqlstore.KeyArgs(engine, key)
 	if err != nil {
 		return err
 	}
-	revokedAt, err := encodeNullTime("api_keys.revoked_at", key.RevokedAt)
-	if err != nil {
-		return err
-	}
-	perms := make([]string, len(key.Permissions))
-	for i, p := range key.Permissions {
-		perms[i] = string(p)
-	}
-	steps := []step{{`INSERT INTO api_keys (` + keyColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`,
-		[]any{key.SecretID, key.SealedSecretKey, key.Name, strings.Join(perms, ","), createdAt, revokedAt}}}
+	steps := []step{{`INSERT INTO api_keys (` + sqlstore.KeyColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`, args}}
 	if len(key.Apps) > 0 {
 		// DO NOTHING: an app listed twice is still one scope.
 		steps = append(steps, step{`INSERT INTO api_key_apps (secret_id, sdk_app_id)
-			SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, []any{key.SecretID, int64s(key.Apps)}})
+			SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, []any{key.SecretID, sqlstore.Int64s(key.Apps)}})
 	}
 	_, failed, err := t.atomically(ctx, steps...)
 	switch {
@@ -87,7 +73,7 @@ func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) erro
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	revokedAt, err := encodeNullTime("api_keys.revoked_at", at)
+	revokedAt, err := sqlstore.EncodeNullTime(engine, "api_keys.revoked_at", at)
 	if err != nil {
 		return err
 	}
@@ -104,19 +90,14 @@ func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	createdAt, err := encodeTime("tokens.created_at", tok.CreatedAt)
-	if err != nil {
-		return err
-	}
-	expiresAt, err := encodeTime("tokens.expires_at", tok.ExpiresAt)
+	args, err := sqlstore.TokenArgs(engine, tok)
 	if err != nil {
 		return err
 	}
 	if !storable(tok.UserID) {
 		return usercenter.NotFound(usercenter.ResourceUser) // no row can have that ID
 	}
-	_, _, err = t.atomically(ctx, step{`INSERT INTO tokens (token_hash, user_id, sdk_app_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`, []any{tok.Hash, tok.UserID, int64(tok.SdkAppID), createdAt, expiresAt}})
+	_, _, err = t.atomically(ctx, step{`INSERT INTO tokens (` + sqlstore.TokenColumns + `) VALUES ($1, $2, $3, $4, $5)`, args})
 	if err != nil {
 		return t.failWrite(ctx, err, usercenter.ResourceUser)
 	}
@@ -134,7 +115,7 @@ func (t *txn) deleteExpired(ctx context.Context, stmt string, now time.Time) (in
 	if err := t.begin(ctx); err != nil {
 		return 0, err
 	}
-	cutoff, err := encodeTime("now", now)
+	cutoff, err := sqlstore.EncodeTime(engine, "now", now)
 	if err != nil {
 		return 0, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // Retry backoff: the n-th retry waits a random time up to
@@ -67,7 +67,7 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 			return ctxError(err)
 		}
 		if s.closed.Load() {
-			return errClosed()
+			return sqlstore.ErrClosed()
 		}
 		again, err := s.attempt(ctx, fn, attempt >= queueAfter)
 		if !again {
@@ -126,7 +126,8 @@ func (s *Store) attempt(ctx context.Context, fn func(core.Tx) error, alone bool)
 	}
 	t := &txn{s: s, tx: tx}
 	t.reader = reader{s: s, tx: t}
-	fnErr := run(fn, t)
+	t.reader.bind()
+	fnErr := sqlstore.Run(engine, fn, t)
 	t.finished.Store(true)
 	if lost := t.lostErr(); lost != nil {
 		rollback(tx)
@@ -160,16 +161,6 @@ func (s *Store) attempt(ctx context.Context, fn func(core.Tx) error, alone bool)
 		return false, s.fail(ctx, err)
 	}
 	return false, nil
-}
-
-// run calls fn, turning a panic into an error.
-func run(fn func(core.Tx) error, t *txn) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = usercenter.Internal(fmt.Errorf("postgres: panic in Update: %v\n%s", p, debug.Stack()))
-		}
-	}()
-	return fn(t)
 }
 
 // txn is the core.Tx handed to an Update's fn.
@@ -231,16 +222,13 @@ func (t *txn) fail(ctx context.Context, err error) error {
 }
 
 // failWrite maps the error of a write that ran in its own savepoint (so
-// that a statement-level error left the transaction usable). A uniqueness
-// violation is a conflict on the field behind it. A foreign-key violation
-// means the row refers to a parent that does not exist: NotFound (parent)
-// when the caller names the parent's resource.
+// that a statement-level error left the transaction usable): a constraint
+// violation as sqlstore.WriteError does (parent, if not "", names the
+// resource a foreign key refers to), text PostgreSQL cannot hold as
+// EInvalid.
 func (t *txn) failWrite(ctx context.Context, err error, parent string) error {
-	if c := conflict(err); c != nil {
-		return c
-	}
-	if parent != "" && isForeignKey(err) {
-		return usercenter.NotFound(parent)
+	if e := sqlstore.WriteError(err, violation(err), uniqueFields, parent); e != nil {
+		return e
 	}
 	if badText(err) {
 		return errBadText(err)

@@ -1,11 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -15,16 +12,7 @@ import (
 	"usercenter/sqlstore"
 )
 
-// userColumns are the columns of users in the order scanUser and userArgs
-// use them.
-const userColumns = `user_id, sdk_app_id, origin_id, status, created_at, updated_at, last_login_at,
-	nickname, avatar, city, province, nationality, lang, timezone, sex, signature, remark, logon_mode,
-	phone_enc, phone_idx, email_enc, email_idx, address_enc`
-
-var userPlaceholders = placeholders(1, strings.Count(userColumns, ",")+1)
-
-// placeholders returns "$from, $from+1, …" for n parameters.
-func placeholders(from, n int) string { return sqlstore.Dollar.List(from, n) }
+var userPlaceholders = sqlstore.Dollar.List(1, strings.Count(sqlstore.UserColumns, ",")+1)
 
 // usersQuery makes a query for users that also returns each user's links,
 // as two arrays aligned by provider. Users and links then come from one
@@ -34,7 +22,7 @@ func placeholders(from, n int) string { return sqlstore.Dollar.List(from, n) }
 // those an OFFSET skips; the lateral subquery reads them through
 // user_links_user_id_provider_key. where and order use the alias u.
 func usersQuery(where, order, limit string) string {
-	cols := strings.Split(userColumns, ",")
+	cols := strings.Split(sqlstore.UserColumns, ",")
 	for i, c := range cols {
 		cols[i] = "u." + strings.TrimSpace(c)
 	}
@@ -47,25 +35,13 @@ func usersQuery(where, order, limit string) string {
 }
 
 var (
-	qUser         = usersQuery(`u.user_id = $1`, "", "")
-	qUserByOrigin = usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", "")
-	qUserByLink   = usersQuery(`u.user_id =
-		(SELECT user_id FROM user_links WHERE sdk_app_id = $1 AND provider = $2 AND provider_user_id = $3)`, "", "")
-	// The apps go in as one array, so that a list of any length is one
-	// parameter and one prepared statement.
-	qUsersByOrigin = usersQuery(`u.origin_id = $1 AND u.sdk_app_id = ANY($2)`, "", "")
-	// "phone_idx = $2" implies phone_idx IS NOT NULL, which lets the
-	// planner use the partial index.
-	qUsersByPhone = usersQuery(`u.sdk_app_id = $1 AND u.phone_idx = $2`, ` ORDER BY u.user_id`, "")
-	qUsersByEmail = usersQuery(`u.sdk_app_id = $1 AND u.email_idx = $2`, ` ORDER BY u.user_id`, "")
-	qCountUsers   = `SELECT count(*) FROM users WHERE sdk_app_id = $1`
-	qListUsers    = usersQuery(`u.sdk_app_id = $1`, ` ORDER BY u.created_at, u.user_id`, ` LIMIT $2 OFFSET $3`)
-	qUsersAfter   = usersQuery(`u.sdk_app_id = $1 AND u.user_id > $2`, ` ORDER BY u.user_id`, ` LIMIT $3`)
+	qCountUsers = `SELECT count(*) FROM users WHERE sdk_app_id = $1`
+	qListUsers  = usersQuery(`u.sdk_app_id = $1`, ` ORDER BY u.created_at, u.user_id`, ` LIMIT $2 OFFSET $3`)
 )
 
 // scanUser reads a row of usersQuery. A user without links keeps a nil
 // ThirdParty.
-func scanUser(row scanner) (core.UserRecord, error) {
+func scanUser(row sqlstore.Scanner) (core.UserRecord, error) {
 	var (
 		u                    core.UserRecord
 		app                  int64
@@ -82,9 +58,9 @@ func scanUser(row scanner) (core.UserRecord, error) {
 		return u, err
 	}
 	u.SdkAppID = uint64(app)
-	u.CreatedAt = decodeTime(createdAt)
-	u.UpdatedAt = decodeTime(updatedAt)
-	u.LastLoginAt = decodeNullTime(lastLoginAt)
+	u.CreatedAt = sqlstore.DecodeTime(createdAt)
+	u.UpdatedAt = sqlstore.DecodeTime(updatedAt)
+	u.LastLoginAt = sqlstore.DecodeNullTime(lastLoginAt)
 	if len(providers) != len(ids) {
 		return u, errors.New("postgres: a user's link arrays differ in length")
 	}
@@ -117,52 +93,7 @@ func (r *reader) users(ctx context.Context, query string, args ...any) ([]core.U
 	if err := r.begin(ctx); err != nil {
 		return nil, err
 	}
-	return queryAll(ctx, r, scanUser, query, args...)
-}
-
-func (r *reader) User(ctx context.Context, userID string) (*core.UserRecord, error) {
-	return r.user(ctx, qUser, userID)
-}
-
-func (r *reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {
-	return r.user(ctx, qUserByOrigin, int64(sdkAppID), originID)
-}
-
-func (r *reader) UserByLink(ctx context.Context, sdkAppID uint64, provider usercenter.Provider, providerUserID string) (*core.UserRecord, error) {
-	return r.user(ctx, qUserByLink, int64(sdkAppID), string(provider), providerUserID)
-}
-
-func (r *reader) UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]core.UserRecord, error) {
-	if len(apps) == 0 {
-		return nil, r.begin(ctx)
-	}
-	users, err := r.users(ctx, qUsersByOrigin, originID, int64s(apps))
-	if err != nil {
-		return nil, err
-	}
-	// Sorted here rather than in SQL, which would order the IDs above
-	// MaxInt64 first, as negative int64s.
-	slices.SortFunc(users, func(a, b core.UserRecord) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
-	return users, nil
-}
-
-// UsersByIndex fails with EInvalid (Field "field") for a field that has
-// no blind index.
-func (r *reader) UsersByIndex(ctx context.Context, sdkAppID uint64, field usercenter.PIIField, index []byte) ([]core.UserRecord, error) {
-	var query string
-	switch field {
-	case usercenter.FieldPhone:
-		query = qUsersByPhone
-	case usercenter.FieldEmail:
-		query = qUsersByEmail
-	default:
-		return nil, usercenter.Invalid("field", "only phone and email have a blind index, not %q", field)
-	}
-	if len(index) == 0 {
-		// No user has an empty index: empty is stored as NULL.
-		return nil, r.begin(ctx)
-	}
-	return r.users(ctx, query, int64(sdkAppID), index)
+	return sqlstore.All(ctx, (*readEngine)(r), scanUser, query, args...)
 }
 
 // ListUsers returns users offset to offset+limit-1 of the app in creation
@@ -196,7 +127,7 @@ func (r *reader) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit i
 		if offset >= total {
 			return nil, total, nil
 		}
-		users, err = queryAll(ctx, r, scanUser, qListUsers, int64(sdkAppID), limit, offset)
+		users, err = sqlstore.All(ctx, (*readEngine)(r), scanUser, qListUsers, int64(sdkAppID), limit, offset)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -207,14 +138,9 @@ func (r *reader) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit i
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
 	b.Queue(qCountUsers, int64(sdkAppID)).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
 	b.Queue(qListUsers, int64(sdkAppID), limit, offset).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			users = append(users, u)
-		}
-		return rows.Err()
+		var err error
+		users, err = sqlstore.Collect(rows, scanUser)
+		return err
 	})
 	b.Queue(`COMMIT`)
 	// Close reads every result through the callbacks above; a connection
@@ -223,44 +149,6 @@ func (r *reader) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit i
 		return nil, 0, r.fail(ctx, err)
 	}
 	return users, total, nil
-}
-
-// UsersAfter pages by keyset rather than offset, so that a walk over every
-// user costs the same per page however far it has got, and users inserted
-// or deleted meanwhile neither shift pages nor cause repeats.
-func (r *reader) UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID string, limit int) ([]core.UserRecord, error) {
-	if limit <= 0 {
-		return nil, r.begin(ctx)
-	}
-	return r.users(ctx, qUsersAfter, int64(sdkAppID), afterUserID, limit)
-}
-
-// userArgs returns u's values in the order of userColumns.
-func userArgs(u *core.UserRecord) ([]any, error) {
-	// The contract has the Service seal these before they reach the store;
-	// storing a plain value by mistake would leak it to every backup, so
-	// refuse loudly rather than drop it silently.
-	if u.Phone != "" || u.Email != "" || u.Address != "" {
-		return nil, usercenter.Internal(errors.New("postgres: a UserRecord must carry phone, email and address only sealed"))
-	}
-	createdAt, err := encodeTime("users.created_at", u.CreatedAt)
-	if err != nil {
-		return nil, err
-	}
-	updatedAt, err := encodeTime("users.updated_at", u.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	lastLoginAt, err := encodeNullTime("users.last_login_at", u.LastLoginAt)
-	if err != nil {
-		return nil, err
-	}
-	return []any{
-		u.ID, int64(u.SdkAppID), u.OriginID, int64(u.Status), createdAt, updatedAt, lastLoginAt,
-		u.Nickname, u.Avatar, u.City, u.Province, u.Nationality, u.Lang, u.Timezone,
-		u.Sex, u.Signature, u.Remark, int64(u.LogonMode),
-		nullBytes(u.SealedPhone), nullBytes(u.PhoneIndex), nullBytes(u.SealedEmail), nullBytes(u.EmailIndex), nullBytes(u.SealedAddress),
-	}, nil
 }
 
 // qInsertLink adds a link to a user. The app of the link is read from the
@@ -273,11 +161,7 @@ const qInsertLink = `INSERT INTO user_links (user_id, sdk_app_id, provider, prov
 // in provider order, so that of several conflicting links the same one is
 // always reported. A link with an empty provider user ID is no link.
 func linkSteps(userID string, links map[usercenter.Provider]string) (steps []step, providers []usercenter.Provider) {
-	for _, p := range slices.Sorted(maps.Keys(links)) {
-		id := links[p]
-		if id == "" {
-			continue
-		}
+	for p, id := range sqlstore.Links(links) {
 		steps = append(steps, step{qInsertLink, []any{string(p), id, userID}})
 		providers = append(providers, p)
 	}
@@ -287,7 +171,7 @@ func linkSteps(userID string, links map[usercenter.Provider]string) (steps []ste
 // linkConflict maps the error of a link's insert.
 func linkConflict(err error, p usercenter.Provider) error {
 	if uniqueConstraint(err) == linkKey {
-		return conflictOn(usercenter.ThirdPartyField(p), err)
+		return sqlstore.LinkConflict(p, err)
 	}
 	return nil
 }
@@ -298,12 +182,12 @@ func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	args, err := userArgs(u)
+	args, err := sqlstore.UserArgs(engine, u)
 	if err != nil {
 		return err
 	}
 	links, providers := linkSteps(u.ID, u.ThirdParty)
-	steps := append([]step{{`INSERT INTO users (` + userColumns + `) VALUES (` + userPlaceholders + `)`, args}}, links...)
+	steps := append([]step{{`INSERT INTO users (` + sqlstore.UserColumns + `) VALUES (` + userPlaceholders + `)`, args}}, links...)
 	_, failed, err := t.atomically(ctx, steps...)
 	switch {
 	case err == nil:
@@ -324,12 +208,10 @@ func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
 	if err := t.begin(ctx); err != nil {
 		return err
 	}
-	args, err := userArgs(u)
+	set, err := sqlstore.UserUpdateArgs(engine, u)
 	if err != nil {
 		return err
 	}
-	// Every column but user_id, sdk_app_id and created_at (args 0, 1, 4).
-	set := slices.Concat(args[2:4], args[5:], []any{u.ID})
 	links, providers := linkSteps(u.ID, u.ThirdParty)
 	steps := append([]step{
 		{`UPDATE users SET origin_id = $1, status = $2, updated_at = $3, last_login_at = $4,

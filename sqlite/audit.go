@@ -15,13 +15,11 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 	if err != nil {
 		return err
 	}
-	at, err := encodeTime("audit_events.at", e.At)
+	args, err := sqlstore.AuditArgs(engine, e)
 	if err != nil {
 		return err
 	}
-	res, err := t.run.exec(ctx, `INSERT INTO audit_events (at, sdk_app_id, user_id, action, field, actor, request_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		at, int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID)
+	res, err := t.run.exec(ctx, `INSERT INTO audit_events (`+sqlstore.AuditInsertColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return t.fail(err)
 	}
@@ -45,10 +43,6 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	if none {
 		return nil, nil
 	}
-	return queryAll(ctx, r, r.run, scanAuditEvent, `SELECT `+sqlstore.AuditColumns+` FROM audit_events`+where+` ORDER BY id LIMIT ?`,
+	return sqlstore.All(ctx, (*readEngine)(r), sqlstore.ScanAuditEvent, `SELECT `+sqlstore.AuditColumns+` FROM audit_events`+where+` ORDER BY id LIMIT ?`,
 		append(args, f.Limit)...)
 }
-
-// scanAuditEvent is sqlstore's for queryAll, which takes this package's
-// scanner.
-func scanAuditEvent(row scanner) (usercenter.AuditEvent, error) { return sqlstore.ScanAuditEvent(row) }

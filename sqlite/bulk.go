@@ -4,13 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // maxRowsPerInsert bounds the rows of one multi-row INSERT of the bulk
@@ -68,15 +67,15 @@ func (t *txn) insertRows(ctx context.Context, head string, width int, args []any
 	return nil
 }
 
-var userWidth = strings.Count(userColumns, ",") + 1
+var userWidth = strings.Count(sqlstore.UserColumns, ",") + 1
 
 const (
-	insertUsersHead = `INSERT INTO users (` + userColumns + `) VALUES `
+	insertUsersHead = `INSERT INTO users (` + sqlstore.UserColumns + `) VALUES `
 	// A link's app is the user's, taken from the same record the user's
 	// row is written from in the same call; the foreign key checks that
 	// the user exists.
 	insertLinksHead = `INSERT INTO user_links (user_id, sdk_app_id, provider, provider_user_id) VALUES `
-	insertAuditHead = `INSERT INTO audit_events (at, sdk_app_id, user_id, action, field, actor, request_id) VALUES `
+	insertAuditHead = `INSERT INTO audit_events (` + sqlstore.AuditInsertColumns + `) VALUES `
 )
 
 // InsertUsers stores every user and link with a few multi-row INSERTs,
@@ -92,16 +91,13 @@ func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
 	args := make([]any, 0, len(users)*userWidth)
 	var links []any
 	for i, u := range users {
-		a, err := userArgs(u)
+		a, err := sqlstore.UserArgs(engine, u)
 		if err != nil {
 			return &core.ItemError{Index: i, Err: err}
 		}
 		args = append(args, a...)
-		// In provider order, as insertLinks does.
-		for _, p := range slices.Sorted(maps.Keys(u.ThirdParty)) {
-			if id := u.ThirdParty[p]; id != "" {
-				links = append(links, u.ID, int64(u.SdkAppID), string(p), id)
-			}
+		for p, id := range sqlstore.Links(u.ThirdParty) {
+			links = append(links, u.ID, int64(u.SdkAppID), string(p), id)
 		}
 	}
 	err = t.atomically(ctx, func() error {
@@ -145,11 +141,11 @@ func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent)
 	}
 	args := make([]any, 0, 7*len(events))
 	for _, e := range events {
-		at, err := encodeTime("audit_events.at", e.At)
+		a, err := sqlstore.AuditArgs(engine, e)
 		if err != nil {
 			return err
 		}
-		args = append(args, at, int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID)
+		args = append(args, a...)
 	}
 	err = t.insertRows(ctx, insertAuditHead, 7, args, func(res sql.Result, from, n int) error {
 		last, err := res.LastInsertId()

@@ -8,32 +8,8 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
-
-func errCodeNotFound() error {
-	return &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceCode, Message: "code not found"}
-}
-
-const codeColumns = `code_hash, sdk_app_id, user_id, field, created_at, expires_at, used_at`
-
-func scanCode(row scanner) (*core.Code, error) {
-	var (
-		c                    core.Code
-		app                  int64
-		field                string
-		createdAt, expiresAt int64
-		usedAt               *int64
-	)
-	if err := row.Scan(&c.Hash, &app, &c.UserID, &field, &createdAt, &expiresAt, &usedAt); err != nil {
-		return nil, err
-	}
-	c.SdkAppID = uint64(app)
-	c.Field = usercenter.PIIField(field)
-	c.CreatedAt = decodeTime(createdAt)
-	c.ExpiresAt = decodeTime(expiresAt)
-	c.UsedAt = decodeNullTime(usedAt)
-	return &c, nil
-}
 
 // InsertCode stores c. It fails with EInvalid (Field "Field") unless
 // c.Field is phone or email, with NotFound (user) unless c's user exists
@@ -44,27 +20,15 @@ func (t *txn) InsertCode(ctx context.Context, c *core.Code) error {
 	if err != nil {
 		return err
 	}
-	if c.Field != usercenter.FieldPhone && c.Field != usercenter.FieldEmail {
-		return usercenter.Invalid("Field", "a code is for a phone or an email, not %q", c.Field)
-	}
-	createdAt, err := encodeTime("codes.created_at", c.CreatedAt)
-	if err != nil {
-		return err
-	}
-	expiresAt, err := encodeTime("codes.expires_at", c.ExpiresAt)
-	if err != nil {
-		return err
-	}
-	usedAt, err := encodeNullTime("codes.used_at", c.UsedAt)
+	args, err := sqlstore.CodeArgs(engine, c)
 	if err != nil {
 		return err
 	}
 	// Selecting from users, rather than relying on the foreign key alone,
 	// also makes sure the code's app is its user's: a code must never
 	// reach a user through another app.
-	return t.execFound(ctx, usercenter.ResourceUser, `INSERT INTO codes (`+codeColumns+`)
-		SELECT ?, sdk_app_id, user_id, ?, ?, ?, ? FROM users WHERE user_id = ? AND sdk_app_id = ?`,
-		c.Hash, string(c.Field), createdAt, expiresAt, usedAt, c.UserID, int64(c.SdkAppID))
+	return t.execFound(ctx, usercenter.ResourceUser, `INSERT INTO codes (`+sqlstore.CodeColumns+`)
+		SELECT ?, ?, ?, ?, ?, user_id, sdk_app_id FROM users WHERE user_id = ? AND sdk_app_id = ?`, args...)
 }
 
 // TakeCode marks the code used at at, in the same statement that finds it
@@ -77,20 +41,20 @@ func (t *txn) TakeCode(ctx context.Context, hash []byte, at time.Time) (*core.Co
 	if err != nil {
 		return nil, err
 	}
-	usedAt, err := encodeTime("codes.used_at", at) // a zero at would leave the code unused
+	usedAt, err := sqlstore.EncodeTime(engine, "codes.used_at", at) // a zero at would leave the code unused
 	if err != nil {
 		return nil, err
 	}
-	c, err := scanCode(t.run.queryRow(ctx, `UPDATE codes SET used_at = ?
-		WHERE code_hash = ? AND used_at IS NULL RETURNING `+codeColumns, usedAt, hash))
+	c, err := sqlstore.ScanCode(t.run.queryRow(ctx, `UPDATE codes SET used_at = ?
+		WHERE code_hash = ? AND used_at IS NULL RETURNING `+sqlstore.CodeColumns, usedAt, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		t.writes-- // counted as it ran (see runner.noteWrite), it changed nothing
-		return nil, errCodeNotFound()
+		return nil, sqlstore.ErrCodeNotFound()
 	}
 	if err != nil {
 		return nil, t.fail(err)
 	}
-	return c, nil
+	return &c, nil
 }
 
 // CodeAttempts returns 0 and the zero time when no attempts are counted.
@@ -108,7 +72,7 @@ func (t *txn) CodeAttempts(ctx context.Context, sdkAppID uint64, userID string) 
 	if err != nil {
 		return 0, time.Time{}, t.fail(err)
 	}
-	return int(n), decodeTime(since), nil
+	return int(n), sqlstore.DecodeTime(since), nil
 }
 
 // SetCodeAttempts stores n attempts counted since since, replacing any
@@ -120,8 +84,8 @@ func (t *txn) SetCodeAttempts(ctx context.Context, sdkAppID uint64, userID strin
 	if err != nil {
 		return err
 	}
-	if n < 0 {
-		return usercenter.Invalid("attempts", "the number of code attempts must not be negative")
+	if err := sqlstore.CheckAttempts(n); err != nil {
+		return err
 	}
 	if n == 0 {
 		if _, err := t.exec(ctx, `DELETE FROM code_attempts WHERE sdk_app_id = ? AND user_id = ?`,
@@ -130,7 +94,7 @@ func (t *txn) SetCodeAttempts(ctx context.Context, sdkAppID uint64, userID strin
 		}
 		return nil
 	}
-	sinceNS, err := encodeTime("code_attempts.since", since)
+	sinceNS, err := sqlstore.EncodeTime(engine, "code_attempts.since", since)
 	if err != nil {
 		return err
 	}
@@ -163,43 +127,37 @@ func (t *txn) InsertEnterpriseToken(ctx context.Context, tok *core.EnterpriseTok
 	if err != nil {
 		return err
 	}
-	createdAt, err := encodeTime("enterprise_tokens.created_at", tok.CreatedAt)
+	args, err := sqlstore.EnterpriseTokenArgs(engine, tok)
 	if err != nil {
 		return err
 	}
-	expiresAt, err := encodeTime("enterprise_tokens.expires_at", tok.ExpiresAt)
-	if err != nil {
-		return err
-	}
-	_, err = t.exec(ctx, `INSERT INTO enterprise_tokens (token_hash, secret_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?)`, tok.Hash, tok.SecretID, createdAt, expiresAt)
+	_, err = t.exec(ctx, `INSERT INTO enterprise_tokens (`+sqlstore.EnterpriseTokenColumns+`) VALUES (?, ?, ?, ?)`, args...)
 	if err != nil {
 		return t.failWrite(err, usercenter.ResourceKey)
 	}
 	return nil
 }
 
-var qEnterpriseToken = readQuery(`SELECT token_hash, secret_id, created_at, expires_at
-	FROM enterprise_tokens WHERE token_hash = ?`)
+// qTrimEnterpriseTokens deletes a key's tokens but the newest (parameter
+// 2), which it reads newest first through enterprise_tokens_key. SQLite
+// takes an OFFSET only after a LIMIT, and -1 is none.
+const qTrimEnterpriseTokens = `DELETE FROM enterprise_tokens WHERE token_hash IN (
+	SELECT token_hash FROM enterprise_tokens WHERE secret_id = ?
+	ORDER BY created_at DESC, token_hash DESC LIMIT -1 OFFSET ?)`
 
-// EnterpriseToken returns the token with that hash, expired or not.
-func (r *reader) EnterpriseToken(ctx context.Context, hash []byte) (*core.EnterpriseToken, error) {
-	ctx, err := r.point(ctx)
+// TrimEnterpriseTokens deletes the key's oldest tokens, by CreatedAt and
+// then hash, but for the newest keep.
+func (t *txn) TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error) {
+	ctx, err := t.begin(ctx)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	var (
-		tok                  core.EnterpriseToken
-		createdAt, expiresAt int64
-	)
-	err = r.run.queryRow(ctx, qEnterpriseToken, hash).Scan(&tok.Hash, &tok.SecretID, &createdAt, &expiresAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errTokenNotFound()
+	if err := sqlstore.CheckKeep(keep); err != nil {
+		return 0, err
 	}
+	n, err := t.exec(ctx, qTrimEnterpriseTokens, secretID, keep)
 	if err != nil {
-		return nil, r.fail(ctx, err)
+		return 0, t.fail(err)
 	}
-	tok.CreatedAt = decodeTime(createdAt)
-	tok.ExpiresAt = decodeTime(expiresAt)
-	return &tok, nil
+	return int(n), nil
 }

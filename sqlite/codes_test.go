@@ -5,12 +5,14 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // TestTakeCodeBatched races takes of one code inside one group commit,
@@ -56,8 +58,8 @@ func TestTakeCodeBatched(t *testing.T) {
 	if err := s.rdb.QueryRowContext(ctx, `SELECT used_at FROM codes WHERE code_hash = ?`, c.Hash).Scan(&usedAt); err != nil {
 		t.Fatal(err)
 	}
-	if !decodeTime(usedAt).Equal(got[won].UsedAt) {
-		t.Fatalf("used_at %v, winner's %v", decodeTime(usedAt), got[won].UsedAt)
+	if !sqlstore.DecodeTime(usedAt).Equal(got[won].UsedAt) {
+		t.Fatalf("used_at %v, winner's %v", sqlstore.DecodeTime(usedAt), got[won].UsedAt)
 	}
 }
 
@@ -198,8 +200,17 @@ func TestCodeQueryPlans(t *testing.T) {
 		{`SELECT 1 FROM code_attempts WHERE user_id = ?`, []any{"a"}, "code_attempts_user"},
 		{`SELECT 1 FROM enterprise_tokens WHERE expires_at < ?`, []any{1}, "enterprise_tokens_expires"},
 		{`SELECT 1 FROM enterprise_tokens WHERE secret_id = ?`, []any{"a"}, "enterprise_tokens_key"},
-		{qAppByDomain, []any{"a"}, "sqlite_autoindex_apps_1"},
+		{reads.AppByDomain, []any{"a"}, "sqlite_autoindex_apps_1"},
 	})
+}
+
+// TestTrimEnterpriseTokensPlan: a trim reads a key's tokens newest first
+// through enterprise_tokens_key, rather than sorting them.
+func TestTrimEnterpriseTokensPlan(t *testing.T) {
+	plan := queryPlan(t, openStore(t), qTrimEnterpriseTokens, "a", 1)
+	if !strings.Contains(plan, "enterprise_tokens_key") || strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("trim plan %q: want enterprise_tokens_key, and no sort", plan)
+	}
 }
 
 // TestMigrateFromV2 builds a database as the program of migration 2 left
@@ -252,8 +263,8 @@ func TestMigrateFromV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{3}) {
-		t.Fatalf("Open applied %v, want [3]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{3, 4}) {
+		t.Fatalf("Open applied %v, want [3 4]", got)
 	}
 	want := &core.AppRecord{
 		App: usercenter.App{

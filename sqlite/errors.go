@@ -7,27 +7,18 @@ import (
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"usercenter"
 	"usercenter/sqlstore"
 )
 
-// errTokenNotFound is the NotFound of a login or enterprise token.
-func errTokenNotFound() error {
-	return &usercenter.Error{Code: usercenter.ENotFound, Resource: usercenter.ResourceToken, Message: "token not found"}
-}
+// engine names this store in the errors sqlstore builds.
+const engine = "sqlite"
 
-// uniqueFields names the domain field behind each uniqueness constraint, as
-// SQLite lists the constraint's columns in its error message.
-var uniqueFields = map[string]usercenter.Field{
-	"apps.sdk_app_id":                   usercenter.FieldSdkAppID,
-	"apps.user_domain":                  usercenter.FieldUserDomain,
-	"api_keys.secret_id":                usercenter.FieldSecretID,
-	"users.user_id":                     usercenter.FieldUserID,
-	"users.sdk_app_id, users.origin_id": usercenter.FieldOriginID,
-	"tokens.token_hash":                 usercenter.FieldToken,
-	"codes.code_hash":                   usercenter.FieldCode,
-	"enterprise_tokens.token_hash":      usercenter.FieldToken,
-}
+// uniqueFields finds the field behind a uniqueness constraint by its
+// columns, as SQLite lists them in the message of a violation.
+var uniqueFields = sqlstore.UniqueFields(sqlstore.Unique.Columns)
+
+// linkKey is how SQLite lists the columns of user_links' primary key.
+var linkKey = sqlstore.LinkKey.Columns()
 
 // sqliteCode returns the extended SQLite result code of err, or 0 if err
 // did not come from SQLite.
@@ -39,24 +30,11 @@ func sqliteCode(err error) int {
 	return 0
 }
 
-// linkKey is how SQLite names the columns of user_links' primary key.
-const linkKey = "user_links.sdk_app_id, user_links.provider, user_links.provider_user_id"
-
-// conflict turns a uniqueness violation into the domain's EConflict naming
-// the field; it returns nil for any other error.
-func conflict(err error) error {
-	cols, ok := uniqueColumns(err)
-	if !ok {
-		return nil
-	}
-	field, ok := uniqueFields[cols]
-	if !ok {
-		return nil
-	}
-	return conflictOn(field, err)
+// violation is the constraint err broke, if any.
+func violation(err error) sqlstore.Violation {
+	cols, _ := uniqueColumns(err)
+	return sqlstore.Violation{Unique: cols, ForeignKey: isForeignKey(err)}
 }
-
-func conflictOn(field usercenter.Field, err error) error { return sqlstore.Conflict(field, err) }
 
 // uniqueColumns returns the columns of the uniqueness constraint err
 // violated, as SQLite lists them, or false if err is no such violation.
@@ -95,5 +73,3 @@ func losesTx(err error) bool {
 	code := sqliteCode(err)
 	return code != 0 && code&0xff != sqlite3.SQLITE_CONSTRAINT
 }
-
-func nullBytes(b []byte) any { return sqlstore.NullBytes(b) }

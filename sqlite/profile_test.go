@@ -9,9 +9,9 @@ import (
 // audit events use their indexes rather than scanning a table.
 func TestQueryPlans(t *testing.T) {
 	checkQueryPlans(t, openStore(t), []planCase{
-		{qUsersByPhone, []any{1, []byte("x")}, "users_app_phone"},
-		{qUsersByEmail, []any{1, []byte("x")}, "users_app_email"},
-		{qUsersAfter, []any{1, "", 10}, "users_app_user"},
+		{reads.UsersByPhone, []any{1, []byte("x")}, "users_app_phone"},
+		{reads.UsersByEmail, []any{1, []byte("x")}, "users_app_email"},
+		{reads.UsersAfter, []any{1, "", 10}, "users_app_user"},
 		{qUsersLinks, []any{`["a","b"]`}, "sqlite_autoindex_user_links_2"},
 		{qUserLinks, []any{"a"}, "sqlite_autoindex_user_links_2"},
 		{`SELECT id FROM audit_events WHERE user_id = ? ORDER BY id LIMIT 10`, []any{"a"}, "audit_events_user"},
@@ -31,22 +31,31 @@ type planCase struct {
 func checkQueryPlans(t *testing.T, s *Store, cases []planCase) {
 	t.Helper()
 	for _, c := range cases {
-		rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+c.query, c.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if p := strings.Join(plan, "; "); !strings.Contains(p, c.index) {
+		if p := queryPlan(t, s, c.query, c.args...); !strings.Contains(p, c.index) {
 			t.Errorf("%s\nplan %q does not use %s", c.query, p, c.index)
 		}
 	}
+}
+
+// queryPlan returns the steps of query's plan, joined by "; ".
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
 }

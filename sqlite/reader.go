@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,18 +9,69 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // reader implements core.Reader, for the Store over the read pool and for a
-// Tx over the writer's transaction, so that a Tx sees its own writes.
+// Tx over the writer's transaction, so that a Tx sees its own writes. The
+// reads that differ from PostgreSQL's only in their SQL are sqlstore's,
+// run through readEngine.
 type reader struct {
+	sqlstore.Reader
 	s   *Store
 	run runner
 	tx  *txn // nil outside Update
+}
+
+// bind makes r the engine of its sqlstore.Reader; r must not move after.
+func (r *reader) bind() {
+	r.Reader = sqlstore.NewReader(&reads, (*readEngine)(r))
+}
+
+// readEngine is a reader as the sqlstore.Engine of its shared reads, a type
+// of its own so that its methods are not the Store's.
+type readEngine reader
+
+func (e *readEngine) Begin(ctx context.Context) (context.Context, error) {
+	return (*reader)(e).begin(ctx)
+}
+
+func (e *readEngine) Row(ctx context.Context, query string, key sqlstore.Key) (context.Context, sqlstore.Scanner, error) {
+	r := (*reader)(e)
+	ctx, err := r.point(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctx, r.run.queryRow(ctx, query, key.Args()...), nil
+}
+
+func (e *readEngine) NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func (e *readEngine) Fail(ctx context.Context, err error) error { return (*reader)(e).fail(ctx, err) }
+
+func (e *readEngine) Query(ctx context.Context, query string, args []any) (sqlstore.Rows, error) {
+	rows, err := e.run.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+// sqlRows are *sql.Rows as sqlstore.Rows, whose Close drops the error:
+// what went wrong reading them, Err has said.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }
+
+func (e *readEngine) FindUser(ctx context.Context, query string, key sqlstore.Key) (*core.UserRecord, error) {
+	return (*reader)(e).user(ctx, query, key.Args()...)
+}
+
+func (e *readEngine) FindUsers(ctx context.Context, query string, args ...any) ([]core.UserRecord, error) {
+	return (*reader)(e).userList(ctx, query, args...)
 }
 
 // begin returns the context to run a statement with.
@@ -30,7 +80,7 @@ func (r *reader) begin(ctx context.Context) (context.Context, error) {
 		return r.tx.begin(ctx)
 	}
 	if r.s.closed.Load() {
-		return nil, errClosed()
+		return nil, sqlstore.ErrClosed()
 	}
 	return ctx, nil
 }
@@ -50,7 +100,7 @@ func (r *reader) point(ctx context.Context) (context.Context, error) {
 		return r.tx.begin(ctx)
 	}
 	if r.s.closed.Load() {
-		return nil, errClosed()
+		return nil, sqlstore.ErrClosed()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -64,7 +114,7 @@ func (r *reader) fail(ctx context.Context, err error) error {
 		return r.tx.fail(err)
 	}
 	if r.s.closed.Load() {
-		return errClosed()
+		return sqlstore.ErrClosed()
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -102,110 +152,17 @@ func readQuery(q string) string {
 // appList encodes SdkAppIds as one JSON array for json_each, so that a
 // list of any length is one bound parameter: the query stays one prepared
 // statement and never meets SQLite's limit on parameters.
-func appList(apps []uint64) string {
-	ids := make([]int64, len(apps))
-	for i, a := range apps {
-		ids[i] = int64(a)
-	}
-	b, _ := json.Marshal(ids) // cannot fail for []int64
+func appList(apps []uint64) any {
+	b, _ := json.Marshal(sqlstore.Int64s(apps)) // cannot fail for []int64
 	return string(b)
 }
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-// queryAll runs query on q and returns every row it yields, each read by
-// scan. The rows are closed when it returns, so that the next statement
-// can run on the same connection.
-func queryAll[T any](ctx context.Context, r *reader, q runner, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, r.fail(ctx, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return out, nil
+// on returns the engine of r's reads that runs them on q, a snapshot.
+func (r *reader) on(q runner) *readEngine {
+	e := readEngine(*r)
+	e.run = q
+	return &e
 }
-
-const appColumns = `sdk_app_id, name, user_domain, status, rate_limit, token_ttl_seconds, superapp_secret, created_at,
-	phone_region, superapp_cipher, code_ttl_seconds`
-
-var (
-	qApp         = readQuery(`SELECT ` + appColumns + ` FROM apps WHERE sdk_app_id = ?`)
-	qAppByDomain = readQuery(`SELECT ` + appColumns + ` FROM apps WHERE user_domain = ?`)
-	qApps        = readQuery(`SELECT ` + appColumns + ` FROM apps`)
-)
-
-func scanApp(row scanner) (core.AppRecord, error) {
-	var (
-		a         core.AppRecord
-		id        int64
-		ttl       int64
-		createdAt int64
-		cipher    string
-		codeTTL   int64
-	)
-	err := row.Scan(&id, &a.Name, &a.UserDomain, &a.Status, &a.RateLimit, &ttl, &a.SealedSuperAppSecret, &createdAt,
-		&a.PhoneRegion, &cipher, &codeTTL)
-	a.SdkAppID = uint64(id)
-	a.TokenTTL = time.Duration(ttl) * time.Second
-	a.SuperAppCipher = usercenter.SuperAppCipher(cipher)
-	a.CodeTTL = time.Duration(codeTTL) * time.Second
-	a.CreatedAt = decodeTime(createdAt)
-	return a, err
-}
-
-func (r *reader) App(ctx context.Context, sdkAppID uint64) (*core.AppRecord, error) {
-	return r.app(ctx, qApp, int64(sdkAppID))
-}
-
-// AppByDomain finds the app whose UserDomain is exactly userDomain.
-func (r *reader) AppByDomain(ctx context.Context, userDomain string) (*core.AppRecord, error) {
-	return r.app(ctx, qAppByDomain, userDomain)
-}
-
-// app reads the one app a query finds.
-func (r *reader) app(ctx context.Context, query string, args ...any) (*core.AppRecord, error) {
-	ctx, err := r.point(ctx)
-	if err != nil {
-		return nil, err
-	}
-	a, err := scanApp(r.run.queryRow(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, usercenter.NotFound(usercenter.ResourceApp)
-	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return &a, nil
-}
-
-func (r *reader) Apps(ctx context.Context) ([]core.AppRecord, error) {
-	ctx, err := r.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	apps, err := queryAll(ctx, r, r.run, scanApp, qApps)
-	if err != nil {
-		return nil, err
-	}
-	// Sorted here rather than in SQL, which would order the IDs above
-	// MaxInt64 first, as negative int64s.
-	slices.SortFunc(apps, func(a, b core.AppRecord) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
-	return apps, nil
-}
-
-const keyColumns = `secret_id, secret_key, name, permissions, created_at, revoked_at`
 
 // keyAppsColumn reads a key's apps beside its row, as one comma-separated
 // list, so that a key is one statement: one consistent view of the
@@ -213,43 +170,50 @@ const keyColumns = `secret_id, secret_key, name, permissions, created_at, revoke
 // about twice as much.
 const keyAppsColumn = `(SELECT group_concat(a.sdk_app_id) FROM api_key_apps a WHERE a.secret_id = k.secret_id)`
 
-var (
-	qKey  = readQuery(`SELECT ` + keyColumns + `, ` + keyAppsColumn + ` FROM api_keys k WHERE secret_id = ?`)
-	qKeys = readQuery(`SELECT ` + keyColumns + `, ` + keyAppsColumn + ` FROM api_keys k ORDER BY created_at, secret_id`)
-)
+// reads are the SQL of sqlstore's reads. Open prepares every one.
+var reads = sqlstore.Reads{
+	Placeholder: sqlstore.Question,
 
-func scanKey(row scanner) (core.KeyRecord, error) {
-	var (
-		k         core.KeyRecord
-		perms     string
-		createdAt int64
-		revokedAt *int64
-		apps      *string
-	)
-	err := row.Scan(&k.SecretID, &k.SealedSecretKey, &k.Name, &perms, &createdAt, &revokedAt, &apps)
-	if err != nil {
-		return k, err
-	}
-	for _, p := range strings.Split(perms, ",") {
-		if p != "" {
-			k.Permissions = append(k.Permissions, usercenter.Permission(p))
-		}
-	}
-	k.CreatedAt = decodeTime(createdAt)
-	k.RevokedAt = decodeNullTime(revokedAt)
-	if apps != nil {
-		if k.Apps, err = parseAppList(*apps); err != nil {
-			return k, err
-		}
-	}
-	return k, nil
+	App:         readQuery(`SELECT ` + sqlstore.AppColumns + ` FROM apps WHERE sdk_app_id = ?`),
+	AppByDomain: readQuery(`SELECT ` + sqlstore.AppColumns + ` FROM apps WHERE user_domain = ?`),
+	Apps:        readQuery(`SELECT ` + sqlstore.AppColumns + ` FROM apps`),
+
+	Key:  readQuery(`SELECT ` + sqlstore.KeyColumns + `, ` + keyAppsColumn + ` FROM api_keys k WHERE secret_id = ?`),
+	Keys: readQuery(`SELECT ` + sqlstore.KeyColumns + `, ` + keyAppsColumn + ` FROM api_keys k ORDER BY created_at, secret_id`),
+
+	Token:           readQuery(`SELECT ` + sqlstore.TokenColumns + ` FROM tokens WHERE token_hash = ?`),
+	EnterpriseToken: readQuery(`SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = ?`),
+	Meta:            readQuery(`SELECT value FROM meta WHERE name = ?`),
+
+	User:         qUser,
+	UserByOrigin: qUserByOrigin,
+	UserByLink:   qUserByLink,
+	// The apps go in as one JSON array; see appList.
+	UsersByOrigin: readQuery(`SELECT ` + userReadColumns + ` FROM users u
+		WHERE origin_id = ? AND sdk_app_id IN (SELECT value FROM json_each(?))`),
+	// "phone_idx = ?" implies phone_idx IS NOT NULL, which lets SQLite use
+	// the partial index.
+	UsersByPhone: readQuery(`SELECT ` + userReadColumns + ` FROM users u
+		WHERE sdk_app_id = ? AND phone_idx = ? ORDER BY user_id`),
+	UsersByEmail: readQuery(`SELECT ` + userReadColumns + ` FROM users u
+		WHERE sdk_app_id = ? AND email_idx = ? ORDER BY user_id`),
+	UsersAfter: readQuery(`SELECT ` + userReadColumns + ` FROM users u
+		WHERE sdk_app_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`),
+
+	ScanKey:    func(row sqlstore.Scanner) (core.KeyRecord, error) { return sqlstore.ScanKey(row, parseAppList) },
+	AppList:    appList,
+	SealedApps: sealedApps,
 }
 
 // parseAppList reads group_concat's list of SdkAppIds, which SQLite
-// stores as int64 (see appList), into ascending order.
-func parseAppList(list string) ([]uint64, error) {
-	out := make([]uint64, 0, strings.Count(list, ",")+1)
-	for f := range strings.SplitSeq(list, ",") {
+// stores as int64 (see appList), into ascending order; NULL, for a key
+// without apps, is none.
+func parseAppList(list *string) ([]uint64, error) {
+	if list == nil {
+		return nil, nil
+	}
+	out := make([]uint64, 0, strings.Count(*list, ",")+1)
+	for f := range strings.SplitSeq(*list, ",") {
 		id, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: api_key_apps lists %q: %w", f, err)
@@ -258,80 +222,4 @@ func parseAppList(list string) ([]uint64, error) {
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-// Key returns the key with its Apps in ascending order.
-func (r *reader) Key(ctx context.Context, secretID string) (*core.KeyRecord, error) {
-	ctx, err := r.point(ctx)
-	if err != nil {
-		return nil, err
-	}
-	k, err := scanKey(r.run.queryRow(ctx, qKey, secretID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, usercenter.NotFound(usercenter.ResourceKey)
-	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	return &k, nil
-}
-
-// Keys returns every key in creation order, each with its Apps in
-// ascending order.
-func (r *reader) Keys(ctx context.Context) ([]core.KeyRecord, error) {
-	ctx, err := r.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return queryAll(ctx, r, r.run, scanKey, qKeys)
-}
-
-var qToken = readQuery(`SELECT token_hash, user_id, sdk_app_id, created_at, expires_at
-	FROM tokens WHERE token_hash = ?`)
-
-// Token returns the token with that hash, expired or not.
-func (r *reader) Token(ctx context.Context, hash []byte) (*core.Token, error) {
-	ctx, err := r.point(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var (
-		t                    core.Token
-		app                  int64
-		createdAt, expiresAt int64
-	)
-	err = r.run.queryRow(ctx, qToken, hash).Scan(&t.Hash, &t.UserID, &app, &createdAt, &expiresAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errTokenNotFound()
-	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	t.SdkAppID = uint64(app)
-	t.CreatedAt = decodeTime(createdAt)
-	t.ExpiresAt = decodeTime(expiresAt)
-	return &t, nil
-}
-
-var qMeta = readQuery(`SELECT value FROM meta WHERE name = ?`)
-
-// Meta returns the value set for name: nil if it never was, and a non-nil
-// slice (perhaps empty) if it was.
-func (r *reader) Meta(ctx context.Context, name string) ([]byte, error) {
-	ctx, err := r.point(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var value []byte
-	err = r.run.queryRow(ctx, qMeta, name).Scan(&value)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, r.fail(ctx, err)
-	}
-	if value == nil {
-		value = []byte{}
-	}
-	return value, nil
 }

@@ -87,6 +87,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	close(s.writerDone)
 	s.rstmts = newStmts(rdb.PrepareContext)
 	s.reader = reader{s: s, run: runner{stmts: s.rstmts}}
+	s.reader.bind()
 	for _, q := range readQueries {
 		if _, err := s.rstmts.get(ctx, q); err != nil {
 			s.rstmts.close()

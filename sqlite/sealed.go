@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 
-	"usercenter"
 	"usercenter/core"
 	"usercenter/sqlstore"
 )
@@ -26,40 +25,13 @@ var qSealedApps = readQuery(`SELECT sdk_app_id, superapp_secret FROM apps
 	WHERE (sdk_app_id < 0) > ? OR ((sdk_app_id < 0) = ? AND sdk_app_id >= ?)
 	ORDER BY sdk_app_id < 0, sdk_app_id LIMIT ?`)
 
-// SealedValues returns no values for a limit of 0 or less. It fails with
-// EInvalid for an unknown kind, and for kind SealedAppSecret with an after
-// that is neither "" nor 20 digits.
-func (r *reader) SealedValues(ctx context.Context, kind core.SealedKind, after string, limit int) ([]core.SealedValue, error) {
-	ctx, err := r.begin(ctx)
-	if err != nil {
-		return nil, err
+// sealedApps is the query for the app secrets from SdkAppId from on.
+func sealedApps(from uint64) (string, []any) {
+	high := 0
+	if from > math.MaxInt64 {
+		high = 1
 	}
-	var (
-		query string
-		args  []any
-	)
-	if kind == core.SealedAppSecret {
-		from, none, err := sqlstore.AppsFrom(after)
-		if err != nil || none { // none: nothing sorts after it
-			return nil, err
-		}
-		high := 0
-		if from > math.MaxInt64 {
-			high = 1
-		}
-		query, args = qSealedApps, []any{high, high, int64(from)}
-	} else {
-		c, ok := sqlstore.SealedColumns[kind]
-		if !ok {
-			return nil, usercenter.Invalid("kind", "unknown sealed kind %q", kind)
-		}
-		query, args = c.List(sqlstore.Question), []any{after}
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	scan := func(row scanner) (core.SealedValue, error) { return sqlstore.ScanSealed(row, kind) }
-	return queryAll(ctx, r, r.run, scan, query, append(args, limit)...)
+	return qSealedApps, []any{high, high, int64(from)}
 }
 
 // UpdateSealed fails with NotFound if v's row is gone or no longer has a
@@ -74,26 +46,9 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 	if err != nil {
 		return err
 	}
-	if len(v.Value) == 0 {
-		return usercenter.Invalid("Value", "a sealed value must not be empty")
+	stmt, args, resource, err := sqlstore.SealedUpdate(v, sqlstore.Question)
+	if err != nil {
+		return err
 	}
-	var (
-		stmt     string
-		key      any
-		resource string
-	)
-	if v.Kind == core.SealedAppSecret {
-		id, err := sqlstore.AppOfRowKey(v.RowKey)
-		if err != nil {
-			return err
-		}
-		stmt, key, resource = `UPDATE apps SET superapp_secret = ? WHERE sdk_app_id = ?`, int64(id), usercenter.ResourceApp
-	} else {
-		c, ok := sqlstore.SealedColumns[v.Kind]
-		if !ok {
-			return usercenter.Invalid("Kind", "unknown sealed kind %q", v.Kind)
-		}
-		stmt, key, resource = c.Update(sqlstore.Question), v.RowKey, c.Resource
-	}
-	return t.execFound(ctx, resource, stmt, v.Value, key)
+	return t.execFound(ctx, resource, stmt, args...)
 }

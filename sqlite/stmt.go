@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 	"sync"
+	"usercenter/sqlstore"
 )
 
 // stmts keeps each query prepared. Parsing SQL costs about as much as
@@ -116,7 +117,7 @@ type errRow struct{ err error }
 
 func (e errRow) Scan(...any) error { return e.err }
 
-func (r runner) queryRow(ctx context.Context, query string, args ...any) scanner {
+func (r runner) queryRow(ctx context.Context, query string, args ...any) sqlstore.Scanner {
 	st, err := r.stmt(ctx, query)
 	if err != nil {
 		return errRow{err}

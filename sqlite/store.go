@@ -32,8 +32,8 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
-	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 var _ core.Store = (*Store)(nil)
@@ -82,11 +82,6 @@ type request struct {
 	ctx  context.Context
 	fn   func(core.Tx) error
 	done chan error // buffered, so the writer never waits for the caller
-}
-
-// errClosed is what Update and the readers return once Close has begun.
-func errClosed() error {
-	return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the store is closed"}
 }
 
 // Open opens the database at path, creating it and its directory if needed,
@@ -143,6 +138,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.rstmts = newStmts(rdb.PrepareContext)
 	s.reader = reader{s: s, run: runner{stmts: s.rstmts}}
+	s.reader.bind()
 
 	fail := func(err error) (*Store, error) {
 		rdb.Close()
@@ -229,32 +225,6 @@ func (s *Store) checkWAL(ctx context.Context) error {
 // order; it is empty when the database was already up to date.
 func (s *Store) Applied() []int { return slices.Clone(s.applied) }
 
-// SchemaVersion returns the highest migration version applied to the
-// database, or 0 for none.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	if s.closed.Load() {
-		return 0, errClosed()
-	}
-	var v int
-	err := s.rdb.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
-	if err != nil {
-		return 0, s.fail(ctx, err)
-	}
-	return v, nil
-}
-
-// Ping reports whether the database answers a query.
-func (s *Store) Ping(ctx context.Context) error {
-	if s.closed.Load() {
-		return errClosed()
-	}
-	var one int
-	if err := s.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return s.fail(ctx, err)
-	}
-	return nil
-}
-
 // Update queues fn for the writer and waits until its transaction has been
 // committed or rolled back. fn runs on the writer goroutine, possibly in the
 // same SQLite transaction as other Updates but inside its own savepoint, so
@@ -277,7 +247,7 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	s.mu.RLock()
 	if s.closed.Load() {
 		s.mu.RUnlock()
-		return errClosed()
+		return sqlstore.ErrClosed()
 	}
 	select {
 	case s.reqs <- r:

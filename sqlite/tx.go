@@ -76,16 +76,12 @@ func (t *txn) lostErr() error {
 	return t.lost
 }
 
-// failWrite maps the error of a statement that writes. A uniqueness
-// violation is a conflict on the field behind it. A foreign-key violation
-// means the row refers to a parent that does not exist: NotFound (parent)
-// when the caller names the parent's resource. Anything else is fail's.
+// failWrite maps the error of a statement that writes: a constraint
+// violation as sqlstore.WriteError does (parent, if not "", names the
+// resource a foreign key refers to), anything else as fail.
 func (t *txn) failWrite(err error, parent string) error {
-	if c := conflict(err); c != nil {
-		return c
-	}
-	if parent != "" && isForeignKey(err) {
-		return usercenter.NotFound(parent)
+	if e := sqlstore.WriteError(err, violation(err), uniqueFields, parent); e != nil {
+		return e
 	}
 	return t.fail(err)
 }
@@ -121,7 +117,7 @@ func (t *txn) deleteExpired(ctx context.Context, stmt string, now time.Time) (in
 	if err != nil {
 		return 0, err
 	}
-	cutoff, err := encodeTime("now", now)
+	cutoff, err := sqlstore.EncodeTime(engine, "now", now)
 	if err != nil {
 		return 0, err
 	}
@@ -172,7 +168,7 @@ func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
 	if err != nil {
 		return err
 	}
-	args, err := sqlstore.AppValues("sqlite", app, true)
+	args, err := sqlstore.AppArgs(engine, app, true)
 	if err != nil {
 		return err
 	}
@@ -189,18 +185,13 @@ func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
 	if err != nil {
 		return err
 	}
-	args, err := sqlstore.AppValues("sqlite", app, false)
+	args, err := sqlstore.AppUpdateArgs(engine, app)
 	if err != nil {
 		return err
 	}
-	// args in sqlstore.AppColumns order: 0 sdk_app_id, 1 name,
-	// 2 user_domain, 3 status, 4 rate_limit, 5 token_ttl_seconds,
-	// 6 superapp_secret, 7 created_at, 8 phone_region, 9 superapp_cipher,
-	// 10 code_ttl_seconds.
 	return t.execFound(ctx, usercenter.ResourceApp, `UPDATE apps SET name = ?, status = ?, rate_limit = ?, token_ttl_seconds = ?,
 		superapp_secret = ?, phone_region = ?, superapp_cipher = ?, code_ttl_seconds = ?
-		WHERE sdk_app_id = ?`,
-		args[1], args[3], args[4], args[5], args[6], args[8], args[9], args[10], args[0])
+		WHERE sdk_app_id = ?`, args...)
 }
 
 // InsertKey stores the key and its apps; it fails with NotFound (app) if
@@ -210,21 +201,12 @@ func (t *txn) InsertKey(ctx context.Context, key *core.KeyRecord) error {
 	if err != nil {
 		return err
 	}
-	createdAt, err := encodeTime("api_keys.created_at", key.CreatedAt)
+	args, err := sqlstore.KeyArgs(engine, key)
 	if err != nil {
 		return err
-	}
-	revokedAt, err := encodeNullTime("api_keys.revoked_at", key.RevokedAt)
-	if err != nil {
-		return err
-	}
-	perms := make([]string, len(key.Permissions))
-	for i, p := range key.Permissions {
-		perms[i] = string(p)
 	}
 	return t.atomically(ctx, func() error {
-		_, err := t.exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			key.SecretID, key.SealedSecretKey, key.Name, strings.Join(perms, ","), createdAt, revokedAt)
+		_, err := t.exec(ctx, `INSERT INTO api_keys (`+sqlstore.KeyColumns+`) VALUES (?, ?, ?, ?, ?, ?)`, args...)
 		if err != nil {
 			return t.failWrite(err, "")
 		}
@@ -246,7 +228,7 @@ func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) erro
 	if err != nil {
 		return err
 	}
-	revokedAt, err := encodeNullTime("api_keys.revoked_at", at)
+	revokedAt, err := sqlstore.EncodeNullTime(engine, "api_keys.revoked_at", at)
 	if err != nil {
 		return err
 	}
@@ -260,16 +242,11 @@ func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
 	if err != nil {
 		return err
 	}
-	createdAt, err := encodeTime("tokens.created_at", tok.CreatedAt)
+	args, err := sqlstore.TokenArgs(engine, tok)
 	if err != nil {
 		return err
 	}
-	expiresAt, err := encodeTime("tokens.expires_at", tok.ExpiresAt)
-	if err != nil {
-		return err
-	}
-	_, err = t.exec(ctx, `INSERT INTO tokens (token_hash, user_id, sdk_app_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)`, tok.Hash, tok.UserID, int64(tok.SdkAppID), createdAt, expiresAt)
+	_, err = t.exec(ctx, `INSERT INTO tokens (`+sqlstore.TokenColumns+`) VALUES (?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return t.failWrite(err, usercenter.ResourceUser)
 	}

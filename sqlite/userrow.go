@@ -8,6 +8,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/sqlstore"
 )
 
 // A user is read as six columns rather than twenty-three: its text and
@@ -137,10 +138,10 @@ func decodeUserRow(packed string, u *core.UserRecord) error {
 	u.SdkAppID = uint64(num(1))
 	u.OriginID = str(2)
 	u.Status = usercenter.UserStatus(num(3))
-	u.CreatedAt = decodeTime(num(4))
-	u.UpdatedAt = decodeTime(num(5))
+	u.CreatedAt = sqlstore.DecodeTime(num(4))
+	u.UpdatedAt = sqlstore.DecodeTime(num(5))
 	if v[6].kind != '0' {
-		u.LastLoginAt = decodeTime(num(6))
+		u.LastLoginAt = sqlstore.DecodeTime(num(6))
 	}
 	u.Nickname = str(7)
 	u.Avatar = str(8)

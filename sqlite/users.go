@@ -1,13 +1,9 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
-	"maps"
-	"slices"
 	"strings"
 
 	"usercenter"
@@ -15,36 +11,19 @@ import (
 	"usercenter/sqlstore"
 )
 
-// userColumns are the columns of users in the order scanUser and userArgs
-// use them.
-const userColumns = `user_id, sdk_app_id, origin_id, status, created_at, updated_at, last_login_at,
-	nickname, avatar, city, province, nationality, lang, timezone, sex, signature, remark, logon_mode,
-	phone_enc, phone_idx, email_enc, email_idx, address_enc`
-
-var userPlaceholders = sqlstore.Question.List(1, strings.Count(userColumns, ",")+1)
+var userPlaceholders = sqlstore.Question.List(1, strings.Count(sqlstore.UserColumns, ",")+1)
 
 var (
 	qUser         = oneUser(`u.user_id = ?`)
 	qUserByOrigin = oneUser(`u.sdk_app_id = ? AND u.origin_id = ?`)
 	qUserByLink   = oneUser(`u.user_id =
 		(SELECT user_id FROM user_links WHERE sdk_app_id = ? AND provider = ? AND provider_user_id = ?)`)
-	// The apps go in as one JSON array; see appList.
-	qUsersByOrigin = readQuery(`SELECT ` + userReadColumns + ` FROM users u
-		WHERE origin_id = ? AND sdk_app_id IN (SELECT value FROM json_each(?))`)
-	// "phone_idx = ?" implies phone_idx IS NOT NULL, which lets SQLite use
-	// the partial index.
-	qUsersByPhone = readQuery(`SELECT ` + userReadColumns + ` FROM users u
-		WHERE sdk_app_id = ? AND phone_idx = ? ORDER BY user_id`)
-	qUsersByEmail = readQuery(`SELECT ` + userReadColumns + ` FROM users u
-		WHERE sdk_app_id = ? AND email_idx = ? ORDER BY user_id`)
 	qCountUsers = readQuery(`SELECT count(*) FROM users WHERE sdk_app_id = ?`)
 	qListUsers  = readQuery(`SELECT ` + userReadColumns + ` FROM users u WHERE sdk_app_id = ?
 		ORDER BY created_at, user_id LIMIT ? OFFSET ?`)
-	qUsersAfter = readQuery(`SELECT ` + userReadColumns + ` FROM users u
-		WHERE sdk_app_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`)
 
 	qUserLinks = readQuery(`SELECT user_id, provider, provider_user_id FROM user_links WHERE user_id = ?`)
-	// The users go in as one JSON array, like the apps of qUsersByOrigin,
+	// The users go in as one JSON array, like the apps of UsersByOrigin,
 	// so a page of any size needs this one statement.
 	qUsersLinks = readQuery(`SELECT user_id, provider, provider_user_id FROM user_links
 		WHERE user_id IN (SELECT value FROM json_each(?))`)
@@ -60,7 +39,7 @@ func oneUser(where string) string {
 }
 
 // scanUser reads the columns of userReadColumns, then extra.
-func scanUser(row scanner, extra ...any) (core.UserRecord, error) {
+func scanUser(row sqlstore.Scanner, extra ...any) (core.UserRecord, error) {
 	var (
 		u      core.UserRecord
 		packed string
@@ -75,8 +54,8 @@ func scanUser(row scanner, extra ...any) (core.UserRecord, error) {
 // users runs a query for users and collects them with their links. q must
 // be a snapshot, so that the links belong to the users as read.
 func (r *reader) users(ctx context.Context, q runner, query string, args ...any) ([]core.UserRecord, error) {
-	scan := func(row scanner) (core.UserRecord, error) { return scanUser(row) }
-	users, err := queryAll(ctx, r, q, scan, query, args...)
+	scan := func(row sqlstore.Scanner) (core.UserRecord, error) { return scanUser(row) }
+	users, err := sqlstore.All(ctx, r.on(q), scan, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,53 +168,6 @@ func (r *reader) userList(ctx context.Context, query string, args ...any) ([]cor
 	return users, nil
 }
 
-func (r *reader) User(ctx context.Context, userID string) (*core.UserRecord, error) {
-	return r.user(ctx, qUser, userID)
-}
-
-func (r *reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {
-	return r.user(ctx, qUserByOrigin, int64(sdkAppID), originID)
-}
-
-func (r *reader) UserByLink(ctx context.Context, sdkAppID uint64, provider usercenter.Provider, providerUserID string) (*core.UserRecord, error) {
-	return r.user(ctx, qUserByLink, int64(sdkAppID), string(provider), providerUserID)
-}
-
-func (r *reader) UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]core.UserRecord, error) {
-	if len(apps) == 0 {
-		_, err := r.begin(ctx)
-		return nil, err
-	}
-	users, err := r.userList(ctx, qUsersByOrigin, originID, appList(apps))
-	if err != nil {
-		return nil, err
-	}
-	// Sorted here rather than in SQL, which would order the IDs above
-	// MaxInt64 first, as negative int64s.
-	slices.SortFunc(users, func(a, b core.UserRecord) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
-	return users, nil
-}
-
-// UsersByIndex fails with EInvalid (Field "field") for a field that has
-// no blind index.
-func (r *reader) UsersByIndex(ctx context.Context, sdkAppID uint64, field usercenter.PIIField, index []byte) ([]core.UserRecord, error) {
-	var query string
-	switch field {
-	case usercenter.FieldPhone:
-		query = qUsersByPhone
-	case usercenter.FieldEmail:
-		query = qUsersByEmail
-	default:
-		return nil, usercenter.Invalid("field", "only phone and email have a blind index, not %q", field)
-	}
-	if len(index) == 0 {
-		// No user has an empty index: empty is stored as NULL.
-		_, err := r.begin(ctx)
-		return nil, err
-	}
-	return r.userList(ctx, query, int64(sdkAppID), index)
-}
-
 // ListUsers returns users offset to offset+limit-1 of the app in creation
 // order, and how many users it has. A limit of 0 or less returns no users,
 // only the count.
@@ -261,45 +193,6 @@ func (r *reader) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit i
 	return users, total, nil
 }
 
-// UsersAfter pages by keyset rather than offset, so that a walk over every
-// user costs the same per page however far it has got, and users inserted
-// or deleted meanwhile neither shift pages nor cause repeats.
-func (r *reader) UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID string, limit int) ([]core.UserRecord, error) {
-	if limit <= 0 {
-		_, err := r.begin(ctx)
-		return nil, err
-	}
-	return r.userList(ctx, qUsersAfter, int64(sdkAppID), afterUserID, limit)
-}
-
-// userArgs returns u's values in the order of userColumns.
-func userArgs(u *core.UserRecord) ([]any, error) {
-	// The contract has the Service seal these before they reach the store;
-	// storing a plain value by mistake would leak it to every backup, so
-	// refuse loudly rather than drop it silently.
-	if u.Phone != "" || u.Email != "" || u.Address != "" {
-		return nil, usercenter.Internal(errors.New("sqlite: a UserRecord must carry phone, email and address only sealed"))
-	}
-	createdAt, err := encodeTime("users.created_at", u.CreatedAt)
-	if err != nil {
-		return nil, err
-	}
-	updatedAt, err := encodeTime("users.updated_at", u.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	lastLoginAt, err := encodeNullTime("users.last_login_at", u.LastLoginAt)
-	if err != nil {
-		return nil, err
-	}
-	return []any{
-		u.ID, int64(u.SdkAppID), u.OriginID, int64(u.Status), createdAt, updatedAt, lastLoginAt,
-		u.Nickname, u.Avatar, u.City, u.Province, u.Nationality, u.Lang, u.Timezone,
-		u.Sex, u.Signature, u.Remark, int64(u.LogonMode),
-		nullBytes(u.SealedPhone), nullBytes(u.PhoneIndex), nullBytes(u.SealedEmail), nullBytes(u.EmailIndex), nullBytes(u.SealedAddress),
-	}, nil
-}
-
 // InsertUser stores u and its links; it fails with NotFound (app) if u's
 // app does not exist. A link with an empty provider user ID is no link.
 func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
@@ -307,17 +200,17 @@ func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
 	if err != nil {
 		return err
 	}
-	args, err := userArgs(u)
+	args, err := sqlstore.UserArgs(engine, u)
 	if err != nil {
 		return err
 	}
 	return t.insertUser(ctx, u, args)
 }
 
-// insertUser stores u, whose userArgs are args, and its links.
+// insertUser stores u, whose sqlstore.UserArgs are args, and its links.
 func (t *txn) insertUser(ctx context.Context, u *core.UserRecord, args []any) error {
 	insert := func() error {
-		_, err := t.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (`+userPlaceholders+`)`, args...)
+		_, err := t.exec(ctx, `INSERT INTO users (`+sqlstore.UserColumns+`) VALUES (`+userPlaceholders+`)`, args...)
 		if err != nil {
 			return t.failWrite(err, usercenter.ResourceApp)
 		}
@@ -336,12 +229,10 @@ func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
 	if err != nil {
 		return err
 	}
-	args, err := userArgs(u)
+	set, err := sqlstore.UserUpdateArgs(engine, u)
 	if err != nil {
 		return err
 	}
-	// Every column but user_id, sdk_app_id and created_at (args 0, 1, 4).
-	set := slices.Concat(args[2:4], args[5:], []any{u.ID})
 	return t.atomically(ctx, func() error {
 		err := t.execFound(ctx, usercenter.ResourceUser, `UPDATE users SET origin_id = ?, status = ?, updated_at = ?, last_login_at = ?,
 			nickname = ?, avatar = ?, city = ?, province = ?, nationality = ?, lang = ?, timezone = ?,
@@ -362,18 +253,12 @@ func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
 // read from the user's row, not taken from the caller, so that a link can
 // never be scoped to another app than its user's.
 func (t *txn) insertLinks(ctx context.Context, userID string, links map[usercenter.Provider]string) error {
-	// In provider order, so that of several conflicting links the same one
-	// is always reported.
-	for _, p := range slices.Sorted(maps.Keys(links)) {
-		id := links[p]
-		if id == "" {
-			continue
-		}
+	for p, id := range sqlstore.Links(links) {
 		_, err := t.exec(ctx, `INSERT INTO user_links (user_id, sdk_app_id, provider, provider_user_id)
 			SELECT user_id, sdk_app_id, ?, ? FROM users WHERE user_id = ?`, string(p), id, userID)
 		if err != nil {
 			if cols, ok := uniqueColumns(err); ok && cols == linkKey {
-				return conflictOn(usercenter.ThirdPartyField(p), err)
+				return sqlstore.LinkConflict(p, err)
 			}
 			return t.fail(err)
 		}

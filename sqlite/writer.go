@@ -2,11 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
-	"runtime/debug"
+	"usercenter/sqlstore"
 
 	"usercenter"
-	"usercenter/core"
 )
 
 // writeLoop is the writer goroutine. It returns once Close has closed the
@@ -113,7 +111,7 @@ func (s *Store) commitUnjournaled(batch []*request) (notRun []*request, done boo
 			continue
 		}
 		t := s.newTxn(true)
-		fnErr := run(r.fn, t)
+		fnErr := sqlstore.Run(engine, r.fn, t)
 		t.finished.Store(true)
 		if lost := t.lostErr(); lost != nil {
 			if fnErr == nil {
@@ -183,6 +181,7 @@ func (s *Store) finish(batch []*request, errs []error) {
 func (s *Store) newTxn(unjournaled bool) *txn {
 	t := &txn{unjournaled: unjournaled}
 	t.reader = reader{s: s, run: runner{stmts: s.wstmts, writes: &t.writes}, tx: t}
+	t.reader.bind()
 	return t
 }
 
@@ -206,7 +205,7 @@ func (s *Store) apply(r *request) (fnErr, lost error) {
 		return usercenter.Internal(err), err
 	}
 	t := s.newTxn(false)
-	fnErr = run(r.fn, t)
+	fnErr = sqlstore.Run(engine, r.fn, t)
 	t.finished.Store(true)
 	if err := t.lostErr(); err != nil {
 		if fnErr == nil {
@@ -226,15 +225,4 @@ func (s *Store) apply(r *request) (fnErr, lost error) {
 		return fnErr, err
 	}
 	return fnErr, nil
-}
-
-// run calls fn, turning a panic into an error so that the writer, and the
-// rest of the batch, carry on.
-func run(fn func(core.Tx) error, t *txn) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = usercenter.Internal(fmt.Errorf("sqlite: panic in Update: %v\n%s", p, debug.Stack()))
-		}
-	}()
-	return fn(t)
 }

@@ -413,7 +413,7 @@ func TestSnapshotsDoNotDeadlock(t *testing.T) {
 			wg.Go(func() {
 				err := s.snapshot(ctx, func(ctx context.Context, q runner) error {
 					var one int
-					if err := q.queryRow(ctx, qMeta, "x").Scan(&one); err != sql.ErrNoRows {
+					if err := q.queryRow(ctx, reads.Meta, "x").Scan(&one); err != sql.ErrNoRows {
 						return fmt.Errorf("first query: %v", err)
 					}
 					all.Done()

@@ -9,29 +9,21 @@ import (
 	"usercenter/core"
 )
 
-func TestAppValues(t *testing.T) {
+func TestAppArgs(t *testing.T) {
 	app := &core.AppRecord{
 		App: usercenter.App{
 			SdkAppID: 1<<63 + 5, TokenTTL: 90 * time.Minute, CodeTTL: 1500 * time.Millisecond, CreatedAt: time.Unix(1, 2),
 		},
 		SealedSuperAppSecret: []byte("s"),
 	}
-	vals, err := AppValues("sqlite", app, true)
+	vals, err := AppArgs("sqlite", app, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(AppColumns, ",") + 1; len(vals) != n {
 		t.Fatalf("%d values for %d AppColumns", len(vals), n)
 	}
-	col := func(name string) any {
-		for i, c := range strings.Split(AppColumns, ",") {
-			if strings.TrimSpace(c) == name {
-				return vals[i]
-			}
-		}
-		t.Fatalf("no column %s", name)
-		return nil
-	}
+	col := func(name string) any { return valueOf(t, AppColumns, vals, name) }
 	for name, want := range map[string]any{
 		"sdk_app_id":        int64(-1<<63 + 5),
 		"token_ttl_seconds": int64(5400),
@@ -44,14 +36,14 @@ func TestAppValues(t *testing.T) {
 	}
 	// An update leaves created_at alone, so a zero one does not fail it.
 	app.CreatedAt = time.Time{}
-	if _, err := AppValues("sqlite", app, false); err != nil {
+	if _, err := AppArgs("sqlite", app, false); err != nil {
 		t.Errorf("update with a zero CreatedAt: %v", err)
 	}
-	if _, err := AppValues("sqlite", app, true); usercenter.ErrorCode(err) != usercenter.EInternal {
+	if _, err := AppArgs("sqlite", app, true); usercenter.ErrorCode(err) != usercenter.EInternal {
 		t.Errorf("insert with a zero CreatedAt: %v, want EInternal", err)
 	}
 	app.SealedSuperAppSecret = nil
-	if _, err := AppValues("postgres", app, false); usercenter.ErrorCode(err) != usercenter.EInternal {
+	if _, err := AppArgs("postgres", app, false); usercenter.ErrorCode(err) != usercenter.EInternal {
 		t.Errorf("empty secret: %v, want EInternal", err)
 	}
 }

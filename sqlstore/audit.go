@@ -6,6 +6,16 @@ import (
 	"usercenter"
 )
 
+// AuditInsertColumns are the columns of audit_events an insert writes, in
+// the order of AuditArgs; the store assigns the ID.
+const AuditInsertColumns = `at, sdk_app_id, user_id, action, field, actor, request_id`
+
+// AuditArgs returns the values of e's AuditInsertColumns.
+func AuditArgs(engine string, e *usercenter.AuditEvent) ([]any, error) {
+	ts := rowTimes{engine: engine}
+	return ts.row(ts.at("audit_events.at", e.At), int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID)
+}
+
 // AuditColumns are the columns of audit_events ScanAuditEvent reads.
 const AuditColumns = `id, at, sdk_app_id, user_id, action, field, actor, request_id`
 

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"strconv"
@@ -102,12 +103,30 @@ func TestScanAuditEvent(t *testing.T) {
 	}
 }
 
-// row is a Scanner over values of the types the drivers return.
+// row is a Scanner over values of the types the drivers return: nil is
+// NULL, which leaves its destination zero (a nil pointer), a value scanned
+// into a pointer's address is stored behind a new pointer, and an integer
+// is stored into any integer type, as both drivers do.
 type row []any
 
 func (r row) Scan(dest ...any) error {
+	if len(dest) != len(r) {
+		return fmt.Errorf("scanning %d columns into %d destinations", len(r), len(dest))
+	}
 	for i, d := range dest {
-		reflect.ValueOf(d).Elem().Set(reflect.ValueOf(r[i]))
+		to := reflect.ValueOf(d).Elem()
+		switch v := reflect.ValueOf(r[i]); {
+		case !v.IsValid():
+			to.SetZero()
+		case to.Kind() == reflect.Pointer && v.Kind() != reflect.Pointer:
+			p := reflect.New(v.Type())
+			p.Elem().Set(v)
+			to.Set(p)
+		case v.CanInt() && to.CanInt() && v.Type() != to.Type(): // an int64 into an int, or a named integer type
+			to.SetInt(v.Int())
+		default:
+			to.Set(v)
+		}
 	}
 	return nil
 }

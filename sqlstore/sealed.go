@@ -123,3 +123,59 @@ func ScanSealed(row Scanner, kind core.SealedKind) (core.SealedValue, error) {
 	}
 	return v, row.Scan(&v.RowKey, &v.Value)
 }
+
+// SealedList returns the query, in p's style, and its arguments (limit
+// last) that list up to limit values of kind with a row key above after.
+// Apps, paged in uint64 order over int64 columns, are the engine's own:
+// apps returns its query for the app secrets from SdkAppId from on, and
+// its arguments but the limit. none reports that there is nothing to ask:
+// a limit of 0 or less, or an after no app's row key sorts above.
+//
+// It fails with EInvalid for an unknown kind, and for SealedAppSecret
+// with an after that is neither "" nor 20 digits, whatever the limit.
+func SealedList(kind core.SealedKind, after string, limit int, p Placeholder, apps func(from uint64) (string, []any)) (query string, args []any, none bool, err error) {
+	if kind == core.SealedAppSecret {
+		from, none, err := AppsFrom(after)
+		if err != nil || none {
+			return "", nil, true, err
+		}
+		query, args = apps(from)
+	} else {
+		c, ok := SealedColumns[kind]
+		if !ok {
+			return "", nil, true, usercenter.Invalid("kind", "unknown sealed kind %q", kind)
+		}
+		query, args = c.List(p), []any{after}
+	}
+	if limit <= 0 {
+		return "", nil, true, nil
+	}
+	return query, append(args, limit), false, nil
+}
+
+// SealedUpdate returns the statement, in p's style, that writes v into
+// its row if that row still holds a value of v's kind, its arguments (the
+// value, then the row's key: a string, or an SdkAppId's int64), and the
+// resource that a statement changing no row did not find.
+//
+// It fails with EInvalid for an empty value, an unknown kind, or an app
+// row key that is not 20 digits, and with NotFound for one above
+// MaxUint64.
+func SealedUpdate(v core.SealedValue, p Placeholder) (stmt string, args []any, resource string, err error) {
+	if len(v.Value) == 0 {
+		return "", nil, "", usercenter.Invalid("Value", "a sealed value must not be empty")
+	}
+	if v.Kind == core.SealedAppSecret {
+		id, err := AppOfRowKey(v.RowKey)
+		if err != nil {
+			return "", nil, "", err
+		}
+		return `UPDATE apps SET superapp_secret = ` + p.Nth(1) + ` WHERE sdk_app_id = ` + p.Nth(2),
+			[]any{v.Value, int64(id)}, usercenter.ResourceApp, nil
+	}
+	c, ok := SealedColumns[v.Kind]
+	if !ok {
+		return "", nil, "", usercenter.Invalid("Kind", "unknown sealed kind %q", v.Kind)
+	}
+	return c.Update(p), []any{v.Value, v.RowKey}, c.Resource, nil
+}

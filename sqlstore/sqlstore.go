@@ -1,15 +1,16 @@
-// Package sqlstore is what the SQL stores share: the row encodings and the
-// schema facts both engines follow. The sqlite and postgres packages keep
-// their drivers, their driver errors and the SQL text that is their own;
-// what differs between them and matters here (the engine's name in error
-// messages, how it writes query parameters) is passed in.
+// Package sqlstore is what the SQL stores share: the row encodings (an
+// Args function and a Scan function per table), the schema facts both
+// engines follow, the domain errors they build, and the reads that differ
+// between them only in their SQL (Reader). The sqlite and postgres
+// packages keep their drivers, their driver errors, their connections and
+// transactions, and the SQL text that is their own; what differs between
+// them and matters here (the engine's name in error messages, how it
+// writes query parameters, how it runs a read) is passed in.
 package sqlstore
 
 import (
 	"strconv"
 	"strings"
-
-	"usercenter"
 )
 
 // Placeholder is how an engine writes query parameters.
@@ -43,7 +44,8 @@ func (p Placeholder) List(from, n int) string {
 	return b.String()
 }
 
-// Scanner is a row of either engine's driver.
+// Scanner is a row of either engine's driver: a *sql.Row or *sql.Rows of
+// database/sql, a pgx.Row or pgx.Rows. The Scan functions here read one.
 type Scanner interface{ Scan(dest ...any) error }
 
 // NullBytes stores an empty byte slice as NULL, which is how the schema
@@ -55,9 +57,39 @@ func NullBytes(b []byte) any {
 	return b
 }
 
-// Conflict is the EConflict of a uniqueness violation on field. The
-// message names only the field, never the value: both databases' own
-// messages, kept in Err for logs, name it.
-func Conflict(field usercenter.Field, err error) error {
-	return &usercenter.Error{Code: usercenter.EConflict, Field: field, Message: "is already taken", Err: err}
+// Rows are the rows of a query of either engine's driver: pgx.Rows, or
+// *sql.Rows with a Close that drops its error (which Err reports).
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+	Close()
+}
+
+// Each reads every row of rows with scan, and returns the first error of
+// either.
+func Each(rows Rows, scan func(Scanner) error) error {
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Collect reads every row of rows with scan into a slice, nil for none.
+func Collect[T any](rows Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	var out []T
+	err := Each(rows, func(row Scanner) error {
+		v, err := scan(row)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

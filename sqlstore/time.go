@@ -63,3 +63,36 @@ func BoundTime(t time.Time) int64 {
 	}
 	return t.UnixNano()
 }
+
+// rowTimes encodes the times of one row for an engine, keeping the first
+// error, so that a function building a row's values reads as the row.
+type rowTimes struct {
+	engine string
+	err    error
+}
+
+// at encodes t for a NOT NULL column, as EncodeTime.
+func (r *rowTimes) at(column string, t time.Time) int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, err := EncodeTime(r.engine, column, t)
+	r.err = err
+	return v
+}
+
+// null encodes t for a nullable column, as EncodeNullTime.
+func (r *rowTimes) null(column string, t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return r.at(column, t)
+}
+
+// row returns values, or the first error.
+func (r *rowTimes) row(values ...any) ([]any, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	return values, nil
+}

@@ -55,6 +55,7 @@ import (
 	"context"
 	"encoding/binary"
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -336,6 +337,8 @@ type invalidations struct {
 	// All tokens: a user's deletion takes their tokens with it, and
 	// tokens are not indexed by user here.
 	tokens, ent bool
+	// The enterprise tokens of these API keys (a trim).
+	entKeys []string
 	// Everything: a write this package cannot place.
 	all bool
 }
@@ -359,6 +362,8 @@ func (s *Store) apply(inv *invalidations) {
 	}
 	if inv.ent {
 		s.ent.purge()
+	} else if len(inv.entKeys) > 0 {
+		s.ent.invalidateIf(func(t *core.EnterpriseToken) bool { return slices.Contains(inv.entKeys, t.SecretID) })
 	}
 }
 
@@ -428,6 +433,17 @@ func (t *txn) DeleteExpiredEnterpriseTokens(ctx context.Context, now time.Time) 
 	n, err := t.Tx.DeleteExpiredEnterpriseTokens(ctx, now)
 	if n > 0 || err != nil {
 		t.inv.ent = true
+	}
+	return n, err
+}
+
+// TrimEnterpriseTokens drops the cached tokens of the one key it trims:
+// a key at its limit trims at every login, which must not empty the cache
+// of every other key's tokens.
+func (t *txn) TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error) {
+	n, err := t.Tx.TrimEnterpriseTokens(ctx, secretID, keep)
+	if n > 0 || err != nil {
+		t.inv.entKeys = append(t.inv.entKeys, secretID)
 	}
 	return n, err
 }

@@ -318,6 +318,62 @@ func TestEnterpriseTokenInvalidation(t *testing.T) {
 	}
 }
 
+// TestEnterpriseTokenTrimInvalidation: a trim drops the trimmed key's
+// tokens from the cache of the node it ran on at once, and from another
+// node's within a second.
+func TestEnterpriseTokenTrimInvalidation(t *testing.T) {
+	a, b := nodes(t)
+	storetest.AddApps(t, a, 1)
+	mustUpdate(t, a, func(tx core.Tx) error {
+		if err := tx.InsertKey(ctx, newKey("k", 1)); err != nil {
+			return err
+		}
+		return tx.InsertKey(ctx, newKey("other", 1))
+	})
+	expires := time.Now().Add(time.Hour)
+	old := &core.EnterpriseToken{Hash: storetest.HashOf("old"), SecretID: "k", CreatedAt: storetest.Base, ExpiresAt: expires}
+	kept := &core.EnterpriseToken{Hash: storetest.HashOf("kept"), SecretID: "k", CreatedAt: storetest.Base.Add(time.Second), ExpiresAt: expires}
+	other := &core.EnterpriseToken{Hash: storetest.HashOf("other"), SecretID: "other", CreatedAt: storetest.Base, ExpiresAt: expires}
+	mustUpdate(t, a, func(tx core.Tx) error {
+		for _, e := range []*core.EnterpriseToken{old, kept, other} {
+			if err := tx.InsertEnterpriseToken(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, n := range []*storecache.Store{a, b} {
+		for _, e := range []*core.EnterpriseToken{old, kept, other} {
+			if _, err := n.EnterpriseToken(ctx, e.Hash); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	trim := func(s core.Store, keep int) {
+		t.Helper()
+		mustUpdate(t, s, func(tx core.Tx) error { _, err := tx.TrimEnterpriseTokens(ctx, "k", keep); return err })
+	}
+	trim(a, 1)
+	if _, err := a.EnterpriseToken(ctx, old.Hash); usercenter.ErrorCode(err) != usercenter.ENotFound {
+		t.Fatalf("EnterpriseToken just trimmed through this node: %v", err)
+	}
+	for _, e := range []*core.EnterpriseToken{kept, other} {
+		if _, err := a.EnterpriseToken(ctx, e.Hash); err != nil {
+			t.Fatalf("EnterpriseToken %s after a trim that keeps it: %v", e.SecretID, err)
+		}
+	}
+	eventually(t, "an enterprise token trimmed on another node is gone here", func() error {
+		if _, err := b.EnterpriseToken(ctx, old.Hash); usercenter.ErrorCode(err) != usercenter.ENotFound {
+			return fmt.Errorf("EnterpriseToken: %v", err)
+		}
+		return nil
+	})
+	trim(b, 0)
+	if _, err := b.EnterpriseToken(ctx, kept.Hash); usercenter.ErrorCode(err) != usercenter.ENotFound {
+		t.Fatalf("EnterpriseToken just trimmed through this node: %v", err)
+	}
+}
+
 func TestAppInvalidation(t *testing.T) {
 	a, b := nodes(t)
 	storetest.AddApps(t, a, 1)
@@ -543,7 +599,7 @@ func TestTxMethodsKnown(t *testing.T) {
 		"InsertApp", "InsertKey", "RevokeKey", "InsertUser", "InsertUsers", "UpdateUser", "DeleteUser", "InsertAudits",
 		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "UpdateApp",
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",
-		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens",
+		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {

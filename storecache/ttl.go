@@ -148,6 +148,24 @@ func (c *ttlCache[K, V]) invalidate(k K) {
 	s.mu.Unlock()
 }
 
+// invalidateIf drops every entry whose value match reports, when what
+// was written is known by a field of the rows rather than by their keys.
+// It keeps every load under way from storing, since any of them may hold
+// such a value.
+func (c *ttlCache[K, V]) invalidateIf(match func(V) bool) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.seq++
+		for k, e := range s.m {
+			if match(e.v) {
+				delete(s.m, k)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
 // purge drops every entry, and keeps every load under way from storing.
 func (c *ttlCache[K, V]) purge() {
 	for i := range c.shards {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -377,18 +378,7 @@ func testDeleteUserCascades(t *testing.T, s core.Store) {
 
 func testEnterpriseTokens(t *testing.T, s core.Store) {
 	AddApps(t, s, 1)
-	MustUpdate(t, s, func(tx core.Tx) error {
-		for _, id := range []string{"AKIDa", "AKIDb"} {
-			k := &core.KeyRecord{
-				APIKey:          usercenter.APIKey{SecretID: id, Name: id, Apps: []uint64{1}, Permissions: []usercenter.Permission{usercenter.PermUsersRead}, CreatedAt: Base},
-				SealedSecretKey: []byte("sk-" + id),
-			}
-			if err := tx.InsertKey(ctx, k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	addKeys(t, s, 1, "AKIDa", "AKIDb")
 	now := Base.Add(time.Hour)
 	tok := func(name, key string, exp time.Time) *core.EnterpriseToken {
 		return &core.EnterpriseToken{Hash: HashOf(name), SecretID: key, CreatedAt: Base, ExpiresAt: exp}
@@ -467,5 +457,149 @@ func testEnterpriseTokens(t *testing.T, s core.Store) {
 	MustUpdate(t, s, func(tx core.Tx) error { return tx.RevokeKey(ctx, "AKIDa", now) })
 	if _, err := s.EnterpriseToken(ctx, live.Hash); err != nil {
 		t.Fatalf("token gone after revoke: %v", err)
+	}
+}
+
+// addKeys stores an API key of app for each SecretId.
+func addKeys(t *testing.T, s core.Store, app uint64, ids ...string) {
+	t.Helper()
+	MustUpdate(t, s, func(tx core.Tx) error {
+		for _, id := range ids {
+			k := &core.KeyRecord{
+				APIKey:          usercenter.APIKey{SecretID: id, Name: id, Apps: []uint64{app}, Permissions: []usercenter.Permission{usercenter.PermUsersRead}, CreatedAt: Base},
+				SealedSecretKey: []byte("sk-" + id),
+			}
+			if err := tx.InsertKey(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// testTrimEnterpriseTokens: a trim keeps a key's newest tokens, by
+// CreatedAt and then hash, expired or not, and touches no other key's.
+func testTrimEnterpriseTokens(t *testing.T, s core.Store) {
+	AddApps(t, s, 1)
+	addKeys(t, s, 1, "AKIDa", "AKIDb")
+	// AKIDa's tokens, from oldest to newest: two issued at the same time
+	// go by hash. One of the older ones has expired; it still counts.
+	tieLow, tieHigh := "tie x", "tie y"
+	if bytes.Compare(HashOf(tieLow), HashOf(tieHigh)) > 0 {
+		tieLow, tieHigh = tieHigh, tieLow
+	}
+	type issued struct {
+		name    string
+		created time.Time
+	}
+	byAge := []issued{
+		{"oldest", Base.Add(-time.Hour)},
+		{tieLow, Base},
+		{tieHigh, Base},
+		{"newer", Base.Add(time.Minute)},
+		{"newest", Base.Add(2 * time.Minute)},
+	}
+	// Inserted in another order than their age, across two Updates.
+	for _, batch := range [][]int{{3, 1}, {4, 0, 2}} {
+		MustUpdate(t, s, func(tx core.Tx) error {
+			for _, i := range batch {
+				e := &core.EnterpriseToken{Hash: HashOf(byAge[i].name), SecretID: "AKIDa", CreatedAt: byAge[i].created, ExpiresAt: Base.Add(time.Hour)}
+				if i == 0 {
+					e.ExpiresAt = Base.Add(-time.Minute)
+				}
+				if err := tx.InsertEnterpriseToken(ctx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	other := &core.EnterpriseToken{Hash: HashOf("b's"), SecretID: "AKIDb", CreatedAt: Base.Add(-2 * time.Hour), ExpiresAt: Base.Add(time.Hour)}
+	MustUpdate(t, s, func(tx core.Tx) error { return tx.InsertEnterpriseToken(ctx, other) })
+
+	trim := func(secretID string, keep int) (int, error) {
+		var n int
+		err := s.Update(ctx, func(tx core.Tx) error {
+			var err error
+			n, err = tx.TrimEnterpriseTokens(ctx, secretID, keep)
+			return err
+		})
+		return n, err
+	}
+	// left checks which of AKIDa's tokens remain: the newest keep.
+	left := func(keep int) {
+		t.Helper()
+		for i, tok := range byAge {
+			_, err := s.EnterpriseToken(ctx, HashOf(tok.name))
+			if want := i >= len(byAge)-keep; (err == nil) != want {
+				t.Errorf("keeping %d, token %q: %v, want kept = %v", keep, tok.name, err, want)
+			}
+		}
+		if _, err := s.EnterpriseToken(ctx, other.Hash); err != nil {
+			t.Errorf("another key's token after a trim: %v", err)
+		}
+	}
+
+	_, err := trim("AKIDa", -1)
+	WantErr(t, err, usercenter.EInvalid, "keep")
+	left(len(byAge))
+	for _, c := range []struct {
+		keep, deleted int
+	}{
+		{keep: 9, deleted: 0},
+		{keep: 5, deleted: 0},
+		{keep: 4, deleted: 1}, // the oldest, expired
+		{keep: 3, deleted: 1}, // of the tie, the lower hash
+		{keep: 2, deleted: 1},
+		{keep: 2, deleted: 0},
+		{keep: 0, deleted: 2},
+	} {
+		n, err := trim("AKIDa", c.keep)
+		if err != nil || n != c.deleted {
+			t.Fatalf("TrimEnterpriseTokens(AKIDa, %d) = %d, %v; want %d", c.keep, n, err, c.deleted)
+		}
+		left(c.keep)
+	}
+	// A key without tokens, or that no key has, has nothing to trim.
+	for _, id := range []string{"AKIDa", "AKIDnone", "AKID\xff\x00"} {
+		if n, err := trim(id, 0); err != nil || n != 0 {
+			t.Errorf("TrimEnterpriseTokens(%q, 0) = %d, %v", id, n, err)
+		}
+	}
+
+	// A Tx trims the tokens it issued itself, and sees them gone.
+	MustUpdate(t, s, func(tx core.Tx) error {
+		for i, name := range []string{"in tx 1", "in tx 2"} {
+			e := &core.EnterpriseToken{Hash: HashOf(name), SecretID: "AKIDb", CreatedAt: Base.Add(time.Duration(i) * time.Second), ExpiresAt: Base.Add(time.Hour)}
+			if err := tx.InsertEnterpriseToken(ctx, e); err != nil {
+				return err
+			}
+		}
+		if n, err := tx.TrimEnterpriseTokens(ctx, "AKIDb", 1); err != nil || n != 2 {
+			t.Errorf("Tx TrimEnterpriseTokens = %d, %v; want 2", n, err)
+		}
+		for name, kept := range map[string]bool{"b's": false, "in tx 1": false, "in tx 2": true} {
+			if _, err := tx.EnterpriseToken(ctx, HashOf(name)); (err == nil) != kept {
+				t.Errorf("Tx EnterpriseToken(%q) after the trim: %v, want kept = %v", name, err, kept)
+			}
+		}
+		return nil
+	})
+	if _, err := s.EnterpriseToken(ctx, HashOf("in tx 2")); err != nil {
+		t.Errorf("the token the trim kept: %v", err)
+	}
+
+	// A trim undone with its Update leaves every token.
+	err = s.Update(ctx, func(tx core.Tx) error {
+		if _, err := tx.TrimEnterpriseTokens(ctx, "AKIDb", 0); err != nil {
+			return err
+		}
+		return errRefused
+	})
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("Update = %v, want the fn's error", err)
+	}
+	if _, err := s.EnterpriseToken(ctx, HashOf("in tx 2")); err != nil {
+		t.Errorf("a token of a trim rolled back: %v", err)
 	}
 }

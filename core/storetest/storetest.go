@@ -66,6 +66,7 @@ var tests = []test{
 	{"CodeAttempts", testCodeAttempts},
 	{"DeleteUserCascades", testDeleteUserCascades},
 	{"EnterpriseTokens", testEnterpriseTokens},
+	{"TrimEnterpriseTokens", testTrimEnterpriseTokens},
 	{"Audit", testAudit},
 	{"AuditOutlivesUser", testAuditOutlivesUser},
 	{"SealedValues", testSealedValues},
