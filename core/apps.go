@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -286,4 +288,60 @@ func (s *Service) UpdateApp(ctx context.Context, sdkAppID uint64, p AppPatch) (*
 		return nil, err
 	}
 	return out, nil
+}
+
+// checkEnterprisePage validates a page number (from 1) and size.
+func checkEnterprisePage(page, size int) error {
+	if page < 1 || page > math.MaxInt32 {
+		return usercenter.Invalid(usercenter.FieldPage, "must be an integer from 1 to %d", math.MaxInt32)
+	}
+	if size < 1 || size > MaxEnterprisePageSize {
+		return usercenter.Invalid(usercenter.FieldPageSize, "must be an integer from 1 to %d", MaxEnterprisePageSize)
+	}
+	return nil
+}
+
+// UserDomains returns page (from 1) of the apps the actor may act on, as
+// the enterprise API's user domains, in SdkAppId order, and their number.
+// Secrets are never filled in.
+func (s *Service) UserDomains(ctx context.Context, actor *usercenter.Actor, page, size int) ([]usercenter.App, int, error) {
+	if err := checkEnterprisePage(page, size); err != nil {
+		return nil, 0, err
+	}
+	var apps []usercenter.App
+	if actor.AllApps {
+		all, err := s.store.Apps(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, rec := range all {
+			apps = append(apps, rec.App)
+		}
+	} else {
+		for _, id := range actor.Apps {
+			rec, err := s.store.App(ctx, id)
+			if usercenter.ErrorCode(err) == usercenter.ENotFound {
+				continue
+			}
+			if err != nil {
+				return nil, 0, err
+			}
+			apps = append(apps, rec.App)
+		}
+	}
+	slices.SortFunc(apps, func(a, b usercenter.App) int {
+		switch {
+		case a.SdkAppID < b.SdkAppID:
+			return -1
+		case a.SdkAppID > b.SdkAppID:
+			return 1
+		}
+		return 0
+	})
+	for i := range apps {
+		apps[i].SuperAppSecretKey = ""
+	}
+	total := len(apps)
+	start := min((page-1)*size, total)
+	return apps[start:min(start+size, total)], total, nil
 }

@@ -120,3 +120,149 @@ func (s *Service) Me(ctx context.Context, token string) (*usercenter.User, error
 	}
 	return s.pii.masked(rec, app.UserDomain)
 }
+
+// The Acceleronix enterprise API (docs/enterprise.md) lets an app's back
+// office call usercenter with an access token obtained by an AccessKey
+// login: the AccessKey is an API key's SecretId and the AccessSecret its
+// SecretKey. Tokens are opaque random strings stored only as hashes, each
+// bound to the key it was issued to; every use reads the key again, so a
+// revoked key stops its tokens at once.
+
+// Rules of the enterprise API.
+const (
+	// DefaultEnterpriseTokenTTL is how long an access token lives unless
+	// WithEnterpriseTokenTTL says otherwise.
+	DefaultEnterpriseTokenTTL = 2 * time.Hour
+	// EnterpriseTokenReuse is how long after its issue a refresh returns
+	// the same token instead of a new one.
+	EnterpriseTokenReuse = 30 * time.Minute
+	// AccessKeyLoginWindow is how far an AccessKey login's timestamp may
+	// be from the server's clock, either way.
+	AccessKeyLoginWindow = 5 * time.Minute
+	// MaxEnterprisePageSize caps the page size of the enterprise lists.
+	MaxEnterprisePageSize = 100
+	// maxEnterpriseToken bounds what is hashed and looked up.
+	maxEnterpriseToken = 128
+	// maxAccessKeyUsername bounds the signed username string.
+	maxAccessKeyUsername = 1024
+	// MaxEnterpriseTokensPerKey is how many live access tokens one key
+	// keeps: a login past it ends the oldest, so that repeated logins
+	// cannot pile up rows.
+	MaxEnterpriseTokensPerKey = 100
+)
+
+// ErrBadEnterpriseToken means an access token is unknown or expired, or
+// the key it was issued to has been revoked.
+var ErrBadEnterpriseToken = &usercenter.Error{Code: usercenter.EUnauthenticated, Resource: usercenter.ResourceToken, Message: "the access token is invalid or has expired, or its AccessKey was revoked: log in again"}
+
+// WithEnterpriseTokenTTL sets the lifetime of enterprise API access
+// tokens, DefaultEnterpriseTokenTTL unless set. A value outside one minute
+// to 366 days keeps the default; the command line refuses such values
+// before they get here.
+func WithEnterpriseTokenTTL(d time.Duration) Option {
+	return func(s *Service) {
+		if d >= time.Minute && d <= 366*24*time.Hour {
+			s.enterpriseTTL = d
+		}
+	}
+}
+
+// EnterpriseTokenTTL is the lifetime of the access tokens the service
+// issues.
+func (s *Service) EnterpriseTokenTTL() time.Duration {
+	if s.enterpriseTTL > 0 {
+		return s.enterpriseTTL
+	}
+	return DefaultEnterpriseTokenTTL
+}
+
+// EnterpriseSession is an access token of the enterprise API. Token is the
+// bare token, without the "QJWT " prefix the wire adds.
+type EnterpriseSession struct {
+	Token     string
+	SecretID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// issueEnterpriseToken stores a new access token for a live key.
+func (s *Service) issueEnterpriseToken(ctx context.Context, secretID string, now time.Time) (*EnterpriseSession, error) {
+	sess := &EnterpriseSession{Token: usercenter.NewToken(), SecretID: secretID, CreatedAt: now, ExpiresAt: now.Add(s.EnterpriseTokenTTL())}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		// The key may have been revoked since it was checked.
+		rec, err := tx.Key(ctx, secretID)
+		if err != nil {
+			return err
+		}
+		if rec.Revoked() {
+			return usercenter.NotFound(usercenter.ResourceKey)
+		}
+		err = tx.InsertEnterpriseToken(ctx, &EnterpriseToken{
+			Hash: usercenter.HashToken(sess.Token), SecretID: secretID, CreatedAt: now, ExpiresAt: sess.ExpiresAt,
+		})
+		if err != nil {
+			return err
+		}
+		// Repeated logins end the key's oldest tokens rather than pile up.
+		_, err = tx.TrimEnterpriseTokens(ctx, secretID, MaxEnterpriseTokensPerKey)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// enterpriseToken finds a live token and the live key it belongs to.
+func (s *Service) enterpriseToken(ctx context.Context, token string) (*EnterpriseToken, *KeyRecord, error) {
+	if token == "" || len(token) > maxEnterpriseToken {
+		return nil, nil, ErrBadEnterpriseToken
+	}
+	t, err := s.store.EnterpriseToken(ctx, usercenter.HashToken(token))
+	if usercenter.ErrorCode(err) == usercenter.ENotFound {
+		return nil, nil, ErrBadEnterpriseToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.now().Before(t.ExpiresAt) {
+		return nil, nil, ErrBadEnterpriseToken
+	}
+	key, err := s.store.Key(ctx, t.SecretID)
+	if usercenter.ErrorCode(err) == usercenter.ENotFound {
+		return nil, nil, ErrBadEnterpriseToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if key.Revoked() {
+		return nil, nil, ErrBadEnterpriseToken
+	}
+	return t, key, nil
+}
+
+// RefreshEnterpriseToken renews an access token: within
+// EnterpriseTokenReuse of its issue it returns the same token, later a
+// new one (the old one still lives out its own lifetime). It fails with
+// ErrBadEnterpriseToken for an unknown or expired token or a revoked key.
+func (s *Service) RefreshEnterpriseToken(ctx context.Context, token string) (*EnterpriseSession, error) {
+	t, _, err := s.enterpriseToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	if now.Sub(t.CreatedAt) < EnterpriseTokenReuse {
+		return &EnterpriseSession{Token: token, SecretID: t.SecretID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}, nil
+	}
+	sess, err := s.issueEnterpriseToken(ctx, t.SecretID, now)
+	if usercenter.ErrorCode(err) == usercenter.ENotFound {
+		return nil, ErrBadEnterpriseToken // revoked meanwhile
+	}
+	return sess, err
+}
+
+// DeleteExpiredEnterpriseTokens removes the access tokens that have
+// expired and reports how many.
+func (s *Service) DeleteExpiredEnterpriseTokens(ctx context.Context) (int, error) {
+	return s.deleteExpired(ctx, Tx.DeleteExpiredEnterpriseTokens)
+}
