@@ -160,10 +160,7 @@ func (s *Service) SuperAppIssueCode(ctx context.Context, actor *usercenter.Actor
 		if plain == "" {
 			return ErrNoValue
 		}
-		masked := usercenter.MaskEmail(plain)
-		if field == usercenter.FieldPhone {
-			masked = usercenter.MaskPhone(plain)
-		}
+		masked := mask(field, plain)
 		now := s.now().UTC()
 		code := usercenter.NewToken()
 		c := &Code{

@@ -125,6 +125,28 @@ func (p *piiVault) sealValue(userID string, f usercenter.PIIField, value string)
 	return p.vault.Seal([]byte(value), aadUser(userID, f))
 }
 
+// piiOf is where a user holds one personal-data field.
+func piiOf(u *usercenter.User, f usercenter.PIIField) *string {
+	switch f {
+	case usercenter.FieldPhone:
+		return &u.Phone
+	case usercenter.FieldEmail:
+		return &u.Email
+	}
+	return &u.Address
+}
+
+// mask is a personal-data field's value as ordinary reads show it.
+func mask(f usercenter.PIIField, v string) string {
+	switch f {
+	case usercenter.FieldPhone:
+		return usercenter.MaskPhone(v)
+	case usercenter.FieldEmail:
+		return usercenter.MaskEmail(v)
+	}
+	return usercenter.MaskAddress(v)
+}
+
 // sealed is the ciphertext of one personal-data field of a stored user.
 func sealed(rec *UserRecord, f usercenter.PIIField) []byte {
 	switch f {
@@ -162,14 +184,7 @@ func (p *piiVault) open(_ Tx, rec *UserRecord) (*usercenter.User, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch f {
-		case usercenter.FieldPhone:
-			u.Phone = v
-		case usercenter.FieldEmail:
-			u.Email = v
-		case usercenter.FieldAddress:
-			u.Address = v
-		}
+		*piiOf(&u, f) = v
 	}
 	return &u, nil
 }
@@ -185,14 +200,7 @@ func (p *piiVault) masked(rec *UserRecord, userDomain string) (*usercenter.User,
 		if err != nil {
 			return nil, err
 		}
-		switch f {
-		case usercenter.FieldPhone:
-			u.Phone = usercenter.MaskPhone(v)
-		case usercenter.FieldEmail:
-			u.Email = usercenter.MaskEmail(v)
-		case usercenter.FieldAddress:
-			u.Address = usercenter.MaskAddress(v)
-		}
+		*piiOf(&u, f) = mask(f, v)
 	}
 	return &u, nil
 }
@@ -213,14 +221,7 @@ func (p *piiVault) disclose(ctx context.Context, s *Service, tx Tx, actor *userc
 		if err != nil {
 			return nil, err
 		}
-		switch f {
-		case usercenter.FieldPhone:
-			u.Phone = v
-		case usercenter.FieldEmail:
-			u.Email = v
-		case usercenter.FieldAddress:
-			u.Address = v
-		}
+		*piiOf(u, f) = v
 		if err := s.audit(ctx, tx, actor, &rec.User, usercenter.AuditReveal, f); err != nil {
 			return nil, err
 		}
