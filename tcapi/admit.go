@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"usercenter"
 
+	"usercenter"
 	"usercenter/httpio"
 	"usercenter/tcsig"
 )
@@ -99,7 +99,7 @@ func (h *Handler) claimedSecretID(r *http.Request, head []byte) (string, *apiErr
 		return "", errLargeNoSecretID
 	case !found:
 		return "", errLargeUnsigned
-	case !validSecretID(id):
+	case !tcsig.ValidSecretID(id):
 		return "", errBadSecretID
 	}
 	return id, nil
@@ -141,19 +141,4 @@ func formValue(s []byte, name string, whole bool) (string, bool) {
 func hasParam(s []byte, name string, whole bool) bool {
 	_, found := formValue(s, name, whole)
 	return found
-}
-
-// validSecretID is tcsig's rule for a SecretId, so that no absurd string
-// is looked up.
-func validSecretID(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

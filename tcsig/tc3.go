@@ -73,7 +73,7 @@ func parseAuthorization(s string) (authHeader, *Error) {
 		return a, badAuth("Credential must be <SecretId>/<date>/<service>/tc3_request")
 	}
 	a.SecretID, a.Date, a.Service = scope[0], scope[1], scope[2]
-	if !isToken(a.SecretID, 128) {
+	if !ValidSecretID(a.SecretID) {
 		return a, badAuth("Credential has an invalid SecretId")
 	}
 	if _, err := parseDate(a.Date); err != nil {

@@ -316,6 +316,11 @@ func isToken(s string, max int) bool {
 	return true
 }
 
+// ValidSecretID reports whether s has the form of a SecretId as this
+// package accepts one: so a caller that finds a SecretId before the
+// signature is parsed (a form's first bytes) looks up nothing absurd.
+func ValidSecretID(s string) bool { return isToken(s, 128) }
+
 // isService accepts what the SDKs put in the credential scope. The Node.js
 // SDKs take the first dot-separated label of the endpoint, so an endpoint
 // "localhost:8080" signs service "localhost:8080" and "[::1]:8080" signs

@@ -64,7 +64,7 @@ func parseV1(r *Request, now time.Time) (*Signed, error) {
 		}
 	}
 	secretID := vals.Get("SecretId")
-	if !isToken(secretID, 128) {
+	if !ValidSecretID(secretID) {
 		return nil, errorf(InvalidParameter, "SecretId", "SecretId must be 1 to 128 characters of [A-Za-z0-9._-]")
 	}
 	tsStr := vals.Get("Timestamp")
