@@ -318,8 +318,12 @@ func TestOutage(t *testing.T) {
 	skipShort(t)
 	const requestTimeout = 3 * time.Second
 	// Slack for a loaded 2-core machine: the bound checked is "no request
-	// waits out its client", not the service's speed.
-	const slack = time.Second
+	// waits out its client", not the service's speed. The database hangs
+	// for longer than the bound with its slack, so that a request that
+	// waited for it, rather than for the request timeout, still fails the
+	// bound however much slack a loaded machine is given.
+	const slack = 3 * time.Second
+	const hang = requestTimeout + 2*slack
 	start := time.Now()
 	pg := newPGCluster(t)
 	pg.start(t)
@@ -337,7 +341,8 @@ func TestOutage(t *testing.T) {
 	l := startOutageLoad(p.addr, a, 6, "Outg4q")
 	waitAcked := func(n int64) {
 		t.Helper()
-		for deadline := time.Now().Add(3 * time.Second); l.acked.Load() < n && time.Now().Before(deadline); {
+		// The minute only stops a broken test.
+		for deadline := time.Now().Add(time.Minute); l.acked.Load() < n && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if l.acked.Load() < n {
@@ -346,16 +351,17 @@ func TestOutage(t *testing.T) {
 		}
 	}
 	// waitServing waits for a registration that starts after since to
-	// succeed.
+	// succeed. That it does is the promise; how soon, on a loaded
+	// machine, is not: the minute only stops a broken test.
 	waitServing := func(since time.Time, what string) time.Time {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if at, ok := l.firstOKAfter(since); ok {
 				return at
 			}
 		}
 		res := l.finish(t)
-		t.Fatalf("no registration succeeded within 5s of %s: %v", what, lastCallErr(res))
+		t.Fatalf("no registration succeeded within a minute of %s: %v", what, lastCallErr(res))
 		return time.Time{}
 	}
 	// wantNotReady checks that /readyz answers 503, within the request
@@ -373,7 +379,7 @@ func TestOutage(t *testing.T) {
 	frozenAt := time.Now()
 	pg.freeze(t)
 	wantNotReady("with the database hanging")
-	time.Sleep(time.Until(frozenAt.Add(requestTimeout + slack)))
+	time.Sleep(time.Until(frozenAt.Add(hang)))
 	thawedAt := time.Now()
 	pg.thaw()
 	servingAfterThaw := waitServing(thawedAt, "the database resuming")
@@ -384,13 +390,15 @@ func TestOutage(t *testing.T) {
 	downAt := time.Now()
 	pg.crash(t)
 	t.Logf("PostgreSQL crashed (immediate stop) after %d acknowledged registrations", l.acked.Load())
+	// Polled: the promise is that it says so, and the minute only stops
+	// a broken test.
 	notReady := false
-	for deadline := time.Now().Add(time.Second); !notReady && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); !notReady && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		status, _ := readyz(t, p.addr)
 		notReady = status == http.StatusServiceUnavailable
 	}
 	if !notReady {
-		t.Errorf("/readyz did not answer 503 within 1s of the database going down")
+		t.Errorf("/readyz did not answer 503 within a minute of the database going down")
 	}
 	time.Sleep(time.Until(downAt.Add(2 * time.Second)))
 	wantNotReady("2s into the outage")
@@ -400,7 +408,7 @@ func TestOutage(t *testing.T) {
 	upDone := time.Now()
 	// The server reconnects by itself: no restart.
 	var readyAt time.Time
-	for deadline := upDone.Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := upDone.Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if status, _ := readyz(t, p.addr); status == http.StatusOK {
 			readyAt = time.Now()
 			break
@@ -408,7 +416,7 @@ func TestOutage(t *testing.T) {
 	}
 	if readyAt.IsZero() {
 		l.finish(t)
-		t.Fatalf("/readyz still not ready 15s after PostgreSQL was back\n%s", lastLines(p.stderr.String(), 20))
+		t.Fatalf("/readyz still not ready a minute after PostgreSQL was back\n%s", lastLines(p.stderr.String(), 20))
 	}
 	okAt := waitServing(readyAt, "/readyz being ready again")
 	t.Logf("PostgreSQL back after %v (recovery included); /readyz ready %v later; registrations succeed %v after that",
@@ -456,7 +464,10 @@ func TestOutage(t *testing.T) {
 			// Includes ClientError.NetworkError (a reset connection) and
 			// an HTTP error status without the facade's envelope.
 			report("a registration failed with %s, want ServiceUnavailable or InternalError: %v", e.GetCode(), r.err)
-		case !during(r, frozenAt, thawedAt) && !during(r, downAt, readyAt):
+		// The hang ends when a registration has shown the database
+		// serving again, not at SIGCONT: a loaded machine may take a
+		// while to work through what the stopped server left waiting.
+		case !during(r, frozenAt, servingAfterThaw) && !during(r, downAt, readyAt):
 			report("a registration failed while the database was up (%s to %s after the start of the load): %v",
 				r.start.Sub(res[0].start).Round(time.Millisecond), r.end.Sub(res[0].start).Round(time.Millisecond), r.err)
 		}

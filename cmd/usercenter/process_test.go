@@ -162,7 +162,10 @@ func TestConcurrentColdStart(t *testing.T) {
 			}()
 		}
 		close(start)
-		deadline := time.After(10 * time.Second)
+		// What is checked is that every request is answered at all (a
+		// deadlocked server answers none): the bound leaves a loaded
+		// machine a minute.
+		deadline := time.After(time.Minute)
 		for i := 0; i < n; i++ {
 			select {
 			case err := <-errs:
@@ -171,7 +174,7 @@ func TestConcurrentColdStart(t *testing.T) {
 				}
 			case <-deadline:
 				dump := p.goroutineDump()
-				t.Fatalf("round %d: %d of %d concurrent first requests to a fresh server got no answer within 10s (server deadlocked?)\n%s\n%s",
+				t.Fatalf("round %d: %d of %d concurrent first requests to a fresh server got no answer within a minute (server deadlocked?)\n%s\n%s",
 					round, n-i, n, stuckFrames(dump), fullDump(dump))
 			}
 		}
@@ -357,9 +360,11 @@ func TestGracefulShutdown(t *testing.T) {
 	termAt := time.Now()
 	p.signal(syscall.SIGTERM)
 
-	// The listener closes at once…
+	// The listener closes at once… (polled for up to 30 s: a listener
+	// left open until the shutdown ended would stay open for as long as
+	// the held request, which the test holds until after this)
 	refused := false
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		c, err := net.DialTimeout("tcp", p.addr, time.Second)
 		if err != nil {
 			refused = true
@@ -368,7 +373,7 @@ func TestGracefulShutdown(t *testing.T) {
 		c.Close()
 	}
 	if !refused {
-		t.Errorf("the server still accepts connections 3s after SIGTERM")
+		t.Errorf("the server still accepts connections 30s after SIGTERM")
 	}
 	// …but the process waits for the held request.
 	time.Sleep(500 * time.Millisecond)
@@ -395,7 +400,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("the request held across SIGTERM failed: %d %s", resp.StatusCode, body)
 	}
 
-	code := p.wait(10 * time.Second)
+	code := p.wait(time.Minute)
 	exitAfter := time.Since(termAt)
 	if code != 0 {
 		t.Errorf("serve exited %d after SIGTERM, want 0\nstderr:\n%s", code, p.stderr)
