@@ -203,7 +203,7 @@ func (f *storeFlags) openReadOnly(ctx context.Context, t dbTarget) (database, er
 	case errors.Is(err, sqlite.ErrNotMigrated), errors.Is(err, postgres.ErrNotMigrated):
 		return nil, fmt.Errorf("opening database %s: %w; set it up with usercenter migrate", t, err)
 	}
-	return nil, fmt.Errorf("opening database %s: %w", t, err)
+	return nil, fmt.Errorf("opening database %s: %w%s", t, err, authHint(err))
 }
 
 // databaseIsThere reports whether the database holds an instance: a

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -95,7 +96,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		stop()
 	})
 	if errors.Is(err, errLocked) {
-		return fmt.Errorf("a master-key rotation is running on %s: start the server when it has finished", inst.db)
+		return lockedOut(inst.db, lockHolder(err))
 	}
 	if err != nil {
 		return err
@@ -159,6 +160,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	default:
 		return nil
 	}
+}
+
+// lockedOut says why serve cannot take the database's lock, held by
+// holder (as the lock file names it, or "").
+func lockedOut(db dbTarget, holder string) error {
+	switch {
+	case db.engine == engineSQLite && strings.HasPrefix(holder, holderServer):
+		return fmt.Errorf("another server, %s, is using the SQLite database %s: a SQLite database serves one process at a time. Stop that server first, or, to run several nodes, serve them all from one PostgreSQL database (see docs/deployment.md)", holder, db)
+	case db.engine == engineSQLite && !strings.HasPrefix(holder, holderRotation):
+		return fmt.Errorf("another process holds the lock file %s of the SQLite database %s: a SQLite database serves one process at a time", lockPath(db.path), db)
+	}
+	return fmt.Errorf("a master-key rotation is running on %s: start the server when it has finished", db)
 }
 
 // sharedState is what the nodes serving one database must share to act
