@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -157,4 +158,40 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+var metricsRE = regexp.MustCompile(`metrics on http://(\S+)/metrics\n`)
+
+// serve --metrics-addr moves /metrics to a listener of its own, with the
+// profiler there under --pprof; --pprof alone is refused.
+func TestMetricsAddr(t *testing.T) {
+	skipShort(t)
+	dir := t.TempDir()
+	p := startServer(t, dir, "--metrics-addr", "127.0.0.1:0", "--pprof")
+	m := metricsRE.FindStringSubmatch(p.stdout.String())
+	if m == nil {
+		t.Fatalf("serve --metrics-addr did not print the metrics address:\n%s", p.stdout)
+	}
+	ops := "http://" + m[1]
+	if code, body := httpGet(t, ops+"/metrics", nil); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("GET /metrics on --metrics-addr: %d\n%.300s", code, body)
+	}
+	if code, body := httpGet(t, ops+"/debug/pprof/", nil); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("GET /debug/pprof/ on --metrics-addr with --pprof: %d\n%.300s", code, body)
+	}
+	if code, body := httpGet(t, "http://"+p.addr+"/metrics", nil); code == http.StatusOK || strings.Contains(body, "go_goroutines") {
+		t.Errorf("GET /metrics on --addr with --metrics-addr set: %d", code)
+	}
+	if code, _ := httpGet(t, "http://"+p.addr+"/debug/pprof/", nil); code == http.StatusOK {
+		t.Errorf("GET /debug/pprof/ on --addr: %d", code)
+	}
+	if code, _ := httpGet(t, "http://"+p.addr+"/healthz", nil); code != http.StatusOK {
+		t.Errorf("GET /healthz on --addr: %d", code)
+	}
+	p.stop()
+
+	q := startProcess(t, dir, "--pprof")
+	if code := q.wait(60 * time.Second); code == 0 || !strings.Contains(q.stderr.String(), "--pprof needs --metrics-addr") {
+		t.Errorf("serve --pprof without --metrics-addr: exit %d\n%s", code, q.stderr)
+	}
 }
