@@ -2,10 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"usercenter/postgres/pgtest"
 )
 
 // A new data directory is private; an existing one that others may write
@@ -61,5 +64,28 @@ func TestMasterKeyFileOwnerRefused(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, "owned by another user") || !strings.Contains(r.stderr, want) {
 			t.Errorf("%v with a key file of another owner: %s; want a refusal with %q", args, r, want)
 		}
+	}
+}
+
+// A wrong PostgreSQL password is named as such, with what to check, and
+// not shown.
+func TestPostgresWrongPassword(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse(pgtest.DSN(t))
+	if err != nil || u.User == nil {
+		t.Skipf("the test database's DSN is no URL with a user: %v", err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "not-the-password")
+	r := runCLI(t, nil, "app", "list", "--db", u.String())
+	if r.code == 0 {
+		t.Skip("the test database lets the user in without its password (trust authentication)")
+	}
+	for _, want := range []string{"authentication failed for the database user", "check the user name and password in --db"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("app list with a wrong password: %s; want %q", r, want)
+		}
+	}
+	if strings.Contains(r.stderr, "not-the-password") || strings.Contains(r.stderr, "unreachable") {
+		t.Errorf("app list with a wrong password shows it, or says unreachable: %s", r)
 	}
 }
