@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,4 +136,22 @@ func randomString(alphabet string, n int) string {
 		}
 	}
 	return string(out)
+}
+
+// ParseSdkAppID reads an SdkAppId as it appears in a path: canonical
+// decimal, that is digits only, without sign or leading zeros, and not 0.
+// "01491231270" and "+1491231270" name no app: a URL names one app one
+// way, so that caches, logs and access rules keyed by path cannot be
+// fooled by another spelling of the same ID.
+func ParseSdkAppID(s string) (uint64, bool) {
+	if s == "" || s[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseUint(s, 10, 64)
+	return id, err == nil
 }

@@ -119,7 +119,7 @@ func (f *storeFlags) openDB(ctx context.Context, t dbTarget) (database, error) {
 	case enginePostgres:
 		s, err := postgres.Open(ctx, t.dsn, f.pool)
 		if err != nil {
-			return nil, fmt.Errorf("opening database %s: %w", t, err)
+			return nil, fmt.Errorf("opening database %s: %w%s", t, err, authHint(err))
 		}
 		return s, nil
 	default:
@@ -131,23 +131,35 @@ func (f *storeFlags) openDB(ctx context.Context, t dbTarget) (database, error) {
 	}
 }
 
+// authHint is what to check when PostgreSQL refused the user of --db.
+func authHint(err error) string {
+	if postgres.AuthFailed(err) {
+		return "; check the user name and password in --db (USERCENTER_DB)"
+	}
+	return ""
+}
+
 // errLocked means another process holds the database's lock in a
 // conflicting mode.
 var errLocked = errors.New("locked")
 
-// lockDatabase takes the lock that servers share and a master-key rotation
-// needs alone, without waiting. SQLite's is a flock on a file beside the
-// database, PostgreSQL's an advisory lock held by a session, so that it
-// also covers servers on other machines. Either is released when its
-// process dies, even by kill -9.
+// lockDatabase takes, without waiting, the lock that a server holds for
+// as long as it runs and a master-key rotation needs alone. SQLite's is a
+// flock on a file beside the database, held exclusively by servers too:
+// one SQLite database serves one process. PostgreSQL's is an advisory
+// lock held by a session, shared by the servers (every node of a
+// cluster) and exclusive for a rotation, so that it also covers servers
+// on other machines. Either is released when its process dies, even by
+// kill -9.
 //
 // A server's PostgreSQL lock is watched: it is taken again after the
 // database restarts, and if a rotation took it meanwhile lost is called
 // (see postgres.HoldServerLock). lost may be nil for a rotation.
 //
-// The returned function releases the lock and may be called more than
-// once. Call it before closing the store: PostgreSQL's lock holds one of
-// the store's connections, and closing waits for it.
+// A lock held elsewhere fails with errLocked, which for SQLite names its
+// holder (see lockHolder). The returned function releases the lock and may
+// be called more than once. Call it before closing the store: PostgreSQL's
+// lock holds one of the store's connections, and closing waits for it.
 func lockDatabase(ctx context.Context, t dbTarget, db database, exclusive bool, lost func(error)) (func(), error) {
 	var (
 		release func()
@@ -163,7 +175,11 @@ func lockDatabase(ctx context.Context, t dbTarget, db database, exclusive bool, 
 			return nil, errLocked
 		}
 	} else {
-		release, err = lockFile(t.path, exclusive)
+		holder := holderServer
+		if exclusive {
+			holder = holderRotation
+		}
+		release, err = lockFile(t.path, holder)
 	}
 	if err != nil {
 		return nil, err

@@ -116,7 +116,7 @@ func migrateData(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	// A server on the source is allowed (the snapshot is consistent), but
 	// what it writes afterwards needs another run: say so.
 	inUse := false
-	if release, err := lockFile(src.path, true); err == nil {
+	if release, err := lockFile(src.path, ""); err == nil {
 		release()
 	} else if errors.Is(err, errLocked) {
 		inUse = true

@@ -79,6 +79,11 @@ func (f *storeFlags) open(ctx context.Context, acc access, opts ...core.Option) 
 	if err != nil {
 		return nil, err
 	}
+	if f.db == "" || f.masterKeyFile == "" {
+		if err := checkDataDir(f.data); err != nil {
+			return nil, err
+		}
+	}
 	if acc == create {
 		return f.openCreating(ctx, target, opts...)
 	}
@@ -110,6 +115,30 @@ func (f *storeFlags) open(ctx context.Context, acc access, opts ...core.Option) 
 		return nil, err
 	}
 	return f.newService(ctx, store, ring, &instance{db: target, keyPath: f.keyPath()}, opts...)
+}
+
+// checkDataDir refuses a data directory that others than its owner may
+// write to (mode 0775, 0777, or 1777 like /tmp): they could replace the
+// database or the master key, or plant a link where one is created.
+// A missing directory is created later, mode 0700.
+func checkDataDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("the data directory %s is not a directory: check --data or USERCENTER_DATA", dir)
+	}
+	mode := fi.Mode()
+	if mode.Perm()&0o022 == 0 {
+		return nil
+	}
+	if mode&fs.ModeSticky != 0 {
+		return fmt.Errorf("the data directory %s is shared, writable by everyone (mode %v, like /tmp): give usercenter a directory of its own, for example: mkdir -m 700 %s", dir, mode, filepath.Join(dir, "usercenter"))
+	}
+	return fmt.Errorf("the data directory %s is writable by others than its owner (mode %v), who could replace the database or the master key; fix it with: chmod 700 %s", dir, mode.Perm(), dir)
 }
 
 // openCreating opens the store and the vault, creating what is missing.
@@ -203,7 +232,7 @@ func (f *storeFlags) openReadOnly(ctx context.Context, t dbTarget) (database, er
 	case errors.Is(err, sqlite.ErrNotMigrated), errors.Is(err, postgres.ErrNotMigrated):
 		return nil, fmt.Errorf("opening database %s: %w; set it up with usercenter migrate", t, err)
 	}
-	return nil, fmt.Errorf("opening database %s: %w", t, err)
+	return nil, fmt.Errorf("opening database %s: %w%s", t, err, authHint(err))
 }
 
 // databaseIsThere reports whether the database holds an instance: a

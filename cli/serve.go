@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -52,6 +53,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	enterpriseTTL := fs.Duration("enterprise-token-ttl", core.DefaultEnterpriseTokenTTL, "lifetime of enterprise API access tokens")
 	requestTimeout := fs.Duration("request-timeout", defaultRequestTimeout, "the longest any request may take: past it, what waits on the database gives up and the request fails as unavailable")
 	bodyMemory := fs.Int64("body-memory-mib", httpio.DefaultBodyBudget>>20, "the most memory, in MiB, that the request bodies being served may hold at once: a request whose body would go past it is answered busy at once")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address (such as 127.0.0.1:9090) instead of --addr; keep it off networks that clients reach")
+	withPprof := fs.Bool("pprof", false, "also serve the Go profiler under /debug/pprof/ on --metrics-addr")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -64,6 +67,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *bodyMemory < minBodyMemoryMiB || *bodyMemory > maxBodyMemoryMiB {
 		return usageError{msg: fmt.Sprintf("--body-memory-mib must be between %d and %d", minBodyMemoryMiB, maxBodyMemoryMiB)}
+	}
+	if *withPprof && *metricsAddr == "" {
+		return usageError{msg: "--pprof needs --metrics-addr: the profiler is never served on --addr"}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -95,7 +101,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		stop()
 	})
 	if errors.Is(err, errLocked) {
-		return fmt.Errorf("a master-key rotation is running on %s: start the server when it has finished", inst.db)
+		return lockedOut(inst.db, lockHolder(err))
 	}
 	if err != nil {
 		return err
@@ -126,11 +132,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, server.WithSuperAppDefault(*superApp), server.WithRequestTimeout(*requestTimeout), server.WithBodyBudget(httpio.NewBodyBudget(*bodyMemory<<20))))
+	handlerOpts := []server.Option{server.WithSuperAppDefault(*superApp), server.WithRequestTimeout(*requestTimeout), server.WithBodyBudget(httpio.NewBodyBudget(*bodyMemory << 20))}
+	var (
+		opsLn  net.Listener
+		opsSrv *http.Server
+	)
+	if *metricsAddr != "" {
+		if opsLn, err = net.Listen("tcp", *metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		opsSrv = server.NewHTTPServer(*metricsAddr, server.NewOpsHandler(reg, *withPprof))
+		// A CPU profile or trace runs for as long as it is asked to.
+		opsSrv.WriteTimeout = 0
+		handlerOpts = append(handlerOpts, server.WithoutMetrics())
+	}
+	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, handlerOpts...))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if opsSrv != nil {
+		go func() { errc <- opsSrv.Serve(opsLn) }()
+		log.Info("usercenter serving metrics", "addr", opsLn.Addr().String(), "pprof", *withPprof)
+		fmt.Fprintf(stdout, "usercenter metrics on http://%s/metrics\n", opsLn.Addr())
+	}
 	log.Info("usercenter listening", "addr", ln.Addr().String(), "db", inst.db.String(), "version", version())
 	fmt.Fprintf(stdout, "usercenter %s listening on http://%s\n", version(), ln.Addr())
 
@@ -142,6 +168,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	log.Info("shutting down: finishing in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	if opsSrv != nil {
+		opsSrv.Close() // nothing there needs to finish
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Error("shutdown did not finish in time", "err", err)
 	}
@@ -159,6 +191,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	default:
 		return nil
 	}
+}
+
+// lockedOut says why serve cannot take the database's lock, held by
+// holder (as the lock file names it, or "").
+func lockedOut(db dbTarget, holder string) error {
+	switch {
+	case db.engine == engineSQLite && strings.HasPrefix(holder, holderServer):
+		return fmt.Errorf("another server, %s, is using the SQLite database %s: a SQLite database serves one process at a time. Stop that server first, or, to run several nodes, serve them all from one PostgreSQL database (see docs/deployment.md)", holder, db)
+	case db.engine == engineSQLite && !strings.HasPrefix(holder, holderRotation):
+		return fmt.Errorf("another process holds the lock file %s of the SQLite database %s: a SQLite database serves one process at a time", lockPath(db.path), db)
+	}
+	return fmt.Errorf("a master-key rotation is running on %s: start the server when it has finished", db)
 }
 
 // sharedState is what the nodes serving one database must share to act

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,8 @@ type Service struct {
 	// limiterWarned is when the last warning about a failing limiter was
 	// logged, in Unix nanoseconds.
 	limiterWarned atomic.Int64
+	// writes tells whether writes fail for want of storage (see Ready).
+	writes writeHealth
 }
 
 // Option configures a Service.
@@ -72,6 +75,7 @@ func NewService(ctx context.Context, store Store, ring *vault.Keyring, opts ...O
 	for _, o := range opts {
 		o(s)
 	}
+	s.store = watchedStore{Store: store, s: s}
 	if err := s.checkMasterKey(ctx); err != nil {
 		return nil, err
 	}
@@ -109,8 +113,79 @@ func (s *Service) checkMasterKey(ctx context.Context) error {
 // Now is the service's clock.
 func (s *Service) Now() time.Time { return s.now() }
 
-// Ready reports whether the store answers.
-func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+// Ready reports whether the store answers, and whether it takes writes:
+// after a write failed because the database's storage fails (ErrStorage:
+// a full disk, an I/O error), Ready fails until a write succeeds again,
+// which Ready itself tries at most once every probeEvery (see probe).
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return err
+	}
+	return s.writes.ready(ctx, s)
+}
+
+// probeEvery spaces the writes Ready tries while writes fail.
+const probeEvery = time.Second
+
+// metaProbe is the meta row that Ready's probe writes. Its value stays
+// empty: an empty meta value is not sealed (see SealedMeta).
+const metaProbe = "readiness_probe"
+
+// writeHealth remembers whether the store's writes fail for want of
+// storage (see Service.Ready).
+type writeHealth struct {
+	mu       sync.Mutex
+	failed   error     // the last write's ErrStorage failure; nil once a write succeeds
+	failedAt time.Time // when it failed, or when Ready last probed
+}
+
+// note records the outcome of a write.
+func (h *writeHealth) note(now time.Time, err error) {
+	switch {
+	case err == nil:
+		h.mu.Lock()
+		h.failed = nil
+		h.mu.Unlock()
+	case errors.Is(err, ErrStorage):
+		h.mu.Lock()
+		h.failed, h.failedAt = err, now
+		h.mu.Unlock()
+	}
+}
+
+// ready fails while writes fail. At most once every probeEvery after a
+// failure it writes metaProbe, and is ready again if that succeeds: the
+// writes that failed may not come back while the node reports itself not
+// ready, and an operator who freed space expects it to recover alone.
+func (h *writeHealth) ready(ctx context.Context, s *Service) error {
+	h.mu.Lock()
+	failed, since := h.failed, h.failedAt
+	probe := failed != nil && s.now().Sub(since) >= probeEvery
+	if probe {
+		h.failedAt = s.now() // one probe at a time, and one per probeEvery
+	}
+	h.mu.Unlock()
+	if failed == nil {
+		return nil
+	}
+	if !probe {
+		return failed
+	}
+	return s.store.Update(ctx, func(tx Tx) error { return tx.SetMeta(ctx, metaProbe, nil) })
+}
+
+// watchedStore is the Service's Store: every write's outcome goes to
+// writes, for Ready.
+type watchedStore struct {
+	Store
+	s *Service
+}
+
+func (w watchedStore) Update(ctx context.Context, fn func(Tx) error) error {
+	err := w.Store.Update(ctx, fn)
+	w.s.writes.note(w.s.now(), err)
+	return err
+}
 
 type actionKey struct{}
 

@@ -2,11 +2,17 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"usercenter"
 )
+
+// ErrStorage marks a store's errors that say its storage fails: its disk
+// is full, or it reports an I/O error. They are EUnavailable, and the
+// Service is not ready while writes fail with one (see Service.Ready).
+var ErrStorage = errors.New("the database's storage fails")
 
 // Store persists apps, keys, users, tokens and audit events. Implementations
 // (such as SQLite; a PostgreSQL store is to follow) hold no business rules: they store what the Service

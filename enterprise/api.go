@@ -150,7 +150,13 @@ func (a *api) operation(rt route) http.Handler {
 // authenticate resolves the access token of the Authorization header,
 // sent bare or with its "QJWT " prefix, to the actor of its key.
 func (a *api) authenticate(r *http.Request) (*usercenter.Actor, error) {
-	token := bareToken(r.Header.Get("Authorization"))
+	header := r.Header.Get("Authorization")
+	if hasScheme(header, "Bearer") {
+		// The habit of OAuth APIs, and of usercenter's own /v1/me: the
+		// platform's clients send the token bare, or after "QJWT ".
+		return nil, &apiError{Code: codeBadToken, ExtMsg: `drop "Bearer ": send the access_token of accessKeyLogin bare, or as "QJWT <token>", in the Authorization header`}
+	}
+	token := bareToken(header)
 	if token == "" {
 		return nil, &apiError{Code: codeNoToken, ExtMsg: "send the access_token of accessKeyLogin in the Authorization header"}
 	}
@@ -165,10 +171,17 @@ const tokenPrefix = "QJWT "
 func bareToken(s string) string {
 	s = strings.TrimSpace(s)
 	scheme := strings.TrimSpace(tokenPrefix)
-	if len(s) >= len(scheme) && strings.EqualFold(s[:len(scheme)], scheme) && (len(s) == len(scheme) || s[len(scheme)] == ' ') {
+	if hasScheme(s, scheme) {
 		s = strings.TrimSpace(s[len(scheme):])
 	}
 	return s
+}
+
+// hasScheme reports whether the Authorization header value s starts with
+// the authentication scheme, in any case, alone or before a space.
+func hasScheme(s, scheme string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) >= len(scheme) && strings.EqualFold(s[:len(scheme)], scheme) && (len(s) == len(scheme) || s[len(scheme)] == ' ')
 }
 
 // formBody is how a form body is read. The login that sends one cannot

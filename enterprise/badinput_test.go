@@ -71,6 +71,18 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 
+	// A token after "Bearer ", the habit of OAuth APIs, is refused with
+	// the advice to drop it; the same token bare works.
+	t.Run("Bearer scheme", func(t *testing.T) {
+		for _, h := range []string{"Bearer " + tok, "bearer  " + tok, "Bearer"} {
+			r := get(t, env, pathUserInfo+"?uid="+u.ID, h).want(t, 5032, "")
+			if !strings.Contains(r.ExtMsg, `drop "Bearer "`) {
+				t.Errorf("Authorization %q: extMsg %q does not say to drop \"Bearer \"", h, r.ExtMsg)
+			}
+		}
+		get(t, env, pathUserInfo+"?uid="+u.ID, tok).want(t, 200, "")
+	})
+
 	t.Run("oversized form body", func(t *testing.T) {
 		req, _ := http.NewRequest("POST", env.URL+pathLogin, strings.NewReader("grant_type=password&pad="+strings.Repeat("p", 10000)))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -23,6 +23,10 @@ const (
 	sqlForeignKeyViolation  = "23503"
 	sqlBadEncoding          = "22021" // character_not_in_repertoire: invalid UTF-8, or a NUL
 	sqlUntranslatable       = "22P05"
+	sqlDiskFull             = "53100"
+	sqlTooManyConnections   = "53300"
+	sqlInvalidPassword      = "28P01"
+	sqlInvalidAuthorization = "28000" // no pg_hba.conf entry for the user, among others
 )
 
 // engine names this store in the errors sqlstore builds.
@@ -137,7 +141,7 @@ func unreachable(err error) bool {
 	if e := pgError(err); e != nil {
 		// Class 08 is connection exceptions; 57P01-57P03 a server that is
 		// shutting down or starting up; 53300 too many connections.
-		return strings.HasPrefix(e.Code, "08") || e.Code == "57P01" || e.Code == "57P02" || e.Code == "57P03" || e.Code == "53300"
+		return strings.HasPrefix(e.Code, "08") || e.Code == "57P01" || e.Code == "57P02" || e.Code == "57P03" || e.Code == sqlTooManyConnections
 	}
 	return false
 }
@@ -165,8 +169,38 @@ func mapErr(ctx context.Context, closed bool, err error) error {
 		return sqlstore.ErrClosed()
 	case ctx.Err() != nil:
 		return ctxError(ctx.Err())
+	case AuthFailed(err):
+		// Before unreachable: the server's refusal comes inside the
+		// ConnectError of the connection it refused.
+		return &usercenter.Error{Code: usercenter.EUnavailable, Message: "authentication failed for the database user", Err: err}
+	case storageFailed(err):
+		if sqlState(err) == sqlDiskFull {
+			return sqlstore.DiskFull(err)
+		}
+		return sqlstore.StorageFailed(err)
 	case unreachable(err):
 		return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the database is unreachable", Err: err}
 	}
 	return usercenter.Internal(err)
+}
+
+// AuthFailed reports whether err is the database server refusing the
+// user's credentials (SQLSTATE 28P01, a wrong password, or 28000, such as
+// a user that pg_hba.conf does not let in), as opposed to a server that
+// cannot be reached.
+func AuthFailed(err error) bool {
+	switch sqlState(err) {
+	case sqlInvalidPassword, sqlInvalidAuthorization:
+		return true
+	}
+	return false
+}
+
+// storageFailed reports whether err is the server running out of a
+// resource (class 53: disk full, out of memory, a configured limit; not
+// too many connections, which is unreachable) or reporting a system or
+// I/O error (class 58). Both pass without this node doing anything.
+func storageFailed(err error) bool {
+	code := sqlState(err)
+	return (strings.HasPrefix(code, "53") && code != sqlTooManyConnections) || strings.HasPrefix(code, "58")
 }

@@ -74,3 +74,6 @@ func CheckServerLockOnDemand(t testing.TB) (check func() (watching bool)) {
 		return <-reply
 	}
 }
+
+// MapErr is mapErr, for the tests of how errors map.
+var MapErr = mapErr

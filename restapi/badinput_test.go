@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,10 @@ func TestBadInput(t *testing.T) {
 		get("zero sdkAppId", "/v1/apps/0/users", 400, "invalid_field", "sdkAppId"),
 		get("negative sdkAppId", "/v1/apps/-1/users", 400, "invalid_field", "sdkAppId"),
 		get("huge sdkAppId", "/v1/apps/99999999999999999999999/users", 400, "invalid_field", "sdkAppId"),
+		// The app's own ID, spelt otherwise: only canonical decimal names it.
+		get("sdkAppId with a leading zero", "/v1/apps/0"+strconv.FormatUint(env.App.SdkAppID, 10)+"/users", 400, "invalid_field", "sdkAppId"),
+		get("sdkAppId with a plus sign", "/v1/apps/%2B"+strconv.FormatUint(env.App.SdkAppID, 10)+"/users", 400, "invalid_field", "sdkAppId"),
+		scenario{Name: "POST with a leading zero in sdkAppId", request: request{Method: "POST", Path: "/v1/apps/0" + strconv.FormatUint(env.App.SdkAppID, 10) + "/users", Auth: auth, Body: `{"nickname": "x"}`}, Status: 400, Code: "invalid_field", Field: "sdkAppId"},
 		get("unknown sdkAppId", "/v1/apps/12345/users", 404, "app_not_found", ""),
 		get("bad userId", "/v1/users/nope", 404, "user_not_found", ""),
 		get("userId of the right length", "/v1/users/"+strings.Repeat("z", 27), 404, "user_not_found", ""),

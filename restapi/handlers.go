@@ -204,9 +204,9 @@ func single(q url.Values, name string) (string, error) {
 }
 
 func parseAppID(s string) (uint64, error) {
-	id, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || id == 0 {
-		return 0, invalidParam("sdkAppId", "sdkAppId must be a positive integer")
+	id, ok := usercenter.ParseSdkAppID(s)
+	if !ok {
+		return 0, invalidParam("sdkAppId", "sdkAppId must be a positive integer in decimal, without sign or leading zeros")
 	}
 	return id, nil
 }

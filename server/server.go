@@ -4,8 +4,11 @@ package server
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +31,13 @@ type config struct {
 	superApp       superapp.Config
 	requestTimeout time.Duration // see WithRequestTimeout
 	bodies         *httpio.BodyBudget
+	noMetrics      bool // see WithoutMetrics
+}
+
+// WithoutMetrics leaves /metrics out of the handler, for a server that
+// serves it on a listener of its own (serve --metrics-addr, NewOpsHandler).
+func WithoutMetrics() Option {
+	return func(c *config) { c.noMetrics = true }
 }
 
 // WithSuperAppDefault names the app that the unprefixed super-app paths
@@ -59,7 +69,7 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 	// Tencent Cloud API 3.0 lives at the root path, whatever the method;
 	// the facade answers unsupported methods in its own envelope.
 	lcic := tcapi.New(svc, log)
-	mux.Handle("/{$}", obs.Middleware("lcic", log, metrics, lcic))
+	mux.Handle("/{$}", browserPage(obs.Middleware("lcic", log, metrics, lcic)))
 	// The native REST API owns everything under /v1/, and answers unknown
 	// routes and methods there with its own problem details.
 	mux.Handle("/v1/", obs.Middleware("v1", log, metrics, restapi.New(svc, log)))
@@ -83,9 +93,82 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 		}
 		w.Write([]byte("ok\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if !cfg.noMetrics {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	}
 	return withDeadline(cfg.bodies.Middleware(mux), cfg.requestTimeout)
 }
+
+// NewOpsHandler serves what is for operators only, on a listener of its
+// own (serve --metrics-addr): /metrics, and with pprof the profiles of
+// net/http/pprof under /debug/pprof/ (serve --pprof), which show the
+// program's internals and cost CPU while they run.
+func NewOpsHandler(reg *prometheus.Registry, withPprof bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	return mux
+}
+
+// browserPage answers a browser's GET of the root, which would otherwise
+// get the LCIC envelope saying that the request is not signed, with a
+// page saying what this server is and where its documentation is. API
+// clients, which do not ask for HTML first, keep the envelope.
+func browserPage(lcic http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.RawQuery != "" ||
+			r.Header.Get("Authorization") != "" || !wantsHTML(r.Header.Get("Accept")) {
+			lcic.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'")
+		if r.Method == http.MethodHead {
+			return
+		}
+		io.WriteString(w, rootPage)
+	})
+}
+
+// wantsHTML reports whether an Accept header asks for HTML, as browsers'
+// do ("text/html,application/xhtml+xml,…").
+func wantsHTML(accept string) bool {
+	for part := range strings.SplitSeq(accept, ",") {
+		media, _, _ := strings.Cut(part, ";")
+		if strings.EqualFold(strings.TrimSpace(media), "text/html") {
+			return true
+		}
+	}
+	return false
+}
+
+// rootPage is what a browser gets at /.
+const rootPage = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>usercenter</title></head>
+<body>
+<h1>usercenter</h1>
+<p>This is a usercenter server: a user identity and profile service, for programs to call. There is nothing to see here in a browser; the admin console is planned.</p>
+<p>What it serves, documented in the docs folder of usercenter's source:</p>
+<ul>
+<li>the REST API under <a href="/v1/openapi.json">/v1</a> (docs/api.md; its OpenAPI document is <a href="/v1/openapi.json">/v1/openapi.json</a>),</li>
+<li>the LCIC user actions of Tencent Cloud API 3.0, at this address, signed (docs/lcic.md),</li>
+<li>the super-app user API under /superapp/ (docs/superapp.md),</li>
+<li>the enterprise end-user API under /v2/ (docs/enterprise.md),</li>
+<li>health checks at <a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a> (docs/deployment.md).</li>
+</ul>
+</body>
+</html>
+`
 
 // NewRegistry returns a Prometheus registry with the process and Go
 // runtime collectors.

@@ -3,10 +3,12 @@ package sqlite
 import (
 	"errors"
 	"strings"
+	"syscall"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"usercenter"
 	"usercenter/sqlstore"
 )
 
@@ -72,4 +74,20 @@ func isForeignKey(err error) bool {
 func losesTx(err error) bool {
 	code := sqliteCode(err)
 	return code != 0 && code&0xff != sqlite3.SQLITE_CONSTRAINT
+}
+
+// unexpected maps an error of SQLite that the store has no better answer
+// for: a full disk (SQLITE_FULL, or the ENOSPC of a file it writes) or an
+// I/O error (SQLITE_IOERR and its extended codes) is unavailable, as it
+// passes once the operator frees space or fixes the storage; anything
+// else is Internal.
+func unexpected(err error) error {
+	code := sqliteCode(err)
+	switch {
+	case code == sqlite3.SQLITE_FULL, errors.Is(err, syscall.ENOSPC):
+		return sqlstore.DiskFull(err)
+	case code&0xff == sqlite3.SQLITE_IOERR, errors.Is(err, syscall.EIO):
+		return sqlstore.StorageFailed(err)
+	}
+	return usercenter.Internal(err)
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"usercenter"
 	"usercenter/core"
 	"usercenter/sqlstore"
 )
@@ -119,7 +118,7 @@ func (r *reader) fail(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return usercenter.Internal(err)
+	return unexpected(err)
 }
 
 // snapshot runs f against one consistent view of the database, for reads

@@ -47,7 +47,7 @@ func (t *txn) begin(ctx context.Context) (context.Context, error) {
 		return nil, usercenter.Internal(errors.New("sqlite: Tx used after its Update returned"))
 	}
 	if err := t.lostErr(); err != nil {
-		return nil, usercenter.Internal(err)
+		return nil, unexpected(err)
 	}
 	if t.dirty {
 		return nil, errSpoiled
@@ -67,7 +67,7 @@ func (t *txn) fail(err error) error {
 		}
 		t.mu.Unlock()
 	}
-	return usercenter.Internal(err)
+	return unexpected(err)
 }
 
 func (t *txn) lostErr() error {

@@ -2,9 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"usercenter/sqlstore"
 
-	"usercenter"
+	"usercenter/sqlstore"
 )
 
 // writeLoop is the writer goroutine. It returns once Close has closed the
@@ -115,7 +114,7 @@ func (s *Store) commitUnjournaled(batch []*request) (notRun []*request, done boo
 		t.finished.Store(true)
 		if lost := t.lostErr(); lost != nil {
 			if fnErr == nil {
-				fnErr = usercenter.Internal(lost)
+				fnErr = unexpected(lost)
 			}
 			errs[i] = fnErr
 			return s.lose(batch, errs, i, lost), true
@@ -138,7 +137,7 @@ func (s *Store) begin(batch []*request) error {
 		// batch too.
 		_ = s.wexec("ROLLBACK")
 		for _, r := range batch {
-			r.done <- usercenter.Internal(err)
+			r.done <- unexpected(err)
 		}
 	}
 	return err
@@ -150,7 +149,7 @@ func (s *Store) lose(batch []*request, errs []error, i int, lost error) []*reque
 	_ = s.wexec("ROLLBACK") // fails harmlessly if SQLite already rolled back
 	for j, r := range batch[:i+1] {
 		if errs[j] == nil {
-			errs[j] = usercenter.Internal(lost)
+			errs[j] = unexpected(lost)
 		}
 		r.done <- errs[j]
 	}
@@ -166,7 +165,7 @@ func (s *Store) finish(batch []*request, errs []error) {
 		_ = s.wexec("ROLLBACK")
 		for i := range errs {
 			if errs[i] == nil {
-				errs[i] = usercenter.Internal(err)
+				errs[i] = unexpected(err)
 			}
 		}
 	} else {
@@ -202,14 +201,14 @@ func (s *Store) apply(r *request) (fnErr, lost error) {
 		return err, nil // canceled while earlier requests of the batch ran
 	}
 	if err := s.wexec("SAVEPOINT request"); err != nil {
-		return usercenter.Internal(err), err
+		return unexpected(err), err
 	}
 	t := s.newTxn(false)
 	fnErr = sqlstore.Run(engine, r.fn, t)
 	t.finished.Store(true)
 	if err := t.lostErr(); err != nil {
 		if fnErr == nil {
-			fnErr = usercenter.Internal(err)
+			fnErr = unexpected(err)
 		}
 		return fnErr, err
 	}

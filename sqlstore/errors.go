@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
-	"usercenter/core"
 
 	"usercenter"
+	"usercenter/core"
 )
 
 // The errors both engines return for the same thing, built in one place so
@@ -15,6 +15,20 @@ import (
 // ErrClosed is what a store returns once Close has begun.
 func ErrClosed() error {
 	return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the store is closed"}
+}
+
+// DiskFull is the EUnavailable of a write that found the database's disk
+// full. It matches core.ErrStorage, as StorageFailed does: the store
+// answers again by itself once space is freed, so callers retry later.
+func DiskFull(err error) error {
+	return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the database's disk is full", Err: fmt.Errorf("%w: %w", core.ErrStorage, err)}
+}
+
+// StorageFailed is the EUnavailable of an I/O error of the database's
+// storage, or the database server's report of one (or of running out of
+// memory, files or other resources).
+func StorageFailed(err error) error {
+	return &usercenter.Error{Code: usercenter.EUnavailable, Message: "the database cannot use its storage", Err: fmt.Errorf("%w: %w", core.ErrStorage, err)}
 }
 
 // ErrTokenNotFound is the NotFound of a login or enterprise token.

@@ -19,7 +19,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -134,8 +133,8 @@ func (a *api) operation(ep endpoint, prefixed bool) http.Handler {
 		}
 		var sdkAppID uint64
 		if prefixed {
-			id, err := strconv.ParseUint(r.PathValue("sdkAppId"), 10, 64)
-			if err != nil || id == 0 {
+			id, ok := usercenter.ParseSdkAppID(r.PathValue("sdkAppId"))
+			if !ok {
 				// No app can have that ID, so no signature can be right.
 				a.fail(w, r, authFailed("malformed SdkAppId in the path", msgBadSignature))
 				return

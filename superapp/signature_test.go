@@ -128,7 +128,9 @@ func TestSignature(t *testing.T) {
 		ok(t, req{method: "POST", path: path, params: params, key: key, ts: ts, sig: sig})
 	})
 	t.Run("unknown app", func(t *testing.T) {
-		for _, p := range []string{"/apps/999/superapp/user/checkUser", "/apps/abc/superapp/user/checkUser", "/apps/0/user/checkUser", "/apps/99999999999999999999999/user/checkUser"} {
+		for _, p := range []string{"/apps/999/superapp/user/checkUser", "/apps/abc/superapp/user/checkUser", "/apps/0/user/checkUser", "/apps/99999999999999999999999/user/checkUser",
+			// The app's own ID, spelt otherwise: only canonical decimal names it.
+			"/apps/0" + jsonNum(f.a.SdkAppID) + "/user/checkUser", "/apps/%2B" + jsonNum(f.a.SdkAppID) + "/superapp/user/checkUser", "/apps/00" + jsonNum(f.a.SdkAppID) + "/user/checkUser"} {
 			refused(t, req{method: "POST", path: p, params: params, key: f.a.SuperAppSecretKey})
 		}
 	})

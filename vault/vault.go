@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 const (
@@ -155,8 +156,8 @@ func ReadKeyFile(path string) ([][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: reading master key: %w", err)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("vault: master key file %s is readable by others (mode %v); run chmod 600 on it", path, fi.Mode().Perm())
+	if err := checkKeyFile(path); err != nil {
+		return nil, err
 	}
 	var keys [][]byte
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -178,6 +179,23 @@ func ReadKeyFile(path string) ([][]byte, error) {
 		return nil, fmt.Errorf("vault: %s holds no master key", path)
 	}
 	return keys, nil
+}
+
+// checkKeyFile refuses a key file that anyone but this process's user may
+// read or write, or that another user owns (and so may rewrite, or open
+// to others, at any time). Each message gives the command that fixes it.
+func checkKeyFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("vault: reading master key: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("vault: master key file %s is readable by others (mode %v); fix it with: chmod 600 %s", path, perm, path)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("vault: master key file %s is owned by another user (uid %d), not by the user usercenter runs as (uid %d), who alone may hold it; fix it with: chown %d %s", path, st.Uid, os.Geteuid(), os.Geteuid(), path)
+	}
+	return nil
 }
 
 // NewKey returns a fresh random master key.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -197,6 +198,28 @@ func TestLoadFileRefusesOpenMode(t *testing.T) {
 	os.Chmod(path, 0o600)
 	if _, _, err := LoadFile(path, false); err != nil {
 		t.Errorf("after chmod 600: %v", err)
+	}
+}
+
+// A key file that another user owns is refused, with the chown that fixes
+// it. Run as root, the test can give the file away; otherwise it skips.
+func TestLoadFileRefusesOtherOwner(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "master.key")
+	writeFile(t, path, b64(NewKey())+"\n", 0o600)
+	other := os.Geteuid() + 1000
+	if err := os.Chown(path, other, -1); err != nil {
+		t.Skipf("cannot give the key file to another user (run as root to test): %v", err)
+	}
+	_, err := ReadKeyFile(path)
+	want := fmt.Sprintf("chown %d %s", os.Geteuid(), path)
+	if err == nil || !strings.Contains(err.Error(), "owned by another user") || !strings.Contains(err.Error(), want) {
+		t.Errorf("ReadKeyFile of a key file owned by uid %d: %v; want a refusal with %q", other, err, want)
+	}
+	if err := os.Chown(path, os.Geteuid(), -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadKeyFile(path); err != nil {
+		t.Errorf("after chown back: %v", err)
 	}
 }
 
