@@ -37,6 +37,7 @@ func run() error {
 	cpf := profile.NewClientProfile()
 	cpf.HttpProfile.Endpoint = endpoint // the only change from calling Tencent Cloud
 	cpf.HttpProfile.Scheme = "HTTP"
+	cpf.Language = "en-US" // the SDK asks for Chinese messages unless told
 	client := common.NewCommonClient(cred, "", cpf)
 
 	call := func(action string, params map[string]any) (string, error) {
