@@ -59,6 +59,9 @@ type Reader interface {
 	// UsersAfter returns up to limit of an app's users with a UserId
 	// greater than afterUserID ("" for the start), ordered by UserId.
 	UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID string, limit int) ([]UserRecord, error)
+	// UsersBefore returns up to limit of an app's users with a UserId
+	// less than beforeUserID ("" for the end), newest UserId first.
+	UsersBefore(ctx context.Context, sdkAppID uint64, beforeUserID string, limit int) ([]UserRecord, error)
 
 	Token(ctx context.Context, hash []byte) (*Token, error)
 

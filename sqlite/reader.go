@@ -199,6 +199,10 @@ var reads = sqlstore.Reads{
 		WHERE sdk_app_id = ? AND email_idx = ? ORDER BY user_id`),
 	UsersAfter: readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE sdk_app_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`),
+	UsersBefore: readQuery(`SELECT ` + userReadColumns + ` FROM users u
+		WHERE sdk_app_id = ? AND user_id < ? ORDER BY user_id DESC LIMIT ?`),
+	UsersLast: readQuery(`SELECT ` + userReadColumns + ` FROM users u
+		WHERE sdk_app_id = ? ORDER BY user_id DESC LIMIT ?`),
 
 	ScanKey:    func(row sqlstore.Scanner) (core.KeyRecord, error) { return sqlstore.ScanKey(row, parseAppList) },
 	AppList:    appList,

@@ -28,6 +28,9 @@ type Reads struct {
 	UsersByOrigin                  string
 	UsersByPhone, UsersByEmail     string
 	UsersAfter                     string
+	// UsersBefore and UsersLast page backwards, newest UserId first:
+	// before a UserId, and from the end.
+	UsersBefore, UsersLast string
 
 	// ScanKey reads a row of Key or Keys: ScanKey with the engine's
 	// decoding of the apps column.
@@ -256,6 +259,19 @@ func (r Reader) UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID str
 		return nil, err
 	}
 	return r.engine.FindUsers(ctx, r.reads.UsersAfter, int64(sdkAppID), afterUserID, limit)
+}
+
+// UsersBefore is UsersAfter backwards: the newest users first, for
+// listings that show them so without reading the whole app.
+func (r Reader) UsersBefore(ctx context.Context, sdkAppID uint64, beforeUserID string, limit int) ([]core.UserRecord, error) {
+	if limit <= 0 {
+		_, err := r.engine.Begin(ctx)
+		return nil, err
+	}
+	if beforeUserID == "" {
+		return r.engine.FindUsers(ctx, r.reads.UsersLast, int64(sdkAppID), limit)
+	}
+	return r.engine.FindUsers(ctx, r.reads.UsersBefore, int64(sdkAppID), beforeUserID, limit)
 }
 
 // SealedValues returns no values for a limit of 0 or less. It fails with

@@ -57,6 +57,7 @@ var tests = []test{
 	{"UsersByIndex", testUsersByIndex},
 	{"UsersAfter", testUsersAfter},
 	{"UsersAfterWhileWriting", testUsersAfterWhileWriting},
+	{"UsersBefore", testUsersBefore},
 	{"Tokens", testTokens},
 	{"Meta", testMeta},
 	{"ZeroTimes", testZeroTimes},
