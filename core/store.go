@@ -64,6 +64,8 @@ type Reader interface {
 	UsersBefore(ctx context.Context, sdkAppID uint64, beforeUserID string, limit int) ([]UserRecord, error)
 
 	Token(ctx context.Context, hash []byte) (*Token, error)
+	// LiveTokens counts a user's login tokens that expire after now.
+	LiveTokens(ctx context.Context, userID string, now time.Time) (int, error)
 
 	// Meta returns a named instance-wide value, or nil if it was never set.
 	Meta(ctx context.Context, name string) ([]byte, error)
@@ -122,6 +124,10 @@ type Tx interface {
 
 	// InsertAudit appends an event; the store assigns its ID.
 	InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error
+	// EraseAuditUser replaces the UserId of every audit event about
+	// userID by usercenter.ErasedUserID, keeping the events, and reports
+	// how many it changed.
+	EraseAuditUser(ctx context.Context, userID string) (int, error)
 	// InsertAudits appends events as InsertAudit appends each in turn,
 	// with as few statements as the engine allows; their IDs increase in
 	// the order given.

@@ -132,6 +132,7 @@ var reads = sqlstore.Reads{
 	Token:           `SELECT ` + sqlstore.TokenColumns + ` FROM tokens WHERE token_hash = $1`,
 	EnterpriseToken: `SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = $1`,
 	Meta:            `SELECT value FROM meta WHERE name = $1`,
+	LiveTokens:      `SELECT count(*) FROM tokens WHERE user_id = $1 AND expires_at > $2`,
 
 	User:         usersQuery(`u.user_id = $1`, "", ""),
 	UserByOrigin: usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", ""),

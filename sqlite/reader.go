@@ -184,6 +184,7 @@ var reads = sqlstore.Reads{
 	Token:           readQuery(`SELECT ` + sqlstore.TokenColumns + ` FROM tokens WHERE token_hash = ?`),
 	EnterpriseToken: readQuery(`SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = ?`),
 	Meta:            readQuery(`SELECT value FROM meta WHERE name = ?`),
+	LiveTokens:      readQuery(`SELECT count(*) FROM tokens WHERE user_id = ? AND expires_at > ?`),
 
 	User:         qUser,
 	UserByOrigin: qUserByOrigin,

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"usercenter"
 	"usercenter/core"
@@ -20,6 +21,9 @@ type Reads struct {
 	Token                  string // TokenColumns
 	EnterpriseToken        string // EnterpriseTokenColumns
 	Meta                   string // value
+	// LiveTokens counts a user's tokens; its parameters are the UserId
+	// and BoundTime of now, tokens expiring after it counting.
+	LiveTokens string
 
 	// The user reads run through Engine.FindUser and FindUsers, which
 	// know what these select. UsersByOrigin's parameters are the OriginId and
@@ -180,6 +184,19 @@ func (r Reader) Keys(ctx context.Context) ([]core.KeyRecord, error) {
 // Token returns the login token with that hash, expired or not.
 func (r Reader) Token(ctx context.Context, hash []byte) (*core.Token, error) {
 	return one(ctx, r.engine, ScanToken, ErrTokenNotFound, r.reads.Token, hash)
+}
+
+// LiveTokens counts the login tokens of userID that expire after now.
+func (r Reader) LiveTokens(ctx context.Context, userID string, now time.Time) (int, error) {
+	ctx, err := r.engine.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := All(ctx, r.engine, scanInt, r.reads.LiveTokens, userID, BoundTime(now))
+	if err != nil || len(n) == 0 {
+		return 0, err
+	}
+	return n[0], nil
 }
 
 // EnterpriseToken returns the enterprise token with that hash, expired or

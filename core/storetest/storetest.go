@@ -70,6 +70,8 @@ var tests = []test{
 	{"TrimEnterpriseTokens", testTrimEnterpriseTokens},
 	{"Audit", testAudit},
 	{"AuditOutlivesUser", testAuditOutlivesUser},
+	{"EraseAuditUser", testEraseAuditUser},
+	{"LiveTokens", testLiveTokens},
 	{"SealedValues", testSealedValues},
 	{"UpdateReturnsFnError", testUpdateReturnsFnError},
 	{"UpdateRollsBack", testUpdateRollsBack},
