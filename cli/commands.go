@@ -51,6 +51,10 @@ func init() {
 		{"key revoke", "SECRETID", "revokes an API key (servers refuse it within half a second)", "", keyRevoke},
 		{"user get", "USERID", "shows a user, personal data masked unless --reveal names it", revealLong, userGet},
 		{"user find", "--app SDKAPPID (--origin-id ID | --phone P | --email E | --provider P --provider-user-id ID)", "finds an app's users by an exact value", revealLong, userFind},
+		{"user list", "--app SDKAPPID [--status active|disabled] [--since T] [--limit N | --all]", "lists an app's users, newest first", "", userList},
+		{"user export", "--app SDKAPPID [--format jsonl|csv] [--reveal FIELDS --reason TEXT] [-o FILE]", "exports an app's users, personal data masked unless revealed", userExportLong, userExport},
+		{"user export-subject", "USERID [-o FILE]", "exports everything held about one user, personal data in plain (audited)", "", userExportSubject},
+		{"user erase", "USERID --yes", "erases a user: deletes them and unlinks their audit events from them", userEraseLong, userErase},
 		{"user set", "USERID FIELD=VALUE…", "changes a user's profile fields", userSetLong, userSet},
 		{"user delete", "USERID", "deletes a user with their tokens and links; their audit events stay", "", userDelete},
 		{"user import", "FILE.jsonl --app SDKAPPID", "creates the users of a JSON Lines file", userImportLong, userImport},
@@ -67,6 +71,25 @@ func init() {
 const revealLong = `Personal data (phone, email, address) is masked unless --reveal names
 it, and every reveal is recorded in the audit log with the actor
 "operator".
+`
+
+const userExportLong = `Streams the app's users, oldest first, 1,000 a read, as JSON Lines (one
+user object of user get --json a line) or CSV with the header
+UserId,SdkAppId,UserDomain,OriginId,Status,Nickname,Avatar,Phone,Email,
+Address,City,Province,Nationality,Lang,Timezone,Sex,Signature,Remark,
+LogonMode,CreatedAt,UpdatedAt,LastLoginAt, then ThirdPartyIds.PROVIDER for
+every provider. Personal data is masked unless --reveal names it; then
+--reason is required, and every exported user's revealed field is one
+audit event, written in the transaction that read it, whose actor is
+"operator (reason: TEXT)" (the reason on one line, at most 200 bytes).
+On a terminal a progress line goes to standard error.
+`
+
+const userEraseLong = `For a data-subject erasure request: in one transaction the user is
+deleted with their tokens, links and codes, and every audit event about
+them keeps its time, app, action, field and actor but names the user
+"erased" instead; one more event, also naming "erased", records the
+erasure.
 `
 
 const userSetLong = `Fields: nickname, avatar, phone, email, address, city, province,
