@@ -57,7 +57,7 @@ func init() {
 		{"user erase", "USERID --yes", "erases a user: deletes them and unlinks their audit events from them", userEraseLong, userErase},
 		{"user set", "USERID FIELD=VALUE…", "changes a user's profile fields", userSetLong, userSet},
 		{"user delete", "USERID", "deletes a user with their tokens and links; their audit events stay", "", userDelete},
-		{"user import", "FILE.jsonl --app SDKAPPID", "creates the users of a JSON Lines file", userImportLong, userImport},
+		{"user import", "FILE --app SDKAPPID", "creates the users of a JSON Lines or CSV file", userImportLong, userImport},
 		{"audit", "", "lists audit events, oldest first", "", auditCmd},
 		{"master-key rotate", "", "re-encrypts everything under a new master key", rotateHelp, masterKeyRotate},
 		{"migrate-data", "--from sqlite:PATH --to postgres://USER:PASSWORD@HOST:PORT/DB", "copies an instance from SQLite into PostgreSQL", migrateDataHelp, migrateData},
@@ -98,11 +98,23 @@ nationality, lang, timezone, sex, signature, remark, originId, status
 or unlinks a provider.
 `
 
-const userImportLong = `Reads one user object a line (JSON Lines; - for standard input), each as
-POST /v1/apps/{sdkAppId}/users takes it, and creates them 1,000 a
-transaction, with the audit events of the API. It stops at the first batch
-with a bad line, names the line, and says how many users the batches
-before it created.
+const userImportLong = `Reads users from FILE (- for standard input): JSON Lines, one user object
+a line as POST /v1/apps/{sdkAppId}/users takes it, or CSV (--format csv,
+or a name ending in .csv) whose header names the members of that object:
+originId, nickname, avatar, phone, email, address, city, province,
+nationality, lang, timezone, sex, signature, remark, status (0|1),
+logonMode, and thirdPartyIds.PROVIDER for each provider linked, in any
+order; an empty cell leaves the member out.
+
+Users are created 1,000 a transaction, with the audit events of the API.
+A line whose originId a user of the app already has fails, unless
+--on-conflict skip (it is skipped and counted: rerunning a failed import
+with skip resumes it) or --on-conflict update (the user is patched with
+the line, one update event per changed field). A bad line is reported
+with its line number and field, and stops the import unless --max-errors
+lets it go on; the lines before it stay created. A summary ends the run;
+it exits 1 if any line failed. On a terminal a progress line (lines, rate,
+failures, time left) goes to standard error.
 `
 
 func findGroup(name string) *groupSpec {

@@ -62,7 +62,7 @@ func TestCommandHelp(t *testing.T) {
 			t.Errorf("usercenter help %s differs from --help: %s", c.path, h)
 		}
 	}
-	for _, want := range []struct{ path, args string }{{"app show", "SDKAPPID"}, {"user set", "USERID FIELD=VALUE…"}, {"key revoke", "SECRETID"}, {"user import", "FILE.jsonl --app SDKAPPID"}} {
+	for _, want := range []struct{ path, args string }{{"app show", "SDKAPPID"}, {"user set", "USERID FIELD=VALUE…"}, {"key revoke", "SECRETID"}, {"user import", "FILE --app SDKAPPID"}} {
 		if c := findCommand(want.path); c == nil || c.args != want.args {
 			t.Errorf("%s: usage arguments %+v, want %q", want.path, c, want.args)
 		}
