@@ -24,10 +24,19 @@ const (
 	AuditCreate  AuditAction = "create"
 	AuditUpdate  AuditAction = "update"
 	AuditDelete  AuditAction = "delete"
+	// AuditErase records a data subject's erasure: the user was deleted
+	// and the UserId of every event about them became ErasedUserID.
+	AuditErase AuditAction = "erase"
 )
 
+// ErasedUserID is the UserId of the audit events of an erased user, and of
+// the erase event itself: the tombstone that keeps the events' existence
+// (when, in which app, which action on which field, by whom) but no
+// longer says whom they were about.
+const ErasedUserID = "erased"
+
 // AuditActions lists every AuditAction, in the order messages name them.
-var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete}
+var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete, AuditErase}
 
 // Valid reports whether a is one of AuditActions.
 func (a AuditAction) Valid() bool {

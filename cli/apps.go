@@ -18,16 +18,18 @@ import (
 // appJSON is the machine-readable form of an app. Scripts depend on the
 // field names of `app create --json`.
 type appJSON struct {
-	SdkAppId          uint64 `json:"SdkAppId"`
-	Name              string `json:"Name"`
-	UserDomain        string `json:"UserDomain"`
-	Status            string `json:"Status"`
-	RateLimit         int    `json:"RateLimit"`
-	TokenTTLSeconds   int64  `json:"TokenTTLSeconds"`
-	PhoneRegion       string `json:"PhoneRegion"`
-	SuperAppCipher    string `json:"SuperAppCipher"`
-	CodeTTLSeconds    int64  `json:"CodeTTLSeconds"`
-	CreatedAt         string `json:"CreatedAt"`
+	SdkAppId        uint64 `json:"SdkAppId"`
+	Name            string `json:"Name"`
+	UserDomain      string `json:"UserDomain"`
+	Status          string `json:"Status"`
+	RateLimit       int    `json:"RateLimit"`
+	TokenTTLSeconds int64  `json:"TokenTTLSeconds"`
+	PhoneRegion     string `json:"PhoneRegion"`
+	SuperAppCipher  string `json:"SuperAppCipher"`
+	CodeTTLSeconds  int64  `json:"CodeTTLSeconds"`
+	CreatedAt       string `json:"CreatedAt"`
+	// Users is the app's number of users, in app list and app show.
+	Users             *int   `json:"Users,omitempty"`
 	SecretId          string `json:"SecretId,omitempty"`
 	SecretKey         string `json:"SecretKey,omitempty"`
 	SuperAppSecretKey string `json:"SuperAppSecretKey,omitempty"`
@@ -140,11 +142,19 @@ func appList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		if err != nil {
 			return err
 		}
-		return writeResult(stdout, *asJSON, jsonList(apps, toAppJSON), func() error {
+		out := jsonList(apps, toAppJSON)
+		for i := range out {
+			n, err := inst.svc.UserCount(ctx, usercenter.Operator(), out[i].SdkAppId)
+			if err != nil {
+				return errMessage(err)
+			}
+			out[i].Users = &n
+		}
+		return writeResult(stdout, *asJSON, out, func() error {
 			tw := newTable(stdout)
-			fmt.Fprintln(tw, "SDKAPPID\tNAME\tUSERDOMAIN\tSTATUS\tRATELIMIT\tTOKENTTL\tPHONEREGION\tCIPHER\tCODETTL")
-			for _, a := range apps {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/s\t%s\t%s\t%s\t%s\n", a.SdkAppID, a.Name, a.UserDomain, toAppJSON(&a).Status, a.RateLimit, a.TokenTTL, a.PhoneRegion, a.SuperAppCipher, a.CodeTTL)
+			fmt.Fprintln(tw, "SDKAPPID\tNAME\tUSERDOMAIN\tSTATUS\tUSERS\tRATELIMIT\tTOKENTTL\tPHONEREGION\tCIPHER\tCODETTL")
+			for i, a := range apps {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d/s\t%s\t%s\t%s\t%s\n", a.SdkAppID, a.Name, a.UserDomain, out[i].Status, *out[i].Users, a.RateLimit, a.TokenTTL, a.PhoneRegion, a.SuperAppCipher, a.CodeTTL)
 			}
 			return tw.Flush()
 		})
@@ -169,6 +179,11 @@ func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			return errMessage(err)
 		}
 		out := toAppJSON(app)
+		users, err := inst.svc.UserCount(ctx, usercenter.Operator(), id)
+		if err != nil {
+			return errMessage(err)
+		}
+		out.Users = &users
 		var secret string
 		if *showSecret {
 			if secret, err = inst.svc.RevealSuperAppSecret(ctx, usercenter.Operator(), id); err != nil {
@@ -178,6 +193,7 @@ func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 		return writeResult(stdout, *asJSON, out, func() error {
 			printApp(stdout, app)
+			fmt.Fprintf(stdout, "Users           %d\n", users)
 			if *showSecret {
 				fmt.Fprintf(stdout, "SuperAppSecretKey  %s\n", secret)
 			}

@@ -57,7 +57,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.Uint64Var(&f.SdkAppID, "app", 0, "only events of this SdkAppId")
 	fs.StringVar(&f.UserID, "user", "", "only events of this UserId")
 	fs.StringVar(&f.Field, "field", "", "only events of this field, e.g. phone or thirdPartyIds.qq")
-	action := fs.String("action", "", "only events of this action: reveal, deliver, create, update or delete")
+	action := fs.String("action", "", "only events of this action: reveal, deliver, create, update, delete or erase")
 	fs.StringVar(&f.Actor, "actor", "", `only events by this actor: "operator", "key:<SecretId>" or "facade:<name>"`)
 	fs.Var(timeFlag{&f.Since}, "since", "only events at or after this RFC 3339 time")
 	fs.Var(timeFlag{&f.Until}, "until", "only events before this RFC 3339 time")

@@ -51,9 +51,13 @@ func init() {
 		{"key revoke", "SECRETID", "revokes an API key (servers refuse it within half a second)", "", keyRevoke},
 		{"user get", "USERID", "shows a user, personal data masked unless --reveal names it", revealLong, userGet},
 		{"user find", "--app SDKAPPID (--origin-id ID | --phone P | --email E | --provider P --provider-user-id ID)", "finds an app's users by an exact value", revealLong, userFind},
+		{"user list", "--app SDKAPPID [--status active|disabled] [--since T] [--limit N | --all]", "lists an app's users, newest first", "", userList},
+		{"user export", "--app SDKAPPID [--format jsonl|csv] [--reveal FIELDS --reason TEXT] [-o FILE]", "exports an app's users, personal data masked unless revealed", userExportLong, userExport},
+		{"user export-subject", "USERID [-o FILE]", "exports everything held about one user, personal data in plain (audited)", "", userExportSubject},
+		{"user erase", "USERID --yes", "erases a user: deletes them and unlinks their audit events from them", userEraseLong, userErase},
 		{"user set", "USERID FIELD=VALUE…", "changes a user's profile fields", userSetLong, userSet},
 		{"user delete", "USERID", "deletes a user with their tokens and links; their audit events stay", "", userDelete},
-		{"user import", "FILE.jsonl --app SDKAPPID", "creates the users of a JSON Lines file", userImportLong, userImport},
+		{"user import", "FILE --app SDKAPPID", "creates the users of a JSON Lines or CSV file", userImportLong, userImport},
 		{"audit", "", "lists audit events, oldest first", "", auditCmd},
 		{"master-key rotate", "", "re-encrypts everything under a new master key", rotateHelp, masterKeyRotate},
 		{"migrate-data", "--from sqlite:PATH --to postgres://USER:PASSWORD@HOST:PORT/DB", "copies an instance from SQLite into PostgreSQL", migrateDataHelp, migrateData},
@@ -69,17 +73,48 @@ it, and every reveal is recorded in the audit log with the actor
 "operator".
 `
 
+const userExportLong = `Streams the app's users, oldest first, 1,000 a read, as JSON Lines (one
+user object of user get --json a line) or CSV with the header
+UserId,SdkAppId,UserDomain,OriginId,Status,Nickname,Avatar,Phone,Email,
+Address,City,Province,Nationality,Lang,Timezone,Sex,Signature,Remark,
+LogonMode,CreatedAt,UpdatedAt,LastLoginAt, then ThirdPartyIds.PROVIDER for
+every provider. Personal data is masked unless --reveal names it; then
+--reason is required, and every exported user's revealed field is one
+audit event, written in the transaction that read it, whose actor is
+"operator (reason: TEXT)" (the reason on one line, at most 200 bytes).
+On a terminal a progress line goes to standard error.
+`
+
+const userEraseLong = `For a data-subject erasure request: in one transaction the user is
+deleted with their tokens, links and codes, and every audit event about
+them keeps its time, app, action, field and actor but names the user
+"erased" instead; one more event, also naming "erased", records the
+erasure.
+`
+
 const userSetLong = `Fields: nickname, avatar, phone, email, address, city, province,
 nationality, lang, timezone, sex, signature, remark, originId, status
 (0|1), logonMode and thirdPartyIds.PROVIDER. An empty value clears a field
 or unlinks a provider.
 `
 
-const userImportLong = `Reads one user object a line (JSON Lines; - for standard input), each as
-POST /v1/apps/{sdkAppId}/users takes it, and creates them 1,000 a
-transaction, with the audit events of the API. It stops at the first batch
-with a bad line, names the line, and says how many users the batches
-before it created.
+const userImportLong = `Reads users from FILE (- for standard input): JSON Lines, one user object
+a line as POST /v1/apps/{sdkAppId}/users takes it, or CSV (--format csv,
+or a name ending in .csv) whose header names the members of that object:
+originId, nickname, avatar, phone, email, address, city, province,
+nationality, lang, timezone, sex, signature, remark, status (0|1),
+logonMode, and thirdPartyIds.PROVIDER for each provider linked, in any
+order; an empty cell leaves the member out.
+
+Users are created 1,000 a transaction, with the audit events of the API.
+A line whose originId a user of the app already has fails, unless
+--on-conflict skip (it is skipped and counted: rerunning a failed import
+with skip resumes it) or --on-conflict update (the user is patched with
+the line, one update event per changed field). A bad line is reported
+with its line number and field, and stops the import unless --max-errors
+lets it go on; the lines before it stay created. A summary ends the run;
+it exits 1 if any line failed. On a terminal a progress line (lines, rate,
+failures, time left) goes to standard error.
 `
 
 func findGroup(name string) *groupSpec {

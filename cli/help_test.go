@@ -28,7 +28,7 @@ func TestGroupHelp(t *testing.T) {
 			}
 		}
 	}
-	if len(findGroup("user").subcommands()) != 5 || len(findGroup("app").subcommands()) != 4 {
+	if len(findGroup("user").subcommands()) != 9 || len(findGroup("app").subcommands()) != 4 {
 		t.Errorf("groups: user has %v, app has %v", findGroup("user").subcommands(), findGroup("app").subcommands())
 	}
 }
@@ -62,7 +62,7 @@ func TestCommandHelp(t *testing.T) {
 			t.Errorf("usercenter help %s differs from --help: %s", c.path, h)
 		}
 	}
-	for _, want := range []struct{ path, args string }{{"app show", "SDKAPPID"}, {"user set", "USERID FIELD=VALUE…"}, {"key revoke", "SECRETID"}, {"user import", "FILE.jsonl --app SDKAPPID"}} {
+	for _, want := range []struct{ path, args string }{{"app show", "SDKAPPID"}, {"user set", "USERID FIELD=VALUE…"}, {"key revoke", "SECRETID"}, {"user import", "FILE --app SDKAPPID"}} {
 		if c := findCommand(want.path); c == nil || c.args != want.args {
 			t.Errorf("%s: usage arguments %+v, want %q", want.path, c, want.args)
 		}
@@ -92,7 +92,7 @@ func TestUnknownCommandsAndFlags(t *testing.T) {
 		{[]string{"app", "lst"}, `unknown command "app lst"; did you mean "app list"?`},
 		{[]string{"key", "revok", "AKID"}, `did you mean "key revoke"?`},
 		{[]string{"master-key", "rotat"}, `did you mean "master-key rotate"?`},
-		{[]string{"list"}, `did you mean "app list" or "key list"?`},
+		{[]string{"list"}, `did you mean "app list" or "key list" or "user list"?`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"app", "frob"}, `app has create, list, show, update`},
 		{[]string{"app"}, "app needs a subcommand: create, list, show, update"},

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -363,6 +365,164 @@ func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 			return errMessage(err)
 		}
 		fmt.Fprintf(stdout, "Deleted user %s with their login tokens and third-party links; their audit events stay.\n", pos[0])
+		return nil
+	})
+}
+
+// parseSince reads --since: an RFC 3339 time, or a date (midnight UTC).
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usageError{msg: fmt.Sprintf("--since must be an RFC 3339 time (2026-01-02T15:04:05Z) or a date (2026-01-02), not %q", usercenter.ClipName(s, 40))}
+}
+
+func userList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs, sf := newStoreFlagSet("user list", stdout, stderr)
+	app := fs.Uint64("app", 0, "SdkAppId of the app (required)")
+	status := fs.String("status", "", "only active or disabled users")
+	since := fs.String("since", "", "only users created at or after this time (RFC 3339, or a date)")
+	limit := fs.Int("limit", 50, fmt.Sprintf("how many users to list, 1 to %d", core.MaxPageSize))
+	all := fs.Bool("all", false, "list every user (instead of --limit)")
+	asJSON := fs.Bool("json", false, "print one JSON array")
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{msg: fmt.Sprintf("user list takes no arguments, only flags (got %d)", len(pos))}
+	}
+	if *app == 0 {
+		return usageError{msg: "user list needs --app"}
+	}
+	q := core.UserQuery{SdkAppID: *app, Newest: true, Limit: *limit}
+	limitSet := false
+	fs.Visit(func(f *flag.Flag) { limitSet = limitSet || f.Name == "limit" })
+	if *all {
+		if limitSet {
+			return usageError{msg: "--all and --limit do not go together"}
+		}
+		q.Limit = core.MaxPageSize
+	}
+	switch *status {
+	case "":
+	case "active":
+		q.Status = ptrTo(usercenter.UserActive)
+	case "disabled":
+		q.Status = ptrTo(usercenter.UserDisabled)
+	default:
+		return usageError{msg: fmt.Sprintf("--status must be active or disabled, not %q", usercenter.ClipName(*status, 16))}
+	}
+	if *since != "" {
+		if q.CreatedSince, err = parseSince(*since); err != nil {
+			return err
+		}
+	}
+	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
+		var users []usercenter.User
+		for {
+			page, err := inst.svc.ListUsers(ctx, usercenter.Operator(), q)
+			if err != nil {
+				return errMessage(err)
+			}
+			users = append(users, page.Users...)
+			if !*all || page.Next == "" {
+				break
+			}
+			q.Cursor = page.Next
+		}
+		return writeResult(stdout, *asJSON, jsonList(users, toUserJSON), func() error {
+			if len(users) == 0 {
+				fmt.Fprintln(stdout, "No users.")
+				return nil
+			}
+			tw := newTable(stdout)
+			fmt.Fprintln(tw, "USERID\tORIGINID\tSTATUS\tNICKNAME\tCREATEDAT")
+			for i := range users {
+				u := &users[i]
+				st := "active"
+				if u.Status != usercenter.UserActive {
+					st = "disabled"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.OriginID, st, u.Nickname, formatTime(u.CreatedAt))
+			}
+			return tw.Flush()
+		})
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func userExportSubject(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs, sf := newStoreFlagSet("user export-subject", stdout, stderr)
+	outPath := fs.String("o", "", "write to this file instead of standard output")
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{msg: "user export-subject needs one UserId"}
+	}
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
+		x, err := inst.svc.ExportSubject(ctx, usercenter.Operator(), pos[0])
+		if err != nil {
+			return errMessage(err)
+		}
+		dst := stdout
+		if *outPath != "" && *outPath != "-" {
+			f, err := os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := writeJSON(f, toSubjectJSON(x)); err != nil {
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "wrote everything held about user %s to %s; each personal-data field shown is in the audit log\n", pos[0], *outPath)
+			return nil
+		}
+		return writeJSON(dst, toSubjectJSON(x))
+	})
+}
+
+// subjectJSON is the document of a data-subject access request: the same
+// in the command line's export-subject and the REST API's subject-export.
+type subjectJSON struct {
+	User        userJSON    `json:"User"`
+	AuditEvents []auditJSON `json:"AuditEvents"`
+	LiveTokens  int         `json:"LiveTokens"`
+	ExportedAt  string      `json:"ExportedAt"`
+}
+
+func toSubjectJSON(x *core.SubjectExport) subjectJSON {
+	return subjectJSON{User: toUserJSON(&x.User), AuditEvents: jsonList(x.AuditEvents, toAuditJSON), LiveTokens: x.LiveTokens, ExportedAt: formatTime(x.ExportedAt)}
+}
+
+func userErase(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs, sf := newStoreFlagSet("user erase", stdout, stderr)
+	yes := fs.Bool("yes", false, "confirm: the user cannot be recovered")
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{msg: "user erase needs one UserId"}
+	}
+	if !*yes {
+		return usageError{msg: "user erase cannot be undone: add --yes to confirm"}
+	}
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
+		n, err := inst.svc.EraseUser(ctx, usercenter.Operator(), pos[0])
+		if err != nil {
+			return errMessage(err)
+		}
+		fmt.Fprintf(stdout, "Erased user %s with their tokens and links; %d audit events about them now name %q instead.\n", pos[0], n, usercenter.ErasedUserID)
 		return nil
 	})
 }

@@ -345,3 +345,19 @@ func (s *Service) UserDomains(ctx context.Context, actor *usercenter.Actor, page
 	start := min((page-1)*size, total)
 	return apps[start:min(start+size, total)], total, nil
 }
+
+// UserCount returns how many users an app has, whatever its status: one
+// count in the store, for an operator's overview of the apps.
+func (s *Service) UserCount(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64) (int, error) {
+	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+		return 0, err
+	}
+	if !actor.Scoped(sdkAppID) {
+		return 0, usercenter.NotFound(usercenter.ResourceApp)
+	}
+	if _, err := s.store.App(ctx, sdkAppID); err != nil {
+		return 0, err
+	}
+	_, total, err := s.store.ListUsers(ctx, sdkAppID, 0, 0)
+	return total, err
+}

@@ -64,6 +64,11 @@ type UserQuery struct {
 	Limit     int
 	WithTotal bool
 
+	// Newest lists the newest users first (descending UserId), for an
+	// operator's view of recent sign-ups; a cursor then continues before
+	// the UserId it holds. Keyset pages only: not with an offset or total.
+	Newest bool
+
 	// Reveal lists the personal data to show in plain, each disclosure
 	// audited in the transaction that reads it.
 	Reveal []usercenter.PIIField
@@ -226,6 +231,9 @@ func (s *Service) finder(ctx context.Context, app *usercenter.App, q *UserQuery)
 			return one(r.UserByLink(ctx, id, q.Provider, q.ProviderUserID))
 		}), nil
 	case q.Offset > 0 || q.WithTotal:
+		if q.Newest {
+			return nil, usercenter.Invalid(usercenter.FieldPage, "cannot be combined with newest first; page with a cursor")
+		}
 		if q.filtered() {
 			return nil, usercenter.Invalid(usercenter.FieldPage, "cannot be combined with filters; page with a cursor")
 		}
@@ -238,6 +246,15 @@ func (s *Service) finder(ctx context.Context, app *usercenter.App, q *UserQuery)
 	if err != nil {
 		return nil, err
 	}
+	if q.Newest {
+		before := after
+		if ceil := idCeiling(q.CreatedUntil); ceil != "" && (before == "" || ceil < before) {
+			before = ceil
+		}
+		return func(r Reader) ([]UserRecord, string, int, error) {
+			return s.scan(ctx, r, id, q, before)
+		}, nil
+	}
 	if floor := idFloor(q.CreatedSince); floor > after {
 		// UserIds start with their creation second: no user created since
 		// then sorts before the smallest ID of the second before.
@@ -248,10 +265,22 @@ func (s *Service) finder(ctx context.Context, app *usercenter.App, q *UserQuery)
 	}, nil
 }
 
-// scan reads a keyset page after the UserId after: users that pass the
-// filters, reading at most scanFactor times the limit, and the cursor of
-// the next page.
+// scan reads a keyset page after the UserId after (before it, newest
+// first, for q.Newest): users that pass the filters, reading at most
+// scanFactor times the limit, and the cursor of the next page.
 func (s *Service) scan(ctx context.Context, r Reader, sdkAppID uint64, q *UserQuery, after string) ([]UserRecord, string, int, error) {
+	next := r.UsersAfter
+	// past reports that u, and every user the walk reads after it, is
+	// outside the query's creation window.
+	past := func(u *UserRecord) bool {
+		return !q.CreatedUntil.IsZero() && !u.CreatedAt.Before(q.CreatedUntil) && idTime(u.ID).After(q.CreatedUntil)
+	}
+	if q.Newest {
+		next = r.UsersBefore
+		past = func(u *UserRecord) bool {
+			return !q.CreatedSince.IsZero() && u.CreatedAt.Before(q.CreatedSince) && idTime(u.ID).Before(q.CreatedSince.Add(-time.Second))
+		}
+	}
 	var out []UserRecord
 	budget := q.Limit * scanFactor
 	for budget > 0 {
@@ -259,15 +288,15 @@ func (s *Service) scan(ctx context.Context, r Reader, sdkAppID uint64, q *UserQu
 		if q.filtered() {
 			n = min(budget, max(n, 100))
 		}
-		recs, err := r.UsersAfter(ctx, sdkAppID, after, n)
+		recs, err := next(ctx, sdkAppID, after, n)
 		if err != nil {
 			return nil, "", 0, err
 		}
 		budget -= len(recs)
 		for i := range recs {
 			u := &recs[i]
-			if !q.CreatedUntil.IsZero() && !u.CreatedAt.Before(q.CreatedUntil) && idTime(u.ID).After(q.CreatedUntil) {
-				return out, "", 0, nil // sorted by creation second: nothing later matches
+			if past(u) {
+				return out, "", 0, nil // sorted by creation second: nothing further matches
 			}
 			if !q.match(u) {
 				after = u.ID
@@ -366,6 +395,19 @@ func idFloor(t time.Time) string {
 	id, err := ksuid.FromParts(t.Add(-time.Second), make([]byte, 16))
 	if err != nil {
 		return "" // before KSUID time began: no floor
+	}
+	return id.String()
+}
+
+// idCeiling is a UserId every user created before t sorts before: the
+// smallest of the second after t. "" for the zero time.
+func idCeiling(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	id, err := ksuid.FromParts(t.Truncate(time.Second).Add(time.Second), make([]byte, 16))
+	if err != nil {
+		return ""
 	}
 	return id.String()
 }

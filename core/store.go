@@ -65,8 +65,13 @@ type Reader interface {
 	// UsersAfter returns up to limit of an app's users with a UserId
 	// greater than afterUserID ("" for the start), ordered by UserId.
 	UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID string, limit int) ([]UserRecord, error)
+	// UsersBefore returns up to limit of an app's users with a UserId
+	// less than beforeUserID ("" for the end), newest UserId first.
+	UsersBefore(ctx context.Context, sdkAppID uint64, beforeUserID string, limit int) ([]UserRecord, error)
 
 	Token(ctx context.Context, hash []byte) (*Token, error)
+	// LiveTokens counts a user's login tokens that expire after now.
+	LiveTokens(ctx context.Context, userID string, now time.Time) (int, error)
 
 	// Meta returns a named instance-wide value, or nil if it was never set.
 	Meta(ctx context.Context, name string) ([]byte, error)
@@ -125,6 +130,10 @@ type Tx interface {
 
 	// InsertAudit appends an event; the store assigns its ID.
 	InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error
+	// EraseAuditUser replaces the UserId of every audit event about
+	// userID by usercenter.ErasedUserID, keeping the events, and reports
+	// how many it changed.
+	EraseAuditUser(ctx context.Context, userID string) (int, error)
 	// InsertAudits appends events as InsertAudit appends each in turn,
 	// with as few statements as the engine allows; their IDs increase in
 	// the order given.

@@ -97,3 +97,17 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	}
 	return events, nil
 }
+
+// EraseAuditUser turns the events about userID into tombstones (see
+// usercenter.ErasedUserID) through audit_events_user. It draws no event
+// IDs, so it needs no audit lock.
+func (t *txn) EraseAuditUser(ctx context.Context, userID string) (int, error) {
+	if err := t.begin(ctx); err != nil {
+		return 0, err
+	}
+	if !storable(userID) {
+		return 0, nil // no event can be about that ID
+	}
+	n, err := t.exec(ctx, `UPDATE audit_events SET user_id = $1 WHERE user_id = $2`, usercenter.ErasedUserID, userID)
+	return int(n), err
+}

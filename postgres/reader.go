@@ -132,6 +132,7 @@ var reads = sqlstore.Reads{
 	Token:           `SELECT ` + sqlstore.TokenColumns + ` FROM tokens WHERE token_hash = $1`,
 	EnterpriseToken: `SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = $1`,
 	Meta:            `SELECT value FROM meta WHERE name = $1`,
+	LiveTokens:      `SELECT count(*) FROM tokens WHERE user_id = $1 AND expires_at > $2`,
 
 	User:         usersQuery(`u.user_id = $1`, "", ""),
 	UserByOrigin: usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", ""),
@@ -145,6 +146,8 @@ var reads = sqlstore.Reads{
 	UsersByPhone: usersQuery(`u.sdk_app_id = $1 AND u.phone_idx = $2`, ` ORDER BY u.user_id`, ""),
 	UsersByEmail: usersQuery(`u.sdk_app_id = $1 AND u.email_idx = $2`, ` ORDER BY u.user_id`, ""),
 	UsersAfter:   usersQuery(`u.sdk_app_id = $1 AND u.user_id > $2`, ` ORDER BY u.user_id`, ` LIMIT $3`),
+	UsersBefore:  usersQuery(`u.sdk_app_id = $1 AND u.user_id < $2`, ` ORDER BY u.user_id DESC`, ` LIMIT $3`),
+	UsersLast:    usersQuery(`u.sdk_app_id = $1`, ` ORDER BY u.user_id DESC`, ` LIMIT $2`),
 
 	ScanKey: func(row sqlstore.Scanner) (core.KeyRecord, error) {
 		return sqlstore.ScanKey(row, func(apps []int64) ([]uint64, error) { return sqlstore.Uint64s(apps), nil })

@@ -47,13 +47,34 @@ type route struct {
 	handler http.Handler
 }
 
-// pattern is the ServeMux pattern of the route.
-func (rt route) pattern() string { return rt.method + " " + rt.path }
+// pattern is the ServeMux pattern of the route. A custom method
+// ("/v1/users/{userId}:erase") ends in a wildcard followed by a verb,
+// which ServeMux cannot match: its pattern ends at the wildcard, and
+// operation checks and strips the verb.
+func (rt route) pattern() string {
+	path, _, _ := rt.customMethod()
+	return rt.method + " " + path
+}
+
+// customMethod splits a path ending in "{name}:verb" into the path up to
+// the wildcard, the wildcard's name and the verb; other paths have no
+// verb.
+func (rt route) customMethod() (path, wildcard, verb string) {
+	i := strings.LastIndex(rt.path, "}:")
+	if i < 0 {
+		return rt.path, "", ""
+	}
+	start := strings.LastIndex(rt.path[:i], "{")
+	return rt.path[:i+1], rt.path[start+1 : i], rt.path[i+2:]
+}
 
 // api holds what the handlers share.
 type api struct {
 	svc *core.Service
 	log *slog.Logger
+	// noRoute answers what no route serves; custom methods hand it a
+	// path whose verb they do not know.
+	noRoute http.Handler
 }
 
 // Query parameters shared by several routes.
@@ -72,6 +93,8 @@ func (a *api) routes() []route {
 		{"GET", "/v1/users/{userId}", "getUser", authKey, revealParam, a.handleGetUser()},
 		{"PATCH", "/v1/users/{userId}", "updateUser", authKey, nil, a.handleUpdateUser()},
 		{"DELETE", "/v1/users/{userId}", "deleteUser", authKey, nil, a.handleDeleteUser()},
+		{"GET", "/v1/users/{userId}/subject-export", "exportSubject", authKey, nil, a.handleExportSubject()},
+		{"POST", "/v1/users/{userId}:erase", "eraseUser", authKey, nil, a.handleEraseUser()},
 		{"GET", "/v1/me", "getMe", authBearer, nil, a.handleMe()},
 		{"GET", "/v1/audit", "listAuditEvents", authKey, auditParams, a.handleListAudit()},
 		{"GET", "/v1/openapi.json", "getOpenAPI", authNone, nil, a.handleOpenAPI()},
@@ -83,15 +106,17 @@ func (a *api) routes() []route {
 func New(svc *core.Service, log *slog.Logger) http.Handler {
 	a := &api{svc: svc, log: log}
 	mux := http.NewServeMux()
-	known := map[string]bool{}
+	known := map[string]string{}
 	for _, rt := range a.routes() {
 		mux.Handle(rt.pattern(), a.operation(rt))
-		known[rt.pattern()] = true
+		_, _, verb := rt.customMethod()
+		known[rt.pattern()] = verb
 	}
 	// Whatever no route matches lands here, including a known path with
 	// the wrong method: a more specific pattern always wins in ServeMux,
 	// so this sees only the leftovers.
-	mux.Handle("/", a.handleNoRoute(mux, known))
+	a.noRoute = a.handleNoRoute(mux, known)
+	mux.Handle("/", a.noRoute)
 	return mux
 }
 
@@ -116,7 +141,16 @@ type schemeKey struct{}
 // parameters and authenticate the caller.
 func (a *api) operation(rt route) http.Handler {
 	action := "v1." + rt.op
+	_, wildcard, verb := rt.customMethod()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if verb != "" {
+			v, ok := strings.CutSuffix(r.PathValue(wildcard), ":"+verb)
+			if !ok {
+				a.noRoute.ServeHTTP(w, r)
+				return
+			}
+			r.SetPathValue(wildcard, v)
+		}
 		obs.FromContext(r.Context()).Action = action
 		ctx := context.WithValue(core.WithAction(r.Context(), action), schemeKey{}, rt.auth)
 		r = r.WithContext(ctx)
@@ -172,7 +206,10 @@ func checkQuery(r *http.Request, allowed []string) error {
 
 // handleNoRoute answers 405 when the path is known under another method,
 // and 404 otherwise.
-func (a *api) handleNoRoute(mux *http.ServeMux, known map[string]bool) http.Handler {
+//
+// known maps the pattern of every route to its custom method's verb, ""
+// for none: a custom method's pattern matches its path only with the verb.
+func (a *api) handleNoRoute(mux *http.ServeMux, known map[string]string) http.Handler {
 	methods := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
@@ -180,7 +217,8 @@ func (a *api) handleNoRoute(mux *http.ServeMux, known map[string]bool) http.Hand
 			probe := r.Clone(r.Context())
 			probe.Method = m
 			// A GET pattern also serves HEAD, and is reported for it.
-			if _, pattern := mux.Handler(probe); known[pattern] {
+			_, pattern := mux.Handler(probe)
+			if verb, ok := known[pattern]; ok && (verb == "" || strings.HasSuffix(r.URL.Path, ":"+verb)) {
 				allow = append(allow, m)
 			}
 		}

@@ -87,6 +87,45 @@ func (a *api) handleDeleteUser() http.Handler {
 	})
 }
 
+// subjectExport is the answer of GET /v1/users/{userId}/subject-export.
+type subjectExport struct {
+	User        userJSON    `json:"user"`
+	AuditEvents []auditJSON `json:"auditEvents"`
+	LiveTokens  int         `json:"liveTokens"`
+	ExportedAt  string      `json:"exportedAt"`
+}
+
+func (a *api) handleExportSubject() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		x, err := a.svc.ExportSubject(r.Context(), actorFrom(r.Context()), r.PathValue("userId"))
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		out := subjectExport{User: toUserJSON(&x.User), AuditEvents: make([]auditJSON, len(x.AuditEvents)), LiveTokens: x.LiveTokens, ExportedAt: timeJSON(x.ExportedAt)}
+		for i := range x.AuditEvents {
+			out.AuditEvents[i] = toAuditJSON(&x.AuditEvents[i])
+		}
+		respond(w, r, http.StatusOK, out)
+	})
+}
+
+// erasure is the answer of POST /v1/users/{userId}:erase.
+type erasure struct {
+	ErasedAuditEvents int `json:"erasedAuditEvents"`
+}
+
+func (a *api) handleEraseUser() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := a.svc.EraseUser(r.Context(), actorFrom(r.Context()), r.PathValue("userId"))
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		respond(w, r, http.StatusOK, erasure{ErasedAuditEvents: n})
+	})
+}
+
 // lookupParams are the query parameters of an exact lookup.
 var lookupParams = []string{"originId", "phone", "email", "provider", "providerUserId"}
 

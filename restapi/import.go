@@ -2,6 +2,7 @@ package restapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -103,14 +104,22 @@ func decodeImportBody(w http.ResponseWriter, r *http.Request) ([]core.UserPatch,
 
 // DecodeUser reads one user object, as POST /v1/apps/{sdkAppId}/users
 // takes its body, into a patch over an empty profile, under the same
-// rules; the error names the member at fault. It is how
-// `usercenter user import` reads each line of its file.
+// rules; the error names the member at fault and is only the problem's
+// detail, without the API's code, since the command line reports it in
+// its own words. It is how `usercenter user import` reads each line of
+// its file.
 func DecodeUser(body []byte) (core.UserPatch, error) {
 	members, err := parseObject(body)
-	if err != nil {
-		return core.UserPatch{}, err
+	if err == nil {
+		var p core.UserPatch
+		if p, err = userPatch(members); err == nil {
+			return p, nil
+		}
 	}
-	return userPatch(members)
+	if p, ok := err.(*problem); ok {
+		return core.UserPatch{}, errors.New(p.Detail)
+	}
+	return core.UserPatch{}, err
 }
 
 // itemProblem names user i in a problem about its body.

@@ -46,3 +46,17 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	return sqlstore.All(ctx, (*readEngine)(r), sqlstore.ScanAuditEvent, `SELECT `+sqlstore.AuditColumns+` FROM audit_events`+where+` ORDER BY id LIMIT ?`,
 		append(args, f.Limit)...)
 }
+
+// EraseAuditUser turns the events about userID into tombstones (see
+// usercenter.ErasedUserID) through audit_events_user.
+func (t *txn) EraseAuditUser(ctx context.Context, userID string) (int, error) {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, `UPDATE audit_events SET user_id = ? WHERE user_id = ?`, usercenter.ErasedUserID, userID)
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return int(n), nil
+}

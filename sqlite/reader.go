@@ -183,6 +183,7 @@ var reads = sqlstore.Reads{
 	Token:           readQuery(`SELECT ` + sqlstore.TokenColumns + ` FROM tokens WHERE token_hash = ?`),
 	EnterpriseToken: readQuery(`SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = ?`),
 	Meta:            readQuery(`SELECT value FROM meta WHERE name = ?`),
+	LiveTokens:      readQuery(`SELECT count(*) FROM tokens WHERE user_id = ? AND expires_at > ?`),
 
 	User:         qUser,
 	UserByOrigin: qUserByOrigin,
@@ -198,6 +199,10 @@ var reads = sqlstore.Reads{
 		WHERE sdk_app_id = ? AND email_idx = ? ORDER BY user_id`),
 	UsersAfter: readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE sdk_app_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`),
+	UsersBefore: readQuery(`SELECT ` + userReadColumns + ` FROM users u
+		WHERE sdk_app_id = ? AND user_id < ? ORDER BY user_id DESC LIMIT ?`),
+	UsersLast: readQuery(`SELECT ` + userReadColumns + ` FROM users u
+		WHERE sdk_app_id = ? ORDER BY user_id DESC LIMIT ?`),
 
 	ScanKey:    func(row sqlstore.Scanner) (core.KeyRecord, error) { return sqlstore.ScanKey(row, parseAppList) },
 	AppList:    appList,

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"usercenter"
 	"usercenter/core"
@@ -20,6 +21,9 @@ type Reads struct {
 	Token                  string // TokenColumns
 	EnterpriseToken        string // EnterpriseTokenColumns
 	Meta                   string // value
+	// LiveTokens counts a user's tokens; its parameters are the UserId
+	// and BoundTime of now, tokens expiring after it counting.
+	LiveTokens string
 
 	// The user reads run through Engine.FindUser and FindUsers, which
 	// know what these select. UsersByOrigin's parameters are the OriginId and
@@ -28,6 +32,9 @@ type Reads struct {
 	UsersByOrigin                  string
 	UsersByPhone, UsersByEmail     string
 	UsersAfter                     string
+	// UsersBefore and UsersLast page backwards, newest UserId first:
+	// before a UserId, and from the end.
+	UsersBefore, UsersLast string
 
 	// ScanKey reads a row of Key or Keys: ScanKey with the engine's
 	// decoding of the apps column.
@@ -179,6 +186,19 @@ func (r Reader) Token(ctx context.Context, hash []byte) (*core.Token, error) {
 	return one(ctx, r.engine, ScanToken, ErrTokenNotFound, r.reads.Token, hash)
 }
 
+// LiveTokens counts the login tokens of userID that expire after now.
+func (r Reader) LiveTokens(ctx context.Context, userID string, now time.Time) (int, error) {
+	ctx, err := r.engine.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := All(ctx, r.engine, scanInt, r.reads.LiveTokens, userID, BoundTime(now))
+	if err != nil || len(n) == 0 {
+		return 0, err
+	}
+	return n[0], nil
+}
+
 // EnterpriseToken returns the enterprise token with that hash, expired or
 // not.
 func (r Reader) EnterpriseToken(ctx context.Context, hash []byte) (*core.EnterpriseToken, error) {
@@ -256,6 +276,19 @@ func (r Reader) UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID str
 		return nil, err
 	}
 	return r.engine.FindUsers(ctx, r.reads.UsersAfter, int64(sdkAppID), afterUserID, limit)
+}
+
+// UsersBefore is UsersAfter backwards: the newest users first, for
+// listings that show them so without reading the whole app.
+func (r Reader) UsersBefore(ctx context.Context, sdkAppID uint64, beforeUserID string, limit int) ([]core.UserRecord, error) {
+	if limit <= 0 {
+		_, err := r.engine.Begin(ctx)
+		return nil, err
+	}
+	if beforeUserID == "" {
+		return r.engine.FindUsers(ctx, r.reads.UsersLast, int64(sdkAppID), limit)
+	}
+	return r.engine.FindUsers(ctx, r.reads.UsersBefore, int64(sdkAppID), beforeUserID, limit)
 }
 
 // SealedValues returns no values for a limit of 0 or less. It fails with

@@ -599,7 +599,7 @@ func TestTxMethodsKnown(t *testing.T) {
 		"InsertApp", "InsertKey", "RevokeKey", "InsertUser", "InsertUsers", "UpdateUser", "DeleteUser", "InsertAudits",
 		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "UpdateApp",
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",
-		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens",
+		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens", "EraseAuditUser",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {

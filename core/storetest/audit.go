@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"reflect"
 	"slices"
@@ -177,4 +178,77 @@ func testAuditOutlivesUser(t *testing.T, s core.Store) {
 	MustUpdate(t, s, func(tx core.Tx) error {
 		return tx.InsertAudit(ctx, &usercenter.AuditEvent{At: Base, SdkAppID: 77, UserID: "nobody", Action: usercenter.AuditReveal})
 	})
+}
+
+// testEraseAuditUser: erasing a user's events keeps every event but
+// replaces its UserId by the tombstone, and touches no other user's.
+func testEraseAuditUser(t *testing.T, s core.Store) {
+	AddApps(t, s, 1)
+	gone, kept := NewUser(1, "gone", Base), NewUser(1, "kept", Base)
+	AddUser(t, s, gone)
+	AddUser(t, s, kept)
+	MustUpdate(t, s, func(tx core.Tx) error {
+		for _, u := range []*core.UserRecord{gone, kept, gone} {
+			e := &usercenter.AuditEvent{At: Base, SdkAppID: 1, UserID: u.ID, Action: usercenter.AuditReveal, Field: "phone", Actor: "cli"}
+			if err := tx.InsertAudit(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var n int
+	MustUpdate(t, s, func(tx core.Tx) (err error) {
+		n, err = tx.EraseAuditUser(ctx, gone.ID)
+		return err
+	})
+	if n != 2 {
+		t.Fatalf("EraseAuditUser changed %d events, want 2", n)
+	}
+	if got, err := s.AuditEvents(ctx, usercenter.AuditFilter{UserID: gone.ID, Limit: 10}); err != nil || len(got) != 0 {
+		t.Fatalf("events still naming the erased user = %+v, %v", got, err)
+	}
+	all, err := s.AuditEvents(ctx, usercenter.AuditFilter{Limit: 10})
+	if err != nil || len(all) != 3 {
+		t.Fatalf("events after erasure = %+v, %v; want all 3 kept", all, err)
+	}
+	for i, want := range []string{usercenter.ErasedUserID, kept.ID, usercenter.ErasedUserID} {
+		if all[i].UserID != want || all[i].Field != "phone" || all[i].Actor != "cli" {
+			t.Fatalf("event %d = %+v, want UserId %s and the rest kept", i, all[i], want)
+		}
+	}
+	MustUpdate(t, s, func(tx core.Tx) (err error) {
+		n, err = tx.EraseAuditUser(ctx, "never-was")
+		return err
+	})
+	if n != 0 {
+		t.Fatalf("EraseAuditUser of a user without events changed %d", n)
+	}
+}
+
+// testLiveTokens counts a user's tokens that expire after now.
+func testLiveTokens(t *testing.T, s core.Store) {
+	AddApps(t, s, 1)
+	u1, u2 := NewUser(1, "a", Base), NewUser(1, "b", Base)
+	AddUser(t, s, u1)
+	AddUser(t, s, u2)
+	MustUpdate(t, s, func(tx core.Tx) error {
+		for i, tk := range []struct {
+			u       *core.UserRecord
+			expires time.Time
+		}{{u1, Base.Add(time.Hour)}, {u1, Base.Add(time.Minute)}, {u1, Base.Add(-time.Hour)}, {u1, Base}, {u2, Base.Add(time.Hour)}} {
+			h := sha256.Sum256([]byte(fmt.Sprint("live", i)))
+			if err := tx.InsertToken(ctx, &core.Token{Hash: h[:], UserID: tk.u.ID, SdkAppID: 1, CreatedAt: Base, ExpiresAt: tk.expires}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, c := range []struct {
+		user string
+		want int
+	}{{u1.ID, 2}, {u2.ID, 1}, {"nobody", 0}} {
+		if n, err := s.LiveTokens(ctx, c.user, Base); err != nil || n != c.want {
+			t.Errorf("LiveTokens(%s) = %d, %v; want %d", c.user, n, err, c.want)
+		}
+	}
 }

@@ -598,6 +598,60 @@ func testUsersAfter(t *testing.T, s core.Store) {
 	}
 }
 
+// testUsersBefore walks app 1 backwards, newest UserId first, and checks
+// that it sees exactly the forward walk reversed.
+func testUsersBefore(t *testing.T, s core.Store) {
+	const n = 1200
+	initial := seedUsersAfter(t, s, n)
+	forward, _ := walkUsers(t, s, initial, nil)
+	var backward []string
+	before := ""
+	for {
+		page, err := s.UsersBefore(ctx, 1, before, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > 100 {
+			t.Fatalf("page of %d users", len(page))
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, u := range page {
+			if before != "" && u.ID >= before {
+				t.Fatalf("UserId %s before cursor %s: not in order, or repeated", u.ID, before)
+			}
+			if u.SdkAppID != 1 || u.ThirdParty[usercenter.ProviderQQ] != u.ID {
+				t.Fatalf("wrong user or links: %+v", u)
+			}
+			before = u.ID
+			backward = append(backward, u.ID)
+		}
+	}
+	if len(backward) != n {
+		t.Fatalf("backward walk saw %d users, want %d", len(backward), n)
+	}
+	for i, id := range backward {
+		if forward[n-1-i] != id {
+			t.Fatalf("backward walk's user %d is %s, want %s", i, id, forward[n-1-i])
+		}
+	}
+	for _, limit := range []int{0, -1} {
+		if page, err := s.UsersBefore(ctx, 1, "", limit); err != nil || len(page) != 0 {
+			t.Fatalf("UsersBefore(limit %d) = %d users, %v", limit, len(page), err)
+		}
+	}
+	if page, err := s.UsersBefore(ctx, 3, "", 10); err != nil || len(page) != 0 {
+		t.Fatalf("UsersBefore(empty app) = %d users, %v", len(page), err)
+	}
+	if page, err := s.UsersBefore(ctx, 1, "0", 10); err != nil || len(page) != 0 {
+		t.Fatalf("UsersBefore(before the start) = %d users, %v", len(page), err)
+	}
+	if page, err := s.UsersBefore(ctx, 1, "zzzzzzzzzzzzzzzzzzzzzzzzzzz", 10); err != nil || len(page) != 10 || page[0].ID != forward[n-1] {
+		t.Fatalf("UsersBefore(past the end) = %d users, %v; want the last 10", len(page), err)
+	}
+}
+
 // testUsersAfterWhileWriting walks an app while another goroutine inserts
 // users on both sides of the cursor: the walk must still see every user
 // that was there from the start exactly once, in order, and whichever new
