@@ -2,15 +2,19 @@ package usercenter
 
 import "time"
 
-// AuditEvent records one disclosure of personal data or one change made to
-// a user. It never holds the values themselves.
+// AuditEvent records one disclosure of personal data, one change made to
+// a user, or one administrative change (apps, keys, the master key). It
+// never holds the values themselves.
 type AuditEvent struct {
-	ID        int64 // assigned by the store, increasing
-	At        time.Time
-	SdkAppID  uint64
-	UserID    string
-	Action    AuditAction
-	Field     string // the field disclosed or changed; "" for create and delete
+	ID       int64 // assigned by the store, increasing
+	At       time.Time
+	SdkAppID uint64 // 0 for what concerns the whole instance (master_key.rotate)
+	UserID   string // "" for administrative changes, which concern no user
+	Action   AuditAction
+	// Field is the field disclosed or changed, or the app's setting
+	// changed; "" for create and delete. Key events have no field to name:
+	// it holds the key's SecretId, which is no secret.
+	Field     string
 	Actor     string // Actor.Name
 	RequestID string
 }
@@ -24,10 +28,19 @@ const (
 	AuditCreate  AuditAction = "create"
 	AuditUpdate  AuditAction = "update"
 	AuditDelete  AuditAction = "delete"
+
+	// Administrative changes, which concern no user.
+	AuditAppCreate             AuditAction = "app.create"
+	AuditAppUpdate             AuditAction = "app.update" // one per changed setting, named by Field
+	AuditKeyCreate             AuditAction = "key.create" // one per app of the key
+	AuditKeyRevoke             AuditAction = "key.revoke" // one per app of the key
+	AuditSuperAppSecretReplace AuditAction = "superapp_secret.replace"
+	AuditMasterKeyRotate       AuditAction = "master_key.rotate"
 )
 
 // AuditActions lists every AuditAction, in the order messages name them.
-var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete}
+var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete,
+	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate}
 
 // Valid reports whether a is one of AuditActions.
 func (a AuditAction) Valid() bool {

@@ -422,9 +422,10 @@ func TestAuditFilters(t *testing.T) {
 	mustRun(t, env, "user", "delete", ua[1])
 
 	all := auditEvents(t, env)
-	// 3 creates, 5 updates, 2 reveals and 1 delete.
-	if len(all) != 11 {
-		t.Fatalf("audit --json: %d events, want 11: %+v", len(all), all)
+	// 2 apps created with their first keys, 3 creates, 5 updates, 2
+	// reveals and 1 delete.
+	if len(all) != 15 {
+		t.Fatalf("audit --json: %d events, want 15: %+v", len(all), all)
 	}
 	for i := 1; i < len(all); i++ {
 		if all[i].Id <= all[i-1].Id {
@@ -452,7 +453,14 @@ func TestAuditFilters(t *testing.T) {
 		return e.Action == "reveal" && e.SdkAppId == b.SdkAppId
 	})
 	check([]string{"--action", "delete"}, func(e auditOut) bool { return e.Action == "delete" && e.UserId == ua[1] })
-	check([]string{"--actor", "operator"}, func(auditOut) bool { return true })
+	check([]string{"--actor", "operator"}, func(e auditOut) bool { return e.Actor == "operator" })
+	check([]string{"--action", "app.create"}, func(e auditOut) bool { return e.Action == "app.create" })
+	for _, e := range all {
+		// The administrative changes name the OS user who made them.
+		if admin := e.UserId == ""; admin != strings.HasPrefix(e.Actor, "cli:") || admin && e.Actor == "cli:" {
+			t.Errorf("event %+v: an administrative change by %q", e, e.Actor)
+		}
+	}
 	check([]string{"--actor", "key:" + a.SecretId}, func(auditOut) bool { return false })
 	check([]string{"--user", ub[0], "--field", "email"}, func(e auditOut) bool { return e.UserId == ub[0] && e.Field == "email" })
 
@@ -478,8 +486,8 @@ func TestAuditFilters(t *testing.T) {
 	if !strings.Contains(r.stderr, "more") {
 		t.Errorf("audit --limit 4 does not say more events match: %s", r)
 	}
-	if r := mustRun(t, env, "audit", "--json", "--limit", "11"); strings.Contains(r.stderr, "more") {
-		t.Errorf("audit --limit 11 of 11 events says more match: %s", r)
+	if r := mustRun(t, env, "audit", "--json", "--limit", "15"); strings.Contains(r.stderr, "more") {
+		t.Errorf("audit --limit 15 of 15 events says more match: %s", r)
 	}
 
 	r = mustRun(t, env, "audit", "--user", ua[0])
@@ -530,8 +538,8 @@ func TestAuditAllPages(t *testing.T) {
 	inst.Close()
 
 	evs := auditEvents(t, env, "--all")
-	if len(evs) != n {
-		t.Fatalf("audit --all: %d events, want %d", len(evs), n)
+	if len(evs) != n+2 { // and the app's creation and its first key's
+		t.Fatalf("audit --all: %d events, want %d", len(evs), n+2)
 	}
 	for i := 1; i < len(evs); i++ {
 		if evs[i].Id <= evs[i-1].Id {
@@ -542,8 +550,8 @@ func TestAuditAllPages(t *testing.T) {
 		t.Errorf("audit without --all: %d events, want the default limit %d", len(evs), core.DefaultListLimit)
 	}
 	r := mustRun(t, env, "audit", "--all")
-	if rows := strings.Count(r.stdout, "\n"); rows != n+1 {
-		t.Errorf("audit --all table: %d lines, want %d and a header", rows, n)
+	if rows := strings.Count(r.stdout, "\n"); rows != n+3 {
+		t.Errorf("audit --all table: %d lines, want %d and a header", rows, n+2)
 	}
 	if strings.Contains(r.stderr, "more") {
 		t.Errorf("audit --all says more events match: %s", r.stderr)

@@ -399,7 +399,7 @@ func (failingAuditTx) InsertAudit(context.Context, *usercenter.AuditEvent) error
 func TestFailedAuditWriteFailsDisclosure(t *testing.T) {
 	mk := vault.NewKey()
 	in := newInstance(t, mk)
-	app, key, err := in.svc.CreateApp(bg, core.NewApp{Name: "audit"})
+	app, key, err := in.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "audit"})
 	if err != nil {
 		t.Fatal(err)
 	}

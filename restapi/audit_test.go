@@ -67,26 +67,28 @@ func TestAuditFiltersAndPagination(t *testing.T) {
 			}
 			next = *l.Next
 		}
-		// 700 creates, 1 create, 2 updates.
-		if len(seen) != 703 || pages != (703+limit-1)/limit {
+		// The app's creation and its first key's, 700 creates, the
+		// writer key's creation, 1 create, 2 updates.
+		if len(seen) != 706 || pages != (706+limit-1)/limit {
 			t.Fatalf("limit %d: %d events in %d pages", limit, len(seen), pages)
 		}
 	}
 
 	count := func(query string) int { return len(auditOf(t, env, env.Key, query)) }
 	for query, want := range map[string]int{
-		"limit=500": 703,
-		"sdkAppId=" + strconv.FormatUint(env.App.SdkAppID, 10): 703,
+		"limit=500": 706,
+		"sdkAppId=" + strconv.FormatUint(env.App.SdkAppID, 10): 706,
 		"action=create":            701,
 		"action=update":            2,
 		"action=update&field=city": 1,
 		"field=nickname":           1,
 		"userId=" + u.UserID:       3,
-		"actor=operator":           700,
+		"actor=operator":           703,
+		"action=key.create":        2,
 		"actor=" + url.QueryEscape("key:"+writer.SecretID):                                              3,
-		"since=" + mark.Format(time.RFC3339):                                                            3,
-		"until=" + mark.Format(time.RFC3339):                                                            700,
-		"since=" + mark.Add(-24*time.Hour).Format(time.RFC3339) + "&until=" + mark.Format(time.RFC3339): 700,
+		"since=" + mark.Format(time.RFC3339):                                                            4,
+		"until=" + mark.Format(time.RFC3339):                                                            702,
+		"since=" + mark.Add(-24*time.Hour).Format(time.RFC3339) + "&until=" + mark.Format(time.RFC3339): 702,
 		"action=reveal": 0,
 	} {
 		if got := count(query); got != want {

@@ -632,13 +632,13 @@ func fzInstance(tb testing.TB) *fzEnv {
 	var err error
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := &fzEnv{svc: svc}
-	if e.app, e.keys[0], err = svc.CreateApp(ctx, core.NewApp{Name: "fuzz", RateLimit: 100_000}); err != nil {
+	if e.app, e.keys[0], err = svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "fuzz", RateLimit: 100_000}); err != nil {
 		tb.Fatal(err)
 	}
-	if e.other, e.keys[2], err = svc.CreateApp(ctx, core.NewApp{Name: "other", RateLimit: 100_000}); err != nil {
+	if e.other, e.keys[2], err = svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "other", RateLimit: 100_000}); err != nil {
 		tb.Fatal(err)
 	}
-	if e.keys[1], err = svc.CreateKey(ctx, "reader", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead}); err != nil {
+	if e.keys[1], err = svc.CreateKey(ctx, usercenter.Operator(), "reader", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead}); err != nil {
 		tb.Fatal(err)
 	}
 	if e.seed, err = svctest.CreateUser(svc, ctx, usercenter.Operator(), e.app.SdkAppID, core.UserPatch{
