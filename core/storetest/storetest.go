@@ -69,6 +69,8 @@ var tests = []test{
 	{"TrimEnterpriseTokens", testTrimEnterpriseTokens},
 	{"Audit", testAudit},
 	{"AuditOutlivesUser", testAuditOutlivesUser},
+	{"Events", testEvents},
+	{"EventsRollBack", testEventsRollBack},
 	{"SealedValues", testSealedValues},
 	{"UpdateReturnsFnError", testUpdateReturnsFnError},
 	{"UpdateRollsBack", testUpdateRollsBack},
