@@ -62,6 +62,9 @@ type AuditFilter struct {
 	Actor    string
 	Since    time.Time
 	Until    time.Time
-	AfterID  int64 // keyset cursor: events with a greater ID
-	Limit    int
+	AfterID  int64 // keyset cursor of oldest first: events with a greater ID
+	// NewestFirst orders events by descending ID instead of ascending.
+	NewestFirst bool
+	BeforeID    int64 // keyset cursor of newest first: events with a smaller ID
+	Limit       int
 }

@@ -156,9 +156,9 @@ func (s *Service) auditAppChanges(ctx context.Context, tx Tx, actor *usercenter.
 }
 
 // AuditPage lists one page of audit events of the apps the actor may read,
-// in ID order. next is the ID of the page's last event when more events
-// match, to pass as AfterID for the following page, and 0 when the page
-// is the last.
+// in ID order, or newest first when f.NewestFirst. next is the ID of the
+// page's last event when more events match, to pass as AfterID (BeforeID
+// newest first) for the following page, and 0 when the page is the last.
 func (s *Service) AuditPage(ctx context.Context, actor *usercenter.Actor, f usercenter.AuditFilter) (events []usercenter.AuditEvent, next int64, err error) {
 	f, err = auditFilterFor(actor, f)
 	if err != nil {
@@ -195,6 +195,9 @@ func auditFilterFor(actor *usercenter.Actor, f usercenter.AuditFilter) (usercent
 	}
 	if f.Limit < 1 || f.Limit > MaxListLimit {
 		return f, usercenter.Invalid(usercenter.FieldPageSize, "must be between 1 and %d", MaxListLimit)
+	}
+	if f.NewestFirst && f.AfterID != 0 || !f.NewestFirst && f.BeforeID != 0 {
+		return f, usercenter.Invalid(usercenter.FieldCursor, "belongs to the other order")
 	}
 	if !f.Until.IsZero() && !f.Since.IsZero() && f.Until.Before(f.Since) {
 		return f, usercenter.Invalid(usercenter.FieldUntil, "must not be before since")

@@ -66,7 +66,9 @@ type Reader interface {
 	// Meta returns a named instance-wide value, or nil if it was never set.
 	Meta(ctx context.Context, name string) ([]byte, error)
 
-	// AuditEvents returns events matching f in ID order.
+	// AuditEvents returns events matching f in ID order, or in descending
+	// ID order when f.NewestFirst. Either way a reader that pages with
+	// the last ID it saw (AfterID, or BeforeID newest first) misses none.
 	AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error)
 
 	// EventsAfter returns up to limit events of the outbox of app sdkAppID
