@@ -77,10 +77,14 @@ func findUsers(t *testing.T, env map[string]string, args ...string) []userOut {
 
 // auditOut is one event of `audit --json`.
 type auditOut struct {
-	Id                                      int64
-	At                                      string
-	SdkAppId                                uint64
-	UserId, Action, Field, Actor, RequestId string
+	Id        int64  `json:"id"`
+	At        string `json:"at"`
+	SdkAppId  uint64 `json:"sdkAppId"`
+	UserId    string `json:"userId"`
+	Action    string `json:"action"`
+	Field     string `json:"field"`
+	Actor     string `json:"actor"`
+	RequestId string `json:"requestId"`
 }
 
 func auditEvents(t *testing.T, env map[string]string, args ...string) []auditOut {
@@ -243,8 +247,8 @@ func TestUserRoundTrip(t *testing.T) {
 			t.Errorf("the audit log lacks %q: %v", w, got)
 		}
 	}
-	if got[len(got)-1] != "delete " {
-		t.Errorf("the last event is %q, want the delete", got[len(got)-1])
+	if got[0] != "delete " { // newest first
+		t.Errorf("the newest event is %q, want the delete", got[0])
 	}
 }
 
@@ -428,9 +432,25 @@ func TestAuditFilters(t *testing.T) {
 		t.Fatalf("audit --json: %d events, want 15: %+v", len(all), all)
 	}
 	for i := 1; i < len(all); i++ {
-		if all[i].Id <= all[i-1].Id {
-			t.Fatalf("events are not in ID order: %+v", all)
+		if all[i].Id >= all[i-1].Id {
+			t.Fatalf("events are not newest first: %+v", all)
 		}
+	}
+	oldest := auditEvents(t, env, "--oldest-first")
+	slices.Reverse(oldest)
+	if fmt.Sprint(oldest) != fmt.Sprint(all) {
+		t.Errorf("audit --oldest-first is not the same events in ID order:\n%+v\n%+v", oldest, all)
+	}
+	// The JSON has the REST API's names, each once.
+	var raw []map[string]any
+	decodeOne(t, mustRun(t, env, "audit", "--json", "--limit", "1").stdout, &raw)
+	var names []string
+	for name := range raw[0] {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if want := []string{"action", "actor", "at", "field", "id", "requestId", "sdkAppId", "userId"}; !slices.Equal(names, want) {
+		t.Errorf("audit --json names %v, want %v", names, want)
 	}
 	check := func(args []string, keep func(auditOut) bool) {
 		t.Helper()
@@ -476,7 +496,7 @@ func TestAuditFilters(t *testing.T) {
 	check([]string{"--since", future}, func(auditOut) bool { return false })
 	check([]string{"--until", future, "--since", "2000-01-01T00:00:00+08:00"}, func(auditOut) bool { return true })
 
-	// --limit takes the oldest; stderr tells there are more.
+	// --limit takes the newest; stderr tells there are more.
 	r := mustRun(t, env, "audit", "--json", "--limit", "4")
 	var first []auditOut
 	decodeOne(t, r.stdout, &first)
@@ -542,8 +562,17 @@ func TestAuditAllPages(t *testing.T) {
 		t.Fatalf("audit --all: %d events, want %d", len(evs), n+2)
 	}
 	for i := 1; i < len(evs); i++ {
-		if evs[i].Id <= evs[i-1].Id {
+		if evs[i].Id >= evs[i-1].Id {
 			t.Fatalf("audit --all: event %d has ID %d after %d", i, evs[i].Id, evs[i-1].Id)
+		}
+	}
+	oldest := auditEvents(t, env, "--all", "--oldest-first")
+	if len(oldest) != len(evs) {
+		t.Fatalf("audit --all --oldest-first: %d events, want %d", len(oldest), len(evs))
+	}
+	for i := range oldest {
+		if oldest[i].Id != evs[len(evs)-1-i].Id {
+			t.Fatalf("audit --all --oldest-first: event %d has ID %d, want %d", i, oldest[i].Id, evs[len(evs)-1-i].Id)
 		}
 	}
 	if evs := auditEvents(t, env); len(evs) != core.DefaultListLimit {
