@@ -164,14 +164,14 @@ func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
-		app, err := inst.svc.App(ctx, usercenter.Operator(), id)
+		app, err := inst.svc.App(ctx, operator(), id)
 		if err != nil {
 			return errMessage(err)
 		}
 		out := toAppJSON(app)
 		var secret string
 		if *showSecret {
-			if secret, err = inst.svc.RevealSuperAppSecret(ctx, usercenter.Operator(), id); err != nil {
+			if secret, err = inst.svc.RevealSuperAppSecret(ctx, operator(), id); err != nil {
 				return errMessage(err)
 			}
 			out.SuperAppSecretKey = secret

@@ -96,7 +96,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 
 	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
-		actor := usercenter.Operator()
+		actor := operator()
 		var events []usercenter.AuditEvent
 		for {
 			page, next, err := inst.svc.AuditPage(ctx, actor, f)

@@ -54,7 +54,7 @@ func init() {
 		{"user set", "USERID FIELD=VALUE…", "changes a user's profile fields", userSetLong, userSet},
 		{"user delete", "USERID", "deletes a user with their tokens and links; their audit events stay", "", userDelete},
 		{"user import", "FILE.jsonl --app SDKAPPID", "creates the users of a JSON Lines file", userImportLong, userImport},
-		{"audit", "", "lists audit events, oldest first", "", auditCmd},
+		{"audit", "", "lists audit events, newest first", "", auditCmd},
 		{"master-key rotate", "", "re-encrypts everything under a new master key", rotateHelp, masterKeyRotate},
 		{"migrate-data", "--from sqlite:PATH --to postgres://USER:PASSWORD@HOST:PORT/DB", "copies an instance from SQLite into PostgreSQL", migrateDataHelp, migrateData},
 		{"bench", "(--self | --target URL --creds FILE)", "load-tests an instance, or one in this process, and reports throughput and latency", "", benchCmd},
@@ -66,7 +66,7 @@ func init() {
 
 const revealLong = `Personal data (phone, email, address) is masked unless --reveal names
 it, and every reveal is recorded in the audit log with the actor
-"operator".
+"cli:<OS user>", the user who ran the command.
 `
 
 const userSetLong = `Fields: nickname, avatar, phone, email, address, city, province,

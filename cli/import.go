@@ -58,7 +58,7 @@ func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 			if len(patches) == 0 {
 				return nil
 			}
-			users, err := inst.svc.CreateUsers(ctx, usercenter.Operator(), *appID, patches)
+			users, err := inst.svc.CreateUsers(ctx, operator(), *appID, patches)
 			if err != nil {
 				var e *usercenter.Error
 				if errors.As(err, &e) && e.Code != usercenter.EInternal {

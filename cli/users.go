@@ -159,7 +159,7 @@ func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	return sf.withInstance(ctx, revealAccess(reveal), func(inst *instance) error {
-		u, err := inst.svc.GetUser(ctx, usercenter.Operator(), pos[0], reveal)
+		u, err := inst.svc.GetUser(ctx, operator(), pos[0], reveal)
 		if err != nil {
 			return errMessage(err)
 		}
@@ -209,7 +209,7 @@ func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	return sf.withInstance(ctx, revealAccess(reveal), func(inst *instance) error {
 		l.SdkAppID, l.Reveal, l.Limit = *app, reveal, core.MaxPageSize
-		page, err := inst.svc.ListUsers(ctx, usercenter.Operator(), l)
+		page, err := inst.svc.ListUsers(ctx, operator(), l)
 		if err != nil {
 			return errMessage(err)
 		}
@@ -341,7 +341,7 @@ func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		u, err := inst.svc.UpdateUser(ctx, usercenter.Operator(), pos[0], patch)
+		u, err := inst.svc.UpdateUser(ctx, operator(), pos[0], patch)
 		if err != nil {
 			return errMessage(err)
 		}
@@ -359,7 +359,7 @@ func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return usageError{msg: "user delete needs one UserId"}
 	}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		if err := inst.svc.DeleteUser(ctx, usercenter.Operator(), pos[0]); err != nil {
+		if err := inst.svc.DeleteUser(ctx, operator(), pos[0]); err != nil {
 			return errMessage(err)
 		}
 		fmt.Fprintf(stdout, "Deleted user %s with their login tokens and third-party links; their audit events stay.\n", pos[0])

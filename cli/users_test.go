@@ -34,7 +34,7 @@ func newUsers(t *testing.T, dir string, app uint64, originIDs ...string) []strin
 	defer inst.Close()
 	var ids []string
 	for _, o := range originIDs {
-		u, err := svctest.CreateUser(inst.svc, context.Background(), usercenter.Operator(), app, core.UserPatch{OriginID: &o})
+		u, err := svctest.CreateUser(inst.svc, context.Background(), operator(), app, core.UserPatch{OriginID: &o})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,12 +232,14 @@ func TestUserRoundTrip(t *testing.T) {
 		t.Errorf("deleting again: %s", r)
 	}
 
-	// The whole history is in the audit log, by the operator.
+	// The whole history is in the audit log, by the operator, named by
+	// the OS user.
+	me := operator().Name
 	evs := auditEvents(t, env, "--user", uid)
 	var got []string
 	for _, e := range evs {
-		if e.Actor != "operator" || e.UserId != uid || e.SdkAppId != a.SdkAppId {
-			t.Errorf("audit event %+v: want actor operator, user %s, app %d", e, uid, a.SdkAppId)
+		if e.Actor != me || e.UserId != uid || e.SdkAppId != a.SdkAppId {
+			t.Errorf("audit event %+v: want actor %s, user %s, app %d", e, me, uid, a.SdkAppId)
 		}
 		got = append(got, e.Action+" "+e.Field)
 	}
@@ -329,7 +331,8 @@ func TestUserRevealIsAudited(t *testing.T) {
 		t.Fatalf("after one reveal: %d reveal events, want 1: %+v", len(evs), evs)
 	}
 	e := evs[0]
-	if e.Actor != "operator" || e.Field != "phone" || e.UserId != uid || e.SdkAppId != a.SdkAppId || e.Action != "reveal" {
+	me := operator().Name
+	if !strings.HasPrefix(me, "cli:") || e.Actor != me || e.Field != "phone" || e.UserId != uid || e.SdkAppId != a.SdkAppId || e.Action != "reveal" {
 		t.Errorf("reveal event %+v", e)
 	}
 	if _, err := time.Parse(time.RFC3339Nano, e.At); err != nil {
@@ -338,11 +341,11 @@ func TestUserRevealIsAudited(t *testing.T) {
 	// Revealing through find is audited too; an empty field is not disclosed.
 	mustRun(t, env, "user", "find", "--app", strconv.FormatUint(a.SdkAppId, 10), "--phone", "13612346688", "--reveal", "phone,email")
 	evs = reveals()
-	if len(evs) != 2 || evs[1].Field != "phone" || evs[1].Actor != "operator" {
+	if len(evs) != 2 || evs[0].Field != "phone" || evs[0].Actor != me { // newest first
 		t.Errorf("after a reveal through find: %+v", evs)
 	}
 	r := mustRun(t, env, "audit", "--action", "reveal")
-	for _, s := range []string{"ACTOR", "operator", uid, "reveal", "phone"} {
+	for _, s := range []string{"ACTOR", me, uid, "reveal", "phone"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("audit table lacks %q:\n%s", s, r.stdout)
 		}
@@ -473,12 +476,13 @@ func TestAuditFilters(t *testing.T) {
 		return e.Action == "reveal" && e.SdkAppId == b.SdkAppId
 	})
 	check([]string{"--action", "delete"}, func(e auditOut) bool { return e.Action == "delete" && e.UserId == ua[1] })
-	check([]string{"--actor", "operator"}, func(e auditOut) bool { return e.Actor == "operator" })
+	check([]string{"--actor", operator().Name}, func(e auditOut) bool { return true })
+	check([]string{"--actor", "operator"}, func(e auditOut) bool { return false })
 	check([]string{"--action", "app.create"}, func(e auditOut) bool { return e.Action == "app.create" })
 	for _, e := range all {
-		// The administrative changes name the OS user who made them.
-		if admin := e.UserId == ""; admin != strings.HasPrefix(e.Actor, "cli:") || admin && e.Actor == "cli:" {
-			t.Errorf("event %+v: an administrative change by %q", e, e.Actor)
+		// Every change at the command line names the OS user who made it.
+		if !strings.HasPrefix(e.Actor, "cli:") || e.Actor == "cli:" {
+			t.Errorf("event %+v: made by %q", e, e.Actor)
 		}
 	}
 	check([]string{"--actor", "key:" + a.SecretId}, func(auditOut) bool { return false })
@@ -552,7 +556,7 @@ func TestAuditAllPages(t *testing.T) {
 		regs[i] = svctest.Registration{SdkAppID: a.SdkAppId, Name: "u", OriginID: "o" + strconv.Itoa(i)}
 	}
 	inst := openDir(t, dir)
-	if _, err := svctest.BatchRegister(inst.svc, context.Background(), usercenter.Operator(), regs); err != nil {
+	if _, err := svctest.BatchRegister(inst.svc, context.Background(), operator(), regs); err != nil {
 		t.Fatal(err)
 	}
 	inst.Close()
