@@ -299,7 +299,7 @@ func TestMigrateData(t *testing.T) {
 	src.close(t)
 
 	rep := migrate(t, src, dsn, datamove.Options{Batch: 7})
-	for _, name := range []string{"meta", "apps", "api_keys", "api_key_apps", "users", "user_links", "tokens", "codes", "code_attempts", "enterprise_tokens", "audit_events"} {
+	for _, name := range []string{"meta", "apps", "api_keys", "api_key_apps", "users", "user_links", "tokens", "codes", "code_attempts", "enterprise_tokens", "audit_events", "events"} {
 		r := tableReport(t, rep, name)
 		if r.Source == 0 {
 			t.Errorf("%s: the fixture has no rows", name)
