@@ -10,7 +10,7 @@ import (
 // permissions, and audit events name it.
 type Actor struct {
 	// Name identifies the actor in audit events: "key:<SecretId>",
-	// "operator", or "facade:<name>".
+	// "operator", "cli:<OS user>" or "facade:<name>".
 	Name        string
 	Apps        []uint64 // the apps it may act on, unless AllApps
 	AllApps     bool
@@ -40,6 +40,14 @@ func (a *Actor) Admitted(ctx context.Context) error {
 // master key in hand may do anything.
 func Operator() *Actor {
 	return &Actor{Name: "operator", AllApps: true, Permissions: AllPermissions}
+}
+
+// OperatorAs is Operator under a name that says who the operator is
+// ("cli:<OS user>"), for the audit trail of administrative changes.
+func OperatorAs(name string) *Actor {
+	a := Operator()
+	a.Name = name
+	return a
 }
 
 // Actor returns the actor a key acts as.

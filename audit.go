@@ -2,15 +2,19 @@ package usercenter
 
 import "time"
 
-// AuditEvent records one disclosure of personal data or one change made to
-// a user. It never holds the values themselves.
+// AuditEvent records one disclosure of personal data, one change made to
+// a user, or one administrative change (apps, keys, the master key). It
+// never holds the values themselves.
 type AuditEvent struct {
-	ID        int64 // assigned by the store, increasing
-	At        time.Time
-	SdkAppID  uint64
-	UserID    string
-	Action    AuditAction
-	Field     string // the field disclosed or changed; "" for create and delete
+	ID       int64 // assigned by the store, increasing
+	At       time.Time
+	SdkAppID uint64 // 0 for what concerns the whole instance (master_key.rotate)
+	UserID   string // "" for administrative changes, which concern no user
+	Action   AuditAction
+	// Field is the field disclosed or changed, or the app's setting
+	// changed; "" for create and delete. Key events have no field to name:
+	// it holds the key's SecretId, which is no secret.
+	Field     string
 	Actor     string // Actor.Name
 	RequestID string
 }
@@ -27,6 +31,14 @@ const (
 	// AuditErase records a data subject's erasure: the user was deleted
 	// and the UserId of every event about them became ErasedUserID.
 	AuditErase AuditAction = "erase"
+
+	// Administrative changes, which concern no user.
+	AuditAppCreate             AuditAction = "app.create"
+	AuditAppUpdate             AuditAction = "app.update" // one per changed setting, named by Field
+	AuditKeyCreate             AuditAction = "key.create" // one per app of the key
+	AuditKeyRevoke             AuditAction = "key.revoke" // one per app of the key
+	AuditSuperAppSecretReplace AuditAction = "superapp_secret.replace"
+	AuditMasterKeyRotate       AuditAction = "master_key.rotate"
 )
 
 // ErasedUserID is the UserId of the audit events of an erased user, and of
@@ -36,7 +48,8 @@ const (
 const ErasedUserID = "erased"
 
 // AuditActions lists every AuditAction, in the order messages name them.
-var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete, AuditErase}
+var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete, AuditErase,
+	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate}
 
 // Valid reports whether a is one of AuditActions.
 func (a AuditAction) Valid() bool {
@@ -58,6 +71,9 @@ type AuditFilter struct {
 	Actor    string
 	Since    time.Time
 	Until    time.Time
-	AfterID  int64 // keyset cursor: events with a greater ID
-	Limit    int
+	AfterID  int64 // keyset cursor of oldest first: events with a greater ID
+	// NewestFirst orders events by descending ID instead of ascending.
+	NewestFirst bool
+	BeforeID    int64 // keyset cursor of newest first: events with a smaller ID
+	Limit       int
 }

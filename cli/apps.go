@@ -109,7 +109,7 @@ func appCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	return sf.withInstance(ctx, create, func(inst *instance) error {
-		app, key, err := inst.svc.CreateApp(ctx, core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL, PhoneRegion: region})
+		app, key, err := inst.svc.CreateApp(ctx, operator(), core.NewApp{SdkAppID: *sdkAppID, Name: *name, UserDomain: *userDomain, RateLimit: *rateLimit, TokenTTL: *tokenTTL, PhoneRegion: region})
 		if err != nil {
 			if e := usercenter.ErrorOf(err); e.Field == usercenter.FieldUserDomain && *userDomain == "" {
 				if e.Code == usercenter.EConflict {
@@ -144,7 +144,7 @@ func appList(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 		out := jsonList(apps, toAppJSON)
 		for i := range out {
-			n, err := inst.svc.UserCount(ctx, usercenter.Operator(), out[i].SdkAppId)
+			n, err := inst.svc.UserCount(ctx, operator(), out[i].SdkAppId)
 			if err != nil {
 				return errMessage(err)
 			}
@@ -174,19 +174,19 @@ func appShow(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
-		app, err := inst.svc.App(ctx, usercenter.Operator(), id)
+		app, err := inst.svc.App(ctx, operator(), id)
 		if err != nil {
 			return errMessage(err)
 		}
 		out := toAppJSON(app)
-		users, err := inst.svc.UserCount(ctx, usercenter.Operator(), id)
+		users, err := inst.svc.UserCount(ctx, operator(), id)
 		if err != nil {
 			return errMessage(err)
 		}
 		out.Users = &users
 		var secret string
 		if *showSecret {
-			if secret, err = inst.svc.RevealSuperAppSecret(ctx, usercenter.Operator(), id); err != nil {
+			if secret, err = inst.svc.RevealSuperAppSecret(ctx, operator(), id); err != nil {
 				return errMessage(err)
 			}
 			out.SuperAppSecretKey = secret
@@ -320,7 +320,7 @@ func appUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return usageError{msg: "app update needs at least one setting to change"}
 	}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		app, err := inst.svc.UpdateApp(ctx, id, p)
+		app, err := inst.svc.UpdateApp(ctx, operator(), id, p)
 		if err != nil {
 			return errMessage(err)
 		}
@@ -363,7 +363,7 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return usageError{msg: errMessage(err).Error()}
 	}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		key, err := inst.svc.CreateKey(ctx, *name, apps, perms)
+		key, err := inst.svc.CreateKey(ctx, operator(), *name, apps, perms)
 		if e := usercenter.ErrorOf(err); err != nil && e.Code == usercenter.ENotFound && e.Resource == usercenter.ResourceApp {
 			return fmt.Errorf("not every app of --app %s exists (see usercenter app list)", *appsFlag)
 		}
@@ -415,7 +415,7 @@ func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return usageError{msg: "key revoke needs one SecretId"}
 	}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		if err := inst.svc.RevokeKey(ctx, pos[0]); err != nil {
+		if err := inst.svc.RevokeKey(ctx, operator(), pos[0]); err != nil {
 			return errMessage(err)
 		}
 		fmt.Fprintf(stdout, "Revoked %s: requests signed with it now fail.\n", pos[0])

@@ -13,16 +13,17 @@ import (
 	"usercenter/core"
 )
 
-// auditJSON is the machine-readable form of an audit event.
+// auditJSON is the machine-readable form of an audit event, with the
+// names of the REST API's (GET /v1/audit), so that one parser reads both.
 type auditJSON struct {
-	Id        int64  `json:"Id"`
-	At        string `json:"At"`
-	SdkAppId  uint64 `json:"SdkAppId"`
-	UserId    string `json:"UserId"`
-	Action    string `json:"Action"`
-	Field     string `json:"Field"`
-	Actor     string `json:"Actor"`
-	RequestId string `json:"RequestId"`
+	Id        int64  `json:"id"`
+	At        string `json:"at"`
+	SdkAppId  uint64 `json:"sdkAppId"`
+	UserId    string `json:"userId"`
+	Action    string `json:"action"`
+	Field     string `json:"field"`
+	Actor     string `json:"actor"`
+	RequestId string `json:"requestId"`
 }
 
 func toAuditJSON(e *usercenter.AuditEvent) auditJSON {
@@ -57,11 +58,12 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.Uint64Var(&f.SdkAppID, "app", 0, "only events of this SdkAppId")
 	fs.StringVar(&f.UserID, "user", "", "only events of this UserId")
 	fs.StringVar(&f.Field, "field", "", "only events of this field, e.g. phone or thirdPartyIds.qq")
-	action := fs.String("action", "", "only events of this action: reveal, deliver, create, update, delete or erase")
-	fs.StringVar(&f.Actor, "actor", "", `only events by this actor: "operator", "key:<SecretId>" or "facade:<name>"`)
+	action := fs.String("action", "", "only events of this action: "+auditActionNames())
+	fs.StringVar(&f.Actor, "actor", "", `only events by this actor: "operator", "cli:<OS user>", "key:<SecretId>" or "facade:<name>"`)
 	fs.Var(timeFlag{&f.Since}, "since", "only events at or after this RFC 3339 time")
 	fs.Var(timeFlag{&f.Until}, "until", "only events before this RFC 3339 time")
-	fs.IntVar(&f.Limit, "limit", core.DefaultListLimit, fmt.Sprintf("at most this many events, oldest first (1 to %d)", core.MaxListLimit))
+	fs.IntVar(&f.Limit, "limit", core.DefaultListLimit, fmt.Sprintf("at most this many events, newest first (1 to %d)", core.MaxListLimit))
+	oldestFirst := fs.Bool("oldest-first", false, "list the oldest events first, in ID order")
 	all := fs.Bool("all", false, "every matching event, read page by page (not with --limit)")
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	pos, err := parse(fs, args, getenv)
@@ -74,13 +76,10 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *action != "" {
 		f.Action = usercenter.AuditAction(*action)
 		if !f.Action.Valid() {
-			known := make([]string, len(usercenter.AuditActions))
-			for i, a := range usercenter.AuditActions {
-				known[i] = string(a)
-			}
-			return usageError{msg: fmt.Sprintf("--action: unknown action %q (known: %s)", *action, strings.Join(known, ", "))}
+			return usageError{msg: fmt.Sprintf("--action: unknown action %q (known: %s)", *action, auditActionNames())}
 		}
 	}
+	f.NewestFirst = !*oldestFirst
 	if *all {
 		limitSet := false
 		fs.Visit(func(fl *flag.Flag) { limitSet = limitSet || fl.Name == "limit" })
@@ -97,7 +96,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 
 	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
-		actor := usercenter.Operator()
+		actor := operator()
 		var events []usercenter.AuditEvent
 		for {
 			page, next, err := inst.svc.AuditPage(ctx, actor, f)
@@ -113,7 +112,11 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 				fmt.Fprintf(stderr, "usercenter: showing the first %d matching events; more match: use --all, or narrow with --since and --until\n", len(events))
 				break
 			}
-			f.AfterID = next
+			if f.NewestFirst {
+				f.BeforeID = next
+			} else {
+				f.AfterID = next
+			}
 		}
 
 		return writeResult(stdout, *asJSON, jsonList(events, toAuditJSON), func() error {
@@ -126,11 +129,20 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			for i := range events {
 				e := toAuditJSON(&events[i])
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Id, events[i].At.UTC().Format(time.RFC3339),
-					strconv.FormatUint(e.SdkAppId, 10), e.UserId, e.Action, dash(e.Field), e.Actor, dash(e.RequestId))
+					strconv.FormatUint(e.SdkAppId, 10), dash(e.UserId), e.Action, dash(e.Field), e.Actor, dash(e.RequestId))
 			}
 			return tw.Flush()
 		})
 	})
+}
+
+// auditActionNames lists every audit action: "reveal, deliver, …".
+func auditActionNames() string {
+	known := make([]string, len(usercenter.AuditActions))
+	for i, a := range usercenter.AuditActions {
+		known[i] = string(a)
+	}
+	return strings.Join(known, ", ")
 }
 
 // dash stands in for an empty table cell.

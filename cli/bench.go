@@ -207,18 +207,18 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 	}
 	defer inst.Close()
 
-	app, key, err := inst.svc.CreateApp(ctx, core.NewApp{Name: "bench " + time.Now().UTC().Format("20060102T150405.000"), RateLimit: benchRateLimit})
+	app, key, err := inst.svc.CreateApp(ctx, operator(), core.NewApp{Name: "bench " + time.Now().UTC().Format("20060102T150405.000"), RateLimit: benchRateLimit})
 	if err != nil {
 		return nil, fmt.Errorf("creating the bench app: %w", err)
 	}
 	secret, gcm := usercenter.NewSuperAppSecretKey(), usercenter.CipherAESGCMBase64
-	app, err = inst.svc.UpdateApp(ctx, app.SdkAppID, core.AppPatch{SuperAppSecretKey: &secret, SuperAppCipher: &gcm})
+	app, err = inst.svc.UpdateApp(ctx, operator(), app.SdkAppID, core.AppPatch{SuperAppSecretKey: &secret, SuperAppCipher: &gcm})
 	if err != nil {
 		return nil, fmt.Errorf("setting the bench app's super-app secret: %w", err)
 	}
 	// The enterprise scenario reads with a key that cannot reveal, so that
 	// it measures a read; with pii.read every answer is an audited write.
-	entKey, err := inst.svc.CreateKey(ctx, "bench enterprise reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+	entKey, err := inst.svc.CreateKey(ctx, operator(), "bench enterprise reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 	if err != nil {
 		return nil, fmt.Errorf("creating the bench's enterprise key: %w", err)
 	}

@@ -58,7 +58,7 @@ func init() {
 		{"user set", "USERID FIELD=VALUE…", "changes a user's profile fields", userSetLong, userSet},
 		{"user delete", "USERID", "deletes a user with their tokens and links; their audit events stay", "", userDelete},
 		{"user import", "FILE --app SDKAPPID", "creates the users of a JSON Lines or CSV file", userImportLong, userImport},
-		{"audit", "", "lists audit events, oldest first", "", auditCmd},
+		{"audit", "", "lists audit events, newest first", "", auditCmd},
 		{"master-key rotate", "", "re-encrypts everything under a new master key", rotateHelp, masterKeyRotate},
 		{"migrate-data", "--from sqlite:PATH --to postgres://USER:PASSWORD@HOST:PORT/DB", "copies an instance from SQLite into PostgreSQL", migrateDataHelp, migrateData},
 		{"bench", "(--self | --target URL --creds FILE)", "load-tests an instance, or one in this process, and reports throughput and latency", "", benchCmd},
@@ -70,7 +70,7 @@ func init() {
 
 const revealLong = `Personal data (phone, email, address) is masked unless --reveal names
 it, and every reveal is recorded in the audit log with the actor
-"operator".
+"cli:<OS user>", the user who ran the command.
 `
 
 const userExportLong = `Streams the app's users, oldest first, 1,000 a read, as JSON Lines (one

@@ -77,11 +77,11 @@ func eta(done, total int, rate float64) string {
 const maxReason = 200
 
 // revealActor is the operator as a revealing export's audit events name
-// them: "operator (reason: …)", the reason clipped to maxReason bytes and
+// them: "cli:<OS user> (reason: …)", the reason clipped to maxReason bytes and
 // on one line. The events have no column of their own for a reason; the
 // actor is what each one records of who asked, and why belongs with it.
 func revealActor(reason string) *usercenter.Actor {
-	a := usercenter.Operator()
+	a := operator()
 	reason = strings.Join(strings.Fields(reason), " ")
 	a.Name = fmt.Sprintf("%s (reason: %s)", a.Name, usercenter.ClipName(reason, maxReason))
 	return a
@@ -143,7 +143,7 @@ func userExport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	actor := usercenter.Operator()
+	actor := operator()
 	if len(reveal) > 0 {
 		if strings.TrimSpace(*reason) == "" {
 			return usageError{msg: "--reveal needs --reason: every disclosure records why"}
@@ -153,7 +153,7 @@ func userExport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return usageError{msg: "--reason goes with --reveal"}
 	}
 	return sf.withInstance(ctx, revealAccess(reveal), func(inst *instance) error {
-		total, err := inst.svc.UserCount(ctx, usercenter.Operator(), *app)
+		total, err := inst.svc.UserCount(ctx, operator(), *app)
 		if err != nil {
 			return errMessage(err)
 		}

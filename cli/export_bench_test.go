@@ -36,7 +36,7 @@ func BenchmarkUserExport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	app, _, err := inst.svc.CreateApp(ctx, core.NewApp{Name: "bench"})
+	app, _, err := inst.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -138,7 +138,7 @@ func TestUserExport(t *testing.T) {
 	if len(phones) != n {
 		t.Fatalf("%d distinct phones, want %d", len(phones), n)
 	}
-	actor := "operator (reason: ticket 42 from legal)"
+	actor := operator().Name + " (reason: ticket 42 from legal)"
 	reveals := len(auditEvents(t, env, "--action", "reveal", "--actor", actor, "--all"))
 	if reveals != 2*n {
 		t.Fatalf("revealing export wrote %d reveal events by %q, want %d (one per user and field)", reveals, actor, 2*n)
@@ -195,7 +195,8 @@ func TestUserExportSubjectAndErase(t *testing.T) {
 		t.Fatalf("events still naming the erased user: %+v", got)
 	}
 	tombs := auditEvents(t, env, "--user", usercenter.ErasedUserID)
-	if len(tombs) != len(x.AuditEvents)+1 || tombs[len(tombs)-1].Action != "erase" {
+	// Newest first: the erasure, then the events it turned into tombstones.
+	if len(tombs) != len(x.AuditEvents)+1 || tombs[0].Action != "erase" {
 		t.Fatalf("tombstones = %+v; want the %d exported events and the erasure", tombs, len(x.AuditEvents))
 	}
 }

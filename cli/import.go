@@ -106,7 +106,7 @@ func userImport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	counted := &countingReader{r: in}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		im := &importer{ctx: ctx, svc: inst.svc, actor: usercenter.Operator(), app: *appID, onConflict: *onConflict,
+		im := &importer{ctx: ctx, svc: inst.svc, actor: operator(), app: *appID, onConflict: *onConflict,
 			maxErrors: *maxErrors, stderr: stderr, asJSON: *asJSON, out: bufio.NewWriter(stdout)}
 		defer im.out.Flush()
 		prog := newProgress(stderr)

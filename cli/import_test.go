@@ -47,7 +47,7 @@ func TestUserImport(t *testing.T) {
 		t.Fatalf("%d users printed, want 2500", n)
 	}
 	inst := openDir(t, dir)
-	_, total, err := svctest.ListUsers(inst.svc, context.Background(), usercenter.Operator(), a.SdkAppId, 1, 1)
+	_, total, err := svctest.ListUsers(inst.svc, context.Background(), operator(), a.SdkAppId, 1, 1)
 	inst.Close()
 	if err != nil || total != 2500 {
 		t.Fatalf("the app has %d users, %v", total, err)
@@ -80,7 +80,7 @@ func TestUserImport(t *testing.T) {
 	}
 	inst = openDir(t, dir)
 	defer inst.Close()
-	if _, total, err := svctest.ListUsers(inst.svc, context.Background(), usercenter.Operator(), a.SdkAppId, 1, 1); err != nil || total != 2500+3*1000 {
+	if _, total, err := svctest.ListUsers(inst.svc, context.Background(), operator(), a.SdkAppId, 1, 1); err != nil || total != 2500+3*1000 {
 		t.Fatalf("the app has %d users, %v; want %d", total, err, 2500+3*1000)
 	}
 }

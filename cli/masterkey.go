@@ -149,7 +149,7 @@ func masterKeyRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	if _, err := core.NewService(ctx, store, ring); err != nil {
 		return interrupted(err)
 	}
-	rep, err := core.Reseal(ctx, store, ring)
+	rep, err := core.Reseal(ctx, store, ring, operator())
 	if err != nil {
 		return interrupted(fmt.Errorf("re-encrypting under the new key: %w", err))
 	}

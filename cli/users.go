@@ -161,7 +161,7 @@ func userGet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	return sf.withInstance(ctx, revealAccess(reveal), func(inst *instance) error {
-		u, err := inst.svc.GetUser(ctx, usercenter.Operator(), pos[0], reveal)
+		u, err := inst.svc.GetUser(ctx, operator(), pos[0], reveal)
 		if err != nil {
 			return errMessage(err)
 		}
@@ -211,7 +211,7 @@ func userFind(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	return sf.withInstance(ctx, revealAccess(reveal), func(inst *instance) error {
 		l.SdkAppID, l.Reveal, l.Limit = *app, reveal, core.MaxPageSize
-		page, err := inst.svc.ListUsers(ctx, usercenter.Operator(), l)
+		page, err := inst.svc.ListUsers(ctx, operator(), l)
 		if err != nil {
 			return errMessage(err)
 		}
@@ -343,7 +343,7 @@ func userSet(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		u, err := inst.svc.UpdateUser(ctx, usercenter.Operator(), pos[0], patch)
+		u, err := inst.svc.UpdateUser(ctx, operator(), pos[0], patch)
 		if err != nil {
 			return errMessage(err)
 		}
@@ -361,7 +361,7 @@ func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return usageError{msg: "user delete needs one UserId"}
 	}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		if err := inst.svc.DeleteUser(ctx, usercenter.Operator(), pos[0]); err != nil {
+		if err := inst.svc.DeleteUser(ctx, operator(), pos[0]); err != nil {
 			return errMessage(err)
 		}
 		fmt.Fprintf(stdout, "Deleted user %s with their login tokens and third-party links; their audit events stay.\n", pos[0])
@@ -424,7 +424,7 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		var users []usercenter.User
 		for {
-			page, err := inst.svc.ListUsers(ctx, usercenter.Operator(), q)
+			page, err := inst.svc.ListUsers(ctx, operator(), q)
 			if err != nil {
 				return errMessage(err)
 			}
@@ -467,7 +467,7 @@ func userExportSubject(ctx context.Context, args []string, stdout, stderr io.Wri
 		return usageError{msg: "user export-subject needs one UserId"}
 	}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		x, err := inst.svc.ExportSubject(ctx, usercenter.Operator(), pos[0])
+		x, err := inst.svc.ExportSubject(ctx, operator(), pos[0])
 		if err != nil {
 			return errMessage(err)
 		}
@@ -518,7 +518,7 @@ func userErase(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return usageError{msg: "user erase cannot be undone: add --yes to confirm"}
 	}
 	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
-		n, err := inst.svc.EraseUser(ctx, usercenter.Operator(), pos[0])
+		n, err := inst.svc.EraseUser(ctx, operator(), pos[0])
 		if err != nil {
 			return errMessage(err)
 		}

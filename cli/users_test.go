@@ -34,7 +34,7 @@ func newUsers(t *testing.T, dir string, app uint64, originIDs ...string) []strin
 	defer inst.Close()
 	var ids []string
 	for _, o := range originIDs {
-		u, err := svctest.CreateUser(inst.svc, context.Background(), usercenter.Operator(), app, core.UserPatch{OriginID: &o})
+		u, err := svctest.CreateUser(inst.svc, context.Background(), operator(), app, core.UserPatch{OriginID: &o})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,10 +77,14 @@ func findUsers(t *testing.T, env map[string]string, args ...string) []userOut {
 
 // auditOut is one event of `audit --json`.
 type auditOut struct {
-	Id                                      int64
-	At                                      string
-	SdkAppId                                uint64
-	UserId, Action, Field, Actor, RequestId string
+	Id        int64  `json:"id"`
+	At        string `json:"at"`
+	SdkAppId  uint64 `json:"sdkAppId"`
+	UserId    string `json:"userId"`
+	Action    string `json:"action"`
+	Field     string `json:"field"`
+	Actor     string `json:"actor"`
+	RequestId string `json:"requestId"`
 }
 
 func auditEvents(t *testing.T, env map[string]string, args ...string) []auditOut {
@@ -228,12 +232,14 @@ func TestUserRoundTrip(t *testing.T) {
 		t.Errorf("deleting again: %s", r)
 	}
 
-	// The whole history is in the audit log, by the operator.
+	// The whole history is in the audit log, by the operator, named by
+	// the OS user.
+	me := operator().Name
 	evs := auditEvents(t, env, "--user", uid)
 	var got []string
 	for _, e := range evs {
-		if e.Actor != "operator" || e.UserId != uid || e.SdkAppId != a.SdkAppId {
-			t.Errorf("audit event %+v: want actor operator, user %s, app %d", e, uid, a.SdkAppId)
+		if e.Actor != me || e.UserId != uid || e.SdkAppId != a.SdkAppId {
+			t.Errorf("audit event %+v: want actor %s, user %s, app %d", e, me, uid, a.SdkAppId)
 		}
 		got = append(got, e.Action+" "+e.Field)
 	}
@@ -243,8 +249,8 @@ func TestUserRoundTrip(t *testing.T) {
 			t.Errorf("the audit log lacks %q: %v", w, got)
 		}
 	}
-	if got[len(got)-1] != "delete " {
-		t.Errorf("the last event is %q, want the delete", got[len(got)-1])
+	if got[0] != "delete " { // newest first
+		t.Errorf("the newest event is %q, want the delete", got[0])
 	}
 }
 
@@ -325,7 +331,8 @@ func TestUserRevealIsAudited(t *testing.T) {
 		t.Fatalf("after one reveal: %d reveal events, want 1: %+v", len(evs), evs)
 	}
 	e := evs[0]
-	if e.Actor != "operator" || e.Field != "phone" || e.UserId != uid || e.SdkAppId != a.SdkAppId || e.Action != "reveal" {
+	me := operator().Name
+	if !strings.HasPrefix(me, "cli:") || e.Actor != me || e.Field != "phone" || e.UserId != uid || e.SdkAppId != a.SdkAppId || e.Action != "reveal" {
 		t.Errorf("reveal event %+v", e)
 	}
 	if _, err := time.Parse(time.RFC3339Nano, e.At); err != nil {
@@ -334,11 +341,11 @@ func TestUserRevealIsAudited(t *testing.T) {
 	// Revealing through find is audited too; an empty field is not disclosed.
 	mustRun(t, env, "user", "find", "--app", strconv.FormatUint(a.SdkAppId, 10), "--phone", "13612346688", "--reveal", "phone,email")
 	evs = reveals()
-	if len(evs) != 2 || evs[1].Field != "phone" || evs[1].Actor != "operator" {
+	if len(evs) != 2 || evs[0].Field != "phone" || evs[0].Actor != me { // newest first
 		t.Errorf("after a reveal through find: %+v", evs)
 	}
 	r := mustRun(t, env, "audit", "--action", "reveal")
-	for _, s := range []string{"ACTOR", "operator", uid, "reveal", "phone"} {
+	for _, s := range []string{"ACTOR", me, uid, "reveal", "phone"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("audit table lacks %q:\n%s", s, r.stdout)
 		}
@@ -422,14 +429,31 @@ func TestAuditFilters(t *testing.T) {
 	mustRun(t, env, "user", "delete", ua[1])
 
 	all := auditEvents(t, env)
-	// 3 creates, 5 updates, 2 reveals and 1 delete.
-	if len(all) != 11 {
-		t.Fatalf("audit --json: %d events, want 11: %+v", len(all), all)
+	// 2 apps created with their first keys, 3 creates, 5 updates, 2
+	// reveals and 1 delete.
+	if len(all) != 15 {
+		t.Fatalf("audit --json: %d events, want 15: %+v", len(all), all)
 	}
 	for i := 1; i < len(all); i++ {
-		if all[i].Id <= all[i-1].Id {
-			t.Fatalf("events are not in ID order: %+v", all)
+		if all[i].Id >= all[i-1].Id {
+			t.Fatalf("events are not newest first: %+v", all)
 		}
+	}
+	oldest := auditEvents(t, env, "--oldest-first")
+	slices.Reverse(oldest)
+	if fmt.Sprint(oldest) != fmt.Sprint(all) {
+		t.Errorf("audit --oldest-first is not the same events in ID order:\n%+v\n%+v", oldest, all)
+	}
+	// The JSON has the REST API's names, each once.
+	var raw []map[string]any
+	decodeOne(t, mustRun(t, env, "audit", "--json", "--limit", "1").stdout, &raw)
+	var names []string
+	for name := range raw[0] {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if want := []string{"action", "actor", "at", "field", "id", "requestId", "sdkAppId", "userId"}; !slices.Equal(names, want) {
+		t.Errorf("audit --json names %v, want %v", names, want)
 	}
 	check := func(args []string, keep func(auditOut) bool) {
 		t.Helper()
@@ -452,7 +476,15 @@ func TestAuditFilters(t *testing.T) {
 		return e.Action == "reveal" && e.SdkAppId == b.SdkAppId
 	})
 	check([]string{"--action", "delete"}, func(e auditOut) bool { return e.Action == "delete" && e.UserId == ua[1] })
-	check([]string{"--actor", "operator"}, func(auditOut) bool { return true })
+	check([]string{"--actor", operator().Name}, func(e auditOut) bool { return true })
+	check([]string{"--actor", "operator"}, func(e auditOut) bool { return false })
+	check([]string{"--action", "app.create"}, func(e auditOut) bool { return e.Action == "app.create" })
+	for _, e := range all {
+		// Every change at the command line names the OS user who made it.
+		if !strings.HasPrefix(e.Actor, "cli:") || e.Actor == "cli:" {
+			t.Errorf("event %+v: made by %q", e, e.Actor)
+		}
+	}
 	check([]string{"--actor", "key:" + a.SecretId}, func(auditOut) bool { return false })
 	check([]string{"--user", ub[0], "--field", "email"}, func(e auditOut) bool { return e.UserId == ub[0] && e.Field == "email" })
 
@@ -468,7 +500,7 @@ func TestAuditFilters(t *testing.T) {
 	check([]string{"--since", future}, func(auditOut) bool { return false })
 	check([]string{"--until", future, "--since", "2000-01-01T00:00:00+08:00"}, func(auditOut) bool { return true })
 
-	// --limit takes the oldest; stderr tells there are more.
+	// --limit takes the newest; stderr tells there are more.
 	r := mustRun(t, env, "audit", "--json", "--limit", "4")
 	var first []auditOut
 	decodeOne(t, r.stdout, &first)
@@ -478,8 +510,8 @@ func TestAuditFilters(t *testing.T) {
 	if !strings.Contains(r.stderr, "more") {
 		t.Errorf("audit --limit 4 does not say more events match: %s", r)
 	}
-	if r := mustRun(t, env, "audit", "--json", "--limit", "11"); strings.Contains(r.stderr, "more") {
-		t.Errorf("audit --limit 11 of 11 events says more match: %s", r)
+	if r := mustRun(t, env, "audit", "--json", "--limit", "15"); strings.Contains(r.stderr, "more") {
+		t.Errorf("audit --limit 15 of 15 events says more match: %s", r)
 	}
 
 	r = mustRun(t, env, "audit", "--user", ua[0])
@@ -524,26 +556,35 @@ func TestAuditAllPages(t *testing.T) {
 		regs[i] = svctest.Registration{SdkAppID: a.SdkAppId, Name: "u", OriginID: "o" + strconv.Itoa(i)}
 	}
 	inst := openDir(t, dir)
-	if _, err := svctest.BatchRegister(inst.svc, context.Background(), usercenter.Operator(), regs); err != nil {
+	if _, err := svctest.BatchRegister(inst.svc, context.Background(), operator(), regs); err != nil {
 		t.Fatal(err)
 	}
 	inst.Close()
 
 	evs := auditEvents(t, env, "--all")
-	if len(evs) != n {
-		t.Fatalf("audit --all: %d events, want %d", len(evs), n)
+	if len(evs) != n+2 { // and the app's creation and its first key's
+		t.Fatalf("audit --all: %d events, want %d", len(evs), n+2)
 	}
 	for i := 1; i < len(evs); i++ {
-		if evs[i].Id <= evs[i-1].Id {
+		if evs[i].Id >= evs[i-1].Id {
 			t.Fatalf("audit --all: event %d has ID %d after %d", i, evs[i].Id, evs[i-1].Id)
+		}
+	}
+	oldest := auditEvents(t, env, "--all", "--oldest-first")
+	if len(oldest) != len(evs) {
+		t.Fatalf("audit --all --oldest-first: %d events, want %d", len(oldest), len(evs))
+	}
+	for i := range oldest {
+		if oldest[i].Id != evs[len(evs)-1-i].Id {
+			t.Fatalf("audit --all --oldest-first: event %d has ID %d, want %d", i, oldest[i].Id, evs[len(evs)-1-i].Id)
 		}
 	}
 	if evs := auditEvents(t, env); len(evs) != core.DefaultListLimit {
 		t.Errorf("audit without --all: %d events, want the default limit %d", len(evs), core.DefaultListLimit)
 	}
 	r := mustRun(t, env, "audit", "--all")
-	if rows := strings.Count(r.stdout, "\n"); rows != n+1 {
-		t.Errorf("audit --all table: %d lines, want %d and a header", rows, n)
+	if rows := strings.Count(r.stdout, "\n"); rows != n+3 {
+		t.Errorf("audit --all table: %d lines, want %d and a header", rows, n+2)
 	}
 	if strings.Contains(r.stderr, "more") {
 		t.Errorf("audit --all says more events match: %s", r.stderr)

@@ -15,7 +15,7 @@ import (
 func TestAccessKeyLoginIsRateLimited(t *testing.T) {
 	var clock *frozenClock
 	svc, clock := newFrozen(t, core.WithLimiter(ratelimit.NewWithClock(func() time.Time { return clock.Now() })))
-	_, key, err := svc.CreateApp(bg, core.NewApp{Name: "limited", RateLimit: 2})
+	_, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "limited", RateLimit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestAccessKeyLoginIsRateLimited(t *testing.T) {
 // MaxEnterpriseTokensPerKey tokens, and the oldest stop working.
 func TestAccessKeyLoginsKeepBoundedTokens(t *testing.T) {
 	svc, clock := newFrozen(t)
-	_, key, err := svc.CreateApp(bg, core.NewApp{Name: "many"})
+	_, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "many"})
 	if err != nil {
 		t.Fatal(err)
 	}

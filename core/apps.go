@@ -27,7 +27,8 @@ type NewApp struct {
 
 // CreateApp creates an app and its first API key, which carries every
 // permission, in one transaction: there is never an app nobody can call.
-func (s *Service) CreateApp(ctx context.Context, in NewApp) (*usercenter.App, *usercenter.APIKey, error) {
+// Both are audited as the actor's.
+func (s *Service) CreateApp(ctx context.Context, actor *usercenter.Actor, in NewApp) (*usercenter.App, *usercenter.APIKey, error) {
 	app := usercenter.App{
 		SdkAppID:          in.SdkAppID,
 		Name:              in.Name,
@@ -72,7 +73,16 @@ func (s *Service) CreateApp(ctx context.Context, in NewApp) (*usercenter.App, *u
 			if err := tx.InsertApp(ctx, rec); err != nil {
 				return err
 			}
-			return tx.InsertKey(ctx, s.keyRecord(key))
+			if err := tx.InsertKey(ctx, s.keyRecord(key)); err != nil {
+				return err
+			}
+			now := s.now()
+			err := record(ctx, tx, []*usercenter.AuditEvent{adminAudit(ctx, actor, app.SdkAppID, now, usercenter.AuditAppCreate, "", "")},
+				[]*usercenter.Event{newEvent(actor, usercenter.EventAppCreated, app.SdkAppID, now, usercenter.EventData{})})
+			if err != nil {
+				return err
+			}
+			return s.auditKey(ctx, tx, actor, key, usercenter.AuditKeyCreate, usercenter.EventKeyCreated)
 		})
 		if e := usercenter.ErrorOf(err); err != nil && pickID && e.Code == usercenter.EConflict && e.Field == usercenter.FieldSdkAppID && attempt < 5 {
 			continue
@@ -219,8 +229,9 @@ func (s *Service) checkSecretUnique(ctx context.Context, r Reader, app *usercent
 // app as stored, its SuperApp secret included only when the patch
 // replaced it (shown once, as at creation). A new SuperAppSecretKey is
 // sealed under the master key like the first one; the rules of App.Validate
-// apply to the result.
-func (s *Service) UpdateApp(ctx context.Context, sdkAppID uint64, p AppPatch) (*usercenter.App, error) {
+// apply to the result. Each setting that changed is audited as the
+// actor's, by name (never its value).
+func (s *Service) UpdateApp(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, p AppPatch) (*usercenter.App, error) {
 	if p.SuperAppSecretKey != nil {
 		for _, c := range []byte(*p.SuperAppSecretKey) {
 			if c <= ' ' || c > '~' {
@@ -241,6 +252,7 @@ func (s *Service) UpdateApp(ctx context.Context, sdkAppID uint64, p AppPatch) (*
 		if err != nil {
 			return err
 		}
+		before := *app
 		if p.Name != nil {
 			app.Name = *p.Name
 		}
@@ -278,6 +290,9 @@ func (s *Service) UpdateApp(ctx context.Context, sdkAppID uint64, p AppPatch) (*
 		if err := tx.UpdateApp(ctx, next); err != nil {
 			return err
 		}
+		if err := s.auditAppChanges(ctx, tx, actor, sdkAppID, appChanges(&before, app)); err != nil {
+			return err
+		}
 		out = app
 		if p.SuperAppSecretKey == nil {
 			out.SuperAppSecretKey = ""
@@ -288,6 +303,29 @@ func (s *Service) UpdateApp(ctx context.Context, sdkAppID uint64, p AppPatch) (*
 		return nil, err
 	}
 	return out, nil
+}
+
+// appChanges names the settings that differ between before and after.
+func appChanges(before, after *usercenter.App) []usercenter.Field {
+	var changed []usercenter.Field
+	for _, c := range []struct {
+		field usercenter.Field
+		same  bool
+	}{
+		{usercenter.FieldAppName, before.Name == after.Name},
+		{usercenter.FieldAppStatus, before.Status == after.Status},
+		{usercenter.FieldRateLimit, before.RateLimit == after.RateLimit},
+		{usercenter.FieldTokenTTL, before.TokenTTL == after.TokenTTL},
+		{usercenter.FieldPhoneRegion, before.PhoneRegion == after.PhoneRegion},
+		{usercenter.FieldSuperAppSecretKey, subtle.ConstantTimeCompare([]byte(before.SuperAppSecretKey), []byte(after.SuperAppSecretKey)) == 1},
+		{usercenter.FieldSuperAppCipher, before.SuperAppCipher == after.SuperAppCipher},
+		{usercenter.FieldCodeTTL, before.CodeTTL == after.CodeTTL},
+	} {
+		if !c.same {
+			changed = append(changed, c.field)
+		}
+	}
+	return changed
 }
 
 // checkEnterprisePage validates a page number (from 1) and size.

@@ -399,7 +399,7 @@ func (failingAuditTx) InsertAudit(context.Context, *usercenter.AuditEvent) error
 func TestFailedAuditWriteFailsDisclosure(t *testing.T) {
 	mk := vault.NewKey()
 	in := newInstance(t, mk)
-	app, key, err := in.svc.CreateApp(bg, core.NewApp{Name: "audit"})
+	app, key, err := in.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "audit"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -608,5 +608,33 @@ func TestAuditPage(t *testing.T) {
 		t.Errorf("AuditPage(limit 5) = %d events, next %d, %v; want 5, 0, nil", len(page), next, err)
 	}
 	_, _, err = env.Svc.AuditPage(bg, key, usercenter.AuditFilter{Limit: core.MaxListLimit + 1})
+	wantCode(t, err, usercenter.EInvalid)
+
+	// Newest first, paging with BeforeID, reads the same events backwards.
+	f = usercenter.AuditFilter{Action: usercenter.AuditCreate, Limit: 2, NewestFirst: true}
+	got = nil
+	for pages := 0; ; pages++ {
+		page, next, err := env.Svc.AuditPage(bg, key, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page...)
+		if next == 0 || pages > 5 {
+			break
+		}
+		f.BeforeID = next
+	}
+	if len(got) != len(all) {
+		t.Fatalf("newest first: %d events, want %d", len(got), len(all))
+	}
+	for i := range got {
+		if got[i].ID != all[len(all)-1-i].ID {
+			t.Errorf("newest first, event %d: ID %d, want %d", i, got[i].ID, all[len(all)-1-i].ID)
+		}
+	}
+	// A cursor of the other order is refused, not misread.
+	_, _, err = env.Svc.AuditPage(bg, key, usercenter.AuditFilter{NewestFirst: true, AfterID: all[0].ID})
+	wantCode(t, err, usercenter.EInvalid)
+	_, _, err = env.Svc.AuditPage(bg, key, usercenter.AuditFilter{BeforeID: all[0].ID})
 	wantCode(t, err, usercenter.EInvalid)
 }

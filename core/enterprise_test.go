@@ -48,7 +48,7 @@ func signedLogin(key *usercenter.APIKey, ts time.Time) (string, string) {
 
 func TestAccessKeyLoginWindow(t *testing.T) {
 	svc, clock := newFrozen(t)
-	_, key, err := svc.CreateApp(bg, core.NewApp{Name: "win"})
+	_, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "win"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestEnterpriseTokenTTLAndRefresh(t *testing.T) {
 	if svc.EnterpriseTokenTTL() != 10*time.Minute || other.EnterpriseTokenTTL() != core.DefaultEnterpriseTokenTTL {
 		t.Fatalf("TTLs %v and %v", svc.EnterpriseTokenTTL(), other.EnterpriseTokenTTL())
 	}
-	app, key, err := svc.CreateApp(bg, core.NewApp{Name: "ttl"})
+	app, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "ttl"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestEnterpriseTokenTTLAndRefresh(t *testing.T) {
 
 	// With the default lifetime, exactly 30 minutes gives a new token.
 	svc2, clock2 := newFrozen(t)
-	_, key2, err := svc2.CreateApp(bg, core.NewApp{Name: "refresh"})
+	_, key2, err := svc2.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "refresh"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestEnterpriseTokenTTLAndRefresh(t *testing.T) {
 
 func TestEnterpriseRevokedKey(t *testing.T) {
 	svc, clock := newFrozen(t)
-	_, key, err := svc.CreateApp(bg, core.NewApp{Name: "revoke"})
+	_, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "revoke"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestEnterpriseRevokedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.RevokeKey(bg, key.SecretID); err != nil {
+	if err := svc.RevokeKey(bg, usercenter.Operator(), key.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.AuthenticateAccessToken(bg, sess.Token); err != core.ErrBadEnterpriseToken {
@@ -259,7 +259,7 @@ func TestEnterpriseConcurrentLogins(t *testing.T) {
 
 func TestEnterpriseUseCasesScope(t *testing.T) {
 	env, appB, _ := newEnv(t)
-	reader, err := env.Svc.CreateKey(bg, "reader", []uint64{env.App.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+	reader, err := env.Svc.CreateKey(bg, usercenter.Operator(), "reader", []uint64{env.App.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -107,7 +108,7 @@ func keyOf(e usercenter.AuditEvent) eventKey {
 }
 
 func compareKeys(a, b eventKey) int {
-	return strings.Compare(a.User+"\x00"+string(a.Action)+"\x00"+a.Field, b.User+"\x00"+string(b.Action)+"\x00"+b.Field)
+	return cmp.Or(strings.Compare(a.User+"\x00"+string(a.Action)+"\x00"+a.Field, b.User+"\x00"+string(b.Action)+"\x00"+b.Field), cmp.Compare(a.App, b.App))
 }
 
 // wantEvents compares events with want, ignoring order, IDs and times.

@@ -253,7 +253,7 @@ func TestImportUsersPermissions(t *testing.T) {
 	_, err = svctest.ImportUsers(env.Svc, bg, env.Key.Actor(), 424242, in)
 	wantCode(t, err, usercenter.ENotFound)
 	disabled := usercenter.AppDisabled
-	if _, err := env.Svc.UpdateApp(bg, appB.SdkAppID, core.AppPatch{Status: &disabled}); err != nil {
+	if _, err := env.Svc.UpdateApp(bg, usercenter.Operator(), appB.SdkAppID, core.AppPatch{Status: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = svctest.ImportUsers(env.Svc, bg, keyB.Actor(), appB.SdkAppID, in)
@@ -277,7 +277,7 @@ func (failingAuditTx) InsertAudits(context.Context, []*usercenter.AuditEvent) er
 func TestImportUsersNeedsItsAuditEvents(t *testing.T) {
 	mk := vault.NewKey()
 	in := newInstance(t, mk)
-	app, key, err := in.svc.CreateApp(bg, core.NewApp{Name: "audit"})
+	app, key, err := in.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "audit"})
 	if err != nil {
 		t.Fatal(err)
 	}

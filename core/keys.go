@@ -11,9 +11,9 @@ import (
 // at rest and shown once, when the key is created; authentication opens
 // it inside core (auth.go).
 
-// CreateKey creates an API key for apps with perms. The returned key is
-// the only time its SecretKey is shown.
-func (s *Service) CreateKey(ctx context.Context, name string, apps []uint64, perms []usercenter.Permission) (*usercenter.APIKey, error) {
+// CreateKey creates an API key for apps with perms, audited as the
+// actor's. The returned key is the only time its SecretKey is shown.
+func (s *Service) CreateKey(ctx context.Context, actor *usercenter.Actor, name string, apps []uint64, perms []usercenter.Permission) (*usercenter.APIKey, error) {
 	if len(apps) == 0 {
 		return nil, usercenter.Invalid(usercenter.FieldKeyApps, "must name at least one app")
 	}
@@ -27,7 +27,12 @@ func (s *Service) CreateKey(ctx context.Context, name string, apps []uint64, per
 		return nil, err
 	}
 	key := s.newKey(name, apps, perms)
-	err := s.store.Update(ctx, func(tx Tx) error { return tx.InsertKey(ctx, s.keyRecord(key)) })
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.InsertKey(ctx, s.keyRecord(key)); err != nil {
+			return err
+		}
+		return s.auditKey(ctx, tx, actor, key, usercenter.AuditKeyCreate, usercenter.EventKeyCreated)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +71,17 @@ func (s *Service) Keys(ctx context.Context) ([]usercenter.APIKey, error) {
 	return out, nil
 }
 
-// RevokeKey revokes a key at once; requests signed with it fail from now on.
-func (s *Service) RevokeKey(ctx context.Context, secretID string) error {
-	return s.store.Update(ctx, func(tx Tx) error { return tx.RevokeKey(ctx, secretID, s.now().UTC()) })
+// RevokeKey revokes a key at once, audited as the actor's; requests
+// signed with it fail from now on.
+func (s *Service) RevokeKey(ctx context.Context, actor *usercenter.Actor, secretID string) error {
+	return s.store.Update(ctx, func(tx Tx) error {
+		rec, err := tx.Key(ctx, secretID)
+		if err != nil {
+			return err
+		}
+		if err := tx.RevokeKey(ctx, secretID, s.now().UTC()); err != nil {
+			return err
+		}
+		return s.auditKey(ctx, tx, actor, &rec.APIKey, usercenter.AuditKeyRevoke, usercenter.EventKeyRevoked)
+	})
 }

@@ -13,7 +13,7 @@ import (
 // recover the value.
 func TestLookupByPIINeedsPIIRead(t *testing.T) {
 	svc, _ := newFrozen(t)
-	app, key, err := svc.CreateApp(bg, core.NewApp{Name: "lookup"})
+	app, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "lookup"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestLookupByPIINeedsPIIRead(t *testing.T) {
 	if _, err := svctest.CreateUser(svc, bg, key.Actor(), app.SdkAppID, core.UserPatch{Phone: &phone, Email: &email}); err != nil {
 		t.Fatal(err)
 	}
-	reader, err := svc.CreateKey(bg, "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+	reader, err := svc.CreateKey(bg, usercenter.Operator(), "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 	if err != nil {
 		t.Fatal(err)
 	}

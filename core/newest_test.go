@@ -36,7 +36,7 @@ func walk(t *testing.T, svc *core.Service, actor *usercenter.Actor, q core.UserQ
 // page by page, with the creation-time filters applied.
 func TestListUsersNewestFirst(t *testing.T) {
 	svc, clock := newFrozen(t)
-	app, key, err := svc.CreateApp(bg, core.NewApp{Name: "newest"})
+	app, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "newest"})
 	if err != nil {
 		t.Fatal(err)
 	}

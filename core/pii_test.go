@@ -267,7 +267,7 @@ func TestBlindIndexLookups(t *testing.T) {
 // lookups alike.
 func TestPhoneRegionPerApp(t *testing.T) {
 	env := uctest.New(t)
-	us, usKey, err := env.Svc.CreateApp(bg, core.NewApp{Name: "us app", PhoneRegion: "US"})
+	us, usKey, err := env.Svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "us app", PhoneRegion: "US"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func TestRevealsDoNotExhaustThePool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, key, err := svc.CreateApp(ctx, core.NewApp{Name: "pool", RateLimit: 1000})
+	app, key, err := svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "pool", RateLimit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

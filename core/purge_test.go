@@ -19,7 +19,7 @@ import (
 func TestPurgeExpired(t *testing.T) {
 	logs := &uctest.LogBuffer{}
 	svc, clock := newFrozen(t, core.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
-	app, key, err := svc.CreateApp(bg, core.NewApp{Name: "purge"})
+	app, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "purge"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func TestReadyWhileWritesFail(t *testing.T) {
 	}
 
 	store.full.Store(true)
-	if _, _, err := svc.CreateApp(bg, core.NewApp{Name: "full"}); usercenter.ErrorCode(err) != usercenter.EUnavailable {
+	if _, _, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "full"}); usercenter.ErrorCode(err) != usercenter.EUnavailable {
 		t.Fatalf("CreateApp on a full disk: %v, want unavailable", err)
 	}
 	before := store.updates.Load()
@@ -76,17 +76,17 @@ func TestReadyWhileWritesFail(t *testing.T) {
 	if err := svc.Ready(bg); err != nil {
 		t.Fatalf("Ready after space was freed: %v", err)
 	}
-	if _, _, err := svc.CreateApp(bg, core.NewApp{Name: "again"}); err != nil {
+	if _, _, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "again"}); err != nil {
 		t.Fatalf("CreateApp after space was freed: %v", err)
 	}
 
 	// A write that succeeds ends the failure too, without a probe.
 	store.full.Store(true)
-	if _, _, err := svc.CreateApp(bg, core.NewApp{Name: "full2"}); err == nil {
+	if _, _, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "full2"}); err == nil {
 		t.Fatal("CreateApp on a full disk succeeded")
 	}
 	store.full.Store(false)
-	if _, _, err := svc.CreateApp(bg, core.NewApp{Name: "third"}); err != nil {
+	if _, _, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "third"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Ready(bg); err != nil {

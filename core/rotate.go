@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"usercenter"
 	"usercenter/vault"
@@ -50,8 +51,10 @@ const rotateBatch = 500
 // Reseal re-encrypts every stored value under ring's current key. ring
 // must also hold the keys the values were sealed with. It works in
 // batches, so it can be interrupted and run again; when it returns without
-// error no stored value needs any key but the current one.
-func Reseal(ctx context.Context, store Store, ring *vault.Keyring) (RotationReport, error) {
+// error no stored value needs any key but the current one, and one audit
+// event and one event (master_key.rotated) record the rotation as the
+// actor's.
+func Reseal(ctx context.Context, store Store, ring *vault.Keyring, actor *usercenter.Actor) (RotationReport, error) {
 	var rep RotationReport
 	for _, kind := range SealedKinds {
 		after := ""
@@ -103,6 +106,14 @@ func Reseal(ctx context.Context, store Store, ring *vault.Keyring) (RotationRepo
 	// Check the outcome independently of the counting above.
 	byKind, err := checkSealed(ctx, store, ring)
 	rep.ByKind = byKind
+	if err != nil {
+		return rep, err
+	}
+	err = store.Update(ctx, func(tx Tx) error {
+		now := time.Now()
+		return record(ctx, tx, []*usercenter.AuditEvent{adminAudit(ctx, actor, 0, now, usercenter.AuditMasterKeyRotate, "", "")},
+			[]*usercenter.Event{newEvent(actor, usercenter.EventMasterKeyRotated, 0, now, usercenter.EventData{Resealed: rep.Resealed})})
+	})
 	return rep, err
 }
 

@@ -18,7 +18,7 @@ func TestWrongMasterKeyFailsAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := in.svc.CreateApp(bg, core.NewApp{Name: "app"}); err != nil {
+	if _, _, err := in.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "app"}); err != nil {
 		t.Fatal(err)
 	}
 	in.store.Close()
@@ -72,7 +72,7 @@ func TestResealRotation(t *testing.T) {
 	keys := map[string]string{}
 	var first *usercenter.APIKey
 	for _, name := range []string{"one", "two"} {
-		app, key, err := svc.CreateApp(bg, core.NewApp{Name: name})
+		app, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: name})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,12 +82,12 @@ func TestResealRotation(t *testing.T) {
 			first = key
 		}
 	}
-	extra, err := svc.CreateKey(bg, "extra", []uint64{first.Apps[0]}, []usercenter.Permission{usercenter.PermUsersRead})
+	extra, err := svc.CreateKey(bg, usercenter.Operator(), "extra", []uint64{first.Apps[0]}, []usercenter.Permission{usercenter.PermUsersRead})
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys[extra.SecretID] = extra.SecretKey
-	if err := svc.RevokeKey(bg, extra.SecretID); err != nil {
+	if err := svc.RevokeKey(bg, usercenter.Operator(), extra.SecretID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -127,14 +127,14 @@ func TestResealRotation(t *testing.T) {
 	total := len(apps) + len(keys) + len(meta) + nValues
 
 	rotating := mustRing(t, newKey, oldKey)
-	rep, err := core.Reseal(bg, in.store, rotating)
+	rep, err := core.Reseal(bg, in.store, rotating, usercenter.Operator())
 	if err != nil {
 		t.Fatalf("Reseal: %v", err)
 	}
 	if rep.Resealed != total || rep.Current != 0 {
 		t.Errorf("first Reseal = %+v, want %d resealed, 0 current", rep, total)
 	}
-	rep, err = core.Reseal(bg, in.store, rotating)
+	rep, err = core.Reseal(bg, in.store, rotating, usercenter.Operator())
 	if err != nil {
 		t.Fatalf("second Reseal: %v", err)
 	}
@@ -225,10 +225,10 @@ func TestResealWithoutOldKeyFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := in.svc.CreateApp(bg, core.NewApp{Name: "app"}); err != nil {
+	if _, _, err := in.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "app"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := core.Reseal(bg, in.store, mustRing(t, vault.NewKey())); err == nil {
+	if _, err := core.Reseal(bg, in.store, mustRing(t, vault.NewKey()), usercenter.Operator()); err == nil {
 		t.Fatal("Reseal without the old key succeeded")
 	}
 	// Nothing was lost: the old key still opens everything.
@@ -247,7 +247,7 @@ func TestResealManyValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, _, err := in.svc.CreateApp(bg, core.NewApp{Name: "many"})
+	app, _, err := in.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "many"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestResealManyValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := core.Reseal(bg, in.store, mustRing(t, newKey, oldKey))
+	rep, err := core.Reseal(bg, in.store, mustRing(t, newKey, oldKey), usercenter.Operator())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func TestLimiterFailureFailsOpen(t *testing.T) {
 	logs := &uctest.LogBuffer{}
 	lim := &downLimiter{}
 	svc, _ := newFrozen(t, core.WithLimiter(lim), core.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
-	app, key, err := svc.CreateApp(bg, core.NewApp{Name: "open", RateLimit: 1})
+	app, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "open", RateLimit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestLimiterFailureFailsOpen(t *testing.T) {
 // a replay that another node remembers.
 func TestLoginReplayFailureFailsClosed(t *testing.T) {
 	svc, clock := newFrozen(t, core.WithReplayMemory(downMemory{}))
-	_, key, err := svc.CreateApp(bg, core.NewApp{Name: "closed"})
+	_, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "closed"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestLoginReplayFailureFailsClosed(t *testing.T) {
 // than accept replays.
 func TestLoginWithoutReplayMemory(t *testing.T) {
 	svc, clock := newFrozen(t, core.WithReplayMemory(nil))
-	_, key, err := svc.CreateApp(bg, core.NewApp{Name: "none"})
+	_, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestAccessKeyLoginReplayAcrossNodes(t *testing.T) {
 		return svc
 	}
 	a, b := node(), node()
-	_, key, err := a.CreateApp(bg, core.NewApp{Name: "nodes"})
+	_, key, err := a.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "nodes"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestLoginReplayMemoryRefuses(t *testing.T) {
 		{fmt.Errorf("%w (signed at …)", core.ErrReplayBefore), usercenter.EUnauthenticated, core.ErrSignedBeforeMemory},
 	} {
 		svc, clock := newFrozen(t, core.WithReplayMemory(refusingMemory{c.err}))
-		_, key, err := svc.CreateApp(bg, core.NewApp{Name: "refused"})
+		_, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "refused"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,8 @@ import (
 // Service is not ready while writes fail with one (see Service.Ready).
 var ErrStorage = errors.New("the database's storage fails")
 
-// Store persists apps, keys, users, tokens and audit events. Implementations
+// Store persists apps, keys, users, tokens, audit events and the outbox
+// of events. Implementations
 // (such as SQLite; a PostgreSQL store is to follow) hold no business rules: they store what the Service
 // hands them, encrypted values included, and report uniqueness violations
 // as EConflict errors.
@@ -76,8 +77,17 @@ type Reader interface {
 	// Meta returns a named instance-wide value, or nil if it was never set.
 	Meta(ctx context.Context, name string) ([]byte, error)
 
-	// AuditEvents returns events matching f in ID order.
+	// AuditEvents returns events matching f in ID order, or in descending
+	// ID order when f.NewestFirst. Either way a reader that pages with
+	// the last ID it saw (AfterID, or BeforeID newest first) misses none.
 	AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error)
+
+	// EventsAfter returns up to limit events of the outbox of app sdkAppID
+	// (0: the events of the whole instance) with an ID greater than
+	// afterID, in ID order. An event never becomes visible after one with
+	// a greater ID, so a reader that pages with the last ID it saw misses
+	// none.
+	EventsAfter(ctx context.Context, sdkAppID uint64, afterID int64, limit int) ([]usercenter.Event, error)
 
 	// SealedValues returns up to limit encrypted values of one kind with a
 	// RowKey greater than after, ordered by RowKey, for master-key rotation.
@@ -138,6 +148,10 @@ type Tx interface {
 	// with as few statements as the engine allows; their IDs increase in
 	// the order given.
 	InsertAudits(ctx context.Context, events []*usercenter.AuditEvent) error
+
+	// InsertEvents appends events to the outbox and sets their IDs, which
+	// increase in the order given.
+	InsertEvents(ctx context.Context, events []*usercenter.Event) error
 
 	// UpdateSealed replaces one encrypted value found by SealedValues.
 	UpdateSealed(ctx context.Context, v SealedValue) error

@@ -13,7 +13,7 @@ import (
 // tokens, and audits one reveal per field it shows.
 func TestExportSubject(t *testing.T) {
 	svc, store := svctest.New(t)
-	app, key, err := svc.CreateApp(bg, core.NewApp{Name: "subject"})
+	app, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "subject"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestExportSubject(t *testing.T) {
 		eventKey{app.SdkAppID, u.ID, usercenter.AuditReveal, "address", name, "req-1"})
 
 	// Without pii.read there is no export, and nothing is audited.
-	reader, err := svc.CreateKey(bg, "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+	reader, err := svc.CreateKey(bg, usercenter.Operator(), "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestExportSubject(t *testing.T) {
 // about them, under the tombstone, plus one recording the erasure.
 func TestEraseUser(t *testing.T) {
 	svc, store := svctest.New(t)
-	app, key, err := svc.CreateApp(bg, core.NewApp{Name: "erase"})
+	app, key, err := svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "erase"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestEraseUser(t *testing.T) {
 	_, err = svc.EraseUser(bg, actor, id)
 	wantCode(t, err, usercenter.ENotFound)
 
-	reader, err := svc.CreateKey(bg, "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead, usercenter.PermPIIRead})
+	reader, err := svc.CreateKey(bg, usercenter.Operator(), "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead, usercenter.PermPIIRead})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func TestUpdateApp(t *testing.T) {
 	id := env.App.SdkAppID
 	key := "ABCDEFGHIJKLMNOPQRSTUVWX"
 	cbc := usercenter.CipherAESCBCBase64
-	app, err := env.Svc.UpdateApp(bg, id, core.AppPatch{
+	app, err := env.Svc.UpdateApp(bg, usercenter.Operator(), id, core.AppPatch{
 		Name: ptr("renamed"), Status: ptr(usercenter.AppDisabled), RateLimit: ptr(7), TokenTTL: ptr(time.Hour),
 		PhoneRegion: ptr("US"), SuperAppSecretKey: ptr(key), SuperAppCipher: &cbc, CodeTTL: ptr(2 * time.Minute),
 	})
@@ -111,7 +111,7 @@ func TestUpdateApp(t *testing.T) {
 		t.Fatalf("sealed secrets: %d, plain key stored: %v", len(vals), len(vals) == 1 && strings.Contains(string(vals[0].Value), key))
 	}
 	// An empty patch changes nothing.
-	same, err := env.Svc.UpdateApp(bg, id, core.AppPatch{})
+	same, err := env.Svc.UpdateApp(bg, usercenter.Operator(), id, core.AppPatch{})
 	unchanged := *stored
 	unchanged.SuperAppSecretKey = "" // shown only when replaced
 	if err != nil || *same != unchanged {
@@ -129,7 +129,7 @@ func TestUpdateApp(t *testing.T) {
 		usercenter.FieldSuperAppCipher:    {SuperAppCipher: &bad},
 		usercenter.FieldCodeTTL:           {CodeTTL: ptr(2 * time.Hour)},
 	} {
-		_, err := env.Svc.UpdateApp(bg, id, p)
+		_, err := env.Svc.UpdateApp(bg, usercenter.Operator(), id, p)
 		if e := usercenter.ErrorOf(err); e.Code != usercenter.EInvalid || e.Field != name {
 			t.Errorf("%s: %v, want invalid %s", name, err, name)
 		}
@@ -138,6 +138,6 @@ func TestUpdateApp(t *testing.T) {
 	if *after != *stored {
 		t.Fatalf("a refused update changed the app: %+v", after)
 	}
-	_, err = env.Svc.UpdateApp(bg, 999, core.AppPatch{Name: ptr("x")})
+	_, err = env.Svc.UpdateApp(bg, usercenter.Operator(), 999, core.AppPatch{Name: ptr("x")})
 	wantCode(t, err, usercenter.ENotFound)
 }

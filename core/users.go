@@ -163,12 +163,7 @@ func (s *Service) insertUsers(ctx context.Context, tx Tx, actor *usercenter.Acto
 		}
 		return err
 	}
-	// Built afresh on every run of the Update: the store sets their IDs.
-	events := make([]*usercenter.AuditEvent, len(recs))
-	for i := range recs {
-		events[i] = s.auditEvent(ctx, actor, &recs[i].User, usercenter.AuditCreate, "")
-	}
-	return tx.InsertAudits(ctx, events)
+	return s.auditCreates(ctx, tx, actor, recs)
 }
 
 // CreateUsers creates 1 to MaxBatchUsers users in an app, all or none, in

@@ -165,7 +165,7 @@ func (m *mover) prune(ctx context.Context, reports map[string]*TableReport) erro
 	order := slices.Clone(tableOrder)
 	slices.Reverse(order)
 	for _, name := range order {
-		if name == "audit_events" {
+		if name == "audit_events" || name == "events" {
 			continue
 		}
 		t := m.table(name)

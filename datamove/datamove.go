@@ -210,7 +210,10 @@ func Migrate(ctx context.Context, sourcePath, dsn string, opts Options) (*Report
 		}
 		rep.Copied += reports[t.name].Inserted + reports[t.name].Updated
 	}
-	if rep.AuditNextID, err = m.advanceAuditIDs(ctx); err != nil {
+	if rep.AuditNextID, err = m.advanceIDs(ctx, "audit_events"); err != nil {
+		return rep, err
+	}
+	if _, err = m.advanceIDs(ctx, "events"); err != nil {
 		return rep, err
 	}
 	if testHookBeforeVerify != nil {
@@ -248,25 +251,27 @@ func (m *mover) table(name string) *table {
 	panic("datamove: no table " + name)
 }
 
-// advanceAuditIDs moves the destination's audit ID sequence past every ID
-// the source has handed out, deleted events' included (SQLite's
-// AUTOINCREMENT remembers those in sqlite_sequence), so that new events
-// sort after the copied ones and no ID is used twice.
-func (m *mover) advanceAuditIDs(ctx context.Context) (int64, error) {
+// advanceIDs moves the destination's ID sequence of table (audit_events
+// or events) past every ID the source has handed out, deleted events'
+// included (SQLite's AUTOINCREMENT remembers those in sqlite_sequence),
+// so that new events sort after the copied ones and no ID is used twice.
+// It returns the next ID the destination will hand out.
+func (m *mover) advanceIDs(ctx context.Context, table string) (int64, error) {
 	var srcSeq int64
-	err := m.src.tx.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'`).Scan(&srcSeq)
+	err := m.src.tx.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = ?`, table).Scan(&srcSeq)
 	if err != nil && !isNoRows(err) {
-		return 0, fmt.Errorf("reading the source's audit ID sequence: %w", err)
+		return 0, fmt.Errorf("reading the source's %s ID sequence: %w", table, err)
 	}
 	var next int64
+	// table is one of two constants, never input.
 	err = m.dst.QueryRow(ctx, `
-		WITH s AS (SELECT pg_get_serial_sequence('audit_events', 'id') AS name),
+		WITH s AS (SELECT pg_get_serial_sequence('`+table+`', 'id') AS name),
 		v AS (SELECT GREATEST($1::bigint,
-				(SELECT COALESCE(max(id), 0) FROM audit_events),
+				(SELECT COALESCE(max(id), 0) FROM `+table+`),
 				(SELECT COALESCE(pg_sequence_last_value(name::regclass), 0) FROM s)) AS last)
 		SELECT CASE WHEN last > 0 THEN setval((SELECT name FROM s), last, true) + 1 ELSE 1 END FROM v`, srcSeq).Scan(&next)
 	if err != nil {
-		return 0, fmt.Errorf("advancing the destination's audit ID sequence: %w", err)
+		return 0, fmt.Errorf("advancing the destination's %s ID sequence: %w", table, err)
 	}
 	return next, nil
 }

@@ -75,24 +75,24 @@ func newSource(t *testing.T, nUsers int) *source {
 	}
 	op := usercenter.Operator()
 
-	a1, k1, err := s.svc.CreateApp(bg, core.NewApp{Name: "alpha"})
+	a1, k1, err := s.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "alpha"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, _, err := s.svc.CreateApp(bg, core.NewApp{Name: "beta", PhoneRegion: "US"})
+	a2, _, err := s.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "beta", PhoneRegion: "US"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cipher := usercenter.CipherAESGCMBase64
-	if a2, err = s.svc.UpdateApp(bg, a2.SdkAppID, core.AppPatch{SuperAppSecretKey: ptr("0123456789abcdef0123456789abcdef"), SuperAppCipher: &cipher}); err != nil {
+	if a2, err = s.svc.UpdateApp(bg, usercenter.Operator(), a2.SdkAppID, core.AppPatch{SuperAppSecretKey: ptr("0123456789abcdef0123456789abcdef"), SuperAppCipher: &cipher}); err != nil {
 		t.Fatal(err)
 	}
 	s.apps = []*usercenter.App{a1, a2}
-	if s.liveKey, err = s.svc.CreateKey(bg, "both", []uint64{a1.SdkAppID, a2.SdkAppID}, usercenter.AllPermissions); err != nil {
+	if s.liveKey, err = s.svc.CreateKey(bg, usercenter.Operator(), "both", []uint64{a1.SdkAppID, a2.SdkAppID}, usercenter.AllPermissions); err != nil {
 		t.Fatal(err)
 	}
 	s.revoked = k1.SecretID
-	if err := s.svc.RevokeKey(bg, k1.SecretID); err != nil {
+	if err := s.svc.RevokeKey(bg, usercenter.Operator(), k1.SecretID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -299,7 +299,7 @@ func TestMigrateData(t *testing.T) {
 	src.close(t)
 
 	rep := migrate(t, src, dsn, datamove.Options{Batch: 7})
-	for _, name := range []string{"meta", "apps", "api_keys", "api_key_apps", "users", "user_links", "tokens", "codes", "code_attempts", "enterprise_tokens", "audit_events"} {
+	for _, name := range []string{"meta", "apps", "api_keys", "api_key_apps", "users", "user_links", "tokens", "codes", "code_attempts", "enterprise_tokens", "audit_events", "events"} {
 		r := tableReport(t, rep, name)
 		if r.Source == 0 {
 			t.Errorf("%s: the fixture has no rows", name)

@@ -91,7 +91,7 @@ func TestMigrateDataDelta(t *testing.T) {
 	if _, err := src.svc.UpdateUser(bg, op, changed.id, core.UserPatch{Nickname: ptr("renamed"), Phone: &phone}); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.svc.RevokeKey(bg, src.liveKey.SecretID); err != nil {
+	if err := src.svc.RevokeKey(bg, usercenter.Operator(), src.liveKey.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	gone := src.users[2]

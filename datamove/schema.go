@@ -28,6 +28,7 @@ var tableOrder = []string{
 	"code_attempts",
 	"enterprise_tokens",
 	"audit_events",
+	"events",
 }
 
 // Tables that are bookkeeping of one engine, not data of the instance.

@@ -452,16 +452,16 @@ func fzInstance(tb testing.TB) *fzEnv {
 			tb.Fatal(err)
 		}
 	}
-	e.app, e.keys[0], err = svc.CreateApp(ctx, core.NewApp{Name: "myapp", RateLimit: 100_000})
+	e.app, e.keys[0], err = svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "myapp", RateLimit: 100_000})
 	must(err)
-	e.other, e.keys[2], err = svc.CreateApp(ctx, core.NewApp{Name: "other", RateLimit: 100_000})
+	e.other, e.keys[2], err = svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "other", RateLimit: 100_000})
 	must(err)
 	e.domains = map[uint64]string{e.app.SdkAppID: e.app.UserDomain, e.other.SdkAppID: e.other.UserDomain}
-	e.keys[1], err = svc.CreateKey(ctx, "reader", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+	e.keys[1], err = svc.CreateKey(ctx, usercenter.Operator(), "reader", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 	must(err)
-	e.keys[3], err = svc.CreateKey(ctx, "both", []uint64{e.app.SdkAppID, e.other.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead, usercenter.PermPIIRead})
+	e.keys[3], err = svc.CreateKey(ctx, usercenter.Operator(), "both", []uint64{e.app.SdkAppID, e.other.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead, usercenter.PermPIIRead})
 	must(err)
-	e.keys[4], err = svc.CreateKey(ctx, "revoked", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+	e.keys[4], err = svc.CreateKey(ctx, usercenter.Operator(), "revoked", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 	must(err)
 	for i, k := range e.keys {
 		username := fmt.Sprintf("ver=1&auth_mode=accessKey&sign_method=sha256&access_key=%s&timestamp=%d", k.SecretID, time.Now().UnixMilli())
@@ -469,7 +469,7 @@ func fzInstance(tb testing.TB) *fzEnv {
 		must(err)
 		e.tokens[i] = sess.Token
 	}
-	must(svc.RevokeKey(ctx, e.keys[4].SecretID))
+	must(svc.RevokeKey(ctx, usercenter.Operator(), e.keys[4].SecretID))
 	str := func(s string) *string { return &s }
 	patch := core.UserPatch{
 		OriginID: str("crm-1"), Nickname: str("Alice"), Phone: str("+8613612346688"), Email: str("alice@example.com"),

@@ -82,7 +82,7 @@ func TestLoginFailures(t *testing.T) {
 	env := uctest.New(t)
 	key := env.Key
 	revoked := env.NewKey(t, []uint64{env.App.SdkAppID}, usercenter.PermUsersRead)
-	if err := env.Svc.RevokeKey(bg, revoked.SecretID); err != nil {
+	if err := env.Svc.RevokeKey(bg, usercenter.Operator(), revoked.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	now := env.Clock.Now()
@@ -181,7 +181,7 @@ func TestRevokedKeyStopsTokensAtOnce(t *testing.T) {
 	key := env.NewKey(t, []uint64{env.App.SdkAppID}, usercenter.PermUsersRead, usercenter.PermUsersWrite)
 	tok := login(t, env, key)
 	userInfo(t, env, tok, u.ID)
-	if err := env.Svc.RevokeKey(bg, key.SecretID); err != nil {
+	if err := env.Svc.RevokeKey(bg, usercenter.Operator(), key.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{
@@ -268,7 +268,7 @@ func TestRefresh(t *testing.T) {
 	young := login(t, env, key)
 	refresh(young).want(t, 200, "")
 	refresh(old).want(t, 200, "")
-	if err := env.Svc.RevokeKey(bg, key.SecretID); err != nil {
+	if err := env.Svc.RevokeKey(bg, usercenter.Operator(), key.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	refresh(young).want(t, 5032, "")

@@ -56,7 +56,8 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 }
 
 // AuditEvents returns up to f.Limit events, the limit core bounds,
-// matching every non-zero field of f, in ID order. An empty but non-nil
+// matching every non-zero field of f, in ID order (descending when
+// f.NewestFirst). An empty but non-nil
 // f.Apps matches no event. pgx prepares each text of the query
 // (sqlstore.AuditWhere) once per connection.
 func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error) {
@@ -74,7 +75,7 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 		limit = nil
 	}
 	args = append(args, limit)
-	q := `SELECT ` + sqlstore.AuditColumns + ` FROM audit_events` + where + ` ORDER BY id LIMIT ` + sqlstore.Dollar.Nth(len(args)) + `::bigint`
+	q := `SELECT ` + sqlstore.AuditColumns + ` FROM audit_events` + where + sqlstore.AuditOrder(f) + ` LIMIT ` + sqlstore.Dollar.Nth(len(args)) + `::bigint`
 
 	if r.tx != nil || !storableArgs(args) {
 		// Inside Update the transaction's snapshot is its own, and

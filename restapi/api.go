@@ -81,7 +81,7 @@ type api struct {
 var (
 	revealParam = []string{"reveal"}
 	listParams  = []string{"limit", "next", "reveal", "originId", "phone", "email", "provider", "providerUserId"}
-	auditParams = []string{"sdkAppId", "userId", "field", "action", "actor", "since", "until", "limit", "next"}
+	auditParams = []string{"sdkAppId", "userId", "field", "action", "actor", "since", "until", "order", "limit", "next"}
 )
 
 // routes is the table of every route of the API.

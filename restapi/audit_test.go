@@ -34,12 +34,23 @@ func TestAuditFiltersAndPagination(t *testing.T) {
 
 	// Page sizes below, at and above what one query returns: every event
 	// exactly once, in increasing id order, and no next after the last.
-	for _, limit := range []int{7, 499, 500} {
+	// Newest first by default, or oldest first.
+	for _, c := range []struct {
+		limit int
+		order string
+	}{{7, ""}, {499, "newest"}, {500, ""}, {7, "oldest"}, {499, "oldest"}, {500, "oldest"}} {
+		limit := c.limit
 		seen := map[int64]bool{}
 		var last int64
+		if c.order != "oldest" {
+			last = 1 << 62
+		}
 		pages, next := 0, ""
 		for {
 			path := "/v1/audit?limit=" + strconv.Itoa(limit)
+			if c.order != "" {
+				path += "&order=" + c.order
+			}
 			if next != "" {
 				path += "&next=" + next
 			}
@@ -54,8 +65,8 @@ func TestAuditFiltersAndPagination(t *testing.T) {
 				t.Fatalf("limit %d: a page of %d", limit, len(l.Events))
 			}
 			for _, e := range l.Events {
-				if e.ID <= last || seen[e.ID] {
-					t.Fatalf("limit %d: event %d after %d", limit, e.ID, last)
+				if (e.ID <= last) != (c.order != "oldest") || seen[e.ID] {
+					t.Fatalf("limit %d, order %q: event %d after %d", limit, c.order, e.ID, last)
 				}
 				if e.SdkAppID != env.App.SdkAppID {
 					t.Fatalf("an event of another app: %+v", e)
@@ -67,26 +78,28 @@ func TestAuditFiltersAndPagination(t *testing.T) {
 			}
 			next = *l.Next
 		}
-		// 700 creates, 1 create, 2 updates.
-		if len(seen) != 703 || pages != (703+limit-1)/limit {
+		// The app's creation and its first key's, 700 creates, the
+		// writer key's creation, 1 create, 2 updates.
+		if len(seen) != 706 || pages != (706+limit-1)/limit {
 			t.Fatalf("limit %d: %d events in %d pages", limit, len(seen), pages)
 		}
 	}
 
 	count := func(query string) int { return len(auditOf(t, env, env.Key, query)) }
 	for query, want := range map[string]int{
-		"limit=500": 703,
-		"sdkAppId=" + strconv.FormatUint(env.App.SdkAppID, 10): 703,
+		"limit=500": 706,
+		"sdkAppId=" + strconv.FormatUint(env.App.SdkAppID, 10): 706,
 		"action=create":            701,
 		"action=update":            2,
 		"action=update&field=city": 1,
 		"field=nickname":           1,
 		"userId=" + u.UserID:       3,
-		"actor=operator":           700,
+		"actor=operator":           703,
+		"action=key.create":        2,
 		"actor=" + url.QueryEscape("key:"+writer.SecretID):                                              3,
-		"since=" + mark.Format(time.RFC3339):                                                            3,
-		"until=" + mark.Format(time.RFC3339):                                                            700,
-		"since=" + mark.Add(-24*time.Hour).Format(time.RFC3339) + "&until=" + mark.Format(time.RFC3339): 700,
+		"since=" + mark.Format(time.RFC3339):                                                            4,
+		"until=" + mark.Format(time.RFC3339):                                                            702,
+		"since=" + mark.Add(-24*time.Hour).Format(time.RFC3339) + "&until=" + mark.Format(time.RFC3339): 702,
 		"action=reveal": 0,
 	} {
 		if got := count(query); got != want {
@@ -100,6 +113,8 @@ func TestAuditFiltersAndPagination(t *testing.T) {
 			t.Fatalf("event %+v", e)
 		}
 	}
+	// An unknown order is refused, and a cursor follows the order it is given with.
+	checkProblem(t, do(t, env, request{Method: "GET", Path: "/v1/audit?order=sideways", Auth: basic(env.Key)}), 400, "invalid_field", "order")
 	// Audit needs users.read.
 	pii := env.NewKey(t, []uint64{env.App.SdkAppID}, usercenter.PermUsersWrite)
 	checkProblem(t, do(t, env, request{Method: "GET", Path: "/v1/audit", Auth: basic(pii)}), 403, "forbidden", "")

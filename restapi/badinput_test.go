@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"usercenter"
 	"usercenter/uctest"
 )
 
@@ -222,7 +223,7 @@ func TestAuthentication(t *testing.T) {
 	env := uctest.New(t)
 	users := appUsers(env.App.SdkAppID)
 	revoked := env.NewKey(t, []uint64{env.App.SdkAppID}, "users.read")
-	if err := env.Svc.RevokeKey(context.Background(), revoked.SecretID); err != nil {
+	if err := env.Svc.RevokeKey(context.Background(), usercenter.Operator(), revoked.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	creds := func(id, secret string) string {

@@ -588,7 +588,7 @@ func fzCheckAuditFilter(t *testing.T, raw string, q url.Values) {
 	if one("userId") != f.UserID || one("field") != f.Field || one("actor") != f.Actor || one("action") != string(f.Action) {
 		t.Fatalf("parseAuditFilter(%q) = %+v", raw, f)
 	}
-	if a := f.Action; a != "" && !slices.Contains([]usercenter.AuditAction{"reveal", "deliver", "create", "update", "delete"}, a) {
+	if a := f.Action; a != "" && !a.Valid() {
 		t.Fatalf("parseAuditFilter(%q): action %q", raw, a)
 	}
 	for name, got := range map[string]time.Time{"since": f.Since, "until": f.Until} {
@@ -605,10 +605,17 @@ func fzCheckAuditFilter(t *testing.T, raw string, q url.Values) {
 	// ignores the unused low bits of the last character, so "M0" reads
 	// as "Mw" does: the cursor must decode to the ID, not equal its
 	// encoding.
+	if order := one("order"); f.NewestFirst != (order != "oldest") || order != "" && order != "oldest" && order != "newest" {
+		t.Fatalf("parseAuditFilter(%q): NewestFirst %v from order %q", raw, f.NewestFirst, order)
+	}
+	cursor, other := f.AfterID, f.BeforeID
+	if f.NewestFirst {
+		cursor, other = other, cursor
+	}
 	next := one("next")
 	b, err := base64.RawURLEncoding.DecodeString(next)
-	if (next == "" && f.AfterID != 0) || (next != "" && (err != nil || f.AfterID < 1 || strconv.FormatInt(f.AfterID, 10) != string(b))) {
-		t.Fatalf("parseAuditFilter(%q): AfterID %d from next %q", raw, f.AfterID, next)
+	if other != 0 || (next == "" && cursor != 0) || (next != "" && (err != nil || cursor < 1 || strconv.FormatInt(cursor, 10) != string(b))) {
+		t.Fatalf("parseAuditFilter(%q): cursor %d from next %q", raw, cursor, next)
 	}
 }
 
@@ -632,13 +639,13 @@ func fzInstance(tb testing.TB) *fzEnv {
 	var err error
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := &fzEnv{svc: svc}
-	if e.app, e.keys[0], err = svc.CreateApp(ctx, core.NewApp{Name: "fuzz", RateLimit: 100_000}); err != nil {
+	if e.app, e.keys[0], err = svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "fuzz", RateLimit: 100_000}); err != nil {
 		tb.Fatal(err)
 	}
-	if e.other, e.keys[2], err = svc.CreateApp(ctx, core.NewApp{Name: "other", RateLimit: 100_000}); err != nil {
+	if e.other, e.keys[2], err = svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "other", RateLimit: 100_000}); err != nil {
 		tb.Fatal(err)
 	}
-	if e.keys[1], err = svc.CreateKey(ctx, "reader", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead}); err != nil {
+	if e.keys[1], err = svc.CreateKey(ctx, usercenter.Operator(), "reader", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead}); err != nil {
 		tb.Fatal(err)
 	}
 	if e.seed, err = svctest.CreateUser(svc, ctx, usercenter.Operator(), e.app.SdkAppID, core.UserPatch{
@@ -1060,7 +1067,8 @@ func fzCheckAnswer(t *testing.T, e *fzEnv, c *fzCall, rec *httptest.ResponseReco
 			if (c.auth == fzAuthOther && ev.SdkAppID != e.other.SdkAppID) || (c.auth != fzAuthOther && ev.SdkAppID != e.app.SdkAppID) {
 				t.Fatalf("%s: an event of another app: %s", c, out)
 			}
-			if i > 0 && ev.ID <= l.Events[i-1].ID {
+			// Newest first unless order=oldest.
+			if i > 0 && (ev.ID <= l.Events[i-1].ID) != (q.Get("order") != "oldest") {
 				t.Fatalf("%s: events out of order: %s", c, out)
 			}
 		}

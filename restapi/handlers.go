@@ -394,6 +394,14 @@ func parseAuditFilter(q url.Values) (usercenter.AuditFilter, error) {
 		}
 		*dst = t
 	}
+	switch order, err := get("order"); {
+	case err != nil:
+		return f, err
+	case order == "" || order == "newest":
+		f.NewestFirst = true
+	case order != "oldest":
+		return f, invalidParam("order", "order must be newest or oldest")
+	}
 	if f.Limit, err = parseLimit(q); err != nil {
 		return f, err
 	}
@@ -405,7 +413,13 @@ func parseAuditFilter(q url.Values) (usercenter.AuditFilter, error) {
 		if err != nil || perr != nil || id < 1 || strconv.FormatInt(id, 10) != string(b) {
 			return f, invalidParam("next", "next must be a cursor returned by this API")
 		}
-		f.AfterID = id
+		// The cursor is the last ID of the page before, in the order
+		// asked for: the client repeats its order with it.
+		if f.NewestFirst {
+			f.BeforeID = id
+		} else {
+			f.AfterID = id
+		}
 	}
 	return f, nil
 }

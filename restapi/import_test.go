@@ -94,7 +94,7 @@ func TestImportUsers(t *testing.T) {
 
 	// One create event per user, as createUser writes, under the import's
 	// request ID.
-	events := auditOf(t, env, env.Key, fmt.Sprintf("sdkAppId=%d&action=create", app))
+	events := auditOf(t, env, env.Key, fmt.Sprintf("sdkAppId=%d&action=create&order=oldest", app))
 	if len(events) != len(bodies) {
 		t.Fatalf("%d create events, want %d: %+v", len(events), len(bodies), events)
 	}

@@ -76,7 +76,7 @@ func TestMeOfDisabledApp(t *testing.T) {
 	sess := register(t, env, "app-off")
 	// As `usercenter app update --status disabled` does it, through the
 	// service, so that the test runs on every engine.
-	if _, err := env.Svc.UpdateApp(context.Background(), env.App.SdkAppID, core.AppPatch{Status: ptr(usercenter.AppDisabled)}); err != nil {
+	if _, err := env.Svc.UpdateApp(context.Background(), usercenter.Operator(), env.App.SdkAppID, core.AppPatch{Status: ptr(usercenter.AppDisabled)}); err != nil {
 		t.Fatal(err)
 	}
 	checkProblem(t, do(t, env, request{Method: "GET", Path: "/v1/me", Auth: bearer(sess.Token)}), 403, "app_disabled", "")

@@ -60,7 +60,7 @@ func newReadsEnv(b *testing.B) *readsEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	app, key, err := svc.CreateApp(ctx, core.NewApp{Name: "reads", RateLimit: 100000})
+	app, key, err := svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "reads", RateLimit: 100000})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func newReadsEnv(b *testing.B) *readsEnv {
 		}
 		e.tokens = append(e.tokens, s.Token)
 	}
-	reader, err := svc.CreateKey(ctx, "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+	reader, err := svc.CreateKey(ctx, usercenter.Operator(), "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 	if err != nil {
 		b.Fatal(err)
 	}

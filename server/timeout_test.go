@@ -104,7 +104,7 @@ func newTimeoutEnv(t *testing.T, mapped bool) *timeoutEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, key, err := svc.CreateApp(ctx, core.NewApp{Name: "timeout", RateLimit: 1000})
+	app, key, err := svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "timeout", RateLimit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

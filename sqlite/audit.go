@@ -32,7 +32,8 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 }
 
 // AuditEvents returns up to f.Limit events, the limit core bounds,
-// matching every non-zero field of f, in ID order. An empty but non-nil
+// matching every non-zero field of f, in ID order (descending when
+// f.NewestFirst). An empty but non-nil
 // f.Apps matches no event.
 func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error) {
 	ctx, err := r.begin(ctx)
@@ -43,7 +44,7 @@ func (r *reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]u
 	if none {
 		return nil, nil
 	}
-	return sqlstore.All(ctx, (*readEngine)(r), sqlstore.ScanAuditEvent, `SELECT `+sqlstore.AuditColumns+` FROM audit_events`+where+` ORDER BY id LIMIT ?`,
+	return sqlstore.All(ctx, (*readEngine)(r), sqlstore.ScanAuditEvent, `SELECT `+sqlstore.AuditColumns+` FROM audit_events`+where+sqlstore.AuditOrder(f)+` LIMIT ?`,
 		append(args, f.Limit)...)
 }
 

@@ -95,5 +95,17 @@ func AuditWhere[A any](f usercenter.AuditFilter, p Placeholder, inApps string, a
 	if f.AfterID != 0 {
 		add(`id > ?`, f.AfterID)
 	}
+	if f.BeforeID != 0 {
+		add(`id < ?`, f.BeforeID)
+	}
 	return b.String(), args, false
+}
+
+// AuditOrder is the ORDER BY of f's events: by ID, newest first when
+// f.NewestFirst. The indexes on (…, id) serve either direction.
+func AuditOrder(f usercenter.AuditFilter) string {
+	if f.NewestFirst {
+		return ` ORDER BY id DESC`
+	}
+	return ` ORDER BY id`
 }

@@ -371,7 +371,7 @@ func (s *Store) apply(inv *invalidations) {
 // Reads go straight to the wrapped Tx. Inserts drop their rows too: for
 // keys and apps, whose absence is never cached, that costs nothing and
 // needs no argument; for users it drops the cached absence of the UserId.
-// Writes to what is not cached (audit events, codes, meta) pass through;
+// Writes to what is not cached (audit events, the outbox, codes, meta) pass through;
 // TestTxMethodsKnown fails when core.Tx gains a method not decided here.
 type txn struct {
 	core.Tx

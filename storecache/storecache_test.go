@@ -599,7 +599,7 @@ func TestTxMethodsKnown(t *testing.T) {
 		"InsertApp", "InsertKey", "RevokeKey", "InsertUser", "InsertUsers", "UpdateUser", "DeleteUser", "InsertAudits",
 		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "UpdateApp",
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",
-		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens", "EraseAuditUser",
+		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens", "EraseAuditUser", "InsertEvents",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {
@@ -641,7 +641,7 @@ func TestNodesRefuse(t *testing.T) {
 	)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
 	a, b := service(t, path, ring, now), service(t, path, ring, now)
-	app, key, err := a.CreateApp(ctx, core.NewApp{Name: "nodes", RateLimit: 100000})
+	app, key, err := a.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "nodes", RateLimit: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -692,7 +692,7 @@ func TestNodesRefuse(t *testing.T) {
 	})
 
 	t.Run("revoked key", func(t *testing.T) {
-		k, err := a.CreateKey(ctx, "revoked", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+		k, err := a.CreateKey(ctx, usercenter.Operator(), "revoked", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -709,7 +709,7 @@ func TestNodesRefuse(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := b.RevokeKey(ctx, k.SecretID); err != nil {
+		if err := b.RevokeKey(ctx, usercenter.Operator(), k.SecretID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := b.AuthenticateKey(ctx, k.SecretID, k.SecretKey); usercenter.ErrorCode(err) != usercenter.ENotFound {
@@ -728,7 +728,7 @@ func TestNodesRefuse(t *testing.T) {
 
 	t.Run("expired tokens", func(t *testing.T) {
 		sess := register("expiring")
-		k, err := a.CreateKey(ctx, "expiring", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
+		k, err := a.CreateKey(ctx, usercenter.Operator(), "expiring", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 		if err != nil {
 			t.Fatal(err)
 		}

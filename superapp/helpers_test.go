@@ -177,7 +177,7 @@ func (f *fixture) user(t testing.TB, app *usercenter.App, p core.UserPatch) stri
 // setApp changes app settings and refreshes the fixture's copy.
 func (f *fixture) setApp(t testing.TB, app *usercenter.App, p core.AppPatch) {
 	t.Helper()
-	got, err := f.env.Svc.UpdateApp(bg, app.SdkAppID, p)
+	got, err := f.env.Svc.UpdateApp(bg, usercenter.Operator(), app.SdkAppID, p)
 	if err != nil {
 		t.Fatal(err)
 	}

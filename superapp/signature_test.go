@@ -188,7 +188,7 @@ func jsonNum(n uint64) string {
 func TestKeyValidation(t *testing.T) {
 	f := newFixture(t)
 	for _, key := range []string{"", "short", strings.Repeat("a", 15), strings.Repeat("a", 17), strings.Repeat("a", 31), strings.Repeat("a", 33), strings.Repeat("a", 15) + " ", strings.Repeat("é", 8)} {
-		_, err := f.env.Svc.UpdateApp(bg, f.a.SdkAppID, core.AppPatch{SuperAppSecretKey: ptr(key)})
+		_, err := f.env.Svc.UpdateApp(bg, usercenter.Operator(), f.a.SdkAppID, core.AppPatch{SuperAppSecretKey: ptr(key)})
 		if usercenter.ErrorCode(err) != usercenter.EInvalid {
 			t.Errorf("key %q: err %v, want invalid", key, err)
 		}

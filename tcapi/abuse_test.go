@@ -54,7 +54,7 @@ func newTenant(t *testing.T, c *cluster, name string, rateLimit int) *tenant {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, key, err := svc.CreateApp(context.Background(), core.NewApp{Name: name, RateLimit: rateLimit})
+	app, key, err := svc.CreateApp(context.Background(), usercenter.Operator(), core.NewApp{Name: name, RateLimit: rateLimit})
 	if err != nil {
 		t.Fatal(err)
 	}

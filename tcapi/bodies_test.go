@@ -53,7 +53,7 @@ func TestLargeBodyNeedsLiveKey(t *testing.T) {
 	env := uctest.New(t)
 	h := env.Handler(httpio.NewBodyBudget(httpio.DefaultBodyBudget))
 	revoked := env.NewKey(t, []uint64{env.App.SdkAppID}, usercenter.PermUsersRead)
-	if err := env.Svc.RevokeKey(context.Background(), revoked.SecretID); err != nil {
+	if err := env.Svc.RevokeKey(context.Background(), usercenter.Operator(), revoked.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	const size = 10 << 20

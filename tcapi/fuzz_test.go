@@ -424,7 +424,7 @@ func fzInstance(tb testing.TB) (http.Handler, *usercenter.App, *usercenter.APIKe
 	svc, _ := svctest.New(tb)
 	var err error
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, key, err := svc.CreateApp(ctx, core.NewApp{SdkAppID: 1400000001, Name: "fuzz", RateLimit: 100_000})
+	app, key, err := svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{SdkAppID: 1400000001, Name: "fuzz", RateLimit: 100_000})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"usercenter"
 
 	"usercenter/core"
 	"usercenter/obs"
@@ -70,7 +71,7 @@ func sharedFixture(t *testing.T) (*cluster, func() url.Values) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, key, err := svc.CreateApp(context.Background(), core.NewApp{Name: "nodes"})
+	app, key, err := svc.CreateApp(context.Background(), usercenter.Operator(), core.NewApp{Name: "nodes"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -477,7 +477,7 @@ func newErrFixture(t *testing.T, m mode) *errFixture {
 	f.writeOnly = env.NewKey(t, []uint64{f.app}, usercenter.PermUsersWrite)
 	f.revoked = env.NewKey(t, []uint64{f.app}, usercenter.AllPermissions...)
 	send[listResp](t, f.client(t, f.revoked.SecretID, f.revoked.SecretKey), listReq(f.app, 0, 0))
-	if err := env.Svc.RevokeKey(t.Context(), f.revoked.SecretID); err != nil {
+	if err := env.Svc.RevokeKey(t.Context(), usercenter.Operator(), f.revoked.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -83,7 +83,7 @@ func newSigFixture(t *testing.T) *sigFixture {
 	f := &sigFixture{env: env, app: env.App.SdkAppID}
 	f.sdk = env.SDK(t, env.Key.SecretID, env.Key.SecretKey, uctest.SDKOptions{})
 	f.revoked = env.NewKey(t, []uint64{f.app}, usercenter.AllPermissions...)
-	if err := env.Svc.RevokeKey(t.Context(), f.revoked.SecretID); err != nil {
+	if err := env.Svc.RevokeKey(t.Context(), usercenter.Operator(), f.revoked.SecretID); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -150,7 +150,7 @@ func New(t testing.TB, opts ...Options) *Env {
 // NewApp creates another app with its all-permission key.
 func (e *Env) NewApp(t testing.TB, name string, rateLimit int) (*usercenter.App, *usercenter.APIKey) {
 	t.Helper()
-	app, key, err := e.Svc.CreateApp(context.Background(), core.NewApp{Name: name, RateLimit: rateLimit})
+	app, key, err := e.Svc.CreateApp(context.Background(), usercenter.Operator(), core.NewApp{Name: name, RateLimit: rateLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func (e *Env) NewApp(t testing.TB, name string, rateLimit int) (*usercenter.App,
 // NewKey creates a key for apps with perms.
 func (e *Env) NewKey(t testing.TB, apps []uint64, perms ...usercenter.Permission) *usercenter.APIKey {
 	t.Helper()
-	key, err := e.Svc.CreateKey(context.Background(), "test", apps, perms)
+	key, err := e.Svc.CreateKey(context.Background(), usercenter.Operator(), "test", apps, perms)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,8 @@ func matches(f usercenter.AuditFilter, e usercenter.AuditEvent) bool {
 		(f.Actor == "" || e.Actor == f.Actor) &&
 		(f.Since.IsZero() || !e.At.Before(f.Since)) &&
 		(f.Until.IsZero() || e.At.Before(f.Until)) &&
-		e.ID > f.AfterID
+		e.ID > f.AfterID &&
+		(f.BeforeID == 0 || e.ID < f.BeforeID)
 }
 
 func testAudit(t *testing.T, s core.Store) {
@@ -76,7 +77,12 @@ func testAudit(t *testing.T, s core.Store) {
 	}
 	want := func(f usercenter.AuditFilter, limit int) []usercenter.AuditEvent {
 		var out []usercenter.AuditEvent
-		for _, e := range events {
+		ordered := events
+		if f.NewestFirst {
+			ordered = slices.Clone(events)
+			slices.Reverse(ordered)
+		}
+		for _, e := range ordered {
 			if matches(f, e) && len(out) < limit {
 				out = append(out, e)
 			}
@@ -104,16 +110,21 @@ func testAudit(t *testing.T, s core.Store) {
 		{Until: Base.AddDate(1000, 0, 0)},  // after 2262
 		{AfterID: events[500].ID},
 		{AfterID: events[n-1].ID},
+		{BeforeID: events[500].ID},
+		{BeforeID: events[0].ID},
+		{AfterID: events[10].ID, BeforeID: events[20].ID},
 		{Apps: []uint64{1, 2}, UserID: "uA", Field: "phone", Action: usercenter.AuditReveal, Actor: "AKIDone",
 			Since: Base, Until: Base.Add(90 * time.Minute), AfterID: events[10].ID},
 	}
 	for _, f := range filters {
 		for _, limit := range []int{0, 7, 1000, 5000} {
-			f.Limit = limit
-			got := query(f)
-			// The store applies the limit it is given, bounds being core's.
-			if w := want(f, limit); !reflect.DeepEqual(got, w) {
-				t.Fatalf("AuditEvents(%+v) = %d events, want %d", f, len(got), len(w))
+			for _, newest := range []bool{false, true} {
+				f.Limit, f.NewestFirst = limit, newest
+				got := query(f)
+				// The store applies the limit it is given, bounds being core's.
+				if w := want(f, limit); !reflect.DeepEqual(got, w) {
+					t.Fatalf("AuditEvents(%+v) = %d events, want %d", f, len(got), len(w))
+				}
 			}
 		}
 	}
@@ -135,6 +146,20 @@ func testAudit(t *testing.T, s core.Store) {
 	f.AfterID = 0
 	if w := want(f, n); !reflect.DeepEqual(all, w) || len(w) == 0 {
 		t.Fatalf("keyset walk saw %d events, want %d", len(all), len(w))
+	}
+	// And newest first, with BeforeID.
+	f.NewestFirst, all = true, nil
+	for {
+		page := query(f)
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, page...)
+		f.BeforeID = page[len(page)-1].ID
+	}
+	f.BeforeID = 0
+	if w := want(f, n); !reflect.DeepEqual(all, w) || len(w) == 0 {
+		t.Fatalf("newest-first keyset walk saw %d events, want %d", len(all), len(w))
 	}
 
 	// A Tx sees its own events.

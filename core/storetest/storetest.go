@@ -72,6 +72,8 @@ var tests = []test{
 	{"AuditOutlivesUser", testAuditOutlivesUser},
 	{"EraseAuditUser", testEraseAuditUser},
 	{"LiveTokens", testLiveTokens},
+	{"Events", testEvents},
+	{"EventsRollBack", testEventsRollBack},
 	{"SealedValues", testSealedValues},
 	{"UpdateReturnsFnError", testUpdateReturnsFnError},
 	{"UpdateRollsBack", testUpdateRollsBack},

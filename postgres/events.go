@@ -1,0 +1,103 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"usercenter"
+	"usercenter/sqlstore"
+)
+
+const qInsertEvents = `INSERT INTO events (` + sqlstore.EventInsertColumns + `)
+	SELECT typ, app, at, who, dat
+	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[])
+		WITH ORDINALITY AS e (typ, app, at, who, dat, n)
+	ORDER BY n RETURNING id`
+
+// InsertEvents appends the events with one statement, under the audit
+// lock, which orders the outbox's IDs by commit as it orders the audit
+// trail's (see InsertAudit): EventsAfter's readers page by ID.
+func (t *txn) InsertEvents(ctx context.Context, events []*usercenter.Event) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	n := len(events)
+	types, actors, data := make([]string, n), make([]string, n), make([]string, n)
+	apps, at := make([]int64, n), make([]int64, n)
+	for i, e := range events {
+		a, err := sqlstore.EventArgs(engine, e)
+		if err != nil {
+			return err
+		}
+		types[i], apps[i], at[i], actors[i], data[i] = a[0].(string), a[1].(int64), a[2].(int64), a[3].(string), a[4].(string)
+	}
+	b := &pgx.Batch{}
+	if !t.auditLocked {
+		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, t.s.keys.audit)
+	}
+	b.Queue(qInsertEvents, types, apps, at, actors, data)
+	br := t.tx.SendBatch(ctx, b)
+	var err error
+	if !t.auditLocked {
+		_, err = br.Exec()
+	}
+	ids := make([]int64, 0, n)
+	if err == nil {
+		var rows pgx.Rows
+		if rows, err = br.Query(); err == nil {
+			ids, err = pgx.AppendRows(ids, rows, pgx.RowTo[int64])
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return t.fail(ctx, err)
+	}
+	t.auditLocked = true
+	if len(ids) != n {
+		return t.fail(ctx, errors.New("postgres: the event insert returned another number of IDs than it was given events"))
+	}
+	slices.Sort(ids)
+	for i, e := range events {
+		e.ID = ids[i]
+	}
+	return nil
+}
+
+// EventsAfter returns up to limit events of an app after afterID, in ID
+// order. Outside a transaction it takes the audit lock exclusively, as
+// AuditEvents does, so that no event with a smaller ID can commit after
+// the read.
+func (r *reader) EventsAfter(ctx context.Context, sdkAppID uint64, afterID int64, limit int) ([]usercenter.Event, error) {
+	if err := r.begin(ctx); err != nil {
+		return nil, err
+	}
+	const q = `SELECT ` + sqlstore.EventColumns + ` FROM events WHERE sdk_app_id = $1 AND id > $2 ORDER BY id LIMIT $3::bigint`
+	var lim any = limit
+	if limit < 0 {
+		lim = nil
+	}
+	args := []any{int64(sdkAppID), afterID, lim}
+	if r.tx != nil {
+		return sqlstore.All(ctx, (*readEngine)(r), sqlstore.ScanEvent, q, args...)
+	}
+	var events []usercenter.Event
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock($1)`, r.s.keys.audit)
+	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
+		var err error
+		events, err = sqlstore.Collect(rows, sqlstore.ScanEvent)
+		return err
+	})
+	if err := r.s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	return events, nil
+}
