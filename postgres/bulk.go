@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -150,11 +150,26 @@ func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent)
 		}
 		at[i], apps[i], users[i], actions[i], fields[i], actors[i], reqs[i] = v, int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID
 	}
+	ids, err := t.insertNumbered(ctx, "audit", n, qInsertAudits, at, apps, users, actions, fields, actors, reqs)
+	if err != nil {
+		return err
+	}
+	for i, e := range events {
+		e.ID = ids[i]
+	}
+	return nil
+}
+
+// insertNumbered runs an INSERT … RETURNING id of n rows under the audit
+// lock (taken in the same round trip unless this transaction holds it)
+// and returns their IDs in increasing order, which is the order the rows
+// were given in: the lock makes IDs visible in commit order.
+func (t *txn) insertNumbered(ctx context.Context, what string, n int, query string, args ...any) ([]int64, error) {
 	b := &pgx.Batch{}
 	if !t.auditLocked {
 		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, t.s.keys.audit)
 	}
-	b.Queue(qInsertAudits, at, apps, users, actions, fields, actors, reqs)
+	b.Queue(query, args...)
 	br := t.tx.SendBatch(ctx, b)
 	var err error
 	if !t.auditLocked {
@@ -171,15 +186,12 @@ func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent)
 		err = cerr
 	}
 	if err != nil {
-		return t.fail(ctx, err)
+		return nil, t.fail(ctx, err)
 	}
 	t.auditLocked = true
 	if len(ids) != n {
-		return t.fail(ctx, errors.New("postgres: the audit insert returned another number of IDs than it was given events"))
+		return nil, t.fail(ctx, fmt.Errorf("postgres: the %s insert returned another number of IDs than it was given rows", what))
 	}
 	slices.Sort(ids)
-	for i, e := range events {
-		e.ID = ids[i]
-	}
-	return nil
+	return ids, nil
 }

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -37,34 +35,10 @@ func (t *txn) InsertEvents(ctx context.Context, events []*usercenter.Event) erro
 		}
 		types[i], apps[i], at[i], actors[i], data[i] = a[0].(string), a[1].(int64), a[2].(int64), a[3].(string), a[4].(string)
 	}
-	b := &pgx.Batch{}
-	if !t.auditLocked {
-		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, t.s.keys.audit)
-	}
-	b.Queue(qInsertEvents, types, apps, at, actors, data)
-	br := t.tx.SendBatch(ctx, b)
-	var err error
-	if !t.auditLocked {
-		_, err = br.Exec()
-	}
-	ids := make([]int64, 0, n)
-	if err == nil {
-		var rows pgx.Rows
-		if rows, err = br.Query(); err == nil {
-			ids, err = pgx.AppendRows(ids, rows, pgx.RowTo[int64])
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
+	ids, err := t.insertNumbered(ctx, "event", n, qInsertEvents, types, apps, at, actors, data)
 	if err != nil {
-		return t.fail(ctx, err)
+		return err
 	}
-	t.auditLocked = true
-	if len(ids) != n {
-		return t.fail(ctx, errors.New("postgres: the event insert returned another number of IDs than it was given events"))
-	}
-	slices.Sort(ids)
 	for i, e := range events {
 		e.ID = ids[i]
 	}

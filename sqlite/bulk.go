@@ -147,18 +147,25 @@ func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent)
 		}
 		args = append(args, a...)
 	}
-	err = t.insertRows(ctx, insertAuditHead, 7, args, func(res sql.Result, from, n int) error {
+	err = t.insertRows(ctx, insertAuditHead, 7, args, numbered(func(i int, id int64) { events[i].ID = id }))
+	if err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+// numbered is insertRows' callback for rows whose IDs SQLite assigns in
+// order, one statement at a time: the statement's last ID is its last
+// row's, so row from+k of n has last-(n-1-k).
+func numbered(set func(i int, id int64)) func(res sql.Result, from, n int) error {
+	return func(res sql.Result, from, n int) error {
 		last, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
 		for k := range n {
-			events[from+k].ID = last - int64(n-1-k)
+			set(from+k, last-int64(n-1-k))
 		}
 		return nil
-	})
-	if err != nil {
-		return t.fail(err)
 	}
-	return nil
 }

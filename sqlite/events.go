@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"usercenter"
 	"usercenter/sqlstore"
@@ -27,16 +26,7 @@ func (t *txn) InsertEvents(ctx context.Context, events []*usercenter.Event) erro
 		}
 		args = append(args, a...)
 	}
-	err = t.insertRows(ctx, insertEventsHead, eventWidth, args, func(res sql.Result, from, n int) error {
-		last, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		for k := range n {
-			events[from+k].ID = last - int64(n-1-k)
-		}
-		return nil
-	})
+	err = t.insertRows(ctx, insertEventsHead, eventWidth, args, numbered(func(i int, id int64) { events[i].ID = id }))
 	if err != nil {
 		return t.fail(err)
 	}
