@@ -43,7 +43,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 	requests := fs.Int64("requests", 0, "how many operations each scenario runs at most (0: no bound)")
 	users := fs.Int("users", 10000, "how many users to seed")
 	scenarioList := fs.String("scenarios", "", "comma-separated scenarios to run (default all): "+strings.Join(bench.Scenarios, ", "))
-	seed := fs.String("seed", bench.SeedImport, "how to seed: import (POST /v1/apps/{id}/users:import, 1000 users a call, every user with phone and email), batch (LCIC BatchRegister, 1000 users a call; then phone and email, through the REST API, for the up to 65536 sampled users the scenarios use) or rest (POST /v1/apps/{id}/users: every user with phone and email, one request each)")
+	seed := fs.String("seed", bench.SeedImport, "how to seed: import (POST /v1/apps/{id}/users:import, 1000 users a call, every user with phone and email), batch (LCIC BatchRegister, 1000 users a call; then phone and email for every user, through the REST API, one request each) or rest (POST /v1/apps/{id}/users: every user with phone and email, one request each)")
 	seedCallers := fs.Int("seed-callers", 0, "requests in flight while seeding (default --connections)")
 	jsonFile := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
 	logLevel := fs.String("log-level", "warn", "--self: the server's log level")

@@ -87,8 +87,8 @@ func TestBenchSelfSeedPaths(t *testing.T) {
 			}
 			var rep bench.Report
 			decodeOne(t, r.stdout, &rep)
-			// Batch-registered users get phone and email only when sampled,
-			// and with 50 users every one is.
+			// Batch-registered users get phone and email afterwards, every
+			// one of them.
 			if rep.Seeding.Errors != 0 || rep.Seeding.ContactUsers != users || rep.Seeding.AppUsers != users || len(rep.Scenarios) != 2 {
 				t.Fatalf("seeding %+v, %d scenarios", rep.Seeding, len(rep.Scenarios))
 			}
