@@ -137,6 +137,10 @@ type Config struct {
 	SeedCallers int
 	// Scenarios to run, in any order; nil runs all.
 	Scenarios []string
+	// EmitWrk, when set, is a directory: after seeding, the run writes the
+	// data of the wrk scripts in bench/wrk there (Requests pre-signed
+	// requests a script, default 100,000) instead of measuring anything.
+	EmitWrk string
 	// TempDir holds the lookup baseline's table; "" is os.TempDir().
 	TempDir string
 	// Progress gets one line per phase; nil for none.
@@ -384,6 +388,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	e.progress("seeded %d users in %.2f s (%.0f users/s), %d errors; the app has %d users", seed.Users, seed.Seconds, seed.UsersPerSec, seed.Errors, seed.AppUsers)
+
+	if cfg.EmitWrk != "" {
+		n := int(cfg.Requests)
+		if n <= 0 {
+			n = defaultWrkRequests
+		}
+		e.progress("writing wrk data to %s: %d tokens, %d pre-signed requests a script", cfg.EmitWrk, min(len(e.sample), defaultTokenUsers), n)
+		if err := e.emitWrk(cfg.EmitWrk, n); err != nil {
+			return rep, fmt.Errorf("writing the wrk data: %w", err)
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("wrote the data of bench/wrk's scripts to %s at %s; its TC3 signatures are good for 5 minutes", cfg.EmitWrk, time.Now().UTC().Format(time.RFC3339)))
+		return rep, nil
+	}
 
 	rows := max(seed.AppUsers, 1)
 	e.progress("building the lookup baseline's table: %d rows", rows)
