@@ -119,6 +119,16 @@ func ErrorOf(err error) *Error {
 	return &Error{Code: EInternal, Message: "internal error", Err: err}
 }
 
+// Canceled reports whether err is no more than the end of its caller's
+// context: the client went away (context.Canceled) and nothing in the
+// service failed. Engines hand that back bare (SQLite) or as an EInternal
+// (PostgreSQL); an error the domain classified otherwise is not a
+// cancellation, whatever ended it: above all an EUnavailable commit whose
+// outcome is unknown, which callers must be told to check.
+func Canceled(err error) bool {
+	return errors.Is(err, context.Canceled) && ErrorOf(err).Code == EInternal
+}
+
 // ErrorCode returns the Code of err, or "" for nil.
 func ErrorCode(err error) Code {
 	if err == nil {

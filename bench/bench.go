@@ -81,20 +81,22 @@ type Key struct {
 
 // Scenario names, in the order they run.
 const (
-	ScenarioRegister   = "register"
-	ScenarioLogin      = "login"
-	ScenarioDescribe   = "describe"
-	ScenarioMe         = "me"
-	ScenarioNick       = "superapp-nick"
-	ScenarioPhone      = "superapp-phone"
-	ScenarioUserInfo   = "enterprise-userinfo"
-	ScenarioMixed      = "mixed"
-	BaselineStatic     = "baseline-static"
-	BaselineLookup     = "baseline-lookup"
-	maxUsers           = 100_000_000 // phone numbers are +86139 and 8 digits of the user's index
-	maxConnections     = 1024
-	defaultSampleUsers = 1 << 16
-	defaultTokenUsers  = 1024
+	ScenarioRegister = "register"
+	ScenarioLogin    = "login"
+	ScenarioDescribe = "describe"
+	ScenarioMe       = "me"
+	ScenarioNick     = "superapp-nick"
+	ScenarioPhone    = "superapp-phone"
+	ScenarioUserInfo = "enterprise-userinfo"
+	ScenarioMixed    = "mixed"
+	BaselineStatic   = "baseline-static"
+	BaselineLookup   = "baseline-lookup"
+	maxUsers         = 100_000_000 // phone numbers are +86139 and 8 digits of the user's index
+	maxConnections   = 1024
+	// defaultTokenUsers bounds the users `me` logs in during its setup, a
+	// login each, so that it reads from as many users as it can without a
+	// setup longer than the scenario.
+	defaultTokenUsers = 1 << 17
 )
 
 // Scenarios lists every scenario, in the order they run.
@@ -135,6 +137,10 @@ type Config struct {
 	SeedCallers int
 	// Scenarios to run, in any order; nil runs all.
 	Scenarios []string
+	// EmitWrk, when set, is a directory: after seeding, the run writes the
+	// data of the wrk scripts in bench/wrk there (Requests pre-signed
+	// requests a script, default 100,000) instead of measuring anything.
+	EmitWrk string
 	// TempDir holds the lookup baseline's table; "" is os.TempDir().
 	TempDir string
 	// Progress gets one line per phase; nil for none.
@@ -224,9 +230,12 @@ type Report struct {
 	// and the scenarios (not the baselines, whose table is the tool's):
 	// server and load generator together when InProcess, the load
 	// generator alone otherwise.
-	PeakRSSBytes uint64   `json:"peakRSSBytes,omitempty"`
-	Interrupted  bool     `json:"interrupted,omitempty"`
-	Notes        []string `json:"notes,omitempty"`
+	PeakRSSBytes uint64 `json:"peakRSSBytes,omitempty"`
+	// ServerPeakRSSBytes is, against a --target, the largest RSS the
+	// server reported over the seeding and the scenarios.
+	ServerPeakRSSBytes uint64   `json:"serverPeakRSSBytes,omitempty"`
+	Interrupted        bool     `json:"interrupted,omitempty"`
+	Notes              []string `json:"notes,omitempty"`
 }
 
 // SeedResult is the seeding phase.
@@ -242,13 +251,16 @@ type SeedResult struct {
 	// ContactUsers is how many seeded users have a phone and an email.
 	ContactUsers int `json:"contactUsers"`
 	// ContactSeconds is the time spent adding phones and emails to the
-	// sampled users after a batch seeding, not counted in Seconds (0 for
+	// users after a batch seeding, not counted in Seconds (0 for
 	// the REST path, which creates every user with them).
 	ContactSeconds float64 `json:"contactSeconds,omitempty"`
 	// AppUsers is the app's user count after seeding, the row count of the
 	// lookup baseline's table.
 	AppUsers     int    `json:"appUsers"`
 	PeakRSSBytes uint64 `json:"peakRSSBytes,omitempty"`
+	// ServerRSSBytes is a --target server's largest RSS seen while
+	// seeding; see Result.ServerRSSBytes.
+	ServerRSSBytes uint64 `json:"serverRSSBytes,omitempty"`
 }
 
 // Latency quantiles in milliseconds.
@@ -282,9 +294,16 @@ type Result struct {
 	LatencyMs Latency `json:"latencyMs"`
 	// RatioToLookup is ReqPerSec over the lookup baseline's.
 	RatioToLookup float64 `json:"ratioToLookup"`
-	// PeakRSSBytes is the process's peak resident set during this
-	// scenario (InProcess runs), HeapInuseBytes the Go heap in use after it.
-	PeakRSSBytes   uint64 `json:"peakRSSBytes,omitempty"`
+	// PeakRSSBytes is this process's peak resident set during this
+	// scenario: server and load generator together when InProcess, the
+	// load generator alone otherwise. HeapInuseBytes is its Go heap in use
+	// after the scenario.
+	PeakRSSBytes uint64 `json:"peakRSSBytes,omitempty"`
+	// ServerRSSBytes is, against a --target, the server's own resident
+	// set: the largest process_resident_memory_bytes its /metrics reported
+	// before, every second during, and after the scenario (a peak seen,
+	// not the kernel's peak).
+	ServerRSSBytes uint64 `json:"serverRSSBytes,omitempty"`
 	HeapInuseBytes uint64 `json:"heapInuseBytes,omitempty"`
 	// Breakdown counts a mixed scenario's operations by kind.
 	Breakdown map[string]OpCount `json:"breakdown,omitempty"`
@@ -355,6 +374,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer func() {
 		rep.PeakRSSBytes = e.peak
+		rep.ServerPeakRSSBytes = e.serverPeak
+		if e.serverRSSErr != "" {
+			rep.Notes = append(rep.Notes, e.serverRSSErr)
+		}
 		rep.Interrupted = ctx.Err() != nil
 	}()
 
@@ -365,6 +388,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	e.progress("seeded %d users in %.2f s (%.0f users/s), %d errors; the app has %d users", seed.Users, seed.Seconds, seed.UsersPerSec, seed.Errors, seed.AppUsers)
+
+	if cfg.EmitWrk != "" {
+		n := int(cfg.Requests)
+		if n <= 0 {
+			n = defaultWrkRequests
+		}
+		e.progress("writing wrk data to %s: %d tokens, %d pre-signed requests a script", cfg.EmitWrk, min(len(e.sample), defaultTokenUsers), n)
+		if err := e.emitWrk(cfg.EmitWrk, n); err != nil {
+			return rep, fmt.Errorf("writing the wrk data: %w", err)
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("wrote the data of bench/wrk's scripts to %s at %s; its TC3 signatures are good for 5 minutes", cfg.EmitWrk, time.Now().UTC().Format(time.RFC3339)))
+		return rep, nil
+	}
 
 	rows := max(seed.AppUsers, 1)
 	e.progress("building the lookup baseline's table: %d rows", rows)

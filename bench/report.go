@@ -45,10 +45,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	s := r.Seeding
 	p("seeding: %s users through %s, %d callers: %.2f s, %s users/s, %s errors", group(uint64(s.Users)), s.Path, s.Callers, s.Seconds, group(uint64(s.UsersPerSec+0.5)), group(s.Errors))
 	if s.ContactSeconds > 0 {
-		p("; then phone and email for the %s sampled users the scenarios use: %.2f s", group(uint64(s.ContactUsers)), s.ContactSeconds)
+		p("; then phone and email for the %s users, one PATCH each: %.2f s", group(uint64(s.ContactUsers)), s.ContactSeconds)
 	}
 	if r.InProcess {
 		p("; peak RSS %s", mib(s.PeakRSSBytes))
+	} else {
+		p("; server RSS %s", mib(s.ServerRSSBytes))
 	}
 	p("\n")
 	if s.AppUsers > 0 {
@@ -67,6 +69,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(tw, "%-*s\tok/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\t× lookup\t", width, "scenario")
 	if r.InProcess {
 		fmt.Fprint(tw, "peak RSS\t")
+	} else {
+		fmt.Fprint(tw, "server RSS\ttool peak RSS\t")
 	}
 	fmt.Fprint(tw, "Go heap\t\n")
 	row := func(x *Result) {
@@ -76,9 +80,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%-*s\t%s\t%.2f\t%.2f\t%.2f\t%.1f\t%s\t%.2f\t", width, x.Name, group(uint64(x.ReqPerSec+0.5)),
 			x.LatencyMs.P50, x.LatencyMs.P95, x.LatencyMs.P99, x.LatencyMs.Max, group(x.Errors), x.RatioToLookup)
-		if r.InProcess {
-			fmt.Fprintf(tw, "%s\t", mib(x.PeakRSSBytes))
+		if !r.InProcess {
+			fmt.Fprintf(tw, "%s\t", mib(x.ServerRSSBytes))
 		}
+		fmt.Fprintf(tw, "%s\t", mib(x.PeakRSSBytes))
 		fmt.Fprintf(tw, "%s\t\n", mib(x.HeapInuseBytes))
 	}
 	for i := range r.Baselines {
@@ -95,7 +100,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		p("peak RSS is this process's, server and load generator together (VmHWM, per scenario; a baseline's includes its own table); Go heap is the heap in use after the scenario.\n")
 		p("process peak RSS (server + load generator) over seeding and scenarios: %s\n", mib(r.PeakRSSBytes))
 	} else {
-		p("The server's memory is not visible from here; this process (the load generator) peaked at %s.\n", mib(r.PeakRSSBytes))
+		p("server RSS is the server's own, the largest process_resident_memory_bytes its /metrics reported before, every second during and after the row (a peak seen, not the kernel's); tool peak RSS is this process's, the load generator's (VmHWM).\n")
+		p("server RSS over seeding and scenarios: %s; load generator peak: %s\n", mib(r.ServerPeakRSSBytes), mib(r.PeakRSSBytes))
 	}
 
 	p("\nWhat each row measures:\n")

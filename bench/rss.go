@@ -2,8 +2,15 @@ package bench
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
+	"time"
 )
 
 // peakRSS is the process's peak resident set (VmHWM) in bytes, 0 where
@@ -42,4 +49,136 @@ func statusKB(status []byte, name string) uint64 {
 // It reports whether the kernel allowed it.
 func resetPeakRSS() bool {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// serverRSSInterval is how often a --target server's RSS is sampled
+// while a phase runs.
+const serverRSSInterval = time.Second
+
+// serverRSSWatch samples a --target server's resident set, as it reports
+// it in its /metrics (process_resident_memory_bytes, from the Prometheus
+// process collector `serve` registers), before a phase, every
+// serverRSSInterval during it, and after it, and keeps the largest
+// sample. That is the peak seen, not the kernel's peak: a spike between
+// two samples goes unseen.
+type serverRSSWatch struct {
+	client *http.Client
+	url    string
+	peak   atomic.Uint64
+	err    atomic.Pointer[error] // the first failed sample
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// watchServerRSS starts sampling the target's RSS; it returns nil in
+// --self mode, where the server is this process.
+func (e *env) watchServerRSS() *serverRSSWatch {
+	if e.cfg.InProcess {
+		return nil
+	}
+	w := &serverRSSWatch{
+		// Its own connection, so that sampling takes none of the load's.
+		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, DisableCompression: true}},
+		url:    e.base.JoinPath("/metrics").String(),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	w.sample(e.ctx)
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(serverRSSInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-e.ctx.Done():
+				return
+			case <-t.C:
+				w.sample(e.ctx)
+			}
+		}
+	}()
+	return w
+}
+
+// finish takes the last sample and returns the largest one seen, and the
+// first sampling error if any sample failed.
+func (w *serverRSSWatch) finish(ctx context.Context) (uint64, error) {
+	if w == nil {
+		return 0, nil
+	}
+	close(w.stop)
+	<-w.done
+	w.sample(ctx)
+	w.client.CloseIdleConnections()
+	var err error
+	if p := w.err.Load(); p != nil {
+		err = *p
+	}
+	return w.peak.Load(), err
+}
+
+func (w *serverRSSWatch) sample(ctx context.Context) {
+	rss, err := w.read(ctx)
+	if err != nil {
+		w.err.CompareAndSwap(nil, &err)
+		return
+	}
+	for {
+		old := w.peak.Load()
+		if rss <= old || w.peak.CompareAndSwap(old, rss) {
+			return
+		}
+	}
+}
+
+func (w *serverRSSWatch) read(ctx context.Context) (uint64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET /metrics: HTTP %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return 0, err
+	}
+	rss, ok := processRSS(body)
+	if !ok {
+		return 0, errors.New("GET /metrics: no process_resident_memory_bytes")
+	}
+	return rss, nil
+}
+
+// processRSS finds process_resident_memory_bytes in a Prometheus text
+// exposition.
+func processRSS(metrics []byte) (uint64, bool) {
+	const name = "process_resident_memory_bytes"
+	for line := range bytes.Lines(metrics) {
+		rest, ok := bytes.CutPrefix(line, []byte(name))
+		if !ok || len(rest) == 0 || (rest[0] != ' ' && rest[0] != '{') {
+			continue // a comment, or another metric whose name starts so
+		}
+		if rest[0] == '{' { // labels; the process collector sets none
+			rest = rest[bytes.LastIndexByte(rest, '}')+1:]
+		}
+		f := bytes.Fields(rest) // the value, then perhaps a timestamp
+		if len(f) == 0 {
+			continue
+		}
+		v := f[0]
+		x, err := strconv.ParseFloat(string(v), 64)
+		if err != nil || !(x >= 0 && x < 1<<62) { // NaN fails both
+			return 0, false
+		}
+		return uint64(x), true
+	}
+	return 0, false
 }

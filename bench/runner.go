@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -41,6 +42,9 @@ type env struct {
 
 	workers []*worker
 	peak    uint64 // the largest peak RSS of any phase so far
+
+	serverPeak   uint64 // the largest RSS a --target server reported
+	serverRSSErr string // why a sample of it failed, if one did
 }
 
 // sampleUser is a seeded user: idx is its seeding index, from which its
@@ -82,19 +86,31 @@ func newEnv(ctx context.Context, cfg *Config) (*env, error) {
 	return e, nil
 }
 
-// notePeak reads the peak RSS of the phase that just ended and returns
-// it when it is the server's (InProcess), 0 otherwise. The run's peak
-// counts only phases where the server works: a baseline's table lives in
-// this process too, and would pass for the server's memory.
+// notePeak reads this process's peak RSS over the phase that just ended:
+// server and load generator together when InProcess, the load generator
+// alone otherwise. The run's peak counts only phases where the server
+// works: a baseline's table lives in this process too, and would pass for
+// the server's memory.
 func (e *env) notePeak(serverPhase bool) uint64 {
 	p := peakRSS()
 	if serverPhase {
 		e.peak = max(e.peak, p)
 	}
-	if !e.cfg.InProcess {
-		return 0
-	}
 	return p
+}
+
+// noteServerRSS ends a --target server's RSS watch of a phase and returns
+// the largest sample; a phase that is the server's counts in the run's
+// server peak. A failed sample is noted once in the report.
+func (e *env) noteServerRSS(w *serverRSSWatch, serverPhase bool) uint64 {
+	rss, err := w.finish(e.ctx)
+	if err != nil && e.serverRSSErr == "" {
+		e.serverRSSErr = fmt.Sprintf("reading the server's RSS from its /metrics: %v", err)
+	}
+	if serverPhase {
+		e.serverPeak = max(e.serverPeak, rss)
+	}
+	return rss
 }
 
 func (e *env) close() {
@@ -242,6 +258,7 @@ func (e *env) measure(ctx context.Context, sc *scenario) Result {
 	// collected on the next one's time.
 	runtime.GC()
 	resetPeakRSS()
+	serverRSS := e.watchServerRSS()
 
 	var stop atomic.Bool
 	done := make(chan struct{})
@@ -285,6 +302,7 @@ func (e *env) measure(ctx context.Context, sc *scenario) Result {
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(done)
+	res.ServerRSSBytes = e.noteServerRSS(serverRSS, sc.kind != "baseline")
 
 	var hist Histogram
 	for _, w := range e.workers {

@@ -47,23 +47,25 @@ func appendEmail(b []byte, run string, i int) []byte {
 	return append(b, "@bench.example"...)
 }
 
-// seed fills the app with cfg.Users users and keeps a sample of them,
-// spread evenly over the whole range so that reads touch the whole table.
+// seed fills the app with cfg.Users users and keeps every one's UserId,
+// so that reads draw from the whole table.
 //
 // The import path (the default) creates every user, phone and email
 // included, through POST /v1/apps/{SdkAppId}/users:import,
 // core.MaxBatchUsers a call, the fastest path the APIs offer. The batch
 // path registers users through LCIC BatchRegister, core.MaxBatchUsers
-// a call; its LCIC model has no phone or email, so the sampled users, the
-// only ones the scenarios touch, get theirs afterwards through
-// PATCH /v1/users/{userId}. The REST path (POST /v1/apps/{SdkAppId}/users)
+// a call; its LCIC model has no phone or email, so every user gets
+// them afterwards through PATCH /v1/users/{userId}, one request each. The REST path (POST /v1/apps/{SdkAppId}/users)
 // gives every user a phone and an email, at one request a user.
 func (e *env) seed(ctx context.Context) (SeedResult, error) {
 	n := e.cfg.Users
-	stride := (n + defaultSampleUsers - 1) / defaultSampleUsers
-	sample := make([]sampleUser, (n+stride-1)/stride)
+	// Every user is kept, so that reads draw from the whole table and no
+	// cache can hold what they touch: about 60 bytes a user in this
+	// process (60 MB for a million).
+	sample := make([]sampleUser, n)
 	res := SeedResult{Path: seedPathName(e.cfg.Seed), Callers: e.cfg.SeedCallers}
 	resetPeakRSS()
+	serverRSS := e.watchServerRSS()
 	start := time.Now()
 	var errs map[string]uint64
 	var failed uint64
@@ -73,11 +75,11 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		chunks := (n + core.MaxBatchUsers - 1) / core.MaxBatchUsers
 		errs, failed = e.parallel("BatchRegister calls", e.cfg.SeedCallers, chunks, func(w *worker, c int) string {
 			from := c * core.MaxBatchUsers
-			return w.seedBatch(from, min(from+core.MaxBatchUsers, n), stride, sample)
+			return w.seedBatch(from, min(from+core.MaxBatchUsers, n), sample)
 		})
 		res.Seconds = time.Since(start).Seconds()
 		contactStart := time.Now()
-		cerrs, cfailed := e.parallel("phones and emails of sampled users", e.cfg.SeedCallers, len(sample), func(w *worker, j int) string {
+		cerrs, cfailed := e.parallel("phones and emails", e.cfg.SeedCallers, len(sample), func(w *worker, j int) string {
 			label := w.seedContacts(&sample[j])
 			if label == "" && sample[j].idx >= 0 {
 				created.Add(1)
@@ -94,7 +96,7 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		errs, failed = e.parallel("import calls", e.cfg.SeedCallers, chunks, func(w *worker, c int) string {
 			from := c * core.MaxBatchUsers
 			to := min(from+core.MaxBatchUsers, n)
-			label := w.seedImport(from, to, stride, sample)
+			label := w.seedImport(from, to, sample)
 			if label == "" {
 				created.Add(int64(to - from))
 			}
@@ -103,7 +105,7 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		res.Seconds = time.Since(start).Seconds()
 	default:
 		errs, failed = e.parallel("users created", e.cfg.SeedCallers, n, func(w *worker, i int) string {
-			label := w.seedREST(i, stride, sample)
+			label := w.seedREST(i, sample)
 			if label == "" {
 				created.Add(1)
 			}
@@ -112,6 +114,7 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		res.Seconds = time.Since(start).Seconds()
 	}
 	res.PeakRSSBytes = e.notePeak(true)
+	res.ServerRSSBytes = e.noteServerRSS(serverRSS, true)
 	res.Errors = failed
 	if len(errs) > 0 {
 		res.ErrorCodes = errs
@@ -144,7 +147,7 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 
 // seedImport creates users [from, to), each with its phone and email, in
 // one import call.
-func (w *worker) seedImport(from, to, stride int, sample []sampleUser) string {
+func (w *worker) seedImport(from, to int, sample []sampleUser) string {
 	run := w.e.run
 	b := append(w.body[:0], `{"users":[`...)
 	for i := from; i < to; i++ {
@@ -190,9 +193,7 @@ func (w *worker) seedImport(from, to, stride int, sample []sampleUser) string {
 			bad = true
 			return false
 		}
-		if i%stride == 0 {
-			sample[i/stride] = sampleUser{id: string(id), idx: i}
-		}
+		sample[i] = sampleUser{id: string(id), idx: i}
 		i++
 		return true
 	})
@@ -203,7 +204,7 @@ func (w *worker) seedImport(from, to, stride int, sample []sampleUser) string {
 }
 
 // seedREST creates user i with its phone and email.
-func (w *worker) seedREST(i, stride int, sample []sampleUser) string {
+func (w *worker) seedREST(i int, sample []sampleUser) string {
 	run := w.e.run
 	b := append(w.body[:0], `{"originId":"`...)
 	b = appendOriginID(b, run, i)
@@ -233,14 +234,12 @@ func (w *worker) seedREST(i, stride int, sample []sampleUser) string {
 	if !ok || len(id) == 0 {
 		return "bad answer: createUser without a userId"
 	}
-	if i%stride == 0 {
-		sample[i/stride] = sampleUser{id: string(id), idx: i}
-	}
+	sample[i] = sampleUser{id: string(id), idx: i}
 	return ""
 }
 
 // seedBatch registers users [from, to) in one BatchRegister call.
-func (w *worker) seedBatch(from, to, stride int, sample []sampleUser) string {
+func (w *worker) seedBatch(from, to int, sample []sampleUser) string {
 	run := w.e.run
 	b := append(w.body[:0], `{"Users":[`...)
 	for i := from; i < to; i++ {
@@ -274,10 +273,8 @@ func (w *worker) seedBatch(from, to, stride int, sample []sampleUser) string {
 			bad = true
 			return false
 		}
-		if i%stride == 0 {
-			// idx -1 until the user's phone and email are set.
-			sample[i/stride] = sampleUser{id: string(id), idx: -1 - i}
-		}
+		// idx -1 until the user's phone and email are set.
+		sample[i] = sampleUser{id: string(id), idx: -1 - i}
 		i++
 		return true
 	})

@@ -43,10 +43,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 	requests := fs.Int64("requests", 0, "how many operations each scenario runs at most (0: no bound)")
 	users := fs.Int("users", 10000, "how many users to seed")
 	scenarioList := fs.String("scenarios", "", "comma-separated scenarios to run (default all): "+strings.Join(bench.Scenarios, ", "))
-	seed := fs.String("seed", bench.SeedImport, "how to seed: import (POST /v1/apps/{id}/users:import, 1000 users a call, every user with phone and email), batch (LCIC BatchRegister, 1000 users a call; then phone and email, through the REST API, for the up to 65536 sampled users the scenarios use) or rest (POST /v1/apps/{id}/users: every user with phone and email, one request each)")
+	seed := fs.String("seed", bench.SeedImport, "how to seed: import (POST /v1/apps/{id}/users:import, 1000 users a call, every user with phone and email), batch (LCIC BatchRegister, 1000 users a call; then phone and email for every user, through the REST API, one request each) or rest (POST /v1/apps/{id}/users: every user with phone and email, one request each)")
 	seedCallers := fs.Int("seed-callers", 0, "requests in flight while seeding (default --connections)")
 	jsonFile := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
 	logLevel := fs.String("log-level", "warn", "--self: the server's log level")
+	emitWrk := fs.String("emit-wrk", "", "with --target: seed, then write the data of the wrk scripts in bench/wrk (tokens, pre-signed LCIC requests: --requests of each, default 100000) to this `DIR` instead of measuring")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (with --self it covers the server too)")
 	// The environment is not read: USERCENTER_DB may name a real database,
 	// and a benchmark must never write its users into one by accident.
@@ -68,6 +69,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 		return usageError{msg: "--creds and --enterprise-key go with --target; --self makes its own app and keys"}
 	case set["data"] || set["master-key-file"]:
 		return usageError{msg: "bench keeps its data in a temporary directory: --data and --master-key-file do not apply"}
+	case *emitWrk != "" && *target == "":
+		return usageError{msg: "--emit-wrk goes with --target: the scripts need a server that outlives this command"}
 	case *target != "" && set["db"]:
 		return usageError{msg: "--db goes with --self; a --target server has its own database"}
 	}
@@ -84,6 +87,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 		SeedCallers: *seedCallers,
 		Progress:    stderr,
 		Version:     version(),
+		EmitWrk:     *emitWrk,
 	}
 	if cfg.Duration == 0 && cfg.Requests == 0 {
 		cfg.Duration = 10 * time.Second

@@ -87,8 +87,8 @@ func TestBenchSelfSeedPaths(t *testing.T) {
 			}
 			var rep bench.Report
 			decodeOne(t, r.stdout, &rep)
-			// Batch-registered users get phone and email only when sampled,
-			// and with 50 users every one is.
+			// Batch-registered users get phone and email afterwards, every
+			// one of them.
 			if rep.Seeding.Errors != 0 || rep.Seeding.ContactUsers != users || rep.Seeding.AppUsers != users || len(rep.Scenarios) != 2 {
 				t.Fatalf("seeding %+v, %d scenarios", rep.Seeding, len(rep.Scenarios))
 			}
@@ -138,6 +138,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "--target", "http://127.0.0.1:1"}, "--creds"},
 		{[]string{"bench", "--self", "--data", "/tmp/x"}, "temporary directory"},
 		{[]string{"bench", "--target", "http://127.0.0.1:1", "--creds", "c.json", "--db", "sqlite:/tmp/x"}, "--db goes with --self"},
+		{[]string{"bench", "--self", "--emit-wrk", "/tmp/wrkdata"}, "--emit-wrk goes with --target"},
 		{[]string{"bench", "--self", "extra"}, "no arguments"},
 		{[]string{"bench", "--self", "--connections", "0"}, "connections must be"},
 		{[]string{"bench", "--self", "--scenarios", "describe,nope"}, `unknown scenario "nope"`},

@@ -26,6 +26,11 @@ type Request struct {
 	Err    error  // an internal error to log; never shown to callers
 }
 
+// ResultCanceled is the result, in the log and the metrics' code label, of
+// a request whose client went away before it ended (its context was
+// canceled), whatever the facade.
+const ResultCanceled = "canceled"
+
 type ctxKey struct{}
 
 // FromContext returns the request being served, or a throwaway one.
@@ -116,6 +121,13 @@ func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) 
 				req.Result = "panic"
 			}
 			elapsed := time.Since(start)
+			// A client that went away is no failure of the server: it is
+			// counted apart and logged for debugging only, whatever the
+			// facade answered the connection nobody reads any more.
+			canceled := req.Err != nil && r.Context().Err() != nil && usercenter.Canceled(req.Err)
+			if canceled {
+				req.Result = ResultCanceled
+			}
 			action := req.Action
 			if action == "" {
 				action = "unknown"
@@ -124,7 +136,10 @@ func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) 
 				m.observe(labels{facade, action, req.Result}, elapsed)
 			}
 			level, msg := slog.LevelInfo, "request"
-			if req.Err != nil {
+			switch {
+			case canceled:
+				level, msg = slog.LevelDebug, "request canceled by the client"
+			case req.Err != nil:
 				level, msg = slog.LevelError, "request failed"
 			}
 			// The attributes cost a dozen allocations: build them only for

@@ -17,7 +17,7 @@ type problem struct {
 	Code   string // a key of problemTypes
 	Field  string // the body member or query parameter at fault, if any
 	Detail string // safe to show: never a secret or personal data
-	cause  error  // internal errors only, for the log
+	cause  error  // internal errors and unavailability with a cause only, for the log
 }
 
 func (p *problem) Error() string { return p.Code + ": " + p.Detail }
@@ -159,7 +159,11 @@ func fromDomain(err error) *problem {
 		}
 		return &problem{Code: "user_disabled", Detail: "the user is disabled"}
 	case usercenter.EUnavailable:
-		return &problem{Code: "unavailable", Detail: "the service is temporarily unavailable; retry later", cause: e.Err}
+		p := &problem{Code: "unavailable", Detail: "the service is temporarily unavailable; retry later"}
+		if e.Err != nil { // a cause worth logging; the whole error, so that obs tells it from a cancellation
+			p.cause = err
+		}
+		return p
 	}
 	return &problem{Code: "internal", Detail: "an internal error occurred; quote the requestId when reporting it", cause: err}
 }

@@ -13,7 +13,7 @@ import (
 type apiError struct {
 	Code    string
 	Message string // English detail; "" means the code's standard message
-	cause   error  // internal errors only, for the log
+	cause   error  // internal errors and unavailability with a cause only, for the log
 }
 
 // Error makes an apiError usable where an error is expected, as by
@@ -127,7 +127,11 @@ func fromDomain(err error) *apiError {
 		}
 		return &apiError{Code: "FailedOperation.UserDisabled"}
 	case usercenter.EUnavailable:
-		return &apiError{Code: "ServiceUnavailable", cause: e.Err}
+		ae := &apiError{Code: "ServiceUnavailable"}
+		if e.Err != nil { // a cause worth logging; the whole error, so that obs tells it from a cancellation
+			ae.cause = err
+		}
+		return ae
 	}
 	return &apiError{Code: "InternalError", cause: err}
 }

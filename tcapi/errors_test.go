@@ -1,6 +1,7 @@
 package tcapi
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -37,5 +38,15 @@ func TestFromDomainUnavailable(t *testing.T) {
 	}
 	if got := ae.text("zh-CN"); got != "当前服务暂时不可用。" {
 		t.Errorf("zh-CN text = %q", got)
+	}
+}
+
+// A commit whose outcome is unknown because the client hung up is still
+// ServiceUnavailable, logged with the whole domain error: obs must not take
+// it for a mere cancellation.
+func TestFromDomainUnknownOutcome(t *testing.T) {
+	ae := fromDomain(&usercenter.Error{Code: usercenter.EUnavailable, Message: "the outcome is unknown", Err: context.Canceled})
+	if ae.Code != "ServiceUnavailable" || ae.cause == nil || usercenter.Canceled(ae.cause) {
+		t.Fatalf("fromDomain(unknown outcome) = %+v, want ServiceUnavailable with a cause that is no cancellation", ae)
 	}
 }

@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func TestProcessRSS(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want uint64
+		ok   bool
+	}{
+		{"# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 1.23456e+08\n", 123456000, true},
+		{"go_goroutines 12\nprocess_resident_memory_bytes 52428800\nprocess_virtual_memory_bytes 9e+09\n", 52428800, true},
+		{"process_resident_memory_bytes{pid=\"1\"} 1024 1700000000000\n", 1024, true},
+		{"process_resident_memory_bytes_max 99\n", 0, false},
+		{"process_virtual_memory_bytes 9e+09\n", 0, false},
+		{"process_resident_memory_bytes NaN\n", 0, false},
+	} {
+		got, ok := processRSS([]byte(c.text))
+		if got != c.want || ok != c.ok {
+			t.Errorf("processRSS(%q) = %d, %v; want %d, %v", c.text, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// Against a --target the server's own RSS, read from its /metrics, is
+// reported apart from the load generator's: the largest value seen.
+func TestTargetServerRSS(t *testing.T) {
+	const userID = "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV"
+	const peak = 300 << 20
+	var scrapes, describes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			// The first scrape, before the scenario, sees the peak;
+			// every later one less.
+			rss := 200 << 20
+			if scrapes.Add(1) == 1 {
+				rss = peak
+			}
+			fmt.Fprintf(w, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %g\n", float64(rss))
+			return
+		}
+		describes.Add(1)
+		w.Write([]byte(`{"Response":{"UserId":"` + userID + `","Name":"n","RequestId":"r"}}`))
+	}))
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	if err := cfg.normalize(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := newEnv(context.Background(), &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	e.sample = []sampleUser{{id: userID, idx: 1}}
+	res := e.measure(context.Background(), scenarios[ScenarioDescribe])
+	if res.OK != 40 || describes.Load() != 40 {
+		t.Fatalf("%d ok of 40 (%v), %d requests", res.OK, res.ErrorCodes, describes.Load())
+	}
+	if n := scrapes.Load(); n < 2 {
+		t.Errorf("the server's /metrics was read %d times, want before and after", n)
+	}
+	if res.ServerRSSBytes != peak || e.serverPeak != peak || e.serverRSSErr != "" {
+		t.Errorf("server RSS %d, run's %d (%q), want %d", res.ServerRSSBytes, e.serverPeak, e.serverRSSErr, peak)
+	}
+	if res.PeakRSSBytes == 0 || res.PeakRSSBytes == peak {
+		t.Errorf("load generator peak RSS %d, want this process's own", res.PeakRSSBytes)
+	}
+	rep := &Report{Target: srv.URL, Scenarios: []Result{res}, ServerPeakRSSBytes: e.serverPeak}
+	var b strings.Builder
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "server RSS") || !strings.Contains(b.String(), "300.0 MiB") {
+		t.Errorf("the table does not report the server's RSS:\n%s", b.String())
+	}
+}
