@@ -1,7 +1,7 @@
 package httpio
 
 import (
-	"context"
+	"io"
 	"net/http"
 	"sync/atomic"
 )
@@ -50,15 +50,20 @@ func (b *BodyBudget) InUse() int64 { return b.used.Load() }
 // what a request's body took is given back when next returns, when
 // nothing can hold the body any more. A request that says it has no body
 // passes as it is, at no cost.
+//
+// The account travels with the body itself, which the middleware wraps:
+// one allocation, where a context value would cost a copy of the request
+// as well.
 func (b *BodyBudget) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength == 0 {
+		if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h := &held{budget: b}
-		defer h.release()
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), heldKey{}, h)))
+		body := &accountedBody{ReadCloser: r.Body, held: held{budget: b}}
+		defer body.release()
+		r.Body = body
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -68,12 +73,19 @@ type held struct {
 	n      atomic.Int64
 }
 
-type heldKey struct{}
+// accountedBody is a request body with the account of what reading it
+// took from a budget.
+type accountedBody struct {
+	io.ReadCloser
+	held
+}
 
 // heldFor returns the account of r's body, or nil outside a budget.
 func heldFor(r *http.Request) *held {
-	h, _ := r.Context().Value(heldKey{}).(*held)
-	return h
+	if b, ok := r.Body.(*accountedBody); ok {
+		return &b.held
+	}
+	return nil
 }
 
 // take takes n more bytes from the budget; without one, it always can.
