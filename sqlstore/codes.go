@@ -14,7 +14,7 @@ const CodeColumns = `code_hash, field, created_at, expires_at, used_at, user_id,
 // (Field "Field") unless c is for a phone or an email.
 func CodeArgs(engine string, c *core.Code) ([]any, error) {
 	if c.Field != usercenter.FieldPhone && c.Field != usercenter.FieldEmail {
-		return nil, usercenter.Invalid("Field", "a code is for a phone or an email, not %q", c.Field)
+		return nil, misuse("a code is for a phone or an email, not %q", c.Field)
 	}
 	ts := rowTimes{engine: engine}
 	return ts.row(c.Hash, string(c.Field),
@@ -46,7 +46,7 @@ func ScanCode(row Scanner) (core.Code, error) {
 // number of code attempts.
 func CheckAttempts(n int) error {
 	if n < 0 {
-		return usercenter.Invalid("attempts", "the number of code attempts must not be negative")
+		return misuse("the number of code attempts must not be negative")
 	}
 	return nil
 }

@@ -132,3 +132,10 @@ func Run(engine string, fn func(core.Tx) error, tx core.Tx) (err error) {
 	}()
 	return fn(tx)
 }
+
+// misuse is the error of a store method called against its contract (a
+// negative count, an unknown kind): only a bug in core can do that, so it
+// is internal, never an invalid value a caller could fix.
+func misuse(format string, args ...any) error {
+	return usercenter.Internal(fmt.Errorf("sqlstore: "+format, args...))
+}

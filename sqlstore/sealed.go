@@ -88,7 +88,7 @@ func AppsFrom(after string) (from uint64, none bool, err error) {
 	}
 	id, ok, inRange := parseAppRowKey(after)
 	if !ok {
-		return 0, false, usercenter.Invalid("after", "after must be empty or an app's 20-digit row key")
+		return 0, false, misuse("after must be empty or an app's 20-digit row key")
 	}
 	if !inRange || id == math.MaxUint64 {
 		return 0, true, nil
@@ -102,7 +102,7 @@ func AppsFrom(after string) (from uint64, none bool, err error) {
 func AppOfRowKey(key string) (uint64, error) {
 	id, ok, inRange := parseAppRowKey(key)
 	if !ok {
-		return 0, usercenter.Invalid("RowKey", "an app's row key must be 20 digits")
+		return 0, misuse("an app's row key must be 20 digits")
 	}
 	if !inRange {
 		return 0, usercenter.NotFound(usercenter.ResourceApp)
@@ -143,7 +143,7 @@ func SealedList(kind core.SealedKind, after string, limit int, p Placeholder, ap
 	} else {
 		c, ok := SealedColumns[kind]
 		if !ok {
-			return "", nil, true, usercenter.Invalid("kind", "unknown sealed kind %q", kind)
+			return "", nil, true, misuse("unknown sealed kind %q", kind)
 		}
 		query, args = c.List(p), []any{after}
 	}
@@ -163,7 +163,7 @@ func SealedList(kind core.SealedKind, after string, limit int, p Placeholder, ap
 // MaxUint64.
 func SealedUpdate(v core.SealedValue, p Placeholder) (stmt string, args []any, resource string, err error) {
 	if len(v.Value) == 0 {
-		return "", nil, "", usercenter.Invalid("Value", "a sealed value must not be empty")
+		return "", nil, "", misuse("a sealed value must not be empty")
 	}
 	if v.Kind == core.SealedAppSecret {
 		id, err := AppOfRowKey(v.RowKey)
@@ -175,7 +175,7 @@ func SealedUpdate(v core.SealedValue, p Placeholder) (stmt string, args []any, r
 	}
 	c, ok := SealedColumns[v.Kind]
 	if !ok {
-		return "", nil, "", usercenter.Invalid("Kind", "unknown sealed kind %q", v.Kind)
+		return "", nil, "", misuse("unknown sealed kind %q", v.Kind)
 	}
 	return c.Update(p), []any{v.Value, v.RowKey}, c.Resource, nil
 }

@@ -49,9 +49,9 @@ func TestAppRowKeys(t *testing.T) {
 		{after: AppRowKey(math.MaxUint64 - 1), from: math.MaxUint64},
 		{after: AppRowKey(math.MaxUint64), none: true},
 		{after: "99999999999999999999", none: true}, // 20 digits above MaxUint64
-		{after: "1", code: usercenter.EInvalid},
-		{after: "0000000000000000000x", code: usercenter.EInvalid},
-		{after: "+0000000000000000001", code: usercenter.EInvalid},
+		{after: "1", code: usercenter.EInternal},
+		{after: "0000000000000000000x", code: usercenter.EInternal},
+		{after: "+0000000000000000001", code: usercenter.EInternal},
 	} {
 		from, none, err := AppsFrom(c.after)
 		if from != c.from || none != c.none || usercenter.ErrorCode(err) != c.code {
@@ -66,8 +66,8 @@ func TestAppRowKeys(t *testing.T) {
 		{key: AppRowKey(42), id: 42},
 		{key: AppRowKey(math.MaxUint64), id: math.MaxUint64},
 		{key: "99999999999999999999", code: usercenter.ENotFound},
-		{key: "42", code: usercenter.EInvalid},
-		{key: "", code: usercenter.EInvalid},
+		{key: "42", code: usercenter.EInternal},
+		{key: "", code: usercenter.EInternal},
 	} {
 		id, err := AppOfRowKey(c.key)
 		if id != c.id || usercenter.ErrorCode(err) != c.code {

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"usercenter"
 	"usercenter/core"
 )
 
@@ -61,7 +60,7 @@ func ScanEnterpriseToken(row Scanner) (core.EnterpriseToken, error) {
 // enterprise tokens to keep (TrimEnterpriseTokens).
 func CheckKeep(keep int) error {
 	if keep < 0 {
-		return usercenter.Invalid("keep", "the number of tokens to keep must not be negative")
+		return misuse("the number of tokens to keep must not be negative")
 	}
 	return nil
 }

@@ -71,5 +71,5 @@ func IndexQuery(field usercenter.PIIField, byPhone, byEmail string) (string, err
 	case usercenter.FieldEmail:
 		return byEmail, nil
 	}
-	return "", usercenter.Invalid("field", "only phone and email have a blind index, not %q", field)
+	return "", misuse("only phone and email have a blind index, not %q", field)
 }

@@ -104,8 +104,8 @@ func testCodes(t *testing.T, s core.Store) {
 	}{
 		{func(c *core.Code) { c.SdkAppID = 2 }, usercenter.ENotFound, usercenter.ResourceUser},
 		{func(c *core.Code) { c.UserID = "nobody" }, usercenter.ENotFound, usercenter.ResourceUser},
-		{func(c *core.Code) { c.Field = usercenter.FieldAddress }, usercenter.EInvalid, "Field"},
-		{func(c *core.Code) { c.Field = "" }, usercenter.EInvalid, "Field"},
+		{func(c *core.Code) { c.Field = usercenter.FieldAddress }, usercenter.EInternal, ""},
+		{func(c *core.Code) { c.Field = "" }, usercenter.EInternal, ""},
 		{func(c *core.Code) { c.ExpiresAt = time.Time{} }, usercenter.EInternal, ""},
 	} {
 		c := NewCode("bad", u, usercenter.FieldPhone, expires)
@@ -324,7 +324,7 @@ func testCodeAttempts(t *testing.T, s core.Store) {
 		t.Fatalf("clearing u cleared v: %d", n)
 	}
 
-	WantErr(t, SetAttempts(s, 1, u.ID, -1, Base), usercenter.EInvalid, "attempts")
+	WantErr(t, SetAttempts(s, 1, u.ID, -1, Base), usercenter.EInternal, "")
 	WantErr(t, SetAttempts(s, 2, u.ID, 1, Base), usercenter.ENotFound, usercenter.ResourceUser) // not u's app
 	WantErr(t, SetAttempts(s, 1, "nobody", 1, Base), usercenter.ENotFound, usercenter.ResourceUser)
 	WantErr(t, SetAttempts(s, 1, u.ID, 1, time.Time{}), usercenter.EInternal, "")
@@ -541,7 +541,7 @@ func testTrimEnterpriseTokens(t *testing.T, s core.Store) {
 	}
 
 	_, err := trim("AKIDa", -1)
-	WantErr(t, err, usercenter.EInvalid, "keep")
+	WantErr(t, err, usercenter.EInternal, "")
 	left(len(byAge))
 	for _, c := range []struct {
 		keep, deleted int

@@ -20,7 +20,7 @@ func testUpdateReturnsFnError(t *testing.T, s core.Store) {
 	AddApps(t, s, 1)
 	for _, want := range []error{
 		errRefused,
-		usercenter.Invalid("Nickname", "too long"),
+		usercenter.Invalid(usercenter.FieldNickname, "is too long"),
 		usercenter.NotFound(usercenter.ResourceUser),
 		&usercenter.Error{Code: usercenter.EConflict, Field: "originId", Message: "taken"},
 		usercenter.ErrorOf(context.DeadlineExceeded),
