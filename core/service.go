@@ -134,6 +134,9 @@ const metaProbe = "readiness_probe"
 // writeHealth remembers whether the store's writes fail for want of
 // storage (see Service.Ready).
 type writeHealth struct {
+	// failing is whether failed is set, read without the lock: every
+	// successful write asks, and while all is well takes no lock.
+	failing  atomic.Bool
 	mu       sync.Mutex
 	failed   error     // the last write's ErrStorage failure; nil once a write succeeds
 	failedAt time.Time // when it failed, or when Ready last probed
@@ -143,12 +146,17 @@ type writeHealth struct {
 func (h *writeHealth) note(now time.Time, err error) {
 	switch {
 	case err == nil:
+		if !h.failing.Load() {
+			return
+		}
 		h.mu.Lock()
 		h.failed = nil
+		h.failing.Store(false)
 		h.mu.Unlock()
 	case errors.Is(err, ErrStorage):
 		h.mu.Lock()
 		h.failed, h.failedAt = err, now
+		h.failing.Store(true)
 		h.mu.Unlock()
 	}
 }
