@@ -184,13 +184,22 @@ func runSession(t *testing.T, name string, steps []block) {
 	for i, b := range steps {
 		n := i + 1
 		code := strings.ReplaceAll(b.code(), docAddr, srv.addr)
-		var run string
+		var run, after string
 		switch b.runner() {
 		case shellRunner:
-			code = placeholderRE.ReplaceAllString(code, "$${$1}")
+			// A shell epilogue runs after the block, with the block's
+			// output in the file $SNIPPET_OUTPUT, to check what it printed.
+			shell := func(code string) string {
+				return placeholderRE.ReplaceAllString(strings.ReplaceAll(code, docAddr, srv.addr), "$${$1}")
+			}
 			f := filepath.Join(work, "snippets", fmt.Sprintf("%03d.sh", n))
-			write(f, code)
+			write(f, shell(block{prelude: b.prelude, body: b.body}.code()))
 			run = fmt.Sprintf(". %q", f)
+			if b.epilogue != "" {
+				e := filepath.Join(work, "snippets", fmt.Sprintf("%03d-epilogue.sh", n))
+				write(e, shell(b.epilogue))
+				after = fmt.Sprintf("SNIPPET_OUTPUT=%q\n{ . %q\n} >%q 2>&1 </dev/null\n", out(n), e, out(n)+"-epilogue")
+			}
 		case goRunner:
 			// A module of its own with the checkout's requirements, which
 			// the module cache already holds: no download.
@@ -233,7 +242,7 @@ func runSession(t *testing.T, name string, steps []block) {
 			}
 			run = fmt.Sprintf("node %q", f)
 		}
-		fmt.Fprintf(&script, "__uc_step %d\n{ %s\n} >%q 2>&1 </dev/null\n", n, run, out(n))
+		fmt.Fprintf(&script, "__uc_step %d\n{ %s\n} >%q 2>&1 </dev/null\n%s", n, run, out(n), after)
 	}
 	script.WriteString("__uc_step done\n")
 	scriptPath := filepath.Join(work, "session.sh")
@@ -286,7 +295,14 @@ func runSession(t *testing.T, name string, steps []block) {
 		why = "did not finish within 5 minutes"
 	}
 	msg := fmt.Sprintf("%s: %s block failed: %s\n--- block:\n%s\n--- output:\n%s", b.where(), b.lang, why, indent(b.code()), indent(string(output)))
-	if rest := len(steps) - n; rest > 0 {
+	if e, err := os.ReadFile(out(n) + "-epilogue"); err == nil {
+		msg += "\n--- output of the epilogue:\n" + indent(string(e))
+	}
+	switch rest := len(steps) - n; rest {
+	case 0:
+	case 1:
+		msg += "\n(the block after it was not run)"
+	default:
 		msg += fmt.Sprintf("\n(the %d blocks after it were not run)", rest)
 	}
 	if s := session.String(); s != "" {
