@@ -116,7 +116,9 @@ func TestDocSnippets(t *testing.T) {
 			if len(steps) == 0 {
 				t.Skip("no runnable blocks")
 			}
-			runSession(t, name, steps)
+			if failure := runSession(t, steps); failure != "" {
+				t.Error(failure)
+			}
 		})
 	}
 }
@@ -147,7 +149,10 @@ var (
 	funcMainRE    = regexp.MustCompile(`(?m)^func main\(\)`)
 )
 
-func runSession(t *testing.T, name string, steps []block) {
+// runSession runs steps, in order, in one bash session against a server
+// of its own, and returns what failed: the first block that failed, with
+// its output, or "" when every block passed.
+func runSession(t *testing.T, steps []block) string {
 	work := t.TempDir()
 	dataDir := filepath.Join(work, "data")
 	tmpDir := filepath.Join(work, "tmp")
@@ -279,14 +284,14 @@ func runSession(t *testing.T, name string, steps []block) {
 	if len(marks) > 0 {
 		last = marks[len(marks)-1]
 	}
+	defer srv.stop(t)
 	if runErr == nil && last == "done" {
 		t.Logf("%d blocks ran", len(steps))
-		srv.stop(t)
-		return
+		return ""
 	}
 	n, err := strconv.Atoi(last)
 	if err != nil || n < 1 || n > len(steps) {
-		t.Fatalf("%s: the session failed before its first block: %v\n%s", name, runErr, session.String())
+		return fmt.Sprintf("the session failed before its first block: %v\n%s", runErr, session.String())
 	}
 	b := steps[n-1]
 	output, _ := os.ReadFile(out(n))
@@ -308,8 +313,7 @@ func runSession(t *testing.T, name string, steps []block) {
 	if s := session.String(); s != "" {
 		msg += "\n--- session:\n" + indent(s)
 	}
-	t.Error(msg)
-	srv.stop(t)
+	return msg
 }
 
 func indent(s string) string {
