@@ -112,6 +112,7 @@ func TestSessionConventions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a server: skipped with -short")
 	}
+	requireTools(t)
 	tests := []struct {
 		name, doc string
 		want      string // in the failure; "" when the doc must pass

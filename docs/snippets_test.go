@@ -103,6 +103,7 @@ func TestDocSnippets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a server and the docs' commands: skipped with -short")
 	}
+	requireTools(t)
 	for _, name := range docFiles(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -121,6 +122,28 @@ func TestDocSnippets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// docTools are the commands the docs' shell blocks use.
+var docTools = []string{"bash", "curl", "jq", "openssl", "xxd", "sha256sum", "awk"}
+
+// requireTools skips the test, or fails it under CI, when a command the
+// docs use is not installed.
+func requireTools(t *testing.T) {
+	t.Helper()
+	var missing []string
+	for _, tool := range docTools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("the docs' blocks need %s, which CI must install (.ci/run)", strings.Join(missing, ", "))
+	}
+	t.Skipf("the docs' blocks need %s: not installed", strings.Join(missing, ", "))
 }
 
 // sessionHeader starts each file's bash session. Every variable a snippet
@@ -286,7 +309,7 @@ func runSession(t *testing.T, steps []block) string {
 	}
 	defer srv.stop(t)
 	if runErr == nil && last == "done" {
-		t.Logf("%d blocks ran", len(steps))
+		t.Logf("blocks run: %d", len(steps))
 		return ""
 	}
 	n, err := strconv.Atoi(last)
