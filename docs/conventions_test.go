@@ -2,8 +2,13 @@ package docs
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The tests below prove the conventions that docs/architecture.md
@@ -153,6 +158,10 @@ func TestSessionConventions(t *testing.T) {
 			want: "--- output of the epilogue:\n    false",
 		},
 		{
+			name: "a Go block may import usercenter's packages",
+			doc:  "```go\npackage main\n\nimport \"usercenter\"\n\nfunc main() {\n\tif usercenter.MaskPhone(\"+8613612346688\") != \"136****6688\" {\n\t\tpanic(usercenter.MaskPhone(\"+8613612346688\"))\n\t}\n}\n```\n",
+		},
+		{
 			name: "a Go program that fails",
 			doc:  "```go\npackage main\n\nimport \"os\"\n\nfunc main() { os.Exit(4) }\n```\n",
 			want: "f.md:1: go block failed: exit status 1", // go run's own status
@@ -192,5 +201,41 @@ func TestSessionConventions(t *testing.T) {
 				t.Errorf("failure:\n%s\nwant it to contain %q", failure, tc.want)
 			}
 		})
+	}
+}
+
+// TestSessionEndsBackgroundJobs checks that a job a block leaves running
+// ends with its session, rather than outliving the test.
+func TestSessionEndsBackgroundJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server: skipped with -short")
+	}
+	requireTools(t)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	blocks, _ := parse("f.md", fmt.Sprintf("```sh\nsleep 600 &\necho $! >%q\n```\n", pidFile))
+	if failure := runSession(t, blocks); failure != "" {
+		t.Fatal(failure)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The signal is sent as the session ends; the process may take a
+	// moment to go. A generous bound, polled.
+	for deadline := time.Now().Add(time.Minute); ; {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// Gone, or a zombie no one has reaped yet: either way it ended.
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the background job %d outlived its session by a minute", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

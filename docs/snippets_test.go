@@ -148,11 +148,14 @@ func requireTools(t *testing.T) {
 
 // sessionHeader starts each file's bash session. Every variable a snippet
 // sets is exported (set -a), so that the Go and Node.js snippets after it
-// read them from their environment. curl fails on an HTTP error status,
+// read them from their environment. Background jobs end with the session.
+// curl fails on an HTTP error status,
 // as it would not by itself, unless the snippet passes a --fail of its
 // own.
 const sessionHeader = `set -euo pipefail
 set -a
+# Whatever a snippet left running in the background ends with the session.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 __uc_step() { printf '%s\n' "$1" >>"$UC_DOCS_PROGRESS"; }
 curl() {
 	local a
@@ -229,16 +232,13 @@ func runSession(t *testing.T, steps []block) string {
 				after = fmt.Sprintf("SNIPPET_OUTPUT=%q\n{ . %q\n} >%q 2>&1 </dev/null\n", out(n), e, out(n)+"-epilogue")
 			}
 		case goRunner:
-			// A module of its own with the checkout's requirements, which
-			// the module cache already holds: no download.
 			dir := filepath.Join(work, "go", fmt.Sprintf("%03d", n))
-			for _, f := range []string{"go.mod", "go.sum"} {
-				b, err := os.ReadFile(filepath.Join(root, f))
-				if err != nil {
-					t.Fatal(err)
-				}
-				write(filepath.Join(dir, f), string(b))
+			write(filepath.Join(dir, "go.mod"), goMod(t, root))
+			sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+			if err != nil {
+				t.Fatal(err)
 			}
+			write(filepath.Join(dir, "go.sum"), string(sum))
 			if !packageRE.MatchString(code) {
 				code = "package main\n\n" + code
 			}
@@ -298,8 +298,6 @@ func runSession(t *testing.T, steps []block) string {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
 	runErr := cmd.Run()
-	// Whatever a snippet left running in the background ends with it.
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 
 	p, _ := os.ReadFile(progress)
 	marks := strings.Fields(string(p))
@@ -337,6 +335,25 @@ func runSession(t *testing.T, steps []block) string {
 		msg += "\n--- session:\n" + indent(s)
 	}
 	return msg
+}
+
+// goMod is the go.mod of a Go block's module: it requires the checkout,
+// so that a block may import usercenter's packages, and the checkout's
+// own requirements, which the module cache already holds: nothing is
+// downloaded.
+func goMod(t *testing.T, root string) string {
+	t.Helper()
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(mod)
+	i := strings.Index(text, "\nrequire")
+	goLine := regexp.MustCompile(`(?m)^go \S+$`).FindString(text)
+	if i < 0 || goLine == "" {
+		t.Fatalf("%s/go.mod has no go line or requirements", root)
+	}
+	return fmt.Sprintf("module docsnippet\n\n%s\n\nrequire usercenter v0.0.0\n\nreplace usercenter => %s\n%s", goLine, root, text[i:])
 }
 
 func indent(s string) string {
