@@ -146,12 +146,11 @@ func requireTools(t *testing.T) {
 	t.Skipf("the docs' blocks need %s: not installed", strings.Join(missing, ", "))
 }
 
-// sessionHeader starts each file's bash session. Every variable a snippet
-// sets is exported (set -a), so that the Go and Node.js snippets after it
+// sessionHeader starts each file's bash session. Every variable a block
+// sets is exported (set -a), so that the Go and Node.js blocks after it
 // read them from their environment. Background jobs end with the session.
-// curl fails on an HTTP error status,
-// as it would not by itself, unless the snippet passes a --fail of its
-// own.
+// curl fails on an HTTP error status, as it would not by itself, unless
+// the block passes a --fail of its own.
 const sessionHeader = `set -euo pipefail
 set -a
 # Whatever a snippet left running in the background ends with the session.
@@ -211,7 +210,7 @@ func runSession(t *testing.T, steps []block) string {
 			t.Fatal(err)
 		}
 	}
-	write(out(0), "")
+	write(out(0), "") // makes the directory the blocks' output goes to
 	for i, b := range steps {
 		n := i + 1
 		code := strings.ReplaceAll(b.code(), docAddr, srv.addr)
