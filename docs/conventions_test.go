@@ -239,3 +239,54 @@ func TestSessionEndsBackgroundJobs(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestSystemChanges(t *testing.T) {
+	tests := []struct {
+		code string
+		want string // what systemChanges names, joined by ", "
+	}{
+		{"useradd --system usercenter", "useradd"},
+		{"install -m 0755 usercenter /usr/local/bin/usercenter", "install"},
+		{"X=1 sudo true", "sudo"},
+		{"true && systemctl daemon-reload", "systemctl"},
+		{"echo $(docker ps)", "docker"},
+		{"runuser -u postgres -- psql", "runuser"},
+		{"cat > /etc/usercenter/usercenter.env <<'EOF'\nA=1\nEOF", "> /etc"},
+		{"echo x | tee -a /var/log/x", "tee -a /var"},
+		{"mkdir -p /opt/usercenter", "mkdir -p /opt"},
+		// What the docs do run.
+		{"usercenter app create --name myapp --json", ""},
+		{"npm install tencentcloud-sdk-nodejs-common@4", ""},
+		{"# then install it\ncurl http://127.0.0.1:8080/readyz", ""},
+		{"export USERCENTER_TEST_PG_BIN=/usr/lib/postgresql/15/bin", ""},
+		{"usercenter user export --app 1 -o \"$TMPDIR/users.jsonl\"", ""},
+		{"go run ./cmd/usercenter serve", ""},
+	}
+	for _, tc := range tests {
+		got := strings.Join(systemChanges(block{lang: "sh", body: tc.code}), ", ")
+		if got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.code, got, tc.want)
+		}
+	}
+	if got := systemChanges(block{lang: "sh", body: "useradd x", notRun: "needs root"}); got != nil {
+		t.Errorf("an opted-out block: %q, want nothing", got)
+	}
+}
+
+// TestSessionGuardsTheMachine checks that a system command that escapes
+// systemChanges still does not run.
+func TestSessionGuardsTheMachine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server: skipped with -short")
+	}
+	requireTools(t)
+	// install --version is harmless should the guard fail.
+	blocks, _ := parse("f.md", "```sh\ncmd=install\n\"$cmd\" --version\n```\n")
+	if found := systemChanges(blocks[0]); found != nil {
+		t.Fatalf("systemChanges found %q: the test needs a block it misses", found)
+	}
+	failure := runSession(t, blocks)
+	if !strings.Contains(failure, "exit status 97") || !strings.Contains(failure, "install would change this machine") {
+		t.Errorf("failure:\n%s\nwant the guard's exit status 97 and message", failure)
+	}
+}

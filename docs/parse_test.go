@@ -208,3 +208,49 @@ func parse(file, text string) (blocks []block, problems []string) {
 	}
 	return blocks, problems
 }
+
+// systemCommands are the commands that change the machine rather than the
+// test's server and files: a block that runs one must be opted out, since
+// the test (as root, in CI) would really run it.
+var systemCommands = []string{
+	"sudo", "su", "runuser", "doas",
+	"useradd", "userdel", "usermod", "groupadd", "groupdel", "passwd", "chpasswd",
+	"systemctl", "service", "crontab", "shutdown", "reboot", "mount", "umount",
+	"apt", "apt-get", "dpkg", "yum", "dnf", "rpm", "snap", "brew",
+	"docker", "podman", "kubectl",
+	"psql", "createdb", "dropdb", "createuser", "pg_ctl", "pg_ctlcluster", "redis-cli",
+	"install", "chown", "chgrp",
+}
+
+var (
+	// A command word where a command starts: a line's start, or after
+	// ; & | ( or $( and optional spaces, or after a variable assignment.
+	systemCommandRE = regexp.MustCompile(`(?m)(?:^|[;&|(]|\$\()\s*(?:\w+=\S*\s+)*(` + strings.Join(quoteAll(systemCommands), "|") + `)(?:\s|$)`)
+	// A write under the system's own directories: a redirection or tee
+	// into one, or a file command naming one.
+	systemWriteRE = regexp.MustCompile(`(?m)(?:>>?|\btee(?:\s+-a)?)\s*/(?:etc|usr|var|opt|boot|srv|root|home|bin|sbin|lib)\b|\b(?:cp|mv|rm|rmdir|mkdir|ln|chmod|touch)\b[^\n;&|]*\s/(?:etc|usr|var|opt|boot|srv|root|home|bin|sbin|lib)\b`)
+)
+
+func quoteAll(words []string) []string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = regexp.QuoteMeta(w)
+	}
+	return q
+}
+
+// systemChanges names what in a runnable shell block would change the
+// machine: its system commands and writes under system directories.
+func systemChanges(b block) []string {
+	if !b.runs() || b.runner() != shellRunner {
+		return nil
+	}
+	var found []string
+	for _, m := range systemCommandRE.FindAllStringSubmatch(b.code(), -1) {
+		found = append(found, m[1])
+	}
+	for _, m := range systemWriteRE.FindAllString(b.code(), -1) {
+		found = append(found, strings.TrimSpace(m))
+	}
+	return found
+}

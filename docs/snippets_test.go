@@ -90,9 +90,14 @@ func parseFile(t *testing.T, name string) ([]block, []string) {
 // well formed and attached to a block: an opt-out needs its reason.
 func TestDocDirectives(t *testing.T) {
 	for _, name := range docFiles(t) {
-		_, problems := parseFile(t, name)
+		blocks, problems := parseFile(t, name)
 		for _, p := range problems {
 			t.Error(p)
+		}
+		for _, b := range blocks {
+			if found := systemChanges(b); len(found) > 0 {
+				t.Errorf("%s: the block would change this machine (%s): opt it out with <!-- not run: REASON -->", b.where(), strings.Join(found, ", "))
+			}
 		}
 	}
 }
@@ -110,6 +115,9 @@ func TestDocSnippets(t *testing.T) {
 			blocks, _ := parseFile(t, name) // TestDocDirectives reports problems
 			var steps []block
 			for _, b := range blocks {
+				if found := systemChanges(b); len(found) > 0 {
+					t.Fatalf("%s: not running %s: the block at line %d would change this machine (%s)", name, name, b.line, strings.Join(found, ", "))
+				}
 				if b.runs() {
 					steps = append(steps, b)
 				}
@@ -276,9 +284,18 @@ func runSession(t *testing.T, steps []block) string {
 	write(scriptPath, script.String())
 	progress := filepath.Join(work, "progress")
 
+	// Commands that would change the machine fail, should one slip past
+	// systemChanges (through eval, say): a doc must not run them.
+	guard := filepath.Join(work, "guard")
+	for _, c := range systemCommands {
+		write(filepath.Join(guard, c), fmt.Sprintf("#!/bin/sh\necho 'docs test: %s would change this machine: opt the block out with <!-- not run: REASON -->' >&2\nexit 97\n", c))
+		if err := os.Chmod(filepath.Join(guard, c), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
 	env := cleanEnv()
 	env = append(env,
-		"PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"PATH="+strings.Join([]string{binDir, guard, os.Getenv("PATH")}, string(os.PathListSeparator)),
 		"USERCENTER_DATA="+dataDir,
 		"USERCENTER_ADDR="+srv.addr,
 		"USERCENTER_ENDPOINT="+srv.addr,
