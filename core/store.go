@@ -92,6 +92,10 @@ type Reader interface {
 	// with EventsAfter's guarantee: f.EveryApp reads every app's events
 	// and the instance's as one sequence.
 	Events(ctx context.Context, f usercenter.EventFilter) ([]usercenter.Event, error)
+	// LastEventID returns the greatest ID of the outbox's events, 0 when
+	// it has none. Every event that becomes visible later has a greater
+	// ID, so a reader that starts after it misses none of them.
+	LastEventID(ctx context.Context) (int64, error)
 
 	// SealedValues returns up to limit encrypted values of one kind with a
 	// RowKey greater than after, ordered by RowKey, for master-key rotation.

@@ -115,6 +115,20 @@ func (s *Service) Events(ctx context.Context, actor *usercenter.Actor, q EventQu
 	return page, nil
 }
 
+// LastEventID is the ID of the newest event of every app, 0 when there is
+// none: a reader that passes it as After reads only the events to come.
+// Only an actor of every app may ask, since the IDs count every app's
+// changes.
+func (s *Service) LastEventID(ctx context.Context, actor *usercenter.Actor) (int64, error) {
+	if !actor.AllApps {
+		return 0, usercenter.NotFound(usercenter.ResourceApp)
+	}
+	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+		return 0, err
+	}
+	return s.store.LastEventID(ctx)
+}
+
 // WithEventRetention sets how long events are kept before the purge
 // deletes them, DefaultEventRetention unless set. A value below
 // MinEventRetention keeps the default; the command line refuses such

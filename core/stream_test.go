@@ -78,6 +78,18 @@ func TestEventsPages(t *testing.T) {
 		t.Fatalf("app and key events: %+v, %v", keys, err)
 	}
 
+	// Only an operator learns the newest ID, which is every app's last.
+	if _, err := svc.LastEventID(bg, key); usercenter.ErrorCode(err) != usercenter.ENotFound {
+		t.Fatalf("LastEventID for a key: %v", err)
+	}
+	newest, err := svc.LastEventID(bg, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rest, err := svc.Events(bg, admin, core.EventQuery{EveryApp: true, After: newest}); err != nil || len(rest.Events) != 0 || newest < p2.Next {
+		t.Fatalf("after LastEventID %d: %+v, %v", newest, rest, err)
+	}
+
 	// An operator follows every app's events and the instance's.
 	every, err := svc.Events(bg, admin, core.EventQuery{EveryApp: true, After: p1.Next, Limit: core.MaxEventLimit})
 	if err != nil {

@@ -114,3 +114,23 @@ func (t *txn) DeleteOldEvents(ctx context.Context, before time.Time, limit int) 
 	n, err := t.exec(ctx, sqlstore.DeleteOldEvents(sqlstore.Dollar), limit, sqlstore.BoundTime(before))
 	return int(n), err
 }
+
+// LastEventID returns the greatest ID of the outbox, from the primary key.
+// It needs no audit lock: an event not yet committed drew its ID under
+// the lock after every committed one, so it is greater than this anyway.
+func (r *reader) LastEventID(ctx context.Context) (int64, error) {
+	if err := r.begin(ctx); err != nil {
+		return 0, err
+	}
+	ids, err := sqlstore.All(ctx, (*readEngine)(r), scanID, `SELECT COALESCE(max(id), 0) FROM events`)
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+func scanID(row sqlstore.Scanner) (int64, error) {
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}

@@ -79,3 +79,22 @@ func (t *txn) DeleteOldEvents(ctx context.Context, before time.Time, limit int) 
 	}
 	return int(n), nil
 }
+
+// LastEventID returns the greatest ID of the outbox, from the primary key.
+func (r *reader) LastEventID(ctx context.Context) (int64, error) {
+	ctx, err := r.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := sqlstore.All(ctx, (*readEngine)(r), scanID, `SELECT COALESCE(max(id), 0) FROM events`)
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+func scanID(row sqlstore.Scanner) (int64, error) {
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}

@@ -37,7 +37,13 @@ func addEvents(t *testing.T, s core.Store, n int) []usercenter.Event {
 // testEventsFilter: Events reads one app's events or every app's, of some
 // types, after a cursor, up to a limit, in ID order.
 func testEventsFilter(t *testing.T, s core.Store) {
+	if id, err := s.LastEventID(ctx); err != nil || id != 0 {
+		t.Fatalf("LastEventID of an empty outbox = %d, %v", id, err)
+	}
 	all := addEvents(t, s, 100)
+	if id, err := s.LastEventID(ctx); err != nil || id != all[len(all)-1].ID {
+		t.Fatalf("LastEventID = %d, %v; want %d", id, err, all[len(all)-1].ID)
+	}
 	// The reference: what f selects among all, in ID order.
 	want := func(f usercenter.EventFilter) []usercenter.Event {
 		var out []usercenter.Event
@@ -185,6 +191,9 @@ func testDeleteOldEvents(t *testing.T, s core.Store) {
 	next := addEvents(t, s, 1)
 	if next[0].ID <= late.ID {
 		t.Fatalf("an event after the purge got ID %d, not after %d", next[0].ID, late.ID)
+	}
+	if id, err := s.LastEventID(ctx); err != nil || id != next[0].ID {
+		t.Fatalf("LastEventID after a purge = %d, %v; want %d", id, err, next[0].ID)
 	}
 	WantErr(t, s.Update(ctx, func(tx core.Tx) error { _, err := tx.DeleteOldEvents(ctx, Base, -1); return err }), usercenter.EInternal, "")
 	if got := ids(); !slices.Equal(got, []int64{next[0].ID}) {
