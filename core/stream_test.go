@@ -1,7 +1,10 @@
 package core_test
 
 import (
+	"context"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -266,5 +269,40 @@ func TestRevokeUserTokens(t *testing.T) {
 	}
 	if _, err := svc.Me(bg, again.Token); err != nil {
 		t.Fatalf("a token after the revocation: %v", err)
+	}
+}
+
+// TestPurgeExpiredPurgesEvents: the background purge deletes events past
+// their retention along with the expired rows, and says how many.
+func TestPurgeExpiredPurgesEvents(t *testing.T) {
+	logs := &uctest.LogBuffer{}
+	svc, clock := newFrozen(t, core.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	op := usercenter.Operator()
+	if _, _, err := svc.CreateApp(bg, op, core.NewApp{Name: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(core.DefaultEventRetention + time.Minute)
+	young, _, err := svc.CreateApp(bg, op, core.NewApp{Name: "young"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.PurgeExpired(ctx, 20*time.Millisecond)
+	}()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(logs.String(), `msg="purged expired events" count=2`); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no purge pass deleted the 2 old events in a minute; log:\n%s", logs.String())
+		}
+	}
+	left, err := svc.Events(bg, op, core.EventQuery{EveryApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left.Events) != 2 || left.Events[0].SdkAppID != young.SdkAppID || left.Events[1].SdkAppID != young.SdkAppID {
+		t.Fatalf("after the purge: %+v", left.Events)
 	}
 }
