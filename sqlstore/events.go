@@ -89,9 +89,9 @@ func EventQuery[A any](f usercenter.EventFilter, p Placeholder, inTypes string, 
 // young enough to keep, so it reads no more than it deletes, and needs no
 // index on the time. Because IDs follow commit order, not the time an
 // event was made, an event a little older than one before it may outlive
-// the cutoff until a later purge; none younger is ever deleted, and the
-// outbox stays a contiguous run of IDs: a purge never leaves a gap for a
-// reader's cursor to skip.
+// the cutoff until a later purge; none younger is ever deleted, and what
+// stays is always every event after some ID: a purge never deletes an
+// event behind one it keeps.
 func DeleteOldEvents(p Placeholder) string {
 	return `WITH oldest AS (SELECT id, at FROM events ORDER BY id LIMIT ` + p.Nth(1) + `)
 	DELETE FROM events WHERE id < COALESCE(
