@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os/signal"
@@ -103,11 +102,34 @@ func parseEventTypes(s string) ([]usercenter.EventType, error) {
 	return out, nil
 }
 
+// afterFlag is events tail's --after: an event ID, 0 or more, or unset.
+type afterFlag struct {
+	id  int64
+	set bool
+}
+
+func (f *afterFlag) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return strconv.FormatInt(f.id, 10)
+}
+
+func (f *afterFlag) Set(s string) error {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 0 {
+		return fmt.Errorf("%q is not an event ID, an integer of 0 or more", usercenter.ClipName(s, 40))
+	}
+	f.id, f.set = id, true
+	return nil
+}
+
 func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs, sf := newStoreFlagSet("events tail", stdout, stderr)
 	app := fs.String("app", "", "only this app's events (SdkAppId; 0: the instance's own)")
 	typ := fs.String("type", "", "only events of these types: types or prefixes such as user.*, separated by commas")
-	after := fs.Int64("after", -1, "start after the event with this ID (0: from the oldest kept; default: only events to come)")
+	var after afterFlag
+	fs.Var(&after, "after", "start after the event with this `ID` (0: from the oldest kept; default: only the events to come)")
 	asJSON := fs.Bool("json", false, "print one JSON object a line")
 	poll := fs.Duration("poll-interval", defaultTailPoll, fmt.Sprintf("how often to look for new events (%v to %v)", minTailPoll, maxTailPoll))
 	pos, err := parse(fs, args, getenv)
@@ -125,11 +147,6 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		}
 		q.SdkAppID = id
 	}
-	afterSet := false
-	fs.Visit(func(f *flag.Flag) { afterSet = afterSet || f.Name == "after" })
-	if afterSet && *after < 0 {
-		return usageError{msg: "--after must be an event ID, 0 or more"}
-	}
 	if *typ != "" {
 		if q.Types, err = parseEventTypes(*typ); err != nil {
 			return err
@@ -143,8 +160,8 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	defer stop()
 	return sf.withInstance(ctx, readOnly, func(inst *instance) error {
 		actor := operator()
-		if afterSet {
-			q.After = *after
+		if after.set {
+			q.After = after.id
 		} else if q.After, err = inst.svc.LastEventID(ctx, actor); err != nil {
 			return interrupted(ctx, err)
 		}

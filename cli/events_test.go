@@ -195,7 +195,8 @@ func TestEventsTailUsage(t *testing.T) {
 	}{
 		{[]string{"--type", "user.nope"}, `--type: "user.nope" names no event type`},
 		{[]string{"--type", "user"}, `--type: "user" names no event type`},
-		{[]string{"--after", "-1"}, "--after must be an event ID"},
+		{[]string{"--after", "-1"}, `"-1" is not an event ID`},
+		{[]string{"--after", "x"}, `"x" is not an event ID`},
 		{[]string{"--app", "abc"}, "--app must be an SdkAppId"},
 		{[]string{"--poll-interval", "1ms"}, "--poll-interval must be between"},
 		{[]string{"extra"}, "takes no arguments"},
