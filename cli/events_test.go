@@ -12,6 +12,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/postgres/pgtest"
 	"usercenter/uctest/svctest"
 )
 
@@ -258,3 +259,28 @@ func newUserIn(t *testing.T, inst *instance, app uint64, origin string) string {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// TestPostgresEventsTail: events tail follows a PostgreSQL database too,
+// seeing what another process commits.
+func TestPostgresEventsTail(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	dir := t.TempDir()
+	env := map[string]string{"USERCENTER_DATA": dir, "USERCENTER_DB": dsn}
+	a := createApp(t, env, "pg-tail")
+	tl := startTail(t, env, "--json")
+	mustRun(t, env, "key", "create", "--app", itoa(a.SdkAppId))
+	mustRun(t, env, "app", "update", itoa(a.SdkAppId), "--rate-limit", "7")
+	lines := tl.waitLines(t, 2)
+	var types []string
+	for _, line := range lines {
+		var e struct{ Type string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		types = append(types, e.Type)
+	}
+	if strings.Join(types, " ") != "key.created app.updated" {
+		t.Fatalf("events tail on PostgreSQL printed %v", types)
+	}
+}
