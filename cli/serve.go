@@ -37,6 +37,9 @@ const (
 	maxRequestTimeout     = 50 * time.Second
 )
 
+// maxEventsRetention bounds serve's --events-retention: ten years.
+const maxEventsRetention = 10 * 366 * 24 * time.Hour
+
 // Bounds of serve's --body-memory-mib. Below the minimum the largest body
 // any facade takes (LCIC's 10 MiB, with the first 64 KiB read before it
 // is admitted) could never be read.
@@ -51,6 +54,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	superApp := fs.Uint64("superapp-app", 0, "SdkAppId served on the unprefixed super-app paths (default: the only app, while there is exactly one)")
 	enterpriseTTL := fs.Duration("enterprise-token-ttl", core.DefaultEnterpriseTokenTTL, "lifetime of enterprise API access tokens")
+	eventsRetention := fs.Duration("events-retention", core.DefaultEventRetention, fmt.Sprintf("how long events are kept before they are purged, at least %v (webhooks retry a delivery for 24 hours)", core.MinEventRetention))
 	requestTimeout := fs.Duration("request-timeout", defaultRequestTimeout, "the longest any request may take: past it, what waits on the database gives up and the request fails as unavailable")
 	bodyMemory := fs.Int64("body-memory-mib", httpio.DefaultBodyBudget>>20, "the most memory, in MiB, that the request bodies being served may hold at once: a request whose body would go past it is answered busy at once")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address (such as 127.0.0.1:9090) instead of --addr; keep it off networks that clients reach")
@@ -61,6 +65,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *enterpriseTTL < time.Minute || *enterpriseTTL > 366*24*time.Hour {
 		return usageError{msg: "--enterprise-token-ttl must be between 1m and 8784h"}
+	}
+	if *eventsRetention < core.MinEventRetention || *eventsRetention > maxEventsRetention {
+		return usageError{msg: fmt.Sprintf("--events-retention must be between %v and %v: webhooks retry a delivery for 24 hours, and an event must be kept until its last retry", core.MinEventRetention, maxEventsRetention)}
 	}
 	if *requestTimeout < time.Second || *requestTimeout > maxRequestTimeout {
 		return usageError{msg: fmt.Sprintf("--request-timeout must be between 1s and %v", maxRequestTimeout)}
@@ -87,7 +94,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	defer shared.close()
 
-	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
+	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL), core.WithEventRetention(*eventsRetention))
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,8 @@ type Service struct {
 	pii *piiVault
 	// enterpriseTTL is the lifetime of enterprise API access tokens.
 	enterpriseTTL time.Duration
+	// eventRetention is how long events are kept.
+	eventRetention time.Duration
 	// replays remembers the signed requests already used.
 	replays ReplayMemory
 	// limiterWarned is when the last warning about a failing limiter was

@@ -88,6 +88,14 @@ type Reader interface {
 	// a greater ID, so a reader that pages with the last ID it saw misses
 	// none.
 	EventsAfter(ctx context.Context, sdkAppID uint64, afterID int64, limit int) ([]usercenter.Event, error)
+	// Events returns up to f.Limit events that f selects, in ID order,
+	// with EventsAfter's guarantee: f.EveryApp reads every app's events
+	// and the instance's as one sequence.
+	Events(ctx context.Context, f usercenter.EventFilter) ([]usercenter.Event, error)
+	// LastEventID returns the greatest ID of the outbox's events, 0 when
+	// it has none. Every event that becomes visible later has a greater
+	// ID, so a reader that starts after it misses none of them.
+	LastEventID(ctx context.Context) (int64, error)
 
 	// SealedValues returns up to limit encrypted values of one kind with a
 	// RowKey greater than after, ordered by RowKey, for master-key rotation.
@@ -132,6 +140,9 @@ type Tx interface {
 	DeleteUser(ctx context.Context, userID string) error
 
 	InsertToken(ctx context.Context, t *Token) error
+	// DeleteUserTokens removes every login token of a user, expired or
+	// not, and reports how many.
+	DeleteUserTokens(ctx context.Context, userID string) (int, error)
 	// DeleteExpiredTokens removes tokens that expired before now and
 	// reports how many.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
@@ -152,6 +163,13 @@ type Tx interface {
 	// InsertEvents appends events to the outbox and sets their IDs, which
 	// increase in the order given.
 	InsertEvents(ctx context.Context, events []*usercenter.Event) error
+	// DeleteOldEvents deletes up to limit of the outbox's oldest events,
+	// in ID order, stopping at the first event made at or after before,
+	// and reports how many it deleted. An event never goes while one with
+	// a smaller ID stays, so readers paging by ID see no gaps; an event
+	// made before the cutoff but after its successor's time may stay
+	// until a later purge.
+	DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// UpdateSealed replaces one encrypted value found by SealedValues.
 	UpdateSealed(ctx context.Context, v SealedValue) error

@@ -285,6 +285,46 @@ func TestTokenInvalidation(t *testing.T) {
 	if _, err := a.Token(ctx, old.Hash); usercenter.ErrorCode(err) != usercenter.ENotFound {
 		t.Fatalf("Token just purged through this node: %v", err)
 	}
+
+	// Revoking a user's tokens through this node drops theirs at once,
+	// and only theirs: another user's stays cached.
+	u4 := storetest.NewUser(1, "u4", storetest.Base)
+	storetest.AddUser(t, a, u4)
+	revoked, kept := newToken("revoked", u3, time.Now().Add(time.Hour)), newToken("kept", u4, time.Now().Add(time.Hour))
+	mustUpdate(t, a, func(tx core.Tx) error {
+		if err := tx.InsertToken(ctx, revoked); err != nil {
+			return err
+		}
+		return tx.InsertToken(ctx, kept)
+	})
+	// Each round caches both, revokes, and reads kept again: a hit unless
+	// the round took longer than the TTL, when it tries again.
+	for deadline := time.Now().Add(time.Minute); ; {
+		began := time.Now()
+		for _, tok := range []*core.Token{revoked, kept} {
+			if _, err := a.Token(ctx, tok.Hash); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustUpdate(t, a, func(tx core.Tx) error { _, err := tx.DeleteUserTokens(ctx, u3.ID); return err })
+		if _, err := a.Token(ctx, revoked.Hash); usercenter.ErrorCode(err) != usercenter.ENotFound {
+			t.Fatalf("Token just revoked through this node: %v", err)
+		}
+		hits := a.Stats()["tokens"].Hits
+		if _, err := a.Token(ctx, kept.Hash); err != nil {
+			t.Fatal(err)
+		}
+		if a.Stats()["tokens"].Hits > hits {
+			break
+		}
+		if took := time.Since(began); took < storecache.TTL {
+			t.Fatalf("revoking one user's tokens dropped another's from the cache (round of %v)", took.Round(time.Millisecond))
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no round within the TTL in a minute")
+		}
+		mustUpdate(t, a, func(tx core.Tx) error { return tx.InsertToken(ctx, revoked) })
+	}
 }
 
 func TestEnterpriseTokenInvalidation(t *testing.T) {
@@ -600,6 +640,7 @@ func TestTxMethodsKnown(t *testing.T) {
 		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "UpdateApp",
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",
 		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens", "EraseAuditUser", "InsertEvents",
+		"DeleteUserTokens", "DeleteOldEvents",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {
