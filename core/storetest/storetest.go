@@ -75,6 +75,7 @@ var tests = []test{
 	{"Events", testEvents},
 	{"EventsRollBack", testEventsRollBack},
 	{"SealedValues", testSealedValues},
+	{"EmailIndexes", testEmailIndexes},
 	{"UpdateReturnsFnError", testUpdateReturnsFnError},
 	{"UpdateRollsBack", testUpdateRollsBack},
 	{"UpdateUserAndAuditAtomic", testUpdateUserAndAuditAtomic},
