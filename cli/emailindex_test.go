@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -104,4 +106,66 @@ func TestServeReindexesEmails(t *testing.T) {
 	if strings.Contains(r.stdout, "re-indexed") {
 		t.Errorf("migrate after serve re-indexed again:\n%s", r.stdout)
 	}
+}
+
+// The email rules at the command line: import (JSON Lines and CSV), user
+// set and user find each refuse what the rules refuse, in the command
+// line's words.
+func TestEmailRulesAtTheCommandLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := dataEnv(dir)
+	app := importEmails(t, dir, "Mu@Example.COM")
+	uid := newUsers(t, dir, mustUint(t, app), "plain")[0]
+	cases := []struct{ name, email, rule string }{
+		{"leading space", " mu@example.com", "email must not start or end with whitespace"},
+		{"trailing tab", "mu@example.com\t", "email must not start or end with whitespace"},
+		{"control character", "mu\x01@example.com", "email must not contain control characters"},
+		{"label ending with -", "mu@example-.com", "email must not have a domain label that starts or ends with -"},
+		{"65 bytes before the @", strings.Repeat("m", 65) + "@example.com", "email must have at most 64 bytes before the @"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			jsonl := filepath.Join(dir, "bad"+strconv.Itoa(i)+".jsonl")
+			line, _ := json.Marshal(map[string]string{"originId": "bad" + strconv.Itoa(i), "email": c.email})
+			if err := os.WriteFile(jsonl, append(line, '\n'), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			csvFile := filepath.Join(dir, "bad"+strconv.Itoa(i)+".csv")
+			var b strings.Builder
+			w := csv.NewWriter(&b)
+			w.Write([]string{"originId", "email"})
+			w.Write([]string{"csv" + strconv.Itoa(i), c.email})
+			w.Flush()
+			if err := os.WriteFile(csvFile, []byte(b.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{
+				{"user", "import", jsonl, "--app", app},
+				{"user", "import", csvFile, "--app", app},
+				{"user", "set", uid, "email=" + c.email},
+				{"user", "find", "--app", app, "--email", c.email},
+			} {
+				r := runCLI(t, env, args...)
+				if r.code != 1 || !strings.Contains(r.stderr, c.rule) {
+					t.Errorf("%s: want exit 1 and %q: %s", args[1], c.rule, r)
+				}
+			}
+		})
+	}
+	// ASCII case folds, the rest stays: the address imported above is
+	// found however its ASCII letters are typed.
+	r := mustRun(t, env, "user", "find", "--app", app, "--email", "mu@EXAMPLE.com", "--json", "--reveal", "email")
+	if !strings.Contains(r.stdout, `"Email": "mu@example.com"`) && !strings.Contains(r.stdout, `"Email":"mu@example.com"`) {
+		t.Errorf("user find by another ASCII case: %s", r)
+	}
+}
+
+func mustUint(t *testing.T, s string) uint64 {
+	t.Helper()
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
