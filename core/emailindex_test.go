@@ -2,8 +2,12 @@ package core_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 
 	"usercenter"
 	"usercenter/core"
@@ -237,5 +241,85 @@ func TestEmailIndexCurrentOnANewDatabase(t *testing.T) {
 	rep, err := in.svc.MigrateEmailIndex(bg)
 	if err != nil || !rep.AlreadyDone {
 		t.Fatalf("MigrateEmailIndex on a new database = %+v, %v; want already done", rep, err)
+	}
+}
+
+// Two nodes migrating at once share the work: each batch starts where the
+// last committed one ended, so every email is re-indexed exactly once.
+func TestEmailIndexMigrationConcurrent(t *testing.T) {
+	masterKey := vault.NewKey()
+	in := newInstance(t, masterKey)
+	app, apiKey, err := in.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "legacy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := apiKey.Actor()
+	const n = 13
+	stored := map[string]string{} // UserId → email as the first rules stored it
+	for i := range n {
+		u := mustUser(t, in.svc, actor, app.SdkAppID, personal("u", "", "placeholder@example.com", ""))
+		stored[u.ID] = "cafe\u0301" + strconv.Itoa(i) + "@x.com" // not NFC: its index changes
+	}
+	err = in.store.Update(bg, func(tx core.Tx) error {
+		for id, email := range stored {
+			if err := tx.UpdateSealed(bg, core.SealedValue{Kind: core.SealedUserEmail, RowKey: id, Value: in.svc.SealForTest(id, usercenter.FieldEmail, email)}); err != nil {
+				return err
+			}
+			if err := tx.SetEmailIndex(bg, id, in.svc.RawIndexForTest(app.SdkAppID, usercenter.FieldEmail, email)); err != nil {
+				return err
+			}
+		}
+		return tx.SetMeta(bg, core.MetaEmailIndexVersion, nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.store.Close()
+
+	var nodes []*instance
+	for range 2 {
+		node, err := openInstance(t, in.db, mustRing(t, masterKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { node.store.Close() })
+		nodes = append(nodes, node)
+	}
+	reports := make([]core.EmailIndexReport, len(nodes))
+	errs := make(chan error, len(nodes))
+	var wg sync.WaitGroup
+	for i, node := range nodes {
+		wg.Go(func() {
+			for {
+				done, rep, err := node.svc.MigrateEmailIndexBatchForTest(bg, 2)
+				reports[i].Reindexed += rep.Reindexed
+				reports[i].Current += rep.Current
+				if err != nil || done {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := reports[0].Reindexed + reports[1].Reindexed; got != n || reports[0].Current+reports[1].Current != 0 {
+		t.Errorf("the nodes re-indexed %+v and %+v, want %d in all, each once", reports[0], reports[1], n)
+	}
+	for _, node := range nodes {
+		for id, email := range stored {
+			page, err := node.svc.ListUsers(bg, actor, core.UserQuery{SdkAppID: app.SdkAppID, Email: norm.NFC.String(email), Limit: 10})
+			if err != nil || len(page.Users) != 1 || page.Users[0].ID != id {
+				t.Errorf("lookup of %s by its NFC form: %v, %v", id, page, err)
+			}
+		}
+		if rep, err := node.svc.MigrateEmailIndex(bg); err != nil || !rep.AlreadyDone {
+			t.Errorf("MigrateEmailIndex after both finished = %+v, %v; want already done", rep, err)
+		}
 	}
 }
