@@ -143,8 +143,9 @@ func NormalizePhone(field Field, s, region string) (string, error) {
 // @) may have, as RFC 5321 allows.
 const MaxEmailLocalLen = 64
 
-// maxEmailInput bounds the input NormalizeEmail reads: NFC may shorten
-// what is typed, but never to a quarter of it.
+// maxEmailInput bounds the input NormalizeEmail reads before it
+// normalises it. NFC shortens text by two thirds at most (three Hangul
+// jamo become one syllable), so nothing longer could fit MaxEmailLen.
 const maxEmailInput = 4 * MaxEmailLen
 
 // NormalizeEmail validates an email address and returns its canonical
@@ -153,8 +154,8 @@ const maxEmailInput = 4 * MaxEmailLen
 // ASCII letters alike in practice; beyond ASCII, case folding depends on
 // the language (a Turkish İ is not an i), so İSTANBUL@x.com and
 // istanbul@x.com stay two addresses. Nothing is trimmed: an address with
-// whitespace around it is refused, so that what is stored is what was
-// sent. Empty means no email.
+// whitespace around it is refused, so that a stray space is an error the
+// caller sees rather than a change it does not. Empty means no email.
 func NormalizeEmail(field Field, s string) (string, error) {
 	if s == "" {
 		return "", nil
