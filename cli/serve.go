@@ -156,6 +156,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, handlerOpts...))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
+	// Emails indexed under an older release's rules are re-indexed while
+	// the server serves; lookups find them meanwhile. It must end before
+	// the store closes.
+	reindexCtx, stopReindex := context.WithCancel(ctx)
+	reindexed := make(chan struct{})
+	go func() {
+		defer close(reindexed)
+		inst.svc.MigrateEmailIndexInBackground(reindexCtx)
+	}()
+	stopReindexing := func() {
+		stopReindex()
+		<-reindexed
+	}
+	defer stopReindexing()
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
@@ -187,6 +201,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopReindexing()
 	unlock()
 	if err := inst.Close(); err != nil {
 		return fmt.Errorf("closing the store: %w", err)
@@ -270,6 +285,17 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			fmt.Fprintf(stdout, "%s is up to date at schema version %d\n", inst.db, v)
 		} else {
 			fmt.Fprintf(stdout, "applied migrations %v to %s; schema version %d\n", applied, inst.db, v)
+		}
+		rep, err := inst.svc.MigrateEmailIndex(ctx)
+		if err != nil {
+			return fmt.Errorf("re-indexing emails under the current rules (run migrate again to resume): %w", err)
+		}
+		if !rep.AlreadyDone {
+			fmt.Fprintf(stdout, "re-indexed the emails under the current rules: %d changed, %d already current\n", rep.Reindexed, rep.Current)
+			if rep.Nonconforming > 0 {
+				fmt.Fprintf(stdout, "%d stored %s the current email rules refuse (such as a local part over 64 bytes): kept as stored, but no lookup by email can find %s\n",
+					rep.Nonconforming, plural(rep.Nonconforming, "address", "addresses"), plural(rep.Nonconforming, "it", "them"))
+			}
 		}
 		return nil
 	})

@@ -49,6 +49,9 @@ type Service struct {
 	limiterWarned atomic.Int64
 	// writes tells whether writes fail for want of storage (see Ready).
 	writes writeHealth
+	// emailIndexDone is set once every stored email is known to be
+	// indexed under the current rules (see MigrateEmailIndex).
+	emailIndexDone atomic.Bool
 }
 
 // Option configures a Service.

@@ -101,6 +101,11 @@ type Reader interface {
 	// RowKey greater than after, ordered by RowKey, for master-key rotation.
 	SealedValues(ctx context.Context, kind SealedKind, after string, limit int) ([]SealedValue, error)
 
+	// EmailIndexes returns up to limit users that have an email, with a
+	// UserId greater than afterUserID ("" for the start), ordered by
+	// UserId: their sealed email and its blind index, for re-indexing.
+	EmailIndexes(ctx context.Context, afterUserID string, limit int) ([]IndexedEmail, error)
+
 	// AppByDomain finds an app by its UserDomain.
 	AppByDomain(ctx context.Context, userDomain string) (*AppRecord, error)
 
@@ -173,6 +178,12 @@ type Tx interface {
 
 	// UpdateSealed replaces one encrypted value found by SealedValues.
 	UpdateSealed(ctx context.Context, v SealedValue) error
+
+	// SetEmailIndex replaces the blind index of a user's email, leaving
+	// the sealed email as it is. It fails with NotFound (user) when the
+	// user is gone or no longer has an email, so that no index outlives
+	// the value it finds.
+	SetEmailIndex(ctx context.Context, userID string, index []byte) error
 
 	// UpdateApp writes every mutable field of an app: Name, Status,
 	// RateLimit, TokenTTL, PhoneRegion, SuperAppCipher, CodeTTL and the
@@ -288,4 +299,13 @@ type SealedValue struct {
 	Kind   SealedKind
 	RowKey string
 	Value  []byte
+}
+
+// IndexedEmail is one user's sealed email and the blind index it is found
+// by, as EmailIndexes lists them.
+type IndexedEmail struct {
+	UserID   string
+	SdkAppID uint64
+	Sealed   []byte
+	Index    []byte // nil when the user has an email but no index
 }

@@ -485,3 +485,9 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 	}
 	return t.Tx.UpdateSealed(ctx, v)
 }
+
+// SetEmailIndex re-indexes one user's email: the cached user goes.
+func (t *txn) SetEmailIndex(ctx context.Context, userID string, index []byte) error {
+	t.inv.users = append(t.inv.users, userID)
+	return t.Tx.SetEmailIndex(ctx, userID, index)
+}

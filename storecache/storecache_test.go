@@ -505,6 +505,20 @@ func TestSealedInvalidation(t *testing.T) {
 	}
 }
 
+// TestEmailIndexInvalidation: re-indexing a user's email drops the cached
+// user, so this node reads the new index at once.
+func TestEmailIndexInvalidation(t *testing.T) {
+	a, _ := nodes(t)
+	storetest.AddApps(t, a, 1)
+	u := storetest.FullUser(1, "u", storetest.Base)
+	storetest.AddUser(t, a, u)
+	wantCached(t, a, "users", func() { a.User(ctx, u.ID) })
+	mustUpdate(t, a, func(tx core.Tx) error { return tx.SetEmailIndex(ctx, u.ID, []byte("reindexed")) })
+	if got, _ := a.User(ctx, u.ID); string(got.EmailIndex) != "reindexed" {
+		t.Errorf("email index after re-indexing: %q", got.EmailIndex)
+	}
+}
+
 // TestExpiry: an entry is served for at most storecache.TTL.
 func TestExpiry(t *testing.T) {
 	a, _ := nodes(t)
@@ -637,7 +651,7 @@ func TestTxMethodsKnown(t *testing.T) {
 	reads := reflect.TypeFor[core.Reader]()
 	writes := []string{
 		"InsertApp", "InsertKey", "RevokeKey", "InsertUser", "InsertUsers", "UpdateUser", "DeleteUser", "InsertAudits",
-		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "UpdateApp",
+		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "SetEmailIndex", "UpdateApp",
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",
 		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens", "EraseAuditUser", "InsertEvents",
 		"DeleteUserTokens", "DeleteOldEvents",

@@ -78,6 +78,7 @@ var tests = []test{
 	{"DeleteOldEvents", testDeleteOldEvents},
 	{"DeleteUserTokens", testDeleteUserTokens},
 	{"SealedValues", testSealedValues},
+	{"EmailIndexes", testEmailIndexes},
 	{"UpdateReturnsFnError", testUpdateReturnsFnError},
 	{"UpdateRollsBack", testUpdateRollsBack},
 	{"UpdateUserAndAuditAtomic", testUpdateUserAndAuditAtomic},
