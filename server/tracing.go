@@ -46,6 +46,10 @@ func traced(tp trace.TracerProvider, facade string, next http.Handler) http.Hand
 		// Deferred, so that a request whose handler panics (obs answers
 		// it) still ends its span.
 		defer func() {
+			if !span.IsRecording() { // not sampled: nothing to describe
+				span.End()
+				return
+			}
 			req := obs.FromContext(ctx)
 			if req.Action != "" {
 				span.SetName(spanName(facade, req.Action))
