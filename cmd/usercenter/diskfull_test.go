@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,7 +65,7 @@ func TestDiskFullRestart(t *testing.T) {
 		}
 		return nil
 	})
-	p.signal(9)
+	p.signal(syscall.SIGKILL)
 	p.wait(time.Minute)
 	stop.Store(true)
 	wg.Wait()
