@@ -98,3 +98,35 @@ func TestStoreSpans(t *testing.T) {
 		t.Error("the Tx call's span is not a child of its Update's")
 	}
 }
+
+// nobody is a store whose every read finds nothing, at no cost.
+type nobody struct{ core.Store }
+
+func (nobody) User(ctx context.Context, userID string) (*core.UserRecord, error) {
+	return nil, usercenter.NotFound(usercenter.ResourceUser)
+}
+
+// BenchmarkStoreSpan measures what a store span adds to one read:
+// the read unwrapped (off), and wrapped with unsampled and sampled spans.
+//
+//	go test ./tracing -run '^$' -bench StoreSpan -benchmem
+func BenchmarkStoreSpan(b *testing.B) {
+	ctx := context.Background()
+	sampled := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	defer sampled.Shutdown(ctx)
+	for _, c := range []struct {
+		name  string
+		store core.Store
+	}{
+		{"off", nobody{}},
+		{"unsampled", tracing.NewStore(nobody{}, sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample())))},
+		{"sampled", tracing.NewStore(nobody{}, sampled)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.store.User(ctx, "2mP4bQ0qZ8vJ3sXk1yWn7cTfR5a")
+			}
+		})
+	}
+}
