@@ -11,6 +11,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/core/storetest"
 	"usercenter/tracing"
 	"usercenter/uctest/svctest"
 )
@@ -38,6 +39,18 @@ func TestEnabled(t *testing.T) {
 		if on != c.on || (err != nil) != c.refused {
 			t.Errorf("%v: on %v, error %v; want on %v, refused %v", c.env, on, err, c.on, c.refused)
 		}
+	}
+}
+
+// TestContract runs the store contract through the tracing wrapper, with
+// every span recorded: it passes every argument and result through as
+// the store beneath takes and gives them.
+func TestContract(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	storetest.Run(t, func(t *testing.T) core.Store { return tracing.NewStore(svctest.OpenStore(t), tp) })
+	if len(rec.Ended()) == 0 {
+		t.Error("the contract ran through the wrapper without a span")
 	}
 }
 
