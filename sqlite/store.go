@@ -165,7 +165,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if s.wconn, err = wdb.Conn(ctx); err != nil {
 		return fail(fmt.Errorf("sqlite: %w", err))
 	}
-	if err := keepWALFiles(ctx, s.wconn); err != nil {
+	if err := keepWALFiles(s.wconn); err != nil {
 		s.wconn.Close()
 		return fail(err)
 	}
@@ -191,7 +191,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // server started again on a full disk, after a clean stop or a crash,
 // serves reads while its writes fail as unavailable. Close empties the
 // WAL, which then takes no space.
-func keepWALFiles(ctx context.Context, c *sql.Conn) error {
+func keepWALFiles(c *sql.Conn) error {
 	err := c.Raw(func(dc any) error {
 		fc, ok := dc.(msqlite.FileControl)
 		if !ok {
