@@ -18,6 +18,7 @@ func (s *Service) purges() []purge {
 		{"login tokens", s.purgeTokens},
 		{"temporary codes", s.PurgeCodes},
 		{"enterprise tokens", s.DeleteExpiredEnterpriseTokens},
+		{"console sessions and links", s.PurgeConsole},
 	}
 }
 
