@@ -452,7 +452,7 @@ func (s *Service) ConsoleSignIn(ctx context.Context, c ConsoleCredentials) (*Con
 	if c.Ticket != "" {
 		id, ok := s.openConsoleTicket(c.Ticket)
 		if !ok {
-			return nil, &usercenter.Error{Code: usercenter.EUnauthenticated, Message: "the sign-in took too long; start again"}
+			return nil, &usercenter.Error{Code: usercenter.EUnauthenticated, Resource: usercenter.ResourceToken, Message: "the sign-in took too long or its ticket is not valid; start again"}
 		}
 		if acc, err = s.store.ConsoleAccount(ctx, id); err != nil {
 			return nil, err
