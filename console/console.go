@@ -72,8 +72,16 @@ func New(svc *core.Service, opts Options) *Server {
 		if base == "layout.html" {
 			continue
 		}
-		s.pages[base] = template.Must(template.New("layout.html").Funcs(templateFuncs).
+		s.pages[strings.TrimSuffix(base, ".html")] = template.Must(template.New("layout.html").Funcs(templateFuncs).
 			ParseFS(templateFiles, "templates/layout.html", name))
+	}
+	_, pagesCSS := fs.Stat(staticFiles, "static/pages.css")
+	_, pages := fs.Stat(templateFiles, "templates/users.html")
+	for _, t := range s.pages {
+		t.Funcs(template.FuncMap{
+			"hasPagesCSS": func() bool { return pagesCSS == nil },
+			"hasPages":    func() bool { return pages == nil },
+		})
 	}
 	return s
 }
@@ -86,6 +94,14 @@ var templateFuncs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"roles": func() []usercenter.ConsoleRole { return usercenter.ConsoleRoles },
+	// Bound for each request by render.
+	"account": func() *usercenter.ConsoleAccount { return nil },
+	"actor":   func() *usercenter.Actor { return nil },
+	"csrf":    func() string { return "" },
+	"path":    func() string { return "" },
+	// Bound by New.
+	"hasPagesCSS": func() bool { return false },
+	"hasPages":    func() bool { return false },
 }
 
 // Handler serves the console under Prefix: every page, its assets, and
@@ -239,40 +255,42 @@ func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
 	})
 }
 
-// view is what every template gets: the page's own data in Data, and
-// what the layout needs.
-type view struct {
-	Account *usercenter.ConsoleAccount
-	Actor   *usercenter.Actor
-	CSRF    string
-	Path    string
-	Data    any
-}
-
-// render writes the page template name, within the layout, with data. It
-// renders into a buffer first, so that a template error is a clean 500
-// and never half a page.
+// render writes page name (templates/<name>.html; the ".html" may be
+// left out) within the layout, with data as the page's dot. The layout
+// and every page also reach, as functions, what the request carries:
+// account, actor, csrf (the form token) and path. It renders into a
+// buffer first, so that a template error is a clean 500 and never half a
+// page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
 	s.renderStatus(w, r, http.StatusOK, name, data)
 }
 
 func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	t := s.pages[name]
-	if t == nil {
+	page := s.pages[strings.TrimSuffix(name, ".html")]
+	if page == nil {
 		s.log.Error("console: no such template", "template", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	v := view{Account: accountFrom(r.Context()), Actor: actorFrom(r.Context()), CSRF: csrfToken(r.Context()), Path: r.URL.Path, Data: data}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, v); err != nil {
-		s.log.Error("console: rendering a page failed", "template", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+	t, err := page.Clone()
+	if err == nil {
+		ctx := r.Context()
+		t.Funcs(template.FuncMap{
+			"account": func() *usercenter.ConsoleAccount { return accountFrom(ctx) },
+			"actor":   func() *usercenter.Actor { return actorFrom(ctx) },
+			"csrf":    func() string { return csrfToken(ctx) },
+			"path":    func() string { return r.URL.Path },
+		})
+		var buf bytes.Buffer
+		if err = t.Execute(&buf, data); err == nil {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(status)
+			w.Write(buf.Bytes())
+			return
+		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	s.log.Error("console: rendering a page failed", "template", name, "err", err)
+	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
 // errorPage is the data of error.html.
