@@ -322,6 +322,12 @@ func (s *Service) ConsoleLinkInfo(ctx context.Context, token string) (*ConsoleLi
 		return nil, errLink()
 	}
 	if link.AccountID == "" {
+		if need, err := s.ConsoleSetupNeeded(ctx); err != nil || !need {
+			if err == nil {
+				err = errLink() // another setup link was used first
+			}
+			return nil, err
+		}
 		return &ConsoleLinkInfo{Setup: true}, nil
 	}
 	acc, err := s.store.ConsoleAccount(ctx, link.AccountID)

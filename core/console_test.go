@@ -101,6 +101,9 @@ func TestConsoleSetup(t *testing.T) {
 	// no new one is made.
 	_, err = svc.RedeemConsoleLink(bg, link, "x@example.com", goodPassword)
 	wantCode(t, err, usercenter.EUnauthenticated)
+	if _, err := svc.ConsoleLinkInfo(bg, early); usercenter.ErrorCode(err) != usercenter.EUnauthenticated {
+		t.Errorf("the other setup link's info once set up: %v", err)
+	}
 	_, err = svc.RedeemConsoleLink(bg, early, "x@example.com", goodPassword)
 	wantCode(t, err, usercenter.EUnauthenticated)
 	if _, err := svc.ConsoleLinkInfo(bg, link); usercenter.ErrorCode(err) != usercenter.EUnauthenticated {
