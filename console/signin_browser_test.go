@@ -157,7 +157,7 @@ func TestBrowserSignInPaths(t *testing.T) {
 	// Enrol TOTP with the secret shown as text.
 	secret := text(t, ctx, "#totp-secret")
 	run(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), totpCode(t, secret)+"\r"))
-	waitHeading(t, ctx, "Two-factor sign-in")
+	waitFor(t, ctx, "#recovery-codes")
 	codes, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#recovery-codes code")].map(c => c.textContent)`))
 	if err != nil || len(codes) != core.ConsoleRecoveryCodes {
 		t.Fatalf("recovery codes: %v, %v", codes, err)
@@ -217,7 +217,7 @@ func TestBrowserSignInPaths(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#invite-role"), "viewer"),
 		chromedp.Click(chromedp.CSS(`form[action="/console/accounts"] button`)),
 	)
-	waitHeading(t, ctx, "Console accounts")
+	waitFor(t, ctx, "#invite-link")
 	invite := text(t, ctx, "#invite-link")
 	if !strings.HasPrefix(invite, base+"/console/link/") {
 		t.Fatalf("the invitation link is %q", invite)
@@ -296,7 +296,7 @@ func TestBrowserSignInPaths(t *testing.T) {
 	}
 	checkPage(t, ctx, "account")
 	run(t, ctx, chromedp.Click(chromedp.CSS(`button[value="unlock"]`)))
-	waitHeading(t, ctx, "Console account viewer@example.com")
+	waitFor(t, ctx, "#done")
 	if done := text(t, ctx, "#done"); !strings.Contains(done, "Lifted") {
 		t.Errorf("after unlocking: %q", done)
 	}
