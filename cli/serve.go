@@ -166,10 +166,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	log.Info("usercenter listening", "addr", ln.Addr().String(), "db", inst.db.String(), "version", version())
 	fmt.Fprintf(stdout, "usercenter %s listening on http://%s\n", version(), ln.Addr())
 	if *withConsole {
-		if err := printSetupLink(ctx, inst.svc, *consoleURL, ln.Addr(), stdout, stderr); err != nil {
-			srv.Close()
-			return err
-		}
+		printSetupLink(ctx, inst.svc, log, *consoleURL, ln.Addr(), stdout)
 	}
 
 	select {
@@ -281,24 +278,30 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 // printSetupLink prints, on an instance without console accounts, a
-// one-time link that creates the first admin, to stderr (as PocketBase
-// does): whoever can read the server's output may set it up. Each start
-// prints a new one while there is no account; the first one used wins.
-func printSetupLink(ctx context.Context, svc *core.Service, base string, listening net.Addr, stdout, stderr io.Writer) error {
+// one-time link that creates the first admin (as PocketBase does): whoever
+// can read the server's output may set it up. It goes to stdout with the
+// other first-start instructions, not to stderr, which is the JSON log
+// stream: a log collector must not receive the link. Each start prints a
+// new one while there is no account; the first one used wins. A failure
+// (a full disk, a shutdown under way) is logged and the server goes on:
+// `usercenter admin create` makes links too.
+func printSetupLink(ctx context.Context, svc *core.Service, log *slog.Logger, base string, listening net.Addr, stdout io.Writer) {
 	if base == "" {
 		base = "http://" + browsable(listening)
 	}
 	token, err := svc.ConsoleSetupLink(ctx)
 	if err != nil {
-		return fmt.Errorf("the console's setup link: %w", err)
+		if ctx.Err() == nil {
+			log.Error("the console's setup link could not be made; usercenter admin create --email E makes one", "err", err)
+		}
+		return
 	}
 	if token == "" {
 		fmt.Fprintf(stdout, "usercenter console at %s/console/\n", strings.TrimRight(base, "/"))
-		return nil
+		return
 	}
-	fmt.Fprintf(stderr, "\nThe console has no account yet. Open this one-time link within %v to create the first admin:\n  %s\n\n",
+	fmt.Fprintf(stdout, "\nThe console has no account yet. Open this one-time link within %v to create the first admin:\n  %s\n\n",
 		core.ConsoleLinkTTL, consoleLink(base, token))
-	return nil
 }
 
 // browsable is a listening address a browser on this machine can open:

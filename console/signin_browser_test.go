@@ -57,7 +57,7 @@ func serveBinary(t *testing.T) string {
 var setupLinkRE = regexp.MustCompile(`(http://\S+/console/link/[A-Za-z0-9_-]+)`)
 
 // startServe runs `usercenter serve` on a free loopback port with a fresh
-// data directory and returns the setup link it prints on stderr.
+// data directory and returns the setup link it prints on stdout.
 func startServe(t *testing.T, extra ...string) (link string) {
 	t.Helper()
 	bin := serveBinary(t)
@@ -70,11 +70,11 @@ func startServe(t *testing.T, extra ...string) (link string) {
 		}
 	}
 	cmd.Env = env
-	stderr, err := cmd.StderrPipe()
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout = io.Discard
+	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func startServe(t *testing.T, extra ...string) (link string) {
 	})
 	found := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		sc := bufio.NewScanner(stdout)
 		sent := false
 		for sc.Scan() {
 			if m := setupLinkRE.FindStringSubmatch(sc.Text()); m != nil && !sent {
@@ -113,14 +113,26 @@ func startServe(t *testing.T, extra ...string) (link string) {
 	return ""
 }
 
-// totpCode is the authenticator's current code for secret.
-func totpCode(t *testing.T, secret string) string {
+// totpCode is the authenticator's code for secret that the server takes
+// next: a code works once, so each one is of a later 30-second step than
+// the one before (last), the current one when it can be, else the next,
+// which the server also takes. Should both be used, it waits for the
+// clock to reach a step that is free.
+func totpCode(t *testing.T, secret string, last *int64) string {
 	t.Helper()
-	code, err := core.ConsoleSecretCode(secret, time.Now())
-	if err != nil {
-		t.Fatal(err)
+	for {
+		current := time.Now().Unix() / 30
+		step := max(*last+1, current)
+		if step <= current+1 {
+			code, err := core.ConsoleSecretCode(secret, time.Unix(step*30, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			*last = step
+			return code
+		}
+		time.Sleep(time.Second)
 	}
-	return code
 }
 
 // TestBrowserSignInPaths drives the console as an operator would, from
@@ -156,7 +168,8 @@ func TestBrowserSignInPaths(t *testing.T) {
 
 	// Enrol TOTP with the secret shown as text.
 	secret := text(t, ctx, "#totp-secret")
-	run(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), totpCode(t, secret)+"\r"))
+	var lastStep int64
+	run(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), totpCode(t, secret, &lastStep)+"\r"))
 	waitFor(t, ctx, "#recovery-codes")
 	codes, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#recovery-codes code")].map(c => c.textContent)`))
 	if err != nil || len(codes) != core.ConsoleRecoveryCodes {
@@ -188,7 +201,7 @@ func TestBrowserSignInPaths(t *testing.T) {
 	signIn(ctx, "root@example.com", testPassword)
 	waitHeading(t, ctx, "Two-factor code")
 	checkPage(t, ctx, "two-factor-code")
-	run(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), totpCode(t, secret)+"\r"))
+	run(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), totpCode(t, secret, &lastStep)+"\r"))
 	waitHeading(t, ctx, "Dashboard")
 	checkPage(t, ctx, "dashboard")
 
@@ -206,7 +219,7 @@ func TestBrowserSignInPaths(t *testing.T) {
 			t.Errorf("a used recovery code says %q", text(t, ctx, "#code-error"))
 		}
 	}
-	run(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), totpCode(t, secret)+"\r"))
+	run(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), codes[1]+"\r"))
 	waitHeading(t, ctx, "Dashboard")
 
 	// Invite a viewer; the link is shown once.
@@ -278,7 +291,7 @@ func TestBrowserSignInPaths(t *testing.T) {
 	// The admin sees the lock and lifts it; the viewer signs in.
 	signIn(ctx, "root@example.com", testPassword)
 	waitHeading(t, ctx, "Two-factor code")
-	run(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), totpCode(t, secret)+"\r"))
+	run(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), codes[2]+"\r"))
 	waitHeading(t, ctx, "Dashboard")
 	run(t, ctx, chromedp.Navigate(base+"/console/accounts"))
 	waitHeading(t, ctx, "Console accounts")

@@ -493,17 +493,17 @@ func (s *Service) ConsoleSignIn(ctx context.Context, c ConsoleCredentials) (*Con
 	if acc.Status != usercenter.ConsoleActive {
 		return nil, &usercenter.Error{Code: usercenter.EDisabled, Resource: usercenter.ResourceConsoleAccount, Message: "this console account is disabled"}
 	}
-	useRecovery := -1
+	useRecovery, totpStep := -1, int64(0)
 	if acc.TwoFactor {
 		code := strings.TrimSpace(c.Code)
 		if code == "" {
 			return &ConsoleSignInResult{Ticket: s.sealConsoleTicket(acc.ID, now)}, nil
 		}
-		ok, recovery := s.checkSecondFactor(acc, code, now)
+		ok, step, recovery := s.checkSecondFactor(acc, code, now)
 		if !ok {
 			return nil, s.consoleFailure(ctx, acc.ID)
 		}
-		useRecovery = recovery
+		useRecovery, totpStep = recovery, step
 	}
 	var out *ConsoleSignedIn
 	err = s.store.Update(ctx, func(tx Tx) error {
@@ -514,6 +514,14 @@ func (s *Service) ConsoleSignIn(ctx context.Context, c ConsoleCredentials) (*Con
 		now := s.now().UTC()
 		if cur.Status != usercenter.ConsoleActive || cur.Locked(now) || cur.PasswordHash != acc.PasswordHash {
 			return errSignIn() // changed since it was checked
+		}
+		if totpStep > 0 {
+			// The code's step must still be unused in this transaction:
+			// two sign-ins with one code cannot both pass.
+			if cur.TOTPStep >= totpStep {
+				return errSignIn()
+			}
+			cur.TOTPStep = totpStep
 		}
 		if useRecovery >= 0 {
 			// The code must still be unused in this transaction: two
@@ -634,18 +642,17 @@ func (s *Service) openConsoleTicket(ticket string) (string, bool) {
 	return id, true
 }
 
-var totpOpts = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
-
-// checkSecondFactor checks a TOTP code, or else a recovery code; for a
-// recovery code it returns its index in acc.RecoveryCodes.
-func (s *Service) checkSecondFactor(acc *ConsoleAccountRecord, code string, now time.Time) (ok bool, recovery int) {
+// checkSecondFactor checks a TOTP code, or else a recovery code. For a
+// TOTP code it returns its step (see totpStep); for a recovery code its
+// index in acc.RecoveryCodes.
+func (s *Service) checkSecondFactor(acc *ConsoleAccountRecord, code string, now time.Time) (ok bool, step int64, recovery int) {
 	if len(code) == 6 {
 		secret, err := s.vault.Open(acc.SealedTOTP, aadConsoleTOTP(acc.ID))
 		if err != nil {
-			return false, -1
+			return false, 0, -1
 		}
-		ok, err := totp.ValidateCustom(code, string(secret), now.UTC(), totpOpts)
-		return ok && err == nil, -1
+		step := totpStep(string(secret), code, now, acc.TOTPStep)
+		return step > 0, step, -1
 	}
 	h := hashRecoveryCode(code)
 	found := -1
@@ -654,7 +661,22 @@ func (s *Service) checkSecondFactor(acc *ConsoleAccountRecord, code string, now 
 			found = i
 		}
 	}
-	return found >= 0, found
+	return found >= 0, 0, found
+}
+
+// totpStep returns the time step (Unix time / 30 s) whose code of secret
+// code is, or 0. A code is good for its step and the steps either side
+// (clocks drift), and only once: only a step after the last one used
+// counts.
+func totpStep(secret, code string, now time.Time, lastUsed int64) int64 {
+	current := now.Unix() / 30
+	for st := current - 1; st <= current+1; st++ {
+		want, err := ConsoleSecretCode(secret, time.Unix(st*30, 0))
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 && st > lastUsed {
+			return st
+		}
+	}
+	return 0
 }
 
 // hashRecoveryCode hashes a recovery code as typed, ignoring case, spaces
@@ -769,7 +791,9 @@ func (s *Service) ConfirmConsoleTOTP(ctx context.Context, accountID, pending, co
 	if !s.now().Before(time.Unix(unix, 0)) {
 		return nil, usercenter.Invalid(usercenter.FieldCode, "comes from an enrolment that expired; start again")
 	}
-	if ok, err := totp.ValidateCustom(strings.TrimSpace(code), secret, s.now().UTC(), totpOpts); !ok || err != nil {
+	// The enrolment's code is used: it cannot sign in after.
+	step := totpStep(secret, strings.TrimSpace(code), s.now(), 0)
+	if step == 0 {
 		return nil, usercenter.Invalid(usercenter.FieldCode, "is not the current code of the authenticator")
 	}
 	codes := make([]string, ConsoleRecoveryCodes)
@@ -788,6 +812,7 @@ func (s *Service) ConfirmConsoleTOTP(ctx context.Context, accountID, pending, co
 		acc.TwoFactor = true
 		acc.SealedTOTP = s.vault.Seal([]byte(secret), aadConsoleTOTP(acc.ID))
 		acc.RecoveryCodes = hashes
+		acc.TOTPStep = step
 		if err := tx.UpdateConsoleAccount(ctx, acc); err != nil {
 			return err
 		}
@@ -915,7 +940,7 @@ func (s *Service) ChangeConsoleAccount(ctx context.Context, actor *usercenter.Ac
 			changed = append(changed, "status")
 		}
 		if c.ResetTwoFactor && acc.TwoFactor {
-			acc.TwoFactor, acc.SealedTOTP, acc.RecoveryCodes = false, nil, nil
+			acc.TwoFactor, acc.SealedTOTP, acc.RecoveryCodes, acc.TOTPStep = false, nil, nil, 0
 			changed = append(changed, "two_factor")
 		}
 		if c.Unlock && (!acc.LockedUntil.IsZero() || acc.FailedSignIns > 0) {

@@ -287,12 +287,18 @@ func TestConsoleTOTP(t *testing.T) {
 	wantCode(t, err, usercenter.EUnauthenticated)
 	_, err = svc.ConsoleSignIn(bg, core.ConsoleCredentials{Ticket: "forged", Code: code()})
 	wantCode(t, err, usercenter.EUnauthenticated)
+	// The enrolment's code does not sign in: a code works once.
+	_, err = svc.ConsoleSignIn(bg, core.ConsoleCredentials{Ticket: step.Ticket, Code: code()})
+	wantCode(t, err, usercenter.EUnauthenticated)
 	clock.Add(30 * time.Second) // the next period's code
 	in, err := svc.ConsoleSignIn(bg, core.ConsoleCredentials{Ticket: step.Ticket, Code: code()})
 	if err != nil || in.ConsoleSignedIn == nil {
 		t.Fatalf("ticket and code: %+v, %v", in, err)
 	}
+	_, err = svc.ConsoleSignIn(bg, core.ConsoleCredentials{Ticket: step.Ticket, Code: code()})
+	wantCode(t, err, usercenter.EUnauthenticated)
 	// The password and the code in one form work too.
+	clock.Add(30 * time.Second)
 	withCode := creds
 	withCode.Code = code()
 	if _, err := svc.ConsoleSignIn(bg, withCode); err != nil {

@@ -237,8 +237,11 @@ type Tx interface {
 // vault, the unused recovery codes only as SHA-256 hashes.
 type ConsoleAccountRecord struct {
 	usercenter.ConsoleAccount
-	PasswordHash  string   // PHC-style argon2id string; "" until a password is set
-	SealedTOTP    []byte   // vault ciphertext; nil without two-factor
+	PasswordHash string // PHC-style argon2id string; "" until a password is set
+	SealedTOTP   []byte // vault ciphertext; nil without two-factor
+	// TOTPStep is the time step (Unix time / 30 s) of the last TOTP code
+	// that signed in: a code is good once, so only a later step's is.
+	TOTPStep      int64
 	RecoveryCodes [][]byte // SHA-256 hashes (32 bytes each) of the unused recovery codes
 }
 

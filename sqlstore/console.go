@@ -33,7 +33,7 @@ func (p Placeholder) Rebind(query string) string {
 	return b.String()
 }
 
-const consoleAccountColumns = `id, email, role, apps, status, password_hash, totp_secret, recovery_codes,
+const consoleAccountColumns = `id, email, role, apps, status, password_hash, totp_secret, totp_step, recovery_codes,
 	failed_sign_ins, locked_until, created_at, last_sign_in_at`
 
 const (
@@ -61,7 +61,7 @@ func consoleAccountArgs(engine string, a *core.ConsoleAccountRecord) ([]any, err
 		codes = append(codes, c...)
 	}
 	ts := rowTimes{engine: engine}
-	return ts.row(a.ID, a.Email, string(a.Role), apps, string(a.Status), a.PasswordHash, NullBytes(a.SealedTOTP), NullBytes(codes),
+	return ts.row(a.ID, a.Email, string(a.Role), apps, string(a.Status), a.PasswordHash, NullBytes(a.SealedTOTP), a.TOTPStep, NullBytes(codes),
 		int64(a.FailedSignIns), ts.null("console_accounts.locked_until", a.LockedUntil),
 		ts.at("console_accounts.created_at", a.CreatedAt), ts.null("console_accounts.last_sign_in_at", a.LastSignInAt))
 }
@@ -75,7 +75,7 @@ func scanConsoleAccount(row Scanner) (core.ConsoleAccountRecord, error) {
 		failed, created           int64
 		lockedUntil, lastSignInAt *int64
 	)
-	if err := row.Scan(&a.ID, &a.Email, &role, &apps, &status, &a.PasswordHash, &a.SealedTOTP, &codes,
+	if err := row.Scan(&a.ID, &a.Email, &role, &apps, &status, &a.PasswordHash, &a.SealedTOTP, &a.TOTPStep, &codes,
 		&failed, &lockedUntil, &created, &lastSignInAt); err != nil {
 		return a, err
 	}
@@ -252,7 +252,7 @@ func (t ConsoleTx) InsertConsoleAccount(ctx context.Context, a *core.ConsoleAcco
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO console_accounts (`+consoleAccountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	_, err = t.exec(ctx, `INSERT INTO console_accounts (`+consoleAccountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	return err
 }
 
@@ -263,9 +263,9 @@ func (t ConsoleTx) UpdateConsoleAccount(ctx context.Context, a *core.ConsoleAcco
 		return err
 	}
 	// Every column but id and created_at, then the id.
-	args = append(append(args[1:10:10], args[11]), a.ID)
+	args = append(append(args[1:11:11], args[12]), a.ID)
 	n, err := t.exec(ctx, `UPDATE console_accounts SET email = ?, role = ?, apps = ?, status = ?, password_hash = ?,
-		totp_secret = ?, recovery_codes = ?, failed_sign_ins = ?, locked_until = ?, last_sign_in_at = ? WHERE id = ?`, args...)
+		totp_secret = ?, totp_step = ?, recovery_codes = ?, failed_sign_ins = ?, locked_until = ?, last_sign_in_at = ? WHERE id = ?`, args...)
 	if err == nil && n == 0 {
 		err = consoleAccountNotFound()
 	}

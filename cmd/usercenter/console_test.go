@@ -21,15 +21,15 @@ var (
 const consolePassword = "correct horse battery"
 
 // setupLink waits, up to a minute, for the setup link serve prints on
-// stderr after it starts listening.
+// stdout after it starts listening.
 func (p *proc) setupLink() string {
 	p.t.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := setupLinkRE.FindStringSubmatch(p.stderr.String()); m != nil {
+		if m := setupLinkRE.FindStringSubmatch(p.stdout.String()); m != nil {
 			return m[1]
 		}
 	}
-	p.t.Fatalf("serve printed no setup link:\n%s", p.stderr)
+	p.t.Fatalf("serve printed no setup link:\n%s", p.stdout)
 	return ""
 }
 
@@ -136,7 +136,8 @@ func TestConsoleAcrossNodes(t *testing.T) {
 	ns.stop(t)
 }
 
-// TestServeConsoleLink: a fresh instance prints a setup link on stderr;
+// TestServeConsoleLink: a fresh instance prints a setup link on stdout,
+// never in the JSON log on stderr;
 // once it has an account it prints none; serve --console=false serves no
 // console and prints no link.
 func TestServeConsoleLink(t *testing.T) {
@@ -145,13 +146,16 @@ func TestServeConsoleLink(t *testing.T) {
 	p := startServer(t, dir)
 	redeem(t, p.setupLink())
 	p.stop()
+	if strings.Contains(p.stderr.String(), "/console/link/") {
+		t.Errorf("the setup link is in the log:\n%s", p.stderr)
+	}
 
 	p = startServer(t, dir)
 	if _, body := consoleRequest(t, "GET", p.addr, "/console/signin", "", nil); !strings.Contains(body, "Sign in") {
 		t.Errorf("the sign-in page:\n%s", body)
 	}
 	p.stop()
-	if strings.Contains(p.stderr.String(), "/console/link/") || !strings.Contains(p.stdout.String(), "/console/") {
+	if strings.Contains(p.stdout.String(), "/console/link/") || !strings.Contains(p.stdout.String(), "/console/") {
 		t.Errorf("a second start with an account:\nstdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
 	}
 

@@ -33,6 +33,7 @@ func testConsoleAccounts(t *testing.T, s core.Store) {
 	full.Role, full.Status, full.Apps = usercenter.RoleSupport, usercenter.ConsoleActive, []uint64{1400000001, 1400000002}
 	full.PasswordHash = "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA"
 	full.SealedTOTP = []byte("sealed secret")
+	full.TOTPStep = 59000000
 	full.RecoveryCodes = [][]byte{hash32(1), hash32(2)}
 	full.FailedSignIns = 3
 	full.LockedUntil = Base.Add(time.Minute)
@@ -83,7 +84,7 @@ func testConsoleAccounts(t *testing.T, s core.Store) {
 	// Update writes every field but ID and CreatedAt; clearing works too.
 	upd := *got
 	upd.Email, upd.Role, upd.Status, upd.Apps = "b2@example.com", usercenter.RoleAdmin, usercenter.ConsoleDisabled, nil
-	upd.SealedTOTP, upd.RecoveryCodes, upd.TwoFactor = nil, [][]byte{hash32(2)}, false
+	upd.SealedTOTP, upd.RecoveryCodes, upd.TwoFactor, upd.TOTPStep = nil, [][]byte{hash32(2)}, false, 59000001
 	upd.FailedSignIns, upd.LockedUntil, upd.PasswordHash = 0, time.Time{}, "other"
 	upd.CreatedAt = Base.Add(time.Hour) // not written
 	MustUpdate(t, s, func(tx core.Tx) error { return tx.UpdateConsoleAccount(ctx, &upd) })

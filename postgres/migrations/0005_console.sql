@@ -8,6 +8,7 @@ CREATE TABLE console_accounts (
     status          TEXT   COLLATE "C" NOT NULL,
     password_hash   TEXT   COLLATE "C" NOT NULL,
     totp_secret     BYTEA,
+    totp_step       BIGINT NOT NULL,
     recovery_codes  BYTEA,
     failed_sign_ins BIGINT NOT NULL,
     locked_until    BIGINT,

@@ -13,6 +13,7 @@ CREATE TABLE console_accounts (
     status          TEXT    NOT NULL,
     password_hash   TEXT    NOT NULL,
     totp_secret     BLOB,    -- sealed; NULL without two-factor
+    totp_step       INTEGER NOT NULL, -- the last TOTP time step used: its code and older ones are refused
     recovery_codes  BLOB,    -- 32-byte hashes, one after the other
     failed_sign_ins INTEGER NOT NULL,
     locked_until    INTEGER,
