@@ -110,7 +110,17 @@ var templateFuncs = template.FuncMap{
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return s.secure(mux)
+	return s.secure(s.signedIn(mux.ServeHTTP))
+}
+
+// public lists what the console serves without a session: everything
+// else needs one, whichever function registered its route.
+func public(path string) bool {
+	switch path {
+	case "/console/signin", "/console/signout":
+		return true
+	}
+	return strings.HasPrefix(path, "/console/link/") || strings.HasPrefix(path, "/console/static/")
 }
 
 // routes registers every route of the console.
@@ -151,7 +161,7 @@ type ctxKey int
 const (
 	accountKey ctxKey = iota
 	actorKey
-	tokenKey
+	csrfKey
 )
 
 // actorFrom is the signed-in account's actor, for every use case a page
@@ -170,19 +180,20 @@ func accountFrom(ctx context.Context) *usercenter.ConsoleAccount {
 // csrfToken is the value every form of a signed-in page sends in its
 // hidden field "csrf"; "" without a session.
 func csrfToken(ctx context.Context) string {
-	t, _ := ctx.Value(tokenKey).(string)
-	if t == "" {
-		return ""
-	}
-	return core.ConsoleCSRFToken(t)
+	t, _ := ctx.Value(csrfKey).(string)
+	return t
 }
 
-// withAccount is ctx with the signed-in account, its actor and its
-// session's token.
+// withAccount is ctx with the signed-in account, its actor and the CSRF
+// token of its session, which only the session's token gives.
 func withAccount(ctx context.Context, acc *usercenter.ConsoleAccount, actor *usercenter.Actor, token string) context.Context {
-	ctx = context.WithValue(ctx, accountKey, acc)
-	ctx = context.WithValue(ctx, actorKey, actor)
-	return context.WithValue(ctx, tokenKey, token)
+	return context.WithValue(withActor(ctx, actor, core.ConsoleCSRFToken(token)), accountKey, acc)
+}
+
+// withActor is ctx with an actor and a CSRF token: what the pages need of
+// a session, for tests of the pages without one.
+func withActor(ctx context.Context, actor *usercenter.Actor, csrf string) context.Context {
+	return context.WithValue(context.WithValue(ctx, actorKey, actor), csrfKey, csrf)
 }
 
 // secure sets the security headers on every response, loads the session
@@ -239,11 +250,12 @@ func (s *Server) checkCSRF(r *http.Request) string {
 	return ""
 }
 
-// signedIn serves h only to a signed-in account; a browser that is not is
-// sent to the sign-in page, and back here after.
+// signedIn serves h only to a signed-in account, but for the public
+// paths; a browser that is not signed in is sent to the sign-in page, and
+// back here after.
 func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if accountFrom(r.Context()) == nil {
+		if accountFrom(r.Context()) == nil && !public(r.URL.Path) {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return

@@ -295,6 +295,27 @@ func TestSessionCookie(t *testing.T) {
 	}
 }
 
+// TestSignedOutSeesNothing: every path but the sign-in page, the links
+// and the assets needs a session, whatever registered it.
+func TestSignedOutSeesNothing(t *testing.T) {
+	c := newTestConsole(t, false)
+	for _, path := range []string{"/console/", "/console/accounts", "/console/account/two-factor", "/console/apps", "/console/no-such-page"} {
+		resp, body := c.do("GET", path, "", nil, nil)
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin?next=") {
+			t.Errorf("GET %s signed out: %d %s\n%s", path, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	}
+	resp, _ := c.do("POST", "/console/accounts", "", url.Values{"email": {"x@example.com"}}, c.sameOrigin())
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST signed out: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/console/signin", "/console/static/console.css"} {
+		if resp, _ := c.do("GET", path, "", nil, nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s signed out: %d", path, resp.StatusCode)
+		}
+	}
+}
+
 // TestRootPointsToConsole: a browser at / is pointed to the console.
 func TestRootPointsToConsole(t *testing.T) {
 	c := newTestConsole(t, false)
