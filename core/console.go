@@ -999,3 +999,21 @@ func (s *Service) PurgeConsole(ctx context.Context) (int, error) {
 func ConsoleSecretCode(secret string, at time.Time) (string, error) {
 	return totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 }
+
+// ConsoleAccountNames maps the actor names of console accounts
+// ("console:<ID>") to their emails, for whoever may read the audit trail:
+// the events name accounts by ID, and a page of them shows the emails.
+func (s *Service) ConsoleAccountNames(ctx context.Context, actor *usercenter.Actor) (map[string]string, error) {
+	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+		return nil, err
+	}
+	recs, err := s.store.ConsoleAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(recs))
+	for _, a := range recs {
+		out[usercenter.ConsoleActorName(a.ID)] = a.Email
+	}
+	return out, nil
+}

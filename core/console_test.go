@@ -447,6 +447,12 @@ func TestConsoleAccountManagement(t *testing.T) {
 	if !slices.Equal(fields, want) {
 		t.Errorf("update events by the admin: %v, want %v", fields, want)
 	}
+	names, err := svc.ConsoleAccountNames(bg, vActor)
+	if err != nil || names["console:"+vAcc.ID] != "viewer@example.com" || names[adminActor.Name] != "root@example.com" {
+		t.Errorf("ConsoleAccountNames = %v, %v", names, err)
+	}
+	_, err = svc.ConsoleAccountNames(bg, &usercenter.Actor{Name: "key:x", AllApps: true})
+	wantCode(t, err, usercenter.EForbidden)
 	list, err := svc.ConsoleAccounts(bg, usercenter.Operator())
 	if err != nil || len(list) != 3 {
 		t.Errorf("the operator lists %d accounts, %v", len(list), err)
