@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,39 +18,21 @@ import (
 	"usercenter/core"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// serveBinary builds usercenter once for the tests that run `serve` as
-// an operator would.
+// serveBinary builds usercenter for a test that runs `serve` as an
+// operator would; the binary goes with the test's temporary directory.
 func serveBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "usercenter-console-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "usercenter")
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		cmd := exec.Command(goTool, "build", "-o", binPath, "./cmd/usercenter")
-		cmd.Dir = ".."
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = err
-			binPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building usercenter: %v\n%s", buildErr, binPath)
+	bin := filepath.Join(t.TempDir(), "usercenter")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	return binPath
+	cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/usercenter")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building usercenter: %v\n%s", err, out)
+	}
+	return bin
 }
 
 var setupLinkRE = regexp.MustCompile(`(http://\S+/console/link/[A-Za-z0-9_-]+)`)
