@@ -15,6 +15,9 @@ type Actor struct {
 	Apps        []uint64 // the apps it may act on, unless AllApps
 	AllApps     bool
 	Permissions []Permission
+	// ManagesConsole lets the actor manage console accounts: the operator
+	// at the command line, and a console admin of every app.
+	ManagesConsole bool
 	// onAdmit is what must happen once a request of this actor has been
 	// admitted (scoped, permitted and within its rate limit), before it
 	// has any effect: core remembers a signed request against replays
@@ -39,7 +42,7 @@ func (a *Actor) Admitted(ctx context.Context) error {
 // Operator is the command line: an operator with the database and the
 // master key in hand may do anything.
 func Operator() *Actor {
-	return &Actor{Name: "operator", AllApps: true, Permissions: AllPermissions}
+	return &Actor{Name: "operator", AllApps: true, Permissions: AllPermissions, ManagesConsole: true}
 }
 
 // OperatorAs is Operator under a name that says who the operator is

@@ -41,6 +41,19 @@ const (
 	AuditKeyRevoke             AuditAction = "key.revoke" // one per app of the key
 	AuditSuperAppSecretReplace AuditAction = "superapp_secret.replace"
 	AuditMasterKeyRotate       AuditAction = "master_key.rotate"
+
+	// The console's own events, with the console account as the actor
+	// (usercenter.ConsoleActorName) and the account concerned in Field.
+	AuditConsoleSignIn       AuditAction = "console.sign_in"
+	AuditConsoleSignInFailed AuditAction = "console.sign_in_failed"
+	AuditConsoleLockout      AuditAction = "console.lockout"
+	AuditConsoleSignOut      AuditAction = "console.sign_out"
+	// AuditConsoleAccountCreate records an invitation (or the first
+	// setup); AuditConsoleAccountUpdate one changed setting of an account,
+	// named after the account's ID in Field as "<id>:<setting>" (role,
+	// apps, status, password, two_factor, lock).
+	AuditConsoleAccountCreate AuditAction = "console.account.create"
+	AuditConsoleAccountUpdate AuditAction = "console.account.update"
 )
 
 // ErasedUserID is the UserId of the audit events of an erased user, and of
@@ -51,7 +64,9 @@ const ErasedUserID = "erased"
 
 // AuditActions lists every AuditAction, in the order messages name them.
 var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete, AuditErase, AuditTokensRevoke,
-	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate}
+	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate,
+	AuditConsoleSignIn, AuditConsoleSignInFailed, AuditConsoleLockout, AuditConsoleSignOut,
+	AuditConsoleAccountCreate, AuditConsoleAccountUpdate}
 
 // Valid reports whether a is one of AuditActions.
 func (a AuditAction) Valid() bool {

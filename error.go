@@ -43,6 +43,8 @@ const (
 	ResourceValue = "value"
 	// ResourceMeta is a stored meta value.
 	ResourceMeta = "meta"
+	// ResourceConsoleAccount is an account of the web console.
+	ResourceConsoleAccount = "console_account"
 )
 
 // Error is the one error type of the domain. Message is safe to show to the

@@ -86,6 +86,8 @@ const (
 	FieldAuditAction Field = "auditAction"
 	// FieldToken is a login or access token (only its hash is stored).
 	FieldToken Field = "token"
+	// FieldRole is a console account's role (admin, support, viewer).
+	FieldRole Field = "role"
 )
 
 // Fields lists every field above, for the facades' table tests.
@@ -99,6 +101,7 @@ var Fields = []Field{
 	FieldUsers, FieldPage, FieldPageSize, FieldCursor, FieldCreatedSince, FieldCreatedUntil,
 	FieldSince, FieldUntil, FieldProvider, FieldProviderUserID, FieldUsername, FieldPassword,
 	FieldTimestamp, FieldCode, FieldValueKind, FieldAuditAction, FieldToken,
+	FieldRole,
 }
 
 // ThirdPartyField names one provider's ID in a user's third-party IDs.

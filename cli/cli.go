@@ -159,6 +159,7 @@ var envFlags = map[string]bool{
 	"db-max-conns": true, "db-connect-timeout": true,
 	"superapp-app": true, "enterprise-token-ttl": true, "events-retention": true,
 	"redis": true, "request-timeout": true, "body-memory-mib": true,
+	"url": true, "console": true,
 }
 
 // parse applies the environment, then the arguments, accepting flags
@@ -231,5 +232,5 @@ var fields = usercenter.Spelling{
 	usercenter.FieldSince: "--since", usercenter.FieldUntil: "--until", usercenter.FieldProvider: "--provider",
 	usercenter.FieldProviderUserID: "--provider-user-id", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
-	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "--action",
+	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "--action", usercenter.FieldRole: "--role",
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"usercenter/core"
 )
 
 // commandSpec is one command of the command line: what runs it and what
@@ -33,6 +34,7 @@ var groups = []groupSpec{
 	{"user", "read, change, delete and import users"},
 	{"master-key", "rotate the master key"},
 	{"events", "follow the events of every change"},
+	{"admin", "manage the web console's accounts"},
 }
 
 // commands lists every command in the order help shows them. It is filled
@@ -62,6 +64,13 @@ func init() {
 		{"user import", "FILE --app SDKAPPID", "creates the users of a JSON Lines or CSV file", userImportLong, userImport},
 		{"audit", "", "lists audit events, newest first", "", auditCmd},
 		{"events tail", "", "prints the events written from now on, one a line, until interrupted", eventsTailLong, eventsTail},
+		{"admin create", "--email EMAIL [--role admin|support|viewer] [--apps SDKAPPID,…]", "creates a console account and prints its one-time sign-in link", adminCreateLong, adminCreate},
+		{"admin list", "", "lists the console accounts", "", adminList},
+		{"admin link", "EMAIL", "prints a new one-time link that sets a console account's password", "", adminLink},
+		{"admin disable", "EMAIL", "disables a console account and ends its sessions", "", adminChange("admin disable", "disabled; its sessions have ended", core.ConsoleAccountChange{Disable: true})},
+		{"admin enable", "EMAIL", "enables a disabled console account", "", adminChange("admin enable", "enabled", core.ConsoleAccountChange{Enable: true})},
+		{"admin reset-2fa", "EMAIL", "removes a console account's TOTP second factor and recovery codes", "", adminChange("admin reset-2fa", "two-factor removed; the password alone signs in until it enrols again", core.ConsoleAccountChange{ResetTwoFactor: true})},
+		{"admin unlock", "EMAIL", "lifts a console account's lockout after failed sign-ins", "", adminChange("admin unlock", "unlocked", core.ConsoleAccountChange{Unlock: true})},
 		{"master-key rotate", "", "re-encrypts everything under a new master key", rotateHelp, masterKeyRotate},
 		{"migrate-data", "--from sqlite:PATH --to postgres://USER:PASSWORD@HOST:PORT/DB", "copies an instance from SQLite into PostgreSQL", migrateDataHelp, migrateData},
 		{"bench", "(--self | --target URL --creds FILE)", "load-tests an instance, or one in this process, and reports throughput and latency", "", benchCmd},

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"usercenter"
+	"usercenter/console"
 	"usercenter/core"
 	"usercenter/httpio"
 	"usercenter/ratelimit"
@@ -60,6 +61,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	bodyMemory := fs.Int64("body-memory-mib", httpio.DefaultBodyBudget>>20, "the most memory, in MiB, that the request bodies being served may hold at once: a request whose body would go past it is answered busy at once")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address (such as 127.0.0.1:9090) instead of --addr; keep it off networks that clients reach")
 	withPprof := fs.Bool("pprof", false, "also serve the Go profiler under /debug/pprof/ on --metrics-addr")
+	withConsole := fs.Bool("console", true, "serve the web console at /console/ and, while it has no account, print a one-time setup link on start")
+	consoleURL := fs.String("url", "", "the address browsers reach this server at, which the console's setup link starts with (default: http:// and the listening address)")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -177,6 +180,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		opsSrv.WriteTimeout = 0
 		handlerOpts = append(handlerOpts, server.WithoutMetrics())
 	}
+	if *withConsole {
+		handlerOpts = append(handlerOpts, server.WithConsole(console.New(inst.svc, console.Options{Log: log}).Handler()))
+	}
 	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, handlerOpts...))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
 	// Emails indexed under an older release's rules are re-indexed while
@@ -203,6 +209,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	log.Info("usercenter listening", "addr", ln.Addr().String(), "db", inst.db.String(), "version", version())
 	fmt.Fprintf(stdout, "usercenter %s listening on http://%s\n", version(), ln.Addr())
+	if *withConsole {
+		printSetupLink(ctx, inst.svc, log, *consoleURL, ln.Addr(), stdout)
+	}
 
 	select {
 	case err := <-errc:
@@ -322,4 +331,41 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 		return nil
 	})
+}
+
+// printSetupLink prints, on an instance without console accounts, a
+// one-time link that creates the first admin (as PocketBase does): whoever
+// can read the server's output may set it up. It goes to stdout with the
+// other first-start instructions, not to stderr, which is the JSON log
+// stream: a log collector must not receive the link. Each start prints a
+// new one while there is no account; the first one used wins. A failure
+// (a full disk, a shutdown under way) is logged and the server goes on:
+// `usercenter admin create` makes links too.
+func printSetupLink(ctx context.Context, svc *core.Service, log *slog.Logger, base string, listening net.Addr, stdout io.Writer) {
+	if base == "" {
+		base = "http://" + browsable(listening)
+	}
+	token, err := svc.ConsoleSetupLink(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Error("the console's setup link could not be made; usercenter admin create --email E makes one", "err", err)
+		}
+		return
+	}
+	if token == "" {
+		fmt.Fprintf(stdout, "usercenter console at %s/console/\n", strings.TrimRight(base, "/"))
+		return
+	}
+	fmt.Fprintf(stdout, "\nThe console has no account yet. Open this one-time link within %v to create the first admin:\n  %s\n\n",
+		core.ConsoleLinkTTL, consoleLink(base, token))
+}
+
+// browsable is a listening address a browser on this machine can open:
+// an unspecified host (0.0.0.0, ::) becomes the loopback.
+func browsable(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
 }

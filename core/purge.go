@@ -19,6 +19,7 @@ func (s *Service) purges() []purge {
 		{"temporary codes", s.PurgeCodes},
 		{"enterprise tokens", s.DeleteExpiredEnterpriseTokens},
 		{"events", s.PurgeEvents}, // past their retention
+		{"console sessions and links", s.PurgeConsole},
 	}
 }
 

@@ -32,6 +32,8 @@ func AssociatedData(kind SealedKind, rowKey string) (string, error) {
 		return aadUser(rowKey, usercenter.FieldEmail), nil
 	case SealedUserAddress:
 		return aadUser(rowKey, usercenter.FieldAddress), nil
+	case SealedConsoleTOTP:
+		return aadConsoleTOTP(rowKey), nil
 	}
 	return "", fmt.Errorf("unknown sealed kind %q", kind)
 }

@@ -112,6 +112,22 @@ type Reader interface {
 	// EnterpriseToken finds an enterprise API access token by its hash
 	// (NotFound Resource "token" when absent; expired tokens are returned).
 	EnterpriseToken(ctx context.Context, hash []byte) (*EnterpriseToken, error)
+
+	// ConsoleAccount finds a console account by ID, ConsoleAccountByEmail
+	// by its email (NotFound Resource "console_account" when absent).
+	ConsoleAccount(ctx context.Context, id string) (*ConsoleAccountRecord, error)
+	ConsoleAccountByEmail(ctx context.Context, email string) (*ConsoleAccountRecord, error)
+	// ConsoleAccounts returns every console account, oldest first.
+	ConsoleAccounts(ctx context.Context) ([]ConsoleAccountRecord, error)
+	// ConsoleLink finds a one-time link by its hash, used or not
+	// (NotFound Resource "token" when absent).
+	ConsoleLink(ctx context.Context, hash []byte) (*ConsoleLink, error)
+	// ConsoleSession finds a console session by its hash, expired or not
+	// (NotFound Resource "token" when absent).
+	ConsoleSession(ctx context.Context, hash []byte) (*ConsoleSession, error)
+	// ConsoleAttempts returns the sign-in attempts counted under key since
+	// the count started; 0 and the zero time when none are.
+	ConsoleAttempts(ctx context.Context, key string) (int, time.Time, error)
 }
 
 // Tx is a write transaction.
@@ -213,6 +229,70 @@ type Tx interface {
 	// count until they are purged. A SecretId without tokens has nothing
 	// to trim; a negative keep fails with EInvalid (Field "keep").
 	TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error)
+
+	// InsertConsoleAccount fails with EConflict (Field "email") when
+	// another account has the email.
+	InsertConsoleAccount(ctx context.Context, a *ConsoleAccountRecord) error
+	// UpdateConsoleAccount writes every field of a but its ID and
+	// CreatedAt (NotFound when it does not exist; EConflict as Insert).
+	UpdateConsoleAccount(ctx context.Context, a *ConsoleAccountRecord) error
+	// InsertConsoleLink stores a one-time link; its account, if it names
+	// one, must exist (NotFound).
+	InsertConsoleLink(ctx context.Context, l *ConsoleLink) error
+	// TakeConsoleLink marks the unused link with this hash used and
+	// returns it; NotFound (Resource "token") when there is no such unused
+	// link. Two transactions can never take the same link.
+	TakeConsoleLink(ctx context.Context, hash []byte, at time.Time) (*ConsoleLink, error)
+	// InsertConsoleSession stores a session of an existing account.
+	InsertConsoleSession(ctx context.Context, s *ConsoleSession) error
+	// TouchConsoleSession sets a session's LastSeenAt (NotFound, Resource
+	// "token", when it is gone).
+	TouchConsoleSession(ctx context.Context, hash []byte, at time.Time) error
+	// DeleteConsoleSession ends one session; an absent one is no error.
+	DeleteConsoleSession(ctx context.Context, hash []byte) error
+	// DeleteConsoleSessions ends every session of an account and reports
+	// how many.
+	DeleteConsoleSessions(ctx context.Context, accountID string) (int, error)
+	// SetConsoleAttempts sets the count of sign-in attempts under key (0
+	// removes it).
+	SetConsoleAttempts(ctx context.Context, key string, n int, since time.Time) error
+	// DeleteExpiredConsole removes the console sessions and links that
+	// expired before now, and attempt counts begun before now minus a day.
+	DeleteExpiredConsole(ctx context.Context, now time.Time) (int, error)
+}
+
+// ConsoleAccountRecord is a console account as stored, with its secrets:
+// the password only as an argon2id hash, the TOTP secret sealed by the
+// vault, the unused recovery codes only as SHA-256 hashes.
+type ConsoleAccountRecord struct {
+	usercenter.ConsoleAccount
+	PasswordHash string // PHC-style argon2id string; "" until a password is set
+	SealedTOTP   []byte // vault ciphertext; nil without two-factor
+	// TOTPStep is the time step (Unix time / 30 s) of the last TOTP code
+	// that signed in: a code is good once, so only a later step's is.
+	TOTPStep      int64
+	RecoveryCodes [][]byte // SHA-256 hashes (32 bytes each) of the unused recovery codes
+}
+
+// ConsoleLink is a one-time sign-in link as stored: only its SHA-256 hash.
+// A link without an account is the first setup's, which creates an admin.
+type ConsoleLink struct {
+	Hash      []byte
+	AccountID string // "" for the first setup
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero until taken
+}
+
+// ConsoleSession is a signed-in console session as stored: only the
+// SHA-256 hash of the cookie's token. ExpiresAt is its absolute end; it
+// also ends when idle too long after LastSeenAt.
+type ConsoleSession struct {
+	Hash       []byte
+	AccountID  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
 }
 
 // ItemError is the error of one item of a batch (Tx.InsertUsers).
@@ -282,16 +362,17 @@ type Token struct {
 type SealedKind string
 
 const (
-	SealedAppSecret   SealedKind = "app.superapp_secret" // RowKey: SdkAppId in decimal, zero-padded to 20 digits
-	SealedKeySecret   SealedKind = "key.secret_key"      // RowKey: SecretId
-	SealedMeta        SealedKind = "meta.value"          // RowKey: name
-	SealedUserPhone   SealedKind = "user.phone"          // RowKey: UserId
-	SealedUserEmail   SealedKind = "user.email"          // RowKey: UserId
-	SealedUserAddress SealedKind = "user.address"        // RowKey: UserId
+	SealedAppSecret   SealedKind = "app.superapp_secret"  // RowKey: SdkAppId in decimal, zero-padded to 20 digits
+	SealedKeySecret   SealedKind = "key.secret_key"       // RowKey: SecretId
+	SealedMeta        SealedKind = "meta.value"           // RowKey: name
+	SealedUserPhone   SealedKind = "user.phone"           // RowKey: UserId
+	SealedUserEmail   SealedKind = "user.email"           // RowKey: UserId
+	SealedUserAddress SealedKind = "user.address"         // RowKey: UserId
+	SealedConsoleTOTP SealedKind = "console_account.totp" // RowKey: the account's ID
 )
 
 // SealedKinds lists every kind, for rotation.
-var SealedKinds = []SealedKind{SealedAppSecret, SealedKeySecret, SealedMeta, SealedUserPhone, SealedUserEmail, SealedUserAddress}
+var SealedKinds = []SealedKind{SealedAppSecret, SealedKeySecret, SealedMeta, SealedUserPhone, SealedUserEmail, SealedUserAddress, SealedConsoleTOTP}
 
 // SealedValue is one encrypted value and where it lives. Rows whose value
 // is NULL are never returned.

@@ -29,6 +29,10 @@ var tableOrder = []string{
 	"enterprise_tokens",
 	"audit_events",
 	"events",
+	"console_accounts",
+	"console_links",
+	"console_sessions",
+	"console_attempts",
 }
 
 // Tables that are bookkeeping of one engine, not data of the instance.

@@ -37,7 +37,7 @@ func TestRootInABrowser(t *testing.T) {
 	browser := "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 	resp, body := fetch(t, "GET", env.URL+"/", map[string]string{"Accept": browser})
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
-		!strings.Contains(body, "docs/api.md") || !strings.Contains(body, "admin console is planned") {
+		!strings.Contains(body, "docs/api.md") || !strings.Contains(body, "admin console is off") {
 		t.Errorf("a browser's GET /: %d %q\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 

@@ -34,6 +34,14 @@ type config struct {
 	bodies         *httpio.BodyBudget
 	noMetrics      bool                 // see WithoutMetrics
 	tracer         trace.TracerProvider // see WithTracing; nil: no tracing
+	console        http.Handler
+}
+
+// WithConsole mounts the web console's handler at /console/, and makes
+// the root page a browser gets point to it (serve --console, on unless
+// false).
+func WithConsole(h http.Handler) Option {
+	return func(c *config) { c.console = h }
 }
 
 // WithoutMetrics leaves /metrics out of the handler, for a server that
@@ -71,7 +79,11 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 	// Tencent Cloud API 3.0 lives at the root path, whatever the method;
 	// the facade answers unsupported methods in its own envelope.
 	lcic := tcapi.New(svc, log)
-	mux.Handle("/{$}", browserPage(obs.Middleware("lcic", log, metrics, traced(cfg.tracer, "lcic", lcic))))
+	mux.Handle("/{$}", browserPage(obs.Middleware("lcic", log, metrics, traced(cfg.tracer, "lcic", lcic)), cfg.console != nil))
+	if cfg.console != nil {
+		mux.Handle("/console/", obs.Middleware("console", log, metrics, traced(cfg.tracer, "console", cfg.console)))
+		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+	}
 	// The native REST API owns everything under /v1/, and answers unknown
 	// routes and methods there with its own problem details.
 	mux.Handle("/v1/", obs.Middleware("v1", log, metrics, traced(cfg.tracer, "v1", restapi.New(svc, log))))
@@ -122,7 +134,8 @@ func NewOpsHandler(reg *prometheus.Registry, withPprof bool) http.Handler {
 // get the LCIC envelope saying that the request is not signed, with a
 // page saying what this server is and where its documentation is. API
 // clients, which do not ask for HTML first, keep the envelope.
-func browserPage(lcic http.Handler) http.Handler {
+func browserPage(lcic http.Handler, console bool) http.Handler {
+	page := rootPage(console)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.RawQuery != "" ||
 			r.Header.Get("Authorization") != "" || !wantsHTML(r.Header.Get("Accept")) {
@@ -137,7 +150,7 @@ func browserPage(lcic http.Handler) http.Handler {
 		if r.Method == http.MethodHead {
 			return
 		}
-		io.WriteString(w, rootPage)
+		io.WriteString(w, page)
 	})
 }
 
@@ -153,13 +166,22 @@ func wantsHTML(accept string) bool {
 	return false
 }
 
-// rootPage is what a browser gets at /.
-const rootPage = `<!doctype html>
+// rootPage is what a browser gets at /: with the console on, a link to it.
+func rootPage(console bool) string {
+	consoleLine := `<p>The admin console is off on this server (serve --console=false).</p>`
+	if console {
+		consoleLine = `<p><a href="/console/">Open the admin console</a>.</p>`
+	}
+	return strings.Replace(rootPageTemplate, "<!--console-->", consoleLine, 1)
+}
+
+const rootPageTemplate = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>usercenter</title></head>
 <body>
 <h1>usercenter</h1>
-<p>This is a usercenter server: a user identity and profile service, for programs to call. There is nothing to see here in a browser; the admin console is planned.</p>
+<p>This is a usercenter server: a user identity and profile service, for programs to call.</p>
+<!--console-->
 <p>What it serves, documented in the docs folder of usercenter's source:</p>
 <ul>
 <li>the REST API under <a href="/v1/openapi.json">/v1</a> (docs/api.md; its OpenAPI document is <a href="/v1/openapi.json">/v1/openapi.json</a>),</li>

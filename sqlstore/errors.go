@@ -82,6 +82,9 @@ var Uniques = []Unique{
 	{Name: "tokens_pkey", Table: "tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},
 	{Name: "codes_pkey", Table: "codes", Cols: []string{"code_hash"}, Field: usercenter.FieldCode},
 	{Name: "enterprise_tokens_pkey", Table: "enterprise_tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},
+	{Name: "console_accounts_email_key", Table: "console_accounts", Cols: []string{"email"}, Field: usercenter.FieldEmail},
+	{Name: "console_links_pkey", Table: "console_links", Cols: []string{"link_hash"}, Field: usercenter.FieldToken},
+	{Name: "console_sessions_pkey", Table: "console_sessions", Cols: []string{"session_hash"}, Field: usercenter.FieldToken},
 }
 
 // LinkKey is the primary key of user_links: one user per app may hold a

@@ -34,6 +34,8 @@ var SealedColumns = map[core.SealedKind]SealedColumn{
 	core.SealedUserPhone:   userSealedColumn("phone_enc"),
 	core.SealedUserEmail:   userSealedColumn("email_enc"),
 	core.SealedUserAddress: userSealedColumn("address_enc"),
+	core.SealedConsoleTOTP: {Table: "console_accounts", Key: "id", Value: "totp_secret", Held: "totp_secret IS NOT NULL",
+		Resource: usercenter.ResourceConsoleAccount},
 }
 
 func userSealedColumn(col string) SealedColumn {

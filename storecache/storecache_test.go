@@ -655,6 +655,10 @@ func TestTxMethodsKnown(t *testing.T) {
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",
 		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens", "EraseAuditUser", "InsertEvents",
 		"DeleteUserTokens", "DeleteOldEvents",
+		// Nothing of the console is cached: a session ended on one node
+		// must end on every node at once.
+		"InsertConsoleAccount", "UpdateConsoleAccount", "InsertConsoleLink", "TakeConsoleLink", "InsertConsoleSession",
+		"TouchConsoleSession", "DeleteConsoleSession", "DeleteConsoleSessions", "SetConsoleAttempts", "DeleteExpiredConsole",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {

@@ -343,3 +343,69 @@ func (t *txn) TrimEnterpriseTokens(ctx context.Context, secretID string, keep in
 		return t.tx.TrimEnterpriseTokens(ctx, secretID, keep)
 	})
 }
+
+func (r reader) ConsoleAccount(ctx context.Context, id string) (*core.ConsoleAccountRecord, error) {
+	return traced(r, ctx, "ConsoleAccount", func(ctx context.Context) (*core.ConsoleAccountRecord, error) { return r.r.ConsoleAccount(ctx, id) })
+}
+
+func (r reader) ConsoleAccountByEmail(ctx context.Context, email string) (*core.ConsoleAccountRecord, error) {
+	return traced(r, ctx, "ConsoleAccountByEmail", func(ctx context.Context) (*core.ConsoleAccountRecord, error) {
+		return r.r.ConsoleAccountByEmail(ctx, email)
+	})
+}
+
+func (r reader) ConsoleAccounts(ctx context.Context) ([]core.ConsoleAccountRecord, error) {
+	return traced(r, ctx, "ConsoleAccounts", func(ctx context.Context) ([]core.ConsoleAccountRecord, error) { return r.r.ConsoleAccounts(ctx) })
+}
+
+func (r reader) ConsoleLink(ctx context.Context, hash []byte) (*core.ConsoleLink, error) {
+	return traced(r, ctx, "ConsoleLink", func(ctx context.Context) (*core.ConsoleLink, error) { return r.r.ConsoleLink(ctx, hash) })
+}
+
+func (r reader) ConsoleSession(ctx context.Context, hash []byte) (*core.ConsoleSession, error) {
+	return traced(r, ctx, "ConsoleSession", func(ctx context.Context) (*core.ConsoleSession, error) { return r.r.ConsoleSession(ctx, hash) })
+}
+
+func (r reader) ConsoleAttempts(ctx context.Context, key string) (int, time.Time, error) {
+	return traced2(r, ctx, "ConsoleAttempts", func(ctx context.Context) (int, time.Time, error) { return r.r.ConsoleAttempts(ctx, key) })
+}
+
+func (t *txn) InsertConsoleAccount(ctx context.Context, a *core.ConsoleAccountRecord) error {
+	return tracedErr(t.reader, ctx, "InsertConsoleAccount", func(ctx context.Context) error { return t.tx.InsertConsoleAccount(ctx, a) })
+}
+
+func (t *txn) UpdateConsoleAccount(ctx context.Context, a *core.ConsoleAccountRecord) error {
+	return tracedErr(t.reader, ctx, "UpdateConsoleAccount", func(ctx context.Context) error { return t.tx.UpdateConsoleAccount(ctx, a) })
+}
+
+func (t *txn) InsertConsoleLink(ctx context.Context, l *core.ConsoleLink) error {
+	return tracedErr(t.reader, ctx, "InsertConsoleLink", func(ctx context.Context) error { return t.tx.InsertConsoleLink(ctx, l) })
+}
+
+func (t *txn) TakeConsoleLink(ctx context.Context, hash []byte, at time.Time) (*core.ConsoleLink, error) {
+	return traced(t.reader, ctx, "TakeConsoleLink", func(ctx context.Context) (*core.ConsoleLink, error) { return t.tx.TakeConsoleLink(ctx, hash, at) })
+}
+
+func (t *txn) InsertConsoleSession(ctx context.Context, s *core.ConsoleSession) error {
+	return tracedErr(t.reader, ctx, "InsertConsoleSession", func(ctx context.Context) error { return t.tx.InsertConsoleSession(ctx, s) })
+}
+
+func (t *txn) TouchConsoleSession(ctx context.Context, hash []byte, at time.Time) error {
+	return tracedErr(t.reader, ctx, "TouchConsoleSession", func(ctx context.Context) error { return t.tx.TouchConsoleSession(ctx, hash, at) })
+}
+
+func (t *txn) DeleteConsoleSession(ctx context.Context, hash []byte) error {
+	return tracedErr(t.reader, ctx, "DeleteConsoleSession", func(ctx context.Context) error { return t.tx.DeleteConsoleSession(ctx, hash) })
+}
+
+func (t *txn) DeleteConsoleSessions(ctx context.Context, accountID string) (int, error) {
+	return traced(t.reader, ctx, "DeleteConsoleSessions", func(ctx context.Context) (int, error) { return t.tx.DeleteConsoleSessions(ctx, accountID) })
+}
+
+func (t *txn) SetConsoleAttempts(ctx context.Context, key string, n int, since time.Time) error {
+	return tracedErr(t.reader, ctx, "SetConsoleAttempts", func(ctx context.Context) error { return t.tx.SetConsoleAttempts(ctx, key, n, since) })
+}
+
+func (t *txn) DeleteExpiredConsole(ctx context.Context, now time.Time) (int, error) {
+	return traced(t.reader, ctx, "DeleteExpiredConsole", func(ctx context.Context) (int, error) { return t.tx.DeleteExpiredConsole(ctx, now) })
+}

@@ -31,6 +31,15 @@ func testSealedValues(t *testing.T, s core.Store) {
 		if err := tx.SetMeta(ctx, "m0-empty", nil); err != nil { // set, but no ciphertext
 			return err
 		}
+		for i, id := range []string{"acc-c", "acc-a", "acc-d", "acc-b"} {
+			a := consoleAccount(id, id+"@example.com")
+			if i != 2 { // one without two-factor, skipped
+				a.SealedTOTP = []byte("totp-" + id)
+			}
+			if err := tx.InsertConsoleAccount(ctx, a); err != nil {
+				return err
+			}
+		}
 		for i := range 7 {
 			u := FullUser(2, fmt.Sprint("u", i), Base)
 			// Some users lack some values, and those are skipped.
@@ -77,6 +86,15 @@ func testSealedValues(t *testing.T, s core.Store) {
 				v, _ := s.Meta(ctx, name)
 				add(name, v)
 			}
+		case core.SealedConsoleTOTP:
+			accounts, _ := s.ConsoleAccounts(ctx)
+			for _, id := range []string{"acc-a", "acc-b", "acc-c", "acc-d"} {
+				for _, a := range accounts {
+					if a.ID == id {
+						add(id, a.SealedTOTP)
+					}
+				}
+			}
 		default:
 			users, _ := s.UsersAfter(ctx, 2, "", 100)
 			for _, u := range users {
@@ -114,8 +132,8 @@ func testSealedValues(t *testing.T, s core.Store) {
 		}
 	}
 
-	if len(core.SealedKinds) != 6 {
-		t.Fatalf("test covers 6 kinds, core has %d", len(core.SealedKinds))
+	if len(core.SealedKinds) != 7 {
+		t.Fatalf("test covers 7 kinds, core has %d", len(core.SealedKinds))
 	}
 	for _, kind := range core.SealedKinds {
 		w := want(kind)
