@@ -210,7 +210,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	log.Info("usercenter listening", "addr", ln.Addr().String(), "db", inst.db.String(), "version", version())
 	fmt.Fprintf(stdout, "usercenter %s listening on http://%s\n", version(), ln.Addr())
 	if *withConsole {
-		printSetupLink(ctx, inst.svc, log, *consoleURL, ln.Addr(), stdout)
+		printSetupLink(ctx, inst.svc, log, *consoleURL, ln.Addr(), stdout, stderr)
 	}
 
 	select {
@@ -334,14 +334,16 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 }
 
 // printSetupLink prints, on an instance without console accounts, a
-// one-time link that creates the first admin (as PocketBase does): whoever
-// can read the server's output may set it up. It goes to stdout with the
-// other first-start instructions, not to stderr, which is the JSON log
-// stream: a log collector must not receive the link. Each start prints a
+// one-time link that creates the first admin, to stderr as PocketBase
+// does: whoever can read the server's output may set it up, and the link
+// works once and for an hour only. It is two plain lines among the JSON
+// log lines, written directly and never through the logger, so that no
+// log attribute ever carries it; a log reader can tell them apart (the
+// first starts "The console has no account yet"). Each start prints a
 // new one while there is no account; the first one used wins. A failure
 // (a full disk, a shutdown under way) is logged and the server goes on:
 // `usercenter admin create` makes links too.
-func printSetupLink(ctx context.Context, svc *core.Service, log *slog.Logger, base string, listening net.Addr, stdout io.Writer) {
+func printSetupLink(ctx context.Context, svc *core.Service, log *slog.Logger, base string, listening net.Addr, stdout, stderr io.Writer) {
 	if base == "" {
 		base = "http://" + browsable(listening)
 	}
@@ -356,7 +358,7 @@ func printSetupLink(ctx context.Context, svc *core.Service, log *slog.Logger, ba
 		fmt.Fprintf(stdout, "usercenter console at %s/console/\n", strings.TrimRight(base, "/"))
 		return
 	}
-	fmt.Fprintf(stdout, "\nThe console has no account yet. Open this one-time link within %v to create the first admin:\n  %s\n\n",
+	fmt.Fprintf(stderr, "The console has no account yet. Open this one-time link within %v to create the first admin:\n  %s\n",
 		core.ConsoleLinkTTL, consoleLink(base, token))
 }
 

@@ -38,7 +38,7 @@ func serveBinary(t *testing.T) string {
 var setupLinkRE = regexp.MustCompile(`(http://\S+/console/link/[A-Za-z0-9_-]+)`)
 
 // startServe runs `usercenter serve` on a free loopback port with a fresh
-// data directory and returns the setup link it prints on stdout.
+// data directory and returns the setup link it prints on stderr.
 func startServe(t *testing.T, extra ...string) (link string) {
 	t.Helper()
 	bin := serveBinary(t)
@@ -51,11 +51,11 @@ func startServe(t *testing.T, extra ...string) (link string) {
 		}
 	}
 	cmd.Env = env
-	stdout, err := cmd.StdoutPipe()
+	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = io.Discard
+	cmd.Stdout = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func startServe(t *testing.T, extra ...string) (link string) {
 	})
 	found := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stdout)
+		sc := bufio.NewScanner(stderr)
 		sent := false
 		for sc.Scan() {
 			if m := setupLinkRE.FindStringSubmatch(sc.Text()); m != nil && !sent {

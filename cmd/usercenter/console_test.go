@@ -21,15 +21,15 @@ var (
 const consolePassword = "correct horse battery"
 
 // setupLink waits, up to a minute, for the setup link serve prints on
-// stdout after it starts listening.
+// stderr after it starts listening.
 func (p *proc) setupLink() string {
 	p.t.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := setupLinkRE.FindStringSubmatch(p.stdout.String()); m != nil {
+		if m := setupLinkRE.FindStringSubmatch(p.stderr.String()); m != nil {
 			return m[1]
 		}
 	}
-	p.t.Fatalf("serve printed no setup link:\n%s", p.stdout)
+	p.t.Fatalf("serve printed no setup link:\n%s", p.stderr)
 	return ""
 }
 
@@ -136,8 +136,8 @@ func TestConsoleAcrossNodes(t *testing.T) {
 	ns.stop(t)
 }
 
-// TestServeConsoleLink: a fresh instance prints a setup link on stdout,
-// never in the JSON log on stderr;
+// TestServeConsoleLink: a fresh instance prints a setup link on stderr,
+// never inside a JSON log line nor on stdout;
 // once it has an account it prints none; serve --console=false serves no
 // console and prints no link.
 func TestServeConsoleLink(t *testing.T) {
@@ -146,8 +146,13 @@ func TestServeConsoleLink(t *testing.T) {
 	p := startServer(t, dir)
 	redeem(t, p.setupLink())
 	p.stop()
-	if strings.Contains(p.stderr.String(), "/console/link/") {
-		t.Errorf("the setup link is in the log:\n%s", p.stderr)
+	if strings.Contains(p.stdout.String(), "/console/link/") {
+		t.Errorf("the setup link is on stdout:\n%s", p.stdout)
+	}
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		if strings.HasPrefix(line, "{") && strings.Contains(line, "/console/link/") {
+			t.Errorf("the setup link is in a log line: %s", line)
+		}
 	}
 
 	p = startServer(t, dir)
@@ -155,7 +160,7 @@ func TestServeConsoleLink(t *testing.T) {
 		t.Errorf("the sign-in page:\n%s", body)
 	}
 	p.stop()
-	if strings.Contains(p.stdout.String(), "/console/link/") || !strings.Contains(p.stdout.String(), "/console/") {
+	if strings.Contains(p.stdout.String()+p.stderr.String(), "/console/link/") || !strings.Contains(p.stdout.String(), "/console/") {
 		t.Errorf("a second start with an account:\nstdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
 	}
 
