@@ -86,6 +86,8 @@ const (
 	FieldAuditAction Field = "auditAction"
 	// FieldToken is a login or access token (only its hash is stored).
 	FieldToken Field = "token"
+	// FieldReason is an operator's written reason for a disclosure.
+	FieldReason Field = "reason"
 )
 
 // Fields lists every field above, for the facades' table tests.
@@ -98,7 +100,7 @@ var Fields = []Field{
 	FieldPermissions, FieldSecretID,
 	FieldUsers, FieldPage, FieldPageSize, FieldCursor, FieldCreatedSince, FieldCreatedUntil,
 	FieldSince, FieldUntil, FieldProvider, FieldProviderUserID, FieldUsername, FieldPassword,
-	FieldTimestamp, FieldCode, FieldValueKind, FieldAuditAction, FieldToken,
+	FieldTimestamp, FieldCode, FieldValueKind, FieldAuditAction, FieldToken, FieldReason,
 }
 
 // ThirdPartyField names one provider's ID in a user's third-party IDs.
