@@ -86,3 +86,13 @@ func (s *Service) AppStats(ctx context.Context, actor *usercenter.Actor, sdkAppI
 	}
 	return out, nil
 }
+
+// LiveTokens counts a user's login tokens that have not expired, for an
+// operator deciding whether to revoke them.
+func (s *Service) LiveTokens(ctx context.Context, actor *usercenter.Actor, userID string) (int, error) {
+	rec, _, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
+	if err != nil {
+		return 0, err
+	}
+	return s.store.LiveTokens(ctx, rec.ID, s.now())
+}

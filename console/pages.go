@@ -1,0 +1,104 @@
+package console
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"usercenter"
+)
+
+// The console's pages: the dashboard, apps and their keys, users, reveal
+// and the audit trail. Each handler reads the actor the session put in the
+// request's context and calls core's use cases, which decide what the
+// actor may see and do: a page hides a button the actor cannot use, but
+// the refusal is core's, so a hand-made POST is refused just the same.
+
+// pageRoutes registers the pages; routes() calls it.
+func (s *Server) pageRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /console/{$}", s.dashboard)
+	mux.HandleFunc("GET /console/apps", s.appsPage)
+	mux.HandleFunc("POST /console/apps", s.createApp)
+	mux.HandleFunc("GET /console/apps/{app}", s.appPage)
+	mux.HandleFunc("POST /console/apps/{app}", s.updateApp)
+	mux.HandleFunc("POST /console/apps/{app}/keys", s.createKey)
+	mux.HandleFunc("POST /console/apps/{app}/keys/{secretId}/revoke", s.revokeKey)
+	mux.HandleFunc("POST /console/apps/{app}/superapp-secret", s.replaceSuperAppSecret)
+	mux.HandleFunc("GET /console/users", s.usersPage)
+	mux.HandleFunc("GET /console/users/{user}", s.userPage)
+	mux.HandleFunc("GET /console/users/{user}/edit", s.editUserPage)
+	mux.HandleFunc("POST /console/users/{user}/edit", s.editUser)
+	mux.HandleFunc("POST /console/users/{user}/status", s.setUserStatus)
+	mux.HandleFunc("POST /console/users/{user}/revoke-tokens", s.revokeUserTokens)
+	mux.HandleFunc("POST /console/users/{user}/delete", s.deleteUser)
+	mux.HandleFunc("POST /console/users/{user}/reveal", s.revealUser)
+	mux.HandleFunc("GET /console/audit", s.auditPage)
+	mux.HandleFunc("GET /console/audit.csv", s.auditCSV)
+}
+
+// page is what every page's template reads besides its own data.
+type page struct {
+	CSRF  string
+	Actor *usercenter.Actor
+	// Notice is a line of feedback after an action ("The user is
+	// disabled.").
+	Notice string
+	// Error is what went wrong with the form just sent, shown above it.
+	Error string
+}
+
+func (s *Server) page(r *http.Request) page {
+	return page{CSRF: csrfToken(r.Context()), Actor: actorFrom(r.Context())}
+}
+
+// CanManage, CanWrite and CanReveal tell templates which controls to
+// offer; core refuses what they leave out anyway.
+func (p page) CanManage() bool { return p.Actor != nil && p.Actor.ManagesApps }
+func (p page) CanWrite() bool  { return p.Actor != nil && p.Actor.Has(usercenter.PermUsersWrite) }
+func (p page) CanReveal() bool { return p.Actor != nil && p.Actor.Has(usercenter.PermPIIRead) }
+
+// maxFormBytes bounds a form's body: the largest is a user's profile.
+const maxFormBytes = 64 << 10
+
+// form parses a POSTed form within maxFormBytes; false when it answered.
+func (s *Server) form(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, &usercenter.Error{Code: usercenter.EInvalid, Message: "the form could not be read (too large?)"})
+		return false
+	}
+	return true
+}
+
+// fail shows the error page for err with its status.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := fromDomain(err)
+	w.WriteHeader(status)
+	s.render(w, r, "failure", struct {
+		page
+		Status  int
+		Message string
+	}{s.page(r), status, msg})
+}
+
+// appParam reads the {app} of a path, or the app query parameter.
+func appID(v string) (uint64, error) {
+	id, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || id == 0 {
+		return 0, usercenter.Invalid(usercenter.FieldSdkAppID, "must be a positive number")
+	}
+	return id, nil
+}
+
+// formTime formats a time for the pages: UTC, to the second.
+func formTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+// seeOther sends the browser on after a form (POST, redirect, GET).
+func seeOther(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
