@@ -1,0 +1,232 @@
+package console
+
+// Click paths through the pages in a real browser: Debian's chromium,
+// headless, driven by chromedp. The session is consauth's: until the two
+// branches meet, the console here is served with the actor put in each
+// request's context, as the session middleware will. The lead moves these
+// onto consauth's harness (newBrowser, checkAccessibility) at the merge.
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"usercenter"
+	"usercenter/core"
+	"usercenter/uctest"
+)
+
+// newPagesBrowser starts a headless chromium for the test. Without one
+// the test skips, but under CI (CI set), where .ci/run installs it, it
+// fails.
+func newPagesBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed; .ci/run installs Debian's chromium package")
+		}
+		t.Skip("chromium is not installed")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.WindowSize(360, 800)) // the narrowest screen the pages must serve
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	// Generous: a loaded machine is slow, and a hang still ends.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// consoleAs serves the console's pages, over env's service, as actor.
+func consoleAs(t *testing.T, env *uctest.Env, actor *usercenter.Actor) string {
+	srv := New(env.Svc, Options{})
+	h := srv.Handler()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(withActor(r.Context(), actor, testCSRF)))
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// get runs an action that reads a value.
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// textOf is the visible text of the page's main.
+func textOf(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return get(t, ctx, "reading the page", chromedp.Text(chromedp.CSS("main")))
+}
+
+func TestBrowserClickPaths(t *testing.T) {
+	ctx := newPagesBrowser(t)
+	env := uctest.New(t)
+	base := consoleAs(t, env, adminActor())
+
+	t.Run("create an app and a key", func(t *testing.T) {
+		var secretID, secret string
+		run(t, ctx, "creating an app",
+			chromedp.Navigate(base+"/console/apps"),
+			chromedp.SendKeys(chromedp.ID("#name"), "Browser Shop"),
+			chromedp.Click(chromedp.CSS(`form[action="/console/apps"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS("code.secret")),
+		)
+		secret = get(t, ctx, "reading the secret", chromedp.Text(chromedp.CSS("code.secret")))
+		secretID = get(t, ctx, "reading the SecretId", chromedp.Text(chromedp.CSS("dl.facts dd code")))
+		if _, err := env.Svc.AuthenticateKey(bg, secretID, secret); err != nil {
+			t.Fatalf("the first key shown does not authenticate: %v", err)
+		}
+		key, err := env.Svc.AuthenticateKey(bg, secretID, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		appPath := "/console/apps/" + strconv.FormatUint(key.Apps[0], 10)
+		run(t, ctx, "creating a key",
+			chromedp.Navigate(base+appPath),
+			chromedp.SendKeys(chromedp.ID("#keyName"), "reader"),
+			chromedp.Click(chromedp.CSS(`input[name=permission][value="users.read"]`)),
+			chromedp.Click(chromedp.CSS(`form[action="`+appPath+`/keys"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS("code.secret")),
+		)
+		secret = get(t, ctx, "reading the secret", chromedp.Text(chromedp.CSS("code.secret")))
+		secretID = get(t, ctx, "reading the SecretId", chromedp.Text(chromedp.CSS("dl.facts dd code")))
+		reader, err := env.Svc.AuthenticateKey(bg, secretID, secret)
+		if err != nil || !reader.Has(usercenter.PermUsersRead) || reader.Has(usercenter.PermUsersWrite) {
+			t.Fatalf("the new key: %+v, %v; want users.read only", reader, err)
+		}
+	})
+
+	phone, email := "+8613612346688", "pat@example.com"
+	nick, origin, wx := "pat", "shop-pat", "wx-pat"
+	users, err := env.Svc.CreateUsers(bg, usercenter.Operator(), env.App.SdkAppID, []core.UserPatch{{Nickname: &nick, OriginID: &origin,
+		Phone: &phone, Email: &email, ThirdParty: map[usercenter.Provider]*string{usercenter.ProviderQQ: &wx}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := users[0]
+	app := strconv.FormatUint(env.App.SdkAppID, 10)
+
+	t.Run("find a user by each kind of search", func(t *testing.T) {
+		for _, c := range []struct{ kind, q string }{
+			{"userId", u.ID}, {"originId", origin}, {"phone", "13612346688"}, {"email", "PAT@example.com"}, {"thirdParty", wx},
+		} {
+			run(t, ctx, "searching by "+c.kind,
+				chromedp.Navigate(base+"/console/users?app="+app),
+				chromedp.SetValue(chromedp.ID("#kind"), c.kind),
+				chromedp.SetValue(chromedp.ID("#provider"), string(usercenter.ProviderQQ)),
+				chromedp.SendKeys(chromedp.ID("#q"), c.q),
+				chromedp.Submit(chromedp.ID("#q")),
+				// Only the answer to a search has this heading; the list
+				// before it holds the user too.
+				chromedp.WaitVisible(`//h2[text()="Users found"]`),
+				chromedp.WaitVisible(chromedp.CSS(`a[href="/console/users/`+u.ID+`"]`)),
+			)
+			if n := get(t, ctx, "counting the users found", chromedp.Evaluate[int](`document.querySelectorAll("main table a").length`)); n != 1 {
+				t.Fatalf("searching by %s found %d users, want 1", c.kind, n)
+			}
+		}
+	})
+
+	t.Run("reveal a phone with a reason and see the audit event", func(t *testing.T) {
+		run(t, ctx, "revealing",
+			chromedp.Navigate(base+"/console/users/"+u.ID),
+			chromedp.Click(chromedp.CSS(`input[name=field][value=phone]`)),
+			chromedp.SendKeys(chromedp.ID("#reason"), "ticket 81: the user cannot log in"),
+			chromedp.Click(chromedp.CSS(`form[action$="/reveal"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS("strong.revealed")),
+		)
+		if page := textOf(t, ctx); !strings.Contains(page, phone) || strings.Contains(page, email) {
+			t.Fatalf("after revealing the phone the page reads:\n%s", page)
+		}
+		run(t, ctx, "the user's audit trail", chromedp.Navigate(base+"/console/audit?user="+u.ID+"&action=reveal"))
+		if page := textOf(t, ctx); !strings.Contains(page, "ticket 81: the user cannot log in") || !strings.Contains(page, "console:admin1") {
+			t.Fatalf("the audit trail lacks the reveal:\n%s", page)
+		}
+	})
+
+	t.Run("disable a user and LCIC LoginUser is refused", func(t *testing.T) {
+		sdk := env.SDK(t, env.Key.SecretID, env.Key.SecretKey, uctest.SDKOptions{})
+		login := uctest.NewLoginUser()
+		login.UserId = &u.ID
+		if _, err := sdk.Send(login); err != nil {
+			t.Fatalf("LoginUser before disabling: %v", err)
+		}
+		run(t, ctx, "disabling",
+			chromedp.Navigate(base+"/console/users/"+u.ID),
+			chromedp.Click(chromedp.CSS(`form[action$="/status"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+		)
+		if page := textOf(t, ctx); !strings.Contains(page, "The user is disabled") {
+			t.Fatalf("after disabling:\n%s", page)
+		}
+		login = uctest.NewLoginUser()
+		login.UserId = &u.ID
+		if _, err := sdk.Send(login); uctest.Code(err) != "FailedOperation.UserDisabled" {
+			t.Fatalf("LoginUser of a disabled user: %v, want FailedOperation.UserDisabled", err)
+		}
+	})
+
+	t.Run("the audit filters and the CSV download", func(t *testing.T) {
+		run(t, ctx, "filtering",
+			chromedp.Navigate(base+"/console/audit"),
+			chromedp.SetValue(chromedp.ID("#f-action"), "update"),
+			chromedp.SendKeys(chromedp.ID("#f-user"), u.ID),
+			chromedp.Submit(chromedp.ID("#f-user")),
+			// The answer fills the form with the filter it applied.
+			chromedp.WaitVisible(`//input[@id="f-user" and @value="`+u.ID+`"]`),
+		)
+		page := textOf(t, ctx)
+		if !strings.Contains(page, "update") || strings.Contains(page, "ticket 81") {
+			t.Fatalf("the filtered trail:\n%s", page)
+		}
+		// What the download link gives the browser.
+		body := get(t, ctx, "downloading the CSV", chromedp.Evaluate[string](`fetch(document.querySelector("a[download]").href).then(r => r.text())`,
+			chromedp.EvalAwaitPromise))
+		rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if err != nil || len(rows) != 2 || rows[1][4] != "update" || rows[1][5] != "status" || rows[1][3] != u.ID {
+			t.Fatalf("the CSV of the filter: %v %v, want the one status update", rows, err)
+		}
+	})
+
+	t.Run("delete a user after typing the UserId", func(t *testing.T) {
+		run(t, ctx, "deleting",
+			chromedp.Navigate(base+"/console/users/"+u.ID),
+			chromedp.SendKeys(chromedp.ID("#confirm"), u.ID),
+			chromedp.Click(chromedp.CSS(`form[action$="/delete"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+		)
+		if page := textOf(t, ctx); !strings.Contains(page, fmt.Sprintf("User %s is deleted", u.ID)) {
+			t.Fatalf("after deleting:\n%s", page)
+		}
+		if _, err := env.Svc.GetUser(bg, usercenter.Operator(), u.ID, nil); usercenter.ErrorCode(err) != usercenter.ENotFound {
+			t.Fatalf("the user after deleting: %v", err)
+		}
+	})
+}
