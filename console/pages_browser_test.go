@@ -230,3 +230,45 @@ func TestBrowserClickPaths(t *testing.T) {
 		}
 	})
 }
+
+// Every page fits a 360 px screen: nothing makes the page itself scroll
+// sideways (wide tables scroll inside their box). With
+// USERCENTER_SCREENSHOTS=dir each page is also saved there as a PNG, for
+// the docs (docs/console/).
+func TestBrowserPagesAt360px(t *testing.T) {
+	ctx := newPagesBrowser(t)
+	env := uctest.New(t)
+	base := consoleAs(t, env, adminActor())
+	phone, email, nick := "+8613612346688", "pat@example.com", "pat"
+	users, err := env.Svc.CreateUsers(bg, usercenter.Operator(), env.App.SdkAppID, []core.UserPatch{{Nickname: &nick, Phone: &phone, Email: &email}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := users[0]
+	if _, err := env.Svc.RevealUser(bg, supportActor(), u.ID, []usercenter.PIIField{usercenter.FieldPhone}, "support ticket 4711"); err != nil {
+		t.Fatal(err)
+	}
+	app := strconv.FormatUint(env.App.SdkAppID, 10)
+	dir := os.Getenv("USERCENTER_SCREENSHOTS")
+	for _, p := range []struct{ name, path string }{
+		{"dashboard", "/console/"}, {"apps", "/console/apps"}, {"app", "/console/apps/" + app},
+		{"users", "/console/users?app=" + app}, {"user", "/console/users/" + u.ID}, {"edit", "/console/users/" + u.ID + "/edit"},
+		{"audit", "/console/audit"},
+	} {
+		for _, width := range []int64{360, 1280} {
+			run(t, ctx, "opening "+p.path, chromedp.EmulateViewport(width, 800), chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS("main h1")))
+			if width == 360 {
+				if w := get(t, ctx, "measuring", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 360 {
+					t.Errorf("%s is %d px wide on a 360 px screen", p.path, w)
+				}
+			}
+			if dir == "" {
+				continue
+			}
+			png := get(t, ctx, "taking a screenshot", chromedp.FullScreenshot(90))
+			if err := os.WriteFile(fmt.Sprintf("%s/%s-%d.png", dir, p.name, width), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
