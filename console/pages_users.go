@@ -219,7 +219,7 @@ func (s *Server) revealUser(w http.ResponseWriter, r *http.Request) {
 	var fields []usercenter.PIIField
 	for _, f := range r.PostForm["field"] {
 		if !slices.Contains(usercenter.PIIFields, usercenter.PIIField(f)) {
-			s.fail(w, r, usercenter.Invalid(usercenter.FieldReason, "names %q, which is not personal data to reveal", usercenter.ClipName(f, 32)))
+			s.fail(w, r, &usercenter.Error{Code: usercenter.EInvalid, Message: "only a phone, email or address can be revealed, not " + strconv.Quote(usercenter.ClipName(f, 32))})
 			return
 		}
 		fields = append(fields, usercenter.PIIField(f))

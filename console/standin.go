@@ -97,6 +97,8 @@ func fromDomain(err error) (int, string) {
 		return http.StatusNotFound, e.Resource + " not found"
 	case usercenter.EConflict:
 		return http.StatusConflict, msg
+	case usercenter.EDisabled:
+		return http.StatusConflict, e.Message
 	case usercenter.EUnavailable:
 		return http.StatusServiceUnavailable, e.Message
 	}
