@@ -15,8 +15,9 @@ const StatsDays = 30
 type AppStats struct {
 	App                     usercenter.App // without its SuperApp secret
 	Total, Active, Disabled int
-	// Days are the users created on each of the last StatsDays UTC days,
-	// oldest first, today last, days without users included as 0.
+	// Days are the users created on each of the last StatsDays UTC days
+	// (those not deleted since), oldest first, today last, days without
+	// users included as 0.
 	Days []DayCount
 }
 

@@ -75,8 +75,8 @@ func TestAppStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := len(st.Days)
-	if got := []int{st.Days[n-4].Created, st.Days[n-3].Created, st.Days[n-2].Created, st.Days[n-1].Created}; got[0] != 1 || got[1] != 2 || got[2] != 3 || got[3] != 0 {
-		t.Fatalf("the last four days counted %v, want [1 2 3 0] (a deleted user still counts on the day they came)", got)
+	if got := []int{st.Days[n-4].Created, st.Days[n-3].Created, st.Days[n-2].Created, st.Days[n-1].Created}; got[0] != 1 || got[1] != 1 || got[2] != 3 || got[3] != 0 {
+		t.Fatalf("the last four days counted %v, want [1 1 3 0] (a deleted user leaves their day)", got)
 	}
 
 	// An actor outside the app does not learn it exists; one without

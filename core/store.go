@@ -79,7 +79,7 @@ type Reader interface {
 	// that reading them never scans the users: the app's active and
 	// disabled totals, and the users created on each UTC day from since's
 	// day on, oldest first, days without users left out. A deleted user
-	// still counts as created on their day.
+	// leaves the counts of their day.
 	UserStats(ctx context.Context, sdkAppID uint64, since time.Time) (*UserStats, error)
 
 	// Meta returns a named instance-wide value, or nil if it was never set.

@@ -71,7 +71,8 @@ func wantStats(t testing.TB, s core.Store, app uint64, since time.Time, m *stats
 }
 
 // testUserStats: the counts follow every insert (one and a batch), status
-// change and delete, in their transaction, per app and day.
+// change and delete, in their transaction, per app and day: they are
+// always what counting the app's users would give.
 func testUserStats(t *testing.T, s core.Store) {
 	const big = 1<<63 + 7
 	AddApps(t, s, 1, 2, big)
@@ -154,11 +155,11 @@ func testUserStats(t *testing.T, s core.Store) {
 	setStatus(first[0], usercenter.UserDisabled) // unchanged
 	wantStats(t, s, 1, day(0), &m1)
 
-	// Deleting takes a user out of the totals; they were still created
-	// on their day.
+	// Deleting takes a user out of the totals and out of their day.
 	for _, u := range []*core.UserRecord{first[0], first[2], batch[5], batch[8]} {
 		MustUpdate(t, s, func(tx core.Tx) error { return tx.DeleteUser(ctx, u.ID) })
 		m1.count(u.Status, -1)
+		m1.created[dayOf(u.CreatedAt)]--
 	}
 	wantStats(t, s, 1, day(0), &m1)
 	wantStats(t, s, 2, day(0), &m2)

@@ -36,7 +36,7 @@ BEGIN
         PERFORM user_stats_add(NEW.sdk_app_id, NEW.created_at, 1,
             CASE WHEN NEW.status = 1 THEN 1 ELSE 0 END, CASE WHEN NEW.status = 1 THEN 0 ELSE 1 END);
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM user_stats_add(OLD.sdk_app_id, OLD.created_at, 0,
+        PERFORM user_stats_add(OLD.sdk_app_id, OLD.created_at, -1,
             CASE WHEN OLD.status = 1 THEN -1 ELSE 0 END, CASE WHEN OLD.status = 1 THEN 0 ELSE -1 END);
     ELSIF (OLD.status = 1) IS DISTINCT FROM (NEW.status = 1) THEN
         PERFORM user_stats_add(NEW.sdk_app_id, NEW.created_at, 0,

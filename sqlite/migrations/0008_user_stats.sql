@@ -2,10 +2,11 @@
 -- and the reason an operator gave for a disclosure.
 --
 -- The dashboard must not scan an app's users to count them. user_stats
--- holds, per app and UTC day of creation (Unix days), how many users were
--- created that day (a deleted user still counts as created then), and
--- how much the day's users add to the app's active and disabled totals:
--- an app's totals are the sums of active and disabled over its rows.
+-- holds, per app and UTC day of creation (Unix days), how many of the
+-- app's users were created that day, and how many of them are active and
+-- disabled: an app's totals are the sums over its rows. A deleted user
+-- leaves the counts of their day, so that the counts follow from the
+-- users alone (a data move rebuilds them).
 -- Triggers keep it in the transaction of every insert, status change and
 -- delete of a user, whichever path (one user, a batch import, an erasure,
 -- a data move) writes it. shard spreads concurrent writers of one app and
@@ -45,10 +46,10 @@ END;
 
 CREATE TRIGGER users_stats_delete AFTER DELETE ON users BEGIN
     INSERT INTO user_stats (sdk_app_id, day, shard, created, active, disabled)
-    VALUES (OLD.sdk_app_id, OLD.created_at / 86400000000000, 0, 0,
+    VALUES (OLD.sdk_app_id, OLD.created_at / 86400000000000, 0, -1,
             CASE WHEN OLD.status = 1 THEN -1 ELSE 0 END, CASE WHEN OLD.status = 1 THEN 0 ELSE -1 END)
     ON CONFLICT (sdk_app_id, day, shard) DO UPDATE SET
-        active = active + excluded.active, disabled = disabled + excluded.disabled;
+        created = created - 1, active = active + excluded.active, disabled = disabled + excluded.disabled;
 END;
 
 -- The reason an operator gave for what an event records (a console
