@@ -3,10 +3,11 @@
 --
 -- Every writer of users updates a counter row of its app and day in its
 -- transaction; at SERIALIZABLE isolation two concurrent writers of one row
--- conflict and one of them runs again. The trigger spreads them over
--- user_stats_shards rows per app and day, chosen at random, so that
--- concurrent registrations of one app rarely meet; a reader sums the
--- shards.
+-- conflict and one of them runs again. The trigger gives each database
+-- session its own row of the app and day (the shard, its backend's PID
+-- modulo 64): concurrent transactions run in different sessions, so
+-- concurrent registrations of one app rarely meet on a row. A reader sums
+-- the shards.
 CREATE TABLE user_stats (
     sdk_app_id BIGINT NOT NULL,
     day        BIGINT NOT NULL, -- Unix days (UTC) of the users' created_at
@@ -25,7 +26,7 @@ FROM users GROUP BY sdk_app_id, created_at / 86400000000000;
 CREATE FUNCTION user_stats_add(app BIGINT, created_at BIGINT, n_created BIGINT, n_active BIGINT, n_disabled BIGINT)
 RETURNS void LANGUAGE sql AS $$
     INSERT INTO user_stats AS s (sdk_app_id, day, shard, created, active, disabled)
-    VALUES (app, created_at / 86400000000000, floor(random() * 16)::bigint, n_created, n_active, n_disabled)
+    VALUES (app, created_at / 86400000000000, pg_backend_pid() % 64, n_created, n_active, n_disabled)
     ON CONFLICT (sdk_app_id, day, shard) DO UPDATE SET
         created = s.created + excluded.created, active = s.active + excluded.active, disabled = s.disabled + excluded.disabled
 $$;
