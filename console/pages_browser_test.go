@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"usercenter"
 	"usercenter/core"
@@ -261,6 +262,9 @@ func TestBrowserPagesAt360px(t *testing.T) {
 				if w := get(t, ctx, "measuring", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 360 {
 					t.Errorf("%s is %d px wide on a 360 px screen", p.path, w)
 				}
+				if unnamed := get(t, ctx, "naming the controls", chromedp.Evaluate[[]string](unnamedControls)); len(unnamed) > 0 {
+					t.Errorf("%s has controls without an accessible name: %q", p.path, unnamed)
+				}
 			}
 			if dir == "" {
 				continue
@@ -270,5 +274,65 @@ func TestBrowserPagesAt360px(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// unnamedControls lists the page's controls that have no accessible name:
+// no aria-label, no label, no aria-labelledby text and, for links,
+// buttons and summaries, no text of their own.
+const unnamedControls = `[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')].filter(e => {
+	const text = s => (s || '').trim();
+	const byIDs = ids => ids.split(/\s+/).map(id => (document.getElementById(id) || {}).textContent || '').join('');
+	const own = ['A', 'BUTTON', 'SUMMARY'].includes(e.tagName) ? e.textContent : '';
+	const labels = e.labels ? [...e.labels].map(l => l.textContent).join('') : '';
+	return !text(e.getAttribute('aria-label')) && !text(labels) && !text(own) && !text(byIDs(e.getAttribute('aria-labelledby') || ''));
+}).map(e => e.outerHTML.slice(0, 120))`
+
+// tabTo presses Tab until the element sel matches has the focus, as a
+// keyboard user would reach it, and fails if it never does.
+func tabTo(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	for range 200 {
+		if get(t, ctx, "finding the focus", chromedp.Evaluate[bool](`!!document.activeElement && document.activeElement.matches(`+strconv.Quote(sel)+`)`)) {
+			return
+		}
+		run(t, ctx, "pressing Tab", chromedp.KeyEvent(kb.Tab))
+	}
+	t.Fatalf("Tab never reaches %s", sel)
+}
+
+// A reveal done with the keyboard alone: Tab to each control, Space to
+// tick, typing, Enter to send.
+func TestBrowserKeyboardOnly(t *testing.T) {
+	ctx := newPagesBrowser(t)
+	env := uctest.New(t)
+	base := consoleAs(t, env, supportActor())
+	phone, nick := "+8613612346688", "pat"
+	users, err := env.Svc.CreateUsers(bg, usercenter.Operator(), env.App.SdkAppID, []core.UserPatch{{Nickname: &nick, Phone: &phone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := users[0]
+	run(t, ctx, "opening the user", chromedp.Navigate(base+"/console/users/"+u.ID), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	tabTo(t, ctx, `input[name=field][value=phone]`)
+	run(t, ctx, "ticking phone", chromedp.KeyEvent(" "))
+	tabTo(t, ctx, `#reason`)
+	run(t, ctx, "typing the reason", chromedp.KeyEvent("asked by the user on the phone"))
+	tabTo(t, ctx, `form[action$="/reveal"] button`)
+	run(t, ctx, "pressing Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("strong.revealed")))
+	if page := textOf(t, ctx); !strings.Contains(page, phone) {
+		t.Fatalf("after the keyboard reveal:\n%s", page)
+	}
+	evs, _, err := env.Svc.AuditPage(bg, usercenter.Operator(), usercenter.AuditFilter{UserID: u.ID, Action: usercenter.AuditReveal})
+	if err != nil || len(evs) != 1 || evs[0].Reason != "asked by the user on the phone" {
+		t.Fatalf("the keyboard reveal audited as %+v (%v)", evs, err)
+	}
+
+	// Disabling, the same way.
+	tabTo(t, ctx, `form[action$="/status"] button`)
+	run(t, ctx, "pressing Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	got, err := env.Svc.GetUser(bg, usercenter.Operator(), u.ID, nil)
+	if err != nil || got.Status != usercenter.UserDisabled {
+		t.Fatalf("after disabling with the keyboard: %+v, %v", got, err)
 	}
 }
