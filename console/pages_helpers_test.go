@@ -18,6 +18,13 @@ import (
 
 var bg = context.Background()
 
+// withActor is what the session middleware does for a signed-in account:
+// its actor and CSRF token in the request's context. (At the merge with
+// consauth's skeleton it sets that middleware's context values.)
+func withActor(ctx context.Context, a *usercenter.Actor, csrf string) context.Context {
+	return context.WithValue(context.WithValue(ctx, actorKey{}, a), csrfKey{}, csrf)
+}
+
 // The actors of the three roles, as the session middleware makes them
 // from a console account (consauth's roles → actor).
 func adminActor() *usercenter.Actor {

@@ -51,10 +51,6 @@ var staticFiles embed.FS
 type actorKey struct{}
 type csrfKey struct{}
 
-func withActor(ctx context.Context, a *usercenter.Actor, csrf string) context.Context {
-	return context.WithValue(context.WithValue(ctx, actorKey{}, a), csrfKey{}, csrf)
-}
-
 func actorFrom(ctx context.Context) *usercenter.Actor {
 	a, _ := ctx.Value(actorKey{}).(*usercenter.Actor)
 	return a
