@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"usercenter"
 	"usercenter/core"
@@ -131,7 +135,7 @@ func testEmail(n int) string { return fmt.Sprintf("person.%d@example.com", n) }
 
 // trafficOf is a Traffic over a registry whose metrics counted requests.
 func trafficOf(t *testing.T) (*obs.Traffic, http.Handler) {
-	reg := prometheusRegistry()
+	reg := prometheus.NewRegistry()
 	m := obs.NewMetrics(reg)
 	h := obs.Middleware("restapi", discardLog(), m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := obs.FromContext(r.Context())
@@ -143,5 +147,7 @@ func trafficOf(t *testing.T) (*obs.Traffic, http.Handler) {
 		}
 		info.Result = "ok"
 	}))
-	return obs.NewTraffic(reg, timeZero), h
+	return obs.NewTraffic(reg, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), h
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
