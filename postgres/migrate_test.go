@@ -10,7 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"usercenter"
+	"usercenter/core"
 	"usercenter/postgres"
 	"usercenter/postgres/pgtest"
 	"usercenter/sqlite"
@@ -356,4 +359,43 @@ func postgresSchema(t *testing.T, s *postgres.Store) map[string]*tableSchema {
 		out[name] = ts
 	}
 	return out
+}
+
+// TestMigrationCountsUsers: migration 6 counts the users already there,
+// as a database upgraded from before it has them.
+func TestMigrationCountsUsers(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	s, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addApps(t, s, 1, 2)
+	users := []*core.UserRecord{newUser(1, "a", base), newUser(1, "b", base), newUser(1, "c", base.Add(48*time.Hour)), newUser(2, "d", base)}
+	users[1].Status = usercenter.UserDisabled
+	for _, u := range users {
+		update(t, s, func(tx core.Tx) error { return tx.InsertUser(ctx, u) })
+	}
+	// Back to the schema before migration 6, the users kept.
+	raw(t, s, `DROP TRIGGER users_stats ON users; DROP FUNCTION users_stats(); DROP FUNCTION user_stats_add(BIGINT, BIGINT, BIGINT, BIGINT, BIGINT);
+		DROP TABLE user_stats; ALTER TABLE audit_events DROP COLUMN reason; DELETE FROM schema_migrations WHERE version = 6`)
+	s.Close()
+
+	s, err = postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{6}) {
+		t.Fatalf("applied %v, want [6]", got)
+	}
+	day := base.UTC().Truncate(24 * time.Hour)
+	for app, want := range map[uint64]*core.UserStats{
+		1: {Active: 2, Disabled: 1, Days: []core.DayCount{{Day: day, Created: 2}, {Day: day.Add(48 * time.Hour), Created: 1}}},
+		2: {Active: 1, Days: []core.DayCount{{Day: day, Created: 1}}},
+	} {
+		got, err := s.UserStats(ctx, app, base.Add(-time.Hour))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("app %d after migration 6: %+v (%v), want %+v", app, got, err, want)
+		}
+	}
 }
