@@ -34,6 +34,8 @@ const (
 	// AuditErase records a data subject's erasure: the user was deleted
 	// and the UserId of every event about them became ErasedUserID.
 	AuditErase AuditAction = "erase"
+	// AuditTokensRevoke records that a user's login tokens were revoked.
+	AuditTokensRevoke AuditAction = "tokens.revoke"
 
 	// Administrative changes, which concern no user.
 	AuditAppCreate             AuditAction = "app.create"
@@ -51,7 +53,7 @@ const (
 const ErasedUserID = "erased"
 
 // AuditActions lists every AuditAction, in the order messages name them.
-var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete, AuditErase,
+var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete, AuditErase, AuditTokensRevoke,
 	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate}
 
 // Valid reports whether a is one of AuditActions.

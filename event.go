@@ -1,6 +1,9 @@
 package usercenter
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Event announces one committed change, for delivery to whoever listens
 // (webhooks, to come). Events are written to an outbox in the transaction
@@ -32,13 +35,51 @@ const (
 	// EventSuperAppSecretReplaced is written instead of naming the secret
 	// among an app.updated's fields.
 	EventSuperAppSecretReplaced EventType = "superapp_secret.replaced"
-	EventMasterKeyRotated       EventType = "master_key.rotated" // SdkAppID 0; Data.Resealed
+	EventMasterKeyRotated       EventType = "master_key.rotated"  // SdkAppID 0; Data.Resealed
+	EventUserTokensRevoked      EventType = "user.tokens_revoked" // Data.Tokens: how many login tokens ended
 )
 
 // EventTypes lists every EventType.
 var EventTypes = []EventType{
 	EventUserCreated, EventUserUpdated, EventUserDeleted, EventUserStatusChanged, EventPIIDisclosed,
 	EventAppCreated, EventAppUpdated, EventKeyCreated, EventKeyRevoked, EventSuperAppSecretReplaced, EventMasterKeyRotated,
+	EventUserTokensRevoked,
+}
+
+// Valid reports whether t is one of EventTypes.
+func (t EventType) Valid() bool {
+	for _, k := range EventTypes {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// EventTypesMatching returns the event types a pattern names: a type
+// ("user.created"), or a prefix ending in ".*" ("user.*") for every type
+// that starts with it. It returns nil when none matches, so that a typo
+// is refused rather than silently selecting nothing.
+func EventTypesMatching(pattern string) []EventType {
+	prefix, isPrefix := strings.CutSuffix(pattern, "*")
+	var out []EventType
+	for _, t := range EventTypes {
+		if isPrefix && strings.HasSuffix(prefix, ".") && strings.HasPrefix(string(t), prefix) || !isPrefix && string(t) == pattern {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// EventFilter selects events of the outbox, in ID order.
+type EventFilter struct {
+	// SdkAppID is the app whose events to read (0: the instance's),
+	// unless EveryApp, which reads every app's and the instance's.
+	SdkAppID uint64
+	EveryApp bool
+	AfterID  int64       // events with a greater ID
+	Types    []EventType // nil or empty: every type
+	Limit    int
 }
 
 // EventData is what an event says about its change, stored as JSON. It
@@ -53,4 +94,5 @@ type EventData struct {
 	// through an API) or "deliver" (encrypted for the super-app platform).
 	Disclosure string `json:"disclosure,omitempty"`
 	Resealed   int    `json:"resealed,omitempty"` // values re-encrypted by a master-key rotation
+	Tokens     int    `json:"tokens,omitempty"`   // login tokens revoked
 }

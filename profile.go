@@ -6,9 +6,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/unicode/norm"
 
 	// Time zones are validated against the tz database compiled into the
 	// binary, so the answer never depends on the host's files.
@@ -22,7 +24,7 @@ type Profile struct {
 	Nickname    string
 	Avatar      string
 	Phone       string // E.164, e.g. +8613612346688
-	Email       string // lower case
+	Email       string // NormalizeEmail's canonical form (older values: as they were stored)
 	Address     string
 	City        string
 	Province    string
@@ -137,14 +139,48 @@ func NormalizePhone(field Field, s, region string) (string, error) {
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
 
-// NormalizeEmail validates an email address and returns it in lower case,
-// so that lookups do not depend on how it was typed.
+// MaxEmailLocalLen is the most bytes an email's local part (before the
+// @) may have, as RFC 5321 allows.
+const MaxEmailLocalLen = 64
+
+// maxEmailInput bounds the input NormalizeEmail reads before it
+// normalises it. NFC shortens text by two thirds at most (three Hangul
+// jamo become one syllable), so nothing longer could fit MaxEmailLen.
+const maxEmailInput = 4 * MaxEmailLen
+
+// NormalizeEmail validates an email address and returns its canonical
+// form, the one stored and looked up: NFC, with ASCII letters in lower
+// case and every other letter as typed. Mail servers treat the case of
+// ASCII letters alike in practice; beyond ASCII, case folding depends on
+// the language (a Turkish İ is not an i), so İSTANBUL@x.com and
+// istanbul@x.com stay two addresses. Nothing is trimmed: an address with
+// whitespace around it is refused, so that a stray space is an error the
+// caller sees rather than a change it does not. Empty means no email.
 func NormalizeEmail(field Field, s string) (string, error) {
-	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", nil
 	}
-	if len(s) > MaxEmailLen || !utf8.ValidString(s) {
+	if !utf8.ValidString(s) {
+		return "", Invalid(field, "must be valid UTF-8")
+	}
+	if len(s) > maxEmailInput {
+		return "", Invalid(field, "must be an email address of at most %d bytes", MaxEmailLen)
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return "", Invalid(field, "must not start or end with whitespace")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", Invalid(field, "must not contain control characters")
+		}
+		if unicode.IsSpace(r) {
+			return "", Invalid(field, "is not a valid email address")
+		}
+	}
+	s = CanonicalEmail(s)
+	if len(s) > MaxEmailLen {
 		return "", Invalid(field, "must be an email address of at most %d bytes", MaxEmailLen)
 	}
 	addr, err := mail.ParseAddress(s)
@@ -152,10 +188,42 @@ func NormalizeEmail(field Field, s string) (string, error) {
 		return "", Invalid(field, "is not a valid email address")
 	}
 	local, domain, ok := strings.Cut(s, "@")
-	if !ok || local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+	if !ok || local == "" || !strings.Contains(domain, ".") {
 		return "", Invalid(field, "is not a valid email address")
 	}
-	return strings.ToLower(s), nil
+	if len(local) > MaxEmailLocalLen {
+		return "", Invalid(field, "must have at most %d bytes before the @", MaxEmailLocalLen)
+	}
+	for label := range strings.SplitSeq(domain, ".") {
+		if label == "" {
+			return "", Invalid(field, "is not a valid email address")
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return "", Invalid(field, "must not have a domain label that starts or ends with -")
+		}
+	}
+	return s, nil
+}
+
+// CanonicalEmail is the form of an email address that its blind index is
+// computed over: NFC, ASCII letters in lower case. It does not validate:
+// for an address NormalizeEmail accepts it is what NormalizeEmail
+// returns, and a value stored under older rules (lower-cased by Unicode's
+// rules, perhaps not in NFC) is indexed under it as it is stored.
+func CanonicalEmail(s string) string {
+	s = norm.NFC.String(s)
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // CheckTimezone validates an IANA time zone name; empty is allowed.

@@ -252,22 +252,48 @@ func TestNormalizeEmailAccepts(t *testing.T) {
 		t.Fatalf("test address is %d bytes", len(max))
 	}
 	for _, tc := range []struct {
-		in, want string
+		name, in, want string
 	}{
-		{"", ""},
-		{"  ", ""},
-		{"a@b.co", "a@b.co"},
-		{"Muzhiming@Tencent.COM", "muzhiming@tencent.com"},
-		{"  MIXED.Case+Tag@Example.ORG ", "mixed.case+tag@example.org"},
-		{"first.last@sub.example.com", "first.last@sub.example.com"},
-		{"用户@例子.中国", "用户@例子.中国"},
-		{"ÄÖÜ@Beispiel.DE", "äöü@beispiel.de"},
-		{strings.ToUpper(max), max},
+		{"empty clears", "", ""},
+		{"plain", "a@b.co", "a@b.co"},
+		{"ASCII case folded", "Muzhiming@Tencent.COM", "muzhiming@tencent.com"},
+		{"ASCII case folded in a tag", "MIXED.Case+Tag@Example.ORG", "mixed.case+tag@example.org"},
+		{"subdomains", "first.last@sub.example.com", "first.last@sub.example.com"},
+		{"hyphen inside a label", "a@my-host.ex-ample.com", "a@my-host.ex-ample.com"},
+		{"not ASCII, no case", "用户@例子.中国", "用户@例子.中国"},
+		// Only ASCII letters fold: the rest keep their case.
+		{"non-ASCII upper case kept", "ÄÖÜ@Beispiel.DE", "ÄÖÜ@beispiel.de"},
+		{"dotted capital I kept", "İSTANBUL@x.com", "İstanbul@x.com"},
+		{"dotless i kept", "ıstanbul@x.com", "ıstanbul@x.com"},
+		{"plain i", "ISTANBUL@X.com", "istanbul@x.com"},
+		// NFC: a decomposed é is stored composed.
+		{"NFC composes", "caf\u0065\u0301@x.com", "caf\u00e9@x.com"},
+		{"NFC composed stays", "caf\u00e9@x.com", "caf\u00e9@x.com"},
+		{"NFC composes the domain", "a@caf\u0065\u0301.fr", "a@caf\u00e9.fr"},
+		{"254 bytes, 64 before the @", strings.ToUpper(max), max},
+		{"64 bytes of 2-byte letters", strings.Repeat("é", 32) + "@x.com", strings.Repeat("é", 32) + "@x.com"},
+		// Octets are counted after NFC: 22 decomposed é are 66 bytes typed, 44 stored.
+		{"64 bytes once composed", strings.Repeat("e\u0301", 22) + "@x.com", strings.Repeat("é", 22) + "@x.com"},
 	} {
-		got, err := NormalizeEmail("email", tc.in)
-		if err != nil || got != tc.want {
-			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := NormalizeEmail("email", tc.in)
+			if err != nil || got != tc.want {
+				t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+			if got != CanonicalEmail(tc.in) {
+				t.Errorf("CanonicalEmail(%q) = %q, NormalizeEmail gave %q", tc.in, CanonicalEmail(tc.in), got)
+			}
+			// Normalising is idempotent: what is stored normalises to itself.
+			if again, err := NormalizeEmail("email", got); err != nil || again != got {
+				t.Errorf("NormalizeEmail(%q) = %q, %v; want it unchanged", got, again, err)
+			}
+		})
+	}
+	// Two addresses that differ only beyond ASCII case stay two.
+	a, _ := NormalizeEmail("email", "İSTANBUL@x.com")
+	b, _ := NormalizeEmail("email", "istanbul@x.com")
+	if a == b {
+		t.Errorf("İSTANBUL@x.com and istanbul@x.com both normalise to %q", a)
 	}
 }
 
@@ -276,28 +302,57 @@ func TestNormalizeEmailRejects(t *testing.T) {
 	if len(over) != MaxEmailLen+1 {
 		t.Fatalf("test address is %d bytes", len(over))
 	}
+	const (
+		notValid  = "is not a valid email address"
+		spaced    = "must not start or end with whitespace"
+		control   = "must not contain control characters"
+		tooLong   = "must be an email address of at most 254 bytes"
+		localLong = "must have at most 64 bytes before the @"
+		hyphen    = "must not have a domain label that starts or ends with -"
+		notUTF8   = "must be valid UTF-8"
+	)
 	for _, tc := range []struct {
-		name, in string
+		name, in, rule string
 	}{
-		{"display name", "A <a@b.c>"},
-		{"quoted display name", `"Mu Zhiming" <muzhiming@tencent.com>`},
-		{"angle brackets only", "<a@b.c>"},
-		{"no dot in domain", "a@b"},
-		{"localhost", "a@localhost"},
-		{"trailing dot", "a@b.c."},
-		{"leading dot in domain", "a@.b.c"},
-		{"double dot in local", "a..b@c.d"},
-		{"space in local", "a b@c.d"},
-		{"space in domain", "a@b c.d"},
-		{"quoted local", `"ab"@c.d`},
-		{"comment", "a@b.c (comment)"},
-		{"two addresses", "a@b.c,d@e.f"},
-		{"no @", "muzhiming"},
-		{"no local", "@b.c"},
-		{"no domain", "a@"},
-		{"255 bytes", over},
-		{"non-UTF-8 local", "\xff@b.c"},
-		{"non-UTF-8 domain", "a@b\xfe.c"},
+		{"display name", "A <a@b.c>", notValid},
+		{"quoted display name", `"Mu Zhiming" <muzhiming@tencent.com>`, notValid},
+		{"angle brackets only", "<a@b.c>", notValid},
+		{"no dot in domain", "a@b", notValid},
+		{"localhost", "a@localhost", notValid},
+		{"trailing dot", "a@b.c.", notValid},
+		{"leading dot in domain", "a@.b.c", notValid},
+		{"double dot in domain", "a@b..c", notValid},
+		{"double dot in local", "a..b@c.d", notValid},
+		{"space in local", "a b@c.d", notValid},
+		{"space in domain", "a@b c.d", notValid},
+		{"no-break space inside", "a\u00a0b@c.d", notValid},
+		{"quoted local", `"ab"@c.d`, notValid},
+		{"comment", "a@b.c (comment)", notValid},
+		{"two addresses", "a@b.c,d@e.f", notValid},
+		{"no @", "muzhiming", notValid},
+		{"no local", "@b.c", notValid},
+		{"no domain", "a@", notValid},
+		{"only spaces", "  ", spaced},
+		{"leading space", " a@b.c", spaced},
+		{"trailing space", "a@b.c ", spaced},
+		{"leading tab", "\ta@b.c", spaced},
+		{"trailing newline", "a@b.c\n", spaced},
+		{"trailing no-break space", "a@b.c\u00a0", spaced},
+		{"leading ideographic space", "\u3000a@b.c", spaced},
+		{"NUL", "a\x00b@c.d", control},
+		{"DEL", "a\x7fb@c.d", control},
+		{"escape in domain", "a@b\x1b.c", control},
+		{"C1 control", "a\u0085b@c.d", control},
+		{"255 bytes", over, tooLong},
+		{"far too long", strings.Repeat("a", 5000) + "@b.c", tooLong},
+		{"65 bytes before the @", strings.Repeat("a", 65) + "@b.c", localLong},
+		{"66 bytes of 2-byte letters before the @", strings.Repeat("é", 33) + "@b.c", localLong},
+		{"label starts with -", "a@-b.com", hyphen},
+		{"label ends with -", "a@b-.com", hyphen},
+		{"inner label starts with -", "a@x.-b.com", hyphen},
+		{"last label ends with -", "a@b.com-", hyphen},
+		{"non-UTF-8 local", "\xff@b.c", notUTF8},
+		{"non-UTF-8 domain", "a@b\xfe.c", notUTF8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := NormalizeEmail("email", tc.in)
@@ -305,6 +360,9 @@ func TestNormalizeEmailRejects(t *testing.T) {
 				t.Errorf("NormalizeEmail(%q) = %q, want nothing", tc.in, got)
 			}
 			wantInvalid(t, err, "email")
+			if msg := ErrorOf(err).Message; msg != tc.rule {
+				t.Errorf("NormalizeEmail(%q) says %q, want %q", tc.in, msg, tc.rule)
+			}
 		})
 	}
 }

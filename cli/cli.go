@@ -157,7 +157,7 @@ func newTable(w io.Writer) *tabwriter.Writer {
 var envFlags = map[string]bool{
 	"addr": true, "data": true, "db": true, "master-key-file": true, "log-level": true,
 	"db-max-conns": true, "db-connect-timeout": true,
-	"superapp-app": true, "enterprise-token-ttl": true,
+	"superapp-app": true, "enterprise-token-ttl": true, "events-retention": true,
 	"redis": true, "request-timeout": true, "body-memory-mib": true,
 }
 

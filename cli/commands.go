@@ -32,6 +32,7 @@ var groups = []groupSpec{
 	{"key", "manage API keys"},
 	{"user", "read, change, delete and import users"},
 	{"master-key", "rotate the master key"},
+	{"events", "follow the events of every change"},
 }
 
 // commands lists every command in the order help shows them. It is filled
@@ -57,8 +58,10 @@ func init() {
 		{"user erase", "USERID --yes", "erases a user: deletes them and unlinks their audit events from them", userEraseLong, userErase},
 		{"user set", "USERID FIELD=VALUE…", "changes a user's profile fields", userSetLong, userSet},
 		{"user delete", "USERID", "deletes a user with their tokens and links; their audit events stay", "", userDelete},
+		{"user revoke-tokens", "USERID", "ends every login token of a user at once; they must log in again", "", userRevokeTokens},
 		{"user import", "FILE --app SDKAPPID", "creates the users of a JSON Lines or CSV file", userImportLong, userImport},
 		{"audit", "", "lists audit events, newest first", "", auditCmd},
+		{"events tail", "", "prints the events written from now on, one a line, until interrupted", eventsTailLong, eventsTail},
 		{"master-key rotate", "", "re-encrypts everything under a new master key", rotateHelp, masterKeyRotate},
 		{"migrate-data", "--from sqlite:PATH --to postgres://USER:PASSWORD@HOST:PORT/DB", "copies an instance from SQLite into PostgreSQL", migrateDataHelp, migrateData},
 		{"bench", "(--self | --target URL --creds FILE)", "load-tests an instance, or one in this process, and reports throughput and latency", "", benchCmd},

@@ -28,7 +28,7 @@ func TestGroupHelp(t *testing.T) {
 			}
 		}
 	}
-	if len(findGroup("user").subcommands()) != 9 || len(findGroup("app").subcommands()) != 4 {
+	if len(findGroup("user").subcommands()) != 10 || len(findGroup("app").subcommands()) != 4 {
 		t.Errorf("groups: user has %v, app has %v", findGroup("user").subcommands(), findGroup("app").subcommands())
 	}
 }

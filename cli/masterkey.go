@@ -55,7 +55,7 @@ type rotateJSON struct {
 var sealedKindNames = map[core.SealedKind]string{
 	core.SealedAppSecret:   "app SuperApp secrets",
 	core.SealedKeySecret:   "API key secrets",
-	core.SealedMeta:        "instance secrets (key check, lookup index key)",
+	core.SealedMeta:        "instance values (key check, lookup index key, email index version)",
 	core.SealedUserPhone:   "user phone numbers",
 	core.SealedUserEmail:   "user email addresses",
 	core.SealedUserAddress: "user addresses",

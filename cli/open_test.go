@@ -62,6 +62,7 @@ var readCommands = [][]string{
 	{"user", "find", "--app", "1400000001", "--origin-id", "o1"},
 	{"audit"},
 	{"audit", "--json"},
+	{"events", "tail"},
 }
 
 // writeCommands change an existing instance; they too create none.
@@ -71,6 +72,7 @@ var writeCommands = [][]string{
 	{"key", "revoke", "AKIDnosuchkeynosuchkeynosuchkey00000"},
 	{"user", "set", "u_0000000000000000000000000", "nickname=x"},
 	{"user", "delete", "u_0000000000000000000000000"},
+	{"user", "revoke-tokens", "u_0000000000000000000000000"},
 	{"user", "get", "u_0000000000000000000000000", "--reveal", "phone"},
 }
 

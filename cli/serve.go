@@ -37,6 +37,9 @@ const (
 	maxRequestTimeout     = 50 * time.Second
 )
 
+// maxEventsRetention bounds serve's --events-retention: ten years.
+const maxEventsRetention = 10 * 366 * 24 * time.Hour
+
 // Bounds of serve's --body-memory-mib. Below the minimum the largest body
 // any facade takes (LCIC's 10 MiB, with the first 64 KiB read before it
 // is admitted) could never be read.
@@ -51,6 +54,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	superApp := fs.Uint64("superapp-app", 0, "SdkAppId served on the unprefixed super-app paths (default: the only app, while there is exactly one)")
 	enterpriseTTL := fs.Duration("enterprise-token-ttl", core.DefaultEnterpriseTokenTTL, "lifetime of enterprise API access tokens")
+	eventsRetention := fs.Duration("events-retention", core.DefaultEventRetention, fmt.Sprintf("how long events are kept before they are purged, at least %v (webhooks retry a delivery for 24 hours)", core.MinEventRetention))
 	requestTimeout := fs.Duration("request-timeout", defaultRequestTimeout, "the longest any request may take: past it, what waits on the database gives up and the request fails as unavailable")
 	bodyMemory := fs.Int64("body-memory-mib", httpio.DefaultBodyBudget>>20, "the most memory, in MiB, that the request bodies being served may hold at once: a request whose body would go past it is answered busy at once")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address (such as 127.0.0.1:9090) instead of --addr; keep it off networks that clients reach")
@@ -61,6 +65,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *enterpriseTTL < time.Minute || *enterpriseTTL > 366*24*time.Hour {
 		return usageError{msg: "--enterprise-token-ttl must be between 1m and 8784h"}
+	}
+	if *eventsRetention < core.MinEventRetention || *eventsRetention > maxEventsRetention {
+		return usageError{msg: fmt.Sprintf("--events-retention must be between %v and %v: webhooks retry a delivery for 24 hours, and an event must be kept until its last retry", core.MinEventRetention, maxEventsRetention)}
 	}
 	if *requestTimeout < time.Second || *requestTimeout > maxRequestTimeout {
 		return usageError{msg: fmt.Sprintf("--request-timeout must be between 1s and %v", maxRequestTimeout)}
@@ -87,7 +94,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	defer shared.close()
 
-	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
+	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL), core.WithEventRetention(*eventsRetention))
 	if err != nil {
 		return err
 	}
@@ -149,6 +156,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, handlerOpts...))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
+	// Emails indexed under an older release's rules are re-indexed while
+	// the server serves; lookups find them meanwhile. It must end before
+	// the store closes.
+	reindexCtx, stopReindex := context.WithCancel(ctx)
+	reindexed := make(chan struct{})
+	go func() {
+		defer close(reindexed)
+		inst.svc.MigrateEmailIndexInBackground(reindexCtx)
+	}()
+	stopReindexing := func() {
+		stopReindex()
+		<-reindexed
+	}
+	defer stopReindexing()
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
@@ -180,6 +201,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopReindexing()
 	unlock()
 	if err := inst.Close(); err != nil {
 		return fmt.Errorf("closing the store: %w", err)
@@ -263,6 +285,17 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			fmt.Fprintf(stdout, "%s is up to date at schema version %d\n", inst.db, v)
 		} else {
 			fmt.Fprintf(stdout, "applied migrations %v to %s; schema version %d\n", applied, inst.db, v)
+		}
+		rep, err := inst.svc.MigrateEmailIndex(ctx)
+		if err != nil {
+			return fmt.Errorf("re-indexing emails under the current rules (run migrate again to resume): %w", err)
+		}
+		if !rep.AlreadyDone {
+			fmt.Fprintf(stdout, "re-indexed the emails under the current rules: %d changed, %d already current\n", rep.Reindexed, rep.Current)
+			if rep.Nonconforming > 0 {
+				fmt.Fprintf(stdout, "%d stored %s the current email rules refuse (such as a local part over 64 bytes): kept as stored, but no lookup by email can find %s\n",
+					rep.Nonconforming, plural(rep.Nonconforming, "address", "addresses"), plural(rep.Nonconforming, "it", "them"))
+			}
 		}
 		return nil
 	})

@@ -369,6 +369,25 @@ func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	})
 }
 
+func userRevokeTokens(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs, sf := newStoreFlagSet("user revoke-tokens", stdout, stderr)
+	pos, err := parse(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{msg: "user revoke-tokens needs one UserId"}
+	}
+	return sf.withInstance(ctx, readWrite, func(inst *instance) error {
+		n, err := inst.svc.RevokeUserTokens(ctx, operator(), pos[0])
+		if err != nil {
+			return errMessage(err)
+		}
+		fmt.Fprintf(stdout, "Revoked %d live login tokens of user %s; they must log in again.\n", n, pos[0])
+		return nil
+	})
+}
+
 // parseSince reads --since: an RFC 3339 time, or a date (midnight UTC).
 func parseSince(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {

@@ -25,12 +25,13 @@ type outboxKey struct {
 	Fields     string // sorted, comma-separated
 	Field      string
 	Disclosure string
+	Tokens     int
 }
 
 func outboxKeyOf(e usercenter.Event) outboxKey {
 	fields := slices.Clone(e.Data.Fields)
 	slices.Sort(fields)
-	return outboxKey{e.Type, e.SdkAppID, e.Actor, e.Data.UserID, e.Data.SecretID, strings.Join(fields, ","), e.Data.Field, e.Data.Disclosure}
+	return outboxKey{e.Type, e.SdkAppID, e.Actor, e.Data.UserID, e.Data.SecretID, strings.Join(fields, ","), e.Data.Field, e.Data.Disclosure, e.Data.Tokens}
 }
 
 // outbox reads every event of apps (0: the instance's) after cursor, in
@@ -243,6 +244,26 @@ func TestEveryChangeWritesItsEvents(t *testing.T) {
 				[]outboxKey{{Type: usercenter.EventPIIDisclosed, App: id, Actor: superApp.Name, UserID: u.ID, Field: "email", Disclosure: "deliver"}},
 			}
 		}},
+		{"revoke a user's tokens", func(t *testing.T) want {
+			for range 2 {
+				if _, err := svctest.LoginUser(in.svc, bg, key, u.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := in.svc.RevokeUserTokens(reqCtx("req"), admin, u.ID); err != nil || n != 2 {
+				t.Fatalf("RevokeUserTokens = %d, %v; want 2", n, err)
+			}
+			return want{
+				[]eventKey{{id, u.ID, usercenter.AuditTokensRevoke, "", "cli:alice", "req"}},
+				[]outboxKey{{Type: usercenter.EventUserTokensRevoked, App: id, Actor: "cli:alice", UserID: u.ID, Tokens: 2}},
+			}
+		}},
+		{"revoke a user's tokens when none is left", func(t *testing.T) want {
+			if n, err := in.svc.RevokeUserTokens(reqCtx("req"), key, u.ID); err != nil || n != 0 {
+				t.Fatalf("RevokeUserTokens = %d, %v; want 0", n, err)
+			}
+			return want{}
+		}},
 		{"delete user", func(t *testing.T) want {
 			if err := in.svc.DeleteUser(reqCtx("req"), key, created[1].ID); err != nil {
 				t.Fatal(err)
@@ -310,6 +331,10 @@ func TestFailedChangeLeavesNoEvent(t *testing.T) {
 	}
 	key := first.Actor()
 	u := mustUser(t, in.svc, key, app.SdkAppID, personal("mu", phone1, email1, address1))
+	session, err := svctest.LoginUser(in.svc, bg, key, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	broken, err := core.NewService(bg, failingEventsStore{in.store}, mustRing(t, mk))
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +371,11 @@ func TestFailedChangeLeavesNoEvent(t *testing.T) {
 			return err
 		},
 		"DeleteUser": func() error { return broken.DeleteUser(bg, key, u.ID) },
-		"reveal":     func() error { _, err := broken.GetUser(bg, key, u.ID, usercenter.PIIFields); return err },
+		"RevokeUserTokens": func() error {
+			_, err := broken.RevokeUserTokens(bg, key, u.ID)
+			return err
+		},
+		"reveal": func() error { _, err := broken.GetUser(bg, key, u.ID, usercenter.PIIFields); return err },
 		"rotate": func() error {
 			_, err := core.Reseal(bg, failingEventsStore{in.store}, mustRing(t, mk), admin)
 			return err
@@ -366,6 +395,9 @@ func TestFailedChangeLeavesNoEvent(t *testing.T) {
 	cur, err := in.svc.GetUser(bg, key, u.ID, nil)
 	if err != nil || cur.Nickname != "mu" {
 		t.Errorf("after failed changes the user is %+v, %v", cur, err)
+	}
+	if _, err := in.svc.Me(bg, session.Token); err != nil {
+		t.Errorf("a failed revocation ended the token: %v", err)
 	}
 }
 
@@ -410,6 +442,9 @@ func TestEventsHoldNoPersonalData(t *testing.T) {
 	if _, err := in.svc.SuperAppDeliver(bg, superApp, u.ID, usercenter.FieldPhone, code.Code); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := in.svc.RevokeUserTokens(bg, key, u.ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := in.svc.DeleteUser(bg, key, u.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +454,7 @@ func TestEventsHoldNoPersonalData(t *testing.T) {
 	for _, e := range events {
 		types[e.Type] = true
 	}
-	for _, typ := range []usercenter.EventType{usercenter.EventUserCreated, usercenter.EventUserUpdated, usercenter.EventPIIDisclosed, usercenter.EventSuperAppSecretReplaced, usercenter.EventKeyCreated, usercenter.EventUserDeleted} {
+	for _, typ := range []usercenter.EventType{usercenter.EventUserCreated, usercenter.EventUserUpdated, usercenter.EventPIIDisclosed, usercenter.EventSuperAppSecretReplaced, usercenter.EventKeyCreated, usercenter.EventUserTokensRevoked, usercenter.EventUserDeleted} {
 		if !types[typ] {
 			t.Errorf("no %s event was written: the scan would prove nothing", typ)
 		}

@@ -214,12 +214,11 @@ func (s *Service) finder(ctx context.Context, app *usercenter.App, q *UserQuery)
 		idx := s.pii.blindIndex(id, usercenter.FieldPhone, phone)
 		return lookup(func(r Reader) ([]UserRecord, error) { return r.UsersByIndex(ctx, id, usercenter.FieldPhone, idx) }), nil
 	case q.Email != "":
-		email, err := usercenter.NormalizeEmail(usercenter.FieldEmail, q.Email)
+		find, err := s.emailLookup(ctx, id, q.Email)
 		if err != nil {
 			return nil, err
 		}
-		idx := s.pii.blindIndex(id, usercenter.FieldEmail, email)
-		return lookup(func(r Reader) ([]UserRecord, error) { return r.UsersByIndex(ctx, id, usercenter.FieldEmail, idx) }), nil
+		return lookup(find), nil
 	case q.Provider != "" || q.ProviderUserID != "":
 		if !q.Provider.Known() {
 			return nil, usercenter.Invalid(usercenter.FieldProvider, "names an unknown third-party provider %q", usercenter.ClipName(string(q.Provider), 32))

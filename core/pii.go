@@ -59,7 +59,11 @@ func (s *Service) loadIndexKey(ctx context.Context) error {
 				return err
 			}
 			sealed = s.vault.Seal(key, aadMeta(metaIndexKey))
-			return tx.SetMeta(ctx, metaIndexKey, sealed)
+			if err := tx.SetMeta(ctx, metaIndexKey, sealed); err != nil {
+				return err
+			}
+			// No index exists yet: every one will follow the current rules.
+			return s.setSealedMeta(ctx, tx, metaEmailIndexVersion, []byte(emailIndexVersion))
 		})
 		if err != nil {
 			return err
@@ -114,7 +118,9 @@ func (p *piiVault) seal(users ...*usercenter.User) []*UserRecord {
 		rec.SealedEmail = p.sealValue(u.ID, usercenter.FieldEmail, u.Email)
 		rec.SealedAddress = p.sealValue(u.ID, usercenter.FieldAddress, u.Address)
 		rec.PhoneIndex = idx.index(u.SdkAppID, usercenter.FieldPhone, u.Phone)
-		rec.EmailIndex = idx.index(u.SdkAppID, usercenter.FieldEmail, u.Email)
+		// An email stored under older rules is indexed by its canonical
+		// form, as the migration indexes it (see MigrateEmailIndex).
+		rec.EmailIndex = idx.index(u.SdkAppID, usercenter.FieldEmail, usercenter.CanonicalEmail(u.Email))
 		rec.Phone, rec.Email, rec.Address = "", "", ""
 		recs[i] = rec
 	}

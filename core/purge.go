@@ -12,12 +12,13 @@ type purge struct {
 	run  func(context.Context) (int, error)
 }
 
-// purges are the kinds of short-lived rows that expire.
+// purges are the kinds of short-lived rows that expire, events last.
 func (s *Service) purges() []purge {
 	return []purge{
 		{"login tokens", s.purgeTokens},
 		{"temporary codes", s.PurgeCodes},
 		{"enterprise tokens", s.DeleteExpiredEnterpriseTokens},
+		{"events", s.PurgeEvents}, // past their retention
 	}
 }
 
@@ -39,8 +40,9 @@ func (s *Service) deleteExpired(ctx context.Context, del func(Tx, context.Contex
 }
 
 // PurgeExpired deletes expired login tokens, temporary codes and
-// enterprise access tokens every interval until ctx ends. Expired rows are
-// refused on use anyway; purging keeps the tables small.
+// enterprise access tokens, and events past their retention, every
+// interval until ctx ends. Expired rows are refused on use anyway;
+// purging keeps the tables small.
 func (s *Service) PurgeExpired(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -40,6 +40,8 @@ type Service struct {
 	pii *piiVault
 	// enterpriseTTL is the lifetime of enterprise API access tokens.
 	enterpriseTTL time.Duration
+	// eventRetention is how long events are kept.
+	eventRetention time.Duration
 	// replays remembers the signed requests already used.
 	replays ReplayMemory
 	// limiterWarned is when the last warning about a failing limiter was
@@ -47,6 +49,9 @@ type Service struct {
 	limiterWarned atomic.Int64
 	// writes tells whether writes fail for want of storage (see Ready).
 	writes writeHealth
+	// emailIndexDone is set once every stored email is known to be
+	// indexed under the current rules (see MigrateEmailIndex).
+	emailIndexDone atomic.Bool
 }
 
 // Option configures a Service.

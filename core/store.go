@@ -96,10 +96,23 @@ type Reader interface {
 	// a greater ID, so a reader that pages with the last ID it saw misses
 	// none.
 	EventsAfter(ctx context.Context, sdkAppID uint64, afterID int64, limit int) ([]usercenter.Event, error)
+	// Events returns up to f.Limit events that f selects, in ID order,
+	// with EventsAfter's guarantee: f.EveryApp reads every app's events
+	// and the instance's as one sequence.
+	Events(ctx context.Context, f usercenter.EventFilter) ([]usercenter.Event, error)
+	// LastEventID returns the greatest ID of the outbox's events, 0 when
+	// it has none. Every event that becomes visible later has a greater
+	// ID, so a reader that starts after it misses none of them.
+	LastEventID(ctx context.Context) (int64, error)
 
 	// SealedValues returns up to limit encrypted values of one kind with a
 	// RowKey greater than after, ordered by RowKey, for master-key rotation.
 	SealedValues(ctx context.Context, kind SealedKind, after string, limit int) ([]SealedValue, error)
+
+	// EmailIndexes returns up to limit users that have an email, with a
+	// UserId greater than afterUserID ("" for the start), ordered by
+	// UserId: their sealed email and its blind index, for re-indexing.
+	EmailIndexes(ctx context.Context, afterUserID string, limit int) ([]IndexedEmail, error)
 
 	// AppByDomain finds an app by its UserDomain.
 	AppByDomain(ctx context.Context, userDomain string) (*AppRecord, error)
@@ -140,6 +153,9 @@ type Tx interface {
 	DeleteUser(ctx context.Context, userID string) error
 
 	InsertToken(ctx context.Context, t *Token) error
+	// DeleteUserTokens removes every login token of a user, expired or
+	// not, and reports how many.
+	DeleteUserTokens(ctx context.Context, userID string) (int, error)
 	// DeleteExpiredTokens removes tokens that expired before now and
 	// reports how many.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
@@ -160,9 +176,22 @@ type Tx interface {
 	// InsertEvents appends events to the outbox and sets their IDs, which
 	// increase in the order given.
 	InsertEvents(ctx context.Context, events []*usercenter.Event) error
+	// DeleteOldEvents deletes up to limit of the outbox's oldest events,
+	// in ID order, stopping at the first event made at or after before,
+	// and reports how many it deleted. An event never goes while one with
+	// a smaller ID stays, so readers paging by ID see no gaps; an event
+	// made before the cutoff but after its successor's time may stay
+	// until a later purge.
+	DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// UpdateSealed replaces one encrypted value found by SealedValues.
 	UpdateSealed(ctx context.Context, v SealedValue) error
+
+	// SetEmailIndex replaces the blind index of a user's email, leaving
+	// the sealed email as it is. It fails with NotFound (user) when the
+	// user is gone or no longer has an email, so that no index outlives
+	// the value it finds.
+	SetEmailIndex(ctx context.Context, userID string, index []byte) error
 
 	// UpdateApp writes every mutable field of an app: Name, Status,
 	// RateLimit, TokenTTL, PhoneRegion, SuperAppCipher, CodeTTL and the
@@ -290,4 +319,13 @@ type SealedValue struct {
 	Kind   SealedKind
 	RowKey string
 	Value  []byte
+}
+
+// IndexedEmail is one user's sealed email and the blind index it is found
+// by, as EmailIndexes lists them.
+type IndexedEmail struct {
+	UserID   string
+	SdkAppID uint64
+	Sealed   []byte
+	Index    []byte // nil when the user has an email but no index
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -74,4 +75,62 @@ func (r *reader) EventsAfter(ctx context.Context, sdkAppID uint64, afterID int64
 		return nil, r.fail(ctx, err)
 	}
 	return events, nil
+}
+
+// Events returns up to f.Limit events f selects, in ID order, under the
+// audit lock outside a transaction, as EventsAfter.
+func (r *reader) Events(ctx context.Context, f usercenter.EventFilter) ([]usercenter.Event, error) {
+	if err := r.begin(ctx); err != nil {
+		return nil, err
+	}
+	q, args := sqlstore.EventQuery(f, sqlstore.Dollar, `type = ANY(?)`, func(types []string) []string { return types })
+	if r.tx != nil || !storableArgs(args) {
+		return sqlstore.All(ctx, (*readEngine)(r), sqlstore.ScanEvent, q, args...)
+	}
+	var events []usercenter.Event
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock($1)`, r.s.keys.audit)
+	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
+		var err error
+		events, err = sqlstore.Collect(rows, sqlstore.ScanEvent)
+		return err
+	})
+	if err := r.s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, r.fail(ctx, err)
+	}
+	return events, nil
+}
+
+// DeleteOldEvents deletes the oldest events made before a time, up to
+// limit (see sqlstore.DeleteOldEvents). It draws no event IDs, so it needs
+// no audit lock: what it deletes committed long ago.
+func (t *txn) DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := t.begin(ctx); err != nil {
+		return 0, err
+	}
+	if err := sqlstore.CheckDeleteLimit(limit); err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, sqlstore.DeleteOldEvents(sqlstore.Dollar), limit, sqlstore.BoundTime(before))
+	return int(n), err
+}
+
+// LastEventID returns the greatest ID of the outbox, from the primary key.
+// It needs no audit lock: an event not yet committed drew its ID under
+// the lock after every committed one, so it is greater than this anyway.
+func (r *reader) LastEventID(ctx context.Context) (int64, error) {
+	if err := r.begin(ctx); err != nil {
+		return 0, err
+	}
+	ids, err := sqlstore.All(ctx, (*readEngine)(r), scanID, `SELECT COALESCE(max(id), 0) FROM events`)
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+func scanID(row sqlstore.Scanner) (int64, error) {
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }

@@ -6,7 +6,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"usercenter"
 	"usercenter/postgres"
+	"usercenter/sqlstore"
 )
 
 // TestQueryPlans checks that lookups, pages, link loads, purges and
@@ -45,6 +47,31 @@ func TestQueryPlans(t *testing.T) {
 			if !strings.Contains(plan, ix) {
 				t.Errorf("%s\nplan does not use %s:\n%s", c.query, ix, plan)
 			}
+		}
+	}
+}
+
+// TestEventPlans: the outbox is read from a cursor through its indexes,
+// one app's through events_app and every app's through the primary key,
+// and the purge reads the primary key from its start: none scans the
+// table, however many events it holds.
+func TestEventPlans(t *testing.T) {
+	s := openStore(t)
+	anyType := func(types []string) []string { return types }
+	oneApp, oneArgs := sqlstore.EventQuery(usercenter.EventFilter{SdkAppID: 1, AfterID: 5, Types: []usercenter.EventType{usercenter.EventUserCreated}, Limit: 10}, sqlstore.Dollar, `type = ANY(?)`, anyType)
+	every, everyArgs := sqlstore.EventQuery(usercenter.EventFilter{EveryApp: true, AfterID: 5, Limit: 10}, sqlstore.Dollar, `type = ANY(?)`, anyType)
+	for _, c := range []struct {
+		query string
+		args  []any
+		uses  string
+	}{
+		{oneApp, oneArgs, "events_app"},
+		{every, everyArgs, "events_pkey"},
+		{sqlstore.DeleteOldEvents(sqlstore.Dollar), []any{10000, int64(1)}, "events_pkey"},
+		{`SELECT COALESCE(max(id), 0) FROM events`, nil, "events_pkey"},
+	} {
+		if plan := explain(t, s, c.query, c.args...); !strings.Contains(plan, c.uses) {
+			t.Errorf("%s\nplan does not use %s:\n%s", c.query, c.uses, plan)
 		}
 	}
 }

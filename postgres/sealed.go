@@ -46,3 +46,18 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 	}
 	return t.execFound(ctx, resource, stmt, args...)
 }
+
+// SetEmailIndex fails with NotFound if the user is gone or has no email,
+// and with EInvalid for an empty index.
+func (t *txn) SetEmailIndex(ctx context.Context, userID string, index []byte) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	if err := sqlstore.CheckEmailIndex(index); err != nil {
+		return err
+	}
+	if !storable(userID) {
+		return usercenter.NotFound(usercenter.ResourceUser) // no row can have that key
+	}
+	return t.execFound(ctx, usercenter.ResourceUser, sqlstore.EmailIndexUpdate(sqlstore.Dollar), index, userID)
+}

@@ -104,6 +104,18 @@ func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
 	return nil
 }
 
+// DeleteUserTokens removes a user's tokens through tokens_user.
+func (t *txn) DeleteUserTokens(ctx context.Context, userID string) (int, error) {
+	if err := t.begin(ctx); err != nil {
+		return 0, err
+	}
+	if !storable(userID) {
+		return 0, nil // no row can have that ID
+	}
+	n, err := t.exec(ctx, `DELETE FROM tokens WHERE user_id = $1`, userID)
+	return int(n), err
+}
+
 // DeleteExpiredTokens removes the tokens whose ExpiresAt is before now.
 func (t *txn) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
 	return t.deleteExpired(ctx, `DELETE FROM tokens WHERE expires_at < $1`, now)

@@ -95,8 +95,10 @@ func (a *api) routes() []route {
 		{"DELETE", "/v1/users/{userId}", "deleteUser", authKey, nil, a.handleDeleteUser()},
 		{"GET", "/v1/users/{userId}/subject-export", "exportSubject", authKey, nil, a.handleExportSubject()},
 		{"POST", "/v1/users/{userId}:erase", "eraseUser", authKey, nil, a.handleEraseUser()},
+		{"POST", "/v1/users/{userId}:revoke-tokens", "revokeUserTokens", authKey, nil, a.handleRevokeUserTokens()},
 		{"GET", "/v1/me", "getMe", authBearer, nil, a.handleMe()},
 		{"GET", "/v1/audit", "listAuditEvents", authKey, auditParams, a.handleListAudit()},
+		{"GET", "/v1/apps/{sdkAppId}/events", "listEvents", authKey, eventParams, a.handleListEvents()},
 		{"GET", "/v1/openapi.json", "getOpenAPI", authNone, nil, a.handleOpenAPI()},
 	}
 }
@@ -106,11 +108,25 @@ func (a *api) routes() []route {
 func New(svc *core.Service, log *slog.Logger) http.Handler {
 	a := &api{svc: svc, log: log}
 	mux := http.NewServeMux()
-	known := map[string]string{}
+	// known maps the pattern of every route to the verbs of its custom
+	// methods, "" for a route without one. Custom methods of one path
+	// share its pattern, and one handler that picks by verb.
+	known := map[string][]string{}
+	byVerb := map[string]map[string]http.Handler{}
 	for _, rt := range a.routes() {
-		mux.Handle(rt.pattern(), a.operation(rt))
-		_, _, verb := rt.customMethod()
-		known[rt.pattern()] = verb
+		_, wildcard, verb := rt.customMethod()
+		known[rt.pattern()] = append(known[rt.pattern()], verb)
+		if verb == "" {
+			mux.Handle(rt.pattern(), a.operation(rt))
+			continue
+		}
+		handlers, ok := byVerb[rt.pattern()]
+		if !ok {
+			handlers = map[string]http.Handler{}
+			byVerb[rt.pattern()] = handlers
+			mux.Handle(rt.pattern(), a.customMethods(wildcard, handlers))
+		}
+		handlers[verb] = a.operation(rt)
 	}
 	// Whatever no route matches lands here, including a known path with
 	// the wrong method: a more specific pattern always wins in ServeMux,
@@ -118,6 +134,21 @@ func New(svc *core.Service, log *slog.Logger) http.Handler {
 	a.noRoute = a.handleNoRoute(mux, known)
 	mux.Handle("/", a.noRoute)
 	return mux
+}
+
+// customMethods serves the custom methods of one pattern, each by the
+// verb after the last ":" of its wildcard; a verb none has is no route.
+func (a *api) customMethods(wildcard string, handlers map[string]http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := r.PathValue(wildcard)
+		if i := strings.LastIndex(v, ":"); i >= 0 {
+			if h, ok := handlers[v[i+1:]]; ok {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		a.noRoute.ServeHTTP(w, r)
+	})
 }
 
 type actorKey struct{}
@@ -207,9 +238,9 @@ func checkQuery(r *http.Request, allowed []string) error {
 // handleNoRoute answers 405 when the path is known under another method,
 // and 404 otherwise.
 //
-// known maps the pattern of every route to its custom method's verb, ""
-// for none: a custom method's pattern matches its path only with the verb.
-func (a *api) handleNoRoute(mux *http.ServeMux, known map[string]string) http.Handler {
+// known maps the pattern of every route to its custom methods' verbs, ""
+// for none: a custom method's pattern matches its path only with a verb.
+func (a *api) handleNoRoute(mux *http.ServeMux, known map[string][]string) http.Handler {
 	methods := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
@@ -218,7 +249,8 @@ func (a *api) handleNoRoute(mux *http.ServeMux, known map[string]string) http.Ha
 			probe.Method = m
 			// A GET pattern also serves HEAD, and is reported for it.
 			_, pattern := mux.Handler(probe)
-			if verb, ok := known[pattern]; ok && (verb == "" || strings.HasSuffix(r.URL.Path, ":"+verb)) {
+			verbs, ok := known[pattern]
+			if ok && slices.ContainsFunc(verbs, func(verb string) bool { return verb == "" || strings.HasSuffix(r.URL.Path, ":"+verb) }) {
 				allow = append(allow, m)
 			}
 		}

@@ -59,6 +59,7 @@ func TestTenantIsolation(t *testing.T) {
 		{"get B's user revealed", request{Method: "GET", Path: bUser + "?reveal=phone,email,address"}, []int{403, 404}},
 		{"patch B's user", request{Method: "PATCH", Path: bUser, Body: `{"nickname": "pwned", "status": 0}`}, []int{403, 404}},
 		{"delete B's user", request{Method: "DELETE", Path: bUser}, []int{403, 404}},
+		{"revoke B's user's tokens", request{Method: "POST", Path: bUser + ":revoke-tokens"}, []int{403, 404}},
 		{"audit of B", request{Method: "GET", Path: "/v1/audit?sdkAppId=" + strconv.FormatUint(appB.SdkAppID, 10)}, []int{403}},
 		{"audit of B's user", request{Method: "GET", Path: "/v1/audit?userId=" + b.UserID}, []int{200, 403}},
 		{"audit of B's actor", request{Method: "GET", Path: "/v1/audit?actor=" + url.QueryEscape("key:"+keyB.SecretID)}, []int{200, 403}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 
+	"usercenter"
 	"usercenter/core"
 	"usercenter/sqlstore"
 )
@@ -14,6 +15,7 @@ func init() {
 	for _, c := range sqlstore.SealedColumns {
 		readQuery(c.List(sqlstore.Question))
 	}
+	readQuery(sqlstore.EmailIndexList(sqlstore.Question))
 }
 
 // An app's row key (sqlstore.AppRowKey) sorts as its SdkAppId does. In
@@ -51,4 +53,17 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 		return err
 	}
 	return t.execFound(ctx, resource, stmt, args...)
+}
+
+// SetEmailIndex fails with NotFound if the user is gone or has no email,
+// and with EInvalid for an empty index.
+func (t *txn) SetEmailIndex(ctx context.Context, userID string, index []byte) error {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := sqlstore.CheckEmailIndex(index); err != nil {
+		return err
+	}
+	return t.execFound(ctx, usercenter.ResourceUser, sqlstore.EmailIndexUpdate(sqlstore.Question), index, userID)
 }

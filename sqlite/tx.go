@@ -253,6 +253,19 @@ func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
 	return nil
 }
 
+// DeleteUserTokens removes a user's tokens through tokens_user.
+func (t *txn) DeleteUserTokens(ctx context.Context, userID string) (int, error) {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, `DELETE FROM tokens WHERE user_id = ?`, userID)
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return int(n), nil
+}
+
 // DeleteExpiredTokens removes the tokens whose ExpiresAt is before now.
 func (t *txn) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
 	return t.deleteExpired(ctx, `DELETE FROM tokens WHERE expires_at < ?`, now)

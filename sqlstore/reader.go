@@ -342,6 +342,15 @@ func (r Reader) SealedValues(ctx context.Context, kind core.SealedKind, after st
 	return All(ctx, r.engine, scan, query, args...)
 }
 
+// EmailIndexes returns no users for a limit of 0 or less.
+func (r Reader) EmailIndexes(ctx context.Context, afterUserID string, limit int) ([]core.IndexedEmail, error) {
+	ctx, err := r.engine.Begin(ctx)
+	if err != nil || limit <= 0 {
+		return nil, err
+	}
+	return All(ctx, r.engine, scanIndexedEmail, EmailIndexList(r.reads.Placeholder), afterUserID, limit)
+}
+
 func scanInt(row Scanner) (int, error) {
 	var n int
 	err := row.Scan(&n)

@@ -179,3 +179,36 @@ func SealedUpdate(v core.SealedValue, p Placeholder) (stmt string, args []any, r
 	}
 	return c.Update(p), []any{v.Value, v.RowKey}, c.Resource, nil
 }
+
+// EmailIndexList is the query for (UserId, SdkAppId, sealed email, email
+// index) of the users with an email and a UserId above parameter 1, in
+// UserId order, LIMIT parameter 2.
+func EmailIndexList(p Placeholder) string {
+	return `SELECT user_id, sdk_app_id, email_enc, email_idx FROM users WHERE user_id > ` + p.Nth(1) +
+		` AND email_enc IS NOT NULL ORDER BY user_id LIMIT ` + p.Nth(2)
+}
+
+// EmailIndexUpdate is the statement that sets the email index (parameter
+// 1) of the user with a UserId (parameter 2), if that user has an email.
+func EmailIndexUpdate(p Placeholder) string {
+	return `UPDATE users SET email_idx = ` + p.Nth(1) + ` WHERE user_id = ` + p.Nth(2) + ` AND email_enc IS NOT NULL`
+}
+
+// CheckEmailIndex refuses an empty index: a user with an email always has
+// one, and an empty one is stored as NULL, which no lookup finds.
+func CheckEmailIndex(index []byte) error {
+	if len(index) == 0 {
+		return misuse("an email index must not be empty")
+	}
+	return nil
+}
+
+func scanIndexedEmail(row Scanner) (core.IndexedEmail, error) {
+	var (
+		e  core.IndexedEmail
+		id int64
+	)
+	err := row.Scan(&e.UserID, &id, &e.Sealed, &e.Index)
+	e.SdkAppID = uint64(id)
+	return e, err
+}

@@ -337,6 +337,8 @@ type invalidations struct {
 	// All tokens: a user's deletion takes their tokens with it, and
 	// tokens are not indexed by user here.
 	tokens, ent bool
+	// The login tokens of these users (a revocation).
+	tokenUsers []string
 	// The enterprise tokens of these API keys (a trim).
 	entKeys []string
 	// Everything: a write this package cannot place.
@@ -359,6 +361,8 @@ func (s *Store) apply(inv *invalidations) {
 	}
 	if inv.tokens {
 		s.tokens.purge()
+	} else if len(inv.tokenUsers) > 0 {
+		s.tokens.invalidateIf(func(t *core.Token) bool { return slices.Contains(inv.tokenUsers, t.UserID) })
 	}
 	if inv.ent {
 		s.ent.purge()
@@ -371,7 +375,8 @@ func (s *Store) apply(inv *invalidations) {
 // Reads go straight to the wrapped Tx. Inserts drop their rows too: for
 // keys and apps, whose absence is never cached, that costs nothing and
 // needs no argument; for users it drops the cached absence of the UserId.
-// Writes to what is not cached (audit events, the outbox, codes, meta) pass through;
+// Writes to what is not cached (audit events, the outbox and its purge,
+// codes, meta) pass through;
 // TestTxMethodsKnown fails when core.Tx gains a method not decided here.
 type txn struct {
 	core.Tx
@@ -429,6 +434,16 @@ func (t *txn) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, erro
 	return n, err
 }
 
+// DeleteUserTokens drops the cached tokens of the one user it revokes,
+// not every user's.
+func (t *txn) DeleteUserTokens(ctx context.Context, userID string) (int, error) {
+	n, err := t.Tx.DeleteUserTokens(ctx, userID)
+	if n > 0 || err != nil {
+		t.inv.tokenUsers = append(t.inv.tokenUsers, userID)
+	}
+	return n, err
+}
+
 func (t *txn) DeleteExpiredEnterpriseTokens(ctx context.Context, now time.Time) (int, error) {
 	n, err := t.Tx.DeleteExpiredEnterpriseTokens(ctx, now)
 	if n > 0 || err != nil {
@@ -469,4 +484,10 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 		t.inv.all = true
 	}
 	return t.Tx.UpdateSealed(ctx, v)
+}
+
+// SetEmailIndex re-indexes one user's email: the cached user goes.
+func (t *txn) SetEmailIndex(ctx context.Context, userID string, index []byte) error {
+	t.inv.users = append(t.inv.users, userID)
+	return t.Tx.SetEmailIndex(ctx, userID, index)
 }

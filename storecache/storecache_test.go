@@ -285,6 +285,46 @@ func TestTokenInvalidation(t *testing.T) {
 	if _, err := a.Token(ctx, old.Hash); usercenter.ErrorCode(err) != usercenter.ENotFound {
 		t.Fatalf("Token just purged through this node: %v", err)
 	}
+
+	// Revoking a user's tokens through this node drops theirs at once,
+	// and only theirs: another user's stays cached.
+	u4 := storetest.NewUser(1, "u4", storetest.Base)
+	storetest.AddUser(t, a, u4)
+	revoked, kept := newToken("revoked", u3, time.Now().Add(time.Hour)), newToken("kept", u4, time.Now().Add(time.Hour))
+	mustUpdate(t, a, func(tx core.Tx) error {
+		if err := tx.InsertToken(ctx, revoked); err != nil {
+			return err
+		}
+		return tx.InsertToken(ctx, kept)
+	})
+	// Each round caches both, revokes, and reads kept again: a hit unless
+	// the round took longer than the TTL, when it tries again.
+	for deadline := time.Now().Add(time.Minute); ; {
+		began := time.Now()
+		for _, tok := range []*core.Token{revoked, kept} {
+			if _, err := a.Token(ctx, tok.Hash); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustUpdate(t, a, func(tx core.Tx) error { _, err := tx.DeleteUserTokens(ctx, u3.ID); return err })
+		if _, err := a.Token(ctx, revoked.Hash); usercenter.ErrorCode(err) != usercenter.ENotFound {
+			t.Fatalf("Token just revoked through this node: %v", err)
+		}
+		hits := a.Stats()["tokens"].Hits
+		if _, err := a.Token(ctx, kept.Hash); err != nil {
+			t.Fatal(err)
+		}
+		if a.Stats()["tokens"].Hits > hits {
+			break
+		}
+		if took := time.Since(began); took < storecache.TTL {
+			t.Fatalf("revoking one user's tokens dropped another's from the cache (round of %v)", took.Round(time.Millisecond))
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no round within the TTL in a minute")
+		}
+		mustUpdate(t, a, func(tx core.Tx) error { return tx.InsertToken(ctx, revoked) })
+	}
 }
 
 func TestEnterpriseTokenInvalidation(t *testing.T) {
@@ -465,6 +505,20 @@ func TestSealedInvalidation(t *testing.T) {
 	}
 }
 
+// TestEmailIndexInvalidation: re-indexing a user's email drops the cached
+// user, so this node reads the new index at once.
+func TestEmailIndexInvalidation(t *testing.T) {
+	a, _ := nodes(t)
+	storetest.AddApps(t, a, 1)
+	u := storetest.FullUser(1, "u", storetest.Base)
+	storetest.AddUser(t, a, u)
+	wantCached(t, a, "users", func() { a.User(ctx, u.ID) })
+	mustUpdate(t, a, func(tx core.Tx) error { return tx.SetEmailIndex(ctx, u.ID, []byte("reindexed")) })
+	if got, _ := a.User(ctx, u.ID); string(got.EmailIndex) != "reindexed" {
+		t.Errorf("email index after re-indexing: %q", got.EmailIndex)
+	}
+}
+
 // TestExpiry: an entry is served for at most storecache.TTL.
 func TestExpiry(t *testing.T) {
 	a, _ := nodes(t)
@@ -597,9 +651,10 @@ func TestTxMethodsKnown(t *testing.T) {
 	reads := reflect.TypeFor[core.Reader]()
 	writes := []string{
 		"InsertApp", "InsertKey", "RevokeKey", "InsertUser", "InsertUsers", "UpdateUser", "DeleteUser", "InsertAudits",
-		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "UpdateApp",
+		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "SetEmailIndex", "UpdateApp",
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",
 		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens", "EraseAuditUser", "InsertEvents",
+		"DeleteUserTokens", "DeleteOldEvents",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {
