@@ -319,8 +319,27 @@ func TestDisableEnableDelete(t *testing.T) {
 		t.Fatalf("login after enabling: %v", err)
 	}
 	e.post(supportActor(), path+"/status", url.Values{"status": {"2"}}).want(t, 400)
-	// Revoking tokens waits for core (branch stream): the server says so.
-	e.post(supportActor(), path+"/revoke-tokens", nil).want(t, 503, "not available")
+	// Revoking tokens ends the live ones; the LCIC session check fails.
+	sess, err := e.svc.Login(bg, e.key.Actor(), core.UserRef{UserID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.post(viewerActor(), path+"/revoke-tokens", nil).want(t, 403)
+	if _, err := e.svc.Me(bg, sess.Token); err != nil {
+		t.Fatalf("a viewer's refused revoke ended the token: %v", err)
+	}
+	res = e.post(supportActor(), path+"/revoke-tokens", nil)
+	if res.Status != 303 {
+		t.Fatalf("revoke tokens: %d %s", res.Status, res.Body)
+	}
+	e.get(supportActor(), res.Header.Get("Location")).want(t, 200, "2 live login tokens are revoked", "Live login tokens</dt><dd>0")
+	if _, err := e.svc.Me(bg, sess.Token); usercenter.ErrorCode(err) == "" {
+		t.Fatal("a revoked token still works")
+	}
+	events, _, _ := e.svc.AuditPage(bg, usercenter.Operator(), usercenter.AuditFilter{UserID: u.ID, Action: usercenter.AuditTokensRevoke})
+	if len(events) != 1 || events[0].Actor != "console:support1" {
+		t.Fatalf("tokens.revoke audited as %+v", events)
+	}
 
 	// Delete needs the UserId typed exactly.
 	e.post(supportActor(), path+"/delete", url.Values{"confirm": {u.ID[:10]}}).want(t, 400, "type their UserId")

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -152,8 +153,6 @@ type userData struct {
 	Revealed []usercenter.PIIField
 	Reason   string
 	PII      []usercenter.PIIField
-	// RevokeTokens is false until core can revoke a user's tokens.
-	RevokeTokens bool
 }
 
 // userEventsShown is how many of a user's audit events their page shows.
@@ -168,6 +167,12 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request) {
 		p.Notice = "The user is disabled: they cannot log in, and their tokens no longer work."
 	case "enabled":
 		p.Notice = "The user is enabled."
+	case "revoked":
+		// Only a number comes back from the query, never text to show.
+		n, err := strconv.Atoi(r.URL.Query().Get("n"))
+		if err == nil && n >= 0 {
+			p.Notice = fmt.Sprintf("%d live login tokens are revoked: the user must log in again.", n)
+		}
 	}
 	s.renderUser(w, r, p, nil, "")
 }
@@ -318,13 +323,19 @@ func (s *Server) setUserStatus(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, "/console/users/"+url.PathEscape(id)+"?done="+done)
 }
 
-// revokeUserTokens waits for core's RevokeUserTokens (branch stream): the
-// button is there, and until then the server says it cannot.
+// revokeUserTokens ends every login token of the user at once; the page
+// then says how many were live.
 func (s *Server) revokeUserTokens(w http.ResponseWriter, r *http.Request) {
 	if !s.form(w, r) {
 		return
 	}
-	s.fail(w, r, &usercenter.Error{Code: usercenter.EUnavailable, Message: "revoking a user's tokens is not available in this build yet; disabling the user refuses their tokens"})
+	id := r.PathValue("user")
+	n, err := s.svc.RevokeUserTokens(r.Context(), actorFrom(r.Context()), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	seeOther(w, r, "/console/users/"+url.PathEscape(id)+"?done=revoked&n="+strconv.Itoa(n))
 }
 
 type deletedData struct {
