@@ -16,24 +16,28 @@ import (
 
 // pageRoutes registers the pages; routes() calls it.
 func (s *Server) pageRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /console/{$}", s.dashboard)
-	mux.HandleFunc("GET /console/apps", s.appsPage)
-	mux.HandleFunc("POST /console/apps", s.createApp)
-	mux.HandleFunc("GET /console/apps/{app}", s.appPage)
-	mux.HandleFunc("POST /console/apps/{app}", s.updateApp)
-	mux.HandleFunc("POST /console/apps/{app}/keys", s.createKey)
-	mux.HandleFunc("POST /console/apps/{app}/keys/{secretId}/revoke", s.revokeKey)
-	mux.HandleFunc("POST /console/apps/{app}/superapp-secret", s.replaceSuperAppSecret)
-	mux.HandleFunc("GET /console/users", s.usersPage)
-	mux.HandleFunc("GET /console/users/{user}", s.userPage)
-	mux.HandleFunc("GET /console/users/{user}/edit", s.editUserPage)
-	mux.HandleFunc("POST /console/users/{user}/edit", s.editUser)
-	mux.HandleFunc("POST /console/users/{user}/status", s.setUserStatus)
-	mux.HandleFunc("POST /console/users/{user}/revoke-tokens", s.revokeUserTokens)
-	mux.HandleFunc("POST /console/users/{user}/delete", s.deleteUser)
-	mux.HandleFunc("POST /console/users/{user}/reveal", s.revealUser)
-	mux.HandleFunc("GET /console/audit", s.auditPage)
-	mux.HandleFunc("GET /console/audit.csv", s.auditCSV)
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /console/{$}":                                s.dashboard,
+		"GET /console/apps":                               s.appsPage,
+		"POST /console/apps":                              s.createApp,
+		"GET /console/apps/{app}":                         s.appPage,
+		"POST /console/apps/{app}":                        s.updateApp,
+		"POST /console/apps/{app}/keys":                   s.createKey,
+		"POST /console/apps/{app}/keys/{secretId}/revoke": s.revokeKey,
+		"POST /console/apps/{app}/superapp-secret":        s.replaceSuperAppSecret,
+		"GET /console/users":                              s.usersPage,
+		"GET /console/users/{user}":                       s.userPage,
+		"GET /console/users/{user}/edit":                  s.editUserPage,
+		"POST /console/users/{user}/edit":                 s.editUser,
+		"POST /console/users/{user}/status":               s.setUserStatus,
+		"POST /console/users/{user}/revoke-tokens":        s.revokeUserTokens,
+		"POST /console/users/{user}/delete":               s.deleteUser,
+		"POST /console/users/{user}/reveal":               s.revealUser,
+		"GET /console/audit":                              s.auditPage,
+		"GET /console/audit.csv":                          s.auditCSV,
+	} {
+		mux.Handle(pattern, s.signedIn(h))
+	}
 }
 
 // page is what every page's template reads besides its own data.
@@ -45,6 +49,23 @@ type page struct {
 	Notice string
 	// Error is what went wrong with the form just sent, shown above it.
 	Error string
+	// status is the page's HTTP status; 0 is 200.
+	status int
+}
+
+// failed records a refusal of the form or query just sent, to show above
+// the page with its status.
+func (p *page) failed(err error) {
+	p.status, p.Error = fromDomain(err)
+}
+
+// show renders page name with data, whose page is p, with p's status.
+func (s *Server) show(w http.ResponseWriter, r *http.Request, p page, name string, data any) {
+	status := p.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	s.renderStatus(w, r, status, name, data)
 }
 
 func (s *Server) page(r *http.Request) page {
@@ -64,24 +85,13 @@ const maxFormBytes = 64 << 10
 func (s *Server) form(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, &usercenter.Error{Code: usercenter.EInvalid, Message: "the form could not be read (too large?)"})
+		s.failErr(w, r, &usercenter.Error{Code: usercenter.EInvalid, Message: "the form could not be read (too large?)"})
 		return false
 	}
 	return true
 }
 
-// fail shows the error page for err with its status.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := fromDomain(err)
-	w.WriteHeader(status)
-	s.render(w, r, "failure", struct {
-		page
-		Status  int
-		Message string
-	}{s.page(r), status, msg})
-}
-
-// appParam reads the {app} of a path, or the app query parameter.
+// appID reads an SdkAppId of a path or a query.
 func appID(v string) (uint64, error) {
 	id, err := strconv.ParseUint(v, 10, 64)
 	if err != nil || id == 0 {

@@ -33,19 +33,19 @@ func (s *Server) renderApps(w http.ResponseWriter, r *http.Request, p page) {
 	ctx, actor := r.Context(), actorFrom(r.Context())
 	apps, err := s.svc.VisibleApps(ctx, actor)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	data := appsData{page: p}
 	for _, app := range apps {
 		st, err := s.svc.AppStats(ctx, actor, app.SdkAppID)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failErr(w, r, err)
 			return
 		}
 		data.Apps = append(data.Apps, appRow{App: app, Users: st.Total})
 	}
-	s.render(w, r, "apps", data)
+	s.show(w, r, p, "apps", data)
 }
 
 // secretShown is the page that shows a secret once.
@@ -60,7 +60,7 @@ type secretShown struct {
 
 func (s *Server) showSecret(w http.ResponseWriter, r *http.Request, d secretShown) {
 	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, "secret", d)
+	s.show(w, r, d.page, "secret", d)
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
@@ -90,13 +90,11 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
 // form again with the error above it; anything else is the error page.
 func (s *Server) formFailed(w http.ResponseWriter, r *http.Request, err error, again func(page)) {
 	if usercenter.ErrorCode(err) != usercenter.EInvalid && usercenter.ErrorCode(err) != usercenter.EConflict {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
-	status, msg := fromDomain(err)
 	p := s.page(r)
-	p.Error = msg
-	w.WriteHeader(status)
+	p.failed(err)
 	again(p)
 }
 
@@ -123,23 +121,23 @@ func (s *Server) renderApp(w http.ResponseWriter, r *http.Request, p page) {
 	ctx, actor := r.Context(), actorFrom(r.Context())
 	id, err := appID(r.PathValue("app"))
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	app, err := s.svc.App(ctx, actor, id)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	data := appData{page: p, App: app, Permissions: usercenter.AllPermissions,
 		Ciphers: []usercenter.SuperAppCipher{usercenter.CipherAESECBHex, usercenter.CipherAESCBCBase64, usercenter.CipherAESGCMBase64}}
 	if actor.ManagesApps {
 		if data.Keys, err = s.svc.AppKeys(ctx, actor, id); err != nil {
-			s.fail(w, r, err)
+			s.failErr(w, r, err)
 			return
 		}
 	}
-	s.render(w, r, "app", data)
+	s.show(w, r, p, "app", data)
 }
 
 func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) {
@@ -148,7 +146,7 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := appID(r.PathValue("app"))
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	p, err := appPatch(r)
@@ -222,7 +220,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	ctx, actor := r.Context(), actorFrom(r.Context())
 	id, err := appID(r.PathValue("app"))
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	var perms []usercenter.Permission
@@ -236,7 +234,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	}
 	app, err := s.svc.App(ctx, actor, id)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	s.showSecret(w, r, secretShown{page: s.page(r), App: app, What: "API key", SecretID: key.SecretID, Secret: key.SecretKey,
@@ -249,11 +247,11 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := appID(r.PathValue("app"))
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	if err := s.svc.RevokeKey(r.Context(), actorFrom(r.Context()), r.PathValue("secretId")); err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	seeOther(w, r, "/console/apps/"+strconv.FormatUint(id, 10)+"?done=revoked")
@@ -265,13 +263,13 @@ func (s *Server) replaceSuperAppSecret(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := appID(r.PathValue("app"))
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	secret := usercenter.NewSuperAppSecretKey()
 	app, err := s.svc.UpdateApp(r.Context(), actorFrom(r.Context()), id, core.AppPatch{SuperAppSecretKey: &secret})
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	s.showSecret(w, r, secretShown{page: s.page(r), App: app, What: "SuperApp secret", Secret: app.SuperAppSecretKey,

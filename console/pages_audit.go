@@ -86,7 +86,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	ctx, actor := r.Context(), actorFrom(r.Context())
 	apps, err := s.svc.VisibleApps(ctx, actor)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	f, form, err := auditFilter(r.URL.Query())
@@ -98,12 +98,10 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if code := usercenter.ErrorCode(err); code != usercenter.EInvalid && code != usercenter.EForbidden {
-			s.fail(w, r, err)
+			s.failErr(w, r, err)
 			return
 		}
-		status, msg := fromDomain(err)
-		d.Error = msg
-		w.WriteHeader(status)
+		d.failed(err)
 	}
 	v := form.values()
 	d.CSV = "/console/audit.csv"
@@ -114,7 +112,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		v.Set("before", strconv.FormatInt(next, 10))
 		d.Next = "/console/audit?" + v.Encode()
 	}
-	s.render(w, r, "audit", d)
+	s.show(w, r, d.page, "audit", d)
 }
 
 // auditCSVHeader names the CSV's columns, as the REST API names the
@@ -135,7 +133,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
 		events, next, err = s.svc.AuditPage(ctx, actor, f)
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

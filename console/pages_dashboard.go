@@ -69,14 +69,14 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx, actor := r.Context(), actorFrom(r.Context())
 	apps, err := s.svc.VisibleApps(ctx, actor)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	data := dashboardData{page: s.page(r)}
 	for _, app := range apps {
 		st, err := s.svc.AppStats(ctx, actor, app.SdkAppID)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failErr(w, r, err)
 			return
 		}
 		data.Apps = append(data.Apps, appPanel{AppStats: st, Chart: newChart(fmt.Sprintf("chart-%d", app.SdkAppID), st.Days)})
@@ -87,10 +87,10 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		traffic, since, err := s.traffic.LastHour(now)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failErr(w, r, err)
 			return
 		}
 		data.Traffic, data.TrafficSince = traffic, formTime(since)
 	}
-	s.render(w, r, "dashboard", data)
+	s.show(w, r, data.page, "dashboard", data)
 }

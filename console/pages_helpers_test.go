@@ -23,11 +23,14 @@ import (
 var bg = context.Background()
 
 // withActor is what the session middleware does for a signed-in account:
-// its actor and CSRF token in the request's context. (At the merge with
-// consauth's skeleton it sets that middleware's context values.)
-func withActor(ctx context.Context, a *usercenter.Actor, csrf string) context.Context {
-	return context.WithValue(context.WithValue(ctx, actorKey{}, a), csrfKey{}, csrf)
+// the account, its actor and its session's token in the request's
+// context. (At the merge with consauth's skeleton, testAccount returns a
+// *usercenter.ConsoleAccount instead.)
+func withActor(ctx context.Context, a *usercenter.Actor, token string) context.Context {
+	return withAccount(ctx, testAccount(a), a, token)
 }
+
+func testAccount(a *usercenter.Actor) *standinAccount { return &standinAccount{ID: a.Name} }
 
 // The actors of the three roles, as the session middleware makes them
 // from a console account (consauth's roles → actor).

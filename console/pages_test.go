@@ -469,3 +469,26 @@ func TestNoPlainPersonalData(t *testing.T) {
 
 // htmlText is s as html/template writes it in text.
 func htmlText(s string) string { return strings.ReplaceAll(s, "+", "&#43;") }
+
+// Every page is behind the session: without one, nothing is served or
+// changed.
+func TestPagesNeedSignIn(t *testing.T) {
+	e := newPagesEnv(t, Options{})
+	u := e.user(1, e.app.SdkAppID)
+	form := url.Values{"status": {"0"}, "csrf": {"x"}}
+	r := httptest.NewRequest("POST", "/console/users/"+u.ID+"/status", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	e.mux.ServeHTTP(w, r)
+	if w.Code != 401 {
+		t.Fatalf("a POST without a session: %d", w.Code)
+	}
+	if got, _ := e.svc.GetUser(bg, usercenter.Operator(), u.ID, nil); got.Status != usercenter.UserActive {
+		t.Fatal("a POST without a session disabled the user")
+	}
+	w = httptest.NewRecorder()
+	e.mux.ServeHTTP(w, httptest.NewRequest("GET", "/console/users/"+u.ID, nil))
+	if w.Code == 200 || strings.Contains(w.Body.String(), u.ID) {
+		t.Fatalf("a GET without a session: %d\n%s", w.Code, w.Body)
+	}
+}

@@ -45,7 +45,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 	ctx, actor := r.Context(), actorFrom(r.Context())
 	apps, err := s.svc.VisibleApps(ctx, actor)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	q := r.URL.Query()
@@ -53,7 +53,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 		Provider: q.Get("provider"), Kinds: searchKinds, Providers: usercenter.Providers}
 	if v := q.Get("app"); v != "" {
 		if d.App, err = appID(v); err != nil {
-			s.fail(w, r, err)
+			s.failErr(w, r, err)
 			return
 		}
 	} else if len(apps) > 0 {
@@ -68,14 +68,12 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if code := usercenter.ErrorCode(err); code != usercenter.EInvalid && code != usercenter.EForbidden {
-			s.fail(w, r, err)
+			s.failErr(w, r, err)
 			return
 		}
-		status, msg := fromDomain(err)
-		d.Error = msg
-		w.WriteHeader(status)
+		d.failed(err)
 	}
-	s.render(w, r, "users", d)
+	s.show(w, r, d.page, "users", d)
 }
 
 // listNewest reads one page of an app's users, newest first.
@@ -195,7 +193,7 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, p page, reve
 			s.formFailed(w, r, err, func(p page) { s.renderUser(w, r, p, nil, "") })
 			return
 		}
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	d := userData{page: p, User: u, Revealed: revealed, Reason: reason, PII: usercenter.PIIFields}
@@ -204,17 +202,17 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, p page, reve
 	}
 	slices.Sort(d.Providers)
 	if d.LiveTokens, err = s.svc.LiveTokens(ctx, actor, id); err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	if d.Events, _, err = s.svc.AuditPage(ctx, actor, usercenter.AuditFilter{UserID: id, NewestFirst: true, Limit: userEventsShown}); err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	if len(revealed) > 0 {
 		w.Header().Set("Cache-Control", "no-store")
 	}
-	s.render(w, r, "user", d)
+	s.show(w, r, p, "user", d)
 }
 
 func (s *Server) revealUser(w http.ResponseWriter, r *http.Request) {
@@ -224,15 +222,14 @@ func (s *Server) revealUser(w http.ResponseWriter, r *http.Request) {
 	var fields []usercenter.PIIField
 	for _, f := range r.PostForm["field"] {
 		if !slices.Contains(usercenter.PIIFields, usercenter.PIIField(f)) {
-			s.fail(w, r, &usercenter.Error{Code: usercenter.EInvalid, Message: "only a phone, email or address can be revealed, not " + strconv.Quote(usercenter.ClipName(f, 32))})
+			s.failErr(w, r, &usercenter.Error{Code: usercenter.EInvalid, Message: "only a phone, email or address can be revealed, not " + strconv.Quote(usercenter.ClipName(f, 32))})
 			return
 		}
 		fields = append(fields, usercenter.PIIField(f))
 	}
 	if len(fields) == 0 {
 		p := s.page(r)
-		p.Error = "Choose what to reveal: phone, email or address."
-		w.WriteHeader(http.StatusBadRequest)
+		p.Error, p.status = "Choose what to reveal: phone, email or address.", http.StatusBadRequest
 		s.renderUser(w, r, p, nil, "")
 		return
 	}
@@ -251,10 +248,10 @@ func (s *Server) editUserPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, p page) {
 	u, err := s.svc.GetUser(r.Context(), actorFrom(r.Context()), r.PathValue("user"), nil)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
-	s.render(w, r, "edit", editData{page: p, User: u})
+	s.show(w, r, p, "edit", editData{page: p, User: u})
 }
 
 // editFields are the profile fields the edit form sends as they are; the
@@ -312,12 +309,12 @@ func (s *Server) setUserStatus(w http.ResponseWriter, r *http.Request) {
 	case "1":
 		st, done = usercenter.UserActive, "enabled"
 	default:
-		s.fail(w, r, usercenter.Invalid(usercenter.FieldStatus, "must be active or disabled"))
+		s.failErr(w, r, usercenter.Invalid(usercenter.FieldStatus, "must be active or disabled"))
 		return
 	}
 	id := r.PathValue("user")
 	if _, err := s.svc.UpdateUser(r.Context(), actorFrom(r.Context()), id, core.UserPatch{Status: &st}); err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	seeOther(w, r, "/console/users/"+url.PathEscape(id)+"?done="+done)
@@ -332,7 +329,7 @@ func (s *Server) revokeUserTokens(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("user")
 	n, err := s.svc.RevokeUserTokens(r.Context(), actorFrom(r.Context()), id)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
 	seeOther(w, r, "/console/users/"+url.PathEscape(id)+"?done=revoked&n="+strconv.Itoa(n))
@@ -350,16 +347,16 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("user")
 	if r.PostFormValue("confirm") != id {
 		p := s.page(r)
-		p.Error = "To delete the user, type their UserId exactly in the box."
-		w.WriteHeader(http.StatusBadRequest)
+		p.Error, p.status = "To delete the user, type their UserId exactly in the box.", http.StatusBadRequest
 		s.renderUser(w, r, p, nil, "")
 		return
 	}
 	if err := s.svc.DeleteUser(r.Context(), actorFrom(r.Context()), id); err != nil {
-		s.fail(w, r, err)
+		s.failErr(w, r, err)
 		return
 	}
-	s.render(w, r, "deleted", deletedData{page: s.page(r), UserID: id})
+	p := s.page(r)
+	s.show(w, r, p, "deleted", deletedData{page: p, UserID: id})
 }
 
 // Shows reports whether field f is shown in plain.

@@ -1,9 +1,10 @@
 package console
 
 // This file stands in for what consauth's branch builds (console.go,
-// errors.go, the layout and the session middleware), with the names the
-// shared plan gives them, so that the pages build and are tested before
-// the two branches meet. The lead deletes it at the merge.
+// errors.go, the layout and the session middleware), with the names and
+// signatures that branch gives them, so that the pages build and are
+// tested before the two branches meet. The lead deletes it, with
+// templates/failure.html, at the merge.
 
 import (
 	"context"
@@ -15,6 +16,12 @@ import (
 	"usercenter/core"
 	"usercenter/obs"
 )
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
 
 // Options configures the console.
 type Options struct {
@@ -42,23 +49,47 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-//go:embed templates/*.html
-var templateFiles embed.FS
+type ctxKey int
 
-//go:embed static
-var staticFiles embed.FS
+const (
+	accountKey ctxKey = iota
+	actorKey
+	tokenKey
+)
 
-type actorKey struct{}
-type csrfKey struct{}
+// standinAccount stands in for usercenter.ConsoleAccount.
+type standinAccount struct{ ID string }
+
+func withAccount(ctx context.Context, acc *standinAccount, actor *usercenter.Actor, token string) context.Context {
+	ctx = context.WithValue(ctx, accountKey, acc)
+	ctx = context.WithValue(ctx, actorKey, actor)
+	return context.WithValue(ctx, tokenKey, token)
+}
 
 func actorFrom(ctx context.Context) *usercenter.Actor {
-	a, _ := ctx.Value(actorKey{}).(*usercenter.Actor)
+	a, _ := ctx.Value(actorKey).(*usercenter.Actor)
+	return a
+}
+
+func accountFrom(ctx context.Context) *standinAccount {
+	a, _ := ctx.Value(accountKey).(*standinAccount)
 	return a
 }
 
 func csrfToken(ctx context.Context) string {
-	t, _ := ctx.Value(csrfKey{}).(string)
+	t, _ := ctx.Value(tokenKey).(string)
 	return t
+}
+
+// signedIn serves h only to a signed-in account.
+func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if accountFrom(r.Context()) == nil {
+			s.fail(w, r, http.StatusUnauthorized, "You are signed out; sign in again.")
+			return
+		}
+		h(w, r)
+	})
 }
 
 var standinLayout = template.Must(template.New("layout").Parse(`<!DOCTYPE html>
@@ -68,13 +99,33 @@ var standinLayout = template.Must(template.New("layout").Parse(`<!DOCTYPE html>
 <header><nav aria-label="Console"><a href="/console/">Dashboard</a> <a href="/console/apps">Apps</a> <a href="/console/users">Users</a> <a href="/console/audit">Audit trail</a></nav></header>
 <main id="main"><h1>{{template "title" .}}</h1>{{template "content" .}}</main></body></html>`))
 
-// render writes page name (templates/<name>.html) in the layout.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	s.renderStatus(w, r, http.StatusOK, name, data)
+}
+
+// renderStatus writes page name (templates/<name>.html) in the layout.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	t := template.Must(template.Must(standinLayout.Clone()).ParseFS(templateFiles, "templates/"+name+".html"))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	if err := t.ExecuteTemplate(w, "layout", data); err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		panic(err) // a template bug, found by any test
 	}
+}
+
+type errorPage struct {
+	Status  int
+	Title   string
+	Message string
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.renderStatus(w, r, status, "failure", errorPage{Status: status, Title: http.StatusText(status), Message: msg})
+}
+
+func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := fromDomain(err)
+	s.fail(w, r, status, msg)
 }
 
 // fromDomain maps a domain error to a status and a message to show.
@@ -87,16 +138,14 @@ func fromDomain(err error) (int, string) {
 	switch e.Code {
 	case usercenter.EInvalid:
 		return http.StatusBadRequest, msg
-	case usercenter.EForbidden:
+	case usercenter.EForbidden, usercenter.EDisabled:
 		return http.StatusForbidden, msg
 	case usercenter.ENotFound:
 		return http.StatusNotFound, e.Resource + " not found"
 	case usercenter.EConflict:
 		return http.StatusConflict, msg
-	case usercenter.EDisabled:
-		return http.StatusConflict, e.Message
 	case usercenter.EUnavailable:
 		return http.StatusServiceUnavailable, e.Message
 	}
-	return http.StatusInternalServerError, "an internal error occurred"
+	return http.StatusInternalServerError, "Something went wrong on the server; the error is in its log."
 }
