@@ -53,6 +53,9 @@ type storeFlags struct {
 	pool                    postgres.Options
 	// notices is where withInstance says what opening created.
 	notices io.Writer
+	// wrapStore, when set, wraps the store the service uses, beneath its
+	// caches (serve's tracing).
+	wrapStore func(core.Store) core.Store
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {

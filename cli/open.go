@@ -193,7 +193,11 @@ func (f *storeFlags) newService(ctx context.Context, store database, ring *vault
 	// The service reads through the caches of storecache; every write goes
 	// through them too, so this process reads its own writes at once, and
 	// other processes' within storecache.TTL.
-	svc, err := core.NewService(ctx, storecache.New(store, storecache.DefaultLimits), ring, opts...)
+	var under core.Store = store
+	if f.wrapStore != nil {
+		under = f.wrapStore(store)
+	}
+	svc, err := core.NewService(ctx, storecache.New(under, storecache.DefaultLimits), ring, opts...)
 	if err != nil {
 		store.Close()
 		switch {

@@ -23,6 +23,7 @@ import (
 	"usercenter/redisstore"
 	"usercenter/replay"
 	"usercenter/server"
+	"usercenter/tracing"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -87,6 +88,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	// Tracing starts before the store opens, so that a setting it cannot
+	// honour stops serve before anything is created.
+	traces, err := tracing.Start(ctx, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// The spans of the last requests, flushed on the way out.
+		flushCtx, cancel := context.WithTimeout(context.Background(), tracing.ShutdownTimeout)
+		defer cancel()
+		if err := traces.Shutdown(flushCtx); err != nil {
+			log.Warn("tracing: flushing the last spans failed", "err", err)
+		}
+	}()
+	if traces != nil {
+		sf.wrapStore = func(s core.Store) core.Store { return tracing.NewStore(s, traces.Provider()) }
+		log.Info("tracing: exporting spans over OTLP/HTTP, as the OTEL_* variables say")
+	}
+
 	reg := server.NewRegistry()
 	shared, err := openShared(ctx, *redisURL, log, reg)
 	if err != nil {
@@ -140,6 +160,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	handlerOpts := []server.Option{server.WithSuperAppDefault(*superApp), server.WithRequestTimeout(*requestTimeout), server.WithBodyBudget(httpio.NewBodyBudget(*bodyMemory << 20))}
+	if traces != nil {
+		handlerOpts = append(handlerOpts, server.WithTracing(traces.Provider()))
+	}
 	var (
 		opsLn  net.Listener
 		opsSrv *http.Server

@@ -8,11 +8,16 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"usercenter"
 	"usercenter/aksig"
@@ -22,6 +27,7 @@ import (
 	"usercenter/server"
 	"usercenter/storecache"
 	"usercenter/tcapi"
+	"usercenter/tracing"
 	"usercenter/uctest"
 	"usercenter/uctest/svctest"
 	"usercenter/vault"
@@ -47,7 +53,12 @@ const readUsers = 10000
 func newReadsEnv(b *testing.B) *readsEnv {
 	b.Helper()
 	ctx := context.Background()
-	store := storecache.New(svctest.OpenStore(b), storecache.DefaultLimits)
+	var base core.Store = svctest.OpenStore(b)
+	tp := benchTracing(b)
+	if tp != nil {
+		base = tracing.NewStore(base, tp)
+	}
+	store := storecache.New(base, storecache.DefaultLimits)
 	ring, err := vault.New(vault.NewKey())
 	if err != nil {
 		b.Fatal(err)
@@ -65,7 +76,11 @@ func newReadsEnv(b *testing.B) *readsEnv {
 		b.Fatal(err)
 	}
 	e := &readsEnv{app: app, key: key, users: make([]string, readUsers)}
-	e.h = server.NewHandler(svc, log, server.NewRegistry(), server.WithSuperAppDefault(app.SdkAppID))
+	opts := []server.Option{server.WithSuperAppDefault(app.SdkAppID)}
+	if tp != nil {
+		opts = append(opts, server.WithTracing(tp))
+	}
+	e.h = server.NewHandler(svc, log, server.NewRegistry(), opts...)
 
 	// Many at once, so that the writer commits them in groups.
 	var wg sync.WaitGroup
@@ -115,6 +130,28 @@ func newReadsEnv(b *testing.B) *readsEnv {
 		b.Fatal(err)
 	}
 	return e
+}
+
+// benchTracing is the tracing that USERCENTER_BENCH_TRACING asks the
+// read benchmarks for, as serve would install it: none (unset, as serve
+// without OTEL_* variables), "unsampled" (spans made and dropped at once,
+// as with OTEL_TRACES_SAMPLER=always_off) or "sampled" (every span
+// recorded and handed to an exporter that drops it: the whole cost of
+// tracing in this process).
+func benchTracing(b *testing.B) trace.TracerProvider {
+	var tp *sdktrace.TracerProvider
+	switch mode := os.Getenv("USERCENTER_BENCH_TRACING"); mode {
+	case "":
+		return nil
+	case "unsampled":
+		tp = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	case "sampled":
+		tp = sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	default:
+		b.Fatalf("USERCENTER_BENCH_TRACING=%q: want unsampled or sampled", mode)
+	}
+	b.Cleanup(func() { tp.Shutdown(context.Background()) })
+	return tp
 }
 
 // recorder is a ResponseWriter that keeps only what a check needs, so

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"usercenter/core"
 	"usercenter/enterprise"
@@ -31,7 +32,8 @@ type config struct {
 	superApp       superapp.Config
 	requestTimeout time.Duration // see WithRequestTimeout
 	bodies         *httpio.BodyBudget
-	noMetrics      bool // see WithoutMetrics
+	noMetrics      bool                 // see WithoutMetrics
+	tracer         trace.TracerProvider // see WithTracing; nil: no tracing
 }
 
 // WithoutMetrics leaves /metrics out of the handler, for a server that
@@ -69,17 +71,17 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 	// Tencent Cloud API 3.0 lives at the root path, whatever the method;
 	// the facade answers unsupported methods in its own envelope.
 	lcic := tcapi.New(svc, log)
-	mux.Handle("/{$}", browserPage(obs.Middleware("lcic", log, metrics, lcic)))
+	mux.Handle("/{$}", browserPage(obs.Middleware("lcic", log, metrics, traced(cfg.tracer, "lcic", lcic))))
 	// The native REST API owns everything under /v1/, and answers unknown
 	// routes and methods there with its own problem details.
-	mux.Handle("/v1/", obs.Middleware("v1", log, metrics, restapi.New(svc, log)))
+	mux.Handle("/v1/", obs.Middleware("v1", log, metrics, traced(cfg.tracer, "v1", restapi.New(svc, log))))
 	// The super-app user API answers under /superapp/, /user/ and
 	// /apps/{sdkAppId}/…, in the platform's envelope.
-	sa := obs.Middleware("superapp", log, metrics, superapp.New(svc, log, cfg.superApp))
+	sa := obs.Middleware("superapp", log, metrics, traced(cfg.tracer, "superapp", superapp.New(svc, log, cfg.superApp)))
 	for _, pattern := range superapp.Mounts {
 		mux.Handle(pattern, sa)
 	}
-	mux.Handle("/v2/", obs.Middleware("enterprise", log, metrics, enterprise.New(svc, log)))
+	mux.Handle("/v2/", obs.Middleware("enterprise", log, metrics, traced(cfg.tracer, "enterprise", enterprise.New(svc, log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

@@ -30,7 +30,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"usercenter/core"
 	"usercenter/sqlstore"
@@ -143,6 +144,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	fail := func(err error) (*Store, error) {
 		rdb.Close()
 		wdb.Close()
+		if sqliteCode(err) == sqlite3.SQLITE_IOERR_SHMSIZE {
+			err = fmt.Errorf("%w: SQLite cannot make room for %s-shm, the index of its WAL, which it needs to read: is the disk full? Free some space and start again", err, abs)
+		}
 		return nil, err
 	}
 	if err := s.checkWAL(ctx); err != nil {
@@ -161,6 +165,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if s.wconn, err = wdb.Conn(ctx); err != nil {
 		return fail(fmt.Errorf("sqlite: %w", err))
 	}
+	if err := keepWALFiles(s.wconn); err != nil {
+		s.wconn.Close()
+		return fail(err)
+	}
 	s.wstmts = newStmts(s.wconn.PrepareContext)
 	cdb, err := sql.Open("sqlite", dsn(abs, common))
 	if err != nil {
@@ -171,6 +179,31 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	openedHere(abs)
 	go s.writeLoop()
 	return s, nil
+}
+
+// keepWALFiles tells SQLite to keep the WAL and its index (-wal, -shm)
+// when the writer connection, the last to close, has checkpointed the WAL
+// into the database: it removes them otherwise. Every connection needs
+// the index to read a WAL database, and SQLite creates it at the first
+// open, 32 KiB at least: on a full disk it cannot (SQLITE_IOERR_SHMSIZE),
+// and a server started again there could not even read. An index that was
+// kept is only truncated and grown back into the pages it frees, so a
+// server started again on a full disk, after a clean stop or a crash,
+// serves reads while its writes fail as unavailable. Close empties the
+// WAL, which then takes no space.
+func keepWALFiles(c *sql.Conn) error {
+	err := c.Raw(func(dc any) error {
+		fc, ok := dc.(msqlite.FileControl)
+		if !ok {
+			return fmt.Errorf("the driver's connection %T has no file controls", dc)
+		}
+		_, err := fc.FileControlPersistWAL("main", 1)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: keeping the WAL files: %w", err)
+	}
+	return nil
 }
 
 // writerPragmas are the writer connection's own settings.
@@ -280,7 +313,10 @@ func (s *Store) Close() error {
 		s.rstmts.close()
 		s.wstmts.close()
 		// The writer connection closes last: as the last connection it
-		// checkpoints the WAL into the database file.
+		// checkpoints the WAL into the database file, and then empties the
+		// WAL (see keepWALFiles). An error here leaves the WAL as it is,
+		// which is what a crash leaves: nothing to report.
+		_, _ = s.wconn.ExecContext(context.Background(), "PRAGMA journal_size_limit=0")
 		s.closeErr = errors.Join(ckptErr, s.rdb.Close(), s.wconn.Close(), s.wdb.Close())
 		closedHere(s.path, false)
 	})

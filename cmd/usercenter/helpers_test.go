@@ -82,12 +82,13 @@ func skipShort(t *testing.T) {
 	}
 }
 
-// cleanEnv is the test's environment without USERCENTER_* variables, so
-// that a developer's settings cannot leak into the process under test.
+// cleanEnv is the test's environment without USERCENTER_* and OTEL_*
+// variables, so that a developer's settings cannot leak into the process
+// under test.
 func cleanEnv() []string {
 	var out []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "USERCENTER_") {
+		if !strings.HasPrefix(kv, "USERCENTER_") && !strings.HasPrefix(kv, "OTEL_") {
 			out = append(out, kv)
 		}
 	}
@@ -190,7 +191,14 @@ var listeningRE = regexp.MustCompile(`listening on http://(\S+)\n`)
 // prints its address.
 func startServer(t *testing.T, dataDir string, extra ...string) *proc {
 	t.Helper()
-	p := startProcess(t, dataDir, extra...)
+	return startServerEnv(t, dataDir, nil, extra...)
+}
+
+// startServerEnv starts serve as startServer does, with env added to its
+// environment.
+func startServerEnv(t *testing.T, dataDir string, env []string, extra ...string) *proc {
+	t.Helper()
+	p := startProcessEnv(t, dataDir, env, extra...)
 	select {
 	case p.addr = <-p.stdout.match:
 	case <-p.done:
@@ -207,6 +215,13 @@ func startServer(t *testing.T, dataDir string, extra ...string) *proc {
 
 func startProcess(t *testing.T, dataDir string, extra ...string) *proc {
 	t.Helper()
+	return startProcessEnv(t, dataDir, nil, extra...)
+}
+
+// startProcessEnv starts serve as startProcess does, with env added to
+// its environment.
+func startProcessEnv(t *testing.T, dataDir string, env []string, extra ...string) *proc {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, extra...)
 	p := &proc{
 		t:      t,
@@ -215,7 +230,7 @@ func startProcess(t *testing.T, dataDir string, extra ...string) *proc {
 		stderr: &syncBuffer{},
 		done:   make(chan struct{}),
 	}
-	p.cmd.Env = cleanEnv()
+	p.cmd.Env = append(cleanEnv(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

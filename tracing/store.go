@@ -1,0 +1,349 @@
+package tracing
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"usercenter"
+	"usercenter/core"
+)
+
+// Store is a core.Store that makes a span of every call to the store it
+// wraps: each read, each Update, and each call on an Update's Tx (as a
+// child of the Update's span). A span is named after the method
+// ("store.User", "tx.InsertUser") and carries only that name
+// (db.operation.name) and, for a failure, the domain error code: never an
+// argument or a result. A lookup that finds nothing is no failure.
+type Store struct {
+	reader
+	s core.Store
+}
+
+var _ core.Store = (*Store)(nil)
+
+// NewStore traces the calls to s with tp's tracer.
+func NewStore(s core.Store, tp trace.TracerProvider) *Store {
+	t := Tracer(tp)
+	return &Store{s: s, reader: reader{r: s, t: t, kind: "store."}}
+}
+
+// Update traces the Update and, inside it, every call on its Tx.
+func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	ctx, span := s.t.Start(ctx, "store.Update", trace.WithAttributes(attribute.String(methodKey, "Update")))
+	err := s.s.Update(ctx, func(tx core.Tx) error {
+		return fn(&txn{reader: reader{r: tx, t: s.t, kind: "tx.", parent: span}, tx: tx})
+	})
+	end(span, err)
+	return err
+}
+
+// Ping traces the check.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, span := s.start(ctx, "store.Ping", "Ping")
+	err := s.s.Ping(ctx)
+	end(span, err)
+	return err
+}
+
+// Close closes the wrapped store.
+func (s *Store) Close() error { return s.s.Close() }
+
+const methodKey = "db.operation.name"
+
+// reader traces the reads of r.
+type reader struct {
+	r    core.Reader
+	t    trace.Tracer
+	kind string // the span name's prefix: "store." or "tx."
+	// parent is the Update a Tx's spans belong to: core hands a Tx the
+	// request's context, not the one Update was called with.
+	parent trace.Span
+}
+
+func (r reader) start(ctx context.Context, name, method string) (context.Context, trace.Span) {
+	if r.parent != nil {
+		ctx = trace.ContextWithSpan(ctx, r.parent)
+	}
+	return r.t.Start(ctx, name, trace.WithAttributes(attribute.String(methodKey, method)))
+}
+
+// end ends span, marking it failed by the error's domain code only: an
+// error's text may quote a value.
+func end(span trace.Span, err error) {
+	if err != nil {
+		if code := usercenter.ErrorCode(err); code != usercenter.ENotFound {
+			span.SetStatus(codes.Error, string(code))
+		}
+	}
+	span.End()
+}
+
+// traced runs one call of method in a span.
+func traced[T any](r reader, ctx context.Context, method string, call func(context.Context) (T, error)) (T, error) {
+	ctx, span := r.start(ctx, r.kind+method, method)
+	v, err := call(ctx)
+	end(span, err)
+	return v, err
+}
+
+// traced2 is traced for calls with two results.
+func traced2[T, U any](r reader, ctx context.Context, method string, call func(context.Context) (T, U, error)) (T, U, error) {
+	ctx, span := r.start(ctx, r.kind+method, method)
+	v, w, err := call(ctx)
+	end(span, err)
+	return v, w, err
+}
+
+// tracedErr is traced for calls with no result but the error.
+func tracedErr(r reader, ctx context.Context, method string, call func(context.Context) error) error {
+	ctx, span := r.start(ctx, r.kind+method, method)
+	err := call(ctx)
+	end(span, err)
+	return err
+}
+
+func (r reader) App(ctx context.Context, sdkAppID uint64) (*core.AppRecord, error) {
+	return traced(r, ctx, "App", func(ctx context.Context) (*core.AppRecord, error) { return r.r.App(ctx, sdkAppID) })
+}
+
+func (r reader) Apps(ctx context.Context) ([]core.AppRecord, error) {
+	return traced(r, ctx, "Apps", r.r.Apps)
+}
+
+func (r reader) Key(ctx context.Context, secretID string) (*core.KeyRecord, error) {
+	return traced(r, ctx, "Key", func(ctx context.Context) (*core.KeyRecord, error) { return r.r.Key(ctx, secretID) })
+}
+
+func (r reader) Keys(ctx context.Context) ([]core.KeyRecord, error) {
+	return traced(r, ctx, "Keys", r.r.Keys)
+}
+
+func (r reader) User(ctx context.Context, userID string) (*core.UserRecord, error) {
+	return traced(r, ctx, "User", func(ctx context.Context) (*core.UserRecord, error) { return r.r.User(ctx, userID) })
+}
+
+func (r reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {
+	return traced(r, ctx, "UserByOrigin", func(ctx context.Context) (*core.UserRecord, error) {
+		return r.r.UserByOrigin(ctx, sdkAppID, originID)
+	})
+}
+
+func (r reader) UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]core.UserRecord, error) {
+	return traced(r, ctx, "UsersByOrigin", func(ctx context.Context) ([]core.UserRecord, error) {
+		return r.r.UsersByOrigin(ctx, apps, originID)
+	})
+}
+
+func (r reader) UsersByIndex(ctx context.Context, sdkAppID uint64, field usercenter.PIIField, index []byte) ([]core.UserRecord, error) {
+	return traced(r, ctx, "UsersByIndex", func(ctx context.Context) ([]core.UserRecord, error) {
+		return r.r.UsersByIndex(ctx, sdkAppID, field, index)
+	})
+}
+
+func (r reader) UserByLink(ctx context.Context, sdkAppID uint64, provider usercenter.Provider, providerUserID string) (*core.UserRecord, error) {
+	return traced(r, ctx, "UserByLink", func(ctx context.Context) (*core.UserRecord, error) {
+		return r.r.UserByLink(ctx, sdkAppID, provider, providerUserID)
+	})
+}
+
+func (r reader) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit int) ([]core.UserRecord, int, error) {
+	return traced2(r, ctx, "ListUsers", func(ctx context.Context) ([]core.UserRecord, int, error) {
+		return r.r.ListUsers(ctx, sdkAppID, offset, limit)
+	})
+}
+
+func (r reader) UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID string, limit int) ([]core.UserRecord, error) {
+	return traced(r, ctx, "UsersAfter", func(ctx context.Context) ([]core.UserRecord, error) {
+		return r.r.UsersAfter(ctx, sdkAppID, afterUserID, limit)
+	})
+}
+
+func (r reader) UsersBefore(ctx context.Context, sdkAppID uint64, beforeUserID string, limit int) ([]core.UserRecord, error) {
+	return traced(r, ctx, "UsersBefore", func(ctx context.Context) ([]core.UserRecord, error) {
+		return r.r.UsersBefore(ctx, sdkAppID, beforeUserID, limit)
+	})
+}
+
+func (r reader) Token(ctx context.Context, hash []byte) (*core.Token, error) {
+	return traced(r, ctx, "Token", func(ctx context.Context) (*core.Token, error) { return r.r.Token(ctx, hash) })
+}
+
+func (r reader) LiveTokens(ctx context.Context, userID string, now time.Time) (int, error) {
+	return traced(r, ctx, "LiveTokens", func(ctx context.Context) (int, error) { return r.r.LiveTokens(ctx, userID, now) })
+}
+
+func (r reader) UserStats(ctx context.Context, sdkAppID uint64, since time.Time) (*core.UserStats, error) {
+	return traced(r, ctx, "UserStats", func(ctx context.Context) (*core.UserStats, error) { return r.r.UserStats(ctx, sdkAppID, since) })
+}
+
+func (r reader) Meta(ctx context.Context, name string) ([]byte, error) {
+	return traced(r, ctx, "Meta", func(ctx context.Context) ([]byte, error) { return r.r.Meta(ctx, name) })
+}
+
+func (r reader) AuditEvents(ctx context.Context, f usercenter.AuditFilter) ([]usercenter.AuditEvent, error) {
+	return traced(r, ctx, "AuditEvents", func(ctx context.Context) ([]usercenter.AuditEvent, error) { return r.r.AuditEvents(ctx, f) })
+}
+
+func (r reader) Events(ctx context.Context, f usercenter.EventFilter) ([]usercenter.Event, error) {
+	return traced(r, ctx, "Events", func(ctx context.Context) ([]usercenter.Event, error) { return r.r.Events(ctx, f) })
+}
+
+func (r reader) LastEventID(ctx context.Context) (int64, error) {
+	return traced(r, ctx, "LastEventID", func(ctx context.Context) (int64, error) { return r.r.LastEventID(ctx) })
+}
+
+func (r reader) EmailIndexes(ctx context.Context, afterUserID string, limit int) ([]core.IndexedEmail, error) {
+	return traced(r, ctx, "EmailIndexes", func(ctx context.Context) ([]core.IndexedEmail, error) {
+		return r.r.EmailIndexes(ctx, afterUserID, limit)
+	})
+}
+
+func (r reader) EventsAfter(ctx context.Context, sdkAppID uint64, afterID int64, limit int) ([]usercenter.Event, error) {
+	return traced(r, ctx, "EventsAfter", func(ctx context.Context) ([]usercenter.Event, error) {
+		return r.r.EventsAfter(ctx, sdkAppID, afterID, limit)
+	})
+}
+
+func (r reader) SealedValues(ctx context.Context, kind core.SealedKind, after string, limit int) ([]core.SealedValue, error) {
+	return traced(r, ctx, "SealedValues", func(ctx context.Context) ([]core.SealedValue, error) {
+		return r.r.SealedValues(ctx, kind, after, limit)
+	})
+}
+
+func (r reader) AppByDomain(ctx context.Context, userDomain string) (*core.AppRecord, error) {
+	return traced(r, ctx, "AppByDomain", func(ctx context.Context) (*core.AppRecord, error) { return r.r.AppByDomain(ctx, userDomain) })
+}
+
+func (r reader) EnterpriseToken(ctx context.Context, hash []byte) (*core.EnterpriseToken, error) {
+	return traced(r, ctx, "EnterpriseToken", func(ctx context.Context) (*core.EnterpriseToken, error) {
+		return r.r.EnterpriseToken(ctx, hash)
+	})
+}
+
+// txn traces the calls on an Update's Tx.
+type txn struct {
+	reader
+	tx core.Tx
+}
+
+var _ core.Tx = (*txn)(nil)
+
+func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
+	return tracedErr(t.reader, ctx, "InsertApp", func(ctx context.Context) error { return t.tx.InsertApp(ctx, app) })
+}
+
+func (t *txn) InsertKey(ctx context.Context, key *core.KeyRecord) error {
+	return tracedErr(t.reader, ctx, "InsertKey", func(ctx context.Context) error { return t.tx.InsertKey(ctx, key) })
+}
+
+func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) error {
+	return tracedErr(t.reader, ctx, "RevokeKey", func(ctx context.Context) error { return t.tx.RevokeKey(ctx, secretID, at) })
+}
+
+func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
+	return tracedErr(t.reader, ctx, "InsertUser", func(ctx context.Context) error { return t.tx.InsertUser(ctx, u) })
+}
+
+func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
+	return tracedErr(t.reader, ctx, "InsertUsers", func(ctx context.Context) error { return t.tx.InsertUsers(ctx, users) })
+}
+
+func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
+	return tracedErr(t.reader, ctx, "UpdateUser", func(ctx context.Context) error { return t.tx.UpdateUser(ctx, u) })
+}
+
+func (t *txn) DeleteUser(ctx context.Context, userID string) error {
+	return tracedErr(t.reader, ctx, "DeleteUser", func(ctx context.Context) error { return t.tx.DeleteUser(ctx, userID) })
+}
+
+func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
+	return tracedErr(t.reader, ctx, "InsertToken", func(ctx context.Context) error { return t.tx.InsertToken(ctx, tok) })
+}
+
+func (t *txn) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	return traced(t.reader, ctx, "DeleteExpiredTokens", func(ctx context.Context) (int, error) { return t.tx.DeleteExpiredTokens(ctx, now) })
+}
+
+func (t *txn) DeleteUserTokens(ctx context.Context, userID string) (int, error) {
+	return traced(t.reader, ctx, "DeleteUserTokens", func(ctx context.Context) (int, error) { return t.tx.DeleteUserTokens(ctx, userID) })
+}
+
+func (t *txn) DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	return traced(t.reader, ctx, "DeleteOldEvents", func(ctx context.Context) (int, error) { return t.tx.DeleteOldEvents(ctx, before, limit) })
+}
+
+func (t *txn) SetEmailIndex(ctx context.Context, userID string, index []byte) error {
+	return tracedErr(t.reader, ctx, "SetEmailIndex", func(ctx context.Context) error { return t.tx.SetEmailIndex(ctx, userID, index) })
+}
+
+func (t *txn) SetMeta(ctx context.Context, name string, value []byte) error {
+	return tracedErr(t.reader, ctx, "SetMeta", func(ctx context.Context) error { return t.tx.SetMeta(ctx, name, value) })
+}
+
+func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
+	return tracedErr(t.reader, ctx, "InsertAudit", func(ctx context.Context) error { return t.tx.InsertAudit(ctx, e) })
+}
+
+func (t *txn) EraseAuditUser(ctx context.Context, userID string) (int, error) {
+	return traced(t.reader, ctx, "EraseAuditUser", func(ctx context.Context) (int, error) { return t.tx.EraseAuditUser(ctx, userID) })
+}
+
+func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent) error {
+	return tracedErr(t.reader, ctx, "InsertAudits", func(ctx context.Context) error { return t.tx.InsertAudits(ctx, events) })
+}
+
+func (t *txn) InsertEvents(ctx context.Context, events []*usercenter.Event) error {
+	return tracedErr(t.reader, ctx, "InsertEvents", func(ctx context.Context) error { return t.tx.InsertEvents(ctx, events) })
+}
+
+func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
+	return tracedErr(t.reader, ctx, "UpdateSealed", func(ctx context.Context) error { return t.tx.UpdateSealed(ctx, v) })
+}
+
+func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
+	return tracedErr(t.reader, ctx, "UpdateApp", func(ctx context.Context) error { return t.tx.UpdateApp(ctx, app) })
+}
+
+func (t *txn) InsertCode(ctx context.Context, c *core.Code) error {
+	return tracedErr(t.reader, ctx, "InsertCode", func(ctx context.Context) error { return t.tx.InsertCode(ctx, c) })
+}
+
+func (t *txn) TakeCode(ctx context.Context, hash []byte, at time.Time) (*core.Code, error) {
+	return traced(t.reader, ctx, "TakeCode", func(ctx context.Context) (*core.Code, error) { return t.tx.TakeCode(ctx, hash, at) })
+}
+
+func (t *txn) CodeAttempts(ctx context.Context, sdkAppID uint64, userID string) (int, time.Time, error) {
+	return traced2(t.reader, ctx, "CodeAttempts", func(ctx context.Context) (int, time.Time, error) {
+		return t.tx.CodeAttempts(ctx, sdkAppID, userID)
+	})
+}
+
+func (t *txn) SetCodeAttempts(ctx context.Context, sdkAppID uint64, userID string, n int, since time.Time) error {
+	return tracedErr(t.reader, ctx, "SetCodeAttempts", func(ctx context.Context) error {
+		return t.tx.SetCodeAttempts(ctx, sdkAppID, userID, n, since)
+	})
+}
+
+func (t *txn) DeleteExpiredCodes(ctx context.Context, now time.Time) (int, error) {
+	return traced(t.reader, ctx, "DeleteExpiredCodes", func(ctx context.Context) (int, error) { return t.tx.DeleteExpiredCodes(ctx, now) })
+}
+
+func (t *txn) InsertEnterpriseToken(ctx context.Context, tok *core.EnterpriseToken) error {
+	return tracedErr(t.reader, ctx, "InsertEnterpriseToken", func(ctx context.Context) error { return t.tx.InsertEnterpriseToken(ctx, tok) })
+}
+
+func (t *txn) DeleteExpiredEnterpriseTokens(ctx context.Context, now time.Time) (int, error) {
+	return traced(t.reader, ctx, "DeleteExpiredEnterpriseTokens", func(ctx context.Context) (int, error) {
+		return t.tx.DeleteExpiredEnterpriseTokens(ctx, now)
+	})
+}
+
+func (t *txn) TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error) {
+	return traced(t.reader, ctx, "TrimEnterpriseTokens", func(ctx context.Context) (int, error) {
+		return t.tx.TrimEnterpriseTokens(ctx, secretID, keep)
+	})
+}
