@@ -18,6 +18,14 @@ type Actor struct {
 	// ManagesConsole lets the actor manage console accounts: the operator
 	// at the command line, and a console admin of every app.
 	ManagesConsole bool
+	// ManagesApps lets the actor create apps and change their settings,
+	// API keys and SuperApp secrets, in the apps of its scope: the command
+	// line and a console admin. API keys never do.
+	ManagesApps bool
+	// NeedsReason makes every plain disclosure of personal data by the
+	// actor carry a written reason, recorded with its audit events: a
+	// console account, which a person uses by hand.
+	NeedsReason bool
 	// onAdmit is what must happen once a request of this actor has been
 	// admitted (scoped, permitted and within its rate limit), before it
 	// has any effect: core remembers a signed request against replays
@@ -42,7 +50,7 @@ func (a *Actor) Admitted(ctx context.Context) error {
 // Operator is the command line: an operator with the database and the
 // master key in hand may do anything.
 func Operator() *Actor {
-	return &Actor{Name: "operator", AllApps: true, Permissions: AllPermissions, ManagesConsole: true}
+	return &Actor{Name: "operator", AllApps: true, Permissions: AllPermissions, ManagesConsole: true, ManagesApps: true}
 }
 
 // OperatorAs is Operator under a name that says who the operator is
@@ -70,6 +78,22 @@ func (a *Actor) Authorize(sdkAppID uint64, p Permission) error {
 		return Forbidden("the key is not scoped to SdkAppId %d", sdkAppID)
 	}
 	return a.Require(p)
+}
+
+// RequireManage checks that the actor may manage app sdkAppID (its
+// settings, keys and secrets), or, for 0, create apps: only an actor of
+// every app may.
+func (a *Actor) RequireManage(sdkAppID uint64) error {
+	if !a.ManagesApps {
+		return Forbidden("managing apps needs an administrator")
+	}
+	if sdkAppID == 0 && !a.AllApps {
+		return Forbidden("creating apps needs an administrator of every app")
+	}
+	if sdkAppID != 0 && !a.Scoped(sdkAppID) {
+		return NotFound(ResourceApp)
+	}
+	return nil
 }
 
 // Require checks that the actor carries permission p.

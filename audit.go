@@ -17,6 +17,9 @@ type AuditEvent struct {
 	Field     string
 	Actor     string // Actor.Name
 	RequestID string
+	// Reason is why the actor did it, in their words, when they were asked
+	// (a console operator's reveal); "" otherwise.
+	Reason string
 }
 
 // AuditAction is what an audit event records.

@@ -101,6 +101,10 @@ func (a *ConsoleAccount) Actor() *Actor {
 		AllApps:        a.Apps == nil,
 		Permissions:    a.Role.Permissions(),
 		ManagesConsole: a.Role == RoleAdmin && a.Apps == nil,
+		ManagesApps:    a.Role == RoleAdmin,
+		// A person at a browser discloses personal data by hand: each
+		// reveal says why.
+		NeedsReason: true,
 	}
 }
 

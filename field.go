@@ -88,6 +88,8 @@ const (
 	FieldToken Field = "token"
 	// FieldRole is a console account's role (admin, support, viewer).
 	FieldRole Field = "role"
+	// FieldReason is an operator's written reason for a disclosure.
+	FieldReason Field = "reason"
 )
 
 // Fields lists every field above, for the facades' table tests.
@@ -101,7 +103,7 @@ var Fields = []Field{
 	FieldUsers, FieldPage, FieldPageSize, FieldCursor, FieldCreatedSince, FieldCreatedUntil,
 	FieldSince, FieldUntil, FieldProvider, FieldProviderUserID, FieldUsername, FieldPassword,
 	FieldTimestamp, FieldCode, FieldValueKind, FieldAuditAction, FieldToken,
-	FieldRole,
+	FieldRole, FieldReason,
 }
 
 // ThirdPartyField names one provider's ID in a user's third-party IDs.

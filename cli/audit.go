@@ -24,12 +24,14 @@ type auditJSON struct {
 	Field     string `json:"field"`
 	Actor     string `json:"actor"`
 	RequestId string `json:"requestId"`
+	Reason    string `json:"reason"`
 }
 
 func toAuditJSON(e *usercenter.AuditEvent) auditJSON {
 	return auditJSON{
 		Id: e.ID, At: e.At.UTC().Format(time.RFC3339Nano), SdkAppId: e.SdkAppID, UserId: e.UserID,
 		Action: string(e.Action), Field: e.Field, Actor: e.Actor, RequestId: e.RequestID,
+		Reason: e.Reason,
 	}
 }
 
@@ -125,11 +127,11 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 				return nil
 			}
 			tw := newTable(stdout)
-			fmt.Fprintln(tw, "ID\tAT\tSDKAPPID\tUSERID\tACTION\tFIELD\tACTOR\tREQUESTID")
+			fmt.Fprintln(tw, "ID\tAT\tSDKAPPID\tUSERID\tACTION\tFIELD\tACTOR\tREQUESTID\tREASON")
 			for i := range events {
 				e := toAuditJSON(&events[i])
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Id, events[i].At.UTC().Format(time.RFC3339),
-					strconv.FormatUint(e.SdkAppId, 10), dash(e.UserId), e.Action, dash(e.Field), e.Actor, dash(e.RequestId))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Id, events[i].At.UTC().Format(time.RFC3339),
+					strconv.FormatUint(e.SdkAppId, 10), dash(e.UserId), e.Action, dash(e.Field), e.Actor, dash(e.RequestId), dash(e.Reason))
 			}
 			return tw.Flush()
 		})

@@ -232,5 +232,5 @@ var fields = usercenter.Spelling{
 	usercenter.FieldSince: "--since", usercenter.FieldUntil: "--until", usercenter.FieldProvider: "--provider",
 	usercenter.FieldProviderUserID: "--provider-user-id", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
-	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "--action", usercenter.FieldRole: "--role",
+	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "--action", usercenter.FieldRole: "--role", usercenter.FieldReason: "--reason",
 }

@@ -20,6 +20,7 @@ import (
 	"usercenter/console"
 	"usercenter/core"
 	"usercenter/httpio"
+	"usercenter/obs"
 	"usercenter/ratelimit"
 	"usercenter/redisstore"
 	"usercenter/replay"
@@ -181,7 +182,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		handlerOpts = append(handlerOpts, server.WithoutMetrics())
 	}
 	if *withConsole {
-		handlerOpts = append(handlerOpts, server.WithConsole(console.New(inst.svc, console.Options{Log: log}).Handler()))
+		traffic := obs.NewTraffic(reg, time.Now())
+		go traffic.Run(ctx, time.Minute)
+		handlerOpts = append(handlerOpts, server.WithConsole(console.New(inst.svc, console.Options{Log: log, Traffic: traffic}).Handler()))
 	}
 	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, handlerOpts...))
 	go inst.svc.PurgeExpired(ctx, time.Minute)

@@ -452,7 +452,7 @@ func TestAuditFilters(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	if want := []string{"action", "actor", "at", "field", "id", "requestId", "sdkAppId", "userId"}; !slices.Equal(names, want) {
+	if want := []string{"action", "actor", "at", "field", "id", "reason", "requestId", "sdkAppId", "userId"}; !slices.Equal(names, want) {
 		t.Errorf("audit --json names %v, want %v", names, want)
 	}
 	check := func(args []string, keep func(auditOut) bool) {

@@ -22,6 +22,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/obs"
 )
 
 //go:embed templates/*.html
@@ -47,19 +48,23 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // Options configures the console.
 type Options struct {
 	Log *slog.Logger
+	// Traffic is the process's request counters over the last hour, for
+	// the dashboard; nil leaves the traffic out.
+	Traffic *obs.Traffic
 }
 
 // Server serves the console.
 type Server struct {
-	svc   *core.Service
-	log   *slog.Logger
-	pages map[string]*template.Template
+	svc     *core.Service
+	log     *slog.Logger
+	traffic *obs.Traffic
+	pages   map[string]*template.Template
 }
 
 // New builds the console over svc. It panics if a template does not parse:
 // they are embedded, so that is a bug found by any test.
 func New(svc *core.Service, opts Options) *Server {
-	s := &Server{svc: svc, log: opts.Log, pages: map[string]*template.Template{}}
+	s := &Server{svc: svc, log: opts.Log, traffic: opts.Traffic, pages: map[string]*template.Template{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -29,6 +29,9 @@ type NewApp struct {
 // permission, in one transaction: there is never an app nobody can call.
 // Both are audited as the actor's.
 func (s *Service) CreateApp(ctx context.Context, actor *usercenter.Actor, in NewApp) (*usercenter.App, *usercenter.APIKey, error) {
+	if err := actor.RequireManage(0); err != nil {
+		return nil, nil, err
+	}
 	app := usercenter.App{
 		SdkAppID:          in.SdkAppID,
 		Name:              in.Name,
@@ -144,7 +147,7 @@ func (s *Service) App(ctx context.Context, actor *usercenter.Actor, sdkAppID uin
 // operator at the command line configuring the super-app platform (`app
 // show --show-secret`): only an actor that may act on every app may ask.
 func (s *Service) RevealSuperAppSecret(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64) (string, error) {
-	if !actor.AllApps {
+	if !actor.AllApps || !actor.ManagesApps {
 		return "", usercenter.Forbidden("only an operator may read a SuperApp secret")
 	}
 	return s.superAppSecret(ctx, s.store, sdkAppID)
@@ -232,6 +235,9 @@ func (s *Service) checkSecretUnique(ctx context.Context, r Reader, app *usercent
 // apply to the result. Each setting that changed is audited as the
 // actor's, by name (never its value).
 func (s *Service) UpdateApp(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, p AppPatch) (*usercenter.App, error) {
+	if err := actor.RequireManage(sdkAppID); err != nil {
+		return nil, err
+	}
 	if p.SuperAppSecretKey != nil {
 		for _, c := range []byte(*p.SuperAppSecretKey) {
 			if c <= ' ' || c > '~' {

@@ -87,6 +87,7 @@ func adminAudit(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, n
 		Field:     field,
 		Actor:     actor.Name,
 		RequestID: usercenter.RequestID(ctx),
+		Reason:    reasonOf(ctx),
 	}
 }
 

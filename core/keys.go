@@ -17,6 +17,11 @@ func (s *Service) CreateKey(ctx context.Context, actor *usercenter.Actor, name s
 	if len(apps) == 0 {
 		return nil, usercenter.Invalid(usercenter.FieldKeyApps, "must name at least one app")
 	}
+	for _, app := range apps {
+		if err := actor.RequireManage(app); err != nil {
+			return nil, err
+		}
+	}
 	if len(perms) == 0 {
 		return nil, usercenter.Invalid(usercenter.FieldPermissions, "must name at least one permission")
 	}
@@ -71,6 +76,28 @@ func (s *Service) Keys(ctx context.Context) ([]usercenter.APIKey, error) {
 	return out, nil
 }
 
+// AppKeys lists the keys of one app the actor manages, revoked ones
+// included, without secrets, oldest first.
+func (s *Service) AppKeys(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64) ([]usercenter.APIKey, error) {
+	if err := actor.RequireManage(sdkAppID); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.App(ctx, sdkAppID); err != nil {
+		return nil, err
+	}
+	recs, err := s.store.Keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []usercenter.APIKey
+	for _, r := range recs {
+		if slices.Contains(r.Apps, sdkAppID) {
+			out = append(out, r.APIKey)
+		}
+	}
+	return out, nil
+}
+
 // RevokeKey revokes a key at once, audited as the actor's; requests
 // signed with it fail from now on.
 func (s *Service) RevokeKey(ctx context.Context, actor *usercenter.Actor, secretID string) error {
@@ -78,6 +105,11 @@ func (s *Service) RevokeKey(ctx context.Context, actor *usercenter.Actor, secret
 		rec, err := tx.Key(ctx, secretID)
 		if err != nil {
 			return err
+		}
+		for _, app := range rec.Apps {
+			if err := actor.RequireManage(app); err != nil {
+				return err
+			}
 		}
 		if err := tx.RevokeKey(ctx, secretID, s.now().UTC()); err != nil {
 			return err

@@ -8,6 +8,9 @@ import (
 	"hash"
 	"maps"
 	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"usercenter"
 	"usercenter/vault"
@@ -235,12 +238,45 @@ func (p *piiVault) disclose(ctx context.Context, s *Service, tx Tx, actor *userc
 	return u, nil
 }
 
-// reveal checks that the actor may see plain personal data.
-func reveal(actor *usercenter.Actor, fields []usercenter.PIIField) error {
-	if len(fields) > 0 && !actor.Has(usercenter.PermPIIRead) {
+// reveal checks that the actor may see plain personal data, and, if it
+// must say why, that it did (RevealUser).
+func reveal(ctx context.Context, actor *usercenter.Actor, fields []usercenter.PIIField) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	if !actor.Has(usercenter.PermPIIRead) {
 		return usercenter.Forbidden("revealing personal data needs the %s permission", usercenter.PermPIIRead)
 	}
+	if actor.NeedsReason && reasonOf(ctx) == "" {
+		return usercenter.Invalid(usercenter.FieldReason, "is required to reveal personal data")
+	}
 	return nil
+}
+
+// MaxReasonLen bounds the reason of a disclosure, in bytes.
+const MaxReasonLen = 500
+
+type reasonKey struct{}
+
+// reasonOf is the reason RevealUser was given, or "".
+func reasonOf(ctx context.Context) string {
+	r, _ := ctx.Value(reasonKey{}).(string)
+	return r
+}
+
+// RevealUser is GetUser for an operator who must say why they look
+// (Actor.NeedsReason, a console account): the written reason goes into
+// the audit event of every disclosure, in the transaction that reads the
+// values.
+func (s *Service) RevealUser(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField, reason string) (*usercenter.User, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, usercenter.Invalid(usercenter.FieldReason, "is required to reveal personal data")
+	}
+	if len(reason) > MaxReasonLen || !utf8.ValidString(reason) || strings.ContainsFunc(reason, unicode.IsControl) {
+		return nil, usercenter.Invalid(usercenter.FieldReason, "must be one line of at most %d bytes of UTF-8", MaxReasonLen)
+	}
+	return s.GetUser(context.WithValue(ctx, reasonKey{}, reason), actor, userID, fields)
 }
 
 // domains fills in user domains by SdkAppId for the span of one call; an
@@ -264,7 +300,7 @@ func (d domains) of(ctx context.Context, r Reader, sdkAppID uint64) (string, err
 // records each disclosure: if the audit event cannot be written, nothing
 // is disclosed.
 func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []usercenter.PIIField, known domains, find func(Reader) ([]UserRecord, error)) ([]usercenter.User, error) {
-	if err := reveal(actor, fields); err != nil {
+	if err := reveal(ctx, actor, fields); err != nil {
 		return nil, err
 	}
 	view := func(r Reader, tx Tx) ([]usercenter.User, error) {

@@ -74,6 +74,14 @@ type Reader interface {
 	// LiveTokens counts a user's login tokens that expire after now.
 	LiveTokens(ctx context.Context, userID string, now time.Time) (int, error)
 
+	// UserStats returns an app's user counts, kept by the store in the
+	// transaction of every insert, status change and delete of a user, so
+	// that reading them never scans the users: the app's active and
+	// disabled totals, and the users created on each UTC day from since's
+	// day on, oldest first, days without users left out. A deleted user
+	// leaves the counts of their day.
+	UserStats(ctx context.Context, sdkAppID uint64, since time.Time) (*UserStats, error)
+
 	// Meta returns a named instance-wide value, or nil if it was never set.
 	Meta(ctx context.Context, name string) ([]byte, error)
 
@@ -347,6 +355,18 @@ type UserRecord struct {
 	usercenter.User
 	SealedPhone, SealedEmail, SealedAddress []byte // vault ciphertext; nil when empty
 	PhoneIndex, EmailIndex                  []byte // HMAC-SHA256 blind indexes; nil when empty
+}
+
+// UserStats are an app's user counts (see Reader.UserStats).
+type UserStats struct {
+	Active, Disabled int
+	Days             []DayCount
+}
+
+// DayCount is how many users were created on one UTC day.
+type DayCount struct {
+	Day     time.Time // midnight UTC
+	Created int
 }
 
 // Token is a login token as stored: only its SHA-256 hash.

@@ -30,7 +30,7 @@ type SubjectExport struct {
 // disclosure audited in the transaction that reads it, so it needs
 // pii.read besides users.read.
 func (s *Service) ExportSubject(ctx context.Context, actor *usercenter.Actor, userID string) (*SubjectExport, error) {
-	if err := reveal(actor, usercenter.PIIFields); err != nil {
+	if err := reveal(ctx, actor, usercenter.PIIFields); err != nil {
 		return nil, err
 	}
 	out := &SubjectExport{}

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -98,6 +100,10 @@ func TestMigrateDataDelta(t *testing.T) {
 	if err := src.svc.DeleteUser(bg, op, gone.id); err != nil {
 		t.Fatal(err)
 	}
+	disabled := usercenter.UserDisabled
+	if _, err := src.svc.UpdateUser(bg, op, src.users[3].id, core.UserPatch{Status: &disabled}); err != nil {
+		t.Fatal(err)
+	}
 	added, err := svctest.CreateUser(src.svc, bg, op, src.apps[0].SdkAppID, core.UserPatch{Nickname: ptr("late")})
 	if err != nil {
 		t.Fatal(err)
@@ -109,8 +115,8 @@ func TestMigrateDataDelta(t *testing.T) {
 
 	rep := migrate(t, src, dsn, datamove.Options{})
 	users := tableReport(t, rep, "users")
-	if users.Inserted != 1 || users.Updated != 1 || users.Removed != 1 {
-		t.Errorf("users: %+v, want 1 inserted, 1 updated, 1 removed", users)
+	if users.Inserted != 1 || users.Updated != 2 || users.Removed != 1 {
+		t.Errorf("users: %+v, want 1 inserted, 2 updated, 1 removed", users)
 	}
 	if keys := tableReport(t, rep, "api_keys"); keys.Updated != 1 {
 		t.Errorf("api_keys: %+v, want the revocation", keys)
@@ -136,6 +142,18 @@ func TestMigrateDataDelta(t *testing.T) {
 	}
 	if _, err := d.svc.Me(bg, sess.Token); err != nil {
 		t.Errorf("a token issued during the move: %v", err)
+	}
+	// The destination's triggers counted the users as they came, changed
+	// and went: its counts are the source's.
+	for _, app := range src.apps {
+		want, err := src.store.UserStats(bg, app.SdkAppID, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.store.UserStats(bg, app.SdkAppID, time.Time{})
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("app %d: the destination counts %+v (%v), the source %+v", app.SdkAppID, got, err, want)
+		}
 	}
 }
 

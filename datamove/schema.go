@@ -36,7 +36,9 @@ var tableOrder = []string{
 }
 
 // Tables that are bookkeeping of one engine, not data of the instance.
-var engineTables = map[string]bool{"schema_migrations": true, "sqlite_sequence": true}
+var engineTables = map[string]bool{"schema_migrations": true, "sqlite_sequence": true,
+	// Counts the destination's triggers keep as the users are copied.
+	"user_stats": true}
 
 // colType is a column's storage class; STRICT tables guarantee that every
 // value has it (or is NULL).

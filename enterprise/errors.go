@@ -88,7 +88,7 @@ var fields = usercenter.Spelling{
 	usercenter.FieldSince: "since", usercenter.FieldUntil: "until", usercenter.FieldProvider: "provider",
 	usercenter.FieldProviderUserID: "providerUserId", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
-	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action", usercenter.FieldRole: "role",
+	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action", usercenter.FieldRole: "role", usercenter.FieldReason: "reason",
 }
 
 // fromDomain maps an error from core to this API's codes. It is the one

@@ -35,7 +35,7 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 	if !t.auditLocked {
 		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, t.s.keys.audit)
 	}
-	b.Queue(`INSERT INTO audit_events (`+sqlstore.AuditInsertColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, args...)
+	b.Queue(`INSERT INTO audit_events (`+sqlstore.AuditInsertColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, args...)
 	br := t.tx.SendBatch(ctx, b)
 	if !t.auditLocked {
 		_, err = br.Exec()

@@ -30,9 +30,9 @@ const (
 	// The identity hands out IDs in the order rows are inserted, which
 	// ORDER BY makes the order given.
 	qInsertAudits = `INSERT INTO audit_events (` + sqlstore.AuditInsertColumns + `)
-		SELECT at, app, usr, act, fld, who, req
-		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-			WITH ORDINALITY AS e (at, app, usr, act, fld, who, req, n)
+		SELECT at, app, usr, act, fld, who, req, why
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+			WITH ORDINALITY AS e (at, app, usr, act, fld, who, req, why, n)
 		ORDER BY n RETURNING id`
 )
 
@@ -142,15 +142,16 @@ func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent)
 	}
 	n := len(events)
 	at, apps := make([]int64, n), make([]int64, n)
-	users, actions, fields, actors, reqs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	users, actions, fields, actors, reqs, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, e := range events {
 		v, err := sqlstore.EncodeTime(engine, "audit_events.at", e.At)
 		if err != nil {
 			return err
 		}
 		at[i], apps[i], users[i], actions[i], fields[i], actors[i], reqs[i] = v, int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID
+		reasons[i] = e.Reason
 	}
-	ids, err := t.insertNumbered(ctx, "audit", n, qInsertAudits, at, apps, users, actions, fields, actors, reqs)
+	ids, err := t.insertNumbered(ctx, "audit", n, qInsertAudits, at, apps, users, actions, fields, actors, reqs, reasons)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -10,10 +11,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"usercenter"
+	"usercenter/core"
 	"usercenter/postgres"
 	"usercenter/postgres/pgtest"
 	"usercenter/sqlite"
+	"usercenter/sqlstore"
 )
 
 func TestMigrations(t *testing.T) {
@@ -22,11 +27,11 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 5}) {
-		t.Fatalf("first Open applied %v, want [1 2 3 5]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 5, 6}) {
+		t.Fatalf("first Open applied %v, want [1 2 3 5 6]", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 5 {
-		t.Fatalf("SchemaVersion = %d, %v; want 5", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 6 {
+		t.Fatalf("SchemaVersion = %d, %v; want 6", v, err)
 	}
 	addApps(t, s, 1)
 	s.Close()
@@ -40,14 +45,14 @@ func TestMigrations(t *testing.T) {
 		if got := s.Applied(); len(got) != 0 {
 			t.Fatalf("reopen applied %v, want none", got)
 		}
-		if v, err := s.SchemaVersion(ctx); err != nil || v != 5 {
-			t.Fatalf("SchemaVersion = %d, %v; want 5", v, err)
+		if v, err := s.SchemaVersion(ctx); err != nil || v != 6 {
+			t.Fatalf("SchemaVersion = %d, %v; want 6", v, err)
 		}
 		if _, err := s.App(ctx, 1); err != nil {
 			t.Fatalf("data lost on reopen: %v", err)
 		}
-		if n := scalar[int64](t, s, `SELECT count(*) FROM schema_migrations`); n != 4 {
-			t.Fatalf("schema_migrations has %d rows, want 4", n)
+		if n, want := scalar[int64](t, s, `SELECT count(*) FROM schema_migrations`), migrationCount(t); n != want {
+			t.Fatalf("schema_migrations has %d rows, want %d", n, want)
 		}
 		s.Close()
 	}
@@ -91,7 +96,7 @@ func TestConcurrentOpens(t *testing.T) {
 		}
 		defer stores[i].Close()
 		switch got := stores[i].Applied(); {
-		case reflect.DeepEqual(got, []int{1, 2, 3, 5}):
+		case reflect.DeepEqual(got, []int{1, 2, 3, 5, 6}):
 			applied++
 		case len(got) != 0:
 			t.Fatalf("Open %d applied %v", i, got)
@@ -100,8 +105,8 @@ func TestConcurrentOpens(t *testing.T) {
 	if applied != 1 {
 		t.Fatalf("%d Opens applied the migrations, want 1", applied)
 	}
-	if n := scalar[int64](t, stores[0], `SELECT count(*) FROM schema_migrations`); n != 4 {
-		t.Fatalf("schema_migrations has %d rows, want 4", n)
+	if n, want := scalar[int64](t, stores[0], `SELECT count(*) FROM schema_migrations`), migrationCount(t); n != want {
+		t.Fatalf("schema_migrations has %d rows, want %d", n, want)
 	}
 	// Every node works on the one schema.
 	addApps(t, stores[1], 7)
@@ -123,8 +128,8 @@ func TestSearchPath(t *testing.T) {
 	if _, err := b.App(ctx, 1); err == nil {
 		t.Fatal("an app of one schema is visible in another")
 	}
-	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, a.Schema()); n != 17 {
-		t.Fatalf("schema %s has %d tables, want 17", a.Schema(), n)
+	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, a.Schema()); n != 18 {
+		t.Fatalf("schema %s has %d tables, want 18", a.Schema(), n)
 	}
 	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'`); n != 0 {
 		t.Fatal("the store wrote to the public schema")
@@ -356,4 +361,54 @@ func postgresSchema(t *testing.T, s *postgres.Store) map[string]*tableSchema {
 		out[name] = ts
 	}
 	return out
+}
+
+// TestMigrationCountsUsers: migration 6 counts the users already there,
+// as a database upgraded from before it has them.
+func TestMigrationCountsUsers(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	s, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addApps(t, s, 1, 2)
+	users := []*core.UserRecord{newUser(1, "a", base), newUser(1, "b", base), newUser(1, "c", base.Add(48*time.Hour)), newUser(2, "d", base)}
+	users[1].Status = usercenter.UserDisabled
+	for _, u := range users {
+		update(t, s, func(tx core.Tx) error { return tx.InsertUser(ctx, u) })
+	}
+	// Back to the schema before migration 6, the users kept.
+	raw(t, s, `DROP TRIGGER users_stats ON users; DROP FUNCTION users_stats(); DROP FUNCTION user_stats_add(BIGINT, BIGINT, BIGINT, BIGINT, BIGINT);
+		DROP TABLE user_stats; ALTER TABLE audit_events DROP COLUMN reason; DELETE FROM schema_migrations WHERE version = 6`)
+	s.Close()
+
+	s, err = postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{6}) {
+		t.Fatalf("applied %v, want [6]", got)
+	}
+	day := base.UTC().Truncate(24 * time.Hour)
+	for app, want := range map[uint64]*core.UserStats{
+		1: {Active: 2, Disabled: 1, Days: []core.DayCount{{Day: day, Created: 2}, {Day: day.Add(48 * time.Hour), Created: 1}}},
+		2: {Active: 1, Days: []core.DayCount{{Day: day, Created: 1}}},
+	} {
+		got, err := s.UserStats(ctx, app, base.Add(-time.Hour))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("app %d after migration 6: %+v (%v), want %+v", app, got, err, want)
+		}
+	}
+}
+
+// migrationCount is the number of migrations in the package's directory
+// (which it embeds): one row each in schema_migrations once applied.
+func migrationCount(t *testing.T) int64 {
+	t.Helper()
+	ms, err := sqlstore.Migrations("postgres", os.DirFS("."), "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(len(ms))
 }

@@ -133,6 +133,8 @@ var reads = sqlstore.Reads{
 	EnterpriseToken: `SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = $1`,
 	Meta:            `SELECT value FROM meta WHERE name = $1`,
 	LiveTokens:      `SELECT count(*) FROM tokens WHERE user_id = $1 AND expires_at > $2`,
+	UserStats: `SELECT day, sum(created)::bigint, sum(active)::bigint, sum(disabled)::bigint FROM user_stats
+		WHERE sdk_app_id = $1 GROUP BY day ORDER BY day`,
 
 	User:         usersQuery(`u.user_id = $1`, "", ""),
 	UserByOrigin: usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", ""),

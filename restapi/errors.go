@@ -77,7 +77,7 @@ var fields = usercenter.Spelling{
 	usercenter.FieldSince: "since", usercenter.FieldUntil: "until", usercenter.FieldProvider: "provider",
 	usercenter.FieldProviderUserID: "providerUserId", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
-	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action", usercenter.FieldRole: "role",
+	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action", usercenter.FieldRole: "role", usercenter.FieldReason: "reason",
 }
 
 // fieldOf is the member or parameter an error is about, as this API

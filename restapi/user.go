@@ -49,6 +49,7 @@ type auditJSON struct {
 	Field     string `json:"field"`
 	Actor     string `json:"actor"`
 	RequestID string `json:"requestId"`
+	Reason    string `json:"reason"`
 }
 
 // auditList is the answer of GET /v1/audit.
@@ -113,5 +114,6 @@ func toAuditJSON(e *usercenter.AuditEvent) auditJSON {
 		Field:     e.Field,
 		Actor:     e.Actor,
 		RequestID: e.RequestID,
+		Reason:    e.Reason,
 	}
 }

@@ -19,7 +19,7 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.run.exec(ctx, `INSERT INTO audit_events (`+sqlstore.AuditInsertColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`, args...)
+	res, err := t.run.exec(ctx, `INSERT INTO audit_events (`+sqlstore.AuditInsertColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return t.fail(err)
 	}

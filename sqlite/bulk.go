@@ -69,6 +69,8 @@ func (t *txn) insertRows(ctx context.Context, head string, width int, args []any
 
 var userWidth = strings.Count(sqlstore.UserColumns, ",") + 1
 
+var auditWidth = strings.Count(sqlstore.AuditInsertColumns, ",") + 1
+
 const (
 	insertUsersHead = `INSERT INTO users (` + sqlstore.UserColumns + `) VALUES `
 	// A link's app is the user's, taken from the same record the user's
@@ -139,7 +141,7 @@ func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent)
 	if err != nil {
 		return err
 	}
-	args := make([]any, 0, 7*len(events))
+	args := make([]any, 0, auditWidth*len(events))
 	for _, e := range events {
 		a, err := sqlstore.AuditArgs(engine, e)
 		if err != nil {
@@ -147,7 +149,7 @@ func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent)
 		}
 		args = append(args, a...)
 	}
-	err = t.insertRows(ctx, insertAuditHead, 7, args, numbered(func(i int, id int64) { events[i].ID = id }))
+	err = t.insertRows(ctx, insertAuditHead, auditWidth, args, numbered(func(i int, id int64) { events[i].ID = id }))
 	if err != nil {
 		return t.fail(err)
 	}

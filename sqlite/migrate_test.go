@@ -50,8 +50,17 @@ func TestMigrateFromV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 7}) {
-		t.Fatalf("Open applied %v, want [2 3 4 5 7]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{2, 3, 4, 5, 7, 8}) {
+		t.Fatalf("Open applied %v, want [2 3 4 5 7 8]", got)
+	}
+	// Migration 8 counted the users already there.
+	stats, err := s.UserStats(ctx, 1, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	midnight := base.UTC().Truncate(24 * time.Hour)
+	if want := (&core.UserStats{Active: 1, Days: []core.DayCount{{Day: midnight, Created: 1}}}); !reflect.DeepEqual(stats, want) {
+		t.Fatalf("UserStats after migration 8 = %+v, want %+v", stats, want)
 	}
 
 	app, err := s.App(ctx, 1)

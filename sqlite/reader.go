@@ -184,6 +184,8 @@ var reads = sqlstore.Reads{
 	EnterpriseToken: readQuery(`SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = ?`),
 	Meta:            readQuery(`SELECT value FROM meta WHERE name = ?`),
 	LiveTokens:      readQuery(`SELECT count(*) FROM tokens WHERE user_id = ? AND expires_at > ?`),
+	UserStats: readQuery(`SELECT day, sum(created), sum(active), sum(disabled) FROM user_stats
+		WHERE sdk_app_id = ? GROUP BY day ORDER BY day`),
 
 	User:         qUser,
 	UserByOrigin: qUserByOrigin,

@@ -8,16 +8,16 @@ import (
 
 // AuditInsertColumns are the columns of audit_events an insert writes, in
 // the order of AuditArgs; the store assigns the ID.
-const AuditInsertColumns = `at, sdk_app_id, user_id, action, field, actor, request_id`
+const AuditInsertColumns = `at, sdk_app_id, user_id, action, field, actor, request_id, reason`
 
 // AuditArgs returns the values of e's AuditInsertColumns.
 func AuditArgs(engine string, e *usercenter.AuditEvent) ([]any, error) {
 	ts := rowTimes{engine: engine}
-	return ts.row(ts.at("audit_events.at", e.At), int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID)
+	return ts.row(ts.at("audit_events.at", e.At), int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID, e.Reason)
 }
 
 // AuditColumns are the columns of audit_events ScanAuditEvent reads.
-const AuditColumns = `id, at, sdk_app_id, user_id, action, field, actor, request_id`
+const AuditColumns = `id, at, sdk_app_id, user_id, action, field, actor, request_id, reason`
 
 // ScanAuditEvent reads a row of AuditColumns.
 func ScanAuditEvent(row Scanner) (usercenter.AuditEvent, error) {
@@ -26,7 +26,7 @@ func ScanAuditEvent(row Scanner) (usercenter.AuditEvent, error) {
 		at, app int64
 		action  string
 	)
-	if err := row.Scan(&e.ID, &at, &app, &e.UserID, &action, &e.Field, &e.Actor, &e.RequestID); err != nil {
+	if err := row.Scan(&e.ID, &at, &app, &e.UserID, &action, &e.Field, &e.Actor, &e.RequestID, &e.Reason); err != nil {
 		return e, err
 	}
 	e.At = DecodeTime(at)

@@ -95,9 +95,9 @@ func TestAuditWhere(t *testing.T) {
 
 func TestScanAuditEvent(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
-	e, err := ScanAuditEvent(row{int64(9), at.UnixNano(), int64(-1), "u", "update", "phone", "key:k", "r"})
+	e, err := ScanAuditEvent(row{int64(9), at.UnixNano(), int64(-1), "u", "update", "phone", "key:k", "r", "why"})
 	want := usercenter.AuditEvent{ID: 9, At: at, SdkAppID: math.MaxUint64, UserID: "u", Action: "update",
-		Field: "phone", Actor: "key:k", RequestID: "r"}
+		Field: "phone", Actor: "key:k", RequestID: "r", Reason: "why"}
 	if err != nil || !reflect.DeepEqual(e, want) {
 		t.Errorf("ScanAuditEvent = %+v, %v; want %+v", e, err, want)
 	}

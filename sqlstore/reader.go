@@ -24,6 +24,9 @@ type Reads struct {
 	// LiveTokens counts a user's tokens; its parameters are the UserId
 	// and BoundTime of now, tokens expiring after it counting.
 	LiveTokens string
+	// UserStats sums an app's user_stats by day; its parameter is the
+	// SdkAppId.
+	UserStats string
 
 	// The user reads run through Engine.FindUser and FindUsers, which
 	// know what these select. UsersByOrigin's parameters are the OriginId and
@@ -198,6 +201,38 @@ func (r Reader) LiveTokens(ctx context.Context, userID string, now time.Time) (i
 	}
 	return n[0], nil
 }
+
+// UserStats sums an app's counts of every day, a row per day of every
+// year it has had users: a few thousand rows at most, never its users.
+func (r Reader) UserStats(ctx context.Context, sdkAppID uint64, since time.Time) (*core.UserStats, error) {
+	ctx, err := r.engine.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type dayRow struct{ day, created, active, disabled int64 }
+	rows, err := All(ctx, r.engine, func(row Scanner) (dayRow, error) {
+		var d dayRow
+		err := row.Scan(&d.day, &d.created, &d.active, &d.disabled)
+		return d, err
+	}, r.reads.UserStats, int64(sdkAppID))
+	if err != nil {
+		return nil, err
+	}
+	from := UnixDay(since)
+	st := &core.UserStats{}
+	for _, d := range rows {
+		st.Active += int(d.active)
+		st.Disabled += int(d.disabled)
+		if d.day >= from && d.created > 0 {
+			st.Days = append(st.Days, core.DayCount{Day: time.Unix(d.day*86400, 0).UTC(), Created: int(d.created)})
+		}
+	}
+	return st, nil
+}
+
+// UnixDay is the day of user_stats that t falls on: whole UTC days since
+// 1970, as the migrations compute it from created_at.
+func UnixDay(t time.Time) int64 { return BoundTime(t) / (86400 * int64(time.Second)) }
 
 // EnterpriseToken returns the enterprise token with that hash, expired or
 // not.

@@ -104,7 +104,7 @@ var fields = usercenter.Spelling{
 	usercenter.FieldSince: "Since", usercenter.FieldUntil: "Until", usercenter.FieldProvider: "Provider",
 	usercenter.FieldProviderUserID: "ProviderUserId", usercenter.FieldUsername: "Username", usercenter.FieldPassword: "Password",
 	usercenter.FieldTimestamp: "TC-Timestamp", usercenter.FieldCode: "TemporaryCode", usercenter.FieldValueKind: "Type",
-	usercenter.FieldToken: "Token", usercenter.FieldAuditAction: "Action", usercenter.FieldRole: "Role",
+	usercenter.FieldToken: "Token", usercenter.FieldAuditAction: "Action", usercenter.FieldRole: "Role", usercenter.FieldReason: "Reason",
 }
 
 // fromDomain maps an error from core to an answer. It is the one place

@@ -71,7 +71,7 @@ var fields = usercenter.Spelling{
 	usercenter.FieldSince: "Since", usercenter.FieldUntil: "Until", usercenter.FieldProvider: "Provider",
 	usercenter.FieldProviderUserID: "ProviderUserId", usercenter.FieldUsername: "Username", usercenter.FieldPassword: "Password",
 	usercenter.FieldTimestamp: "Timestamp", usercenter.FieldCode: "Code", usercenter.FieldValueKind: "Type",
-	usercenter.FieldToken: "Token", usercenter.FieldAuditAction: "Action", usercenter.FieldRole: "Role",
+	usercenter.FieldToken: "Token", usercenter.FieldAuditAction: "Action", usercenter.FieldRole: "Role", usercenter.FieldReason: "Reason",
 }
 
 // describe is a domain error's message in LCIC's terms: an error about one

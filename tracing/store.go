@@ -176,6 +176,10 @@ func (r reader) LiveTokens(ctx context.Context, userID string, now time.Time) (i
 	return traced(r, ctx, "LiveTokens", func(ctx context.Context) (int, error) { return r.r.LiveTokens(ctx, userID, now) })
 }
 
+func (r reader) UserStats(ctx context.Context, sdkAppID uint64, since time.Time) (*core.UserStats, error) {
+	return traced(r, ctx, "UserStats", func(ctx context.Context) (*core.UserStats, error) { return r.r.UserStats(ctx, sdkAppID, since) })
+}
+
 func (r reader) Meta(ctx context.Context, name string) ([]byte, error) {
 	return traced(r, ctx, "Meta", func(ctx context.Context) ([]byte, error) { return r.r.Meta(ctx, name) })
 }

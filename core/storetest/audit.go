@@ -46,6 +46,7 @@ func testAudit(t *testing.T, s core.Store) {
 				Field:     fields[(i/3)%len(fields)],
 				Actor:     actors[(i/5)%len(actors)],
 				RequestID: fmt.Sprint("req", i),
+				Reason:    []string{"", "support ticket 12", "中文 reason"}[i%3],
 			}
 			if err := tx.InsertAudit(ctx, &e); err != nil {
 				return err

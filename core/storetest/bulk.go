@@ -183,6 +183,7 @@ func testInsertAudits(t *testing.T, s core.Store) {
 			Field:     []string{"", "phone"}[i%2],
 			Actor:     "key:AKIDbulk",
 			RequestID: fmt.Sprint("req", i/10),
+			Reason:    []string{"", "ticket #4711: the user asked, \"why\" – ✓"}[i%2],
 		}
 	}
 	var first usercenter.AuditEvent

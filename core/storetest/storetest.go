@@ -72,6 +72,7 @@ var tests = []test{
 	{"AuditOutlivesUser", testAuditOutlivesUser},
 	{"EraseAuditUser", testEraseAuditUser},
 	{"LiveTokens", testLiveTokens},
+	{"UserStats", testUserStats},
 	{"Events", testEvents},
 	{"EventsRollBack", testEventsRollBack},
 	{"EventsFilter", testEventsFilter},
