@@ -92,8 +92,8 @@ Address,City,Province,Nationality,Lang,Timezone,Sex,Signature,Remark,
 LogonMode,CreatedAt,UpdatedAt,LastLoginAt, then ThirdPartyIds.PROVIDER for
 every provider. Personal data is masked unless --reveal names it; then
 --reason is required, and every exported user's revealed field is one
-audit event, written in the transaction that read it, whose actor is
-"operator (reason: TEXT)" (the reason on one line, at most 200 bytes).
+audit event, written in the transaction that read it, that records the
+reason (on one line, at most 500 bytes).
 On a terminal a progress line goes to standard error.
 `
 

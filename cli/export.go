@@ -73,20 +73,6 @@ func eta(done, total int, rate float64) string {
 	return (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()
 }
 
-// maxReason caps the reason recorded with an export's disclosures.
-const maxReason = 200
-
-// revealActor is the operator as a revealing export's audit events name
-// them: "cli:<OS user> (reason: …)", the reason clipped to maxReason bytes and
-// on one line. The events have no column of their own for a reason; the
-// actor is what each one records of who asked, and why belongs with it.
-func revealActor(reason string) *usercenter.Actor {
-	a := operator()
-	reason = strings.Join(strings.Fields(reason), " ")
-	a.Name = fmt.Sprintf("%s (reason: %s)", a.Name, usercenter.ClipName(reason, maxReason))
-	return a
-}
-
 // csvColumns is the header of `user export --format csv`: the members of
 // a user object of --json, then one column per third-party provider.
 func csvColumns() []string {
@@ -148,7 +134,6 @@ func userExport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		if strings.TrimSpace(*reason) == "" {
 			return usageError{msg: "--reveal needs --reason: every disclosure records why"}
 		}
-		actor = revealActor(*reason)
 	} else if *reason != "" {
 		return usageError{msg: "--reason goes with --reveal"}
 	}
@@ -166,7 +151,7 @@ func userExport(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 			defer file.Close()
 			dst = file
 		}
-		n, err := exportUsers(ctx, inst.svc, actor, core.UserQuery{SdkAppID: *app, Reveal: reveal}, *format, dst, total, newProgress(stderr))
+		n, err := exportUsers(ctx, inst.svc, actor, core.UserQuery{SdkAppID: *app, Reveal: reveal, Reason: strings.Join(strings.Fields(*reason), " ")}, *format, dst, total, newProgress(stderr))
 		if err != nil {
 			return fmt.Errorf("%w; %d users were written before it", err, n)
 		}

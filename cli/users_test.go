@@ -85,6 +85,7 @@ type auditOut struct {
 	Field     string `json:"field"`
 	Actor     string `json:"actor"`
 	RequestId string `json:"requestId"`
+	Reason    string `json:"reason"`
 }
 
 func auditEvents(t *testing.T, env map[string]string, args ...string) []auditOut {

@@ -72,6 +72,9 @@ type UserQuery struct {
 	// Reveal lists the personal data to show in plain, each disclosure
 	// audited in the transaction that reads it.
 	Reveal []usercenter.PIIField
+	// Reason is why they are revealed, recorded with each disclosure's
+	// audit event; an actor that NeedsReason must give one.
+	Reason string
 }
 
 // UserPage is one page of a listing.
@@ -97,6 +100,12 @@ func (q *UserQuery) lookups() int {
 func (s *Service) ListUsers(ctx context.Context, actor *usercenter.Actor, q UserQuery) (*UserPage, error) {
 	if err := actor.Require(usercenter.PermUsersRead); err != nil {
 		return nil, err
+	}
+	if q.Reason != "" {
+		var err error
+		if ctx, err = withReason(ctx, q.Reason); err != nil {
+			return nil, err
+		}
 	}
 	if q.lookups() > 1 {
 		return nil, usercenter.Invalid(usercenter.FieldOriginID, "cannot be combined with another exact lookup")

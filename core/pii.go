@@ -269,14 +269,24 @@ func reasonOf(ctx context.Context) string {
 // the audit event of every disclosure, in the transaction that reads the
 // values.
 func (s *Service) RevealUser(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField, reason string) (*usercenter.User, error) {
+	ctx, err := withReason(ctx, reason)
+	if err != nil {
+		return nil, err
+	}
+	return s.GetUser(ctx, actor, userID, fields)
+}
+
+// withReason checks an operator's written reason for disclosures, and
+// gives it to the audit events written under ctx.
+func withReason(ctx context.Context, reason string) (context.Context, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return nil, usercenter.Invalid(usercenter.FieldReason, "is required to reveal personal data")
+		return ctx, usercenter.Invalid(usercenter.FieldReason, "is required to reveal personal data")
 	}
 	if len(reason) > MaxReasonLen || !utf8.ValidString(reason) || strings.ContainsFunc(reason, unicode.IsControl) {
-		return nil, usercenter.Invalid(usercenter.FieldReason, "must be one line of at most %d bytes of UTF-8", MaxReasonLen)
+		return ctx, usercenter.Invalid(usercenter.FieldReason, "must be one line of at most %d bytes of UTF-8", MaxReasonLen)
 	}
-	return s.GetUser(context.WithValue(ctx, reasonKey{}, reason), actor, userID, fields)
+	return context.WithValue(ctx, reasonKey{}, reason), nil
 }
 
 // domains fills in user domains by SdkAppId for the span of one call; an
