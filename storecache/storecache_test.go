@@ -654,7 +654,7 @@ func TestTxMethodsKnown(t *testing.T) {
 		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "SetEmailIndex", "UpdateApp",
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",
 		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens", "EraseAuditUser", "InsertEvents",
-		"DeleteUserTokens", "DeleteOldEvents",
+		"DeleteUserTokens", "DeleteOldEvents", "EraseEventsUser",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {
