@@ -175,6 +175,9 @@ func NormalizeEmail(field Field, s string) (string, error) {
 		if unicode.IsControl(r) {
 			return "", Invalid(field, "must not contain control characters")
 		}
+		if invisibleInEmail(r) {
+			return "", Invalid(field, "must not contain invisible formatting characters")
+		}
 		if unicode.IsSpace(r) {
 			return "", Invalid(field, "is not a valid email address")
 		}
@@ -203,6 +206,16 @@ func NormalizeEmail(field Field, s string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+// invisibleInEmail reports whether r is a formatting character (Unicode
+// category Cf) that an address must not hold: invisible, it makes one
+// address look like another (a zero-width space, a soft hyphen) or shows
+// it in another order than it is (the bidirectional overrides). The
+// zero-width joiner and non-joiner stay allowed: some scripts (Persian,
+// the Indic ones) need them to spell words, as IDNA2008 allows.
+func invisibleInEmail(r rune) bool {
+	return unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d'
 }
 
 // CanonicalEmail is the form of an email address that its blind index is

@@ -274,6 +274,8 @@ func TestNormalizeEmailAccepts(t *testing.T) {
 		{"64 bytes of 2-byte letters", strings.Repeat("é", 32) + "@x.com", strings.Repeat("é", 32) + "@x.com"},
 		// Octets are counted after NFC: 22 decomposed é are 66 bytes typed, 44 stored.
 		{"64 bytes once composed", strings.Repeat("e\u0301", 22) + "@x.com", strings.Repeat("é", 22) + "@x.com"},
+		// Persian needs the zero-width non-joiner to spell some words.
+		{"zero-width non-joiner", "می\u200cخواهم@x.ir", "می\u200cخواهم@x.ir"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := NormalizeEmail("email", tc.in)
@@ -306,6 +308,7 @@ func TestNormalizeEmailRejects(t *testing.T) {
 		notValid  = "is not a valid email address"
 		spaced    = "must not start or end with whitespace"
 		control   = "must not contain control characters"
+		invisible = "must not contain invisible formatting characters"
 		tooLong   = "must be an email address of at most 254 bytes"
 		localLong = "must have at most 64 bytes before the @"
 		hyphen    = "must not have a domain label that starts or ends with -"
@@ -343,6 +346,14 @@ func TestNormalizeEmailRejects(t *testing.T) {
 		{"DEL", "a\x7fb@c.d", control},
 		{"escape in domain", "a@b\x1b.c", control},
 		{"C1 control", "a\u0085b@c.d", control},
+		{"right-to-left override", "ab\u202ecom.exe@c.d", invisible},
+		{"left-to-right mark", "a\u200eb@c.d", invisible},
+		{"bidi isolate in domain", "a@b\u2067c.d", invisible},
+		{"zero-width space", "a\u200bb@c.d", invisible},
+		{"zero-width space in domain", "a@b\u200b.c", invisible},
+		{"word joiner", "a\u2060b@c.d", invisible},
+		{"byte order mark", "\ufeffa@b.c", invisible},
+		{"soft hyphen", "a\u00adb@c.d", invisible},
 		{"255 bytes", over, tooLong},
 		{"far too long", strings.Repeat("a", 5000) + "@b.c", tooLong},
 		{"65 bytes before the @", strings.Repeat("a", 65) + "@b.c", localLong},

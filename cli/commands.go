@@ -100,8 +100,9 @@ On a terminal a progress line goes to standard error.
 const userEraseLong = `For a data-subject erasure request: in one transaction the user is
 deleted with their tokens, links and codes, and every audit event about
 them keeps its time, app, action, field and actor but names the user
-"erased" instead; one more event, also naming "erased", records the
-erasure.
+"erased" instead, as does every event of the outbox about them (see
+usercenter events tail); one more audit event, also naming "erased",
+records the erasure.
 `
 
 const userSetLong = `Fields: nickname, avatar, phone, email, address, city, province,

@@ -192,6 +192,11 @@ type Tx interface {
 	// InsertEvents appends events to the outbox and sets their IDs, which
 	// increase in the order given.
 	InsertEvents(ctx context.Context, events []*usercenter.Event) error
+	// EraseEventsUser replaces the UserId in the data of every event of
+	// the outbox of app sdkAppID about userID by usercenter.ErasedUserID,
+	// keeping the events, and reports how many it changed: an erasure
+	// must not leave the UserId in the event stream either.
+	EraseEventsUser(ctx context.Context, sdkAppID uint64, userID string) (int, error)
 	// DeleteOldEvents deletes up to limit of the outbox's oldest events,
 	// in ID order, stopping at the first event made at or after before,
 	// and reports how many it deleted. An event never goes while one with

@@ -70,7 +70,8 @@ func (s *Service) ExportSubject(ctx context.Context, actor *usercenter.Actor, us
 // transaction it deletes the user with their tokens, links and codes (as
 // DeleteUser does), turns every audit event about them into a tombstone
 // (their UserId becomes usercenter.ErasedUserID: the events stay, with
-// when, where, what and by whom, but no longer say about whom) and records
+// when, where, what and by whom, but no longer say about whom), does the
+// same to the outbox's events about them, and records
 // the erasure itself, also under the tombstone. It returns how many events
 // it turned into tombstones.
 func (s *Service) EraseUser(ctx context.Context, actor *usercenter.Actor, userID string) (int, error) {
@@ -87,6 +88,10 @@ func (s *Service) EraseUser(ctx context.Context, actor *usercenter.Actor, userID
 			return err
 		}
 		if erased, err = tx.EraseAuditUser(ctx, userID); err != nil {
+			return err
+		}
+		// The outbox names the user too, and the event stream shows it.
+		if _, err := tx.EraseEventsUser(ctx, u.SdkAppID, userID); err != nil {
 			return err
 		}
 		tomb := u.User

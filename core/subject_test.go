@@ -123,6 +123,19 @@ func TestEraseUser(t *testing.T) {
 	if evs := allEvents(t, store, usercenter.AuditFilter{UserID: kept.ID}); len(evs) != 1 {
 		t.Fatalf("another user's events changed: %+v", evs)
 	}
+	// Nor does the outbox, which the event stream shows, name them.
+	var erasedInOutbox int
+	for _, e := range outbox(t, store, 0, app.SdkAppID) {
+		switch e.Data.UserID {
+		case id:
+			t.Fatalf("an event of the outbox still names the erased user: %+v", e)
+		case usercenter.ErasedUserID:
+			erasedInOutbox++
+		}
+	}
+	if erasedInOutbox != 3 { // user.created, pii.disclosed, user.updated
+		t.Fatalf("%d events of the outbox name %q, want 3", erasedInOutbox, usercenter.ErasedUserID)
+	}
 	_, err = svc.EraseUser(bg, actor, id)
 	wantCode(t, err, usercenter.ENotFound)
 

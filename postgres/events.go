@@ -134,3 +134,18 @@ func scanID(row sqlstore.Scanner) (int64, error) {
 	err := row.Scan(&id)
 	return id, err
 }
+
+// EraseEventsUser turns the userId of the app's events about userID into
+// the tombstone, through events_app. It draws no event IDs, so it needs
+// no audit lock.
+func (t *txn) EraseEventsUser(ctx context.Context, sdkAppID uint64, userID string) (int, error) {
+	if err := t.begin(ctx); err != nil {
+		return 0, err
+	}
+	if !storable(userID) {
+		return 0, nil // no event can be about that ID
+	}
+	n, err := t.exec(ctx, `UPDATE events SET data = jsonb_set(data::jsonb, '{userId}', to_jsonb($1::text))::text
+		WHERE sdk_app_id = $2 AND data::jsonb ->> 'userId' = $3`, usercenter.ErasedUserID, int64(sdkAppID), userID)
+	return int(n), err
+}

@@ -18,6 +18,7 @@ var emailRuleCases = []struct{ name, email, detail string }{
 	{"only spaces", "   ", "email must not start or end with whitespace"},
 	{"control character", "mu\u0001@example.com", "email must not contain control characters"},
 	{"C1 control character", "mu\u0085x@example.com", "email must not contain control characters"},
+	{"right-to-left override", "mu\u202emoc.elpmaxe@example.com", "email must not contain invisible formatting characters"},
 	{"label starting with -", "mu@-example.com", "email must not have a domain label that starts or ends with -"},
 	{"label ending with -", "mu@example-.com", "email must not have a domain label that starts or ends with -"},
 	{"65 bytes before the @", strings.Repeat("m", 65) + "@example.com", "email must have at most 64 bytes before the @"},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -21,9 +22,22 @@ func WithTracing(tp trace.TracerProvider) Option {
 	return func(c *config) { c.tracer = tp }
 }
 
-// traceContext reads the W3C traceparent and tracestate headers, so that
-// a caller's trace goes on through this server.
+// traceContext reads the W3C traceparent header, so that a caller's
+// trace goes on through this server. It reads tracestate too, which
+// callerSpan drops.
 var traceContext = propagation.TraceContext{}
+
+// callerSpan is the context of the caller's span that r names in its
+// traceparent, if any, without its tracestate: that is free text of the
+// client's, which every span of the request would otherwise carry to the
+// collector, and nothing a client sent may go into a span.
+func callerSpan(r *http.Request) context.Context {
+	ctx := traceContext.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	if sc := trace.SpanContextFromContext(ctx); sc.TraceState().Len() > 0 {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, sc.WithTraceState(trace.TraceState{}))
+	}
+	return ctx
+}
 
 // traced wraps a facade's handler, inside obs.Middleware, which has given
 // the request its ID and which the facade tells its action and result.
@@ -39,7 +53,7 @@ func traced(tp trace.TracerProvider, facade string, next http.Handler) http.Hand
 	}
 	tracer := tracing.Tracer(tp)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := traceContext.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx := callerSpan(r)
 		ctx, span := tracer.Start(ctx, facade, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", method(r.Method))))
 		sw := &tracedWriter{ResponseWriter: w, status: http.StatusOK}

@@ -98,3 +98,18 @@ func scanID(row sqlstore.Scanner) (int64, error) {
 	err := row.Scan(&id)
 	return id, err
 }
+
+// EraseEventsUser turns the userId of the app's events about userID into
+// the tombstone, through events_app.
+func (t *txn) EraseEventsUser(ctx context.Context, sdkAppID uint64, userID string) (int, error) {
+	ctx, err := t.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, `UPDATE events SET data = json_set(data, '$.userId', ?)
+		WHERE sdk_app_id = ? AND json_extract(data, '$.userId') = ?`, usercenter.ErasedUserID, int64(sdkAppID), userID)
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return int(n), nil
+}

@@ -312,12 +312,19 @@ func (s *Store) Close() error {
 		ckptErr := s.ckpt.close()
 		s.rstmts.close()
 		s.wstmts.close()
+		rdbErr := s.rdb.Close()
 		// The writer connection closes last: as the last connection it
 		// checkpoints the WAL into the database file, and then empties the
-		// WAL (see keepWALFiles). An error here leaves the WAL as it is,
+		// WAL (see keepWALFiles). But it is not the last while another
+		// process has the database open (events tail, which may run for
+		// days, or any reading command), and then SQLite leaves the
+		// commits not yet copied in the WAL: so it checkpoints them itself
+		// first, which waits (busy_timeout) for that process's reads under
+		// way, and empties the WAL. An error here leaves the WAL as it is,
 		// which is what a crash leaves: nothing to report.
+		_, _ = s.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
 		_, _ = s.wconn.ExecContext(context.Background(), "PRAGMA journal_size_limit=0")
-		s.closeErr = errors.Join(ckptErr, s.rdb.Close(), s.wconn.Close(), s.wdb.Close())
+		s.closeErr = errors.Join(ckptErr, rdbErr, s.wconn.Close(), s.wdb.Close())
 		closedHere(s.path, false)
 	})
 	return s.closeErr

@@ -650,6 +650,7 @@ func TestClosed(t *testing.T) {
 func TestTxMethodsKnown(t *testing.T) {
 	reads := reflect.TypeFor[core.Reader]()
 	writes := []string{
+		"EraseEventsUser", // the outbox is not cached
 		"InsertApp", "InsertKey", "RevokeKey", "InsertUser", "InsertUsers", "UpdateUser", "DeleteUser", "InsertAudits",
 		"InsertToken", "DeleteExpiredTokens", "SetMeta", "InsertAudit", "UpdateSealed", "SetEmailIndex", "UpdateApp",
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",

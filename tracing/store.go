@@ -300,6 +300,10 @@ func (t *txn) InsertEvents(ctx context.Context, events []*usercenter.Event) erro
 	return tracedErr(t.reader, ctx, "InsertEvents", func(ctx context.Context) error { return t.tx.InsertEvents(ctx, events) })
 }
 
+func (t *txn) EraseEventsUser(ctx context.Context, sdkAppID uint64, userID string) (int, error) {
+	return traced(t.reader, ctx, "EraseEventsUser", func(ctx context.Context) (int, error) { return t.tx.EraseEventsUser(ctx, sdkAppID, userID) })
+}
+
 func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 	return tracedErr(t.reader, ctx, "UpdateSealed", func(ctx context.Context) error { return t.tx.UpdateSealed(ctx, v) })
 }

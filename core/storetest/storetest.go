@@ -77,6 +77,7 @@ var tests = []test{
 	{"EventsRollBack", testEventsRollBack},
 	{"EventsFilter", testEventsFilter},
 	{"DeleteOldEvents", testDeleteOldEvents},
+	{"EraseEventsUser", testEraseEventsUser},
 	{"DeleteUserTokens", testDeleteUserTokens},
 	{"SealedValues", testSealedValues},
 	{"EmailIndexes", testEmailIndexes},

@@ -251,3 +251,54 @@ func testDeleteUserTokens(t *testing.T, s core.Store) {
 		t.Fatal(err)
 	}
 }
+
+// testEraseEventsUser: erasing a user's events in the outbox keeps every
+// event but replaces the UserId in its data by the tombstone, and touches
+// no other user's, nor the same UserId's events of another app.
+func testEraseEventsUser(t *testing.T, s core.Store) {
+	ev := func(app uint64, typ usercenter.EventType, data usercenter.EventData) *usercenter.Event {
+		return &usercenter.Event{Type: typ, SdkAppID: app, At: Base, Actor: "cli:x", Data: data}
+	}
+	MustUpdate(t, s, func(tx core.Tx) error {
+		return tx.InsertEvents(ctx, []*usercenter.Event{
+			ev(1, usercenter.EventUserCreated, usercenter.EventData{UserID: "gone"}),
+			ev(1, usercenter.EventUserCreated, usercenter.EventData{UserID: "kept"}),
+			ev(1, usercenter.EventUserUpdated, usercenter.EventData{UserID: "gone", Fields: []string{"nickname", "phone"}}),
+			ev(2, usercenter.EventUserCreated, usercenter.EventData{UserID: "gone"}),
+			ev(1, usercenter.EventPIIDisclosed, usercenter.EventData{UserID: "gone", Field: "phone", Disclosure: "reveal"}),
+			ev(1, usercenter.EventKeyCreated, usercenter.EventData{SecretID: "gone"}),
+		})
+	})
+	var n int
+	MustUpdate(t, s, func(tx core.Tx) (err error) {
+		n, err = tx.EraseEventsUser(ctx, 1, "gone")
+		return err
+	})
+	if n != 3 {
+		t.Fatalf("EraseEventsUser changed %d events, want 3", n)
+	}
+	got, err := s.Events(ctx, usercenter.EventFilter{EveryApp: true, Limit: 100})
+	if err != nil || len(got) != 6 {
+		t.Fatalf("events after erasure = %+v, %v; want all 6 kept", got, err)
+	}
+	want := []usercenter.EventData{
+		{UserID: usercenter.ErasedUserID},
+		{UserID: "kept"},
+		{UserID: usercenter.ErasedUserID, Fields: []string{"nickname", "phone"}},
+		{UserID: "gone"}, // another app's
+		{UserID: usercenter.ErasedUserID, Field: "phone", Disclosure: "reveal"},
+		{SecretID: "gone"},
+	}
+	for i, e := range got {
+		if !reflect.DeepEqual(e.Data, want[i]) || e.Actor != "cli:x" || !e.At.Equal(Base) {
+			t.Errorf("event %d after erasure = %+v, want data %+v and the rest kept", i, e, want[i])
+		}
+	}
+	MustUpdate(t, s, func(tx core.Tx) (err error) {
+		n, err = tx.EraseEventsUser(ctx, 1, "never-was")
+		return err
+	})
+	if n != 0 {
+		t.Fatalf("EraseEventsUser of a user without events changed %d", n)
+	}
+}
