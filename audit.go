@@ -39,6 +39,11 @@ const (
 	AuditKeyRevoke             AuditAction = "key.revoke" // one per app of the key
 	AuditSuperAppSecretReplace AuditAction = "superapp_secret.replace"
 	AuditMasterKeyRotate       AuditAction = "master_key.rotate"
+	// Webhook endpoints: Field holds the endpoint's ID, which is no secret.
+	AuditWebhookCreate AuditAction = "webhook.create"
+	AuditWebhookUpdate AuditAction = "webhook.update"
+	AuditWebhookDelete AuditAction = "webhook.delete"
+	AuditWebhookReplay AuditAction = "webhook.replay"
 )
 
 // ErasedUserID is the UserId of the audit events of an erased user, and of
@@ -49,7 +54,8 @@ const ErasedUserID = "erased"
 
 // AuditActions lists every AuditAction, in the order messages name them.
 var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete, AuditErase,
-	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate}
+	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate,
+	AuditWebhookCreate, AuditWebhookUpdate, AuditWebhookDelete, AuditWebhookReplay}
 
 // Valid reports whether a is one of AuditActions.
 func (a AuditAction) Valid() bool {

@@ -43,6 +43,8 @@ const (
 	ResourceValue = "value"
 	// ResourceMeta is a stored meta value.
 	ResourceMeta = "meta"
+	// ResourceWebhook is a webhook endpoint.
+	ResourceWebhook = "webhook"
 )
 
 // Error is the one error type of the domain. Message is safe to show to the

@@ -3,7 +3,7 @@ package usercenter
 import "time"
 
 // Event announces one committed change, for delivery to whoever listens
-// (webhooks, to come). Events are written to an outbox in the transaction
+// (webhooks). Events are written to an outbox in the transaction
 // of their change: an event exists if and only if its change committed.
 // Like the audit trail, an event never holds personal data or secrets:
 // only IDs and the names of what changed.
@@ -33,12 +33,16 @@ const (
 	// among an app.updated's fields.
 	EventSuperAppSecretReplaced EventType = "superapp_secret.replaced"
 	EventMasterKeyRotated       EventType = "master_key.rotated" // SdkAppID 0; Data.Resealed
+	EventWebhookCreated         EventType = "webhook.created"    // Data.WebhookID
+	EventWebhookUpdated         EventType = "webhook.updated"    // Data.WebhookID, Data.Fields (a replay: cursor)
+	EventWebhookDeleted         EventType = "webhook.deleted"    // Data.WebhookID
 )
 
 // EventTypes lists every EventType.
 var EventTypes = []EventType{
 	EventUserCreated, EventUserUpdated, EventUserDeleted, EventUserStatusChanged, EventPIIDisclosed,
 	EventAppCreated, EventAppUpdated, EventKeyCreated, EventKeyRevoked, EventSuperAppSecretReplaced, EventMasterKeyRotated,
+	EventWebhookCreated, EventWebhookUpdated, EventWebhookDeleted,
 }
 
 // EventData is what an event says about its change, stored as JSON. It
@@ -52,5 +56,6 @@ type EventData struct {
 	// Disclosure is how a value was disclosed: "reveal" (shown in plain
 	// through an API) or "deliver" (encrypted for the super-app platform).
 	Disclosure string `json:"disclosure,omitempty"`
-	Resealed   int    `json:"resealed,omitempty"` // values re-encrypted by a master-key rotation
+	Resealed   int    `json:"resealed,omitempty"`  // values re-encrypted by a master-key rotation
+	WebhookID  string `json:"webhookId,omitempty"` // the endpoint's ID, never its URL or secret
 }

@@ -86,6 +86,10 @@ const (
 	FieldAuditAction Field = "auditAction"
 	// FieldToken is a login or access token (only its hash is stored).
 	FieldToken Field = "token"
+	// A webhook endpoint's ID, URL and event filters.
+	FieldWebhookID     Field = "webhookId"
+	FieldWebhookURL    Field = "webhookUrl"
+	FieldWebhookEvents Field = "webhookEvents"
 )
 
 // Fields lists every field above, for the facades' table tests.
@@ -99,6 +103,7 @@ var Fields = []Field{
 	FieldUsers, FieldPage, FieldPageSize, FieldCursor, FieldCreatedSince, FieldCreatedUntil,
 	FieldSince, FieldUntil, FieldProvider, FieldProviderUserID, FieldUsername, FieldPassword,
 	FieldTimestamp, FieldCode, FieldValueKind, FieldAuditAction, FieldToken,
+	FieldWebhookID, FieldWebhookURL, FieldWebhookEvents,
 }
 
 // ThirdPartyField names one provider's ID in a user's third-party IDs.

@@ -32,6 +32,8 @@ func AssociatedData(kind SealedKind, rowKey string) (string, error) {
 		return aadUser(rowKey, usercenter.FieldEmail), nil
 	case SealedUserAddress:
 		return aadUser(rowKey, usercenter.FieldAddress), nil
+	case SealedWebhookSecret:
+		return aadWebhook(rowKey), nil
 	}
 	return "", fmt.Errorf("unknown sealed kind %q", kind)
 }

@@ -99,6 +99,8 @@ type Reader interface {
 	// EnterpriseToken finds an enterprise API access token by its hash
 	// (NotFound Resource "token" when absent; expired tokens are returned).
 	EnterpriseToken(ctx context.Context, hash []byte) (*EnterpriseToken, error)
+
+	WebhookReader
 }
 
 // Tx is a write transaction.
@@ -184,6 +186,8 @@ type Tx interface {
 	// count until they are purged. A SecretId without tokens has nothing
 	// to trim; a negative keep fails with EInvalid (Field "keep").
 	TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error)
+
+	WebhookTx
 }
 
 // ItemError is the error of one item of a batch (Tx.InsertUsers).
@@ -253,16 +257,17 @@ type Token struct {
 type SealedKind string
 
 const (
-	SealedAppSecret   SealedKind = "app.superapp_secret" // RowKey: SdkAppId in decimal, zero-padded to 20 digits
-	SealedKeySecret   SealedKind = "key.secret_key"      // RowKey: SecretId
-	SealedMeta        SealedKind = "meta.value"          // RowKey: name
-	SealedUserPhone   SealedKind = "user.phone"          // RowKey: UserId
-	SealedUserEmail   SealedKind = "user.email"          // RowKey: UserId
-	SealedUserAddress SealedKind = "user.address"        // RowKey: UserId
+	SealedAppSecret     SealedKind = "app.superapp_secret" // RowKey: SdkAppId in decimal, zero-padded to 20 digits
+	SealedKeySecret     SealedKind = "key.secret_key"      // RowKey: SecretId
+	SealedMeta          SealedKind = "meta.value"          // RowKey: name
+	SealedUserPhone     SealedKind = "user.phone"          // RowKey: UserId
+	SealedUserEmail     SealedKind = "user.email"          // RowKey: UserId
+	SealedUserAddress   SealedKind = "user.address"        // RowKey: UserId
+	SealedWebhookSecret SealedKind = "webhook.secret"      // RowKey: the endpoint's ID
 )
 
 // SealedKinds lists every kind, for rotation.
-var SealedKinds = []SealedKind{SealedAppSecret, SealedKeySecret, SealedMeta, SealedUserPhone, SealedUserEmail, SealedUserAddress}
+var SealedKinds = []SealedKind{SealedAppSecret, SealedKeySecret, SealedMeta, SealedUserPhone, SealedUserEmail, SealedUserAddress, SealedWebhookSecret}
 
 // SealedValue is one encrypted value and where it lives. Rows whose value
 // is NULL are never returned.

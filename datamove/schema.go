@@ -29,6 +29,8 @@ var tableOrder = []string{
 	"enterprise_tokens",
 	"audit_events",
 	"events",
+	"webhooks",
+	"webhook_deliveries",
 }
 
 // Tables that are bookkeeping of one engine, not data of the instance.

@@ -22,11 +22,11 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3}) {
-		t.Fatalf("first Open applied %v, want [1 2 3]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4}) {
+		t.Fatalf("first Open applied %v, want [1 2 3 4]", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 3 {
-		t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 4 {
+		t.Fatalf("SchemaVersion = %d, %v; want 4", v, err)
 	}
 	addApps(t, s, 1)
 	s.Close()
@@ -40,14 +40,14 @@ func TestMigrations(t *testing.T) {
 		if got := s.Applied(); len(got) != 0 {
 			t.Fatalf("reopen applied %v, want none", got)
 		}
-		if v, err := s.SchemaVersion(ctx); err != nil || v != 3 {
-			t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
+		if v, err := s.SchemaVersion(ctx); err != nil || v != 4 {
+			t.Fatalf("SchemaVersion = %d, %v; want 4", v, err)
 		}
 		if _, err := s.App(ctx, 1); err != nil {
 			t.Fatalf("data lost on reopen: %v", err)
 		}
-		if n := scalar[int64](t, s, `SELECT count(*) FROM schema_migrations`); n != 3 {
-			t.Fatalf("schema_migrations has %d rows, want 3", n)
+		if n := scalar[int64](t, s, `SELECT count(*) FROM schema_migrations`); n != 4 {
+			t.Fatalf("schema_migrations has %d rows, want 4", n)
 		}
 		s.Close()
 	}
@@ -91,7 +91,7 @@ func TestConcurrentOpens(t *testing.T) {
 		}
 		defer stores[i].Close()
 		switch got := stores[i].Applied(); {
-		case reflect.DeepEqual(got, []int{1, 2, 3}):
+		case reflect.DeepEqual(got, []int{1, 2, 3, 4}):
 			applied++
 		case len(got) != 0:
 			t.Fatalf("Open %d applied %v", i, got)

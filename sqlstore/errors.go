@@ -82,6 +82,7 @@ var Uniques = []Unique{
 	{Name: "tokens_pkey", Table: "tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},
 	{Name: "codes_pkey", Table: "codes", Cols: []string{"code_hash"}, Field: usercenter.FieldCode},
 	{Name: "enterprise_tokens_pkey", Table: "enterprise_tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},
+	{Name: "webhooks_pkey", Table: "webhooks", Cols: []string{"id"}, Field: usercenter.FieldWebhookID},
 }
 
 // LinkKey is the primary key of user_links: one user per app may hold a

@@ -29,11 +29,12 @@ type SealedColumn struct {
 // user's NULL column would bring back personal data the user has since
 // removed.
 var SealedColumns = map[core.SealedKind]SealedColumn{
-	core.SealedKeySecret:   {Table: "api_keys", Key: "secret_id", Value: "secret_key", Resource: usercenter.ResourceKey},
-	core.SealedMeta:        {Table: "meta", Key: "name", Value: "value", Held: "length(value) > 0", Resource: usercenter.ResourceMeta},
-	core.SealedUserPhone:   userSealedColumn("phone_enc"),
-	core.SealedUserEmail:   userSealedColumn("email_enc"),
-	core.SealedUserAddress: userSealedColumn("address_enc"),
+	core.SealedKeySecret:     {Table: "api_keys", Key: "secret_id", Value: "secret_key", Resource: usercenter.ResourceKey},
+	core.SealedMeta:          {Table: "meta", Key: "name", Value: "value", Held: "length(value) > 0", Resource: usercenter.ResourceMeta},
+	core.SealedUserPhone:     userSealedColumn("phone_enc"),
+	core.SealedUserEmail:     userSealedColumn("email_enc"),
+	core.SealedUserAddress:   userSealedColumn("address_enc"),
+	core.SealedWebhookSecret: {Table: "webhooks", Key: "id", Value: "secret", Resource: usercenter.ResourceWebhook},
 }
 
 func userSealedColumn(col string) SealedColumn {

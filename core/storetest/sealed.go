@@ -31,6 +31,11 @@ func testSealedValues(t *testing.T, s core.Store) {
 		if err := tx.SetMeta(ctx, "m0-empty", nil); err != nil { // set, but no ciphertext
 			return err
 		}
+		for _, id := range []string{"wh_c", "wh_a", "wh_b"} {
+			if err := tx.InsertWebhook(ctx, NewWebhook(id, 2)); err != nil {
+				return err
+			}
+		}
 		for i := range 7 {
 			u := FullUser(2, fmt.Sprint("u", i), Base)
 			// Some users lack some values, and those are skipped.
@@ -71,6 +76,11 @@ func testSealedValues(t *testing.T, s core.Store) {
 						add(id, k.SealedSecretKey)
 					}
 				}
+			}
+		case core.SealedWebhookSecret:
+			for _, id := range []string{"wh_a", "wh_b", "wh_c"} {
+				w, _ := s.Webhook(ctx, id)
+				add(id, w.SealedSecret)
 			}
 		case core.SealedMeta:
 			for _, name := range []string{"m0-empty", "m1", "m2", "m3"} {
@@ -114,8 +124,8 @@ func testSealedValues(t *testing.T, s core.Store) {
 		}
 	}
 
-	if len(core.SealedKinds) != 6 {
-		t.Fatalf("test covers 6 kinds, core has %d", len(core.SealedKinds))
+	if len(core.SealedKinds) != 7 {
+		t.Fatalf("test covers 7 kinds, core has %d", len(core.SealedKinds))
 	}
 	for _, kind := range core.SealedKinds {
 		w := want(kind)
