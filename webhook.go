@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -201,3 +202,26 @@ type WebhookDelivery struct {
 	// never the receiver's.
 	Error string
 }
+
+// WebhookPayload is the body of a delivery: one event as JSON.
+type WebhookPayload struct {
+	ID       int64     `json:"id"` // the event's ID; 0 for a test event
+	Type     EventType `json:"type"`
+	SdkAppID uint64    `json:"sdkAppId"`
+	At       time.Time `json:"at"`
+	Actor    string    `json:"actor"`
+	Data     EventData `json:"data"`
+}
+
+// NewWebhookPayload is the payload of event e.
+func NewWebhookPayload(e *Event) WebhookPayload {
+	return WebhookPayload{ID: e.ID, Type: e.Type, SdkAppID: e.SdkAppID, At: e.At.UTC(), Actor: e.Actor, Data: e.Data}
+}
+
+// EventWebhookTest is the type of the test event `webhook test` sends. It
+// is never in the outbox, and no filter needs to select it.
+const EventWebhookTest EventType = "webhook.test"
+
+// WebhookMessageID is the webhook-id of an event's deliveries, the same
+// on every attempt, so that a receiver can drop duplicates.
+func WebhookMessageID(eventID int64) string { return "evt_" + strconv.FormatInt(eventID, 10) }
