@@ -296,7 +296,9 @@ func TestHangingReceiverTimesOut(t *testing.T) {
 // fakeResolver answers every name with addrs.
 type fakeResolver []netip.Addr
 
-func (r fakeResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) { return r, nil }
+func (r fakeResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return r, nil
+}
 
 // TestPrivateAddressesRefused: at creation, by the URL's resolved
 // addresses; at dial time, whatever the name resolved to before (DNS
