@@ -232,4 +232,5 @@ var fields = usercenter.Spelling{
 	usercenter.FieldProviderUserID: "--provider-user-id", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
 	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "--action",
+	usercenter.FieldWebhookID: "WEBHOOKID", usercenter.FieldWebhookURL: "--url", usercenter.FieldWebhookEvents: "--events",
 }

@@ -32,6 +32,7 @@ var groups = []groupSpec{
 	{"key", "manage API keys"},
 	{"user", "read, change, delete and import users"},
 	{"master-key", "rotate the master key"},
+	{"webhook", "manage webhook endpoints: where an app's events are posted"},
 }
 
 // commands lists every command in the order help shows them. It is filled
@@ -59,6 +60,13 @@ func init() {
 		{"user delete", "USERID", "deletes a user with their tokens and links; their audit events stay", "", userDelete},
 		{"user import", "FILE --app SDKAPPID", "creates the users of a JSON Lines or CSV file", userImportLong, userImport},
 		{"audit", "", "lists audit events, newest first", "", auditCmd},
+		{"webhook create", "--app SDKAPPID --url URL --events TYPES", "creates a webhook endpoint and shows its secret, once", webhookLong, webhookCreate},
+		{"webhook list", "[--app SDKAPPID]", "lists webhook endpoints and how delivery to each stands", "", webhookList},
+		{"webhook show", "WEBHOOKID", "shows an endpoint and its latest deliveries", "", webhookShow},
+		{"webhook update", "WEBHOOKID [--url URL] [--events TYPES]", "changes an endpoint's URL or filters, and clears its failure flag", webhookLong, webhookUpdate},
+		{"webhook delete", "WEBHOOKID", "deletes an endpoint and its delivery log", "", webhookDelete},
+		{"webhook test", "WEBHOOKID", "sends a webhook.test event to an endpoint now", "", webhookTest},
+		{"webhook replay", "WEBHOOKID --since T", "redelivers an endpoint's events from time T on", "", webhookReplay},
 		{"master-key rotate", "", "re-encrypts everything under a new master key", rotateHelp, masterKeyRotate},
 		{"migrate-data", "--from sqlite:PATH --to postgres://USER:PASSWORD@HOST:PORT/DB", "copies an instance from SQLite into PostgreSQL", migrateDataHelp, migrateData},
 		{"bench", "(--self | --target URL --creds FILE)", "load-tests an instance, or one in this process, and reports throughput and latency", "", benchCmd},

@@ -23,6 +23,7 @@ import (
 	"usercenter/redisstore"
 	"usercenter/replay"
 	"usercenter/server"
+	"usercenter/webhook"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -55,6 +56,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	bodyMemory := fs.Int64("body-memory-mib", httpio.DefaultBodyBudget>>20, "the most memory, in MiB, that the request bodies being served may hold at once: a request whose body would go past it is answered busy at once")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address (such as 127.0.0.1:9090) instead of --addr; keep it off networks that clients reach")
 	withPprof := fs.Bool("pprof", false, "also serve the Go profiler under /debug/pprof/ on --metrics-addr")
+	webhooks := fs.Bool("webhooks", true, "deliver webhooks from this node (--webhooks=false leaves it to the others over the same database)")
+	webhookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "how long one webhook delivery may take, answer included")
+	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhook deliveries reach loopback, link-local and private addresses")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -67,6 +71,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *bodyMemory < minBodyMemoryMiB || *bodyMemory > maxBodyMemoryMiB {
 		return usageError{msg: fmt.Sprintf("--body-memory-mib must be between %d and %d", minBodyMemoryMiB, maxBodyMemoryMiB)}
+	}
+	if *webhookTimeout < 100*time.Millisecond || *webhookTimeout > time.Minute {
+		return usageError{msg: "--webhook-timeout must be between 100ms and 1m"}
 	}
 	if *withPprof && *metricsAddr == "" {
 		return usageError{msg: "--pprof needs --metrics-addr: the profiler is never served on --addr"}
@@ -87,7 +94,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	defer shared.close()
 
-	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL))
+	// The dispatcher wakes after each commit that wrote events, so that
+	// a delivery need not wait for its next poll.
+	wake := make(chan struct{}, 1)
+	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: *webhookAllowPrivate, Timeout: *webhookTimeout})
+	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL),
+		core.WithWebhookSender(sender), core.WithEventsCommitted(func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}))
 	if err != nil {
 		return err
 	}
@@ -149,6 +166,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	srv := server.NewHTTPServer(*addr, server.NewHandler(inst.svc, log, reg, handlerOpts...))
 	go inst.svc.PurgeExpired(ctx, time.Minute)
+	stopDispatcher := func() {}
+	if *webhooks {
+		d := webhook.NewDispatcher(inst.svc, sender, wake, webhook.Config{Timeout: *webhookTimeout, Log: log, Metrics: webhook.NewMetrics(reg)})
+		// Its own context: it stops after the last request has been
+		// served, and records what it delivered before the store closes.
+		dctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			d.Run(dctx)
+		}()
+		stopDispatcher = func() {
+			cancel()
+			<-done
+		}
+		defer stopDispatcher()
+	}
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
@@ -180,6 +214,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopDispatcher()
 	unlock()
 	if err := inst.Close(); err != nil {
 		return fmt.Errorf("closing the store: %w", err)

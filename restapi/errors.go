@@ -78,6 +78,7 @@ var fields = usercenter.Spelling{
 	usercenter.FieldProviderUserID: "providerUserId", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
 	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action",
+	usercenter.FieldWebhookID: "webhookId", usercenter.FieldWebhookURL: "url", usercenter.FieldWebhookEvents: "events",
 }
 
 // fieldOf is the member or parameter an error is about, as this API
@@ -126,6 +127,8 @@ func fromDomain(err error) *problem {
 		case usercenter.ResourceKey:
 			// An unknown or revoked key answers exactly like a wrong secret.
 			return errBadKey
+		case usercenter.ResourceWebhook:
+			return &problem{Code: "webhook_not_found", Detail: "no such webhook endpoint"}
 		default:
 			return &problem{Code: "user_not_found", Detail: "no such user"}
 		}
