@@ -97,6 +97,14 @@ func (a *api) routes() []route {
 		{"POST", "/v1/users/{userId}:erase", "eraseUser", authKey, nil, a.handleEraseUser()},
 		{"GET", "/v1/me", "getMe", authBearer, nil, a.handleMe()},
 		{"GET", "/v1/audit", "listAuditEvents", authKey, auditParams, a.handleListAudit()},
+		{"POST", "/v1/apps/{sdkAppId}/webhooks", "createWebhook", authKey, nil, a.handleCreateWebhook()},
+		{"GET", "/v1/apps/{sdkAppId}/webhooks", "listWebhooks", authKey, nil, a.handleListWebhooks()},
+		{"GET", "/v1/apps/{sdkAppId}/webhooks/{webhookId}", "getWebhook", authKey, nil, a.handleGetWebhook()},
+		{"PATCH", "/v1/apps/{sdkAppId}/webhooks/{webhookId}", "updateWebhook", authKey, nil, a.handleUpdateWebhook()},
+		{"DELETE", "/v1/apps/{sdkAppId}/webhooks/{webhookId}", "deleteWebhook", authKey, nil, a.handleDeleteWebhook()},
+		{"POST", "/v1/apps/{sdkAppId}/webhooks/{webhookId}:test", "testWebhook", authKey, nil, a.handleTestWebhook()},
+		{"POST", "/v1/apps/{sdkAppId}/webhooks/{webhookId}:replay", "replayWebhook", authKey, nil, a.handleReplayWebhook()},
+		{"GET", "/v1/apps/{sdkAppId}/webhooks/{webhookId}/deliveries", "listWebhookDeliveries", authKey, []string{"limit"}, a.handleListDeliveries()},
 		{"GET", "/v1/openapi.json", "getOpenAPI", authNone, nil, a.handleOpenAPI()},
 	}
 }
@@ -106,11 +114,21 @@ func (a *api) routes() []route {
 func New(svc *core.Service, log *slog.Logger) http.Handler {
 	a := &api{svc: svc, log: log}
 	mux := http.NewServeMux()
-	known := map[string]string{}
+	// Routes that share a pattern are custom methods of one resource
+	// (":test", ":replay"): one handler picks among them by the verb.
+	known := map[string][]string{}
+	ops := map[string][]http.Handler{}
+	var patterns []string
 	for _, rt := range a.routes() {
-		mux.Handle(rt.pattern(), a.operation(rt))
 		_, _, verb := rt.customMethod()
-		known[rt.pattern()] = verb
+		if _, ok := known[rt.pattern()]; !ok {
+			patterns = append(patterns, rt.pattern())
+		}
+		known[rt.pattern()] = append(known[rt.pattern()], verb)
+		ops[rt.pattern()] = append(ops[rt.pattern()], a.operation(rt))
+	}
+	for _, p := range patterns {
+		mux.Handle(p, a.byVerb(known[p], ops[p]))
 	}
 	// Whatever no route matches lands here, including a known path with
 	// the wrong method: a more specific pattern always wins in ServeMux,
@@ -118,6 +136,30 @@ func New(svc *core.Service, log *slog.Logger) http.Handler {
 	a.noRoute = a.handleNoRoute(mux, known)
 	mux.Handle("/", a.noRoute)
 	return mux
+}
+
+// byVerb serves a pattern's routes: the one whose custom method the path
+// ends in, or else the one without (a pattern has at most one), or else
+// no route.
+func (a *api) byVerb(verbs []string, ops []http.Handler) http.Handler {
+	if len(ops) == 1 {
+		return ops[0]
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i, verb := range verbs {
+			if verb != "" && strings.HasSuffix(r.URL.Path, ":"+verb) {
+				ops[i].ServeHTTP(w, r)
+				return
+			}
+		}
+		for i, verb := range verbs {
+			if verb == "" {
+				ops[i].ServeHTTP(w, r)
+				return
+			}
+		}
+		a.noRoute.ServeHTTP(w, r)
+	})
 }
 
 type actorKey struct{}
@@ -209,7 +251,7 @@ func checkQuery(r *http.Request, allowed []string) error {
 //
 // known maps the pattern of every route to its custom method's verb, ""
 // for none: a custom method's pattern matches its path only with the verb.
-func (a *api) handleNoRoute(mux *http.ServeMux, known map[string]string) http.Handler {
+func (a *api) handleNoRoute(mux *http.ServeMux, known map[string][]string) http.Handler {
 	methods := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
@@ -218,8 +260,11 @@ func (a *api) handleNoRoute(mux *http.ServeMux, known map[string]string) http.Ha
 			probe.Method = m
 			// A GET pattern also serves HEAD, and is reported for it.
 			_, pattern := mux.Handler(probe)
-			if verb, ok := known[pattern]; ok && (verb == "" || strings.HasSuffix(r.URL.Path, ":"+verb)) {
-				allow = append(allow, m)
+			for _, verb := range known[pattern] {
+				if verb == "" || strings.HasSuffix(r.URL.Path, ":"+verb) {
+					allow = append(allow, m)
+					break
+				}
 			}
 		}
 		if len(allow) == 0 {

@@ -43,6 +43,7 @@ var problemTypes = map[string]problemType{
 	"not_found":              {http.StatusNotFound, "Not found"},
 	"user_not_found":         {http.StatusNotFound, "User not found"},
 	"app_not_found":          {http.StatusNotFound, "App not found"},
+	"webhook_not_found":      {http.StatusNotFound, "Webhook endpoint not found"},
 	"method_not_allowed":     {http.StatusMethodNotAllowed, "Method not allowed"},
 	"origin_id_taken":        {http.StatusConflict, "OriginId already taken"},
 	"third_party_id_taken":   {http.StatusConflict, "Third-party ID already linked"},
