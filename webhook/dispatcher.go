@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,6 +56,11 @@ type Config struct {
 	Batch int
 	// Workers bounds the endpoints served at once.
 	Workers int
+	// SaveEvery is how old the oldest unrecorded delivery may get before
+	// a pass ends with recording it (250 ms by default; below zero, every
+	// pass records). Fewer records cost fewer writes; a crash redelivers
+	// what was not recorded.
+	SaveEvery time.Duration
 	Clock   Clock
 	Log     *slog.Logger
 	Metrics *Metrics
@@ -73,7 +79,8 @@ type Dispatcher struct {
 	wake   <-chan struct{}
 
 	mu     sync.Mutex
-	active map[string]bool // endpoints this dispatcher is serving
+	active map[string]bool      // endpoints a worker of this dispatcher is serving
+	held   map[string]*progress // endpoints this dispatcher holds a lease on
 }
 
 // NewDispatcher returns a dispatcher that sends through sender. wake, if
@@ -102,6 +109,9 @@ func NewDispatcher(svc *core.Service, sender core.WebhookSender, wake <-chan str
 	if cfg.Workers == 0 {
 		cfg.Workers = 8
 	}
+	if cfg.SaveEvery == 0 {
+		cfg.SaveEvery = defaultSaveEvery
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
@@ -111,16 +121,17 @@ func NewDispatcher(svc *core.Service, sender core.WebhookSender, wake <-chan str
 	if cfg.Jitter == nil {
 		cfg.Jitter = mrand.Float64
 	}
-	return &Dispatcher{svc: svc, sender: sender, cfg: cfg, wake: wake, active: map[string]bool{}}
+	return &Dispatcher{svc: svc, sender: sender, cfg: cfg, wake: wake, active: map[string]bool{}, held: map[string]*progress{}}
 }
 
 // Node is the name this dispatcher leases endpoints under.
 func (d *Dispatcher) Node() string { return d.cfg.Node }
 
 // Run passes over the endpoints until ctx ends: after each pass it waits
-// for a wake-up or the poll interval. It returns once the last pass has
-// finished and saved what it delivered.
+// for a wake-up or the poll interval. Before it returns it records what
+// it delivered and releases its leases.
 func (d *Dispatcher) Run(ctx context.Context) {
+	defer d.Release(ctx)
 	for {
 		d.RunOnce(ctx)
 		select {
@@ -132,9 +143,22 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce serves every endpoint that is due and not leased by another,
-// each up to Batch events or its first failure, and returns when all are
-// done.
+// Release records what was delivered and not yet saved, and releases
+// every lease this dispatcher holds: for a shutdown, so that another
+// node takes over at once.
+func (d *Dispatcher) Release(ctx context.Context) {
+	d.mu.Lock()
+	held := d.held
+	d.held = map[string]*progress{}
+	d.mu.Unlock()
+	for _, p := range held {
+		p.save(ctx, true)
+	}
+}
+
+// RunOnce serves every endpoint that has events to deliver, is due and
+// not leased by another, each up to Batch events or its first failure,
+// and returns when all are done.
 func (d *Dispatcher) RunOnce(ctx context.Context) {
 	queue, err := d.svc.WebhookQueue(ctx)
 	if err != nil {
@@ -144,24 +168,47 @@ func (d *Dispatcher) RunOnce(ctx context.Context) {
 		return
 	}
 	now := d.cfg.Clock.Now()
+	live := make(map[string]bool, len(queue))
 	sem := make(chan struct{}, d.cfg.Workers)
 	var wg sync.WaitGroup
 	for i := range queue {
 		w := &queue[i]
-		d.cfg.Metrics.backlog(ctx, d.svc, w)
-		if !w.NextAttemptAt.IsZero() && w.NextAttemptAt.After(now) {
-			continue
-		}
-		if w.LeaseOwner != "" && w.LeaseOwner != d.cfg.Node && w.LeaseUntil.After(now) {
-			continue
-		}
+		live[w.ID] = true
 		d.mu.Lock()
+		p := d.held[w.ID]
 		busy := d.active[w.ID]
-		d.active[w.ID] = true
 		d.mu.Unlock()
 		if busy {
 			continue
 		}
+		if p == nil {
+			// Not ours: worth a claim (a write) only if due, free, and
+			// with events after its cursor.
+			if !w.NextAttemptAt.IsZero() && w.NextAttemptAt.After(now) {
+				continue
+			}
+			if w.LeaseOwner != "" && w.LeaseOwner != d.cfg.Node && w.LeaseUntil.After(now) {
+				continue
+			}
+			n, oldest, err := d.svc.WebhookBacklog(ctx, w.SdkAppID, w.Cursor)
+			d.cfg.Metrics.backlog(w.ID, n, oldest)
+			if err != nil || n == 0 {
+				continue
+			}
+		} else if w.URL != p.rec.URL || !slices.Equal(w.Events, p.rec.Events) || w.Cursor != p.prev || !w.UpdatedAt.Equal(p.rec.UpdatedAt) {
+			// Updated or replayed: record what was delivered, and claim
+			// it afresh for its new URL, filters or cursor.
+			p.save(ctx, false)
+			d.mu.Lock()
+			delete(d.held, w.ID)
+			d.mu.Unlock()
+			p = nil
+		} else if !p.state.NextAttemptAt.IsZero() && p.state.NextAttemptAt.After(now) {
+			continue
+		}
+		d.mu.Lock()
+		d.active[w.ID] = true
+		d.mu.Unlock()
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -172,67 +219,108 @@ func (d *Dispatcher) RunOnce(ctx context.Context) {
 				<-sem
 				wg.Done()
 			}()
-			d.serve(ctx, w.ID)
+			d.serve(ctx, w.ID, p)
 		}()
 	}
 	wg.Wait()
-	d.cfg.Metrics.forget(queue)
+	// Endpoints deleted meanwhile are forgotten.
+	d.mu.Lock()
+	for id := range d.held {
+		if !live[id] {
+			delete(d.held, id)
+		}
+	}
+	d.mu.Unlock()
+	d.cfg.Metrics.forget(live)
 }
 
-// progress is where delivery to one claimed endpoint stands.
+// progress is where delivery to one endpoint this dispatcher holds
+// stands. It outlives a pass: while the lease lasts, the next pass goes
+// on from it without a claim, and deliveries are recorded in batches
+// (saveEvery), at the price of redelivering the unrecorded ones after a
+// crash, which at-least-once allows.
 type progress struct {
 	d          *Dispatcher
-	id         string
-	prev       int64 // the cursor stored
+	rec        *core.WebhookRecord // as claimed: URL, filters, secret
+	prev       int64               // the cursor stored
 	state      usercenter.WebhookState
 	leaseUntil time.Time
+	savedAt    time.Time
+	measuredAt time.Time // of the backlog, for the metrics
 	pending    []*usercenter.WebhookDelivery
 }
 
+// Recording bounds: a batch of deliveries is saved when it holds
+// saveBatch, or at the end of a pass once the last save is SaveEvery old.
+const (
+	saveBatch        = 64
+	defaultSaveEvery = 250 * time.Millisecond
+)
+
 // save stores the state and the attempts made since the last save, and
 // renews the lease, or releases it. It uses a context of its own, so that
-// what was delivered before a shutdown is still recorded.
+// what was delivered before a shutdown is still recorded. false means the
+// lease is lost, or the cursor moved (a replay, a deletion): the progress
+// must be dropped.
 func (p *progress) save(ctx context.Context, release bool) bool {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	now := p.d.cfg.Clock.Now()
 	var until time.Time
 	if !release {
-		until = p.d.cfg.Clock.Now().Add(p.d.cfg.Lease)
+		until = now.Add(p.d.cfg.Lease)
 	}
-	ok, err := p.d.svc.SaveWebhookProgress(sctx, p.id, p.d.cfg.Node, p.prev, p.state, until, p.pending)
+	ok, err := p.d.svc.SaveWebhookProgress(sctx, p.rec.ID, p.d.cfg.Node, p.prev, p.state, until, p.pending)
 	if err != nil {
-		p.d.cfg.Log.Warn("webhooks: cannot record deliveries; they will be made again", "webhook", p.id, "err", err)
+		p.d.cfg.Log.Warn("webhooks: cannot record deliveries; they will be made again", "webhook", p.rec.ID, "err", err)
 		return false
 	}
 	if !ok {
-		// Replayed, deleted or taken over meanwhile: start afresh.
 		return false
 	}
-	p.prev, p.pending, p.leaseUntil = p.state.Cursor, nil, until
+	p.prev, p.pending, p.leaseUntil, p.savedAt = p.state.Cursor, nil, until, now
 	return true
 }
 
-// serve claims one endpoint and delivers its pending events in order,
-// until it has none left, has delivered Batch, or a delivery failed.
-func (d *Dispatcher) serve(ctx context.Context, id string) {
+// serve delivers one endpoint's pending events in order, until it has
+// none left, has delivered Batch, or a delivery failed, from p if this
+// dispatcher holds the endpoint, or else from a claim.
+func (d *Dispatcher) serve(ctx context.Context, id string, p *progress) {
 	now := d.cfg.Clock.Now()
-	rec, err := d.svc.ClaimWebhook(ctx, id, d.cfg.Node, now, d.cfg.Lease)
-	if err != nil || rec == nil {
-		if err != nil && ctx.Err() == nil && usercenter.ErrorCode(err) != usercenter.ENotFound {
-			d.cfg.Log.Warn("webhooks: cannot claim an endpoint", "webhook", id, "err", err)
+	if p == nil {
+		rec, err := d.svc.ClaimWebhook(ctx, id, d.cfg.Node, now, d.cfg.Lease)
+		if err != nil || rec == nil {
+			if err != nil && ctx.Err() == nil && usercenter.ErrorCode(err) != usercenter.ENotFound {
+				d.cfg.Log.Warn("webhooks: cannot claim an endpoint", "webhook", id, "err", err)
+			}
+			return
 		}
-		return
+		p = &progress{d: d, rec: rec, prev: rec.Cursor, state: rec.WebhookState, leaseUntil: now.Add(d.cfg.Lease), savedAt: now}
 	}
-	p := &progress{d: d, id: id, prev: rec.Cursor, state: rec.WebhookState, leaseUntil: now.Add(d.cfg.Lease)}
-	if !d.deliver(ctx, rec, p) {
-		return
+	keep := d.deliver(ctx, p)
+	if keep && (len(p.pending) > 0 || p.state.Cursor != p.prev) && d.cfg.Clock.Now().Sub(p.savedAt) >= d.cfg.SaveEvery {
+		keep = p.save(ctx, false)
 	}
-	p.save(ctx, true)
+	if keep && d.cfg.Metrics != nil && d.cfg.Clock.Now().Sub(p.measuredAt) >= d.cfg.Poll {
+		n, oldest, err := d.svc.WebhookBacklog(ctx, p.rec.SdkAppID, p.state.Cursor)
+		if err == nil {
+			d.cfg.Metrics.backlog(id, n, oldest)
+			p.measuredAt = d.cfg.Clock.Now()
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if keep {
+		d.held[id] = p
+	} else {
+		delete(d.held, id)
+	}
 }
 
-// deliver runs serve's loop; false means the lease is lost and must not
-// be released.
-func (d *Dispatcher) deliver(ctx context.Context, rec *core.WebhookRecord, p *progress) bool {
+// deliver runs serve's loop; false means the lease is lost, or the
+// endpoint changed under it, and p must be dropped.
+func (d *Dispatcher) deliver(ctx context.Context, p *progress) bool {
+	rec := p.rec
 	handled := 0
 	for handled < d.cfg.Batch {
 		events, err := d.svc.PendingEvents(ctx, rec.SdkAppID, p.state.Cursor, min(100, d.cfg.Batch))
@@ -266,9 +354,11 @@ func (d *Dispatcher) deliver(ctx context.Context, rec *core.WebhookRecord, p *pr
 			}
 			handled++
 			if !done {
-				return true // retried later, in order: nothing after it goes first
+				// Retried later, in order: nothing after it goes first.
+				// Recorded now, so that every node sees when it is due.
+				return p.save(ctx, false)
 			}
-			if len(p.pending) >= 32 && !p.save(ctx, false) {
+			if len(p.pending) >= saveBatch && !p.save(ctx, false) {
 				return false
 			}
 		}

@@ -87,6 +87,7 @@ func newFixture(t *testing.T, url string, events []string, cfg webhook.Config) *
 		t.Fatal(err)
 	}
 	cfg.Clock = clock{env.Clock}
+	cfg.SaveEvery = -1 // every pass records what it delivered, for the checks after it
 	if cfg.Jitter == nil {
 		cfg.Jitter = func() float64 { return 0.99 }
 	}
@@ -360,7 +361,7 @@ func TestTwoDispatchersNeverOverlap(t *testing.T) {
 	defer srv.Close()
 	f := newFixture(t, srv.URL, []string{"user.created"}, webhook.Config{Node: "a"})
 	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: true})
-	other := webhook.NewDispatcher(f.env.Svc, sender, nil, webhook.Config{Node: "b", Clock: clock{f.env.Clock}})
+	other := webhook.NewDispatcher(f.env.Svc, sender, nil, webhook.Config{Node: "b", Clock: clock{f.env.Clock}, SaveEvery: -1})
 	users := f.register(t, 40)
 	var wg sync.WaitGroup
 	for _, d := range []*webhook.Dispatcher{f.d, other} {
@@ -423,5 +424,24 @@ func TestDeliveriesHoldNoPersonalData(t *testing.T) {
 		if strings.Contains(all.String(), secret) {
 			t.Errorf("%q found in deliveries, their log or the service's log", secret)
 		}
+	}
+}
+
+// TestUpdateTakesEffect: a dispatcher that holds an endpoint sends to its
+// new URL, with its new filters, once it is updated.
+func TestUpdateTakesEffect(t *testing.T) {
+	a := newReceiver(t, func(int) int { return 200 })
+	b := newReceiver(t, func(int) int { return 200 })
+	f := newFixture(t, a.URL, []string{"user.created"}, webhook.Config{})
+	f.register(t, 1)
+	f.d.RunOnce(bg)
+	url := b.URL
+	if _, err := f.env.Svc.UpdateWebhook(bg, f.key, 0, f.hook.ID, core.WebhookPatch{URL: &url}); err != nil {
+		t.Fatal(err)
+	}
+	f.register(t, 1)
+	f.d.RunOnce(bg)
+	if len(a.deliveries()) != 1 || len(b.deliveries()) != 1 {
+		t.Fatalf("old URL got %d, new URL %d; want 1 each", len(a.deliveries()), len(b.deliveries()))
 	}
 }

@@ -1,14 +1,12 @@
 package webhook
 
 import (
-	"context"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"usercenter"
-	"usercenter/core"
 )
 
 // Metrics are the dispatcher's, labelled by endpoint ID (no URL: it may
@@ -59,34 +57,27 @@ func (m *Metrics) delivered(webhookID string, result usercenter.DeliveryResult, 
 	}
 }
 
-// backlog measures one endpoint's backlog from its stored cursor.
-func (m *Metrics) backlog(ctx context.Context, svc *core.Service, w *core.WebhookRecord) {
+// backlog records one endpoint's backlog: n events after its stored
+// cursor, the oldest at oldest.
+func (m *Metrics) backlog(webhookID string, n int, oldest time.Time) {
 	if m == nil {
 		return
 	}
-	n, oldest, err := svc.WebhookBacklog(ctx, w.SdkAppID, w.Cursor)
-	if err != nil {
-		return
-	}
 	m.mu.Lock()
-	m.known[w.ID] = true
+	m.known[webhookID] = true
 	m.mu.Unlock()
-	m.backlogN.WithLabelValues(w.ID).Set(float64(n))
+	m.backlogN.WithLabelValues(webhookID).Set(float64(n))
 	age := 0.0
 	if !oldest.IsZero() {
 		age = time.Since(oldest).Seconds()
 	}
-	m.oldest.WithLabelValues(w.ID).Set(age)
+	m.oldest.WithLabelValues(webhookID).Set(age)
 }
 
-// forget drops the series of endpoints no longer in queue.
-func (m *Metrics) forget(queue []core.WebhookRecord) {
+// forget drops the series of endpoints no longer live.
+func (m *Metrics) forget(live map[string]bool) {
 	if m == nil {
 		return
-	}
-	live := make(map[string]bool, len(queue))
-	for _, w := range queue {
-		live[w.ID] = true
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
