@@ -61,9 +61,9 @@ type Config struct {
 	// pass records). Fewer records cost fewer writes; a crash redelivers
 	// what was not recorded.
 	SaveEvery time.Duration
-	Clock   Clock
-	Log     *slog.Logger
-	Metrics *Metrics
+	Clock     Clock
+	Log       *slog.Logger
+	Metrics   *Metrics
 	// Jitter returns a number in [0, 1); math/rand's by default.
 	Jitter func() float64
 }
