@@ -159,6 +159,7 @@ var envFlags = map[string]bool{
 	"db-max-conns": true, "db-connect-timeout": true,
 	"superapp-app": true, "enterprise-token-ttl": true,
 	"redis": true, "request-timeout": true, "body-memory-mib": true,
+	"webhooks": true, "webhook-timeout": true, "webhook-allow-private": true,
 }
 
 // parse applies the environment, then the arguments, accepting flags
