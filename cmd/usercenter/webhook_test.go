@@ -213,6 +213,25 @@ func TestWebhookCrashLosesNothing(t *testing.T) {
 	// The dead node's lease (30 s) must run out, and two failures back off.
 	recv.waitUsers(t, users, 3*time.Minute)
 	dups := recv.checkOrder(t)
+	// The metrics name the endpoint, never its URL.
+	res, err := http.Get("http://" + p2.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`usercenter_webhook_deliveries_total{result="delivered",webhook="` + hook.Id + `"}`,
+		`usercenter_webhook_deliveries_total{result="failed",webhook="` + hook.Id + `"} 2`,
+		`usercenter_webhook_delivery_lag_seconds_count`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(string(metrics), recv.URL) {
+		t.Error("/metrics holds the endpoint's URL")
+	}
 	p2.stop()
 	logs += p2.stderr.String()
 	t.Logf("%d users delivered (%d duplicates) in %v", len(users), dups, time.Since(start).Round(time.Millisecond))
