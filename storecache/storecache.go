@@ -463,8 +463,8 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 		} else {
 			t.inv.apps = append(t.inv.apps, id)
 		}
-	case core.SealedMeta:
-		// Meta is not cached.
+	case core.SealedMeta, core.SealedWebhookSecret:
+		// Neither meta values nor webhook endpoints are cached.
 	default:
 		t.inv.all = true
 	}
