@@ -100,8 +100,8 @@ func TestConcurrentOpens(t *testing.T) {
 	if applied != 1 {
 		t.Fatalf("%d Opens applied the migrations, want 1", applied)
 	}
-	if n := scalar[int64](t, stores[0], `SELECT count(*) FROM schema_migrations`); n != 3 {
-		t.Fatalf("schema_migrations has %d rows, want 3", n)
+	if n := scalar[int64](t, stores[0], `SELECT count(*) FROM schema_migrations`); n != 4 {
+		t.Fatalf("schema_migrations has %d rows, want 4", n)
 	}
 	// Every node works on the one schema.
 	addApps(t, stores[1], 7)
@@ -123,8 +123,8 @@ func TestSearchPath(t *testing.T) {
 	if _, err := b.App(ctx, 1); err == nil {
 		t.Fatal("an app of one schema is visible in another")
 	}
-	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, a.Schema()); n != 13 {
-		t.Fatalf("schema %s has %d tables, want 13", a.Schema(), n)
+	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, a.Schema()); n != 15 {
+		t.Fatalf("schema %s has %d tables, want 15", a.Schema(), n)
 	}
 	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'`); n != 0 {
 		t.Fatal("the store wrote to the public schema")
