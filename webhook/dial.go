@@ -15,8 +15,8 @@ import (
 var errForbiddenAddress = errors.New("webhook: the address is loopback, link-local or private")
 
 // Allowed reports whether deliveries may reach ip: not loopback,
-// link-local, private (RFC 1918, RFC 4193), carrier-grade NAT, unspecified
-// or multicast, unless allowPrivate.
+// link-local, private (RFC 1918, RFC 4193), carrier-grade NAT, "this
+// network" (0.0.0.0/8), broadcast or multicast, unless allowPrivate.
 func Allowed(ip netip.Addr, allowPrivate bool) bool {
 	ip = ip.Unmap()
 	if !ip.IsValid() {
@@ -29,10 +29,22 @@ func Allowed(ip netip.Addr, allowPrivate bool) bool {
 		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
 		return false
 	}
-	return !cgnat.Contains(ip)
+	for _, p := range refusedPrefixes {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// refusedPrefixes are ranges the netip predicates leave out: carrier-grade
+// NAT, "this network" (0.0.0.0/8, which Linux routes to the host itself)
+// and the broadcast address.
+var refusedPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("255.255.255.255/32"),
+}
 
 // control is the dialer's Control hook: it sees the address each
 // connection is about to reach, after any DNS resolution, so that a name

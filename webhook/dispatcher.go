@@ -195,9 +195,11 @@ func (d *Dispatcher) RunOnce(ctx context.Context) {
 			if err != nil || n == 0 {
 				continue
 			}
-		} else if w.URL != p.rec.URL || !slices.Equal(w.Events, p.rec.Events) || w.Cursor != p.prev || !w.UpdatedAt.Equal(p.rec.UpdatedAt) {
-			// Updated or replayed: record what was delivered, and claim
-			// it afresh for its new URL, filters or cursor.
+		} else if w.LeaseOwner != d.cfg.Node || w.URL != p.rec.URL || !slices.Equal(w.Events, p.rec.Events) ||
+			w.Cursor != p.prev || !w.UpdatedAt.Equal(p.rec.UpdatedAt) {
+			// Taken over by another node after our lease ended, or updated
+			// or replayed: record what was delivered (a takeover refuses
+			// it), and claim it afresh for its new URL, filters or cursor.
 			p.save(ctx, false)
 			d.mu.Lock()
 			delete(d.held, w.ID)

@@ -306,7 +306,7 @@ func (r fakeResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr
 // rebinding).
 func TestPrivateAddressesRefused(t *testing.T) {
 	strict := webhook.NewSender(webhook.SenderOptions{Resolver: fakeResolver{netip.MustParseAddr("93.184.216.34")}})
-	for _, raw := range []string{"http://127.0.0.1:9/x", "http://[::1]/", "http://10.1.2.3/", "http://169.254.169.254/latest", "http://192.168.0.1/", "http://100.64.0.1/", "http://[fd00::1]/", "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/"} {
+	for _, raw := range []string{"http://127.0.0.1:9/x", "http://[::1]/", "http://10.1.2.3/", "http://169.254.169.254/latest", "http://192.168.0.1/", "http://100.64.0.1/", "http://[fd00::1]/", "http://0.0.0.0/", "http://0.1.2.3/", "http://255.255.255.255/", "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/", "http://224.0.0.1/"} {
 		u, _ := url.Parse(raw)
 		if err := strict.CheckURL(bg, u); usercenter.ErrorCode(err) != usercenter.EInvalid {
 			t.Errorf("%s: %v, want invalid", raw, err)
