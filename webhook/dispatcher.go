@@ -56,6 +56,9 @@ type Config struct {
 	Batch int
 	// Workers bounds the endpoints served at once.
 	Workers int
+	// Gather is how long a pass waits after a wake-up, for the commits
+	// of a burst to gather into it (10 ms by default).
+	Gather time.Duration
 	// SaveEvery is how old the oldest unrecorded delivery may get before
 	// a pass ends with recording it (250 ms by default; below zero, every
 	// pass records). Fewer records cost fewer writes; a crash redelivers
@@ -109,6 +112,9 @@ func NewDispatcher(svc *core.Service, sender core.WebhookSender, wake <-chan str
 	if cfg.Workers == 0 {
 		cfg.Workers = 8
 	}
+	if cfg.Gather == 0 {
+		cfg.Gather = 10 * time.Millisecond
+	}
 	if cfg.SaveEvery == 0 {
 		cfg.SaveEvery = defaultSaveEvery
 	}
@@ -138,6 +144,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-d.wake:
+			// Let a burst of commits gather into one pass.
+			select {
+			case <-ctx.Done():
+				return
+			case <-d.cfg.Clock.After(d.cfg.Gather):
+			}
 		case <-d.cfg.Clock.After(d.cfg.Poll):
 		}
 	}
