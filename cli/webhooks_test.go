@@ -46,6 +46,16 @@ func TestWebhookCommands(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("no --events: %s", r)
 	}
+	for _, bad := range []string{"1ms", "2m"} {
+		r = runCLI(t, env, "serve", "--webhook-timeout", bad)
+		if r.code != 2 || !strings.Contains(r.stderr, "--webhook-timeout must be between 100ms and 1m") {
+			t.Fatalf("serve --webhook-timeout %s: %s", bad, r)
+		}
+	}
+	r = runCLI(t, env, "webhook", "show", "nope")
+	if r.code != 2 || !strings.Contains(r.stderr, "endpoint ID") {
+		t.Fatalf("show without an endpoint ID: %s", r)
+	}
 
 	r = mustRun(t, env, "webhook", "create", "--app", app, "--url", recv.URL+"/in", "--events", "user.*,pii.disclosed", "--allow-private", "--json")
 	var created webhookJSON
