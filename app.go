@@ -113,10 +113,13 @@ const (
 	PermUsersRead  Permission = "users.read"
 	PermUsersWrite Permission = "users.write"
 	PermPIIRead    Permission = "pii.read"
+	// PermWebhooksManage creates, changes, tests and replays the app's
+	// webhook endpoints.
+	PermWebhooksManage Permission = "webhooks.manage"
 )
 
 // AllPermissions lists every permission, in their canonical order.
-var AllPermissions = []Permission{PermUsersRead, PermUsersWrite, PermPIIRead}
+var AllPermissions = []Permission{PermUsersRead, PermUsersWrite, PermPIIRead, PermWebhooksManage}
 
 // knownPermissions lists AllPermissions for messages.
 var knownPermissions = func() string {

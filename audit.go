@@ -57,6 +57,11 @@ const (
 	// apps, status, password, two_factor, lock).
 	AuditConsoleAccountCreate AuditAction = "console.account.create"
 	AuditConsoleAccountUpdate AuditAction = "console.account.update"
+	// Webhook endpoints: Field holds the endpoint's ID, which is no secret.
+	AuditWebhookCreate AuditAction = "webhook.create"
+	AuditWebhookUpdate AuditAction = "webhook.update"
+	AuditWebhookDelete AuditAction = "webhook.delete"
+	AuditWebhookReplay AuditAction = "webhook.replay"
 )
 
 // ErasedUserID is the UserId of the audit events of an erased user, and of
@@ -69,7 +74,8 @@ const ErasedUserID = "erased"
 var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete, AuditErase, AuditTokensRevoke,
 	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate,
 	AuditConsoleSignIn, AuditConsoleSignInFailed, AuditConsoleLockout, AuditConsoleSignOut,
-	AuditConsoleAccountCreate, AuditConsoleAccountUpdate}
+	AuditConsoleAccountCreate, AuditConsoleAccountUpdate,
+	AuditWebhookCreate, AuditWebhookUpdate, AuditWebhookDelete, AuditWebhookReplay}
 
 // Valid reports whether a is one of AuditActions.
 func (a AuditAction) Valid() bool {

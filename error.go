@@ -45,6 +45,8 @@ const (
 	ResourceMeta = "meta"
 	// ResourceConsoleAccount is an account of the web console.
 	ResourceConsoleAccount = "console_account"
+	// ResourceWebhook is a webhook endpoint.
+	ResourceWebhook = "webhook"
 )
 
 // Error is the one error type of the domain. Message is safe to show to the

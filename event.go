@@ -6,7 +6,7 @@ import (
 )
 
 // Event announces one committed change, for delivery to whoever listens
-// (webhooks, to come). Events are written to an outbox in the transaction
+// (webhooks). Events are written to an outbox in the transaction
 // of their change: an event exists if and only if its change committed.
 // Like the audit trail, an event never holds personal data or secrets:
 // only IDs and the names of what changed.
@@ -37,12 +37,16 @@ const (
 	EventSuperAppSecretReplaced EventType = "superapp_secret.replaced"
 	EventMasterKeyRotated       EventType = "master_key.rotated"  // SdkAppID 0; Data.Resealed
 	EventUserTokensRevoked      EventType = "user.tokens_revoked" // Data.Tokens: how many login tokens ended
+	EventWebhookCreated         EventType = "webhook.created"     // Data.WebhookID
+	EventWebhookUpdated         EventType = "webhook.updated"     // Data.WebhookID, Data.Fields (a replay: cursor)
+	EventWebhookDeleted         EventType = "webhook.deleted"     // Data.WebhookID
 )
 
 // EventTypes lists every EventType.
 var EventTypes = []EventType{
 	EventUserCreated, EventUserUpdated, EventUserDeleted, EventUserStatusChanged, EventPIIDisclosed,
 	EventAppCreated, EventAppUpdated, EventKeyCreated, EventKeyRevoked, EventSuperAppSecretReplaced, EventMasterKeyRotated,
+	EventWebhookCreated, EventWebhookUpdated, EventWebhookDeleted,
 	EventUserTokensRevoked,
 }
 
@@ -56,15 +60,28 @@ func (t EventType) Valid() bool {
 	return false
 }
 
-// EventTypesMatching returns the event types a pattern names: a type
-// ("user.created"), or a prefix ending in ".*" ("user.*") for every type
-// that starts with it. It returns nil when none matches, so that a typo
-// is refused rather than silently selecting nothing.
+// MatchesPattern reports whether an event pattern selects t. A pattern
+// is a type ("user.created"), a prefix ending in ".*" ("user.*") for
+// every type that starts with it, or "*" for every type. Webhook
+// endpoints keep their patterns, so that a type added later under a
+// prefix reaches them too.
+func (t EventType) MatchesPattern(pattern string) bool {
+	if pattern == "*" {
+		return true
+	}
+	if prefix, ok := strings.CutSuffix(pattern, ".*"); ok {
+		return prefix != "" && strings.HasPrefix(string(t), prefix+".")
+	}
+	return string(t) == pattern
+}
+
+// EventTypesMatching returns the event types a pattern selects (see
+// MatchesPattern). It returns nil when none matches, so that a typo is
+// refused rather than silently selecting nothing.
 func EventTypesMatching(pattern string) []EventType {
-	prefix, isPrefix := strings.CutSuffix(pattern, "*")
 	var out []EventType
 	for _, t := range EventTypes {
-		if isPrefix && strings.HasSuffix(prefix, ".") && strings.HasPrefix(string(t), prefix) || !isPrefix && string(t) == pattern {
+		if t.MatchesPattern(pattern) {
 			out = append(out, t)
 		}
 	}
@@ -93,6 +110,7 @@ type EventData struct {
 	// Disclosure is how a value was disclosed: "reveal" (shown in plain
 	// through an API) or "deliver" (encrypted for the super-app platform).
 	Disclosure string `json:"disclosure,omitempty"`
-	Resealed   int    `json:"resealed,omitempty"` // values re-encrypted by a master-key rotation
-	Tokens     int    `json:"tokens,omitempty"`   // login tokens revoked
+	Resealed   int    `json:"resealed,omitempty"`  // values re-encrypted by a master-key rotation
+	Tokens     int    `json:"tokens,omitempty"`    // login tokens revoked
+	WebhookID  string `json:"webhookId,omitempty"` // the endpoint's ID, never its URL or secret
 }

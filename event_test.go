@@ -20,7 +20,7 @@ func TestEventTypesMatching(t *testing.T) {
 		{"user.", nil},
 		{"user.created.*", nil},
 		{"user.tokens_*", nil},
-		{"*", nil},
+		{"*", EventTypes},
 		{".*", nil},
 		{"", nil},
 		{"User.created", nil},

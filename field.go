@@ -90,6 +90,10 @@ const (
 	FieldRole Field = "role"
 	// FieldReason is an operator's written reason for a disclosure.
 	FieldReason Field = "reason"
+	// A webhook endpoint's ID, URL and event filters.
+	FieldWebhookID     Field = "webhookId"
+	FieldWebhookURL    Field = "webhookUrl"
+	FieldWebhookEvents Field = "webhookEvents"
 )
 
 // Fields lists every field above, for the facades' table tests.
@@ -104,6 +108,7 @@ var Fields = []Field{
 	FieldSince, FieldUntil, FieldProvider, FieldProviderUserID, FieldUsername, FieldPassword,
 	FieldTimestamp, FieldCode, FieldValueKind, FieldAuditAction, FieldToken,
 	FieldRole, FieldReason,
+	FieldWebhookID, FieldWebhookURL, FieldWebhookEvents,
 }
 
 // ThirdPartyField names one provider's ID in a user's third-party IDs.

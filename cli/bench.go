@@ -21,6 +21,7 @@ import (
 	"usercenter/bench"
 	"usercenter/core"
 	"usercenter/server"
+	"usercenter/webhook"
 )
 
 // benchRateLimit is the largest per-action rate an app may have
@@ -48,6 +49,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 	jsonFile := fs.String("json", "", "also write the report as JSON to this file (- for stdout)")
 	logLevel := fs.String("log-level", "warn", "--self: the server's log level")
 	emitWrk := fs.String("emit-wrk", "", "with --target: seed, then write the data of the wrk scripts in bench/wrk (tokens, pre-signed LCIC requests: --requests of each, default 100000) to this `DIR` instead of measuring")
+	withWebhook := fs.Bool("webhook", false, "--self: run the scenarios twice on one instance, first with no webhook endpoint, then with one subscribed to user.created whose receiver runs in this process, and report both and the delivery lag")
+	webhookDiscard := fs.Bool("webhook-discard", false, "with --webhook: deliveries succeed at once without HTTP, to measure the dispatcher's work in the store alone")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (with --self it covers the server too)")
 	// The environment is not read: USERCENTER_DB may name a real database,
 	// and a benchmark must never write its users into one by accident.
@@ -71,6 +74,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 		return usageError{msg: "bench keeps its data in a temporary directory: --data and --master-key-file do not apply"}
 	case *emitWrk != "" && *target == "":
 		return usageError{msg: "--emit-wrk goes with --target: the scripts need a server that outlives this command"}
+	case *webhookDiscard && !*withWebhook:
+		return usageError{msg: "--webhook-discard goes with --webhook"}
+	case *withWebhook && !*self:
+		return usageError{msg: "--webhook goes with --self: the receiver runs in this process"}
 	case *target != "" && set["db"]:
 		return usageError{msg: "--db goes with --self; a --target server has its own database"}
 	}
@@ -119,7 +126,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 
 	var rep *bench.Report
 	if *self {
-		rep, err = benchSelf(ctx, fs, sf, cfg, level, stderr)
+		rep, err = benchSelf(ctx, fs, sf, cfg, level, stderr, *withWebhook, *webhookDiscard)
 	} else {
 		cfg.Target = *target
 		if err := readJSONFile(*credsFile, "usercenter app create --json", &cfg.Creds); err != nil {
@@ -185,7 +192,7 @@ func writeBenchReport(rep *bench.Report, stdout io.Writer, jsonFile string) erro
 // directory, or --db), the service with serve's in-process rate limiter
 // and replay memories, and server.NewHandler behind server.NewHTTPServer
 // on a loopback port.
-func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.Config, level slog.Level, stderr io.Writer) (*bench.Report, error) {
+func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.Config, level slog.Level, stderr io.Writer, withWebhook, webhookDiscard bool) (*bench.Report, error) {
 	dir, err := os.MkdirTemp("", "usercenter-bench-")
 	if err != nil {
 		return nil, err
@@ -205,7 +212,17 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 		return nil, err
 	}
 	defer shared.close()
-	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log))
+	// As serve wires it: a sender, and a wake-up after each commit that
+	// wrote events (nobody listens until the webhook round).
+	wake := make(chan struct{}, 1)
+	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: true})
+	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log),
+		core.WithWebhookSender(sender), core.WithEventsCommitted(func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}))
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +274,12 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 	}
 	cfg.EnterpriseKey = &bench.Key{SecretId: entKey.SecretID, SecretKey: entKey.SecretKey}
 	cfg.TempDir = dir
-	rep, err := bench.Run(ctx, cfg)
+	var rep *bench.Report
+	if withWebhook {
+		rep, err = benchWebhookRounds(ctx, inst, app, sender, wake, cfg, log, webhookDiscard)
+	} else {
+		rep, err = bench.Run(ctx, cfg)
+	}
 	if rep != nil {
 		rep.Notes = append(rep.Notes,
 			"--self: the app's first key (users.read, users.write, pii.read) signs LCIC and REST calls; the enterprise scenario logs in with a second key holding users.read only",

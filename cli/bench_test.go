@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -143,10 +144,37 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "--self", "--connections", "0"}, "connections must be"},
 		{[]string{"bench", "--self", "--scenarios", "describe,nope"}, `unknown scenario "nope"`},
 		{[]string{"bench", "--self", "--seed", "magic"}, "seed must be"},
+		{[]string{"bench", "--target", "http://127.0.0.1:1", "--creds", "c.json", "--webhook"}, "--webhook goes with --self"},
+		{[]string{"bench", "--self", "--webhook-discard"}, "--webhook-discard goes with --webhook"},
 	} {
 		r := runCLI(t, nil, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("%v: %s\nwant exit 2 and %q", c.args, r, c.want)
 		}
+	}
+}
+
+// TestBenchWebhookRounds: bench --webhook runs the scenarios without and
+// with an endpoint, and reports both and the delivery lag of the events
+// the receiver got.
+func TestBenchWebhookRounds(t *testing.T) {
+	jsonPath := filepath.Join(t.TempDir(), "bench.json")
+	r := runCLI(t, nil, "bench", "--self", "--webhook", "--scenarios", "register", "--users", "100", "--connections", "2",
+		"--requests", "100", "--json", jsonPath, "--log-level", "error")
+	if r.code != 0 {
+		t.Fatalf("bench --self --webhook: %s", r)
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	if !strings.Contains(notes, "--webhook: register") || !regexp.MustCompile(`--webhook: [1-9]\d* user.created events delivered`).MatchString(notes) ||
+		!strings.Contains(notes, "0 events of the app still undelivered") {
+		t.Fatalf("notes:\n%s", notes)
 	}
 }

@@ -160,6 +160,7 @@ var envFlags = map[string]bool{
 	"superapp-app": true, "enterprise-token-ttl": true, "events-retention": true,
 	"redis": true, "request-timeout": true, "body-memory-mib": true,
 	"url": true, "console": true,
+	"webhooks": true, "webhook-timeout": true, "webhook-allow-private": true,
 }
 
 // parse applies the environment, then the arguments, accepting flags
@@ -233,4 +234,5 @@ var fields = usercenter.Spelling{
 	usercenter.FieldProviderUserID: "--provider-user-id", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
 	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "--action", usercenter.FieldRole: "--role", usercenter.FieldReason: "--reason",
+	usercenter.FieldWebhookID: "WEBHOOKID", usercenter.FieldWebhookURL: "--url", usercenter.FieldWebhookEvents: "--events",
 }

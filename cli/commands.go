@@ -35,6 +35,7 @@ var groups = []groupSpec{
 	{"master-key", "rotate the master key"},
 	{"events", "follow the events of every change"},
 	{"admin", "manage the web console's accounts"},
+	{"webhook", "manage webhook endpoints: where an app's events are posted"},
 }
 
 // commands lists every command in the order help shows them. It is filled
@@ -71,6 +72,13 @@ func init() {
 		{"admin enable", "EMAIL", "enables a disabled console account", "", adminChange("admin enable", "enabled", core.ConsoleAccountChange{Enable: true})},
 		{"admin reset-2fa", "EMAIL", "removes a console account's TOTP second factor and recovery codes", "", adminChange("admin reset-2fa", "two-factor removed; the password alone signs in until it enrols again", core.ConsoleAccountChange{ResetTwoFactor: true})},
 		{"admin unlock", "EMAIL", "lifts a console account's lockout after failed sign-ins", "", adminChange("admin unlock", "unlocked", core.ConsoleAccountChange{Unlock: true})},
+		{"webhook create", "--app SDKAPPID --url URL --events TYPES", "creates a webhook endpoint and shows its secret, once", webhookLong, webhookCreate},
+		{"webhook list", "[--app SDKAPPID]", "lists webhook endpoints and how delivery to each stands", "", webhookList},
+		{"webhook show", "WEBHOOKID", "shows an endpoint and its latest deliveries", "", webhookShow},
+		{"webhook update", "WEBHOOKID [--url URL] [--events TYPES]", "changes an endpoint's URL or filters, and clears its failure flag", webhookLong, webhookUpdate},
+		{"webhook delete", "WEBHOOKID", "deletes an endpoint and its delivery log", "", webhookDelete},
+		{"webhook test", "WEBHOOKID", "sends a webhook.test event to an endpoint now", "", webhookTest},
+		{"webhook replay", "WEBHOOKID --since T", "redelivers an endpoint's events from time T on", "", webhookReplay},
 		{"master-key rotate", "", "re-encrypts everything under a new master key", rotateHelp, masterKeyRotate},
 		{"migrate-data", "--from sqlite:PATH --to postgres://USER:PASSWORD@HOST:PORT/DB", "copies an instance from SQLite into PostgreSQL", migrateDataHelp, migrateData},
 		{"bench", "(--self | --target URL --creds FILE)", "load-tests an instance, or one in this process, and reports throughput and latency", "", benchCmd},

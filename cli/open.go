@@ -60,7 +60,12 @@ func (i *instance) Close() error { return i.store.Close() }
 // command calls it only once its arguments are known to be good, so that a
 // usage error never creates anything.
 func (f *storeFlags) withInstance(ctx context.Context, acc access, use func(*instance) error) error {
-	inst, err := f.open(ctx, acc)
+	return f.withInstanceOpts(ctx, acc, nil, use)
+}
+
+// withInstanceOpts is withInstance with options for the service.
+func (f *storeFlags) withInstanceOpts(ctx context.Context, acc access, opts []core.Option, use func(*instance) error) error {
+	inst, err := f.open(ctx, acc, opts...)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"usercenter/replay"
 	"usercenter/server"
 	"usercenter/tracing"
+	"usercenter/webhook"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -64,6 +65,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	withPprof := fs.Bool("pprof", false, "also serve the Go profiler under /debug/pprof/ on --metrics-addr")
 	withConsole := fs.Bool("console", true, "serve the web console at /console/ and, while it has no account, print a one-time setup link on start")
 	consoleURL := fs.String("url", "", "the address browsers reach this server at, which the console's setup link starts with (default: http:// and the listening address)")
+	webhooks := fs.Bool("webhooks", true, "deliver webhooks from this node (--webhooks=false leaves it to the others over the same database)")
+	webhookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "how long one webhook delivery may take, answer included")
+	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhook deliveries reach loopback, link-local and private addresses")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -79,6 +83,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *bodyMemory < minBodyMemoryMiB || *bodyMemory > maxBodyMemoryMiB {
 		return usageError{msg: fmt.Sprintf("--body-memory-mib must be between %d and %d", minBodyMemoryMiB, maxBodyMemoryMiB)}
+	}
+	if *webhookTimeout < 100*time.Millisecond || *webhookTimeout > time.Minute {
+		return usageError{msg: "--webhook-timeout must be between 100ms and 1m"}
 	}
 	if *withPprof && *metricsAddr == "" {
 		return usageError{msg: "--pprof needs --metrics-addr: the profiler is never served on --addr"}
@@ -118,7 +125,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	defer shared.close()
 
-	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL), core.WithEventRetention(*eventsRetention))
+	// The dispatcher wakes after each commit that wrote events, so that
+	// a delivery need not wait for its next poll.
+	wake := make(chan struct{}, 1)
+	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: *webhookAllowPrivate, Timeout: *webhookTimeout})
+	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL),
+		core.WithEventRetention(*eventsRetention), core.WithWebhookSender(sender), core.WithEventsCommitted(func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}))
 	if err != nil {
 		return err
 	}
@@ -202,6 +219,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		<-reindexed
 	}
 	defer stopReindexing()
+	stopDispatcher := func() {}
+	if *webhooks {
+		d := webhook.NewDispatcher(inst.svc, sender, wake, webhook.Config{Timeout: *webhookTimeout, Log: log, Metrics: webhook.NewMetrics(reg)})
+		// Its own context: it stops after the last request has been
+		// served, and records what it delivered before the store closes.
+		dctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			d.Run(dctx)
+		}()
+		stopDispatcher = func() {
+			cancel()
+			<-done
+		}
+		defer stopDispatcher()
+	}
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
@@ -237,6 +271,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	stopReindexing()
+	stopDispatcher()
 	unlock()
 	if err := inst.Close(); err != nil {
 		return fmt.Errorf("closing the store: %w", err)

@@ -34,6 +34,8 @@ func AssociatedData(kind SealedKind, rowKey string) (string, error) {
 		return aadUser(rowKey, usercenter.FieldAddress), nil
 	case SealedConsoleTOTP:
 		return aadConsoleTOTP(rowKey), nil
+	case SealedWebhookSecret:
+		return aadWebhook(rowKey), nil
 	}
 	return "", fmt.Errorf("unknown sealed kind %q", kind)
 }

@@ -52,6 +52,10 @@ type Service struct {
 	// emailIndexDone is set once every stored email is known to be
 	// indexed under the current rules (see MigrateEmailIndex).
 	emailIndexDone atomic.Bool
+	// webhooks checks endpoint URLs and sends test events; may be nil.
+	webhooks WebhookSender
+	// eventsCommitted, if set, runs after an Update that wrote events.
+	eventsCommitted func()
 }
 
 // Option configures a Service.
@@ -195,10 +199,40 @@ type watchedStore struct {
 }
 
 func (w watchedStore) Update(ctx context.Context, fn func(Tx) error) error {
-	err := w.Store.Update(ctx, fn)
+	if w.s.eventsCommitted == nil {
+		err := w.Store.Update(ctx, fn)
+		w.s.writes.note(w.s.now(), err)
+		return err
+	}
+	var wrote bool
+	err := w.Store.Update(ctx, func(tx Tx) error {
+		wrote = false // fn may run again
+		return fn(eventsTx{Tx: tx, wrote: &wrote})
+	})
 	w.s.writes.note(w.s.now(), err)
+	if err == nil && wrote {
+		w.s.eventsCommitted()
+	}
 	return err
 }
+
+// eventsTx notes whether an Update wrote events, for eventsCommitted.
+type eventsTx struct {
+	Tx
+	wrote *bool
+}
+
+func (t eventsTx) InsertEvents(ctx context.Context, events []*usercenter.Event) error {
+	if len(events) > 0 {
+		*t.wrote = true
+	}
+	return t.Tx.InsertEvents(ctx, events)
+}
+
+// WithEventsCommitted sets what runs after each Update that committed
+// events: the dispatcher's wake-up, so that a delivery need not wait for
+// its next poll. It must not block.
+func WithEventsCommitted(f func()) Option { return func(s *Service) { s.eventsCommitted = f } }
 
 type actionKey struct{}
 

@@ -136,6 +136,7 @@ type Reader interface {
 	// ConsoleAttempts returns the sign-in attempts counted under key since
 	// the count started; 0 and the zero time when none are.
 	ConsoleAttempts(ctx context.Context, key string) (int, time.Time, error)
+	WebhookReader
 }
 
 // Tx is a write transaction.
@@ -272,6 +273,8 @@ type Tx interface {
 	// DeleteExpiredConsole removes the console sessions and links that
 	// expired before now, and attempt counts begun before now minus a day.
 	DeleteExpiredConsole(ctx context.Context, now time.Time) (int, error)
+
+	WebhookTx
 }
 
 // ConsoleAccountRecord is a console account as stored, with its secrets:
@@ -387,17 +390,18 @@ type Token struct {
 type SealedKind string
 
 const (
-	SealedAppSecret   SealedKind = "app.superapp_secret"  // RowKey: SdkAppId in decimal, zero-padded to 20 digits
-	SealedKeySecret   SealedKind = "key.secret_key"       // RowKey: SecretId
-	SealedMeta        SealedKind = "meta.value"           // RowKey: name
-	SealedUserPhone   SealedKind = "user.phone"           // RowKey: UserId
-	SealedUserEmail   SealedKind = "user.email"           // RowKey: UserId
-	SealedUserAddress SealedKind = "user.address"         // RowKey: UserId
-	SealedConsoleTOTP SealedKind = "console_account.totp" // RowKey: the account's ID
+	SealedAppSecret     SealedKind = "app.superapp_secret"  // RowKey: SdkAppId in decimal, zero-padded to 20 digits
+	SealedKeySecret     SealedKind = "key.secret_key"       // RowKey: SecretId
+	SealedMeta          SealedKind = "meta.value"           // RowKey: name
+	SealedUserPhone     SealedKind = "user.phone"           // RowKey: UserId
+	SealedUserEmail     SealedKind = "user.email"           // RowKey: UserId
+	SealedUserAddress   SealedKind = "user.address"         // RowKey: UserId
+	SealedConsoleTOTP   SealedKind = "console_account.totp" // RowKey: the account's ID
+	SealedWebhookSecret SealedKind = "webhook.secret"       // RowKey: the endpoint's ID
 )
 
 // SealedKinds lists every kind, for rotation.
-var SealedKinds = []SealedKind{SealedAppSecret, SealedKeySecret, SealedMeta, SealedUserPhone, SealedUserEmail, SealedUserAddress, SealedConsoleTOTP}
+var SealedKinds = []SealedKind{SealedAppSecret, SealedKeySecret, SealedMeta, SealedUserPhone, SealedUserEmail, SealedUserAddress, SealedConsoleTOTP, SealedWebhookSecret}
 
 // SealedValue is one encrypted value and where it lives. Rows whose value
 // is NULL are never returned.

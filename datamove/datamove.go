@@ -216,6 +216,9 @@ func Migrate(ctx context.Context, sourcePath, dsn string, opts Options) (*Report
 	if _, err = m.advanceIDs(ctx, "events"); err != nil {
 		return rep, err
 	}
+	if _, err = m.advanceIDs(ctx, "webhook_deliveries"); err != nil {
+		return rep, err
+	}
 	if testHookBeforeVerify != nil {
 		if err := testHookBeforeVerify(ctx, dst); err != nil {
 			return rep, err
@@ -251,8 +254,8 @@ func (m *mover) table(name string) *table {
 	panic("datamove: no table " + name)
 }
 
-// advanceIDs moves the destination's ID sequence of table (audit_events
-// or events) past every ID the source has handed out, deleted events'
+// advanceIDs moves the destination's ID sequence of table (audit_events,
+// events or webhook_deliveries) past every ID the source has handed out, deleted events'
 // included (SQLite's AUTOINCREMENT remembers those in sqlite_sequence),
 // so that new events sort after the copied ones and no ID is used twice.
 // It returns the next ID the destination will hand out.
@@ -263,7 +266,7 @@ func (m *mover) advanceIDs(ctx context.Context, table string) (int64, error) {
 		return 0, fmt.Errorf("reading the source's %s ID sequence: %w", table, err)
 	}
 	var next int64
-	// table is one of two constants, never input.
+	// table is one of three constants, never input.
 	err = m.dst.QueryRow(ctx, `
 		WITH s AS (SELECT pg_get_serial_sequence('`+table+`', 'id') AS name),
 		v AS (SELECT GREATEST($1::bigint,

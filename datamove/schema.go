@@ -33,6 +33,8 @@ var tableOrder = []string{
 	"console_links",
 	"console_sessions",
 	"console_attempts",
+	"webhooks",
+	"webhook_deliveries",
 }
 
 // Tables that are bookkeeping of one engine, not data of the instance.

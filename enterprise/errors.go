@@ -89,6 +89,7 @@ var fields = usercenter.Spelling{
 	usercenter.FieldProviderUserID: "providerUserId", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
 	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action", usercenter.FieldRole: "role", usercenter.FieldReason: "reason",
+	usercenter.FieldWebhookID: "webhookId", usercenter.FieldWebhookURL: "url", usercenter.FieldWebhookEvents: "events",
 }
 
 // fromDomain maps an error from core to this API's codes. It is the one

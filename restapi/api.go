@@ -99,6 +99,14 @@ func (a *api) routes() []route {
 		{"GET", "/v1/me", "getMe", authBearer, nil, a.handleMe()},
 		{"GET", "/v1/audit", "listAuditEvents", authKey, auditParams, a.handleListAudit()},
 		{"GET", "/v1/apps/{sdkAppId}/events", "listEvents", authKey, eventParams, a.handleListEvents()},
+		{"POST", "/v1/apps/{sdkAppId}/webhooks", "createWebhook", authKey, nil, a.handleCreateWebhook()},
+		{"GET", "/v1/apps/{sdkAppId}/webhooks", "listWebhooks", authKey, nil, a.handleListWebhooks()},
+		{"GET", "/v1/apps/{sdkAppId}/webhooks/{webhookId}", "getWebhook", authKey, nil, a.handleGetWebhook()},
+		{"PATCH", "/v1/apps/{sdkAppId}/webhooks/{webhookId}", "updateWebhook", authKey, nil, a.handleUpdateWebhook()},
+		{"DELETE", "/v1/apps/{sdkAppId}/webhooks/{webhookId}", "deleteWebhook", authKey, nil, a.handleDeleteWebhook()},
+		{"POST", "/v1/apps/{sdkAppId}/webhooks/{webhookId}:test", "testWebhook", authKey, nil, a.handleTestWebhook()},
+		{"POST", "/v1/apps/{sdkAppId}/webhooks/{webhookId}:replay", "replayWebhook", authKey, nil, a.handleReplayWebhook()},
+		{"GET", "/v1/apps/{sdkAppId}/webhooks/{webhookId}/deliveries", "listWebhookDeliveries", authKey, []string{"limit"}, a.handleListDeliveries()},
 		{"GET", "/v1/openapi.json", "getOpenAPI", authNone, nil, a.handleOpenAPI()},
 	}
 }

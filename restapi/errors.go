@@ -43,6 +43,7 @@ var problemTypes = map[string]problemType{
 	"not_found":              {http.StatusNotFound, "Not found"},
 	"user_not_found":         {http.StatusNotFound, "User not found"},
 	"app_not_found":          {http.StatusNotFound, "App not found"},
+	"webhook_not_found":      {http.StatusNotFound, "Webhook endpoint not found"},
 	"method_not_allowed":     {http.StatusMethodNotAllowed, "Method not allowed"},
 	"origin_id_taken":        {http.StatusConflict, "OriginId already taken"},
 	"third_party_id_taken":   {http.StatusConflict, "Third-party ID already linked"},
@@ -78,6 +79,7 @@ var fields = usercenter.Spelling{
 	usercenter.FieldProviderUserID: "providerUserId", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "type",
 	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action", usercenter.FieldRole: "role", usercenter.FieldReason: "reason",
+	usercenter.FieldWebhookID: "webhookId", usercenter.FieldWebhookURL: "url", usercenter.FieldWebhookEvents: "events",
 }
 
 // fieldOf is the member or parameter an error is about, as this API
@@ -126,6 +128,8 @@ func fromDomain(err error) *problem {
 		case usercenter.ResourceKey:
 			// An unknown or revoked key answers exactly like a wrong secret.
 			return errBadKey
+		case usercenter.ResourceWebhook:
+			return &problem{Code: "webhook_not_found", Detail: "no such webhook endpoint"}
 		default:
 			return &problem{Code: "user_not_found", Detail: "no such user"}
 		}

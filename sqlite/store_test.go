@@ -127,8 +127,8 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 7, 8}) {
-		t.Fatalf("first Open applied %v, want [1 2 3 4 5 7 8]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Fatalf("first Open applied %v, want [1 2 3 4 5 6 7 8]", got)
 	}
 	if v, err := s.SchemaVersion(ctx); err != nil || v != 8 {
 		t.Fatalf("SchemaVersion = %d, %v; want 8", v, err)

@@ -85,6 +85,7 @@ var Uniques = []Unique{
 	{Name: "console_accounts_email_key", Table: "console_accounts", Cols: []string{"email"}, Field: usercenter.FieldEmail},
 	{Name: "console_links_pkey", Table: "console_links", Cols: []string{"link_hash"}, Field: usercenter.FieldToken},
 	{Name: "console_sessions_pkey", Table: "console_sessions", Cols: []string{"session_hash"}, Field: usercenter.FieldToken},
+	{Name: "webhooks_pkey", Table: "webhooks", Cols: []string{"id"}, Field: usercenter.FieldWebhookID},
 }
 
 // LinkKey is the primary key of user_links: one user per app may hold a

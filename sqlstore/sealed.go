@@ -36,6 +36,7 @@ var SealedColumns = map[core.SealedKind]SealedColumn{
 	core.SealedUserAddress: userSealedColumn("address_enc"),
 	core.SealedConsoleTOTP: {Table: "console_accounts", Key: "id", Value: "totp_secret", Held: "totp_secret IS NOT NULL",
 		Resource: usercenter.ResourceConsoleAccount},
+	core.SealedWebhookSecret: {Table: "webhooks", Key: "id", Value: "secret", Resource: usercenter.ResourceWebhook},
 }
 
 func userSealedColumn(col string) SealedColumn {

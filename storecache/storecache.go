@@ -478,8 +478,9 @@ func (t *txn) UpdateSealed(ctx context.Context, v core.SealedValue) error {
 		} else {
 			t.inv.apps = append(t.inv.apps, id)
 		}
-	case core.SealedMeta, core.SealedConsoleTOTP:
-		// Neither meta nor console accounts are cached.
+	case core.SealedMeta, core.SealedConsoleTOTP, core.SealedWebhookSecret:
+		// Neither meta values, console accounts nor webhook endpoints are
+		// cached.
 	default:
 		t.inv.all = true
 	}

@@ -660,6 +660,8 @@ func TestTxMethodsKnown(t *testing.T) {
 		// must end on every node at once.
 		"InsertConsoleAccount", "UpdateConsoleAccount", "InsertConsoleLink", "TakeConsoleLink", "InsertConsoleSession",
 		"TouchConsoleSession", "DeleteConsoleSession", "DeleteConsoleSessions", "SetConsoleAttempts", "DeleteExpiredConsole",
+		// Webhook endpoints and their logs are not cached: nothing to drop.
+		"InsertWebhook", "UpdateWebhook", "DeleteWebhook", "ClaimWebhook", "SaveWebhookState", "InsertWebhookDeliveries",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {

@@ -105,6 +105,7 @@ var fields = usercenter.Spelling{
 	usercenter.FieldProviderUserID: "ProviderUserId", usercenter.FieldUsername: "Username", usercenter.FieldPassword: "Password",
 	usercenter.FieldTimestamp: "TC-Timestamp", usercenter.FieldCode: "TemporaryCode", usercenter.FieldValueKind: "Type",
 	usercenter.FieldToken: "Token", usercenter.FieldAuditAction: "Action", usercenter.FieldRole: "Role", usercenter.FieldReason: "Reason",
+	usercenter.FieldWebhookID: "WebhookId", usercenter.FieldWebhookURL: "Url", usercenter.FieldWebhookEvents: "Events",
 }
 
 // fromDomain maps an error from core to an answer. It is the one place

@@ -72,6 +72,7 @@ var fields = usercenter.Spelling{
 	usercenter.FieldProviderUserID: "ProviderUserId", usercenter.FieldUsername: "Username", usercenter.FieldPassword: "Password",
 	usercenter.FieldTimestamp: "Timestamp", usercenter.FieldCode: "Code", usercenter.FieldValueKind: "Type",
 	usercenter.FieldToken: "Token", usercenter.FieldAuditAction: "Action", usercenter.FieldRole: "Role", usercenter.FieldReason: "Reason",
+	usercenter.FieldWebhookID: "WebhookId", usercenter.FieldWebhookURL: "Url", usercenter.FieldWebhookEvents: "Events",
 }
 
 // describe is a domain error's message in LCIC's terms: an error about one

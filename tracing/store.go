@@ -417,3 +417,53 @@ func (t *txn) SetConsoleAttempts(ctx context.Context, key string, n int, since t
 func (t *txn) DeleteExpiredConsole(ctx context.Context, now time.Time) (int, error) {
 	return traced(t.reader, ctx, "DeleteExpiredConsole", func(ctx context.Context) (int, error) { return t.tx.DeleteExpiredConsole(ctx, now) })
 }
+
+func (r reader) Webhook(ctx context.Context, id string) (*core.WebhookRecord, error) {
+	return traced(r, ctx, "Webhook", func(ctx context.Context) (*core.WebhookRecord, error) { return r.r.Webhook(ctx, id) })
+}
+
+func (r reader) Webhooks(ctx context.Context, sdkAppID uint64) ([]core.WebhookRecord, error) {
+	return traced(r, ctx, "Webhooks", func(ctx context.Context) ([]core.WebhookRecord, error) { return r.r.Webhooks(ctx, sdkAppID) })
+}
+
+func (r reader) WebhookDeliveries(ctx context.Context, webhookID string, limit int) ([]usercenter.WebhookDelivery, error) {
+	return traced(r, ctx, "WebhookDeliveries", func(ctx context.Context) ([]usercenter.WebhookDelivery, error) {
+		return r.r.WebhookDeliveries(ctx, webhookID, limit)
+	})
+}
+
+func (r reader) FirstEventSince(ctx context.Context, sdkAppID uint64, since time.Time) (int64, error) {
+	return traced(r, ctx, "FirstEventSince", func(ctx context.Context) (int64, error) { return r.r.FirstEventSince(ctx, sdkAppID, since) })
+}
+
+func (r reader) EventBacklog(ctx context.Context, sdkAppID uint64, afterID int64) (int, time.Time, error) {
+	return traced2(r, ctx, "EventBacklog", func(ctx context.Context) (int, time.Time, error) { return r.r.EventBacklog(ctx, sdkAppID, afterID) })
+}
+
+func (t *txn) InsertWebhook(ctx context.Context, w *core.WebhookRecord) error {
+	return tracedErr(t.reader, ctx, "InsertWebhook", func(ctx context.Context) error { return t.tx.InsertWebhook(ctx, w) })
+}
+
+func (t *txn) UpdateWebhook(ctx context.Context, w *core.WebhookRecord) error {
+	return tracedErr(t.reader, ctx, "UpdateWebhook", func(ctx context.Context) error { return t.tx.UpdateWebhook(ctx, w) })
+}
+
+func (t *txn) DeleteWebhook(ctx context.Context, id string) error {
+	return tracedErr(t.reader, ctx, "DeleteWebhook", func(ctx context.Context) error { return t.tx.DeleteWebhook(ctx, id) })
+}
+
+func (t *txn) ClaimWebhook(ctx context.Context, id string, owner string, now time.Time, until time.Time) (*core.WebhookRecord, error) {
+	return traced(t.reader, ctx, "ClaimWebhook", func(ctx context.Context) (*core.WebhookRecord, error) {
+		return t.tx.ClaimWebhook(ctx, id, owner, now, until)
+	})
+}
+
+func (t *txn) SaveWebhookState(ctx context.Context, id string, owner string, prevCursor int64, state usercenter.WebhookState, leaseUntil time.Time) (bool, error) {
+	return traced(t.reader, ctx, "SaveWebhookState", func(ctx context.Context) (bool, error) {
+		return t.tx.SaveWebhookState(ctx, id, owner, prevCursor, state, leaseUntil)
+	})
+}
+
+func (t *txn) InsertWebhookDeliveries(ctx context.Context, webhookID string, ds []*usercenter.WebhookDelivery, keep int) error {
+	return tracedErr(t.reader, ctx, "InsertWebhookDeliveries", func(ctx context.Context) error { return t.tx.InsertWebhookDeliveries(ctx, webhookID, ds, keep) })
+}

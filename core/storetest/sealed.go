@@ -40,6 +40,11 @@ func testSealedValues(t *testing.T, s core.Store) {
 				return err
 			}
 		}
+		for _, id := range []string{"wh_c", "wh_a", "wh_b"} {
+			if err := tx.InsertWebhook(ctx, NewWebhook(id, 2)); err != nil {
+				return err
+			}
+		}
 		for i := range 7 {
 			u := FullUser(2, fmt.Sprint("u", i), Base)
 			// Some users lack some values, and those are skipped.
@@ -80,6 +85,11 @@ func testSealedValues(t *testing.T, s core.Store) {
 						add(id, k.SealedSecretKey)
 					}
 				}
+			}
+		case core.SealedWebhookSecret:
+			for _, id := range []string{"wh_a", "wh_b", "wh_c"} {
+				w, _ := s.Webhook(ctx, id)
+				add(id, w.SealedSecret)
 			}
 		case core.SealedMeta:
 			for _, name := range []string{"m0-empty", "m1", "m2", "m3"} {
