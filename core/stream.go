@@ -149,12 +149,16 @@ func (s *Service) EventRetention() time.Duration {
 	return DefaultEventRetention
 }
 
-// PurgeEvents deletes the events made longer than the retention ago, a
-// batch a transaction, and reports how many. IDs follow commit order, not
+// PurgeEvents deletes the events made longer than the retention ago, but
+// none that a webhook endpoint has still to deliver, a batch a
+// transaction, and reports how many. IDs follow commit order, not
 // the time an event was made, so an event only a little older than the
 // one after it may stay until a later purge (see Tx.DeleteOldEvents).
 func (s *Service) PurgeEvents(ctx context.Context) (int, error) {
-	cutoff := s.now().UTC().Add(-s.EventRetention())
+	cutoff, err := s.purgeCutoff(ctx, s.now().UTC().Add(-s.EventRetention()))
+	if err != nil {
+		return 0, err
+	}
 	total := 0
 	for {
 		var n int
@@ -168,4 +172,27 @@ func (s *Service) PurgeEvents(ctx context.Context) (int, error) {
 			return total, err
 		}
 	}
+}
+
+// purgeCutoff moves a purge's cutoff back to the first event that a
+// webhook endpoint has still to deliver: an event leaves the outbox only
+// once every endpoint is past it, whatever the retention, so that
+// dispatchers stopped for longer than the retention still deliver every
+// event when they are back. (While a dispatcher runs, no endpoint stays
+// more than a day behind: it gives an event up after 24 hours.)
+func (s *Service) purgeCutoff(ctx context.Context, cutoff time.Time) (time.Time, error) {
+	hooks, err := s.store.Webhooks(ctx, 0)
+	if err != nil {
+		return cutoff, err
+	}
+	for _, w := range hooks {
+		_, first, err := s.store.EventBacklog(ctx, w.SdkAppID, w.Cursor)
+		if err != nil {
+			return cutoff, err
+		}
+		if !first.IsZero() && first.Before(cutoff) {
+			cutoff = first
+		}
+	}
+	return cutoff, nil
 }

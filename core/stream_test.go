@@ -223,6 +223,38 @@ func TestPurgeEvents(t *testing.T) {
 	}
 }
 
+// TestPurgeKeepsUndelivered: an event a webhook endpoint has yet to
+// deliver outlives the retention; the events before it do not.
+func TestPurgeKeepsUndelivered(t *testing.T) {
+	svc, clock := newFrozen(t, core.WithEventRetention(30*time.Hour), core.WithWebhookSender(&fakeSender{}))
+	op := usercenter.Operator()
+	app, _, err := svc.CreateApp(bg, op, core.NewApp{Name: "hooked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateWebhook(bg, op, core.NewWebhook{SdkAppID: app.SdkAppID, URL: "https://public.example/x", Events: []string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	u, err := svc.CreateUsers(bg, op, app.SdkAppID, []core.UserPatch{{OriginID: ptr("waiting")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(31 * time.Hour) // every event is past the retention; no dispatcher ran
+	// app.created, key.created and webhook.created are at or before the
+	// endpoint's cursor; user.created is after it.
+	if n, err := svc.PurgeEvents(bg); err != nil || n != 3 {
+		t.Fatalf("PurgeEvents = %d, %v; want 3", n, err)
+	}
+	left, err := svc.Events(bg, op, core.EventQuery{EveryApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left.Events) != 1 || left.Events[0].Type != usercenter.EventUserCreated || left.Events[0].Data.UserID != u[0].ID {
+		t.Fatalf("left after the purge: %+v", left.Events)
+	}
+}
+
 // TestRevokeUserTokens: every login token of the user stops answering,
 // no other user's does, and the count says how many were live.
 func TestRevokeUserTokens(t *testing.T) {
