@@ -28,7 +28,8 @@ var fields = usercenter.Spelling{
 	usercenter.FieldProviderUserID: "Provider's user ID", usercenter.FieldUsername: "Username", usercenter.FieldPassword: "Password",
 	usercenter.FieldTimestamp: "Timestamp", usercenter.FieldCode: "Code", usercenter.FieldValueKind: "Kind of value",
 	usercenter.FieldToken: "Token", usercenter.FieldAuditAction: "Action", usercenter.FieldRole: "Role",
-	usercenter.FieldReason: "Reason",
+	usercenter.FieldReason: "Reason", usercenter.FieldWebhookID: "Webhook", usercenter.FieldWebhookURL: "Webhook URL",
+	usercenter.FieldWebhookEvents: "Webhook events",
 }
 
 // fromDomain is the one table from domain errors to what the console
