@@ -142,8 +142,8 @@ func testSealedValues(t *testing.T, s core.Store) {
 		}
 	}
 
-	if len(core.SealedKinds) != 7 {
-		t.Fatalf("test covers 7 kinds, core has %d", len(core.SealedKinds))
+	if len(core.SealedKinds) != 8 {
+		t.Fatalf("test covers 8 kinds, core has %d", len(core.SealedKinds))
 	}
 	for _, kind := range core.SealedKinds {
 		w := want(kind)
