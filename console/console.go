@@ -80,14 +80,6 @@ func New(svc *core.Service, opts Options) *Server {
 		s.pages[strings.TrimSuffix(base, ".html")] = template.Must(template.New("layout.html").Funcs(templateFuncs).
 			ParseFS(templateFiles, "templates/layout.html", name))
 	}
-	_, pagesCSS := fs.Stat(staticFiles, "static/pages.css")
-	_, pages := fs.Stat(templateFiles, "templates/users.html")
-	for _, t := range s.pages {
-		t.Funcs(template.FuncMap{
-			"hasPagesCSS": func() bool { return pagesCSS == nil },
-			"hasPages":    func() bool { return pages == nil },
-		})
-	}
 	return s
 }
 
@@ -104,9 +96,6 @@ var templateFuncs = template.FuncMap{
 	"actor":   func() *usercenter.Actor { return nil },
 	"csrf":    func() string { return "" },
 	"path":    func() string { return "" },
-	// Bound by New.
-	"hasPagesCSS": func() bool { return false },
-	"hasPages":    func() bool { return false },
 }
 
 // Handler serves the console under Prefix: every page, its assets, and
