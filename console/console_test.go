@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/obs"
 	"usercenter/server"
 	"usercenter/uctest/svctest"
 )
@@ -453,5 +455,46 @@ func TestSignInForm(t *testing.T) {
 		if got := resp.Header.Get("Location"); got != want {
 			t.Errorf("next %q: redirected to %q, want %q", next, got, want)
 		}
+	}
+}
+
+// TestConsoleTraffic: the console's requests are counted, like every
+// facade's, by the route they matched, and only a refusal or a failure
+// counts as an error: the dashboard's traffic table does not show every
+// page as an error of an unknown action.
+func TestConsoleTraffic(t *testing.T) {
+	svc, _ := svctest.New(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := server.NewRegistry()
+	start := time.Now()
+	traffic := obs.NewTraffic(reg, start)
+	srv := httptest.NewServer(server.NewHandler(svc, log, reg, server.WithConsole(New(svc, Options{Log: log, Traffic: traffic}).Handler())))
+	t.Cleanup(srv.Close)
+	c := &testConsole{t: t, svc: svc, url: srv.URL}
+	token := c.setup("root@example.com")
+	for range 3 {
+		c.do("GET", "/console/", token, nil, nil)
+	}
+	c.do("GET", "/console/users/not-a-user", token, nil, nil)
+	got, _, err := traffic.LastHour(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]obs.ActionTraffic{
+		"GET /console/{$}":          {Facade: "console", Action: "GET /console/{$}", Requests: 3},
+		"GET /console/users/{user}": {Facade: "console", Action: "GET /console/users/{user}", Requests: 1, Errors: 1},
+	}
+	for _, a := range got {
+		if w, ok := want[a.Action]; ok {
+			if a != w {
+				t.Errorf("the traffic of %s: %+v, want %+v", a.Action, a, w)
+			}
+			delete(want, a.Action)
+		} else if a.Facade == "console" {
+			t.Errorf("unexpected console traffic: %+v", a)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing from the traffic: %+v (got %+v)", want, got)
 	}
 }
