@@ -132,7 +132,7 @@ func (s *Server) search(r *http.Request, app uint64, kind, q string, provider us
 	case "thirdParty":
 		query.Provider, query.ProviderUserID = provider, q
 	default:
-		return nil, usercenter.Invalid(usercenter.FieldUserID, "search for a UserId, OriginId, phone, email or third-party ID")
+		return nil, usercenter.Invalid(usercenter.FieldValueKind, "must be UserId, OriginId, phone, email or third-party ID")
 	}
 	pg, err := s.svc.ListUsers(ctx, actor, query)
 	if usercenter.ErrorCode(err) == usercenter.ENotFound && kind == "originId" {
