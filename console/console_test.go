@@ -498,3 +498,26 @@ func TestConsoleTraffic(t *testing.T) {
 		t.Errorf("missing from the traffic: %+v (got %+v)", want, got)
 	}
 }
+
+// TestAuditNamesAccounts: the audit events name a console account by its
+// ID; the pages that show them give its email beside it, and the CSV
+// keeps the ID, as the API does.
+func TestAuditNamesAccounts(t *testing.T) {
+	c := newTestConsole(t, false)
+	token := c.setup("root@example.com")
+	id := strings.TrimPrefix(c.actor(token).Name, "console:")
+	app, u := c.appAndUser()
+	csrf := c.csrfOf("/console/", token)
+	if resp, body := c.do("POST", "/console/users/"+u.ID+"/reveal", token, url.Values{"csrf": {csrf}, "field": {"phone"}, "reason": {"ticket 9"}}, c.sameOrigin()); resp.StatusCode != http.StatusOK {
+		t.Fatalf("reveal: %d\n%s", resp.StatusCode, body)
+	}
+	named := regexp.MustCompile(`<td>root@example\.com <span class="muted">console:` + id + `</span></td>`)
+	for _, path := range []string{"/console/audit?app=" + app, "/console/users/" + u.ID} {
+		if _, body := c.do("GET", path, token, nil, nil); !named.MatchString(body) {
+			t.Errorf("%s does not name the account by email:\n%s", path, body)
+		}
+	}
+	if _, body := c.do("GET", "/console/audit.csv?action=reveal", token, nil, nil); !strings.Contains(body, ",console:"+id+",") || strings.Contains(body, "root@example.com") {
+		t.Errorf("the CSV's actor:\n%s", body)
+	}
+}

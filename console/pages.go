@@ -51,6 +51,21 @@ type page struct {
 	Error string
 	// status is the page's HTTP status; 0 is 200.
 	status int
+	// accounts maps console actors to their accounts' emails, on the pages
+	// that show audit events (AccountEmail).
+	accounts map[string]string
+}
+
+// AccountEmail is the email of the console account an audit event's
+// actor names, or "" for any other actor: the events name accounts by
+// ID, which tells an operator nothing.
+func (p page) AccountEmail(actor string) string { return p.accounts[actor] }
+
+// withAccountNames loads what AccountEmail reads.
+func (s *Server) withAccountNames(r *http.Request, p *page) error {
+	var err error
+	p.accounts, err = s.svc.ConsoleAccountNames(r.Context(), actorFrom(r.Context()))
+	return err
 }
 
 // failed records a refusal of the form or query just sent, to show above

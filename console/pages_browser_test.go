@@ -212,7 +212,7 @@ func TestBrowserClickPaths(t *testing.T) {
 		}
 		checkPage(t, ctx, "reveal")
 		open(t, ctx, base, "/console/audit?user="+u.ID+"&action=reveal", "Audit trail")
-		if page := mainText(t, ctx); !strings.Contains(page, "ticket 81: the user cannot log in") || !strings.Contains(page, "console:"+adminAcc.ID) {
+		if page := mainText(t, ctx); !strings.Contains(page, "ticket 81: the user cannot log in") || !strings.Contains(page, adminEmail+" console:"+adminAcc.ID) {
 			t.Fatalf("the audit trail lacks the reveal by console:%s:\n%s", adminAcc.ID, page)
 		}
 	})

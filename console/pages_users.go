@@ -205,7 +205,10 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, p page, reve
 		s.failErr(w, r, err)
 		return
 	}
-	if d.Events, _, err = s.svc.AuditPage(ctx, actor, usercenter.AuditFilter{UserID: id, NewestFirst: true, Limit: userEventsShown}); err != nil {
+	if d.Events, _, err = s.svc.AuditPage(ctx, actor, usercenter.AuditFilter{UserID: id, NewestFirst: true, Limit: userEventsShown}); err == nil {
+		err = s.withAccountNames(r, &d.page)
+	}
+	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}
