@@ -93,12 +93,10 @@ func (p page) CanManage() bool { return p.Actor != nil && p.Actor.ManagesApps }
 func (p page) CanWrite() bool  { return p.Actor != nil && p.Actor.Has(usercenter.PermUsersWrite) }
 func (p page) CanReveal() bool { return p.Actor != nil && p.Actor.Has(usercenter.PermPIIRead) }
 
-// maxFormBytes bounds a form's body: the largest is a user's profile.
-const maxFormBytes = 64 << 10
-
-// form parses a POSTed form within maxFormBytes; false when it answered.
+// form parses a POSTed form within maxForm (secure bounds it too, before
+// the CSRF check reads it); false when it answered.
 func (s *Server) form(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		s.failErr(w, r, &usercenter.Error{Code: usercenter.EInvalid, Message: "the form could not be read (too large?)"})
 		return false
