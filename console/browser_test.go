@@ -33,6 +33,14 @@ func chromiumPath() string {
 	return ""
 }
 
+// The two sizes every page is checked at: a desktop, the size of the
+// screenshots in docs/console.md, and the narrowest phone the console
+// serves.
+const (
+	desktopWidth, desktopHeight = 1280, 800
+	narrowWidth, narrowHeight   = 360, 740
+)
+
 // newBrowser starts a headless chromium for the test, with a tab at a
 // desktop size, and returns the tab's context; everything ends with the
 // test. Each step the test runs has at most two minutes: generous, so
@@ -50,7 +58,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // tests may run as root, where chromium's sandbox refuses to start
 		chromedp.Flag("disable-gpu", true),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(desktopWidth, desktopHeight),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
@@ -161,8 +169,8 @@ func checkAccessibility(t *testing.T, ctx context.Context) {
 // desktop size after.
 func checkNarrow(t *testing.T, ctx context.Context) {
 	t.Helper()
-	run(t, ctx, chromedp.EmulateViewport(360, 740))
-	defer run(t, ctx, chromedp.EmulateViewport(1280, 900))
+	run(t, ctx, chromedp.EmulateViewport(narrowWidth, narrowHeight))
+	defer run(t, ctx, chromedp.EmulateViewport(desktopWidth, desktopHeight))
 	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	if err != nil {
 		t.Fatal(err)
@@ -172,12 +180,26 @@ func checkNarrow(t *testing.T, ctx context.Context) {
 	}
 }
 
-// checkPage runs the checks every page must pass: axe-core, and the
-// 360 px layout. With USERCENTER_SCREENSHOTS set to a directory, it also
+// checkNamed fails the test if a control of the page has no accessible
+// name (unnamedControls).
+func checkNamed(t *testing.T, ctx context.Context) {
+	t.Helper()
+	unnamed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](unnamedControls))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unnamed) > 0 {
+		t.Errorf("%s has controls without an accessible name: %q", location(ctx), unnamed)
+	}
+}
+
+// checkPage runs the checks every page must pass: axe-core, a name on
+// every control, and the 360 px layout. With USERCENTER_SCREENSHOTS set to a directory, it also
 // saves the page there as name.png, for docs/console.md.
 func checkPage(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	checkAccessibility(t, ctx)
+	checkNamed(t, ctx)
 	checkNarrow(t, ctx)
 	screenshot(t, ctx, name)
 }

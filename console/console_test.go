@@ -8,11 +8,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/obs"
 	"usercenter/server"
 	"usercenter/uctest/svctest"
 )
@@ -81,6 +84,68 @@ func (c *testConsole) actor(token string) *usercenter.Actor {
 		c.t.Fatal(err)
 	}
 	return a
+}
+
+// appAndUser creates an app and a user of it with a phone and an email,
+// for tests that reach the pages.
+func (c *testConsole) appAndUser() (app string, user *usercenter.User) {
+	c.t.Helper()
+	a, _, err := c.svc.CreateApp(bg, usercenter.Operator(), core.NewApp{Name: "Shop"})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	phone, email, nick := "+8613612346688", "pat@example.com", "pat"
+	users, err := c.svc.CreateUsers(bg, usercenter.Operator(), a.SdkAppID, []core.UserPatch{{Nickname: &nick, Phone: &phone, Email: &email}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return strconv.FormatUint(a.SdkAppID, 10), &users[0]
+}
+
+// pagePaths are the pages of an app and a user, for tests that go
+// through every page.
+func pagePaths(app string, u *usercenter.User) []string {
+	return []string{"/console/apps", "/console/apps/" + app, "/console/users", "/console/users?app=" + app,
+		"/console/users?app=" + app + "&kind=userId&q=" + u.ID, "/console/users/" + u.ID, "/console/users/" + u.ID + "/edit",
+		"/console/audit", "/console/audit?user=" + u.ID, "/console/audit.csv"}
+}
+
+// pagePosts are the state-changing forms of the pages, for tests that
+// send each.
+func pagePosts(app string, u *usercenter.User) map[string]url.Values {
+	return map[string]url.Values{
+		"/console/apps":                             {"name": {"Another"}},
+		"/console/apps/" + app + "/keys":            {"keyName": {"k"}, "permission": {"users.read"}},
+		"/console/apps/" + app + "/superapp-secret": {},
+		"/console/users/" + u.ID + "/reveal":        {"field": {"phone"}, "reason": {"a reason"}},
+		"/console/users/" + u.ID + "/status":        {"status": {"0"}},
+		"/console/users/" + u.ID + "/edit":          {"nickname": {"changed"}},
+		"/console/users/" + u.ID + "/revoke-tokens": {},
+		"/console/users/" + u.ID + "/delete":        {"confirm": {u.ID}},
+	}
+}
+
+// unchanged fails the test if the user was changed or the app renamed,
+// or an event other than the console's own sign-ins was audited.
+func (c *testConsole) unchanged(what string, u *usercenter.User) {
+	c.t.Helper()
+	got, err := c.svc.GetUser(bg, usercenter.Operator(), u.ID, nil)
+	if err != nil || got.Status != usercenter.UserActive || got.Nickname != u.Nickname {
+		c.t.Errorf("%s: the user is now %+v (%v)", what, got, err)
+	}
+	evs, _, err := c.svc.AuditPage(bg, usercenter.Operator(), usercenter.AuditFilter{UserID: u.ID})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Action != usercenter.AuditCreate {
+			c.t.Errorf("%s: the user's audit trail has %+v", what, e)
+		}
+	}
+	apps, err := c.svc.Apps(bg)
+	if err != nil || len(apps) != 1 {
+		c.t.Errorf("%s: the apps are %+v (%v)", what, apps, err)
+	}
 }
 
 // noRedirects is a client that shows redirects instead of following them.
@@ -171,6 +236,21 @@ func TestSecurityHeaders(t *testing.T) {
 		resp, _ := c.do("GET", p.path, p.token, nil, nil)
 		checkSecurityHeaders(t, p.path, resp.Header)
 	}
+	app, u := c.appAndUser()
+	for _, path := range append(pagePaths(app, u), "/console/users/not-a-user", "/console/apps/0") {
+		resp, _ := c.do("GET", path, token, nil, nil)
+		checkSecurityHeaders(t, path, resp.Header)
+	}
+	// The pages a form answers with: a secret shown once, a reveal.
+	csrf := c.csrfOf("/console/", token)
+	for path, form := range map[string]url.Values{"/console/apps": {"name": {"Keys"}}, "/console/users/" + u.ID + "/reveal": {"field": {"phone"}, "reason": {"a test"}}} {
+		form.Set("csrf", csrf)
+		resp, body := c.do("POST", path, token, form, c.sameOrigin())
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %d\n%s", path, resp.StatusCode, body)
+		}
+		checkSecurityHeaders(t, "POST "+path, resp.Header)
+	}
 	resp, _ := c.do("POST", "/console/signin", "", url.Values{"email": {"x@example.com"}}, map[string]string{"Origin": "https://evil.example"})
 	checkSecurityHeaders(t, "a refused POST", resp.Header)
 	if !strings.Contains(contentSecurityPolicy, "script-src 'self'") || strings.Contains(contentSecurityPolicy, "unsafe-inline") {
@@ -215,6 +295,23 @@ func TestCSRF(t *testing.T) {
 	if got := invite("ok@example.com", url.Values{"csrf": {csrf}}, c.sameOrigin()); got != http.StatusOK || !exists("ok@example.com") {
 		t.Errorf("the console's own form: %d", got)
 	}
+
+	// The pages' forms likewise: from another site, with the session's
+	// token, each is refused and changes nothing.
+	app, u := c.appAndUser()
+	for path, form := range pagePosts(app, u) {
+		form.Set("csrf", csrf)
+		for _, header := range []map[string]string{{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}} {
+			if resp, _ := c.do("POST", path, token, form, header); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("POST %s from another site (%v): %d", path, header, resp.StatusCode)
+			}
+		}
+		form.Del("csrf")
+		if resp, _ := c.do("POST", path, token, form, c.sameOrigin()); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("POST %s without the token: %d", path, resp.StatusCode)
+		}
+	}
+	c.unchanged("after the cross-site forms", u)
 
 	// Sign-in from another site (login CSRF) fails before any check.
 	resp, _ := c.do("POST", "/console/signin", "", url.Values{"email": {"root@example.com"}, "password": {testPassword}},
@@ -288,10 +385,20 @@ func TestSessionCookie(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("sign-out: %d", resp.StatusCode)
 		}
-		resp, _ = c.do("GET", "/console/", cookie.Value, nil, nil)
-		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin") {
-			t.Errorf("TLS %v: the signed-out cookie: %d %s", tls, resp.StatusCode, resp.Header.Get("Location"))
+		app, u := c.appAndUser()
+		for _, path := range append(pagePaths(app, u), "/console/", "/console/accounts") {
+			resp, _ = c.do("GET", path, cookie.Value, nil, nil)
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin") {
+				t.Errorf("TLS %v: the signed-out cookie at %s: %d %s", tls, path, resp.StatusCode, resp.Header.Get("Location"))
+			}
 		}
+		for path, form := range pagePosts(app, u) {
+			form.Set("csrf", csrf)
+			if resp, _ := c.do("POST", path, cookie.Value, form, header); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("TLS %v: POST %s with the signed-out cookie: %d", tls, path, resp.StatusCode)
+			}
+		}
+		c.unchanged("after the signed-out cookie's forms", u)
 	}
 }
 
@@ -299,16 +406,21 @@ func TestSessionCookie(t *testing.T) {
 // and the assets needs a session, whatever registered it.
 func TestSignedOutSeesNothing(t *testing.T) {
 	c := newTestConsole(t, false)
-	for _, path := range []string{"/console/", "/console/accounts", "/console/account/two-factor", "/console/apps", "/console/no-such-page"} {
+	app, u := c.appAndUser()
+	for _, path := range append(pagePaths(app, u), "/console/", "/console/accounts", "/console/account/two-factor", "/console/no-such-page") {
 		resp, body := c.do("GET", path, "", nil, nil)
 		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin?next=") {
 			t.Errorf("GET %s signed out: %d %s\n%s", path, resp.StatusCode, resp.Header.Get("Location"), body)
 		}
 	}
-	resp, _ := c.do("POST", "/console/accounts", "", url.Values{"email": {"x@example.com"}}, c.sameOrigin())
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("POST signed out: %d", resp.StatusCode)
+	posts := pagePosts(app, u)
+	posts["/console/accounts"] = url.Values{"email": {"x@example.com"}}
+	for path, form := range posts {
+		if resp, _ := c.do("POST", path, "", form, c.sameOrigin()); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST %s signed out: %d", path, resp.StatusCode)
+		}
 	}
+	c.unchanged("after the signed-out forms", u)
 	for _, path := range []string{"/console/signin", "/console/static/console.css"} {
 		if resp, _ := c.do("GET", path, "", nil, nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s signed out: %d", path, resp.StatusCode)
@@ -343,5 +455,69 @@ func TestSignInForm(t *testing.T) {
 		if got := resp.Header.Get("Location"); got != want {
 			t.Errorf("next %q: redirected to %q, want %q", next, got, want)
 		}
+	}
+}
+
+// TestConsoleTraffic: the console's requests are counted, like every
+// facade's, by the route they matched, and only a refusal or a failure
+// counts as an error: the dashboard's traffic table does not show every
+// page as an error of an unknown action.
+func TestConsoleTraffic(t *testing.T) {
+	svc, _ := svctest.New(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := server.NewRegistry()
+	start := time.Now()
+	traffic := obs.NewTraffic(reg, start)
+	srv := httptest.NewServer(server.NewHandler(svc, log, reg, server.WithConsole(New(svc, Options{Log: log, Traffic: traffic}).Handler())))
+	t.Cleanup(srv.Close)
+	c := &testConsole{t: t, svc: svc, url: srv.URL}
+	token := c.setup("root@example.com")
+	for range 3 {
+		c.do("GET", "/console/", token, nil, nil)
+	}
+	c.do("GET", "/console/users/not-a-user", token, nil, nil)
+	got, _, err := traffic.LastHour(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]obs.ActionTraffic{
+		"GET /console/{$}":          {Facade: "console", Action: "GET /console/{$}", Requests: 3},
+		"GET /console/users/{user}": {Facade: "console", Action: "GET /console/users/{user}", Requests: 1, Errors: 1},
+	}
+	for _, a := range got {
+		if w, ok := want[a.Action]; ok {
+			if a != w {
+				t.Errorf("the traffic of %s: %+v, want %+v", a.Action, a, w)
+			}
+			delete(want, a.Action)
+		} else if a.Facade == "console" {
+			t.Errorf("unexpected console traffic: %+v", a)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing from the traffic: %+v (got %+v)", want, got)
+	}
+}
+
+// TestAuditNamesAccounts: the audit events name a console account by its
+// ID; the pages that show them give its email beside it, and the CSV
+// keeps the ID, as the API does.
+func TestAuditNamesAccounts(t *testing.T) {
+	c := newTestConsole(t, false)
+	token := c.setup("root@example.com")
+	id := strings.TrimPrefix(c.actor(token).Name, "console:")
+	app, u := c.appAndUser()
+	csrf := c.csrfOf("/console/", token)
+	if resp, body := c.do("POST", "/console/users/"+u.ID+"/reveal", token, url.Values{"csrf": {csrf}, "field": {"phone"}, "reason": {"ticket 9"}}, c.sameOrigin()); resp.StatusCode != http.StatusOK {
+		t.Fatalf("reveal: %d\n%s", resp.StatusCode, body)
+	}
+	named := regexp.MustCompile(`<td>root@example\.com <span class="muted">console:` + id + `</span></td>`)
+	for _, path := range []string{"/console/audit?app=" + app, "/console/users/" + u.ID} {
+		if _, body := c.do("GET", path, token, nil, nil); !named.MatchString(body) {
+			t.Errorf("%s does not name the account by email:\n%s", path, body)
+		}
+	}
+	if _, body := c.do("GET", "/console/audit.csv?action=reveal", token, nil, nil); !strings.Contains(body, ",console:"+id+",") || strings.Contains(body, "root@example.com") {
+		t.Errorf("the CSV's actor:\n%s", body)
 	}
 }

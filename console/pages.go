@@ -51,6 +51,21 @@ type page struct {
 	Error string
 	// status is the page's HTTP status; 0 is 200.
 	status int
+	// accounts maps console actors to their accounts' emails, on the pages
+	// that show audit events (AccountEmail).
+	accounts map[string]string
+}
+
+// AccountEmail is the email of the console account an audit event's
+// actor names, or "" for any other actor: the events name accounts by
+// ID, which tells an operator nothing.
+func (p page) AccountEmail(actor string) string { return p.accounts[actor] }
+
+// withAccountNames loads what AccountEmail reads.
+func (s *Server) withAccountNames(r *http.Request, p *page) error {
+	var err error
+	p.accounts, err = s.svc.ConsoleAccountNames(r.Context(), actorFrom(r.Context()))
+	return err
 }
 
 // failed records a refusal of the form or query just sent, to show above
@@ -78,12 +93,10 @@ func (p page) CanManage() bool { return p.Actor != nil && p.Actor.ManagesApps }
 func (p page) CanWrite() bool  { return p.Actor != nil && p.Actor.Has(usercenter.PermUsersWrite) }
 func (p page) CanReveal() bool { return p.Actor != nil && p.Actor.Has(usercenter.PermPIIRead) }
 
-// maxFormBytes bounds a form's body: the largest is a user's profile.
-const maxFormBytes = 64 << 10
-
-// form parses a POSTed form within maxFormBytes; false when it answered.
+// form parses a POSTed form within maxForm (secure bounds it too, before
+// the CSRF check reads it); false when it answered.
 func (s *Server) form(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		s.failErr(w, r, &usercenter.Error{Code: usercenter.EInvalid, Message: "the form could not be read (too large?)"})
 		return false

@@ -223,9 +223,12 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	var perms []usercenter.Permission
-	for _, p := range r.PostForm["permission"] {
-		perms = append(perms, usercenter.Permission(p))
+	// The boxes' values, checked as the CLI's --permissions are: a value
+	// the form does not offer would otherwise be stored on the key.
+	perms, err := usercenter.ParsePermissions(strings.Join(r.PostForm["permission"], ","))
+	if err != nil {
+		s.formFailed(w, r, err, func(p page) { s.renderApp(w, r, p) })
+		return
 	}
 	key, err := s.svc.CreateKey(ctx, actor, strings.TrimSpace(r.PostFormValue("keyName")), []uint64{id}, perms)
 	if err != nil {

@@ -94,7 +94,9 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	var next int64
 	if err == nil {
 		f.Limit = auditPageSize
-		d.Events, next, err = s.svc.AuditPage(ctx, actor, f)
+		if d.Events, next, err = s.svc.AuditPage(ctx, actor, f); err == nil {
+			err = s.withAccountNames(r, &d.page)
+		}
 	}
 	if err != nil {
 		if code := usercenter.ErrorCode(err); code != usercenter.EInvalid && code != usercenter.EForbidden {

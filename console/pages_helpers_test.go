@@ -32,7 +32,7 @@ func testAccount(a *usercenter.Actor) *usercenter.ConsoleAccount {
 }
 
 // The actors of the three roles, as the session middleware makes them
-// from a console account (consauth's roles → actor).
+// from a console account (core's roles → actor).
 func adminActor() *usercenter.Actor {
 	return &usercenter.Actor{Name: "console:admin1", AllApps: true, Permissions: usercenter.AllPermissions, ManagesApps: true, NeedsReason: true}
 }

@@ -121,6 +121,14 @@ func TestAppsPages(t *testing.T) {
 		t.Fatalf("settings audited as %+v, want 6 changes by the console account", events)
 	}
 
+	// A permission the form does not offer is refused, not stored.
+	before, _ := e.svc.AppKeys(bg, adminActor(), e.app.SdkAppID)
+	e.post(adminActor(), path+"/keys", url.Values{"keyName": {"odd"}, "permission": {"users.read", "everything"}}).
+		want(t, 400, "unknown permission")
+	if after, _ := e.svc.AppKeys(bg, adminActor(), e.app.SdkAppID); len(after) != len(before) {
+		t.Fatalf("a key with an unknown permission was created: %+v", after[len(after)-1])
+	}
+
 	// A key with chosen permissions, shown once; then revoked.
 	res = e.post(adminActor(), path+"/keys", url.Values{"keyName": {"reader"}, "permission": {"users.read"}})
 	res.want(t, 200, "shown this once")
@@ -215,7 +223,7 @@ func TestUsersListAndSearch(t *testing.T) {
 	search(limited, "userId", stranger.ID).want(t, 200, "No user has exactly that value")
 	// A viewer may not look people up by phone or email: core refuses.
 	search(viewerActor(), "phone", testPhone(7)).want(t, 403, "pii.read")
-	search(viewerActor(), "nonsense", "x").want(t, 400)
+	search(viewerActor(), "nonsense", "x").want(t, 400, "Kind of value must be UserId, OriginId")
 }
 
 func TestUserPageRevealAndRefusals(t *testing.T) {

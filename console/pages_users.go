@@ -132,7 +132,7 @@ func (s *Server) search(r *http.Request, app uint64, kind, q string, provider us
 	case "thirdParty":
 		query.Provider, query.ProviderUserID = provider, q
 	default:
-		return nil, usercenter.Invalid(usercenter.FieldUserID, "search for a UserId, OriginId, phone, email or third-party ID")
+		return nil, usercenter.Invalid(usercenter.FieldValueKind, "must be UserId, OriginId, phone, email or third-party ID")
 	}
 	pg, err := s.svc.ListUsers(ctx, actor, query)
 	if usercenter.ErrorCode(err) == usercenter.ENotFound && kind == "originId" {
@@ -205,7 +205,10 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, p page, reve
 		s.failErr(w, r, err)
 		return
 	}
-	if d.Events, _, err = s.svc.AuditPage(ctx, actor, usercenter.AuditFilter{UserID: id, NewestFirst: true, Limit: userEventsShown}); err != nil {
+	if d.Events, _, err = s.svc.AuditPage(ctx, actor, usercenter.AuditFilter{UserID: id, NewestFirst: true, Limit: userEventsShown}); err == nil {
+		err = s.withAccountNames(r, &d.page)
+	}
+	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}

@@ -132,6 +132,17 @@ func TestConsoleAcrossNodes(t *testing.T) {
 		if signedIn(t, ns.addr(i), session) {
 			t.Errorf("node %d still takes the signed-out session", i)
 		}
+		// Every page refuses it, and every form.
+		for _, path := range []string{"/console/apps", "/console/users", "/console/audit", "/console/audit.csv", "/console/accounts"} {
+			resp, _ := consoleRequest(t, "GET", ns.addr(i), path, session, nil)
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin") {
+				t.Errorf("node %d, GET %s with the signed-out session: %d %s", i, path, resp.StatusCode, resp.Header.Get("Location"))
+			}
+		}
+		resp, _ := consoleRequest(t, "POST", ns.addr(i), "/console/apps", session, url.Values{"csrf": {m[1]}, "name": {"After sign-out"}})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("node %d, creating an app with the signed-out session: %d", i, resp.StatusCode)
+		}
 	}
 	ns.stop(t)
 }
@@ -144,13 +155,17 @@ func TestServeConsoleLink(t *testing.T) {
 	skipShort(t)
 	dir := t.TempDir()
 	p := startServer(t, dir)
-	redeem(t, p.setupLink())
+	link := p.setupLink()
+	redeem(t, link)
 	p.stop()
 	if strings.Contains(p.stdout.String(), "/console/link/") {
 		t.Errorf("the setup link is on stdout:\n%s", p.stdout)
 	}
+	// The link's token, that is: a request log line names the route it
+	// matched, "POST /console/link/{token}", never the path.
+	token := link[strings.LastIndex(link, "/")+1:]
 	for _, line := range strings.Split(p.stderr.String(), "\n") {
-		if strings.HasPrefix(line, "{") && strings.Contains(line, "/console/link/") {
+		if strings.HasPrefix(line, "{") && strings.Contains(line, token) {
 			t.Errorf("the setup link is in a log line: %s", line)
 		}
 	}
