@@ -41,6 +41,9 @@ const (
 	AuditKeyRevoke             AuditAction = "key.revoke" // one per app of the key
 	AuditSuperAppSecretReplace AuditAction = "superapp_secret.replace"
 	AuditMasterKeyRotate       AuditAction = "master_key.rotate"
+	// SCIM tokens: Field holds the token's ID, which is no secret.
+	AuditSCIMTokenCreate AuditAction = "scim_token.create"
+	AuditSCIMTokenRevoke AuditAction = "scim_token.revoke"
 )
 
 // ErasedUserID is the UserId of the audit events of an erased user, and of
@@ -51,7 +54,8 @@ const ErasedUserID = "erased"
 
 // AuditActions lists every AuditAction, in the order messages name them.
 var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUpdate, AuditDelete, AuditErase, AuditTokensRevoke,
-	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate}
+	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate,
+	AuditSCIMTokenCreate, AuditSCIMTokenRevoke}
 
 // Valid reports whether a is one of AuditActions.
 func (a AuditAction) Valid() bool {

@@ -112,6 +112,16 @@ type Reader interface {
 	// EnterpriseToken finds an enterprise API access token by its hash
 	// (NotFound Resource "token" when absent; expired tokens are returned).
 	EnterpriseToken(ctx context.Context, hash []byte) (*EnterpriseToken, error)
+
+	// SCIMToken finds a SCIM token by the hash of its token, revoked or
+	// not (NotFound Resource "token" when absent).
+	SCIMToken(ctx context.Context, hash []byte) (*SCIMTokenRecord, error)
+	// SCIMTokenByID finds a SCIM token by its ID, revoked or not
+	// (NotFound Resource "token" when absent).
+	SCIMTokenByID(ctx context.Context, id string) (*SCIMTokenRecord, error)
+	// SCIMTokens lists an app's SCIM tokens, revoked ones included, by
+	// CreatedAt and then ID.
+	SCIMTokens(ctx context.Context, sdkAppID uint64) ([]SCIMTokenRecord, error)
 }
 
 // Tx is a write transaction.
@@ -213,6 +223,14 @@ type Tx interface {
 	// count until they are purged. A SecretId without tokens has nothing
 	// to trim; a negative keep fails with EInvalid (Field "keep").
 	TrimEnterpriseTokens(ctx context.Context, secretID string, keep int) (int, error)
+
+	// InsertSCIMToken stores a SCIM token. It fails with NotFound (app)
+	// when its app does not exist, and EConflict (Field "token") on a
+	// duplicate ID or hash.
+	InsertSCIMToken(ctx context.Context, t *SCIMTokenRecord) error
+	// RevokeSCIMToken sets the token's RevokedAt (a zero at clears it);
+	// NotFound (token) when there is no such token.
+	RevokeSCIMToken(ctx context.Context, id string, at time.Time) error
 }
 
 // ItemError is the error of one item of a batch (Tx.InsertUsers).
@@ -245,6 +263,13 @@ type EnterpriseToken struct {
 	SecretID  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// SCIMTokenRecord is a SCIM token as stored: only the SHA-256 hash of its
+// token, which the embedded SCIMToken leaves empty.
+type SCIMTokenRecord struct {
+	usercenter.SCIMToken
+	Hash []byte
 }
 
 // AppRecord is an app as stored: its SuperApp secret sealed by the vault.

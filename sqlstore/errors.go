@@ -82,6 +82,8 @@ var Uniques = []Unique{
 	{Name: "tokens_pkey", Table: "tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},
 	{Name: "codes_pkey", Table: "codes", Cols: []string{"code_hash"}, Field: usercenter.FieldCode},
 	{Name: "enterprise_tokens_pkey", Table: "enterprise_tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},
+	{Name: "scim_tokens_pkey", Table: "scim_tokens", Cols: []string{"token_id"}, Field: usercenter.FieldToken},
+	{Name: "scim_tokens_token_hash_key", Table: "scim_tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},
 }
 
 // LinkKey is the primary key of user_links: one user per app may hold a

@@ -655,6 +655,8 @@ func TestTxMethodsKnown(t *testing.T) {
 		"InsertCode", "TakeCode", "CodeAttempts", "SetCodeAttempts", "DeleteExpiredCodes",
 		"InsertEnterpriseToken", "DeleteExpiredEnterpriseTokens", "TrimEnterpriseTokens", "EraseAuditUser", "InsertEvents",
 		"DeleteUserTokens", "DeleteOldEvents",
+		// SCIM tokens are never cached: a revocation holds at once.
+		"InsertSCIMToken", "RevokeSCIMToken",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {
