@@ -159,3 +159,5 @@ func userBody(userName string, extra string) string {
 	}
 	return s + "}"
 }
+
+func fmtUint(v uint64) string { return strconv.FormatUint(v, 10) }
