@@ -129,9 +129,13 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request, c *call) {
 		users = users[min(start-1, len(users)):]
 		users = users[:min(count, len(users))]
 	} else {
-		page, err := a.svc.ListUsers(r.Context(), c.actor, core.UserQuery{
-			SdkAppID: c.app, Offset: start - 1, Limit: max(count, 1), WithTotal: true, Reveal: c.reveal(),
-		})
+		q := core.UserQuery{SdkAppID: c.app, Offset: start - 1, Limit: max(count, 1), WithTotal: true, Reveal: c.reveal()}
+		if count == 0 {
+			// Only the total is answered: nothing is disclosed, so nothing
+			// is revealed (and audited).
+			q.Reveal = nil
+		}
+		page, err := a.svc.ListUsers(r.Context(), c.actor, q)
 		if err != nil {
 			fail(w, r, err)
 			return

@@ -234,10 +234,14 @@ func TestPersonalData(t *testing.T) {
 	if len(got) != 3 || !fields["phone"] || !fields["email"] || !fields["address"] {
 		t.Errorf("reveal events %+v, want one per personal field", got)
 	}
-	// A listing with pii.read reveals too, audited.
+	// A listing with pii.read reveals too, audited; one of the total only
+	// discloses nothing.
 	pii.do("GET", "Users", "").want(t, http.StatusOK)
 	if n := len(events()); n != 6 {
 		t.Errorf("%d reveal events after a listing, want 6", n)
+	}
+	if total := pii.do("GET", "Users?count=0", "").want(t, http.StatusOK); total.get("totalResults") != 1.0 || len(events()) != 6 {
+		t.Errorf("count=0: %s, and %d reveal events, want still 6", total, len(events()))
 	}
 	// Finding users by email needs pii.read.
 	q := "Users?filter=" + url.QueryEscape(`emails.value eq "bob@example.com"`)
