@@ -22,11 +22,11 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3}) {
-		t.Fatalf("first Open applied %v, want [1 2 3]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 7}) {
+		t.Fatalf("first Open applied %v, want [1 2 3 7]", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 3 {
-		t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 7 {
+		t.Fatalf("SchemaVersion = %d, %v; want 7", v, err)
 	}
 	addApps(t, s, 1)
 	s.Close()
@@ -40,14 +40,14 @@ func TestMigrations(t *testing.T) {
 		if got := s.Applied(); len(got) != 0 {
 			t.Fatalf("reopen applied %v, want none", got)
 		}
-		if v, err := s.SchemaVersion(ctx); err != nil || v != 3 {
-			t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
+		if v, err := s.SchemaVersion(ctx); err != nil || v != 7 {
+			t.Fatalf("SchemaVersion = %d, %v; want 7", v, err)
 		}
 		if _, err := s.App(ctx, 1); err != nil {
 			t.Fatalf("data lost on reopen: %v", err)
 		}
-		if n := scalar[int64](t, s, `SELECT count(*) FROM schema_migrations`); n != 3 {
-			t.Fatalf("schema_migrations has %d rows, want 3", n)
+		if n := scalar[int64](t, s, `SELECT count(*) FROM schema_migrations`); n != 4 {
+			t.Fatalf("schema_migrations has %d rows, want 4", n)
 		}
 		s.Close()
 	}
@@ -91,7 +91,7 @@ func TestConcurrentOpens(t *testing.T) {
 		}
 		defer stores[i].Close()
 		switch got := stores[i].Applied(); {
-		case reflect.DeepEqual(got, []int{1, 2, 3}):
+		case reflect.DeepEqual(got, []int{1, 2, 3, 7}):
 			applied++
 		case len(got) != 0:
 			t.Fatalf("Open %d applied %v", i, got)
@@ -100,8 +100,8 @@ func TestConcurrentOpens(t *testing.T) {
 	if applied != 1 {
 		t.Fatalf("%d Opens applied the migrations, want 1", applied)
 	}
-	if n := scalar[int64](t, stores[0], `SELECT count(*) FROM schema_migrations`); n != 3 {
-		t.Fatalf("schema_migrations has %d rows, want 3", n)
+	if n := scalar[int64](t, stores[0], `SELECT count(*) FROM schema_migrations`); n != 4 {
+		t.Fatalf("schema_migrations has %d rows, want 4", n)
 	}
 	// Every node works on the one schema.
 	addApps(t, stores[1], 7)
@@ -123,8 +123,8 @@ func TestSearchPath(t *testing.T) {
 	if _, err := b.App(ctx, 1); err == nil {
 		t.Fatal("an app of one schema is visible in another")
 	}
-	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, a.Schema()); n != 13 {
-		t.Fatalf("schema %s has %d tables, want 13", a.Schema(), n)
+	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, a.Schema()); n != 14 {
+		t.Fatalf("schema %s has %d tables, want 14", a.Schema(), n)
 	}
 	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'`); n != 0 {
 		t.Fatal("the store wrote to the public schema")
