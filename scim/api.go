@@ -79,7 +79,7 @@ func (a *api) route(resource, id string, hasID bool) (*endpoint, *scimError) {
 	case resource == "Users" && !hasID:
 		return &endpoint{op: "users", methods: map[string]handler{"GET": a.listUsers, "POST": a.createUser}}, nil
 	case resource == "Users" && id == ".search":
-		return &endpoint{op: "search", notYet: []string{"POST"}}, nil
+		return &endpoint{op: "search", methods: map[string]handler{"POST": a.search}}, nil
 	case resource == "Users" && id != "":
 		return &endpoint{op: "user", methods: map[string]handler{"GET": a.getUser, "DELETE": a.deleteUser}, notYet: []string{"PUT", "PATCH"}}, nil
 	case resource == "ServiceProviderConfig" && !hasID:

@@ -111,12 +111,53 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request, c *call) {
 		fail(w, r, err)
 		return
 	}
+	a.list(w, r, c, q.Get("filter"), start, count)
+}
+
+// searchRequest is RFC 7644's SearchRequest (§3.4.3), as far as this
+// server answers it.
+type searchRequest struct {
+	Filter     string `json:"filter"`
+	StartIndex *int   `json:"startIndex"`
+	Count      *int   `json:"count"`
+}
+
+// search answers POST /Users/.search: GET /Users with its parameters in
+// the body, which keeps a filter's values out of URLs and their logs.
+func (a *api) search(w http.ResponseWriter, r *http.Request, c *call) {
+	body, err := readBody(w, r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var in searchRequest
+	if err := json.Unmarshal(body, &in); err != nil {
+		fail(w, r, badRequest(typeInvalidSyntax, "the body must be a JSON object of the SearchRequest schema"))
+		return
+	}
+	itoa := func(p *int) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.Itoa(*p)
+	}
+	start, count, err := paging(itoa(in.StartIndex), itoa(in.Count))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	a.list(w, r, c, in.Filter, start, count)
+}
+
+// list answers a page of the users filter selects (every user when it is
+// empty).
+func (a *api) list(w http.ResponseWriter, r *http.Request, c *call, filterText string, start, count int) {
 	var (
 		users []usercenter.User
 		total int
 	)
-	if s := q.Get("filter"); s != "" {
-		f, err := parseFilter(s)
+	if filterText != "" {
+		f, err := parseFilter(filterText)
 		if err != nil {
 			fail(w, r, err)
 			return

@@ -90,6 +90,12 @@ func TestUserLifecycle(t *testing.T) {
 	if byID.get("totalResults") != 1.0 {
 		t.Errorf("filter by id and active: %s", byID)
 	}
+	// POST /Users/.search takes the same in its body.
+	searched := c.do("POST", "Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],`+
+		`"filter":"userName eq \"Alice@Example.com\"","startIndex":1,"count":10}`).want(t, http.StatusOK)
+	if res, _ := searched.get("Resources").([]any); searched.get("totalResults") != 1.0 || len(res) != 1 || res[0].(map[string]any)["id"] != id {
+		t.Errorf(".search: %s", searched)
+	}
 	inactive := c.do("GET", "Users?filter="+url.QueryEscape(`username eq "Alice@Example.com" and active eq false`), "").want(t, http.StatusOK)
 	if inactive.get("totalResults") != 0.0 {
 		t.Errorf("filter of an active user by active eq false: %s", inactive)
@@ -143,6 +149,10 @@ func TestListPaging(t *testing.T) {
 	}
 	if got, _ := page("?count=1000"); len(got) != 5 {
 		t.Errorf("count above the maximum: %v", got)
+	}
+	searched := c.do("POST", "Users/.search", `{"startIndex":4,"count":5}`).want(t, http.StatusOK)
+	if res, _ := searched.get("Resources").([]any); len(res) != 2 || res[0].(map[string]any)["id"] != ids[3] || searched.get("totalResults") != 5.0 {
+		t.Errorf(".search paging: %s", searched)
 	}
 	c.do("GET", "Users?startIndex=10001", "").wantError(t, http.StatusBadRequest, "invalidValue")
 	c.do("GET", "Users?count=many", "").wantError(t, http.StatusBadRequest, "invalidValue")
