@@ -47,18 +47,26 @@ type call struct {
 	actor *usercenter.Actor
 	id    string // the resource's id in the path, "" for none
 	base  string // the absolute URL of the app's endpoint, ending in "/"
+	proj  *projection
 }
 
 // withPII reports whether the caller may see personal data in plain.
 func (c *call) withPII() bool { return c.actor.Has(usercenter.PermPIIRead) }
 
-// reveal is what the caller's reads reveal: every personal field with
-// pii.read, so that each disclosure is audited, and nothing without.
+// reveal is what the caller's reads reveal: with pii.read, every
+// personal field the answer may show, so that each disclosure is
+// audited; nothing without.
 func (c *call) reveal() []usercenter.PIIField {
-	if c.withPII() {
-		return usercenter.PIIFields
+	if !c.withPII() {
+		return nil
 	}
-	return nil
+	var out []usercenter.PIIField
+	for _, f := range usercenter.PIIFields {
+		if c.proj.returns(piiAttrs[f]) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, c *call)
@@ -151,7 +159,9 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := core.WithAction(r.Context(), req.Action)
-	h(w, r.WithContext(ctx), &call{app: app, actor: actor, id: id, base: baseURL(r, app)})
+	q := r.URL.Query()
+	proj := parseProjection(q["attributes"], q["excludedAttributes"])
+	h(w, r.WithContext(ctx), &call{app: app, actor: actor, id: id, base: baseURL(r, app), proj: proj})
 }
 
 // authenticate reads the bearer token and resolves it for app.

@@ -28,16 +28,17 @@ func (a *api) getUser(w http.ResponseWriter, r *http.Request, c *call) {
 		fail(w, r, err)
 		return
 	}
-	writeUser(w, r, http.StatusOK, toResource(u, c.base, c.withPII()))
+	writeUser(w, r, c, http.StatusOK, toResource(u, c.base, c.withPII()))
 }
 
-// writeUser answers one user, with its version as the ETag.
-func writeUser(w http.ResponseWriter, r *http.Request, status int, res *userResource) {
+// writeUser answers one user, with its version as the ETag, and the
+// attributes the call asks for.
+func writeUser(w http.ResponseWriter, r *http.Request, c *call, status int, res *userResource) {
 	w.Header().Set("ETag", res.Meta.Version)
 	if status == http.StatusCreated {
 		w.Header().Set("Location", res.Meta.Location)
 	}
-	writeJSON(w, r, status, res)
+	writeJSON(w, r, status, c.proj.apply(res))
 }
 
 // createUser answers POST /Users.
@@ -76,7 +77,7 @@ func (a *api) createUser(w http.ResponseWriter, r *http.Request, c *call) {
 			return
 		}
 	}
-	writeUser(w, r, http.StatusCreated, toResource(u, c.base, c.withPII()))
+	writeUser(w, r, c, http.StatusCreated, toResource(u, c.base, c.withPII()))
 }
 
 // deleteUser answers DELETE /Users/{id}.
@@ -95,11 +96,11 @@ func writeNoContent(w http.ResponseWriter, r *http.Request) {
 
 // listResponse is RFC 7644's ListResponse.
 type listResponse struct {
-	Schemas      []string        `json:"schemas"`
-	TotalResults int             `json:"totalResults"`
-	StartIndex   int             `json:"startIndex"`
-	ItemsPerPage int             `json:"itemsPerPage"`
-	Resources    []*userResource `json:"Resources"`
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	Resources    []any    `json:"Resources"`
 }
 
 // listUsers answers GET /Users: a page of the app's users in creation
@@ -117,9 +118,11 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request, c *call) {
 // searchRequest is RFC 7644's SearchRequest (§3.4.3), as far as this
 // server answers it.
 type searchRequest struct {
-	Filter     string `json:"filter"`
-	StartIndex *int   `json:"startIndex"`
-	Count      *int   `json:"count"`
+	Filter             string   `json:"filter"`
+	StartIndex         *int     `json:"startIndex"`
+	Count              *int     `json:"count"`
+	Attributes         []string `json:"attributes"`
+	ExcludedAttributes []string `json:"excludedAttributes"`
 }
 
 // search answers POST /Users/.search: GET /Users with its parameters in
@@ -145,6 +148,9 @@ func (a *api) search(w http.ResponseWriter, r *http.Request, c *call) {
 	if err != nil {
 		fail(w, r, err)
 		return
+	}
+	if len(in.Attributes) > 0 || len(in.ExcludedAttributes) > 0 {
+		c.proj = parseProjection(in.Attributes, in.ExcludedAttributes)
 	}
 	a.list(w, r, c, in.Filter, start, count)
 }
@@ -183,9 +189,9 @@ func (a *api) list(w http.ResponseWriter, r *http.Request, c *call, filterText s
 		}
 		users, total = page.Users[:min(count, len(page.Users))], page.Total
 	}
-	out := listResponse{Schemas: []string{schemaList}, TotalResults: total, StartIndex: start, Resources: []*userResource{}}
+	out := listResponse{Schemas: []string{schemaList}, TotalResults: total, StartIndex: start, Resources: []any{}}
 	for i := range users {
-		out.Resources = append(out.Resources, toResource(&users[i], c.base, c.withPII()))
+		out.Resources = append(out.Resources, c.proj.apply(toResource(&users[i], c.base, c.withPII())))
 	}
 	out.ItemsPerPage = len(out.Resources)
 	writeJSON(w, r, http.StatusOK, out)
