@@ -213,6 +213,12 @@ func (a *api) filtered(r *http.Request, c *call, f *userFilter) ([]usercenter.Us
 	} else {
 		q := core.UserQuery{SdkAppID: c.app, OriginID: f.userName, Email: f.email, Phone: f.phone, Limit: maxCount, Reveal: c.reveal()}
 		page, err := a.svc.ListUsers(r.Context(), c.actor, q)
+		if e := usercenter.ErrorOf(err); err != nil && e.Code == usercenter.EInvalid &&
+			(e.Field == usercenter.FieldOriginID || e.Field == usercenter.FieldEmail || e.Field == usercenter.FieldPhone) {
+			// A value no user can have (Entra asks for "non-existent
+			// user", with a space) finds nobody.
+			return nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}

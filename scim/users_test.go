@@ -85,6 +85,12 @@ func TestUserLifecycle(t *testing.T) {
 	if res, ok := none.get("Resources").([]any); !ok || len(res) != 0 {
 		t.Errorf("filter of nobody: Resources must be an empty list: %s", none)
 	}
+	// A value no user can have finds nobody, whatever rule it breaks.
+	for _, f := range []string{`userName eq "two words"`, `userName eq "` + strings.Repeat("x", 200) + `"`} {
+		if none := c.do("GET", "Users?filter="+url.QueryEscape(f), "").want(t, http.StatusOK); none.get("totalResults") != 0.0 {
+			t.Errorf("%s: %s", f, none)
+		}
+	}
 	// Attribute names and operators are case-insensitive; id filters too.
 	byID := c.do("GET", "Users?filter="+url.QueryEscape(`ID EQ "`+id+`" and Active eq true`), "").want(t, http.StatusOK)
 	if byID.get("totalResults") != 1.0 {
@@ -261,6 +267,11 @@ func TestPersonalData(t *testing.T) {
 	}
 	if found := pii.do("GET", "Users?filter="+url.QueryEscape(`phoneNumbers.value eq "+8613612346688"`), "").want(t, http.StatusOK); found.get("totalResults") != 1.0 {
 		t.Errorf("filter by phone: %s", found)
+	}
+	for _, f := range []string{`emails.value eq "not an email"`, `phoneNumbers.value eq "not a phone"`} {
+		if none := pii.do("GET", "Users?filter="+url.QueryEscape(f), "").want(t, http.StatusOK); none.get("totalResults") != 0.0 {
+			t.Errorf("%s: %s", f, none)
+		}
 	}
 	// Writing needs users.write, which the reader lacks.
 	pii.do("POST", "Users", userBody("carol", "")).wantError(t, http.StatusForbidden, "")
