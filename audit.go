@@ -62,6 +62,9 @@ const (
 	AuditWebhookUpdate AuditAction = "webhook.update"
 	AuditWebhookDelete AuditAction = "webhook.delete"
 	AuditWebhookReplay AuditAction = "webhook.replay"
+	// SCIM tokens: Field holds the token's ID, which is no secret.
+	AuditSCIMTokenCreate AuditAction = "scim_token.create"
+	AuditSCIMTokenRevoke AuditAction = "scim_token.revoke"
 )
 
 // ErasedUserID is the UserId of the audit events of an erased user, and of
@@ -75,7 +78,8 @@ var AuditActions = []AuditAction{AuditReveal, AuditDeliver, AuditCreate, AuditUp
 	AuditAppCreate, AuditAppUpdate, AuditKeyCreate, AuditKeyRevoke, AuditSuperAppSecretReplace, AuditMasterKeyRotate,
 	AuditConsoleSignIn, AuditConsoleSignInFailed, AuditConsoleLockout, AuditConsoleSignOut,
 	AuditConsoleAccountCreate, AuditConsoleAccountUpdate,
-	AuditWebhookCreate, AuditWebhookUpdate, AuditWebhookDelete, AuditWebhookReplay}
+	AuditWebhookCreate, AuditWebhookUpdate, AuditWebhookDelete, AuditWebhookReplay,
+	AuditSCIMTokenCreate, AuditSCIMTokenRevoke}
 
 // Valid reports whether a is one of AuditActions.
 func (a AuditAction) Valid() bool {

@@ -76,6 +76,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 			return nil
 		}
 		name, rest = name+" "+rest[0], rest[1:]
+		// Some commands have a third word (scim token create).
+		for findCommand(name) == nil && hasSubcommands(name) && len(rest) > 0 && !isHelpFlag(rest[0]) {
+			name, rest = name+" "+rest[0], rest[1:]
+		}
 	}
 	spec := findCommand(name)
 	if spec == nil {

@@ -36,6 +36,7 @@ var groups = []groupSpec{
 	{"events", "follow the events of every change"},
 	{"admin", "manage the web console's accounts"},
 	{"webhook", "manage webhook endpoints: where an app's events are posted"},
+	{"scim", "manage the SCIM tokens identity providers provision users with"},
 }
 
 // commands lists every command in the order help shows them. It is filled
@@ -53,6 +54,9 @@ func init() {
 		{"key create", "--app SDKAPPID[,SDKAPPID…]", "creates an API key for one or more apps", "", keyCreate},
 		{"key list", "", "lists the API keys, without their secrets", "", keyList},
 		{"key revoke", "SECRETID", "revokes an API key (servers refuse it within half a second)", "", keyRevoke},
+		{"scim token create", "--app SDKAPPID [--perms users.write,pii.read]", "creates a SCIM bearer token for an app, shown once", scimTokenLong, scimTokenCreate},
+		{"scim token list", "--app SDKAPPID", "lists an app's SCIM tokens, without the tokens", "", scimTokenList},
+		{"scim token revoke", "TOKENID", "revokes a SCIM token at once", "", scimTokenRevoke},
 		{"user get", "USERID", "shows a user, personal data masked unless --reveal names it", revealLong, userGet},
 		{"user find", "--app SDKAPPID (--origin-id ID | --phone P | --email E | --provider P --provider-user-id ID)", "finds an app's users by an exact value", revealLong, userFind},
 		{"user list", "--app SDKAPPID [--status active|disabled] [--since T] [--limit N | --all]", "lists an app's users, newest first", "", userList},
@@ -145,6 +149,17 @@ func findGroup(name string) *groupSpec {
 		}
 	}
 	return nil
+}
+
+// hasSubcommands reports whether some command's path goes on after path,
+// as "scim token create" goes on after "scim token".
+func hasSubcommands(path string) bool {
+	for _, c := range commands {
+		if strings.HasPrefix(c.path, path+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 func findCommand(path string) *commandSpec {
@@ -283,6 +298,10 @@ func helpCmd(args []string, stdout io.Writer) error {
 		}
 		path += " " + args[1]
 		args = args[1:]
+		for findCommand(path) == nil && hasSubcommands(path) && len(args) > 1 {
+			path += " " + args[1]
+			args = args[1:]
+		}
 	}
 	if len(args) > 1 {
 		return usageError{msg: fmt.Sprintf("help takes one command, not %q", strings.Join(args, " ")), cmd: "help"}

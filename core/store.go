@@ -137,6 +137,15 @@ type Reader interface {
 	// the count started; 0 and the zero time when none are.
 	ConsoleAttempts(ctx context.Context, key string) (int, time.Time, error)
 	WebhookReader
+	// SCIMToken finds a SCIM token by the hash of its token, revoked or
+	// not (NotFound Resource "token" when absent).
+	SCIMToken(ctx context.Context, hash []byte) (*SCIMTokenRecord, error)
+	// SCIMTokenByID finds a SCIM token by its ID, revoked or not
+	// (NotFound Resource "token" when absent).
+	SCIMTokenByID(ctx context.Context, id string) (*SCIMTokenRecord, error)
+	// SCIMTokens lists an app's SCIM tokens, revoked ones included, by
+	// CreatedAt and then ID.
+	SCIMTokens(ctx context.Context, sdkAppID uint64) ([]SCIMTokenRecord, error)
 }
 
 // Tx is a write transaction.
@@ -274,6 +283,14 @@ type Tx interface {
 	// expired before now, and attempt counts begun before now minus a day.
 	DeleteExpiredConsole(ctx context.Context, now time.Time) (int, error)
 
+	// InsertSCIMToken stores a SCIM token. It fails with NotFound (app)
+	// when its app does not exist, and EConflict (Field "token") on a
+	// duplicate ID or hash.
+	InsertSCIMToken(ctx context.Context, t *SCIMTokenRecord) error
+	// RevokeSCIMToken sets the token's RevokedAt (a zero at clears it);
+	// NotFound (token) when there is no such token.
+	RevokeSCIMToken(ctx context.Context, id string, at time.Time) error
+
 	WebhookTx
 }
 
@@ -341,6 +358,13 @@ type EnterpriseToken struct {
 	SecretID  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// SCIMTokenRecord is a SCIM token as stored: only the SHA-256 hash of its
+// token, which the embedded SCIMToken leaves empty.
+type SCIMTokenRecord struct {
+	usercenter.SCIMToken
+	Hash []byte
 }
 
 // AppRecord is an app as stored: its SuperApp secret sealed by the vault.

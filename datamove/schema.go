@@ -27,6 +27,7 @@ var tableOrder = []string{
 	"codes",
 	"code_attempts",
 	"enterprise_tokens",
+	"scim_tokens",
 	"audit_events",
 	"events",
 	"console_accounts",

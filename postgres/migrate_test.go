@@ -27,11 +27,11 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6}) {
-		t.Fatalf("first Open applied %v, want [1 2 3 4 5 6]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7}) {
+		t.Fatalf("first Open applied %v, want [1 2 3 4 5 6 7]", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 6 {
-		t.Fatalf("SchemaVersion = %d, %v; want 6", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 7 {
+		t.Fatalf("SchemaVersion = %d, %v; want 7", v, err)
 	}
 	addApps(t, s, 1)
 	s.Close()
@@ -45,8 +45,8 @@ func TestMigrations(t *testing.T) {
 		if got := s.Applied(); len(got) != 0 {
 			t.Fatalf("reopen applied %v, want none", got)
 		}
-		if v, err := s.SchemaVersion(ctx); err != nil || v != 6 {
-			t.Fatalf("SchemaVersion = %d, %v; want 6", v, err)
+		if v, err := s.SchemaVersion(ctx); err != nil || v != 7 {
+			t.Fatalf("SchemaVersion = %d, %v; want 7", v, err)
 		}
 		if _, err := s.App(ctx, 1); err != nil {
 			t.Fatalf("data lost on reopen: %v", err)
@@ -96,7 +96,7 @@ func TestConcurrentOpens(t *testing.T) {
 		}
 		defer stores[i].Close()
 		switch got := stores[i].Applied(); {
-		case reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6}):
+		case reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7}):
 			applied++
 		case len(got) != 0:
 			t.Fatalf("Open %d applied %v", i, got)
@@ -128,8 +128,8 @@ func TestSearchPath(t *testing.T) {
 	if _, err := b.App(ctx, 1); err == nil {
 		t.Fatal("an app of one schema is visible in another")
 	}
-	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, a.Schema()); n != 20 {
-		t.Fatalf("schema %s has %d tables, want 20", a.Schema(), n)
+	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, a.Schema()); n != 21 {
+		t.Fatalf("schema %s has %d tables, want 21", a.Schema(), n)
 	}
 	if n := scalar[int64](t, a, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'`); n != 0 {
 		t.Fatal("the store wrote to the public schema")

@@ -132,6 +132,9 @@ var reads = sqlstore.Reads{
 	Token:           `SELECT ` + sqlstore.TokenColumns + ` FROM tokens WHERE token_hash = $1`,
 	EnterpriseToken: `SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = $1`,
 	Meta:            `SELECT value FROM meta WHERE name = $1`,
+	SCIMToken:       `SELECT ` + sqlstore.SCIMTokenColumns + ` FROM scim_tokens WHERE token_hash = $1`,
+	SCIMTokenByID:   `SELECT ` + sqlstore.SCIMTokenColumns + ` FROM scim_tokens WHERE token_id = $1`,
+	SCIMTokens:      `SELECT ` + sqlstore.SCIMTokenColumns + ` FROM scim_tokens WHERE sdk_app_id = $1 ORDER BY created_at, token_id`,
 	LiveTokens:      `SELECT count(*) FROM tokens WHERE user_id = $1 AND expires_at > $2`,
 	UserStats: `SELECT day, sum(created)::bigint, sum(active)::bigint, sum(disabled)::bigint FROM user_stats
 		WHERE sdk_app_id = $1 GROUP BY day ORDER BY day`,

@@ -21,6 +21,7 @@ import (
 	"usercenter/httpio"
 	"usercenter/obs"
 	"usercenter/restapi"
+	"usercenter/scim"
 	"usercenter/superapp"
 	"usercenter/tcapi"
 )
@@ -94,6 +95,8 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 		mux.Handle(pattern, sa)
 	}
 	mux.Handle("/v2/", obs.Middleware("enterprise", log, metrics, traced(cfg.tracer, "enterprise", enterprise.New(svc, log))))
+	// SCIM 2.0 answers everything under /scim/v2/ in its own error format.
+	mux.Handle(scim.Prefix, obs.Middleware("scim", log, metrics, traced(cfg.tracer, "scim", scim.New(svc, log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -188,6 +191,7 @@ const rootPageTemplate = `<!doctype html>
 <li>the LCIC user actions of Tencent Cloud API 3.0, at this address, signed (docs/lcic.md),</li>
 <li>the super-app user API under /superapp/ (docs/superapp.md),</li>
 <li>the enterprise end-user API under /v2/ (docs/enterprise.md),</li>
+<li>SCIM 2.0 for identity providers under /scim/v2/ (docs/scim.md),</li>
 <li>health checks at <a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a> (docs/deployment.md).</li>
 </ul>
 </body>

@@ -183,6 +183,9 @@ var reads = sqlstore.Reads{
 	Token:           readQuery(`SELECT ` + sqlstore.TokenColumns + ` FROM tokens WHERE token_hash = ?`),
 	EnterpriseToken: readQuery(`SELECT ` + sqlstore.EnterpriseTokenColumns + ` FROM enterprise_tokens WHERE token_hash = ?`),
 	Meta:            readQuery(`SELECT value FROM meta WHERE name = ?`),
+	SCIMToken:       readQuery(`SELECT ` + sqlstore.SCIMTokenColumns + ` FROM scim_tokens WHERE token_hash = ?`),
+	SCIMTokenByID:   readQuery(`SELECT ` + sqlstore.SCIMTokenColumns + ` FROM scim_tokens WHERE token_id = ?`),
+	SCIMTokens:      readQuery(`SELECT ` + sqlstore.SCIMTokenColumns + ` FROM scim_tokens WHERE sdk_app_id = ? ORDER BY created_at, token_id`),
 	LiveTokens:      readQuery(`SELECT count(*) FROM tokens WHERE user_id = ? AND expires_at > ?`),
 	UserStats: readQuery(`SELECT day, sum(created), sum(active), sum(disabled) FROM user_stats
 		WHERE sdk_app_id = ? GROUP BY day ORDER BY day`),

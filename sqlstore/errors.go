@@ -86,6 +86,8 @@ var Uniques = []Unique{
 	{Name: "console_links_pkey", Table: "console_links", Cols: []string{"link_hash"}, Field: usercenter.FieldToken},
 	{Name: "console_sessions_pkey", Table: "console_sessions", Cols: []string{"session_hash"}, Field: usercenter.FieldToken},
 	{Name: "webhooks_pkey", Table: "webhooks", Cols: []string{"id"}, Field: usercenter.FieldWebhookID},
+	{Name: "scim_tokens_pkey", Table: "scim_tokens", Cols: []string{"token_id"}, Field: usercenter.FieldToken},
+	{Name: "scim_tokens_token_hash_key", Table: "scim_tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},
 }
 
 // LinkKey is the primary key of user_links: one user per app may hold a

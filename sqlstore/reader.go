@@ -20,7 +20,10 @@ type Reads struct {
 	Key, Keys              string // KeyColumns and the key's apps; see ScanKey
 	Token                  string // TokenColumns
 	EnterpriseToken        string // EnterpriseTokenColumns
-	Meta                   string // value
+	// SCIMToken (by hash), SCIMTokenByID and SCIMTokens (by app, in
+	// created_at and token_id order) select SCIMTokenColumns.
+	SCIMToken, SCIMTokenByID, SCIMTokens string
+	Meta                                 string // value
 	// LiveTokens counts a user's tokens; its parameters are the UserId
 	// and BoundTime of now, tokens expiring after it counting.
 	LiveTokens string

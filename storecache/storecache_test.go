@@ -662,6 +662,8 @@ func TestTxMethodsKnown(t *testing.T) {
 		"TouchConsoleSession", "DeleteConsoleSession", "DeleteConsoleSessions", "SetConsoleAttempts", "DeleteExpiredConsole",
 		// Webhook endpoints and their logs are not cached: nothing to drop.
 		"InsertWebhook", "UpdateWebhook", "DeleteWebhook", "ClaimWebhook", "SaveWebhookState", "InsertWebhookDeliveries",
+		// SCIM tokens are never cached: a revocation holds at once.
+		"InsertSCIMToken", "RevokeSCIMToken",
 	}
 	tx := reflect.TypeFor[core.Tx]()
 	for i := range tx.NumMethod() {

@@ -467,3 +467,23 @@ func (t *txn) SaveWebhookState(ctx context.Context, id string, owner string, pre
 func (t *txn) InsertWebhookDeliveries(ctx context.Context, webhookID string, ds []*usercenter.WebhookDelivery, keep int) error {
 	return tracedErr(t.reader, ctx, "InsertWebhookDeliveries", func(ctx context.Context) error { return t.tx.InsertWebhookDeliveries(ctx, webhookID, ds, keep) })
 }
+
+func (r reader) SCIMToken(ctx context.Context, hash []byte) (*core.SCIMTokenRecord, error) {
+	return traced(r, ctx, "SCIMToken", func(ctx context.Context) (*core.SCIMTokenRecord, error) { return r.r.SCIMToken(ctx, hash) })
+}
+
+func (r reader) SCIMTokenByID(ctx context.Context, id string) (*core.SCIMTokenRecord, error) {
+	return traced(r, ctx, "SCIMTokenByID", func(ctx context.Context) (*core.SCIMTokenRecord, error) { return r.r.SCIMTokenByID(ctx, id) })
+}
+
+func (r reader) SCIMTokens(ctx context.Context, sdkAppID uint64) ([]core.SCIMTokenRecord, error) {
+	return traced(r, ctx, "SCIMTokens", func(ctx context.Context) ([]core.SCIMTokenRecord, error) { return r.r.SCIMTokens(ctx, sdkAppID) })
+}
+
+func (t *txn) InsertSCIMToken(ctx context.Context, tok *core.SCIMTokenRecord) error {
+	return tracedErr(t.reader, ctx, "InsertSCIMToken", func(ctx context.Context) error { return t.tx.InsertSCIMToken(ctx, tok) })
+}
+
+func (t *txn) RevokeSCIMToken(ctx context.Context, id string, at time.Time) error {
+	return tracedErr(t.reader, ctx, "RevokeSCIMToken", func(ctx context.Context) error { return t.tx.RevokeSCIMToken(ctx, id, at) })
+}

@@ -68,6 +68,7 @@ var tests = []test{
 	{"DeleteUserCascades", testDeleteUserCascades},
 	{"EnterpriseTokens", testEnterpriseTokens},
 	{"TrimEnterpriseTokens", testTrimEnterpriseTokens},
+	{"SCIMTokens", testSCIMTokens},
 	{"Audit", testAudit},
 	{"AuditOutlivesUser", testAuditOutlivesUser},
 	{"EraseAuditUser", testEraseAuditUser},
