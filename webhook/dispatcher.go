@@ -10,6 +10,7 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"usercenter"
@@ -133,13 +134,16 @@ func NewDispatcher(svc *core.Service, sender core.WebhookSender, wake <-chan str
 // Node is the name this dispatcher leases endpoints under.
 func (d *Dispatcher) Node() string { return d.cfg.Node }
 
-// Run passes over the endpoints until ctx ends: after each pass it waits
-// for a wake-up or the poll interval. Before it returns it records what
-// it delivered and releases its leases.
+// Run passes over the endpoints until ctx ends: after a pass that left
+// events behind (an endpoint reached Batch) it starts the next at once;
+// otherwise it waits for a wake-up or the poll interval. Before it
+// returns it records what it delivered and releases its leases.
 func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.Release(ctx)
 	for {
-		d.RunOnce(ctx)
+		if d.RunOnce(ctx) && ctx.Err() == nil {
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -170,15 +174,17 @@ func (d *Dispatcher) Release(ctx context.Context) {
 
 // RunOnce serves every endpoint that has events to deliver, is due and
 // not leased by another, each up to Batch events or its first failure,
-// and returns when all are done.
-func (d *Dispatcher) RunOnce(ctx context.Context) {
+// and returns when all are done. It reports whether an endpoint stopped
+// at Batch, with more events to deliver at once.
+func (d *Dispatcher) RunOnce(ctx context.Context) (more bool) {
 	queue, err := d.svc.WebhookQueue(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.cfg.Log.Warn("webhooks: cannot list the endpoints", "err", err)
 		}
-		return
+		return false
 	}
+	var full atomic.Bool
 	now := d.cfg.Clock.Now()
 	live := make(map[string]bool, len(queue))
 	sem := make(chan struct{}, d.cfg.Workers)
@@ -233,7 +239,9 @@ func (d *Dispatcher) RunOnce(ctx context.Context) {
 				<-sem
 				wg.Done()
 			}()
-			d.serve(ctx, w.ID, p)
+			if d.serve(ctx, w.ID, p) {
+				full.Store(true)
+			}
 		}()
 	}
 	wg.Wait()
@@ -246,6 +254,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) {
 	}
 	d.mu.Unlock()
 	d.cfg.Metrics.forget(live)
+	return full.Load()
 }
 
 // progress is where delivery to one endpoint this dispatcher holds
@@ -262,6 +271,7 @@ type progress struct {
 	savedAt    time.Time
 	measuredAt time.Time // of the backlog, for the metrics
 	pending    []*usercenter.WebhookDelivery
+	full       bool // the last deliver stopped at Batch: more may wait
 }
 
 // Recording bounds: a batch of deliveries is saved when it holds
@@ -298,8 +308,9 @@ func (p *progress) save(ctx context.Context, release bool) bool {
 
 // serve delivers one endpoint's pending events in order, until it has
 // none left, has delivered Batch, or a delivery failed, from p if this
-// dispatcher holds the endpoint, or else from a claim.
-func (d *Dispatcher) serve(ctx context.Context, id string, p *progress) {
+// dispatcher holds the endpoint, or else from a claim. It reports whether
+// it stopped at Batch, and still holds the endpoint.
+func (d *Dispatcher) serve(ctx context.Context, id string, p *progress) (full bool) {
 	now := d.cfg.Clock.Now()
 	if p == nil {
 		rec, err := d.svc.ClaimWebhook(ctx, id, d.cfg.Node, now, d.cfg.Lease)
@@ -307,11 +318,12 @@ func (d *Dispatcher) serve(ctx context.Context, id string, p *progress) {
 			if err != nil && ctx.Err() == nil && usercenter.ErrorCode(err) != usercenter.ENotFound {
 				d.cfg.Log.Warn("webhooks: cannot claim an endpoint", "webhook", id, "err", err)
 			}
-			return
+			return false
 		}
 		p = &progress{d: d, rec: rec, prev: rec.Cursor, state: rec.WebhookState, leaseUntil: now.Add(d.cfg.Lease), savedAt: now}
 	}
 	keep := d.deliver(ctx, p)
+	full = keep && p.full
 	if keep && (len(p.pending) > 0 || p.state.Cursor != p.prev) && d.cfg.Clock.Now().Sub(p.savedAt) >= d.cfg.SaveEvery {
 		keep = p.save(ctx, false)
 	}
@@ -329,6 +341,7 @@ func (d *Dispatcher) serve(ctx context.Context, id string, p *progress) {
 	} else {
 		delete(d.held, id)
 	}
+	return full && keep
 }
 
 // deliver runs serve's loop; false means the lease is lost, or the
@@ -336,6 +349,8 @@ func (d *Dispatcher) serve(ctx context.Context, id string, p *progress) {
 func (d *Dispatcher) deliver(ctx context.Context, p *progress) bool {
 	rec := p.rec
 	handled := 0
+	p.full = false
+	defer func() { p.full = handled >= d.cfg.Batch }()
 	for handled < d.cfg.Batch {
 		events, err := d.svc.PendingEvents(ctx, rec.SdkAppID, p.state.Cursor, min(100, d.cfg.Batch))
 		if err != nil {

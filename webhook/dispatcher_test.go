@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -443,5 +444,24 @@ func TestUpdateTakesEffect(t *testing.T) {
 	f.d.RunOnce(bg)
 	if len(a.deliveries()) != 1 || len(b.deliveries()) != 1 {
 		t.Fatalf("old URL got %d, new URL %d; want 1 each", len(a.deliveries()), len(b.deliveries()))
+	}
+}
+
+// TestPassReportsMore: a pass that stops at Batch with events left says
+// so, for Run to go on at once rather than wait for the next poll; the
+// pass that delivers the last one says there is no more.
+func TestPassReportsMore(t *testing.T) {
+	r := newReceiver(t, func(int) int { return 204 })
+	f := newFixture(t, r.URL+"/hook", []string{"user.created"}, webhook.Config{Batch: 2})
+	f.register(t, 5)
+	var passes []bool
+	for range 3 {
+		passes = append(passes, f.d.RunOnce(bg))
+	}
+	if want := []bool{true, true, false}; !slices.Equal(passes, want) {
+		t.Fatalf("passes reported more = %v, want %v", passes, want)
+	}
+	if got := len(r.deliveries()); got != 5 {
+		t.Fatalf("%d deliveries, want 5", got)
 	}
 }
