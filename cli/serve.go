@@ -237,6 +237,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		defer stopDispatcher()
 	}
 
+	if wait := time.Until(shared.serveFrom); wait > 0 {
+		select {
+		case <-time.After(wait): // under a second; see sharedState.serveFrom
+		case <-ctx.Done():
+			return nil
+		}
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if opsSrv != nil {
@@ -302,7 +309,13 @@ func lockedOut(db dbTarget, holder string) error {
 type sharedState struct {
 	limiter core.Limiter
 	replays core.ReplayMemory
-	close   func()
+	// serveFrom is the first whole second the replay memory knows all of.
+	// Signature v1 and AccessKey timestamps are whole seconds, and a
+	// memory refuses what was signed before it began, as possibly seen by
+	// an earlier process; so a server starts answering only from this
+	// second on, and a client that signs once it answers is never refused.
+	serveFrom time.Time
+	close     func()
 }
 
 // replayName names the replay memory in Redis, in its keys and metric
@@ -314,10 +327,12 @@ const replayName = "signed-requests"
 // never the URL, which may carry a password.
 func openShared(ctx context.Context, redisURL string, log *slog.Logger, reg *prometheus.Registry) (*sharedState, error) {
 	if redisURL == "" {
+		replays := replay.New(core.ReplayWindow, replay.DefaultShare)
 		return &sharedState{
-			limiter: ratelimit.New(),
-			replays: replay.New(core.ReplayWindow, replay.DefaultShare),
-			close:   func() {},
+			limiter:   ratelimit.New(),
+			replays:   replays,
+			serveFrom: replays.Start().Truncate(time.Second).Add(time.Second),
+			close:     func() {},
 		}, nil
 	}
 	redisstore.SetLogger(log)

@@ -42,23 +42,29 @@ func TestLargeBodiesOfStrangers(t *testing.T) {
 
 	filler := bytes.Repeat([]byte("x"), bodySize)
 	// A v1 form of bodySize bytes that starts as the SDKs start theirs,
-	// with an unknown SecretId well within its first 64 KiB.
-	v1 := uctest.SignV1("POST", p.addr, "/", url.Values{
-		"Action": {"RegisterUser"}, "Version": {tcapi.Version}, "SdkAppId": {strconv.FormatUint(a.SdkAppId, 10)},
-	}, "AKIDunknownunknownunknownunknown1234", "secret", "HmacSHA256").Encode() + "&Name="
-	v1Body := append([]byte(v1), filler[:bodySize-len(v1)]...)
+	// with an unknown SecretId well within its first 64 KiB. It is signed
+	// when its flood starts: signed at the start of the test, it could be
+	// too old by then on a loaded machine (the floods before it move
+	// 2 GB), and be refused as expired before its SecretId is looked at.
+	v1Body := func() []byte {
+		v1 := uctest.SignV1("POST", p.addr, "/", url.Values{
+			"Action": {"RegisterUser"}, "Version": {tcapi.Version}, "SdkAppId": {strconv.FormatUint(a.SdkAppId, 10)},
+		}, "AKIDunknownunknownunknownunknown1234", "secret", "HmacSHA256").Encode() + "&Name="
+		return append([]byte(v1), filler[:bodySize-len(v1)]...)
+	}
+	unsigned := func() []byte { return filler }
 
 	floods := []struct {
 		name   string
-		body   []byte
+		body   func() []byte
 		header func(*http.Request)
 		result string // the result code the server logs for each
 	}{
-		{"unsigned", filler, func(r *http.Request) {
+		{"unsigned", unsigned, func(r *http.Request) {
 			r.Header.Set("Content-Type", "application/json")
 			r.Header.Set("X-TC-Action", "RegisterUser")
 		}, "AuthFailure.InvalidAuthorization"},
-		{"TC3 with an unknown SecretId", filler, func(r *http.Request) {
+		{"TC3 with an unknown SecretId", unsigned, func(r *http.Request) {
 			r.Header.Set("X-TC-Action", "RegisterUser")
 			r.Header.Set("X-TC-Version", tcapi.Version)
 			// Signed over no body: the key is unknown, so no signature
@@ -72,6 +78,7 @@ func TestLargeBodiesOfStrangers(t *testing.T) {
 	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: parallel}}
 	for _, f := range floods {
 		before := strings.Count(p.stderr.String(), `"result":"`+f.result+`"`)
+		body := f.body()
 		var (
 			wg       sync.WaitGroup
 			start    = make(chan struct{})
@@ -82,7 +89,7 @@ func TestLargeBodiesOfStrangers(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, err := http.NewRequest("POST", "http://"+p.addr+"/", bytes.NewReader(f.body))
+				req, err := http.NewRequest("POST", "http://"+p.addr+"/", bytes.NewReader(body))
 				if err != nil {
 					panic(err)
 				}
