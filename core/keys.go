@@ -25,6 +25,11 @@ func (s *Service) CreateKey(ctx context.Context, actor *usercenter.Actor, name s
 	if len(perms) == 0 {
 		return nil, usercenter.Invalid(usercenter.FieldPermissions, "must name at least one permission")
 	}
+	for _, p := range perms {
+		if !slices.Contains(usercenter.AllPermissions, p) {
+			return nil, usercenter.Invalid(usercenter.FieldPermissions, "names an unknown permission %q", usercenter.ClipName(string(p), 32))
+		}
+	}
 	if name == "" {
 		name = "key"
 	}

@@ -130,3 +130,21 @@ func TestUsersPageRules(t *testing.T) {
 		wantCode(t, err, usercenter.EInvalid)
 	}
 }
+
+// TestCreateKeyRefusesUnknownPermissions: a key is created only with the
+// permissions the domain knows, whatever the facade let through.
+func TestCreateKeyRefusesUnknownPermissions(t *testing.T) {
+	svc, _ := newFrozen(t)
+	op := usercenter.Operator()
+	app, _, err := svc.CreateApp(bg, op, core.NewApp{Name: "perms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.CreateKey(bg, op, "god", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead, "god"})
+	if e := usercenter.ErrorOf(err); e == nil || e.Code != usercenter.EInvalid || e.Field != usercenter.FieldPermissions {
+		t.Fatalf("CreateKey with an unknown permission: %v", err)
+	}
+	if _, err := svc.CreateKey(bg, op, "reader", []uint64{app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead}); err != nil {
+		t.Fatal(err)
+	}
+}
