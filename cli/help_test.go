@@ -92,7 +92,7 @@ func TestUnknownCommandsAndFlags(t *testing.T) {
 		{[]string{"app", "lst"}, `unknown command "app lst"; did you mean "app list"?`},
 		{[]string{"key", "revok", "AKID"}, `did you mean "key revoke"?`},
 		{[]string{"master-key", "rotat"}, `did you mean "master-key rotate"?`},
-		{[]string{"list"}, `did you mean "app list" or "key list" or "user list" or "admin list" or "webhook list" or "scim token list"?`},
+		{[]string{"list"}, `did you mean "app list" or "key list" or "scim token list" or "user list" or "admin list" or "webhook list"?`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"app", "frob"}, `app has create, list, show, update`},
 		{[]string{"app"}, "app needs a subcommand: create, list, show, update"},

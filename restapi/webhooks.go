@@ -186,126 +186,105 @@ func (a *api) handleListWebhooks() http.Handler {
 	})
 }
 
-func (a *api) handleGetWebhook() http.Handler {
+// onWebhook serves a route of one endpoint: it reads the app and the
+// endpoint's ID from the path for serve, and answers serve's error, if
+// any, in the API's format.
+func (a *api) onWebhook(serve func(w http.ResponseWriter, r *http.Request, app uint64, id string) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		app, id, err := webhookPath(r)
+		if err == nil {
+			err = serve(w, r, app, id)
+		}
 		if err != nil {
 			a.fail(w, r, err)
-			return
 		}
+	})
+}
+
+func (a *api) handleGetWebhook() http.Handler {
+	return a.onWebhook(func(w http.ResponseWriter, r *http.Request, app uint64, id string) error {
 		hook, err := a.svc.Webhook(r.Context(), actorFrom(r.Context()), app, id)
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		respond(w, r, http.StatusOK, toWebhookJSON(hook))
+		return nil
 	})
 }
 
 func (a *api) handleUpdateWebhook() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		app, id, err := webhookPath(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
+	return a.onWebhook(func(w http.ResponseWriter, r *http.Request, app uint64, id string) error {
 		b, err := decodeWebhookBody(w, r, "url", "events")
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		hook, err := a.svc.UpdateWebhook(r.Context(), actorFrom(r.Context()), app, id, core.WebhookPatch{URL: b.url, Events: b.events})
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		respond(w, r, http.StatusOK, toWebhookJSON(hook))
+		return nil
 	})
 }
 
 func (a *api) handleDeleteWebhook() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		app, id, err := webhookPath(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
+	return a.onWebhook(func(w http.ResponseWriter, r *http.Request, app uint64, id string) error {
 		if err := a.svc.DeleteWebhook(r.Context(), actorFrom(r.Context()), app, id); err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		obs.FromContext(r.Context()).Result = "ok"
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
 func (a *api) handleTestWebhook() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		app, id, err := webhookPath(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
+	return a.onWebhook(func(w http.ResponseWriter, r *http.Request, app uint64, id string) error {
 		d, err := a.svc.TestWebhook(r.Context(), actorFrom(r.Context()), app, id)
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		respond(w, r, http.StatusOK, toDeliveryJSON(d))
+		return nil
 	})
 }
 
 func (a *api) handleReplayWebhook() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		app, id, err := webhookPath(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
+	return a.onWebhook(func(w http.ResponseWriter, r *http.Request, app uint64, id string) error {
 		b, err := decodeWebhookBody(w, r, "since")
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		if b.since.IsZero() {
-			a.fail(w, r, invalidParam("since", "since is required: the RFC 3339 time to redeliver from"))
-			return
+			return invalidParam("since", "since is required: the RFC 3339 time to redeliver from")
 		}
 		hook, err := a.svc.ReplayWebhook(r.Context(), actorFrom(r.Context()), app, id, b.since)
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		respond(w, r, http.StatusOK, toWebhookJSON(hook))
+		return nil
 	})
 }
 
 func (a *api) handleListDeliveries() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		app, id, err := webhookPath(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
+	return a.onWebhook(func(w http.ResponseWriter, r *http.Request, app uint64, id string) error {
 		q, err := parseQuery(r.URL.RawQuery)
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		limit := core.DefaultListLimit
 		if q.Has("limit") {
 			s, err := single(q, "limit")
 			n, convErr := strconv.Atoi(s)
 			if err != nil || convErr != nil || n < 1 || n > core.DeliveryLogKeep || s[0] == '+' {
-				a.fail(w, r, invalidParam("limit", "limit must be an integer between 1 and "+strconv.Itoa(core.DeliveryLogKeep)))
-				return
+				return invalidParam("limit", "limit must be an integer between 1 and "+strconv.Itoa(core.DeliveryLogKeep))
 			}
 			limit = n
 		}
 		log, err := a.svc.WebhookDeliveries(r.Context(), actorFrom(r.Context()), app, id, limit)
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		out := struct {
 			Deliveries []deliveryJSON `json:"deliveries"`
@@ -314,5 +293,6 @@ func (a *api) handleListDeliveries() http.Handler {
 			out.Deliveries[i] = toDeliveryJSON(&log[i])
 		}
 		respond(w, r, http.StatusOK, out)
+		return nil
 	})
 }
