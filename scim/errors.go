@@ -67,7 +67,8 @@ var fields = usercenter.Spelling{
 	usercenter.FieldSince: "since", usercenter.FieldUntil: "until", usercenter.FieldProvider: "provider",
 	usercenter.FieldProviderUserID: "providerUserId", usercenter.FieldUsername: "username", usercenter.FieldPassword: "password",
 	usercenter.FieldTimestamp: "timestamp", usercenter.FieldCode: "code", usercenter.FieldValueKind: "valueKind",
-	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action",
+	usercenter.FieldToken: "token", usercenter.FieldAuditAction: "action", usercenter.FieldRole: "role", usercenter.FieldReason: "reason",
+	usercenter.FieldWebhookID: "webhookId", usercenter.FieldWebhookURL: "webhookUrl", usercenter.FieldWebhookEvents: "webhookEvents",
 }
 
 // fromDomain maps an error from core to SCIM's status and scimType. It is
