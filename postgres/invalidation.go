@@ -28,6 +28,8 @@ type InvalidationBus struct {
 	// pid is the listening session's backend process ID, 0 while it
 	// does not listen.
 	pid atomic.Uint32
+	// pings counts the checks of a quiet session, for the tests.
+	pings atomic.Int64
 }
 
 var _ storecache.Bus = (*InvalidationBus)(nil)
@@ -37,11 +39,13 @@ var _ storecache.Bus = (*InvalidationBus)(nil)
 // a connection lost without a word (a dead network path) is found within
 // their sum. Reconnections back off from reconnectMin to reconnectMax.
 const (
-	listenIdle   = 15 * time.Second
 	listenPing   = 5 * time.Second
 	reconnectMin = 100 * time.Millisecond
 	reconnectMax = 5 * time.Second
 )
+
+// listenIdle is a variable for the tests.
+var listenIdle = 15 * time.Second
 
 // InvalidationBus returns the store's bus.
 func (s *Store) InvalidationBus() *InvalidationBus {
@@ -124,5 +128,6 @@ func (b *InvalidationBus) listen(ctx context.Context, sub storecache.Subscriber,
 		if err != nil {
 			return err
 		}
+		b.pings.Add(1)
 	}
 }
