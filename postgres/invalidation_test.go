@@ -18,9 +18,13 @@ type recorder struct {
 	messages []string
 }
 
-func (r *recorder) Up()              { r.mu.Lock(); r.ups++; r.mu.Unlock() }
-func (r *recorder) Down(err error)   { r.mu.Lock(); r.downs = append(r.downs, err); r.mu.Unlock() }
-func (r *recorder) Message(b []byte) { r.mu.Lock(); r.messages = append(r.messages, string(b)); r.mu.Unlock() }
+func (r *recorder) Up()            { r.mu.Lock(); r.ups++; r.mu.Unlock() }
+func (r *recorder) Down(err error) { r.mu.Lock(); r.downs = append(r.downs, err); r.mu.Unlock() }
+func (r *recorder) Message(b []byte) {
+	r.mu.Lock()
+	r.messages = append(r.messages, string(b))
+	r.mu.Unlock()
+}
 
 func (r *recorder) state() (int, []error, []string) {
 	r.mu.Lock()
