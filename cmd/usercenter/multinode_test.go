@@ -174,10 +174,11 @@ func TestMultiNode(t *testing.T) {
 		cliStart := time.Now()
 		shared.cli(t, "key", "revoke", k.SecretId)
 		revoked := time.Now()
-		// The bound is the correctness requirement: a node serves
-		// a key from its cache for at most storecache.TTL after reading it,
-		// so a request sent a second or more after the revocation
-		// committed must be refused. It is judged by when each request
+		// The bound is the correctness requirement. The nodes keep
+		// entries for serve's --cache-ttl (minutes) while they listen on
+		// the database's invalidation channel, and the command publishes
+		// the revocation there once it committed: a request sent a second
+		// or more after the revocation committed must be refused. It is judged by when each request
 		// was sent, not by when its answer came: a loaded machine may be
 		// slow to answer, never right to accept.
 		polls := 0
