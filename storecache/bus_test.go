@@ -411,15 +411,33 @@ func TestPushRedis(t *testing.T) {
 // reading in a loop. It reports the median and the 99th percentile.
 func BenchmarkPushPostgres(b *testing.B) {
 	dsn := pgtest.DSN(b)
-	var stores [2]*storecache.Store
-	for i := range stores {
+	benchPush(b, func() (core.Store, storecache.Bus) {
 		s, err := postgres.Open(ctx, dsn, postgres.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { s.Close() })
+		return s, s.InvalidationBus()
+	})
+}
+
+// BenchmarkPushRedis is BenchmarkPushPostgres over Redis pub/sub, the
+// nodes sharing a SQLite file.
+func BenchmarkPushRedis(b *testing.B) {
+	redistest.URL(b)
+	path := filepath.Join(b.TempDir(), "usercenter.db")
+	channel := redistest.Name("bench")
+	benchPush(b, func() (core.Store, storecache.Bus) {
+		return openSQLite(b, path), redisstore.NewInvalidationBus(redistest.Open(b), channel)
+	})
+}
+
+func benchPush(b *testing.B, open func() (core.Store, storecache.Bus)) {
+	var stores [2]*storecache.Store
+	for i := range stores {
+		s, bus := open()
 		stores[i] = storecache.New(s, storecache.DefaultLimits)
-		stores[i].UseBus(s.InvalidationBus(), longTTL)
+		stores[i].UseBus(bus, longTTL)
 		lctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); stores[i].Listen(lctx) }()
