@@ -205,6 +205,25 @@ func TestMultiNode(t *testing.T) {
 		}
 	})
 
+	t.Run("cache metrics", func(t *testing.T) {
+		// Every node listens on the schema's invalidation channel, keeps
+		// entries for the default --cache-ttl, and counts its hits.
+		for i := range 3 {
+			var body string
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				_, body = httpGet(t, "http://"+plain.addr(i)+"/metrics", nil)
+				if strings.Contains(body, "\nusercenter_cache_invalidation_up 1\n") || time.Now().After(deadline) {
+					break
+				}
+			}
+			for _, want := range []string{"\nusercenter_cache_invalidation_up 1\n", "\nusercenter_cache_ttl_seconds 300\n", `usercenter_cache_hits_total{cache="keys"}`, `usercenter_cache_misses_total{cache="users"}`} {
+				if !strings.Contains(body, want) {
+					t.Errorf("/metrics of node C%d has no %q:\n%s", i, strings.TrimSpace(want), grepLines(body, "usercenter_cache"))
+				}
+			}
+		}
+	})
+
 	t.Run("rate limits", func(t *testing.T) {
 		const rate, burst = 5, 30
 		shared.cli(t, "app", "update", fmt.Sprint(a.SdkAppId), "--rate-limit", strconv.Itoa(rate))
