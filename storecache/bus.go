@@ -56,17 +56,16 @@ type message struct {
 	Users      []string `json:"u,omitempty"`
 	TokenUsers []string `json:"tu,omitempty"`
 	EntKeys    []string `json:"ek,omitempty"`
-	Tokens     bool     `json:"t,omitempty"`
-	Ent        bool     `json:"e,omitempty"`
 	All        bool     `json:"all,omitempty"`
 }
 
 // encode returns the message publishing inv, or nil when nothing in inv
-// concerns another node.
+// concerns another node: inserts (see invalidations) and the deletion of
+// expired tokens are not published.
 func (inv *invalidations) encode(node string) []byte {
 	m := message{Node: node, Keys: inv.keys, Apps: inv.apps, Users: inv.users, TokenUsers: inv.tokenUsers,
-		EntKeys: inv.entKeys, Tokens: inv.tokens, Ent: inv.ent, All: inv.all}
-	if !m.All && !m.Tokens && !m.Ent && len(m.Keys)+len(m.Apps)+len(m.Users)+len(m.TokenUsers)+len(m.EntKeys) == 0 {
+		EntKeys: inv.entKeys, All: inv.all}
+	if !m.All && len(m.Keys)+len(m.Apps)+len(m.Users)+len(m.TokenUsers)+len(m.EntKeys) == 0 {
 		return nil
 	}
 	b, err := json.Marshal(m)
@@ -189,7 +188,7 @@ func (sub *subscriber) Message(b []byte) {
 	}
 	s.bus.received.Add(1)
 	s.apply(&invalidations{keys: m.Keys, apps: m.Apps, users: m.Users, tokenUsers: m.TokenUsers,
-		entKeys: m.EntKeys, tokens: m.Tokens, ent: m.Ent, all: m.All})
+		entKeys: m.EntKeys, all: m.All})
 }
 
 // setTTL sets the lifetime of the entries stored from now on. Callers

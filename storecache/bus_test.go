@@ -290,21 +290,17 @@ func pushTest(t *testing.T, a, b *busNode, cut func(t *testing.T)) {
 		changesSeen(t, a, b)
 	})
 	t.Run("restored", func(t *testing.T) {
-		flushes := testutil.ToFloat64(flushesOf(b))
+		flushes := metricValue(t, b, "usercenter_cache_flushes_total")
 		b.bus.release()
 		waitUp(t, b, true)
-		if got := testutil.ToFloat64(flushesOf(b)); got <= flushes {
+		if got := metricValue(t, b, "usercenter_cache_flushes_total"); got <= flushes {
 			t.Errorf("usercenter_cache_flushes_total %v after the bus came back, was %v", got, flushes)
 		}
 		changesSeen(t, a, b)
 	})
 }
 
-// flushesOf is the node's usercenter_cache_flushes_total as a collector.
-func flushesOf(n *busNode) prometheus.Collector {
-	return onlyMetric{n.store, "usercenter_cache_flushes_total"}
-}
-
+// onlyMetric is one metric of a collector.
 type onlyMetric struct {
 	prometheus.Collector
 	name string
@@ -346,6 +342,8 @@ func TestPushPostgres(t *testing.T) {
 	}
 	a := startNode(t, pa, busA, ring)
 	b := startNode(t, pb, busB, ring)
+	t.Run("large write", func(t *testing.T) { largeWriteSeen(t, a, b) })
+	t.Run("inserts unpublished", func(t *testing.T) { insertsUnpublished(t, a, b) })
 	pushTest(t, a, b, func(t *testing.T) {
 		pid := busB.ListenerPID()
 		if pid == 0 {
@@ -481,4 +479,77 @@ func benchPush(b *testing.B, open func() (core.Store, storecache.Bus)) {
 	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
 	b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+}
+
+// largeWriteSeen: a write that changes more rows than a message can name
+// is published as "drop everything", which reaches b as well.
+func largeWriteSeen(t *testing.T, a, b *busNode) {
+	storetest.AddApps(t, a.store, 7)
+	var users []*core.UserRecord
+	for i := range 400 {
+		users = append(users, storetest.NewUser(7, fmt.Sprint("large-", i), storetest.Base))
+	}
+	mustUpdate(t, a.store, func(tx core.Tx) error { return tx.InsertUsers(ctx, users) })
+	last := users[len(users)-1]
+	cachedOn(t, b, "users", func() error { _, err := b.store.User(ctx, last.ID); return err })
+	mustUpdate(t, a.store, func(tx core.Tx) error {
+		for _, u := range users {
+			u.Nickname = "renamed"
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	seen(t, "the last of 400 users renamed in one write", func() error {
+		u, err := b.store.User(ctx, last.ID)
+		if err != nil || u.Nickname != "renamed" {
+			return fmt.Errorf("User: %v, nickname %q", err, u.Nickname)
+		}
+		return nil
+	})
+	if got := metricValue(t, a, "usercenter_cache_invalidation_publish_failures_total"); got != 0 {
+		t.Errorf("%v publications failed", got)
+	}
+}
+
+// insertsUnpublished: a registration (a user and a token inserted) and a
+// purge of expired tokens send nothing to the other nodes: the change
+// published after them is the next message b hears. PostgreSQL delivers
+// notifications in commit order.
+func insertsUnpublished(t *testing.T, a, b *busNode) {
+	app, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "quiet", RateLimit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdkAppID := app.SdkAppID
+	// The key cached on b: b refuses it only once it heard of its
+	// revocation, and by then of everything committed before.
+	cachedOn(t, b, "keys", func() error { _, err := b.svc.AuthenticateKey(ctx, key.SecretID, key.SecretKey); return err })
+	before := metricValue(t, b, "usercenter_cache_invalidation_messages_total")
+	if _, err := svctest.RegisterUser(a.svc, ctx, key.Actor(), svctest.Registration{SdkAppID: sdkAppID, Name: "quiet"}); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, a.store, func(tx core.Tx) error {
+		_, err := tx.DeleteExpiredTokens(ctx, time.Now().Add(1000*time.Hour))
+		return err
+	})
+	if err := a.svc.RevokeKey(ctx, usercenter.Operator(), key.SecretID); err != nil {
+		t.Fatal(err)
+	}
+	seen(t, "the revocation after a registration", func() error {
+		if _, err := b.svc.AuthenticateKey(ctx, key.SecretID, key.SecretKey); usercenter.ErrorCode(err) != usercenter.ENotFound {
+			return fmt.Errorf("AuthenticateKey: %v", err)
+		}
+		return nil
+	})
+	if got := metricValue(t, b, "usercenter_cache_invalidation_messages_total"); got != before+1 {
+		t.Errorf("b heard %v messages for a registration, a purge and a revocation, want 1", got-before)
+	}
+}
+
+// metricValue reads one of the node's unlabelled metrics.
+func metricValue(t *testing.T, n *busNode, name string) float64 {
+	t.Helper()
+	return testutil.ToFloat64(onlyMetric{n.store, name})
 }

@@ -356,10 +356,12 @@ type invalidations struct {
 	// costs no publication.
 	newKeys, newUsers []string
 	newApps           []uint64
-	// All tokens: a user's deletion takes their tokens with it, and
-	// tokens are not indexed by user here.
+	// All tokens: expired ones were deleted, and tokens are not indexed
+	// by expiry here. Dropped here only: a cached token carries its
+	// ExpiresAt, which core checks on every use, so another node's
+	// copies of expired tokens are refused without a word.
 	tokens, ent bool
-	// The login tokens of these users (a revocation).
+	// The login tokens of these users (a revocation, a deletion).
 	tokenUsers []string
 	// The enterprise tokens of these API keys (a trim).
 	entKeys []string
@@ -453,7 +455,7 @@ func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
 
 func (t *txn) DeleteUser(ctx context.Context, userID string) error {
 	t.inv.users = append(t.inv.users, userID)
-	t.inv.tokens = true
+	t.inv.tokenUsers = append(t.inv.tokenUsers, userID)
 	return t.Tx.DeleteUser(ctx, userID)
 }
 
