@@ -153,6 +153,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	defer inst.Close()
 	reg.MustRegister(inst.cache)
+	inst.cache.OnBusChange(func(up bool, err error) {
+		switch {
+		case up:
+			log.Info("cache invalidation channel up: cached rows live --cache-ttl", "cache_ttl", cacheTTL.String())
+		case ctx.Err() == nil && !errors.Is(err, context.Canceled): // not a shutdown
+			log.Warn("cache invalidation channel lost: cached rows live 0.5s until it is back", "err", err)
+		}
+	})
 	// The caches hear the other nodes' writes until the store closes.
 	listenCtx, stopListen := context.WithCancel(context.Background())
 	listening := make(chan struct{})
@@ -165,9 +173,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		<-listening
 	}
 	defer stopListening()
-	if inst.db.engine == enginePostgres {
-		log.Info("cached rows live --cache-ttl while the invalidation channel is up (usercenter_cache_invalidation_up)", "cache_ttl", cacheTTL.String())
-	}
 	// A server whose lock a master-key rotation took (after the database
 	// restarted) holds a key that no longer opens what is stored: it stops.
 	lockLost := make(chan error, 1)

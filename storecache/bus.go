@@ -96,11 +96,14 @@ type busState struct {
 	flushes         atomic.Int64
 	// mu orders Up and Down with each other.
 	mu sync.Mutex
+	// changed, if set, hears each change of state.
+	changed func(up bool, err error)
 }
 
-// UseBus makes s publish, on bus, what its writes change, from now on:
-// a command that writes and exits needs no more. A server also calls
-// Listen, which lets entries live longTTL while the bus is up.
+// UseBus makes s publish, on bus, what its writes change: a command that
+// writes and exits needs no more. A server also calls Listen, which lets
+// entries live longTTL while the bus is up. It is called before s is
+// used, once.
 func (s *Store) UseBus(bus Bus, longTTL time.Duration) {
 	var b [8]byte
 	rand.Read(b[:])
@@ -118,6 +121,15 @@ func (s *Store) Listen(ctx context.Context) {
 	}
 	s.bus.bus.Subscribe(ctx, (*subscriber)(s))
 	(*subscriber)(s).Down(ctx.Err())
+}
+
+// OnBusChange makes Listen call f each time the bus comes up (err nil)
+// or goes down, for a log line; f must not block. It is called before
+// Listen.
+func (s *Store) OnBusChange(f func(up bool, err error)) {
+	if s.bus != nil {
+		s.bus.changed = f
+	}
 }
 
 // InvalidationUp reports whether entries are kept for the long lifetime,
@@ -157,9 +169,12 @@ func (sub *subscriber) Up() {
 	s.bus.flushes.Add(1)
 	s.setTTL(s.bus.longTTL)
 	s.bus.up.Store(true)
+	if s.bus.changed != nil {
+		s.bus.changed(true, nil)
+	}
 }
 
-func (sub *subscriber) Down(error) {
+func (sub *subscriber) Down(err error) {
 	s := (*Store)(sub)
 	s.bus.mu.Lock()
 	defer s.bus.mu.Unlock()
@@ -172,6 +187,9 @@ func (sub *subscriber) Down(error) {
 	s.setTTL(TTL)
 	s.purge()
 	s.bus.flushes.Add(1)
+	if s.bus.changed != nil {
+		s.bus.changed(false, err)
+	}
 }
 
 func (sub *subscriber) Message(b []byte) {
