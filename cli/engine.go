@@ -56,6 +56,10 @@ type storeFlags struct {
 	// wrapStore, when set, wraps the store the service uses, beneath its
 	// caches (serve's tracing).
 	wrapStore func(core.Store) core.Store
+	// cacheTTL is how long the caches keep entries while the invalidation
+	// channel is up (serve's --cache-ttl); commands that do not serve
+	// only publish on it.
+	cacheTTL time.Duration
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {

@@ -45,7 +45,9 @@ func (f *storeFlags) keyPath() string {
 
 // instance is an opened store with the service over it.
 type instance struct {
-	store   database
+	store database
+	// cache is the store the service reads through.
+	cache   *storecache.Store
 	svc     *core.Service
 	db      dbTarget
 	keyPath string
@@ -197,12 +199,21 @@ func (f *storeFlags) openCreating(ctx context.Context, target dbTarget, opts ...
 func (f *storeFlags) newService(ctx context.Context, store database, ring *vault.Keyring, inst *instance, opts ...core.Option) (*instance, error) {
 	// The service reads through the caches of storecache; every write goes
 	// through them too, so this process reads its own writes at once, and
-	// other processes' within storecache.TTL.
+	// other processes' within storecache.TTL. On PostgreSQL every process,
+	// a command as well as a server, publishes what its writes change on
+	// the schema's LISTEN/NOTIFY channel, so that servers listening there
+	// may keep entries for longer (serve's --cache-ttl). SQLite has no
+	// channel: a command writing the file while serve runs publishes
+	// nothing, so entries there always live storecache.TTL.
 	var under core.Store = store
 	if f.wrapStore != nil {
 		under = f.wrapStore(store)
 	}
-	svc, err := core.NewService(ctx, storecache.New(under, storecache.DefaultLimits), ring, opts...)
+	cache := storecache.New(under, storecache.DefaultLimits)
+	if pg, ok := store.(*postgres.Store); ok {
+		cache.UseBus(pg.InvalidationBus(), f.cacheTTL)
+	}
+	svc, err := core.NewService(ctx, cache, ring, opts...)
 	if err != nil {
 		store.Close()
 		switch {
@@ -215,7 +226,7 @@ func (f *storeFlags) newService(ctx context.Context, store database, ring *vault
 		}
 		return nil, err
 	}
-	inst.store, inst.svc = store, svc
+	inst.store, inst.cache, inst.svc = store, cache, svc
 	return inst, nil
 }
 

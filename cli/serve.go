@@ -41,6 +41,13 @@ const (
 	maxRequestTimeout     = 50 * time.Second
 )
 
+// defaultCacheTTL is serve's --cache-ttl, maxCacheTTL its bound: a day,
+// past which an entry is as good as never read again anyway.
+const (
+	defaultCacheTTL = 5 * time.Minute
+	maxCacheTTL     = 24 * time.Hour
+)
+
 // maxEventsRetention bounds serve's --events-retention: ten years.
 const maxEventsRetention = 10 * 366 * 24 * time.Hour
 
@@ -68,6 +75,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	webhooks := fs.Bool("webhooks", true, "deliver webhooks from this node (--webhooks=false leaves it to the others over the same database)")
 	webhookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "how long one webhook delivery may take, answer included")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhook deliveries reach loopback, link-local and private addresses")
+	cacheTTL := fs.Duration("cache-ttl", defaultCacheTTL, "PostgreSQL: how long cached keys, apps, users and tokens may be served while this node hears the other nodes' writes on the database's invalidation channel; without the channel (SQLite, or while it is down) they live 0.5s")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -86,6 +94,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *webhookTimeout < 100*time.Millisecond || *webhookTimeout > time.Minute {
 		return usageError{msg: "--webhook-timeout must be between 100ms and 1m"}
+	}
+	if *cacheTTL < time.Second || *cacheTTL > maxCacheTTL {
+		return usageError{msg: fmt.Sprintf("--cache-ttl must be between 1s and %v", maxCacheTTL)}
 	}
 	if *withPprof && *metricsAddr == "" {
 		return usageError{msg: "--pprof needs --metrics-addr: the profiler is never served on --addr"}
@@ -128,6 +139,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// The dispatcher wakes after each commit that wrote events, so that
 	// a delivery need not wait for its next poll.
 	wake := make(chan struct{}, 1)
+	sf.cacheTTL = *cacheTTL
 	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: *webhookAllowPrivate, Timeout: *webhookTimeout})
 	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL),
 		core.WithEventRetention(*eventsRetention), core.WithWebhookSender(sender), core.WithEventsCommitted(func() {
@@ -140,6 +152,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer inst.Close()
+	reg.MustRegister(inst.cache)
+	inst.cache.OnBusChange(func(up bool, err error) {
+		switch {
+		case up:
+			log.Info("cache invalidation channel up: cached rows live --cache-ttl", "cache_ttl", cacheTTL.String())
+		case ctx.Err() == nil && !errors.Is(err, context.Canceled): // not a shutdown
+			log.Warn("cache invalidation channel lost: cached rows live 0.5s until it is back", "err", err)
+		}
+	})
+	// The caches hear the other nodes' writes until the store closes.
+	listenCtx, stopListen := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		inst.cache.Listen(listenCtx)
+	}()
+	stopListening := func() {
+		stopListen()
+		<-listening
+	}
+	defer stopListening()
 	// A server whose lock a master-key rotation took (after the database
 	// restarted) holds a key that no longer opens what is stored: it stops.
 	lockLost := make(chan error, 1)
@@ -279,6 +312,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	stopReindexing()
 	stopDispatcher()
+	stopListening()
 	unlock()
 	if err := inst.Close(); err != nil {
 		return fmt.Errorf("closing the store: %w", err)

@@ -77,3 +77,14 @@ func CheckServerLockOnDemand(t testing.TB) (check func() (watching bool)) {
 
 // MapErr is mapErr, for the tests of how errors map.
 var MapErr = mapErr
+
+// SetListenIdle sets how long the invalidation listener waits quietly
+// before it checks its session, until the test ends.
+func SetListenIdle(t testing.TB, d time.Duration) {
+	old := listenIdle
+	listenIdle = d
+	t.Cleanup(func() { listenIdle = old })
+}
+
+// Pings counts the listener's checks of its quiet session.
+func (b *InvalidationBus) Pings() int64 { return b.pings.Load() }

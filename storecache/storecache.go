@@ -16,7 +16,16 @@
 // made by another node, or by the command line, is seen here at most TTL
 // later. That is how a revoked key, a deleted or disabled user and a
 // revoked key's enterprise tokens are refused on every node within a
-// second. Expiry of tokens is not cached: what is cached is the token's
+// second.
+//
+// With a Bus (UseBus, Listen), each Store also publishes what its writes
+// changed once they committed, and drops what the other nodes' writes
+// changed as they publish it; entries then live a longer lifetime, such
+// as minutes, for as long as the bus is up. When it goes down, or comes
+// back, the caches are emptied (what changed meanwhile went unheard) and
+// entries live TTL again until it is up. Every writer must publish for
+// this to hold: on PostgreSQL the command line does too (see cli), on
+// SQLite, which has no bus, entries always live TTL. Expiry of tokens is not cached: what is cached is the token's
 // row, with its ExpiresAt, and core compares that with its clock on every
 // use.
 //
@@ -96,6 +105,8 @@ type Store struct {
 	users   *ttlCache[string, *core.UserRecord] // nil: no such user
 	tokens  *ttlCache[hashKey, *core.Token]
 	ent     *ttlCache[hashKey, *core.EnterpriseToken]
+
+	bus *busState // nil: no other node hears of this one's writes
 }
 
 var _ core.Store = (*Store)(nil)
@@ -288,6 +299,10 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 		return fn(&txn{Tx: tx, inv: &inv})
 	})
 	s.apply(&inv)
+	// Published once the store's Update has returned, so after COMMIT: a
+	// node that hears of the write and reads again reads it. A failed
+	// Update is published too, as its commit may have happened unseen.
+	s.publish(ctx, &inv)
 	return err
 }
 
@@ -334,10 +349,19 @@ func (s *Store) Stats() map[string]Stats {
 type invalidations struct {
 	keys, users []string
 	apps        []uint64
-	// All tokens: a user's deletion takes their tokens with it, and
-	// tokens are not indexed by user here.
+	// Inserted rows, dropped here only: the absence of a key or an app
+	// is never cached, and that of a user only on a UserId looked up
+	// before it existed, which only a guess can do (see the package
+	// comment); other nodes need not hear of them, and a registration
+	// costs no publication.
+	newKeys, newUsers []string
+	newApps           []uint64
+	// All tokens: expired ones were deleted, and tokens are not indexed
+	// by expiry here. Dropped here only: a cached token carries its
+	// ExpiresAt, which core checks on every use, so another node's
+	// copies of expired tokens are refused without a word.
 	tokens, ent bool
-	// The login tokens of these users (a revocation).
+	// The login tokens of these users (a revocation, a deletion).
 	tokenUsers []string
 	// The enterprise tokens of these API keys (a trim).
 	entKeys []string
@@ -357,6 +381,15 @@ func (s *Store) apply(inv *invalidations) {
 		s.apps.invalidate(id)
 	}
 	for _, u := range inv.users {
+		s.users.invalidate(u)
+	}
+	for _, k := range inv.newKeys {
+		s.keys.invalidate(k)
+	}
+	for _, id := range inv.newApps {
+		s.apps.invalidate(id)
+	}
+	for _, u := range inv.newUsers {
 		s.users.invalidate(u)
 	}
 	if inv.tokens {
@@ -384,7 +417,7 @@ type txn struct {
 }
 
 func (t *txn) InsertApp(ctx context.Context, app *core.AppRecord) error {
-	t.inv.apps = append(t.inv.apps, app.SdkAppID)
+	t.inv.newApps = append(t.inv.newApps, app.SdkAppID)
 	return t.Tx.InsertApp(ctx, app)
 }
 
@@ -394,7 +427,7 @@ func (t *txn) UpdateApp(ctx context.Context, app *core.AppRecord) error {
 }
 
 func (t *txn) InsertKey(ctx context.Context, key *core.KeyRecord) error {
-	t.inv.keys = append(t.inv.keys, key.SecretID)
+	t.inv.newKeys = append(t.inv.newKeys, key.SecretID)
 	return t.Tx.InsertKey(ctx, key)
 }
 
@@ -404,13 +437,13 @@ func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) erro
 }
 
 func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
-	t.inv.users = append(t.inv.users, u.ID)
+	t.inv.newUsers = append(t.inv.newUsers, u.ID)
 	return t.Tx.InsertUser(ctx, u)
 }
 
 func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
 	for _, u := range users {
-		t.inv.users = append(t.inv.users, u.ID)
+		t.inv.newUsers = append(t.inv.newUsers, u.ID)
 	}
 	return t.Tx.InsertUsers(ctx, users)
 }
@@ -422,7 +455,7 @@ func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
 
 func (t *txn) DeleteUser(ctx context.Context, userID string) error {
 	t.inv.users = append(t.inv.users, userID)
-	t.inv.tokens = true
+	t.inv.tokenUsers = append(t.inv.tokenUsers, userID)
 	return t.Tx.DeleteUser(ctx, userID)
 }
 

@@ -39,7 +39,9 @@ func monotonic() int64 { return int64(time.Since(epoch)) }
 // a miss, and put stores only while the sequence is unchanged; every
 // invalidation of the shard advances it.
 type ttlCache[K comparable, V any] struct {
-	ttl    int64
+	// ttl changes when the invalidation channel comes up or goes down
+	// (see Store.Listen); an entry keeps the expiry it was stored with.
+	ttl    atomic.Int64
 	hash   func(K) uint64
 	shards [nShards]shard[K, V]
 	hits   atomic.Int64
@@ -67,7 +69,8 @@ type slot[K comparable, V any] struct {
 
 func newTTLCache[K comparable, V any](capacity int, ttl time.Duration, hash func(K) uint64) *ttlCache[K, V] {
 	per := max(1, capacity/nShards)
-	c := &ttlCache[K, V]{ttl: int64(ttl), hash: hash}
+	c := &ttlCache[K, V]{hash: hash}
+	c.ttl.Store(int64(ttl))
 	for i := range c.shards {
 		c.shards[i].m = make(map[K]*entry[V])
 		c.shards[i].ring = make([]slot[K, V], per)
@@ -110,7 +113,7 @@ func (c *ttlCache[K, V]) lookup(k K) (V, bool, ticket) {
 // put stores v for k, to expire ttl after the load of t began, unless the
 // shard was invalidated since t was handed out.
 func (c *ttlCache[K, V]) put(k K, v V, t ticket) {
-	expires := t.start + c.ttl
+	expires := t.start + c.ttl.Load()
 	s := c.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
