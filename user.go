@@ -15,7 +15,8 @@ type User struct {
 	OriginID string // the user's ID in the app's own system; unique per app
 	// ExternalID is the user's ID in an identity provider that provisions
 	// them (SCIM's externalId), as the provider gave it: unique per app
-	// when set, empty when not.
+	// when set, empty when not. Like OriginID it is an identifier, kept in
+	// plain to be looked up exactly, not a way to reach the person.
 	ExternalID  string
 	Status      UserStatus
 	CreatedAt   time.Time

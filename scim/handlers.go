@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"usercenter"
 	"usercenter/core"
@@ -117,32 +119,50 @@ func (a *api) patchUser(w http.ResponseWriter, r *http.Request, c *call) {
 
 // update answers a PUT or a PATCH: it reads the user, lets compute turn
 // the body into one patch over it, and has core apply that patch whole,
-// under If-Match's version, in one transaction. A patch that changes
-// nothing writes nothing, so the answer keeps the ETag.
+// in one transaction, to the version read: a write that slipped in
+// between would make the patch wrong (a link removed that was not seen),
+// so then it starts again, up to maxUpdateAttempts times. If-Match must
+// name the version read. A patch that changes nothing writes nothing, so
+// the answer keeps the ETag.
 func (a *api) update(w http.ResponseWriter, r *http.Request, c *call, compute func(body []byte, cur *usercenter.User) (core.UserPatch, error)) {
 	body, err := readBody(w, r)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	// Read as a provider without pii.read would: personal data masked,
-	// nothing revealed, so nothing audited. compute only needs to know
-	// whether a value is there.
-	cur, err := a.svc.GetUser(r.Context(), c.actor, c.id, nil)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	p, err := compute(body, cur)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	p.If = ifMatch(r)
-	u, err := a.svc.UpdateUser(r.Context(), c.actor, c.id, p)
-	if err != nil {
-		fail(w, r, err)
-		return
+	client := ifMatch(r)
+	var u *usercenter.User
+	for attempt := 1; ; attempt++ {
+		// Read as a provider without pii.read would: personal data
+		// masked, nothing revealed, so nothing audited. compute only
+		// needs to know whether a value is there.
+		cur, err := a.svc.GetUser(r.Context(), c.actor, c.id, nil)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if client != nil && !slices.ContainsFunc(client.UpdatedAt, cur.UpdatedAt.Equal) {
+			fail(w, r, core.ErrStale)
+			return
+		}
+		p, err := compute(body, cur)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		p.If = &core.Precondition{UpdatedAt: []time.Time{cur.UpdatedAt}}
+		u, err = a.svc.UpdateUser(r.Context(), c.actor, c.id, p)
+		if usercenter.ErrorCode(err) == usercenter.EStale && client == nil {
+			if attempt < maxUpdateAttempts {
+				continue
+			}
+			err = errBusyUser
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		break
 	}
 	if c.withPII() {
 		if u, err = a.svc.GetUser(r.Context(), c.actor, c.id, c.reveal()); err != nil {
@@ -152,6 +172,12 @@ func (a *api) update(w http.ResponseWriter, r *http.Request, c *call, compute fu
 	}
 	writeUser(w, r, c, http.StatusOK, toResource(u, c.base, c.withPII()))
 }
+
+// maxUpdateAttempts bounds how often update starts again because the user
+// changed under it; each attempt is a read and a write of the one user.
+const maxUpdateAttempts = 3
+
+var errBusyUser = &scimError{Status: http.StatusConflict, Detail: "the user kept changing while this request was applied; retry it"}
 
 // ifMatch reads If-Match (RFC 7232 §3.1) as core's precondition: nil for
 // none or "*", else the versions it names. An entity tag that is not one
