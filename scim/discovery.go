@@ -54,8 +54,7 @@ type resourceMeta struct {
 	Location     string `json:"location"`
 }
 
-// serviceProviderConfig answers GET /ServiceProviderConfig. ETags are
-// sent, but If-Match is not honoured yet, so etag is not claimed.
+// serviceProviderConfig answers GET /ServiceProviderConfig.
 func (a *api) serviceProviderConfig(w http.ResponseWriter, r *http.Request, c *call) {
 	if c.id != "" {
 		fail(w, r, &scimError{Status: http.StatusNotFound, Detail: "no such endpoint; see docs/scim.md"})
@@ -63,6 +62,8 @@ func (a *api) serviceProviderConfig(w http.ResponseWriter, r *http.Request, c *c
 	}
 	writeJSON(w, r, http.StatusOK, serviceProviderConfig{
 		Schemas:        []string{schemaServiceProviderConfig},
+		Patch:          supported{Supported: true},
+		ETag:           supported{Supported: true},
 		Bulk:           bulkConfig{},
 		Filter:         filterConfig{Supported: true, MaxResults: maxCount},
 		ChangePassword: supported{},
@@ -183,10 +184,15 @@ const piiNote = " Personal data: encrypted at rest, returned only to a token wit
 func userSchema(base string) schema {
 	userName := text("userName", "The user's ID in the app's own system (usercenter's OriginId): unique per app, case-exact.")
 	userName.Required, userName.CaseExact, userName.Uniqueness = true, true, "server"
+	externalID := text("externalId", "The user's ID in the provisioning identity provider, kept as sent: unique per app, case-exact.")
+	externalID.CaseExact, externalID.Uniqueness = true, "server"
 	return schema{
 		Schemas: []string{schemaSchema}, ID: schemaUser, Name: "User", Description: "A user of the app",
 		Attributes: []attribute{
 			userName,
+			externalID,
+			{Name: "name", Type: "complex", Description: "The user's name; usercenter keeps formatted, the whole name for display.", Mutability: "readWrite", Returned: "default", Uniqueness: "none",
+				SubAttributes: []attribute{text("formatted", "The whole name, formatted for display.")}},
 			text("displayName", "The nickname; nickName is the same value."),
 			text("nickName", "The nickname; displayName is the same value."),
 			{Name: "active", Type: "boolean", Description: "Whether the user is active (usercenter's status).", Mutability: "readWrite", Returned: "default", Uniqueness: "none"},

@@ -29,7 +29,9 @@ func extensionAttr(name string) string { return schemaExtension + ":" + name }
 type userResource struct {
 	Schemas           []string         `json:"schemas"`
 	ID                string           `json:"id"`
+	ExternalID        string           `json:"externalId,omitempty"`
 	UserName          string           `json:"userName"`
+	Name              *name            `json:"name,omitempty"`
 	DisplayName       string           `json:"displayName,omitempty"`
 	NickName          string           `json:"nickName,omitempty"`
 	Active            bool             `json:"active"`
@@ -42,6 +44,12 @@ type userResource struct {
 	Addresses         []address        `json:"addresses,omitempty"`
 	Extension         *extensionObject `json:"urn:usercenter:params:scim:schemas:extension:2.0:User,omitempty"`
 	Meta              meta             `json:"meta"`
+}
+
+// name is the complex name attribute, of which usercenter keeps the
+// formatted whole.
+type name struct {
+	Formatted string `json:"formatted"`
 }
 
 // multiValue is one value of a multi-valued attribute.
@@ -83,12 +91,27 @@ func version(u *usercenter.User) string {
 	return `W/"` + strconv.FormatInt(u.UpdatedAt.UnixNano(), 36) + `"`
 }
 
+// parseVersion reads a version as version writes it, W/ or not (RFC
+// 7644 §3.14 compares them weakly).
+func parseVersion(tag string) (time.Time, bool) {
+	tag = strings.TrimPrefix(tag, "W/")
+	if len(tag) < 3 || len(tag) > 20 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(tag[1:len(tag)-1], 36, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
 // toResource renders a user as core returned it. withPII says whether
 // Phone, Email and Address were revealed, and may be shown.
 func toResource(u *usercenter.User, base string, withPII bool) *userResource {
 	res := &userResource{
 		Schemas:           []string{schemaUser},
 		ID:                u.ID,
+		ExternalID:        u.ExternalID,
 		UserName:          u.OriginID,
 		DisplayName:       u.Nickname,
 		NickName:          u.Nickname,
@@ -103,6 +126,9 @@ func toResource(u *usercenter.User, base string, withPII bool) *userResource {
 			Location:     base + "Users/" + u.ID,
 			Version:      version(u),
 		},
+	}
+	if u.FullName != "" {
+		res.Name = &name{Formatted: u.FullName}
 	}
 	if u.Avatar != "" {
 		res.Photos = []multiValue{{Value: u.Avatar, Type: "photo", Primary: true}}
@@ -133,13 +159,16 @@ func toResource(u *usercenter.User, base string, withPII bool) *userResource {
 	return res
 }
 
-// userInput is a User as a provider sends it in a POST. encoding/json
-// matches attribute names case-insensitively, as RFC 7643 wants.
-// Attributes this slice does not keep (externalId, name, title, …) are
-// ignored; docs/scim.md lists them.
+// userInput is a User as a provider sends it in a POST or PUT.
+// encoding/json matches attribute names case-insensitively, as RFC 7643
+// wants. Attributes usercenter does not keep (title, userType, the parts
+// of name but formatted, …) are ignored; docs/scim.md lists what is kept.
 type userInput struct {
 	Schemas           []string          `json:"schemas"`
+	ID                *string           `json:"id"`
+	ExternalID        *string           `json:"externalId"`
 	UserName          *string           `json:"userName"`
+	Name              *nameInput        `json:"name"`
 	DisplayName       *string           `json:"displayName"`
 	NickName          *string           `json:"nickName"`
 	Active            *flexBool         `json:"active"`
@@ -151,6 +180,10 @@ type userInput struct {
 	PhoneNumbers      []multiValueInput `json:"phoneNumbers"`
 	Addresses         []addressInput    `json:"addresses"`
 	Extension         *extensionInput   `json:"urn:usercenter:params:scim:schemas:extension:2.0:User"`
+}
+
+type nameInput struct {
+	Formatted *string `json:"formatted"`
 }
 
 type multiValueInput struct {
@@ -210,7 +243,10 @@ func (in *userInput) patch() (core.UserPatch, error) {
 	if in.UserName == nil || *in.UserName == "" {
 		return core.UserPatch{}, badRequest(typeInvalidValue, "userName is required")
 	}
-	p := core.UserPatch{OriginID: in.UserName}
+	p := core.UserPatch{OriginID: in.UserName, ExternalID: in.ExternalID}
+	if in.Name != nil {
+		p.FullName = in.Name.Formatted
+	}
 	switch {
 	case in.DisplayName != nil:
 		p.Nickname = in.DisplayName
@@ -259,6 +295,46 @@ func (in *userInput) patch() (core.UserPatch, error) {
 			for prov, id := range x.ThirdPartyIDs {
 				p.ThirdParty[usercenter.Provider(prov)] = id
 			}
+		}
+	}
+	return p, nil
+}
+
+// replacement turns a User a provider PUTs into the patch that makes the
+// user cur that resource (RFC 7644 §3.5.1): what the resource leaves out
+// is cleared, but for what it cannot mean to clear. active and the
+// extension's logonMode keep their value, since they have no empty one;
+// and without pii.read the personal attributes keep theirs, since the
+// provider never saw them: a PUT of what it read back must change
+// nothing. With pii.read, a PUT without emails clears the email.
+func (in *userInput) replacement(cur *usercenter.User, withPII bool) (core.UserPatch, error) {
+	if in.ID != nil && *in.ID != cur.ID {
+		return core.UserPatch{}, badRequest(typeMutability, "id cannot be changed: the body's id must be the URL's")
+	}
+	p, err := in.patch()
+	if err != nil {
+		return p, err
+	}
+	clear := func(dst **string) {
+		if *dst == nil {
+			*dst = new(string)
+		}
+	}
+	for _, dst := range []**string{&p.ExternalID, &p.FullName, &p.Nickname, &p.Lang, &p.Timezone, &p.Avatar,
+		&p.City, &p.Province, &p.Nationality, &p.Sex, &p.Signature, &p.Remark} {
+		clear(dst)
+	}
+	if withPII {
+		clear(&p.Email)
+		clear(&p.Phone)
+		clear(&p.Address)
+	}
+	for prov := range cur.ThirdParty {
+		if _, kept := p.ThirdParty[prov]; !kept {
+			if p.ThirdParty == nil {
+				p.ThirdParty = map[usercenter.Provider]*string{}
+			}
+			p.ThirdParty[prov] = nil
 		}
 	}
 	return p, nil
