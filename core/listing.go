@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/ksuid"
@@ -58,6 +60,13 @@ type UserQuery struct {
 	Status       *usercenter.UserStatus
 	CreatedSince time.Time // inclusive
 	CreatedUntil time.Time // exclusive
+	// A window of the last change. Either one lists the users in order
+	// of their last change, (UpdatedAt, UserId), rather than creation:
+	// keyset pages of an index, whatever the app's size. A user changed
+	// while a client pages through moves to the end, so it may be listed
+	// again, with its change; none that stayed in the window is skipped.
+	ModifiedSince time.Time // inclusive
+	ModifiedUntil time.Time // exclusive
 
 	// Paging: Cursor (a previous page's Next) or Offset, and Limit
 	// (1 to MaxPageSize). WithTotal also counts the app's users, for
@@ -179,6 +188,11 @@ func (q *UserQuery) checkPaging() error {
 	if !q.CreatedSince.IsZero() && !q.CreatedUntil.IsZero() && !q.CreatedSince.Before(q.CreatedUntil) {
 		return usercenter.Invalid(usercenter.FieldCreatedUntil, "must be after createdSince")
 	}
+	// An empty window of the last change lists nobody: a filter may well
+	// ask for one.
+	if q.Newest && q.byModification() {
+		return usercenter.Invalid(usercenter.FieldPage, "newest first cannot be combined with a window of the last change")
+	}
 	if q.Status != nil && *q.Status != usercenter.UserActive && *q.Status != usercenter.UserDisabled {
 		return usercenter.Invalid(usercenter.FieldStatus, "must be 0 (disabled) or 1 (normal)")
 	}
@@ -189,11 +203,19 @@ func (q *UserQuery) checkPaging() error {
 func (q *UserQuery) match(u *UserRecord) bool {
 	return (q.Status == nil || u.Status == *q.Status) &&
 		(q.CreatedSince.IsZero() || !u.CreatedAt.Before(q.CreatedSince)) &&
-		(q.CreatedUntil.IsZero() || u.CreatedAt.Before(q.CreatedUntil))
+		(q.CreatedUntil.IsZero() || u.CreatedAt.Before(q.CreatedUntil)) &&
+		(q.ModifiedSince.IsZero() || !u.UpdatedAt.Before(q.ModifiedSince)) &&
+		(q.ModifiedUntil.IsZero() || u.UpdatedAt.Before(q.ModifiedUntil))
 }
 
 func (q *UserQuery) filtered() bool {
-	return q.Status != nil || !q.CreatedSince.IsZero() || !q.CreatedUntil.IsZero()
+	return q.Status != nil || !q.CreatedSince.IsZero() || !q.CreatedUntil.IsZero() || q.byModification()
+}
+
+// byModification reports whether the query lists in order of the last
+// change.
+func (q *UserQuery) byModification() bool {
+	return !q.ModifiedSince.IsZero() || !q.ModifiedUntil.IsZero()
 }
 
 // finder returns how to read one page of the query.
@@ -256,6 +278,18 @@ func (s *Service) finder(ctx context.Context, app *usercenter.App, q *UserQuery)
 		return func(r Reader) ([]UserRecord, string, int, error) {
 			recs, total, err := r.ListUsers(ctx, id, q.Offset, q.Limit)
 			return recs, "", total, err
+		}, nil
+	}
+	if q.byModification() {
+		after, err := decodeModifiedCursor(q.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		if after.at.Before(q.ModifiedSince) {
+			after = listKey{at: q.ModifiedSince}
+		}
+		return func(r Reader) ([]UserRecord, string, int, error) {
+			return s.scanModified(ctx, r, id, q, after)
 		}, nil
 	}
 	after, err := decodeCursor(q.Cursor)
@@ -332,6 +366,49 @@ func (s *Service) scan(ctx context.Context, r Reader, sdkAppID uint64, q *UserQu
 	return out, encodeCursor(after), 0, nil
 }
 
+// listKey is a place in the order of the last change: after the users
+// changed before at, and those changed at it with a UserId up to id.
+type listKey struct {
+	at time.Time
+	id string
+}
+
+// scanModified is scan in order of the last change: a keyset page of the
+// window [ModifiedSince, ModifiedUntil) after the key after, whose bounds
+// the store applies, so only the other filters cost reads.
+func (s *Service) scanModified(ctx context.Context, r Reader, sdkAppID uint64, q *UserQuery, after listKey) ([]UserRecord, string, int, error) {
+	var out []UserRecord
+	budget := q.Limit * scanFactor
+	for budget > 0 {
+		n := q.Limit + 1
+		if q.Status != nil || !q.CreatedSince.IsZero() || !q.CreatedUntil.IsZero() {
+			n = min(budget, max(n, 100))
+		}
+		recs, err := r.UsersModifiedAfter(ctx, sdkAppID, after.at, after.id, q.ModifiedUntil, n)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		budget -= len(recs)
+		for i := range recs {
+			u := &recs[i]
+			if !q.match(u) {
+				after = listKey{at: u.UpdatedAt, id: u.ID}
+				continue
+			}
+			if len(out) == q.Limit {
+				last := &out[len(out)-1]
+				return out, encodeModifiedCursor(listKey{at: last.UpdatedAt, id: last.ID}), 0, nil
+			}
+			out = append(out, *u)
+			after = listKey{at: u.UpdatedAt, id: u.ID}
+		}
+		if len(recs) < n {
+			return out, "", 0, nil
+		}
+	}
+	return out, encodeModifiedCursor(after), 0, nil
+}
+
 // originAcrossApps finds the users with an OriginId in every app the
 // actor may read, ordered by SdkAppId. It reports ENotFound when there
 // are none.
@@ -400,6 +477,33 @@ func decodeCursor(cursor string) (string, error) {
 		return "", usercenter.Invalid(usercenter.FieldCursor, "is not a cursor returned by this API")
 	}
 	return string(b), nil
+}
+
+// encodeModifiedCursor and decodeModifiedCursor are encodeCursor and
+// decodeCursor for the order of the last change: the key holds the
+// change's time, in nanoseconds, before the UserId.
+func encodeModifiedCursor(k listKey) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("m" + strconv.FormatInt(k.at.UnixNano(), 10) + ":" + k.id))
+}
+
+func decodeModifiedCursor(cursor string) (listKey, error) {
+	if cursor == "" {
+		return listKey{}, nil
+	}
+	bad := usercenter.Invalid(usercenter.FieldCursor, "is not a cursor returned by this API")
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return listKey{}, bad
+	}
+	at, id, ok := strings.Cut(strings.TrimPrefix(string(b), "m"), ":")
+	if !ok || !strings.HasPrefix(string(b), "m") || !usercenter.ValidUserID(id) {
+		return listKey{}, bad
+	}
+	ns, err := strconv.ParseInt(at, 10, 64)
+	if err != nil {
+		return listKey{}, bad
+	}
+	return listKey{at: time.Unix(0, ns).UTC(), id: id}, nil
 }
 
 // idFloor is a UserId every user created at t or later sorts after: the

@@ -29,11 +29,11 @@ const maxSCIMToken = 128
 // CreateSCIMToken creates a SCIM token for app sdkAppID, audited as the
 // actor's (scim_token.create, Field the token's ID). perms may name
 // users.write and pii.read; users.read is always granted. The returned
-// token is the only time its Token is shown. Only an operator creates
-// tokens.
+// token is the only time its Token is shown. Only an actor that manages
+// the app (the operator, a console admin) creates tokens.
 func (s *Service) CreateSCIMToken(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64, perms []usercenter.Permission) (*usercenter.SCIMToken, error) {
-	if !actor.AllApps {
-		return nil, usercenter.Forbidden("only an operator may create SCIM tokens")
+	if err := managesSCIM(actor, sdkAppID); err != nil {
+		return nil, err
 	}
 	granted := []usercenter.Permission{usercenter.PermUsersRead}
 	for _, p := range perms {
@@ -69,8 +69,8 @@ func (s *Service) CreateSCIMToken(ctx context.Context, actor *usercenter.Actor, 
 // SCIMTokens lists an app's SCIM tokens, revoked ones included, oldest
 // first, without their tokens.
 func (s *Service) SCIMTokens(ctx context.Context, actor *usercenter.Actor, sdkAppID uint64) ([]usercenter.SCIMToken, error) {
-	if !actor.AllApps {
-		return nil, usercenter.Forbidden("only an operator may list SCIM tokens")
+	if err := managesSCIM(actor, sdkAppID); err != nil {
+		return nil, err
 	}
 	if _, err := s.store.App(ctx, sdkAppID); err != nil {
 		return nil, err
@@ -91,22 +91,44 @@ func (s *Service) SCIMTokens(ctx context.Context, actor *usercenter.Actor, sdkAp
 // revoked token changes nothing and succeeds. It fails with NotFound
 // (token) for an unknown ID.
 func (s *Service) RevokeSCIMToken(ctx context.Context, actor *usercenter.Actor, id string) error {
-	if !actor.AllApps {
-		return usercenter.Forbidden("only an operator may revoke SCIM tokens")
+	if !actor.ManagesApps {
+		return errManagesSCIM()
 	}
 	if id == "" || len(id) > maxSCIMToken {
 		return usercenter.NotFound(usercenter.ResourceToken)
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
 		rec, err := tx.SCIMTokenByID(ctx, id)
-		if err != nil || rec.Revoked() {
+		if err != nil {
 			return err
+		}
+		if !actor.Scoped(rec.SdkAppID) {
+			return usercenter.NotFound(usercenter.ResourceToken)
+		}
+		if rec.Revoked() {
+			return nil
 		}
 		if err := tx.RevokeSCIMToken(ctx, id, s.now().UTC()); err != nil {
 			return err
 		}
 		return record(ctx, tx, []*usercenter.AuditEvent{adminAudit(ctx, actor, rec.SdkAppID, s.now(), usercenter.AuditSCIMTokenRevoke, id, "")}, nil)
 	})
+}
+
+// errManagesSCIM refuses an actor that may not manage SCIM tokens.
+func errManagesSCIM() error {
+	return usercenter.Forbidden("only an admin of the app may manage its SCIM tokens")
+}
+
+// managesSCIM checks that the actor may manage app sdkAppID's SCIM
+// tokens: a token reads every user of the app, and may write them and
+// read their personal data in plain with no reason given, so making one
+// is managing the app, not a right of whoever may read its users.
+func managesSCIM(actor *usercenter.Actor, sdkAppID uint64) error {
+	if !actor.ManagesApps || !actor.Scoped(sdkAppID) {
+		return errManagesSCIM()
+	}
+	return nil
 }
 
 // AuthenticateSCIMToken resolves a SCIM bearer token presented for app

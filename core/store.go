@@ -72,6 +72,11 @@ type Reader interface {
 	// UsersBefore returns up to limit of an app's users with a UserId
 	// less than beforeUserID ("" for the end), newest UserId first.
 	UsersBefore(ctx context.Context, sdkAppID uint64, beforeUserID string, limit int) ([]UserRecord, error)
+	// UsersModifiedAfter returns up to limit of an app's users in order of
+	// their last change, (UpdatedAt, UserId): those after the key (after,
+	// afterUserID) and changed before until (no bound for the zero time).
+	// A zero after with "" starts at the beginning.
+	UsersModifiedAfter(ctx context.Context, sdkAppID uint64, after time.Time, afterUserID string, until time.Time, limit int) ([]UserRecord, error)
 
 	Token(ctx context.Context, hash []byte) (*Token, error)
 	// LiveTokens counts a user's login tokens that expire after now.

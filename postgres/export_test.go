@@ -19,14 +19,15 @@ func (s *Store) LockKeys() (migrate, server, audit int64) {
 
 // Queries whose plans TestQueryPlans checks.
 var (
-	QUsersByPhone = reads.UsersByPhone
-	QUsersByEmail = reads.UsersByEmail
-	QUsersAfter   = reads.UsersAfter
-	QListUsers    = qListUsers
-	QUser         = reads.User
-	QUserByLink   = reads.UserByLink
-	QAppByDomain  = reads.AppByDomain
-	QKey          = reads.Key
+	QUsersByPhone       = reads.UsersByPhone
+	QUsersByEmail       = reads.UsersByEmail
+	QUsersAfter         = reads.UsersAfter
+	QUsersModifiedAfter = reads.UsersModifiedAfter
+	QListUsers          = qListUsers
+	QUser               = reads.User
+	QUserByLink         = reads.UserByLink
+	QAppByDomain        = reads.AppByDomain
+	QKey                = reads.Key
 
 	QTrimEnterpriseTokens = qTrimEnterpriseTokens
 )

@@ -155,7 +155,9 @@ var reads = sqlstore.Reads{
 	UsersByEmail: usersQuery(`u.sdk_app_id = $1 AND u.email_idx = $2`, ` ORDER BY u.user_id`, ""),
 	UsersAfter:   usersQuery(`u.sdk_app_id = $1 AND u.user_id > $2`, ` ORDER BY u.user_id`, ` LIMIT $3`),
 	UsersBefore:  usersQuery(`u.sdk_app_id = $1 AND u.user_id < $2`, ` ORDER BY u.user_id DESC`, ` LIMIT $3`),
-	UsersLast:    usersQuery(`u.sdk_app_id = $1`, ` ORDER BY u.user_id DESC`, ` LIMIT $2`),
+	UsersModifiedAfter: usersQuery(`u.sdk_app_id = $1 AND u.updated_at >= $2 AND (u.updated_at > $3 OR u.user_id > $4) AND u.updated_at < $5`,
+		` ORDER BY u.updated_at, u.user_id`, ` LIMIT $6`),
+	UsersLast: usersQuery(`u.sdk_app_id = $1`, ` ORDER BY u.user_id DESC`, ` LIMIT $2`),
 
 	ScanKey: func(row sqlstore.Scanner) (core.KeyRecord, error) {
 		return sqlstore.ScanKey(row, func(apps []int64) ([]uint64, error) { return sqlstore.Uint64s(apps), nil })

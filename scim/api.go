@@ -37,8 +37,9 @@ const MaxBodyBytes = httpio.SmallBody
 
 // api holds what the handlers share.
 type api struct {
-	svc *core.Service
-	log *slog.Logger
+	svc     *core.Service
+	log     *slog.Logger
+	cursors *cursors
 }
 
 // call is what a handler knows of the request it serves.
@@ -108,7 +109,7 @@ func (a *api) route(resource, id string, hasID bool) (*endpoint, *scimError) {
 // obs.Middleware, which supplies the request ID; it answers every path
 // there in SCIM's error format.
 func New(svc *core.Service, log *slog.Logger) http.Handler {
-	a := &api{svc: svc, log: log}
+	a := &api{svc: svc, log: log, cursors: &cursors{key: svc.CursorKey("scim"), now: svc.Now}}
 	return http.HandlerFunc(a.serve)
 }
 

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"net/http"
+	"time"
 
 	"usercenter"
 )
@@ -28,6 +29,7 @@ type serviceProviderConfig struct {
 	Sort                  supported    `json:"sort"`
 	ETag                  supported    `json:"etag"`
 	AuthenticationSchemes []authScheme `json:"authenticationSchemes"`
+	Pagination            pagination   `json:"pagination"`
 	Meta                  resourceMeta `json:"meta"`
 }
 
@@ -40,6 +42,17 @@ type bulkConfig struct {
 type filterConfig struct {
 	Supported  bool `json:"supported"`
 	MaxResults int  `json:"maxResults"`
+}
+
+// pagination is RFC 9865's description of paging. Index paging stays the
+// default: it is what providers that predate cursors send.
+type pagination struct {
+	Cursor                  bool   `json:"cursor"`
+	Index                   bool   `json:"index"`
+	DefaultPaginationMethod string `json:"defaultPaginationMethod"`
+	DefaultPageSize         int    `json:"defaultPageSize"`
+	MaxPageSize             int    `json:"maxPageSize"`
+	CursorTimeout           int    `json:"cursorTimeout"`
 }
 
 type authScheme struct {
@@ -71,6 +84,10 @@ func (a *api) serviceProviderConfig(w http.ResponseWriter, r *http.Request, c *c
 			Type: "oauthbearertoken", Name: "OAuth Bearer Token", Primary: true,
 			Description: "A SCIM token of the app (usercenter scim token create), sent as Authorization: Bearer <token>.",
 		}},
+		Pagination: pagination{
+			Cursor: true, Index: true, DefaultPaginationMethod: "index",
+			DefaultPageSize: maxCount, MaxPageSize: maxCount, CursorTimeout: int(cursorTimeout / time.Second),
+		},
 		Meta: resourceMeta{ResourceType: "ServiceProviderConfig", Location: c.base + "ServiceProviderConfig"},
 	})
 }

@@ -3,21 +3,53 @@ package scim
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"usercenter"
 
 	filter "github.com/scim2/filter-parser/v2"
 )
 
-// maxFilterBytes bounds a filter: the ones this slice answers are one or
-// two comparisons.
+// maxFilterBytes bounds a filter: the ones this server answers are a few
+// comparisons.
 const maxFilterBytes = 1024
 
 // userFilter is what a filter selects, in the terms the use cases answer:
-// at most one exact lookup, optionally narrowed by active.
+// at most one exact lookup, a window of the last change [modifiedSince,
+// modifiedUntil) (zero for no bound), and active.
 type userFilter struct {
 	id, userName, externalID, email, phone string
 	active                                 *bool
+	modifiedSince, modifiedUntil           time.Time
+}
+
+// byModification reports whether the filter bounds meta.lastModified.
+func (f *userFilter) byModification() bool {
+	return !f.modifiedSince.IsZero() || !f.modifiedUntil.IsZero()
+}
+
+// keeps reports whether a user passes the filter's active and
+// lastModified conditions.
+func (f *userFilter) keeps(u *usercenter.User) bool {
+	return (f.active == nil || (u.Status == usercenter.UserActive) == *f.active) &&
+		(f.modifiedSince.IsZero() || !u.UpdatedAt.Before(f.modifiedSince)) &&
+		(f.modifiedUntil.IsZero() || u.UpdatedAt.Before(f.modifiedUntil))
+}
+
+// binding is the filter in a canonical form, which a cursor is bound to:
+// the same filter spelled otherwise has the same binding.
+func (f *userFilter) binding() string {
+	active := "-"
+	if f.active != nil {
+		active = strconv.FormatBool(*f.active)
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return strconv.FormatInt(t.UnixNano(), 10)
+	}
+	return "active=" + active + ";since=" + at(f.modifiedSince) + ";until=" + at(f.modifiedUntil)
 }
 
 // lookups counts the exact lookups set.
@@ -32,7 +64,7 @@ func (f *userFilter) lookups() int {
 }
 
 // supportedFilters says what parseFilter answers, for its refusals.
-const supportedFilters = `eq on id, userName, externalId, emails.value or phoneNumbers.value, optionally "and active eq true|false"`
+const supportedFilters = `eq on one of id, userName, externalId, emails.value and phoneNumbers.value, active eq true|false, and gt, ge, lt or le on meta.lastModified, joined by and`
 
 // parseFilter reads a filter (RFC 7644 §3.4.2.2). Attribute names and
 // operators are case-insensitive; values are compared exactly. Anything
@@ -56,11 +88,8 @@ func parseFilter(s string) (f *userFilter, err error) {
 	if err := f.add(expr); err != nil {
 		return nil, err
 	}
-	switch n := f.lookups(); {
-	case n > 1:
+	if f.lookups() > 1 {
 		return nil, badRequest(typeInvalidFilter, "the filter may hold one of id, userName, externalId, emails.value and phoneNumbers.value")
-	case n == 0:
-		return nil, badRequest(typeInvalidFilter, "filtering on active alone is not supported yet; this server answers %s", supportedFilters)
 	}
 	return f, nil
 }
@@ -93,6 +122,9 @@ func (f *userFilter) compare(e *filter.AttributeExpression) error {
 		name += "." + strings.ToLower(*p.SubAttribute)
 	}
 	shown := clip(p.String())
+	if name == "meta.lastmodified" {
+		return f.modified(e, shown)
+	}
 	if !strings.EqualFold(string(e.Operator), string(filter.EQ)) {
 		return badRequest(typeInvalidFilter, "%s %s is not supported; this server answers %s", shown, clip(string(e.Operator)), supportedFilters)
 	}
@@ -133,6 +165,47 @@ func (f *userFilter) compare(e *filter.AttributeExpression) error {
 		return set(&f.externalID)
 	}
 	return badRequest(typeInvalidFilter, "filtering on %s is not supported; this server answers %s", shown, supportedFilters)
+}
+
+// modified adds a comparison of meta.lastModified, a bound of the window:
+// gt and le move the bound by the nanosecond the stored times count in,
+// so that every bound is inclusive below and exclusive above. Of two
+// bounds on one side the narrower holds.
+func (f *userFilter) modified(e *filter.AttributeExpression, shown string) error {
+	op := strings.ToLower(string(e.Operator))
+	if op != "gt" && op != "ge" && op != "lt" && op != "le" {
+		return badRequest(typeInvalidFilter, "%s %s is not supported: meta.lastModified is compared with gt, ge, lt or le", shown, clip(op))
+	}
+	v, ok := e.CompareValue.(string)
+	if !ok {
+		return badRequest(typeInvalidValue, "%s must be compared with a dateTime string, such as \"2026-12-07T01:17:29Z\"", shown)
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return badRequest(typeInvalidValue, "%s must be compared with a dateTime (RFC 3339, such as \"2026-12-07T01:17:29Z\"), not %s", shown, clip(v))
+	}
+	t = t.UTC()
+	since := func(t time.Time) {
+		if t.After(f.modifiedSince) {
+			f.modifiedSince = t
+		}
+	}
+	until := func(t time.Time) {
+		if f.modifiedUntil.IsZero() || t.Before(f.modifiedUntil) {
+			f.modifiedUntil = t
+		}
+	}
+	switch op {
+	case "gt":
+		since(t.Add(time.Nanosecond))
+	case "ge":
+		since(t)
+	case "lt":
+		until(t)
+	case "le":
+		until(t.Add(time.Nanosecond))
+	}
+	return nil
 }
 
 // clip quotes a caller's text, shortened, to echo it back.

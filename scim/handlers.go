@@ -20,7 +20,7 @@ const (
 	// page of maxCount, as RFC 7644 §3.4.2.4 allows.
 	maxCount = 100
 	// maxStartIndex bounds offset paging, which reads every user before
-	// the page: past it, a client must filter (cursor paging is to come).
+	// the page: past it, a client pages by cursor.
 	maxStartIndex = 10000
 )
 
@@ -207,33 +207,52 @@ func writeNoContent(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// listResponse is RFC 7644's ListResponse.
+// listResponse is RFC 7644's ListResponse, with RFC 9865's nextCursor.
+// A cursor page has no startIndex, and no totalResults: counting would
+// read every user of the app for each page of a walk.
 type listResponse struct {
 	Schemas      []string `json:"schemas"`
-	TotalResults int      `json:"totalResults"`
-	StartIndex   int      `json:"startIndex"`
+	TotalResults *int     `json:"totalResults,omitempty"`
+	StartIndex   *int     `json:"startIndex,omitempty"`
 	ItemsPerPage int      `json:"itemsPerPage"`
+	NextCursor   string   `json:"nextCursor,omitempty"`
 	Resources    []any    `json:"Resources"`
+}
+
+// pageRequest is how a client pages: by index (RFC 7644 §3.4.2.4) or by
+// cursor (RFC 9865).
+type pageRequest struct {
+	start int // from 1, index paging
+	count int
+	// cursor is nil for index paging, and for cursor paging the cursor
+	// sent: "" for the first page.
+	cursor *string
 }
 
 // listUsers answers GET /Users: a page of the app's users in creation
 // order, or the users a filter selects.
 func (a *api) listUsers(w http.ResponseWriter, r *http.Request, c *call) {
 	q := r.URL.Query()
-	start, count, err := paging(q.Get("startIndex"), q.Get("count"))
+	var cursor *string
+	if q.Has("cursor") {
+		cursor = new(string)
+		*cursor = q.Get("cursor")
+	}
+	pg, err := paging(q.Get("startIndex"), q.Get("count"), cursor)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	a.list(w, r, c, q.Get("filter"), start, count)
+	a.list(w, r, c, q.Get("filter"), pg)
 }
 
-// searchRequest is RFC 7644's SearchRequest (§3.4.3), as far as this
-// server answers it.
+// searchRequest is RFC 7644's SearchRequest (§3.4.3), with RFC 9865's
+// cursor, as far as this server answers it.
 type searchRequest struct {
 	Filter             string   `json:"filter"`
 	StartIndex         *int     `json:"startIndex"`
 	Count              *int     `json:"count"`
+	Cursor             *string  `json:"cursor"`
 	Attributes         []string `json:"attributes"`
 	ExcludedAttributes []string `json:"excludedAttributes"`
 }
@@ -257,7 +276,7 @@ func (a *api) search(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 		return strconv.Itoa(*p)
 	}
-	start, count, err := paging(itoa(in.StartIndex), itoa(in.Count))
+	pg, err := paging(itoa(in.StartIndex), itoa(in.Count), in.Cursor)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -265,44 +284,115 @@ func (a *api) search(w http.ResponseWriter, r *http.Request, c *call) {
 	if len(in.Attributes) > 0 || len(in.ExcludedAttributes) > 0 {
 		c.proj = parseProjection(in.Attributes, in.ExcludedAttributes)
 	}
-	a.list(w, r, c, in.Filter, start, count)
+	a.list(w, r, c, in.Filter, pg)
 }
 
 // list answers a page of the users filter selects (every user when it is
-// empty).
-func (a *api) list(w http.ResponseWriter, r *http.Request, c *call, filterText string, start, count int) {
-	var (
-		users []usercenter.User
-		total int
-	)
+// empty). A filter with an exact lookup selects a few users, answered
+// from memory whichever way the client pages; the others page through
+// the keyset listing, by cursor; offset paging serves only the whole
+// app.
+func (a *api) list(w http.ResponseWriter, r *http.Request, c *call, filterText string, pg pageRequest) {
+	f := &userFilter{}
 	if filterText != "" {
-		f, err := parseFilter(filterText)
-		if err != nil {
+		var err error
+		if f, err = parseFilter(filterText); err != nil {
 			fail(w, r, err)
 			return
 		}
-		if users, err = a.filtered(r, c, f); err != nil {
-			fail(w, r, err)
-			return
-		}
-		total = len(users)
-		users = users[min(start-1, len(users)):]
-		users = users[:min(count, len(users))]
-	} else {
-		q := core.UserQuery{SdkAppID: c.app, Offset: start - 1, Limit: max(count, 1), WithTotal: true, Reveal: c.reveal()}
-		if count == 0 {
-			// Only the total is answered: nothing is disclosed, so nothing
-			// is revealed (and audited).
-			q.Reveal = nil
-		}
-		page, err := a.svc.ListUsers(r.Context(), c.actor, q)
-		if err != nil {
-			fail(w, r, err)
-			return
-		}
-		users, total = page.Users[:min(count, len(page.Users))], page.Total
 	}
-	out := listResponse{Schemas: []string{schemaList}, TotalResults: total, StartIndex: start, Resources: []any{}}
+	switch {
+	case f.lookups() > 0:
+		a.listLookup(w, r, c, f, pg)
+	case pg.cursor != nil:
+		a.listByCursor(w, r, c, f, pg)
+	case f.active != nil || f.byModification():
+		fail(w, r, badRequest(typeInvalidValue, "a filter on active or meta.lastModified alone pages by cursor (RFC 9865): send cursor= (empty for the first page) and follow each page's nextCursor"))
+	default:
+		a.listByIndex(w, r, c, pg)
+	}
+}
+
+// listLookup answers the users of a filter with an exact lookup.
+func (a *api) listLookup(w http.ResponseWriter, r *http.Request, c *call, f *userFilter, pg pageRequest) {
+	if pg.cursor != nil && *pg.cursor != "" {
+		// Such a filter's answer is one page: no cursor continues it.
+		fail(w, r, badRequest(typeInvalidCursor, "this filter's answer is one page, which no cursor continues; send an empty cursor"))
+		return
+	}
+	users, err := a.filtered(r, c, f)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	total := len(users)
+	out := listResponse{TotalResults: &total}
+	if pg.cursor == nil {
+		users = users[min(pg.start-1, len(users)):]
+		out.StartIndex = &pg.start
+	}
+	writeList(w, r, c, out, users[:min(pg.count, len(users))])
+}
+
+// listByIndex answers a page of the app's users by offset, in creation
+// order.
+func (a *api) listByIndex(w http.ResponseWriter, r *http.Request, c *call, pg pageRequest) {
+	q := core.UserQuery{SdkAppID: c.app, Offset: pg.start - 1, Limit: max(pg.count, 1), WithTotal: true, Reveal: c.reveal()}
+	if pg.count == 0 {
+		// Only the total is answered: nothing is disclosed, so nothing
+		// is revealed (and audited).
+		q.Reveal = nil
+	}
+	page, err := a.svc.ListUsers(r.Context(), c.actor, q)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeList(w, r, c, listResponse{TotalResults: &page.Total, StartIndex: &pg.start}, page.Users[:min(pg.count, len(page.Users))])
+}
+
+// listByCursor answers a cursor page of the users the filter selects:
+// in creation order, or in order of the last change for a filter on
+// meta.lastModified.
+func (a *api) listByCursor(w http.ResponseWriter, r *http.Request, c *call, f *userFilter, pg pageRequest) {
+	binding := f.binding()
+	after, err := a.cursors.open(c.app, binding, *pg.cursor)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if pg.count == 0 {
+		// No users, and the same place to go on from.
+		writeList(w, r, c, listResponse{NextCursor: a.cursors.seal(c.app, binding, after)}, nil)
+		return
+	}
+	q := core.UserQuery{
+		SdkAppID: c.app, Cursor: after, Limit: pg.count, Reveal: c.reveal(),
+		ModifiedSince: f.modifiedSince, ModifiedUntil: f.modifiedUntil,
+	}
+	if f.active != nil {
+		status := usercenter.UserDisabled
+		if *f.active {
+			status = usercenter.UserActive
+		}
+		q.Status = &status
+	}
+	page, err := a.svc.ListUsers(r.Context(), c.actor, q)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	out := listResponse{}
+	if page.Next != "" {
+		out.NextCursor = a.cursors.seal(c.app, binding, page.Next)
+	}
+	writeList(w, r, c, out, page.Users)
+}
+
+// writeList answers a ListResponse of users.
+func writeList(w http.ResponseWriter, r *http.Request, c *call, out listResponse, users []usercenter.User) {
+	out.Schemas = []string{schemaList}
+	out.Resources = []any{}
 	for i := range users {
 		out.Resources = append(out.Resources, c.proj.apply(toResource(&users[i], c.base, c.withPII())))
 	}
@@ -310,8 +400,8 @@ func (a *api) list(w http.ResponseWriter, r *http.Request, c *call, filterText s
 	writeJSON(w, r, http.StatusOK, out)
 }
 
-// filtered finds the users a filter selects: by id, or by one exact
-// lookup of the listing, narrowed by active.
+// filtered finds the users a filter with an exact lookup selects: by id,
+// or by one lookup of the listing, narrowed by active and lastModified.
 func (a *api) filtered(r *http.Request, c *call, f *userFilter) ([]usercenter.User, error) {
 	var users []usercenter.User
 	if f.id != "" {
@@ -337,38 +427,33 @@ func (a *api) filtered(r *http.Request, c *call, f *userFilter) ([]usercenter.Us
 		}
 		users = page.Users
 	}
-	if f.active != nil {
-		kept := users[:0]
-		for _, u := range users {
-			if (u.Status == usercenter.UserActive) == *f.active {
-				kept = append(kept, u)
-			}
-		}
-		users = kept
-	}
-	return users, nil
+	return slices.DeleteFunc(users, func(u usercenter.User) bool { return !f.keeps(&u) }), nil
 }
 
 // paging reads startIndex (from 1; less is 1) and count (0 to maxCount;
-// less is 0, more is maxCount), as RFC 7644 §3.4.2.4 reads them.
-func paging(startParam, countParam string) (start, count int, err error) {
-	start, count = 1, maxCount
+// less is 0, more is maxCount), as RFC 7644 §3.4.2.4 reads them, and the
+// cursor of RFC 9865, which startIndex does not go with.
+func paging(startParam, countParam string, cursor *string) (pg pageRequest, err error) {
+	pg = pageRequest{start: 1, count: maxCount, cursor: cursor}
 	if startParam != "" {
+		if cursor != nil {
+			return pg, badRequest(typeInvalidValue, "startIndex and cursor cannot be combined: page by index or by cursor")
+		}
 		n, err := strconv.Atoi(startParam)
 		if err != nil {
-			return 0, 0, badRequest(typeInvalidValue, "startIndex must be an integer")
+			return pg, badRequest(typeInvalidValue, "startIndex must be an integer")
 		}
 		if n > maxStartIndex {
-			return 0, 0, badRequest(typeInvalidValue, "startIndex must be at most %d: offset paging reads every user before the page; filter instead (cursor paging is to come)", maxStartIndex)
+			return pg, badRequest(typeInvalidValue, "startIndex must be at most %d: offset paging reads every user before the page; page by cursor instead (RFC 9865): send cursor= (empty for the first page) and follow each page's nextCursor", maxStartIndex)
 		}
-		start = max(n, 1)
+		pg.start = max(n, 1)
 	}
 	if countParam != "" {
 		n, err := strconv.Atoi(countParam)
 		if err != nil {
-			return 0, 0, badRequest(typeInvalidValue, "count must be an integer")
+			return pg, badRequest(typeInvalidValue, "count must be an integer")
 		}
-		count = min(max(n, 0), maxCount)
+		pg.count = min(max(n, 0), maxCount)
 	}
-	return start, count, nil
+	return pg, nil
 }

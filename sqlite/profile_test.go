@@ -12,6 +12,7 @@ func TestQueryPlans(t *testing.T) {
 		{reads.UsersByPhone, []any{1, []byte("x")}, "users_app_phone"},
 		{reads.UsersByEmail, []any{1, []byte("x")}, "users_app_email"},
 		{reads.UsersAfter, []any{1, "", 10}, "users_app_user"},
+		{reads.UsersModifiedAfter, []any{1, 5, 5, "", 9, 10}, "users_app_updated"},
 		{qUsersLinks, []any{`["a","b"]`}, "sqlite_autoindex_user_links_2"},
 		{qUserLinks, []any{"a"}, "sqlite_autoindex_user_links_2"},
 		{`SELECT id FROM audit_events WHERE user_id = ? ORDER BY id LIMIT 10`, []any{"a"}, "audit_events_user"},

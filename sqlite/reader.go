@@ -207,6 +207,11 @@ var reads = sqlstore.Reads{
 		WHERE sdk_app_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`),
 	UsersBefore: readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE sdk_app_id = ? AND user_id < ? ORDER BY user_id DESC LIMIT ?`),
+	// The key comparison is spelled out rather than as a row value, so
+	// that SQLite bounds the index range by updated_at.
+	UsersModifiedAfter: readQuery(`SELECT ` + userReadColumns + ` FROM users u
+		WHERE sdk_app_id = ? AND updated_at >= ? AND (updated_at > ? OR user_id > ?) AND updated_at < ?
+		ORDER BY updated_at, user_id LIMIT ?`),
 	UsersLast: readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE sdk_app_id = ? ORDER BY user_id DESC LIMIT ?`),
 

@@ -42,6 +42,10 @@ type Reads struct {
 	// UsersBefore and UsersLast page backwards, newest UserId first:
 	// before a UserId, and from the end.
 	UsersBefore, UsersLast string
+	// UsersModifiedAfter pages by (updated_at, user_id): its parameters
+	// are the SdkAppId, the key to continue after (updated_at twice, then
+	// user_id), the exclusive bound on updated_at, and the limit.
+	UsersModifiedAfter string
 
 	// ScanKey reads a row of Key or Keys: ScanKey with the engine's
 	// decoding of the apps column.
@@ -319,6 +323,38 @@ func (r Reader) UsersAfter(ctx context.Context, sdkAppID uint64, afterUserID str
 		return nil, err
 	}
 	return r.engine.FindUsers(ctx, r.reads.UsersAfter, int64(sdkAppID), afterUserID, limit)
+}
+
+// UsersModifiedAfter is UsersAfter in order of the last change: a walk of
+// what changed in a window, each page a range of the index on
+// (sdk_app_id, updated_at, user_id).
+func (r Reader) UsersModifiedAfter(ctx context.Context, sdkAppID uint64, after time.Time, afterUserID string, until time.Time, limit int) ([]core.UserRecord, error) {
+	if limit <= 0 {
+		_, err := r.engine.Begin(ctx)
+		return nil, err
+	}
+	from := minTime.UnixNano()
+	if !after.IsZero() {
+		from = clampTime(after)
+	}
+	to := maxTime.UnixNano()
+	if !until.IsZero() {
+		to = clampTime(until)
+	}
+	return r.engine.FindUsers(ctx, r.reads.UsersModifiedAfter, int64(sdkAppID), from, from, afterUserID, to, limit)
+}
+
+// clampTime is t in the nanoseconds the time columns hold, a time
+// beyond their range as the nearest they hold: a bound of a query, not a
+// value stored.
+func clampTime(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return minTime.UnixNano()
+	case t.After(maxTime):
+		return maxTime.UnixNano()
+	}
+	return t.UnixNano()
 }
 
 // UsersBefore is UsersAfter backwards: the newest users first, for

@@ -174,6 +174,12 @@ func (r reader) UsersBefore(ctx context.Context, sdkAppID uint64, beforeUserID s
 	})
 }
 
+func (r reader) UsersModifiedAfter(ctx context.Context, sdkAppID uint64, after time.Time, afterUserID string, until time.Time, limit int) ([]core.UserRecord, error) {
+	return traced(r, ctx, "UsersModifiedAfter", func(ctx context.Context) ([]core.UserRecord, error) {
+		return r.r.UsersModifiedAfter(ctx, sdkAppID, after, afterUserID, until, limit)
+	})
+}
+
 func (r reader) Token(ctx context.Context, hash []byte) (*core.Token, error) {
 	return traced(r, ctx, "Token", func(ctx context.Context) (*core.Token, error) { return r.r.Token(ctx, hash) })
 }
