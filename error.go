@@ -21,10 +21,13 @@ const (
 	EDisabled        Code = "disabled"        // the user or app is disabled
 	EInternal        Code = "internal"        // anything unexpected; never carries details to the caller
 	EUnavailable     Code = "unavailable"     // the store is shutting down or overloaded
+	// EStale means a write was made conditional on the version the caller
+	// had read (SCIM's If-Match), and the resource has changed since.
+	EStale Code = "stale"
 )
 
 // Codes lists every Code, for the facades' table tests.
-var Codes = []Code{EInvalid, ENotFound, EConflict, EForbidden, EUnauthenticated, ERateLimited, EDisabled, EInternal, EUnavailable}
+var Codes = []Code{EInvalid, ENotFound, EConflict, EForbidden, EUnauthenticated, ERateLimited, EDisabled, EInternal, EUnavailable, EStale}
 
 // Resources named by ENotFound errors (and, where it helps a facade pick
 // its code, by other errors about that resource).

@@ -16,8 +16,10 @@ const (
 	FieldUserID      Field = "userId"
 	FieldSdkAppID    Field = "sdkAppId"
 	FieldOriginID    Field = "originId"
+	FieldExternalID  Field = "externalId"
 	FieldStatus      Field = "status"
 	FieldNickname    Field = "nickname"
+	FieldFullName    Field = "fullName"
 	FieldAvatar      Field = "avatar"
 	FieldPhone       Field = "phone"
 	FieldEmail       Field = "email"
@@ -109,6 +111,7 @@ var Fields = []Field{
 	FieldTimestamp, FieldCode, FieldValueKind, FieldAuditAction, FieldToken,
 	FieldRole, FieldReason,
 	FieldWebhookID, FieldWebhookURL, FieldWebhookEvents,
+	FieldExternalID, FieldFullName,
 }
 
 // ThirdPartyField names one provider's ID in a user's third-party IDs.

@@ -21,7 +21,11 @@ import (
 // Email and Address are personal data: they are encrypted at rest,
 // masked on ordinary reads, and every disclosure is audited.
 type Profile struct {
-	Nickname    string
+	Nickname string
+	// FullName is the user's name as a whole, formatted for display (SCIM's
+	// name.formatted). Like Nickname it is shown by every read: it is not
+	// among the encrypted fields, which are the ways to reach a person.
+	FullName    string
 	Avatar      string
 	Phone       string // E.164, e.g. +8613612346688
 	Email       string // NormalizeEmail's canonical form (older values: as they were stored)
@@ -105,6 +109,7 @@ const (
 	MaxShortTextLen = 64 // city, province, nationality, timezone
 	MaxSignatureLen = 256
 	MaxRemarkLen    = 512
+	MaxFullNameLen  = 256
 	MaxEmailLen     = 254
 )
 
@@ -279,7 +284,7 @@ func CheckLang(field Field, s string) error {
 // Validate checks every profile field. Phone and Email must already be
 // normalised.
 func (p *Profile) Validate() error {
-	for _, f := range []Field{FieldNickname, FieldAvatar, FieldAddress, FieldCity, FieldProvince, FieldNationality, FieldLang, FieldTimezone, FieldSex, FieldSignature, FieldRemark, FieldLogonMode} {
+	for _, f := range []Field{FieldNickname, FieldFullName, FieldAvatar, FieldAddress, FieldCity, FieldProvince, FieldNationality, FieldLang, FieldTimezone, FieldSex, FieldSignature, FieldRemark, FieldLogonMode} {
 		if err := p.ValidateField(f); err != nil {
 			return err
 		}
@@ -302,6 +307,8 @@ func (p *Profile) ValidateField(f Field) error {
 		return CheckNickname(f, p.Nickname)
 	case FieldAvatar:
 		return CheckAvatar(f, p.Avatar)
+	case FieldFullName:
+		return checkText(f, p.FullName, 0, MaxFullNameLen)
 	case FieldAddress:
 		return checkText(f, p.Address, 0, MaxAddressLen)
 	case FieldCity:

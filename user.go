@@ -10,9 +10,13 @@ import (
 
 // User is one end user of one app.
 type User struct {
-	ID          string // instance-wide unique, 27 characters of base62
-	SdkAppID    uint64
-	OriginID    string // the user's ID in the app's own system; unique per app
+	ID       string // instance-wide unique, 27 characters of base62
+	SdkAppID uint64
+	OriginID string // the user's ID in the app's own system; unique per app
+	// ExternalID is the user's ID in an identity provider that provisions
+	// them (SCIM's externalId), as the provider gave it: unique per app
+	// when set, empty when not.
+	ExternalID  string
 	Status      UserStatus
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -36,7 +40,20 @@ const (
 	MaxOriginIDLen = 128
 	MaxNicknameLen = 128 // characters
 	MaxAvatarLen   = 1024
+	// MaxExternalIDLen bounds an externalId, in bytes: providers send
+	// GUIDs, their own IDs or email addresses.
+	MaxExternalIDLen = 256
 )
+
+// CheckExternalID validates an externalId; empty means none. It is text
+// kept exactly as sent, so only control characters and absurd lengths
+// are refused.
+func CheckExternalID(field Field, s string) error {
+	if len(s) > MaxExternalIDLen {
+		return Invalid(field, "must be at most %d bytes", MaxExternalIDLen)
+	}
+	return checkText(field, s, 0, MaxExternalIDLen)
+}
 
 // CheckOriginID validates an OriginId; empty means "use the UserId".
 func CheckOriginID(field Field, s string) error {

@@ -220,7 +220,7 @@ func errMessage(err error) error {
 // flag where a command takes one, as the JSON member of a user (import
 // lines, --json output) otherwise.
 var fields = usercenter.Spelling{
-	usercenter.FieldUserID: "USERID", usercenter.FieldSdkAppID: "--app", usercenter.FieldOriginID: "originId",
+	usercenter.FieldUserID: "USERID", usercenter.FieldSdkAppID: "--app", usercenter.FieldOriginID: "originId", usercenter.FieldExternalID: "externalId", usercenter.FieldFullName: "fullName",
 	usercenter.FieldStatus: "status", usercenter.FieldNickname: "nickname", usercenter.FieldAvatar: "avatar",
 	usercenter.FieldPhone: "phone", usercenter.FieldEmail: "email", usercenter.FieldAddress: "address",
 	usercenter.FieldCity: "city", usercenter.FieldProvince: "province", usercenter.FieldNationality: "nationality",

@@ -10,7 +10,7 @@ import (
 // fields spells every domain field as the console's forms label it, so
 // that an error reads as a sentence about what the operator typed.
 var fields = usercenter.Spelling{
-	usercenter.FieldUserID: "UserId", usercenter.FieldSdkAppID: "SdkAppId", usercenter.FieldOriginID: "OriginId",
+	usercenter.FieldUserID: "UserId", usercenter.FieldSdkAppID: "SdkAppId", usercenter.FieldOriginID: "OriginId", usercenter.FieldExternalID: "ExternalId", usercenter.FieldFullName: "FullName",
 	usercenter.FieldStatus: "Status", usercenter.FieldNickname: "Nickname", usercenter.FieldAvatar: "Avatar",
 	usercenter.FieldPhone: "Phone", usercenter.FieldEmail: "Email", usercenter.FieldAddress: "Address",
 	usercenter.FieldCity: "City", usercenter.FieldProvince: "Province", usercenter.FieldNationality: "Nationality",
@@ -46,8 +46,6 @@ func fromDomain(err error) (int, string) {
 		return http.StatusBadRequest, msg
 	case usercenter.ENotFound:
 		return http.StatusNotFound, msg
-	case usercenter.EConflict:
-		return http.StatusConflict, msg
 	case usercenter.EForbidden:
 		return http.StatusForbidden, msg
 	case usercenter.EUnauthenticated:
@@ -56,6 +54,8 @@ func fromDomain(err error) (int, string) {
 		return http.StatusTooManyRequests, msg
 	case usercenter.EDisabled:
 		return http.StatusForbidden, msg
+	case usercenter.EConflict, usercenter.EStale:
+		return http.StatusConflict, msg
 	case usercenter.EUnavailable:
 		return http.StatusServiceUnavailable, msg
 	}

@@ -50,6 +50,9 @@ type UserQuery struct {
 	Email          string
 	Provider       usercenter.Provider
 	ProviderUserID string
+	// ExternalID finds the user an identity provider knows by this ID
+	// (SCIM's externalId).
+	ExternalID string
 
 	// Filters.
 	Status       *usercenter.UserStatus
@@ -88,7 +91,7 @@ type UserPage struct {
 
 func (q *UserQuery) lookups() int {
 	n := 0
-	for _, set := range []bool{q.OriginID != "", q.Phone != "", q.Email != "", q.Provider != "" || q.ProviderUserID != ""} {
+	for _, set := range []bool{q.OriginID != "", q.Phone != "", q.Email != "", q.Provider != "" || q.ProviderUserID != "", q.ExternalID != ""} {
 		if set {
 			n++
 		}
@@ -215,6 +218,11 @@ func (s *Service) finder(ctx context.Context, app *usercenter.App, q *UserQuery)
 			return nil, err
 		}
 		return lookup(func(r Reader) ([]UserRecord, error) { return one(r.UserByOrigin(ctx, id, q.OriginID)) }), nil
+	case q.ExternalID != "":
+		if err := usercenter.CheckExternalID(usercenter.FieldExternalID, q.ExternalID); err != nil {
+			return nil, err
+		}
+		return lookup(func(r Reader) ([]UserRecord, error) { return one(r.UserByExternalID(ctx, id, q.ExternalID)) }), nil
 	case q.Phone != "":
 		phone, err := usercenter.NormalizePhone(usercenter.FieldPhone, q.Phone, app.PhoneRegion)
 		if err != nil {

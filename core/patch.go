@@ -1,12 +1,19 @@
 package core
 
-import "usercenter"
+import (
+	"slices"
+	"time"
+
+	"usercenter"
+)
 
 // UserPatch lists the fields to set on a user; nil fields stay as they
 // are, and a pointer to "" clears a text field. In ThirdParty a nil value
 // removes the link to that provider.
 type UserPatch struct {
 	OriginID    *string
+	ExternalID  *string // "" removes it
+	FullName    *string
 	Status      *usercenter.UserStatus
 	Nickname    *string
 	Avatar      *string
@@ -23,6 +30,32 @@ type UserPatch struct {
 	Remark      *string
 	LogonMode   *usercenter.LogonMode
 	ThirdParty  map[usercenter.Provider]*string
+
+	// If, when set, makes the patch apply only to the version of the
+	// user the caller read; see Precondition.
+	If *Precondition
+}
+
+// Precondition makes a write apply only to a user that has not changed
+// since the caller read it (SCIM's If-Match). A user's version is its
+// UpdatedAt, which every write changes. The check runs in the write's
+// transaction, so no write slips in between.
+type Precondition struct {
+	// UpdatedAt lists the versions the caller accepts; the write applies
+	// if the user's is one of them. Empty matches none.
+	UpdatedAt []time.Time
+}
+
+// ErrStale is a write's answer when its Precondition fails.
+var ErrStale = &usercenter.Error{Code: usercenter.EStale, Resource: usercenter.ResourceUser, Message: "the user has changed since the version given was read"}
+
+// check fails with ErrStale unless u is at one of the versions c accepts.
+// A nil Precondition accepts any.
+func (c *Precondition) check(u *usercenter.User) error {
+	if c == nil || slices.ContainsFunc(c.UpdatedAt, u.UpdatedAt.Equal) {
+		return nil
+	}
+	return ErrStale
 }
 
 // apply sets the patch on u, normalising phone and email for the app, and
@@ -43,6 +76,12 @@ func (p *UserPatch) apply(u *usercenter.User, app *usercenter.App) ([]usercenter
 			return nil, err
 		}
 		setText(usercenter.FieldOriginID, &u.OriginID, p.OriginID)
+	}
+	if p.ExternalID != nil {
+		if err := usercenter.CheckExternalID(usercenter.FieldExternalID, *p.ExternalID); err != nil {
+			return nil, err
+		}
+		setText(usercenter.FieldExternalID, &u.ExternalID, p.ExternalID)
 	}
 	if p.Status != nil {
 		if *p.Status != usercenter.UserActive && *p.Status != usercenter.UserDisabled {
@@ -68,6 +107,7 @@ func (p *UserPatch) apply(u *usercenter.User, app *usercenter.App) ([]usercenter
 		setText(usercenter.FieldEmail, &u.Email, &email)
 	}
 	setText(usercenter.FieldNickname, &u.Nickname, p.Nickname)
+	setText(usercenter.FieldFullName, &u.FullName, p.FullName)
 	setText(usercenter.FieldAvatar, &u.Avatar, p.Avatar)
 	setText(usercenter.FieldAddress, &u.Address, p.Address)
 	setText(usercenter.FieldCity, &u.City, p.City)

@@ -58,6 +58,9 @@ type Reader interface {
 	// UsersByIndex finds an app's users whose blind index for field
 	// (phone or email) equals index, ordered by UserId.
 	UsersByIndex(ctx context.Context, sdkAppID uint64, field usercenter.PIIField, index []byte) ([]UserRecord, error)
+	// UserByExternalID finds the user of an app whose ExternalID (SCIM's
+	// externalId) is externalID, which is not "".
+	UserByExternalID(ctx context.Context, sdkAppID uint64, externalID string) (*UserRecord, error)
 	// UserByLink finds the user linked to a third-party account.
 	UserByLink(ctx context.Context, sdkAppID uint64, provider usercenter.Provider, providerUserID string) (*UserRecord, error)
 	// ListUsers returns one page of an app's users in creation order, and

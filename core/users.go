@@ -315,7 +315,8 @@ type RegisterItem struct {
 }
 
 // UpdateUser applies a patch to a user, writing one audit event per field
-// that changed, in the same transaction. It returns the user as stored,
+// that changed, in the same transaction. A patch that changes nothing
+// writes nothing: no UpdatedAt, no event. It returns the user as stored,
 // personal data masked.
 func (s *Service) UpdateUser(ctx context.Context, actor *usercenter.Actor, userID string, p UserPatch) (*usercenter.User, error) {
 	_, app, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersWrite)
@@ -326,6 +327,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor *usercenter.Actor, userI
 	err = s.store.Update(ctx, func(tx Tx) error {
 		rec, err := tx.User(ctx, userID)
 		if err != nil {
+			return err
+		}
+		if err := p.If.check(&rec.User); err != nil {
 			return err
 		}
 		u, err := s.pii.open(tx, rec)
@@ -356,12 +360,21 @@ func (s *Service) UpdateUser(ctx context.Context, actor *usercenter.Actor, userI
 // DeleteUser deletes a user with their tokens, codes and links. Their
 // audit events stay, and one more records the deletion.
 func (s *Service) DeleteUser(ctx context.Context, actor *usercenter.Actor, userID string) error {
+	return s.DeleteUserIf(ctx, actor, userID, nil)
+}
+
+// DeleteUserIf deletes a user as DeleteUser does, if cond (nil: always)
+// holds in the deleting transaction.
+func (s *Service) DeleteUserIf(ctx context.Context, actor *usercenter.Actor, userID string, cond *Precondition) error {
 	if _, _, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersWrite); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
 		u, err := tx.User(ctx, userID)
 		if err != nil {
+			return err
+		}
+		if err := cond.check(&u.User); err != nil {
 			return err
 		}
 		if err := tx.DeleteUser(ctx, userID); err != nil {

@@ -71,7 +71,7 @@ func paramError(format string, args ...any) *apiError {
 
 // fields spells every domain field as this API's parameters do.
 var fields = usercenter.Spelling{
-	usercenter.FieldUserID: "uid", usercenter.FieldSdkAppID: "sdkAppId", usercenter.FieldOriginID: "originId",
+	usercenter.FieldUserID: "uid", usercenter.FieldSdkAppID: "sdkAppId", usercenter.FieldOriginID: "originId", usercenter.FieldExternalID: "externalId", usercenter.FieldFullName: "fullName",
 	usercenter.FieldStatus: "status", usercenter.FieldNickname: "nikeName", usercenter.FieldAvatar: "headimg",
 	usercenter.FieldPhone: "phone", usercenter.FieldEmail: "email", usercenter.FieldAddress: "address",
 	usercenter.FieldCity: "city", usercenter.FieldProvince: "province", usercenter.FieldNationality: "nationality",
@@ -137,6 +137,8 @@ func fromDomain(err error) *apiError {
 			return &apiError{Code: codeRateLimited, ExtMsg: e.Message}
 		}
 		return &apiError{Code: codeRateLimited, ExtMsg: "the request rate limit of the app has been exceeded; retry later"}
+	case usercenter.EStale:
+		return &apiError{Code: codeParam, ExtMsg: e.Message}
 	case usercenter.EUnavailable:
 		// The cause (a closed store, a Redis that is down) is for the log.
 		return &apiError{Code: codeUnavailable, ExtMsg: "the service is temporarily unavailable; retry later", cause: err}

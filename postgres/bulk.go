@@ -21,7 +21,7 @@ const (
 	qInsertUsers = `INSERT INTO users (` + sqlstore.UserColumns + `)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
 			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-			$18::bigint[], $19::bytea[], $20::bytea[], $21::bytea[], $22::bytea[], $23::bytea[])`
+			$18::bigint[], $19::bytea[], $20::bytea[], $21::bytea[], $22::bytea[], $23::bytea[], $24::text[], $25::text[])`
 	// A link's app is the user's, taken from the record the user's row is
 	// written from in the same call; the foreign key checks that the user
 	// exists.
@@ -56,12 +56,14 @@ func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
 	cols := make([]any, 0, userWidth)
 	for i := range userWidth {
 		switch i {
-		case 0, 2, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16:
+		case 0, 2, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24:
 			cols = append(cols, make([]string, n))
 		case 6:
 			cols = append(cols, make([]*int64, n))
 		case 18, 19, 20, 21, 22:
 			cols = append(cols, make([][]byte, n))
+		case 23:
+			cols = append(cols, make([]*string, n))
 		default:
 			cols = append(cols, make([]int64, n))
 		}
@@ -87,6 +89,11 @@ func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
 			case [][]byte:
 				if a != nil {
 					c[r] = a.([]byte)
+				}
+			case []*string:
+				if a != nil {
+					v := a.(string)
+					c[r] = &v
 				}
 			}
 		}

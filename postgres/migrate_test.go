@@ -27,10 +27,10 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7}) {
-		t.Fatalf("first Open applied %v, want [1 2 3 4 5 6 7]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Fatalf("first Open applied %v, want [1 2 3 4 5 6 7 8]", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 7 {
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 8 {
 		t.Fatalf("SchemaVersion = %d, %v; want 7", v, err)
 	}
 	addApps(t, s, 1)
@@ -45,7 +45,7 @@ func TestMigrations(t *testing.T) {
 		if got := s.Applied(); len(got) != 0 {
 			t.Fatalf("reopen applied %v, want none", got)
 		}
-		if v, err := s.SchemaVersion(ctx); err != nil || v != 7 {
+		if v, err := s.SchemaVersion(ctx); err != nil || v != 8 {
 			t.Fatalf("SchemaVersion = %d, %v; want 7", v, err)
 		}
 		if _, err := s.App(ctx, 1); err != nil {
@@ -96,7 +96,7 @@ func TestConcurrentOpens(t *testing.T) {
 		}
 		defer stores[i].Close()
 		switch got := stores[i].Applied(); {
-		case reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7}):
+		case reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8}):
 			applied++
 		case len(got) != 0:
 			t.Fatalf("Open %d applied %v", i, got)

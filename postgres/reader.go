@@ -141,6 +141,9 @@ var reads = sqlstore.Reads{
 
 	User:         usersQuery(`u.user_id = $1`, "", ""),
 	UserByOrigin: usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", ""),
+	// "external_id = $2" implies external_id IS NOT NULL, which lets the
+	// planner use the partial unique index.
+	UserByExternalID: usersQuery(`u.sdk_app_id = $1 AND u.external_id = $2`, "", ""),
 	UserByLink: usersQuery(`u.user_id =
 		(SELECT user_id FROM user_links WHERE sdk_app_id = $1 AND provider = $2 AND provider_user_id = $3)`, "", ""),
 	// The apps go in as one array, so that a list of any length is one

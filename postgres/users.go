@@ -48,16 +48,21 @@ func scanUser(row sqlstore.Scanner) (core.UserRecord, error) {
 		createdAt, updatedAt int64
 		lastLoginAt          *int64
 		providers, ids       []string
+		externalID           *string
 	)
 	err := row.Scan(&u.ID, &app, &u.OriginID, &u.Status, &createdAt, &updatedAt, &lastLoginAt,
 		&u.Nickname, &u.Avatar, &u.City, &u.Province, &u.Nationality, &u.Lang, &u.Timezone,
 		&u.Sex, &u.Signature, &u.Remark, &u.LogonMode,
 		&u.SealedPhone, &u.PhoneIndex, &u.SealedEmail, &u.EmailIndex, &u.SealedAddress,
+		&externalID, &u.FullName,
 		&providers, &ids)
 	if err != nil {
 		return u, err
 	}
 	u.SdkAppID = uint64(app)
+	if externalID != nil {
+		u.ExternalID = *externalID
+	}
 	u.CreatedAt = sqlstore.DecodeTime(createdAt)
 	u.UpdatedAt = sqlstore.DecodeTime(updatedAt)
 	u.LastLoginAt = sqlstore.DecodeNullTime(lastLoginAt)
@@ -217,8 +222,9 @@ func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
 		{`UPDATE users SET origin_id = $1, status = $2, updated_at = $3, last_login_at = $4,
 			nickname = $5, avatar = $6, city = $7, province = $8, nationality = $9, lang = $10, timezone = $11,
 			sex = $12, signature = $13, remark = $14, logon_mode = $15,
-			phone_enc = $16, phone_idx = $17, email_enc = $18, email_idx = $19, address_enc = $20
-			WHERE user_id = $21`, set},
+			phone_enc = $16, phone_idx = $17, email_enc = $18, email_idx = $19, address_enc = $20,
+			external_id = $21, full_name = $22
+			WHERE user_id = $23`, set},
 		{`DELETE FROM user_links WHERE user_id = $1`, []any{u.ID}},
 	}, links...)
 	// When the user does not exist every statement changes nothing, so

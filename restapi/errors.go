@@ -61,7 +61,7 @@ const problemBase = "https://usercenter.dev/problems/"
 // fields spells every domain field as this API's JSON members and query
 // parameters do.
 var fields = usercenter.Spelling{
-	usercenter.FieldUserID: "userId", usercenter.FieldSdkAppID: "sdkAppId", usercenter.FieldOriginID: "originId",
+	usercenter.FieldUserID: "userId", usercenter.FieldSdkAppID: "sdkAppId", usercenter.FieldOriginID: "originId", usercenter.FieldExternalID: "externalId", usercenter.FieldFullName: "fullName",
 	usercenter.FieldStatus: "status", usercenter.FieldNickname: "nickname", usercenter.FieldAvatar: "avatar",
 	usercenter.FieldPhone: "phone", usercenter.FieldEmail: "email", usercenter.FieldAddress: "address",
 	usercenter.FieldCity: "city", usercenter.FieldProvince: "province", usercenter.FieldNationality: "nationality",
@@ -162,6 +162,8 @@ func fromDomain(err error) *problem {
 			return &problem{Code: "app_disabled", Detail: "the app is disabled"}
 		}
 		return &problem{Code: "user_disabled", Detail: "the user is disabled"}
+	case usercenter.EStale:
+		return &problem{Code: "conflict", Detail: e.Message}
 	case usercenter.EUnavailable:
 		p := &problem{Code: "unavailable", Detail: "the service is temporarily unavailable; retry later"}
 		if e.Err != nil { // a cause worth logging; the whole error, so that obs tells it from a cancellation

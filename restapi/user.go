@@ -11,9 +11,11 @@ type userJSON struct {
 	UserID        string            `json:"userId"`
 	SdkAppID      uint64            `json:"sdkAppId"`
 	OriginID      string            `json:"originId"`
+	ExternalID    string            `json:"externalId"`
 	UserDomain    string            `json:"userDomain"`
 	Status        int               `json:"status"`
 	Nickname      string            `json:"nickname"`
+	FullName      string            `json:"fullName"`
 	Avatar        string            `json:"avatar"`
 	Phone         string            `json:"phone"`
 	Email         string            `json:"email"`
@@ -66,9 +68,11 @@ func toUserJSON(u *usercenter.User) userJSON {
 		UserID:        u.ID,
 		SdkAppID:      u.SdkAppID,
 		OriginID:      u.OriginID,
+		ExternalID:    u.ExternalID,
 		UserDomain:    u.UserDomain,
 		Status:        int(u.Status),
 		Nickname:      u.Nickname,
+		FullName:      u.FullName,
 		Avatar:        u.Avatar,
 		Phone:         u.Phone,
 		Email:         u.Email,

@@ -183,10 +183,15 @@ const piiNote = " Personal data: encrypted at rest, returned only to a token wit
 func userSchema(base string) schema {
 	userName := text("userName", "The user's ID in the app's own system (usercenter's OriginId): unique per app, case-exact.")
 	userName.Required, userName.CaseExact, userName.Uniqueness = true, true, "server"
+	externalID := text("externalId", "The user's ID in the provisioning identity provider, kept as sent: unique per app, case-exact.")
+	externalID.CaseExact, externalID.Uniqueness = true, "server"
 	return schema{
 		Schemas: []string{schemaSchema}, ID: schemaUser, Name: "User", Description: "A user of the app",
 		Attributes: []attribute{
 			userName,
+			externalID,
+			{Name: "name", Type: "complex", Description: "The user's name; usercenter keeps formatted, the whole name for display.", Mutability: "readWrite", Returned: "default", Uniqueness: "none",
+				SubAttributes: []attribute{text("formatted", "The whole name, formatted for display.")}},
 			text("displayName", "The nickname; nickName is the same value."),
 			text("nickName", "The nickname; displayName is the same value."),
 			{Name: "active", Type: "boolean", Description: "Whether the user is active (usercenter's status).", Mutability: "readWrite", Returned: "default", Uniqueness: "none"},

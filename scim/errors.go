@@ -49,7 +49,7 @@ const schemaError = "urn:ietf:params:scim:api:messages:2.0:Error"
 // User schema's names, and the usercenter extension's, under its URN, for
 // the profile fields the core schema lacks.
 var fields = usercenter.Spelling{
-	usercenter.FieldUserID: "id", usercenter.FieldSdkAppID: "sdkAppId", usercenter.FieldOriginID: "userName",
+	usercenter.FieldUserID: "id", usercenter.FieldSdkAppID: "sdkAppId", usercenter.FieldOriginID: "userName", usercenter.FieldExternalID: "externalId", usercenter.FieldFullName: "name.formatted",
 	usercenter.FieldStatus: "active", usercenter.FieldNickname: "displayName", usercenter.FieldAvatar: "photos",
 	usercenter.FieldPhone: "phoneNumbers", usercenter.FieldEmail: "emails", usercenter.FieldAddress: "addresses",
 	usercenter.FieldCity: extensionAttr("city"), usercenter.FieldProvince: extensionAttr("province"),
@@ -101,6 +101,9 @@ func fromDomain(err error) *scimError {
 		return &scimError{Status: http.StatusForbidden, Detail: "the app is disabled"}
 	case usercenter.ERateLimited:
 		return &scimError{Status: http.StatusTooManyRequests, Detail: "the request rate limit of the app has been exceeded; retry later"}
+	case usercenter.EStale:
+		// RFC 7644 §3.14: a failed If-Match is 412 and has no scimType.
+		return &scimError{Status: http.StatusPreconditionFailed, Detail: "the user has changed since the version in If-Match; read it again"}
 	case usercenter.EUnavailable:
 		// The cause (a closed store, a Redis that is down) is for the log.
 		return &scimError{Status: http.StatusServiceUnavailable, Detail: "the service is temporarily unavailable; retry later", cause: err}

@@ -37,7 +37,7 @@ func TestErrors(t *testing.T) {
 		{"or", "GET", filter(`userName eq "a" or userName eq "b"`), "", http.StatusBadRequest, "invalidFilter"},
 		{"not", "GET", filter(`not (userName eq "a")`), "", http.StatusBadRequest, "invalidFilter"},
 		{"syntax", "GET", filter(`userName eq`), "", http.StatusBadRequest, "invalidFilter"},
-		{"externalId", "GET", filter(`externalId eq "x"`), "", http.StatusBadRequest, "invalidFilter"},
+		{"externalId with another operator", "GET", filter(`externalId co "x"`), "", http.StatusBadRequest, "invalidFilter"},
 		{"active alone", "GET", filter(`active eq true`), "", http.StatusBadRequest, "invalidFilter"},
 		{"two lookups", "GET", filter(`userName eq "a" and id eq "b"`), "", http.StatusBadRequest, "invalidFilter"},
 		{"another schema", "GET", filter(`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "1"`), "", http.StatusBadRequest, "invalidFilter"},

@@ -16,14 +16,14 @@ const maxFilterBytes = 1024
 // userFilter is what a filter selects, in the terms the use cases answer:
 // at most one exact lookup, optionally narrowed by active.
 type userFilter struct {
-	id, userName, email, phone string
-	active                     *bool
+	id, userName, externalID, email, phone string
+	active                                 *bool
 }
 
 // lookups counts the exact lookups set.
 func (f *userFilter) lookups() int {
 	n := 0
-	for _, v := range []string{f.id, f.userName, f.email, f.phone} {
+	for _, v := range []string{f.id, f.userName, f.externalID, f.email, f.phone} {
 		if v != "" {
 			n++
 		}
@@ -32,7 +32,7 @@ func (f *userFilter) lookups() int {
 }
 
 // supportedFilters says what parseFilter answers, for its refusals.
-const supportedFilters = `eq on id, userName, emails.value or phoneNumbers.value, optionally "and active eq true|false"`
+const supportedFilters = `eq on id, userName, externalId, emails.value or phoneNumbers.value, optionally "and active eq true|false"`
 
 // parseFilter reads a filter (RFC 7644 §3.4.2.2). Attribute names and
 // operators are case-insensitive; values are compared exactly. Anything
@@ -58,7 +58,7 @@ func parseFilter(s string) (f *userFilter, err error) {
 	}
 	switch n := f.lookups(); {
 	case n > 1:
-		return nil, badRequest(typeInvalidFilter, "the filter may hold one of id, userName, emails.value and phoneNumbers.value")
+		return nil, badRequest(typeInvalidFilter, "the filter may hold one of id, userName, externalId, emails.value and phoneNumbers.value")
 	case n == 0:
 		return nil, badRequest(typeInvalidFilter, "filtering on active alone is not supported yet; this server answers %s", supportedFilters)
 	}
@@ -130,7 +130,7 @@ func (f *userFilter) compare(e *filter.AttributeExpression) error {
 		f.active = &v
 		return nil
 	case "externalid":
-		return badRequest(typeInvalidFilter, "externalId is not stored yet, so it cannot be filtered on; this server answers %s", supportedFilters)
+		return set(&f.externalID)
 	}
 	return badRequest(typeInvalidFilter, "filtering on %s is not supported; this server answers %s", shown, supportedFilters)
 }

@@ -211,10 +211,10 @@ func (a *api) filtered(r *http.Request, c *call, f *userFilter) ([]usercenter.Us
 		}
 		users = []usercenter.User{*u}
 	} else {
-		q := core.UserQuery{SdkAppID: c.app, OriginID: f.userName, Email: f.email, Phone: f.phone, Limit: maxCount, Reveal: c.reveal()}
+		q := core.UserQuery{SdkAppID: c.app, OriginID: f.userName, ExternalID: f.externalID, Email: f.email, Phone: f.phone, Limit: maxCount, Reveal: c.reveal()}
 		page, err := a.svc.ListUsers(r.Context(), c.actor, q)
 		if e := usercenter.ErrorOf(err); err != nil && e.Code == usercenter.EInvalid &&
-			(e.Field == usercenter.FieldOriginID || e.Field == usercenter.FieldEmail || e.Field == usercenter.FieldPhone) {
+			(e.Field == usercenter.FieldOriginID || e.Field == usercenter.FieldExternalID || e.Field == usercenter.FieldEmail || e.Field == usercenter.FieldPhone) {
 			// A value no user can have (Entra asks for "non-existent
 			// user", with a space) finds nobody.
 			return nil, nil

@@ -29,7 +29,9 @@ func extensionAttr(name string) string { return schemaExtension + ":" + name }
 type userResource struct {
 	Schemas           []string         `json:"schemas"`
 	ID                string           `json:"id"`
+	ExternalID        string           `json:"externalId,omitempty"`
 	UserName          string           `json:"userName"`
+	Name              *name            `json:"name,omitempty"`
 	DisplayName       string           `json:"displayName,omitempty"`
 	NickName          string           `json:"nickName,omitempty"`
 	Active            bool             `json:"active"`
@@ -42,6 +44,12 @@ type userResource struct {
 	Addresses         []address        `json:"addresses,omitempty"`
 	Extension         *extensionObject `json:"urn:usercenter:params:scim:schemas:extension:2.0:User,omitempty"`
 	Meta              meta             `json:"meta"`
+}
+
+// name is the complex name attribute, of which usercenter keeps the
+// formatted whole.
+type name struct {
+	Formatted string `json:"formatted"`
 }
 
 // multiValue is one value of a multi-valued attribute.
@@ -89,6 +97,7 @@ func toResource(u *usercenter.User, base string, withPII bool) *userResource {
 	res := &userResource{
 		Schemas:           []string{schemaUser},
 		ID:                u.ID,
+		ExternalID:        u.ExternalID,
 		UserName:          u.OriginID,
 		DisplayName:       u.Nickname,
 		NickName:          u.Nickname,
@@ -103,6 +112,9 @@ func toResource(u *usercenter.User, base string, withPII bool) *userResource {
 			Location:     base + "Users/" + u.ID,
 			Version:      version(u),
 		},
+	}
+	if u.FullName != "" {
+		res.Name = &name{Formatted: u.FullName}
 	}
 	if u.Avatar != "" {
 		res.Photos = []multiValue{{Value: u.Avatar, Type: "photo", Primary: true}}
@@ -133,13 +145,16 @@ func toResource(u *usercenter.User, base string, withPII bool) *userResource {
 	return res
 }
 
-// userInput is a User as a provider sends it in a POST. encoding/json
-// matches attribute names case-insensitively, as RFC 7643 wants.
-// Attributes this slice does not keep (externalId, name, title, …) are
-// ignored; docs/scim.md lists them.
+// userInput is a User as a provider sends it in a POST or PUT.
+// encoding/json matches attribute names case-insensitively, as RFC 7643
+// wants. Attributes usercenter does not keep (title, userType, the parts
+// of name but formatted, …) are ignored; docs/scim.md lists what is kept.
 type userInput struct {
 	Schemas           []string          `json:"schemas"`
+	ID                *string           `json:"id"`
+	ExternalID        *string           `json:"externalId"`
 	UserName          *string           `json:"userName"`
+	Name              *nameInput        `json:"name"`
 	DisplayName       *string           `json:"displayName"`
 	NickName          *string           `json:"nickName"`
 	Active            *flexBool         `json:"active"`
@@ -151,6 +166,10 @@ type userInput struct {
 	PhoneNumbers      []multiValueInput `json:"phoneNumbers"`
 	Addresses         []addressInput    `json:"addresses"`
 	Extension         *extensionInput   `json:"urn:usercenter:params:scim:schemas:extension:2.0:User"`
+}
+
+type nameInput struct {
+	Formatted *string `json:"formatted"`
 }
 
 type multiValueInput struct {
@@ -210,7 +229,10 @@ func (in *userInput) patch() (core.UserPatch, error) {
 	if in.UserName == nil || *in.UserName == "" {
 		return core.UserPatch{}, badRequest(typeInvalidValue, "userName is required")
 	}
-	p := core.UserPatch{OriginID: in.UserName}
+	p := core.UserPatch{OriginID: in.UserName, ExternalID: in.ExternalID}
+	if in.Name != nil {
+		p.FullName = in.Name.Formatted
+	}
 	switch {
 	case in.DisplayName != nil:
 		p.Nickname = in.DisplayName

@@ -46,8 +46,11 @@ func TestUserLifecycle(t *testing.T) {
 			t.Errorf("created %s = %v, want %v", path, got, want)
 		}
 	}
-	if created.get("emails") != nil || created.get("externalId") != nil {
-		t.Errorf("without pii.read the emails are shown, or externalId is claimed stored: %s", created)
+	if created.get("emails") != nil {
+		t.Errorf("without pii.read the emails are shown: %s", created)
+	}
+	if created.str("externalId") != "00u1a2b3" || created.get("name") != nil {
+		t.Errorf("externalId not kept, or a name without formatted shown: %s", created)
 	}
 	if ids, _ := created.get(urnExt + ".thirdPartyIds").(map[string]any); ids["qq"] != "10001" {
 		t.Errorf("thirdPartyIds: %s", created)

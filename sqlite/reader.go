@@ -190,9 +190,10 @@ var reads = sqlstore.Reads{
 	UserStats: readQuery(`SELECT day, sum(created), sum(active), sum(disabled) FROM user_stats
 		WHERE sdk_app_id = ? GROUP BY day ORDER BY day`),
 
-	User:         qUser,
-	UserByOrigin: qUserByOrigin,
-	UserByLink:   qUserByLink,
+	User:             qUser,
+	UserByOrigin:     qUserByOrigin,
+	UserByLink:       qUserByLink,
+	UserByExternalID: qUserByExternalID,
 	// The apps go in as one JSON array; see appList.
 	UsersByOrigin: readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE origin_id = ? AND sdk_app_id IN (SELECT value FROM json_each(?))`),

@@ -22,7 +22,8 @@ import (
 
 // userValues are the values userReadColumns packs, in order.
 var userValues = []string{"user_id", "sdk_app_id", "origin_id", "status", "created_at", "updated_at", "last_login_at",
-	"nickname", "avatar", "city", "province", "nationality", "lang", "timezone", "sex", "signature", "remark", "logon_mode"}
+	"nickname", "avatar", "city", "province", "nationality", "lang", "timezone", "sex", "signature", "remark", "logon_mode",
+	"external_id", "full_name"}
 
 // userReadColumns is what a read of users selects, from users aliased u,
 // in the order scanUser reads it.
@@ -107,7 +108,7 @@ func splitJSONArray(src string, out []jsonValue) error {
 // gives its digits, text read as a number is parsed, and NULL is refused
 // but for last_login_at.
 func decodeUserRow(packed string, u *core.UserRecord) error {
-	var v [18]jsonValue
+	var v [20]jsonValue
 	if len(userValues) != len(v) {
 		panic("sqlite: userValues and decodeUserRow disagree")
 	}
@@ -154,5 +155,9 @@ func decodeUserRow(packed string, u *core.UserRecord) error {
 	u.Signature = str(15)
 	u.Remark = str(16)
 	u.LogonMode = usercenter.LogonMode(num(17))
+	if v[18].kind != '0' {
+		u.ExternalID = str(18)
+	}
+	u.FullName = str(19)
 	return err
 }

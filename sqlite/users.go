@@ -16,7 +16,10 @@ var userPlaceholders = sqlstore.Question.List(1, strings.Count(sqlstore.UserColu
 var (
 	qUser         = oneUser(`u.user_id = ?`)
 	qUserByOrigin = oneUser(`u.sdk_app_id = ? AND u.origin_id = ?`)
-	qUserByLink   = oneUser(`u.user_id =
+	// "external_id = ?" implies external_id IS NOT NULL, which lets
+	// SQLite use the partial unique index.
+	qUserByExternalID = oneUser(`u.sdk_app_id = ? AND u.external_id = ?`)
+	qUserByLink       = oneUser(`u.user_id =
 		(SELECT user_id FROM user_links WHERE sdk_app_id = ? AND provider = ? AND provider_user_id = ?)`)
 	qCountUsers = readQuery(`SELECT count(*) FROM users WHERE sdk_app_id = ?`)
 	qListUsers  = readQuery(`SELECT ` + userReadColumns + ` FROM users u WHERE sdk_app_id = ?
@@ -237,7 +240,8 @@ func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
 		err := t.execFound(ctx, usercenter.ResourceUser, `UPDATE users SET origin_id = ?, status = ?, updated_at = ?, last_login_at = ?,
 			nickname = ?, avatar = ?, city = ?, province = ?, nationality = ?, lang = ?, timezone = ?,
 			sex = ?, signature = ?, remark = ?, logon_mode = ?,
-			phone_enc = ?, phone_idx = ?, email_enc = ?, email_idx = ?, address_enc = ?
+			phone_enc = ?, phone_idx = ?, email_enc = ?, email_idx = ?, address_enc = ?,
+			external_id = ?, full_name = ?
 			WHERE user_id = ?`, set...)
 		if err != nil {
 			return err

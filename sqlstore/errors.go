@@ -79,6 +79,7 @@ var Uniques = []Unique{
 	{Name: "api_keys_pkey", Table: "api_keys", Cols: []string{"secret_id"}, Field: usercenter.FieldSecretID},
 	{Name: "users_pkey", Table: "users", Cols: []string{"user_id"}, Field: usercenter.FieldUserID},
 	{Name: "users_sdk_app_id_origin_id_key", Table: "users", Cols: []string{"sdk_app_id", "origin_id"}, Field: usercenter.FieldOriginID},
+	{Name: "users_sdk_app_id_external_id_key", Table: "users", Cols: []string{"sdk_app_id", "external_id"}, Field: usercenter.FieldExternalID},
 	{Name: "tokens_pkey", Table: "tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},
 	{Name: "codes_pkey", Table: "codes", Cols: []string{"code_hash"}, Field: usercenter.FieldCode},
 	{Name: "enterprise_tokens_pkey", Table: "enterprise_tokens", Cols: []string{"token_hash"}, Field: usercenter.FieldToken},

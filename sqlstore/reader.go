@@ -35,6 +35,7 @@ type Reads struct {
 	// know what these select. UsersByOrigin's parameters are the OriginId and
 	// AppList's list; every other's are the arguments of its method.
 	User, UserByOrigin, UserByLink string
+	UserByExternalID               string
 	UsersByOrigin                  string
 	UsersByPhone, UsersByEmail     string
 	UsersAfter                     string
@@ -270,6 +271,10 @@ func (r Reader) User(ctx context.Context, userID string) (*core.UserRecord, erro
 
 func (r Reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {
 	return r.engine.FindUser(ctx, r.reads.UserByOrigin, keyOf(int64(sdkAppID), originID))
+}
+
+func (r Reader) UserByExternalID(ctx context.Context, sdkAppID uint64, externalID string) (*core.UserRecord, error) {
+	return r.engine.FindUser(ctx, r.reads.UserByExternalID, keyOf(int64(sdkAppID), externalID))
 }
 
 func (r Reader) UserByLink(ctx context.Context, sdkAppID uint64, provider usercenter.Provider, providerUserID string) (*core.UserRecord, error) {

@@ -13,7 +13,7 @@ import (
 // UserColumns are the columns of users in the order of UserArgs.
 const UserColumns = `user_id, sdk_app_id, origin_id, status, created_at, updated_at, last_login_at,
 	nickname, avatar, city, province, nationality, lang, timezone, sex, signature, remark, logon_mode,
-	phone_enc, phone_idx, email_enc, email_idx, address_enc`
+	phone_enc, phone_idx, email_enc, email_idx, address_enc, external_id, full_name`
 
 // UserArgs returns the values of u's UserColumns. Empty sealed values and
 // blind indexes are NULL.
@@ -31,6 +31,7 @@ func UserArgs(engine string, u *core.UserRecord) ([]any, error) {
 		u.Nickname, u.Avatar, u.City, u.Province, u.Nationality, u.Lang, u.Timezone,
 		u.Sex, u.Signature, u.Remark, int64(u.LogonMode),
 		NullBytes(u.SealedPhone), NullBytes(u.PhoneIndex), NullBytes(u.SealedEmail), NullBytes(u.EmailIndex), NullBytes(u.SealedAddress),
+		NullString(u.ExternalID), u.FullName,
 	)
 }
 
@@ -43,6 +44,15 @@ func UserUpdateArgs(engine string, u *core.UserRecord) ([]any, error) {
 		return nil, err
 	}
 	return slices.Concat(args[2:4], args[5:], []any{u.ID}), nil
+}
+
+// NullString is s, or NULL for "": an externalId that is not set must
+// not take part in its unique index.
+func NullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // Links yields a user's third-party links in provider order, so that of

@@ -87,7 +87,7 @@ func noDefaultApp(apps int) *apiError {
 // UserId and Type are ever at fault in practice; the rest are spelled in
 // the same style, so that no answer names a field another way.
 var fields = usercenter.Spelling{
-	usercenter.FieldUserID: "UserId", usercenter.FieldSdkAppID: "SdkAppId", usercenter.FieldOriginID: "OriginId",
+	usercenter.FieldUserID: "UserId", usercenter.FieldSdkAppID: "SdkAppId", usercenter.FieldOriginID: "OriginId", usercenter.FieldExternalID: "ExternalId", usercenter.FieldFullName: "FullName",
 	usercenter.FieldStatus: "Status", usercenter.FieldNickname: "Nickname", usercenter.FieldAvatar: "Avatar",
 	usercenter.FieldPhone: "Phone", usercenter.FieldEmail: "Email", usercenter.FieldAddress: "Address",
 	usercenter.FieldCity: "City", usercenter.FieldProvince: "Province", usercenter.FieldNationality: "Nationality",
@@ -149,6 +149,8 @@ func fromDomain(err error) *apiError {
 		return protocol(http.StatusConflict, e.Describe(fields))
 	case usercenter.ERateLimited:
 		return protocol(http.StatusTooManyRequests, "the request rate limit of the app has been exceeded")
+	case usercenter.EStale:
+		return protocol(http.StatusConflict, e.Message)
 	case usercenter.EUnavailable:
 		return protocol(http.StatusServiceUnavailable, "the service is temporarily unavailable; retry later")
 	}

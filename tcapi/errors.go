@@ -54,7 +54,7 @@ var messages = map[string]message{
 // LCIC action takes are spelled in the same style, for completeness: an
 // answer names a field only through this table.
 var fields = usercenter.Spelling{
-	usercenter.FieldUserID: "UserId", usercenter.FieldSdkAppID: "SdkAppId", usercenter.FieldOriginID: "OriginId",
+	usercenter.FieldUserID: "UserId", usercenter.FieldSdkAppID: "SdkAppId", usercenter.FieldOriginID: "OriginId", usercenter.FieldExternalID: "ExternalId", usercenter.FieldFullName: "FullName",
 	usercenter.FieldStatus: "Status", usercenter.FieldNickname: "Name", usercenter.FieldAvatar: "Avatar",
 	usercenter.FieldPhone: "Phone", usercenter.FieldEmail: "Email", usercenter.FieldAddress: "Address",
 	usercenter.FieldCity: "City", usercenter.FieldProvince: "Province", usercenter.FieldNationality: "Nationality",
@@ -127,6 +127,8 @@ func fromDomain(err error) *apiError {
 			return &apiError{Code: "FailedOperation.AppDisabled"}
 		}
 		return &apiError{Code: "FailedOperation.UserDisabled"}
+	case usercenter.EStale:
+		return &apiError{Code: "FailedOperation", Message: e.Message}
 	case usercenter.EUnavailable:
 		ae := &apiError{Code: "ServiceUnavailable"}
 		if e.Err != nil { // a cause worth logging; the whole error, so that obs tells it from a cancellation

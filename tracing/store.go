@@ -144,6 +144,12 @@ func (r reader) UsersByIndex(ctx context.Context, sdkAppID uint64, field usercen
 	})
 }
 
+func (r reader) UserByExternalID(ctx context.Context, sdkAppID uint64, externalID string) (*core.UserRecord, error) {
+	return traced(r, ctx, "UserByExternalID", func(ctx context.Context) (*core.UserRecord, error) {
+		return r.r.UserByExternalID(ctx, sdkAppID, externalID)
+	})
+}
+
 func (r reader) UserByLink(ctx context.Context, sdkAppID uint64, provider usercenter.Provider, providerUserID string) (*core.UserRecord, error) {
 	return traced(r, ctx, "UserByLink", func(ctx context.Context) (*core.UserRecord, error) {
 		return r.r.UserByLink(ctx, sdkAppID, provider, providerUserID)

@@ -49,6 +49,7 @@ var tests = []test{
 	{"Users", testUsers},
 	{"UserProfileRoundTrip", testUserProfileRoundTrip},
 	{"Links", testLinks},
+	{"ExternalID", testExternalID},
 	{"InsertUsers", testInsertUsers},
 	{"InsertUsersAllOrNothing", testInsertUsersAllOrNothing},
 	{"InsertAudits", testInsertAudits},
@@ -166,6 +167,8 @@ func FullUser(app uint64, origin string, at time.Time) *core.UserRecord {
 	u.Signature = "sig " + origin
 	u.Remark = "remark " + origin
 	u.LogonMode = usercenter.LogonWeChat
+	u.ExternalID = "ext-" + origin
+	u.FullName = "Full Name " + origin
 	u.SealedPhone = []byte("sealed-phone-" + origin)
 	u.SealedEmail = []byte("sealed-email-" + origin)
 	u.SealedAddress = []byte("sealed-address-" + origin)
