@@ -66,7 +66,8 @@ func TestSCIMValidator(t *testing.T) {
 
 	created := scimCall(t, writer, "POST", base+"Users", `{
 		"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:usercenter:params:scim:schemas:extension:2.0:User"],
-		"userName": "alice@example.com", "displayName": "Alice Smith", "active": true,
+		"userName": "alice@example.com", "externalId": "00u-alice", "name": {"formatted": "Alice Smith"},
+		"displayName": "Alice Smith", "active": true,
 		"preferredLanguage": "en-US", "timezone": "Europe/Paris",
 		"emails": [{"value": "alice@example.com", "type": "work", "primary": true}],
 		"phoneNumbers": [{"value": "+33612345678", "type": "mobile"}],

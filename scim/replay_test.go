@@ -177,6 +177,8 @@ func TestEntraReplay(t *testing.T) {
 		t.Fatalf("create: no id: %s", created)
 	}
 	created.wantField(t, "create", "userName", userName)
+	created.wantField(t, "create", "externalId", "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef")
+	created.wantField(t, "create", "name.formatted", "givenName familyName")
 	created.wantField(t, "create", "active", true)
 	// Entra asks that values be "stored in the same format they were
 	// sent"; usercenter keeps an email in lower case (its blind index
@@ -194,7 +196,8 @@ func TestEntraReplay(t *testing.T) {
 
 	// Get User by query: a ListResponse of the one user.
 	found := c.replay("entra/04-get-user-by-query.http", "").wantStatus(t, "query", http.StatusOK)
-	if res := found.resources(t, "query"); len(res) != 1 || res[0]["id"] != id || res[0]["userName"] != userName {
+	if res := found.resources(t, "query"); len(res) != 1 || res[0]["id"] != id || res[0]["userName"] != userName ||
+		res[0]["externalId"] != "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef" {
 		t.Errorf("query: %s", found)
 	}
 	found.wantField(t, "query", "totalResults", 1.0)
@@ -268,6 +271,7 @@ func TestOktaReplay(t *testing.T) {
 		t.Fatalf("create: no id: %s", created)
 	}
 	created.wantField(t, "create", "userName", userName)
+	created.wantField(t, "create", "externalId", "00ujl29u0le5T6Aj10h7")
 	created.wantField(t, "create", "displayName", "Test User")
 	created.wantField(t, "create", "locale", "en-US")
 	created.wantField(t, "create", "active", true)
