@@ -344,7 +344,12 @@ func (s *Service) UpdateUser(ctx context.Context, actor *usercenter.Actor, userI
 			out = rec
 			return nil
 		}
+		// UpdatedAt is the user's version (SCIM's ETag): every write
+		// must change it, even within one tick of a coarse clock.
 		u.UpdatedAt = s.now().UTC()
+		if !u.UpdatedAt.After(rec.UpdatedAt) {
+			u.UpdatedAt = rec.UpdatedAt.Add(time.Nanosecond)
+		}
 		out = s.pii.seal(u)[0]
 		if err := tx.UpdateUser(ctx, out); err != nil {
 			return err

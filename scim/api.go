@@ -89,7 +89,7 @@ func (a *api) route(resource, id string, hasID bool) (*endpoint, *scimError) {
 	case resource == "Users" && id == ".search":
 		return &endpoint{op: "search", methods: map[string]handler{"POST": a.search}}, nil
 	case resource == "Users" && id != "":
-		return &endpoint{op: "user", methods: map[string]handler{"GET": a.getUser, "DELETE": a.deleteUser}, notYet: []string{"PUT", "PATCH"}}, nil
+		return &endpoint{op: "user", methods: map[string]handler{"GET": a.getUser, "PUT": a.putUser, "PATCH": a.patchUser, "DELETE": a.deleteUser}}, nil
 	case resource == "ServiceProviderConfig" && !hasID:
 		return &endpoint{op: "config", methods: map[string]handler{"GET": a.serviceProviderConfig}}, nil
 	case resource == "ResourceTypes":

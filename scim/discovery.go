@@ -54,8 +54,7 @@ type resourceMeta struct {
 	Location     string `json:"location"`
 }
 
-// serviceProviderConfig answers GET /ServiceProviderConfig. ETags are
-// sent, but If-Match is not honoured yet, so etag is not claimed.
+// serviceProviderConfig answers GET /ServiceProviderConfig.
 func (a *api) serviceProviderConfig(w http.ResponseWriter, r *http.Request, c *call) {
 	if c.id != "" {
 		fail(w, r, &scimError{Status: http.StatusNotFound, Detail: "no such endpoint; see docs/scim.md"})
@@ -63,6 +62,8 @@ func (a *api) serviceProviderConfig(w http.ResponseWriter, r *http.Request, c *c
 	}
 	writeJSON(w, r, http.StatusOK, serviceProviderConfig{
 		Schemas:        []string{schemaServiceProviderConfig},
+		Patch:          supported{Supported: true},
+		ETag:           supported{Supported: true},
 		Bulk:           bulkConfig{},
 		Filter:         filterConfig{Supported: true, MaxResults: maxCount},
 		ChangePassword: supported{},

@@ -15,8 +15,8 @@ func TestDiscovery(t *testing.T) {
 
 	spc := c.do("GET", "ServiceProviderConfig", "").want(t, http.StatusOK)
 	for path, want := range map[string]any{
-		"patch.supported": false, "bulk.supported": false, "filter.supported": true, "filter.maxResults": 100.0,
-		"sort.supported": false, "etag.supported": false, "changePassword.supported": false,
+		"patch.supported": true, "bulk.supported": false, "filter.supported": true, "filter.maxResults": 100.0,
+		"sort.supported": false, "etag.supported": true, "changePassword.supported": false,
 		"meta.resourceType": "ServiceProviderConfig",
 	} {
 		if got := spc.get(path); got != want {

@@ -17,6 +17,9 @@ const (
 	typeUniqueness    = "uniqueness"
 	typeInvalidSyntax = "invalidSyntax"
 	typeInvalidValue  = "invalidValue"
+	typeMutability    = "mutability"
+	typeNoTarget      = "noTarget"
+	typeInvalidPath   = "invalidPath"
 )
 
 // scimError is an error as SCIM reports it: an HTTP status, a scimType

@@ -91,6 +91,20 @@ func version(u *usercenter.User) string {
 	return `W/"` + strconv.FormatInt(u.UpdatedAt.UnixNano(), 36) + `"`
 }
 
+// parseVersion reads a version as version writes it, W/ or not (RFC
+// 7644 §3.14 compares them weakly).
+func parseVersion(tag string) (time.Time, bool) {
+	tag = strings.TrimPrefix(tag, "W/")
+	if len(tag) < 3 || len(tag) > 20 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(tag[1:len(tag)-1], 36, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
 // toResource renders a user as core returned it. withPII says whether
 // Phone, Email and Address were revealed, and may be shown.
 func toResource(u *usercenter.User, base string, withPII bool) *userResource {
@@ -281,6 +295,46 @@ func (in *userInput) patch() (core.UserPatch, error) {
 			for prov, id := range x.ThirdPartyIDs {
 				p.ThirdParty[usercenter.Provider(prov)] = id
 			}
+		}
+	}
+	return p, nil
+}
+
+// replacement turns a User a provider PUTs into the patch that makes the
+// user cur that resource (RFC 7644 §3.5.1): what the resource leaves out
+// is cleared, but for what it cannot mean to clear. active and the
+// extension's logonMode keep their value, since they have no empty one;
+// and without pii.read the personal attributes keep theirs, since the
+// provider never saw them: a PUT of what it read back must change
+// nothing. With pii.read, a PUT without emails clears the email.
+func (in *userInput) replacement(cur *usercenter.User, withPII bool) (core.UserPatch, error) {
+	if in.ID != nil && *in.ID != cur.ID {
+		return core.UserPatch{}, badRequest(typeMutability, "id cannot be changed: the body's id must be the URL's")
+	}
+	p, err := in.patch()
+	if err != nil {
+		return p, err
+	}
+	clear := func(dst **string) {
+		if *dst == nil {
+			*dst = new(string)
+		}
+	}
+	for _, dst := range []**string{&p.ExternalID, &p.FullName, &p.Nickname, &p.Lang, &p.Timezone, &p.Avatar,
+		&p.City, &p.Province, &p.Nationality, &p.Sex, &p.Signature, &p.Remark} {
+		clear(dst)
+	}
+	if withPII {
+		clear(&p.Email)
+		clear(&p.Phone)
+		clear(&p.Address)
+	}
+	for prov := range cur.ThirdParty {
+		if _, kept := p.ThirdParty[prov]; !kept {
+			if p.ThirdParty == nil {
+				p.ThirdParty = map[usercenter.Provider]*string{}
+			}
+			p.ThirdParty[prov] = nil
 		}
 	}
 	return p, nil
