@@ -113,8 +113,8 @@ func TestSCIMValidator(t *testing.T) {
 		{Name: "ResourceTypes", Kind: "ResourceTypes", Body: scimCall(t, reader, "GET", base+"ResourceTypes", "", http.StatusOK), valid: true},
 		{Name: "Schemas", Kind: "Schemas", Body: schemas, valid: true},
 	}
-	// Broken copies of real answers, each broken in one way RFC 7643 or
-	// 7644 forbids.
+	// Copies of real answers, each edited: broken in one way RFC 7643 or
+	// 7644 forbids ("broken: …"), or grown as a later RFC allows.
 	broken := func(name, kind string, from json.RawMessage, edit func(map[string]any)) scimCase {
 		var m map[string]any
 		if err := json.Unmarshal(from, &m); err != nil {
@@ -125,7 +125,8 @@ func TestSCIMValidator(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return scimCase{Name: name, Kind: kind, Body: b}
+		// The case holds no broken value if its name does not say so.
+		return scimCase{Name: name, Kind: kind, Body: b, valid: !strings.HasPrefix(name, "broken: ")}
 	}
 	ext := "urn:usercenter:params:scim:schemas:extension:2.0:User"
 	answered := func(name string) json.RawMessage {
@@ -155,6 +156,13 @@ func TestSCIMValidator(t *testing.T) {
 		broken("broken: status a number", "Error", answered("Error 409 uniqueness"), func(m map[string]any) { m["status"] = 409.0 }),
 		broken("broken: uniqueness with 400", "Error", answered("Error 409 uniqueness"), func(m map[string]any) { m["status"] = "400" }),
 		broken("broken: a scimType RFC 7644 lacks", "Error", answered("Error 400 invalidFilter"), func(m map[string]any) { m["scimType"] = "badFilter" }),
+		// RFC 9865's addition, as the cursor paging work declares it.
+		broken("ServiceProviderConfig with RFC 9865's pagination", "ServiceProviderConfig", answered("ServiceProviderConfig"), func(m map[string]any) {
+			m["pagination"] = map[string]any{"cursor": true, "index": true, "defaultPaginationMethod": "index", "defaultPageSize": 100.0, "maxPageSize": 100.0, "cursorTimeout": 600.0}
+		}),
+		broken("broken: pagination.cursor a string", "ServiceProviderConfig", answered("ServiceProviderConfig"), func(m map[string]any) {
+			m["pagination"] = map[string]any{"cursor": "yes", "index": true}
+		}),
 		broken("broken: patch.supported a string", "ServiceProviderConfig", answered("ServiceProviderConfig"), func(m map[string]any) { m["patch"] = map[string]any{"supported": "no"} }),
 		broken("broken: a ResourceType without endpoint", "ResourceTypes", answered("ResourceTypes"), func(m map[string]any) {
 			delete(m["Resources"].([]any)[0].(map[string]any), "endpoint")

@@ -51,6 +51,21 @@ function schemaOf(id) {
     return s;
 }
 
+// RFC 9865 §4 adds "pagination" to ServiceProviderConfig; SCIMMY 1.3
+// predates it, so it is declared here as the RFC defines it.
+function serviceProviderConfigSchema() {
+    const definition = SCIMMY.Schemas.ServiceProviderConfig.definition;
+    if (!definition.attributes.some((a) => a.name === "pagination")) {
+        const sub = (type, name, required = false) => new SCIMMY.Types.Attribute(type, name, {required, mutable: false});
+        definition.extend([new SCIMMY.Types.Attribute("complex", "pagination", {mutable: false}, [
+            sub("boolean", "cursor", true), sub("boolean", "index", true),
+            new SCIMMY.Types.Attribute("string", "defaultPaginationMethod", {mutable: false, canonicalValues: ["cursor", "index"]}),
+            sub("integer", "defaultPageSize"), sub("integer", "maxPageSize"), sub("integer", "cursorTimeout"),
+        ])]);
+    }
+    return definition;
+}
+
 let userDefinition;
 // userSchema is RFC 7643's User (SCIMMY's own definition), extended by the
 // usercenter extension as /Schemas describes it.
@@ -167,7 +182,7 @@ const validators = {
     User: validateUser,
     UserList: (b) => validateList(b, validateUser),
     Error: validateError,
-    ServiceProviderConfig: (b) => coerceStrict(SCIMMY.Schemas.ServiceProviderConfig.definition, b),
+    ServiceProviderConfig: (b) => coerceStrict(serviceProviderConfigSchema(), b),
     ResourceTypes: (b) => validateList(b, (r) => coerceStrict(SCIMMY.Schemas.ResourceType.definition, r)),
     Schemas: (b) => validateList(b, validateSchema),
 };
