@@ -308,6 +308,9 @@ func TestOktaReplay(t *testing.T) {
 	put.wantField(t, "put", "id", id)
 	put.wantField(t, "put", "userName", userName)
 	put.wantField(t, "put", "active", true)
+	if got := put.firstEmail(); got != userName {
+		t.Errorf("put: emails[0].value %v: %s", got, put)
+	}
 
 	// Deactivate (PATCH, replace with no path and a partial object): the
 	// updated user, or 204.
