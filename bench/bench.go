@@ -81,18 +81,20 @@ type Key struct {
 
 // Scenario names, in the order they run.
 const (
-	ScenarioRegister = "register"
-	ScenarioLogin    = "login"
-	ScenarioDescribe = "describe"
-	ScenarioMe       = "me"
-	ScenarioNick     = "superapp-nick"
-	ScenarioPhone    = "superapp-phone"
-	ScenarioUserInfo = "enterprise-userinfo"
-	ScenarioMixed    = "mixed"
-	BaselineStatic   = "baseline-static"
-	BaselineLookup   = "baseline-lookup"
-	maxUsers         = 100_000_000 // phone numbers are +86139 and 8 digits of the user's index
-	maxConnections   = 1024
+	ScenarioRegister   = "register"
+	ScenarioLogin      = "login"
+	ScenarioDescribe   = "describe"
+	ScenarioMe         = "me"
+	ScenarioNick       = "superapp-nick"
+	ScenarioPhone      = "superapp-phone"
+	ScenarioUserInfo   = "enterprise-userinfo"
+	ScenarioSCIMFilter = "scim-filter"
+	ScenarioSCIMGet    = "scim-get"
+	ScenarioMixed      = "mixed"
+	BaselineStatic     = "baseline-static"
+	BaselineLookup     = "baseline-lookup"
+	maxUsers           = 100_000_000 // phone numbers are +86139 and 8 digits of the user's index
+	maxConnections     = 1024
 	// defaultTokenUsers bounds the users `me` logs in during its setup, a
 	// login each, so that it reads from as many users as it can without a
 	// setup longer than the scenario.
@@ -100,7 +102,7 @@ const (
 )
 
 // Scenarios lists every scenario, in the order they run.
-var Scenarios = []string{ScenarioRegister, ScenarioLogin, ScenarioDescribe, ScenarioMe, ScenarioNick, ScenarioPhone, ScenarioUserInfo, ScenarioMixed}
+var Scenarios = []string{ScenarioRegister, ScenarioLogin, ScenarioDescribe, ScenarioMe, ScenarioNick, ScenarioPhone, ScenarioUserInfo, ScenarioSCIMFilter, ScenarioSCIMGet, ScenarioMixed}
 
 // Seeding paths.
 const (
@@ -117,6 +119,10 @@ type Config struct {
 	// EnterpriseKey is the key the enterprise scenario logs in with; nil
 	// uses the Creds' key.
 	EnterpriseKey *Key
+	// SCIMToken is the bearer token of one of the app's SCIM tokens, as
+	// `usercenter scim token create --json` prints it; the SCIM scenarios
+	// need it. Without pii.read, their reads stay reads.
+	SCIMToken string
 
 	// InProcess says the target runs in this process, whose peak RSS is
 	// then the server's (with the load generator's).

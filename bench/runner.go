@@ -32,6 +32,8 @@ type env struct {
 	saNick, saCode, saPhone string
 	usersPath               string // POST /v1/apps/{SdkAppId}/users
 	importPath              string // POST /v1/apps/{SdkAppId}/users:import
+	scimUsers               string // /scim/v2/{SdkAppId}/Users
+	scimAuth                string // Authorization of the SCIM API
 
 	// Filled by seeding and setups.
 	sample   []sampleUser // seeded users the scenarios pick from
@@ -77,6 +79,8 @@ func newEnv(ctx context.Context, cfg *Config) (*env, error) {
 		appID:      appID,
 		usersPath:  "/v1/apps/" + appID + "/users",
 		importPath: "/v1/apps/" + appID + "/users:import",
+		scimUsers:  "/scim/v2/" + appID + "/Users",
+		scimAuth:   "Bearer " + cfg.SCIMToken,
 		run:        runID(),
 		saNick:     saBase + "getUserNick", saCode: saBase + "getUserInfoTemporaryCode", saPhone: saBase + "getUserPhoneNumber",
 	}

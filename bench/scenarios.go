@@ -92,6 +92,18 @@ var scenarios = map[string]*scenario{
 		setup: setupEnterprise,
 		op:    ops[opUserInfo],
 	},
+	ScenarioSCIMFilter: {
+		name: ScenarioSCIMFilter, kind: "read",
+		describe: fixed(`SCIM GET /Users?filter=userName eq "<OriginId>" of a random seeded user, as a provider checks that a user exists, with a SCIM token without pii.read; the one resource's id is checked`),
+		setup:    needSCIM,
+		op:       (*worker).scimFilter,
+	},
+	ScenarioSCIMGet: {
+		name: ScenarioSCIMGet, kind: "read",
+		describe: fixed("SCIM GET /Users/{id} of a random seeded user, with a SCIM token without pii.read; the answer's id is checked"),
+		setup:    needSCIM,
+		op:       (*worker).scimGet,
+	},
 	ScenarioMixed: {
 		name: ScenarioMixed, kind: "mixed",
 		describe: fixed("90% reads and 10% writes: of every 10 operations of a connection, 9 are reads taking turns (describe, me, superapp-nick, enterprise-userinfo) and 1 a write taking turns (register, login)"),
@@ -130,6 +142,14 @@ func needSample(e *env) (string, error) {
 		return "", errors.New("no seeded user to pick from")
 	}
 	return fmt.Sprintf("picks among all %d seeded users", len(e.sample)), nil
+}
+
+// needSCIM checks that the run has a SCIM token for the SCIM scenarios.
+func needSCIM(e *env) (string, error) {
+	if e.cfg.SCIMToken == "" {
+		return "", errors.New("no SCIM token: --self makes one; with --target, pass --scim-token FILE, the output of `usercenter scim token create --app ID --json`")
+	}
+	return needSample(e)
 }
 
 // setupTokens logs in up to defaultTokenUsers seeded users through LCIC
@@ -407,6 +427,65 @@ func (w *worker) userInfo(time.Time) string {
 		return "bad answer: userInfo of another user"
 	}
 	return ""
+}
+
+// scimFilter looks a user up by userName, as Entra and Okta do before
+// they create one.
+func (w *worker) scimFilter(time.Time) string {
+	u := w.pick()
+	q := append(w.tmp[:0], `filter=userName%20eq%20%22`...)
+	q = appendOriginID(q, w.e.run, u.idx)
+	q = append(q, `%22`...)
+	w.tmp = q
+	resp, label := w.scim(string(q), w.e.scimUsers)
+	if label != "" {
+		return label
+	}
+	if n, ok := jsonScalar(resp, "totalResults"); !ok || string(n) != "1" {
+		return "bad answer: not one user"
+	}
+	res, _ := jsonGet(resp, "Resources")
+	found := false
+	jsonEach(res, func(elem []byte) bool {
+		id, ok := jsonStrAt(elem, "id")
+		found = ok && string(id) == u.id
+		return false
+	})
+	if !found {
+		return "bad answer: another user"
+	}
+	return ""
+}
+
+func (w *worker) scimGet(time.Time) string {
+	u := w.pick()
+	resp, label := w.scim("", w.e.scimUsers+"/"+u.id)
+	if label != "" {
+		return label
+	}
+	if id, ok := jsonStrAt(resp, "id"); !ok || string(id) != u.id {
+		return "bad answer: another user"
+	}
+	return ""
+}
+
+// scim sends one SCIM GET and checks the status; an error's scimType or
+// status is in the label.
+func (w *worker) scim(rawQuery, path string) ([]byte, string) {
+	s := w.slot
+	s.prepare("GET", w.e.base, path, rawQuery, nil)
+	s.set("Authorization", w.e.scimAuth)
+	status, resp, err := s.do()
+	if err != nil {
+		return nil, transportLabel(err)
+	}
+	if status != 200 {
+		if t, ok := jsonStrAt(resp, "scimType"); ok {
+			return nil, httpLabel(status) + " " + string(t)
+		}
+		return nil, httpLabel(status)
+	}
+	return resp, ""
 }
 
 // enterpriseCheck checks the enterprise envelope: HTTP 200, code 200.

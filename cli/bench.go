@@ -39,6 +39,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 	target := fs.String("target", "", "drive the running usercenter at this base URL, e.g. http://127.0.0.1:8080 (loopback only)")
 	credsFile := fs.String("creds", "", "with --target: a `FILE` holding the app's credentials, the JSON that 'usercenter app create --json' prints")
 	entKeyFile := fs.String("enterprise-key", "", "with --target: a `FILE` holding the key the enterprise scenario logs in with, the JSON that 'usercenter key create --json' prints (default the --creds key; a key with pii.read makes every userInfo an audited write)")
+	scimTokenFile := fs.String("scim-token", "", "with --target: a `FILE` holding the app's SCIM token for the SCIM scenarios, the JSON that 'usercenter scim token create --json' prints (a token without pii.read keeps their reads reads)")
 	connections := fs.Int("connections", 32, "concurrent connections, each a closed loop of one request at a time")
 	duration := fs.Duration("duration", 0, "how long each scenario runs (default 10s unless --requests is given)")
 	requests := fs.Int64("requests", 0, "how many operations each scenario runs at most (0: no bound)")
@@ -68,8 +69,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 		return usageError{msg: "bench needs exactly one of --self and --target URL"}
 	case *target != "" && *credsFile == "":
 		return usageError{msg: "--target needs --creds FILE, the output of `usercenter app create --json`"}
-	case *self && (*credsFile != "" || *entKeyFile != ""):
-		return usageError{msg: "--creds and --enterprise-key go with --target; --self makes its own app and keys"}
+	case *self && (*credsFile != "" || *entKeyFile != "" || *scimTokenFile != ""):
+		return usageError{msg: "--creds, --enterprise-key and --scim-token go with --target; --self makes its own app, keys and SCIM token"}
 	case set["data"] || set["master-key-file"]:
 		return usageError{msg: "bench keeps its data in a temporary directory: --data and --master-key-file do not apply"}
 	case *emitWrk != "" && *target == "":
@@ -137,6 +138,13 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 			if err := readJSONFile(*entKeyFile, "usercenter key create --json", cfg.EnterpriseKey); err != nil {
 				return err
 			}
+		}
+		if *scimTokenFile != "" {
+			var tok struct{ Token string }
+			if err := readJSONFile(*scimTokenFile, "usercenter scim token create --json", &tok); err != nil {
+				return err
+			}
+			cfg.SCIMToken = tok.Token
 		}
 		rep, err = bench.Run(ctx, cfg)
 	}
@@ -244,6 +252,13 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 		return nil, fmt.Errorf("creating the bench's enterprise key: %w", err)
 	}
 
+	// The SCIM scenarios read as a provider does, with a token that
+	// cannot reveal: a pure read, as the enterprise key's.
+	scimToken, err := inst.svc.CreateSCIMToken(ctx, operator(), app.SdkAppID, nil)
+	if err != nil {
+		return nil, fmt.Errorf("creating the bench's SCIM token: %w", err)
+	}
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -273,6 +288,7 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 		SuperAppSecretKey: app.SuperAppSecretKey, SuperAppCipher: string(app.SuperAppCipher),
 	}
 	cfg.EnterpriseKey = &bench.Key{SecretId: entKey.SecretID, SecretKey: entKey.SecretKey}
+	cfg.SCIMToken = scimToken.Token
 	cfg.TempDir = dir
 	var rep *bench.Report
 	if withWebhook {
@@ -282,7 +298,7 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 	}
 	if rep != nil {
 		rep.Notes = append(rep.Notes,
-			"--self: the app's first key (users.read, users.write, pii.read) signs LCIC and REST calls; the enterprise scenario logs in with a second key holding users.read only",
+			"--self: the app's first key (users.read, users.write, pii.read) signs LCIC and REST calls; the enterprise scenario logs in with a second key holding users.read only; the SCIM scenarios bear a SCIM token of the app without pii.read",
 			fmt.Sprintf("--self: the database is %s, fresh in a temporary directory (deleted at the end)", dbt))
 		if dbt.engine == enginePostgres {
 			rep.Notes[len(rep.Notes)-1] = "--self: the database is " + dbt.String() + "; the bench app and its users stay in it"

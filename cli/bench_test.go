@@ -146,6 +146,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "--self", "--seed", "magic"}, "seed must be"},
 		{[]string{"bench", "--target", "http://127.0.0.1:1", "--creds", "c.json", "--webhook"}, "--webhook goes with --self"},
 		{[]string{"bench", "--self", "--webhook-discard"}, "--webhook-discard goes with --webhook"},
+		{[]string{"bench", "--self", "--scim-token", "t.json"}, "--scim-token go with --target"},
 	} {
 		r := runCLI(t, nil, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
