@@ -73,6 +73,47 @@ func parseFilter(s string) (f *userFilter, err error) {
 	if len(s) > maxFilterBytes {
 		return nil, badRequest(typeInvalidFilter, "the filter exceeds %d bytes", maxFilterBytes)
 	}
+	if f := lookupFilter(s); f != nil {
+		return f, nil
+	}
+	return parseFilterTree(s)
+}
+
+// lookupFilter reads, without the general parser, the one shape that
+// providers send before each create and that leads to one point lookup:
+// `attr eq "value"` on id, userName or externalId, the value printable
+// ASCII with nothing escaped. The parser costs more than the lookup
+// itself (docs/performance.md, "SCIM"). It returns nil for anything else,
+// which parseFilterTree then reads; the two agree on every filter that
+// lookupFilter reads (FuzzLookupFilter).
+func lookupFilter(s string) *userFilter {
+	name, rest, _ := strings.Cut(s, " ")
+	op, value, _ := strings.Cut(rest, " ")
+	if !strings.EqualFold(op, "eq") || len(value) < 3 || value[0] != '"' || value[len(value)-1] != '"' {
+		return nil
+	}
+	value = value[1 : len(value)-1]
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return nil
+		}
+	}
+	f := &userFilter{}
+	switch strings.ToLower(name) {
+	case "id":
+		f.id = value
+	case "username":
+		f.userName = value
+	case "externalid":
+		f.externalID = value
+	default:
+		return nil
+	}
+	return f
+}
+
+// parseFilterTree reads any filter through the general parser.
+func parseFilterTree(s string) (f *userFilter, err error) {
 	defer func() {
 		// The parser is a third party's: a panic on some input must be a
 		// refusal, not a failed request.

@@ -59,3 +59,50 @@ func FuzzParseFilter(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLookupFilter holds lookupFilter, the parser's shortcut, to the
+// general parser's reading of every filter it reads.
+func FuzzLookupFilter(f *testing.F) {
+	for _, s := range []string{
+		`userName eq "bjensen"`, `USERNAME EQ "a b"`, `id eq "2Qf"`, `externalId eq "5d0c-1a3e"`,
+		`userName eq ""`, `userName eq "a\"b"`, `userName  eq "a"`, `userName eq "a" `, `title eq "x"`,
+		`emails.value eq "a@b.c"`, `userName eq "é"`, `userName eq "a" and active eq true`, `userName eq "\"`,
+		`userName eq """`, `userName ne "a"`, `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a"`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fast := lookupFilter(s)
+		if fast == nil {
+			return
+		}
+		tree, err := parseFilterTree(s)
+		if err != nil {
+			t.Fatalf("lookupFilter read %q, which the parser refuses: %v", s, err)
+		}
+		if *fast != *tree {
+			t.Fatalf("%q: lookupFilter read %+v, the parser %+v", s, *fast, *tree)
+		}
+	})
+}
+
+// The shortcut reads the shape providers send, and leaves the rest to the
+// parser: without it, a filter it reads would cost a parse.
+func TestLookupFilterShape(t *testing.T) {
+	for s, want := range map[string]*userFilter{
+		`userName eq "bjensen@example.com"`:  {userName: "bjensen@example.com"},
+		`USERNAME Eq "a b"`:                  {userName: "a b"},
+		`externalId eq "00aa"`:               {externalID: "00aa"},
+		`id eq "2QfV"`:                       {id: "2QfV"},
+		`userName eq ""`:                     nil,
+		`userName eq "a\"b"`:                 nil,
+		`emails.value eq "a@b.c"`:            nil,
+		`userName eq "a" and active eq true`: nil,
+		`userName eq "é"`:                    nil,
+	} {
+		got := lookupFilter(s)
+		if (got == nil) != (want == nil) || got != nil && *got != *want {
+			t.Errorf("lookupFilter(%q) = %+v, want %+v", s, got, want)
+		}
+	}
+}
