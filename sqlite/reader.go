@@ -191,6 +191,7 @@ var reads = sqlstore.Reads{
 		WHERE sdk_app_id = ? GROUP BY day ORDER BY day`),
 
 	User:         qUser,
+	UserCard:     readQuery(`SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE user_id = ?`),
 	UserByOrigin: qUserByOrigin,
 	UserByLink:   qUserByLink,
 	// The apps go in as one JSON array; see appList.

@@ -35,9 +35,11 @@ type Reads struct {
 	// know what these select. UsersByOrigin's parameters are the OriginId and
 	// AppList's list; every other's are the arguments of its method.
 	User, UserByOrigin, UserByLink string
-	UsersByOrigin                  string
-	UsersByPhone, UsersByEmail     string
-	UsersAfter                     string
+	// UserCard selects UserCardColumns of the user with a UserId.
+	UserCard                   string
+	UsersByOrigin              string
+	UsersByPhone, UsersByEmail string
+	UsersAfter                 string
 	// UsersBefore and UsersLast page backwards, newest UserId first:
 	// before a UserId, and from the end.
 	UsersBefore, UsersLast string
@@ -111,8 +113,9 @@ func notFound(resource string) func() error {
 }
 
 var (
-	appNotFound = notFound(usercenter.ResourceApp)
-	keyNotFound = notFound(usercenter.ResourceKey)
+	appNotFound  = notFound(usercenter.ResourceApp)
+	keyNotFound  = notFound(usercenter.ResourceKey)
+	userNotFound = notFound(usercenter.ResourceUser)
 )
 
 // one reads the one row a lookup by key finds with scan, or fails with
@@ -266,6 +269,11 @@ func (r Reader) Meta(ctx context.Context, name string) ([]byte, error) {
 
 func (r Reader) User(ctx context.Context, userID string) (*core.UserRecord, error) {
 	return r.engine.FindUser(ctx, r.reads.User, keyOf(userID))
+}
+
+// UserCard reads the one row, and none of the user's links.
+func (r Reader) UserCard(ctx context.Context, userID string) (*core.UserCard, error) {
+	return one(ctx, r.engine, ScanUserCard, userNotFound, r.reads.UserCard, userID)
 }
 
 func (r Reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {

@@ -48,6 +48,7 @@ var tests = []test{
 	{"Keys", testKeys},
 	{"Users", testUsers},
 	{"UserProfileRoundTrip", testUserProfileRoundTrip},
+	{"UserCard", testUserCard},
 	{"Links", testLinks},
 	{"InsertUsers", testInsertUsers},
 	{"InsertUsersAllOrNothing", testInsertUsersAllOrNothing},
