@@ -56,6 +56,9 @@ type Reader interface {
 	// answer none of the personal data or links that User loads. It
 	// fails as User does (NotFound, Resource "user").
 	UserCard(ctx context.Context, userID string) (*UserCard, error)
+	// UserCardsByOrigin reads the cards of the users UsersByOrigin finds,
+	// in the same order.
+	UserCardsByOrigin(ctx context.Context, apps []uint64, originID string) ([]UserCard, error)
 	UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*UserRecord, error)
 	// UsersByOrigin finds the users with originID in any of apps, ordered by SdkAppId.
 	UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]UserRecord, error)

@@ -181,13 +181,13 @@ func (q *userQuery) find(ctx context.Context, svc *core.Service, actor *usercent
 	if q.OriginId == "" {
 		return nil, &paramError{code: "MissingParameter", msg: "the parameter UserId (or OriginId) is required"}
 	}
-	page, err := svc.ListUsers(ctx, actor, core.UserQuery{OriginID: q.OriginId, Limit: core.MaxPageSize})
+	cards, err := svc.UserCardsByOrigin(ctx, actor, q.OriginId)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]UserInfo, len(page.Users))
-	for i := range page.Users {
-		out[i] = userInfo(&page.Users[i])
+	out := make([]UserInfo, len(cards))
+	for i := range cards {
+		out[i] = cardInfo(&cards[i])
 	}
 	return out, nil
 }

@@ -130,6 +130,12 @@ func (r reader) UserCard(ctx context.Context, userID string) (*core.UserCard, er
 	return traced(r, ctx, "UserCard", func(ctx context.Context) (*core.UserCard, error) { return r.r.UserCard(ctx, userID) })
 }
 
+func (r reader) UserCardsByOrigin(ctx context.Context, apps []uint64, originID string) ([]core.UserCard, error) {
+	return traced(r, ctx, "UserCardsByOrigin", func(ctx context.Context) ([]core.UserCard, error) {
+		return r.r.UserCardsByOrigin(ctx, apps, originID)
+	})
+}
+
 func (r reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {
 	return traced(r, ctx, "UserByOrigin", func(ctx context.Context) (*core.UserRecord, error) {
 		return r.r.UserByOrigin(ctx, sdkAppID, originID)

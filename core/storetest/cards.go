@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -99,4 +100,59 @@ func testUserCard(t *testing.T, s core.Store) {
 	_, err = s.UserCard(ctx, u.ID)
 	WantErr(t, err, usercenter.ENotFound, usercenter.ResourceUser)
 	wantCard(t, s, other)
+}
+
+// testUserCardsByOrigin: the cards of the users with an OriginId in the
+// apps given, in SdkAppId order as UsersByOrigin, and none of other apps.
+func testUserCardsByOrigin(t *testing.T, s core.Store) {
+	const big = 1<<63 + 9
+	AddApps(t, s, 1, 2, 3, big)
+	inBig := FullUser(big, "alice", Base)
+	in1 := FullUser(1, "alice", Base.Add(time.Second))
+	in3 := NewUser(3, "alice", Base.Add(2*time.Second))
+	in3.Status = usercenter.UserDisabled
+	bob := NewUser(2, "bob", Base.Add(3*time.Second))
+	for _, u := range []*core.UserRecord{inBig, in1, in3, bob} {
+		AddUser(t, s, u)
+	}
+	want := func(apps []uint64, origin string, users ...*core.UserRecord) {
+		t.Helper()
+		got, err := s.UserCardsByOrigin(ctx, apps, origin)
+		if err != nil {
+			t.Fatalf("UserCardsByOrigin(%v, %q): %v", apps, origin, err)
+		}
+		var w []core.UserCard
+		for _, u := range users {
+			w = append(w, cardOf(u))
+		}
+		if len(got) != len(w) || (len(w) > 0 && !reflect.DeepEqual(got, w)) {
+			t.Fatalf("UserCardsByOrigin(%v, %q) = %+v, want %+v", apps, origin, got, w)
+		}
+	}
+	want([]uint64{big, 3, 2, 1, 77}, "alice", in1, in3, inBig)
+	want([]uint64{2}, "alice")
+	want([]uint64{3}, "alice", in3)
+	want(nil, "alice")
+	want([]uint64{1, 2, 3}, "bob", bob)
+	want([]uint64{1, 2, 3}, "nobody")
+	want([]uint64{1}, "bad\x00origin\xff")
+
+	// The cards follow the writes.
+	in1.OriginID = "alice-renamed"
+	MustUpdate(t, s, func(tx core.Tx) error { return tx.UpdateUser(ctx, in1) })
+	want([]uint64{1, 3}, "alice", in3)
+	want([]uint64{1, 3}, "alice-renamed", in1)
+	var inTx []core.UserCard
+	var inTxErr error
+	MustUpdate(t, s, func(tx core.Tx) error {
+		if err := tx.DeleteUser(ctx, in3.ID); err != nil {
+			return err
+		}
+		inTx, inTxErr = tx.UserCardsByOrigin(ctx, []uint64{1, 3, big}, "alice")
+		return nil
+	})
+	if inTxErr != nil || len(inTx) != 1 || inTx[0] != cardOf(inBig) {
+		t.Fatalf("UserCardsByOrigin in the Tx that deleted one = %+v, %v; want only %+v", inTx, inTxErr, cardOf(inBig))
+	}
+	want([]uint64{1, 3, big}, "alice", inBig)
 }

@@ -49,6 +49,7 @@ var tests = []test{
 	{"Users", testUsers},
 	{"UserProfileRoundTrip", testUserProfileRoundTrip},
 	{"UserCard", testUserCard},
+	{"UserCardsByOrigin", testUserCardsByOrigin},
 	{"Links", testLinks},
 	{"InsertUsers", testInsertUsers},
 	{"InsertUsersAllOrNothing", testInsertUsersAllOrNothing},
