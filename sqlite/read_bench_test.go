@@ -9,8 +9,9 @@ import (
 	"usercenter/core"
 )
 
-// BenchmarkPointRead reads one user, and one key, by primary key, under
-// a plain context and under a cancellable one, as a request's is.
+// BenchmarkPointRead reads one user, one user's card, and one key, by
+// primary key, under a plain context and under a cancellable one, as a
+// request's is.
 func BenchmarkPointRead(b *testing.B) {
 	s := openStore(b)
 	addApps(b, s, 1)
@@ -45,6 +46,16 @@ func BenchmarkPointRead(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				if _, err := s.User(c.ctx, ids[i%n]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+		b.Run("card/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := s.UserCard(c.ctx, ids[i%n]); err != nil {
 					b.Fatal(err)
 				}
 				i++
