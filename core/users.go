@@ -90,19 +90,18 @@ func (s *Service) userFor(ctx context.Context, r Reader, actor *usercenter.Actor
 
 // cardFor is userFor for the reads that need only the user's card, under
 // the same rules and with the same answers.
-func (s *Service) cardFor(ctx context.Context, r Reader, actor *usercenter.Actor, userID string, perm usercenter.Permission) (*UserCard, *usercenter.App, error) {
+func (s *Service) cardFor(ctx context.Context, r Reader, actor *usercenter.Actor, userID string, perm usercenter.Permission) (*UserCard, error) {
 	if err := checkUserRead(actor, userID, perm); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	c, err := r.UserCard(ctx, userID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	app, err := s.userApp(ctx, r, actor, c.SdkAppID, perm)
-	if err != nil {
-		return nil, nil, err
+	if _, err := s.userApp(ctx, r, actor, c.SdkAppID, perm); err != nil {
+		return nil, err
 	}
-	return c, app, nil
+	return c, nil
 }
 
 // checkUserRead is what userFor and cardFor check before they read.
@@ -423,8 +422,7 @@ func (s *Service) GetUser(ctx context.Context, actor *usercenter.Actor, userID s
 // user, such as LCIC's user actions: it reads a few columns, and no
 // personal data is loaded, let alone opened.
 func (s *Service) UserCard(ctx context.Context, actor *usercenter.Actor, userID string) (*UserCard, error) {
-	c, _, err := s.cardFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
-	return c, err
+	return s.cardFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
 }
 
 // knownProviders lists usercenter.Providers for messages.
