@@ -58,13 +58,38 @@ func superAppUser(ctx context.Context, r Reader, app *usercenter.App, userID str
 	if err != nil {
 		return nil, err
 	}
-	if rec.SdkAppID != app.SdkAppID {
-		return nil, usercenter.NotFound(usercenter.ResourceUser)
-	}
-	if rec.Status != usercenter.UserActive {
-		return nil, ErrUserDisabled
+	if err := superAppAdmit(app, rec.SdkAppID, rec.Status); err != nil {
+		return nil, err
 	}
 	return rec, nil
+}
+
+// superAppCard is superAppUser for the answers that need only the user's
+// card.
+func superAppCard(ctx context.Context, r Reader, app *usercenter.App, userID string) (*UserCard, error) {
+	if err := checkSuperAppUserID(userID); err != nil {
+		return nil, err
+	}
+	c, err := r.UserCard(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := superAppAdmit(app, c.SdkAppID, c.Status); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// superAppAdmit refuses a user of another app as not found, and a
+// disabled user.
+func superAppAdmit(app *usercenter.App, sdkAppID uint64, status usercenter.UserStatus) error {
+	if sdkAppID != app.SdkAppID {
+		return usercenter.NotFound(usercenter.ResourceUser)
+	}
+	if status != usercenter.UserActive {
+		return ErrUserDisabled
+	}
+	return nil
 }
 
 // SuperAppCheckUser reports whether app has an active user with this
@@ -75,7 +100,7 @@ func (s *Service) SuperAppCheckUser(ctx context.Context, actor *usercenter.Actor
 	if err != nil {
 		return false, err
 	}
-	_, err = superAppUser(ctx, s.store, app, userID)
+	_, err = superAppCard(ctx, s.store, app, userID)
 	if usercenter.ErrorCode(err) == usercenter.ENotFound {
 		return false, nil
 	}
@@ -84,24 +109,24 @@ func (s *Service) SuperAppCheckUser(ctx context.Context, actor *usercenter.Actor
 
 // SuperAppNickname returns a user's nickname; ErrNoValue when it is empty.
 func (s *Service) SuperAppNickname(ctx context.Context, actor *usercenter.Actor, userID string) (string, error) {
-	return s.superAppProfile(ctx, actor, userID, func(u *UserRecord) string { return u.Nickname })
+	return s.superAppProfile(ctx, actor, userID, func(c *UserCard) string { return c.Nickname })
 }
 
 // SuperAppAvatar returns a user's avatar URL; ErrNoValue when it is empty.
 func (s *Service) SuperAppAvatar(ctx context.Context, actor *usercenter.Actor, userID string) (string, error) {
-	return s.superAppProfile(ctx, actor, userID, func(u *UserRecord) string { return u.Avatar })
+	return s.superAppProfile(ctx, actor, userID, func(c *UserCard) string { return c.Avatar })
 }
 
-func (s *Service) superAppProfile(ctx context.Context, actor *usercenter.Actor, userID string, get func(*UserRecord) string) (string, error) {
+func (s *Service) superAppProfile(ctx context.Context, actor *usercenter.Actor, userID string, get func(*UserCard) string) (string, error) {
 	app, err := s.superAppFor(ctx, actor, usercenter.PermUsersRead)
 	if err != nil {
 		return "", err
 	}
-	rec, err := superAppUser(ctx, s.store, app, userID)
+	c, err := superAppCard(ctx, s.store, app, userID)
 	if err != nil {
 		return "", err
 	}
-	v := get(rec)
+	v := get(c)
 	if v == "" {
 		return "", ErrNoValue
 	}

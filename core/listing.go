@@ -416,16 +416,9 @@ func (s *Service) originAcrossApps(ctx context.Context, actor *usercenter.Actor,
 	if err := usercenter.CheckOriginID(usercenter.FieldOriginID, q.OriginID); err != nil {
 		return nil, err
 	}
-	apps := actor.Apps
-	if actor.AllApps {
-		all, err := s.store.Apps(ctx)
-		if err != nil {
-			return nil, err
-		}
-		apps = make([]uint64, len(all))
-		for i, a := range all {
-			apps[i] = a.SdkAppID
-		}
+	apps, err := s.actorApps(ctx, actor)
+	if err != nil {
+		return nil, err
 	}
 	recs, err := s.store.UsersByOrigin(ctx, apps, q.OriginID)
 	if err != nil {
@@ -449,6 +442,56 @@ func (s *Service) originAcrossApps(ctx context.Context, actor *usercenter.Actor,
 		return nil, err
 	}
 	return &UserPage{Users: users}, nil
+}
+
+// UserCardsByOrigin returns the cards of the users ListUsers finds by an
+// OriginId alone, in every app the actor may read, ordered by SdkAppId,
+// under the same rules and with the same errors, for callers that show
+// nothing else of them (LCIC's DescribeUser and DescribeUserDetail): no
+// personal data is loaded, let alone opened.
+func (s *Service) UserCardsByOrigin(ctx context.Context, actor *usercenter.Actor, originID string) ([]UserCard, error) {
+	if err := actor.Require(usercenter.PermUsersRead); err != nil {
+		return nil, err
+	}
+	if err := usercenter.CheckOriginID(usercenter.FieldOriginID, originID); err != nil {
+		return nil, err
+	}
+	apps, err := s.actorApps(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	cards, err := s.store.UserCardsByOrigin(ctx, apps, originID)
+	if err != nil {
+		return nil, err
+	}
+	if len(cards) == 0 {
+		return nil, usercenter.NotFound(usercenter.ResourceUser)
+	}
+	for i, c := range cards {
+		if i > 0 && cards[i-1].SdkAppID == c.SdkAppID {
+			continue
+		}
+		if _, err := s.appFor(ctx, s.store, actor, c.SdkAppID, usercenter.PermUsersRead); err != nil {
+			return nil, err
+		}
+	}
+	return cards, nil
+}
+
+// actorApps lists the apps an actor may act on: its own, or every app.
+func (s *Service) actorApps(ctx context.Context, actor *usercenter.Actor) ([]uint64, error) {
+	if !actor.AllApps {
+		return actor.Apps, nil
+	}
+	all, err := s.store.Apps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	apps := make([]uint64, len(all))
+	for i, a := range all {
+		apps[i] = a.SdkAppID
+	}
+	return apps, nil
 }
 
 // one turns a single-row lookup into a list, with not found as empty.

@@ -52,6 +52,13 @@ type Reader interface {
 	// User and the other user reads return records with their
 	// third-party links filled in.
 	User(ctx context.Context, userID string) (*UserRecord, error)
+	// UserCard reads only a user's UserCard columns: for the reads that
+	// answer none of the personal data or links that User loads. It
+	// fails as User does (NotFound, Resource "user").
+	UserCard(ctx context.Context, userID string) (*UserCard, error)
+	// UserCardsByOrigin reads the cards of the users UsersByOrigin finds,
+	// in the same order.
+	UserCardsByOrigin(ctx context.Context, apps []uint64, originID string) ([]UserCard, error)
 	UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*UserRecord, error)
 	// UsersByOrigin finds the users with originID in any of apps, ordered by SdkAppId.
 	UsersByOrigin(ctx context.Context, apps []uint64, originID string) ([]UserRecord, error)
@@ -395,6 +402,21 @@ type UserRecord struct {
 	usercenter.User
 	SealedPhone, SealedEmail, SealedAddress []byte // vault ciphertext; nil when empty
 	PhoneIndex, EmailIndex                  []byte // HMAC-SHA256 blind indexes; nil when empty
+}
+
+// UserCard is the part of a user that reads which show no personal data
+// need: who the user is, whether they are active, and their public name
+// and picture. It holds no sealed value and no third-party link, so
+// reading it opens nothing and loads a few short columns of one row
+// (LCIC DescribeUser, the super-app's getUserNick, getUserAvatar and
+// checkUser read only this).
+type UserCard struct {
+	ID       string
+	SdkAppID uint64
+	OriginID string
+	Status   usercenter.UserStatus
+	Nickname string
+	Avatar   string
 }
 
 // UserStats are an app's user counts (see Reader.UserStats).

@@ -74,24 +74,51 @@ func checkUserIDParam(userID string) error {
 // user of an app outside the actor's scope is reported as not found, so
 // that one tenant cannot learn which user IDs exist in another.
 func (s *Service) userFor(ctx context.Context, r Reader, actor *usercenter.Actor, userID string, perm usercenter.Permission) (*UserRecord, *usercenter.App, error) {
-	if err := actor.Require(perm); err != nil {
-		return nil, nil, err
-	}
-	if err := checkUserIDParam(userID); err != nil {
+	if err := checkUserRead(actor, userID, perm); err != nil {
 		return nil, nil, err
 	}
 	u, err := r.User(ctx, userID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !actor.Scoped(u.SdkAppID) {
-		return nil, nil, usercenter.NotFound(usercenter.ResourceUser)
-	}
-	app, err := s.appFor(ctx, r, actor, u.SdkAppID, perm)
+	app, err := s.userApp(ctx, r, actor, u.SdkAppID, perm)
 	if err != nil {
 		return nil, nil, err
 	}
 	return u, app, nil
+}
+
+// cardFor is userFor for the reads that need only the user's card, under
+// the same rules and with the same answers.
+func (s *Service) cardFor(ctx context.Context, r Reader, actor *usercenter.Actor, userID string, perm usercenter.Permission) (*UserCard, error) {
+	if err := checkUserRead(actor, userID, perm); err != nil {
+		return nil, err
+	}
+	c, err := r.UserCard(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.userApp(ctx, r, actor, c.SdkAppID, perm); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkUserRead is what userFor and cardFor check before they read.
+func checkUserRead(actor *usercenter.Actor, userID string, perm usercenter.Permission) error {
+	if err := actor.Require(perm); err != nil {
+		return err
+	}
+	return checkUserIDParam(userID)
+}
+
+// userApp is the app of a user that userFor or cardFor read, if the actor
+// may act on it with perm; a user outside the actor's scope is not found.
+func (s *Service) userApp(ctx context.Context, r Reader, actor *usercenter.Actor, sdkAppID uint64, perm usercenter.Permission) (*usercenter.App, error) {
+	if !actor.Scoped(sdkAppID) {
+		return nil, usercenter.NotFound(usercenter.ResourceUser)
+	}
+	return s.appFor(ctx, r, actor, sdkAppID, perm)
 }
 
 // newUsers is the one way users come to be: each from a patch over an
@@ -407,20 +434,13 @@ func (s *Service) GetUser(ctx context.Context, actor *usercenter.Actor, userID s
 	return &users[0], nil
 }
 
-// UserProfile returns one user the actor may read, as GetUser does with
-// nothing revealed, but without their personal data: Phone, Email and
-// Address are empty rather than masked. It is for callers that show none
-// of the three, such as LCIC's user actions, and saves opening three
-// sealed values and masking them on every such read.
-func (s *Service) UserProfile(ctx context.Context, actor *usercenter.Actor, userID string) (*usercenter.User, error) {
-	rec, app, err := s.userFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
-	if err != nil {
-		return nil, err
-	}
-	u := rec.User
-	u.Phone, u.Email, u.Address = "", "", ""
-	u.UserDomain = app.UserDomain
-	return &u, nil
+// UserCard returns the card of one user the actor may read, under
+// GetUser's rules (a user outside the actor's scope is not found, a
+// disabled one is returned), for callers that show nothing else of the
+// user, such as LCIC's user actions: it reads a few columns, and no
+// personal data is loaded, let alone opened.
+func (s *Service) UserCard(ctx context.Context, actor *usercenter.Actor, userID string) (*UserCard, error) {
+	return s.cardFor(ctx, s.store, actor, userID, usercenter.PermUsersRead)
 }
 
 // knownProviders lists usercenter.Providers for messages.

@@ -139,7 +139,10 @@ var reads = sqlstore.Reads{
 	UserStats: `SELECT day, sum(created)::bigint, sum(active)::bigint, sum(disabled)::bigint FROM user_stats
 		WHERE sdk_app_id = $1 GROUP BY day ORDER BY day`,
 
-	User:         usersQuery(`u.user_id = $1`, "", ""),
+	User:     usersQuery(`u.user_id = $1`, "", ""),
+	UserCard: `SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE user_id = $1`,
+	UserCardsByOrigin: `SELECT ` + sqlstore.UserCardColumns + ` FROM users
+		WHERE origin_id = $1 AND sdk_app_id = ANY($2)`,
 	UserByOrigin: usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", ""),
 	// "external_id = $2" implies external_id IS NOT NULL, which lets the
 	// planner use the partial unique index.

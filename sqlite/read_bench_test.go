@@ -3,14 +3,16 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"usercenter"
 	"usercenter/core"
 )
 
-// BenchmarkPointRead reads one user, and one key, by primary key, under
-// a plain context and under a cancellable one, as a request's is.
+// BenchmarkPointRead reads one user, one user's card, and one key, by
+// primary key, under a plain context and under a cancellable one, as a
+// request's is.
 func BenchmarkPointRead(b *testing.B) {
 	s := openStore(b)
 	addApps(b, s, 1)
@@ -50,6 +52,16 @@ func BenchmarkPointRead(b *testing.B) {
 				i++
 			}
 		})
+		b.Run("card/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := s.UserCard(c.ctx, ids[i%n]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 		b.Run("key/"+c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -57,6 +69,58 @@ func BenchmarkPointRead(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkRandomRead reads users picked at random among 100,000, as the
+// load tool's read scenarios do, so that most reads miss SQLite's page
+// cache: the whole user (User) against its card (UserCard). cpu-ns/op is
+// the process's CPU time (user and system) per read, which a busy
+// machine moves far less than ns/op.
+//
+//	go test ./sqlite -run '^$' -bench RandomRead -benchtime 2s -count 3
+func BenchmarkRandomRead(b *testing.B) {
+	s := openStore(b)
+	addApps(b, s, 1)
+	const n, batch = 100000, 1000
+	ids := make([]string, 0, n)
+	for len(ids) < n {
+		users := make([]*core.UserRecord, batch)
+		for i := range users {
+			// As the load tool seeds them: a nickname, a phone and an
+			// email with their blind indexes, no third-party links.
+			k := len(ids)
+			u := newUser(1, fmt.Sprint("origin", k), base)
+			u.Nickname = fmt.Sprint("user ", k)
+			u.SealedPhone = []byte("sealed-phone-0123456789012345678901234567890123")
+			u.SealedEmail = []byte("sealed-email-0123456789012345678901234567890123")
+			u.PhoneIndex = []byte(fmt.Sprintf("phone-index-%020d", k))
+			u.EmailIndex = []byte(fmt.Sprintf("email-index-%020d", k))
+			users[i] = u
+			ids = append(ids, u.ID)
+		}
+		update(b, s, func(tx core.Tx) error { return tx.InsertUsers(ctx, users) })
+	}
+	for _, c := range []struct {
+		name string
+		read func(id string) error
+	}{
+		{"user", func(id string) error { _, err := s.User(ctx, id); return err }},
+		{"card", func(id string) error { _, err := s.UserCard(ctx, id); return err }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			start := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				r := rand.New(rand.NewPCG(rand.Uint64(), 0))
+				for pb.Next() {
+					if err := c.read(ids[r.IntN(n)]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

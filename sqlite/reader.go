@@ -190,7 +190,10 @@ var reads = sqlstore.Reads{
 	UserStats: readQuery(`SELECT day, sum(created), sum(active), sum(disabled) FROM user_stats
 		WHERE sdk_app_id = ? GROUP BY day ORDER BY day`),
 
-	User:             qUser,
+	User:     qUser,
+	UserCard: readQuery(`SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE user_id = ?`),
+	UserCardsByOrigin: readQuery(`SELECT ` + sqlstore.UserCardColumns + ` FROM users
+		WHERE origin_id = ? AND sdk_app_id IN (SELECT value FROM json_each(?))`),
 	UserByOrigin:     qUserByOrigin,
 	UserByLink:       qUserByLink,
 	UserByExternalID: qUserByExternalID,

@@ -1,7 +1,9 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"usercenter"
@@ -35,10 +37,14 @@ type Reads struct {
 	// know what these select. UsersByOrigin's parameters are the OriginId and
 	// AppList's list; every other's are the arguments of its method.
 	User, UserByOrigin, UserByLink string
-	UserByExternalID               string
-	UsersByOrigin                  string
-	UsersByPhone, UsersByEmail     string
-	UsersAfter                     string
+	// UserCard selects UserCardColumns of the user with a UserId, and
+	// UserCardsByOrigin those of the users UsersByOrigin finds, with its
+	// parameters.
+	UserCard, UserCardsByOrigin string
+	UserByExternalID            string
+	UsersByOrigin               string
+	UsersByPhone, UsersByEmail  string
+	UsersAfter                  string
 	// UsersBefore and UsersLast page backwards, newest UserId first:
 	// before a UserId, and from the end.
 	UsersBefore, UsersLast string
@@ -116,8 +122,9 @@ func notFound(resource string) func() error {
 }
 
 var (
-	appNotFound = notFound(usercenter.ResourceApp)
-	keyNotFound = notFound(usercenter.ResourceKey)
+	appNotFound  = notFound(usercenter.ResourceApp)
+	keyNotFound  = notFound(usercenter.ResourceKey)
+	userNotFound = notFound(usercenter.ResourceUser)
 )
 
 // one reads the one row a lookup by key finds with scan, or fails with
@@ -271,6 +278,25 @@ func (r Reader) Meta(ctx context.Context, name string) ([]byte, error) {
 
 func (r Reader) User(ctx context.Context, userID string) (*core.UserRecord, error) {
 	return r.engine.FindUser(ctx, r.reads.User, keyOf(userID))
+}
+
+// UserCard reads the one row, and none of the user's links.
+func (r Reader) UserCard(ctx context.Context, userID string) (*core.UserCard, error) {
+	return one(ctx, r.engine, ScanUserCard, userNotFound, r.reads.UserCard, userID)
+}
+
+// UserCardsByOrigin returns the cards in SdkAppId order.
+func (r Reader) UserCardsByOrigin(ctx context.Context, apps []uint64, originID string) ([]core.UserCard, error) {
+	ctx, err := r.engine.Begin(ctx)
+	if err != nil || len(apps) == 0 {
+		return nil, err
+	}
+	cards, err := All(ctx, r.engine, ScanUserCard, r.reads.UserCardsByOrigin, originID, r.reads.AppList(apps))
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(cards, func(a, b core.UserCard) int { return cmp.Compare(a.SdkAppID, b.SdkAppID) })
+	return cards, nil
 }
 
 func (r Reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {

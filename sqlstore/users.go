@@ -15,6 +15,23 @@ const UserColumns = `user_id, sdk_app_id, origin_id, status, created_at, updated
 	nickname, avatar, city, province, nationality, lang, timezone, sex, signature, remark, logon_mode,
 	phone_enc, phone_idx, email_enc, email_idx, address_enc, external_id, full_name`
 
+// UserCardColumns are the columns of users that ScanUserCard reads.
+const UserCardColumns = `user_id, sdk_app_id, origin_id, status, nickname, avatar`
+
+// ScanUserCard reads a row of UserCardColumns.
+func ScanUserCard(row Scanner) (core.UserCard, error) {
+	var (
+		c           core.UserCard
+		app, status int64
+	)
+	if err := row.Scan(&c.ID, &app, &c.OriginID, &status, &c.Nickname, &c.Avatar); err != nil {
+		return c, err
+	}
+	c.SdkAppID = uint64(app)
+	c.Status = usercenter.UserStatus(status)
+	return c, nil
+}
+
 // UserArgs returns the values of u's UserColumns. Empty sealed values and
 // blind indexes are NULL.
 func UserArgs(engine string, u *core.UserRecord) ([]any, error) {

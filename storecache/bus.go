@@ -216,6 +216,7 @@ func (s *Store) setTTL(d time.Duration) {
 	s.apps.ttl.Store(int64(d))
 	s.domains.ttl.Store(int64(d))
 	s.users.ttl.Store(int64(d))
+	s.cards.ttl.Store(int64(d))
 	s.tokens.ttl.Store(int64(d))
 	s.ent.ttl.Store(int64(d))
 }

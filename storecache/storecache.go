@@ -1,6 +1,7 @@
 // Package storecache keeps the rows every request reads, in memory, for
-// a moment: API keys, apps, login tokens, enterprise access tokens and
-// users, each by the key the store finds it by. It is a core.Store that
+// a moment: API keys, apps, login tokens, enterprise access tokens,
+// users and users' cards (core.UserCard), each by the key the store finds
+// it by. It is a core.Store that
 // wraps another.
 //
 // Every facade's authentication reads the same key, app or token row
@@ -82,7 +83,8 @@ type Limits struct {
 }
 
 // DefaultLimits bound the caches to about 25 MiB in all: a user entry,
-// the largest, takes about 1 KiB. Expired entries are dropped as new ones
+// the largest, takes about 1 KiB. Users bounds the users' cards too (a
+// few hundred bytes each). Expired entries are dropped as new ones
 // come in, so a cache holds only what was read within the last TTL, up to
 // its limit, however many rows the database has.
 var DefaultLimits = Limits{
@@ -103,8 +105,11 @@ type Store struct {
 	apps    *ttlCache[uint64, *core.AppRecord]
 	domains *ttlCache[string, uint64]           // UserDomain to SdkAppId
 	users   *ttlCache[string, *core.UserRecord] // nil: no such user
-	tokens  *ttlCache[hashKey, *core.Token]
-	ent     *ttlCache[hashKey, *core.EnterpriseToken]
+	// cards holds what UserCard reads, under the rules of users and
+	// dropped with them, by UserId.
+	cards  *ttlCache[string, *core.UserCard] // nil: no such user
+	tokens *ttlCache[hashKey, *core.Token]
+	ent    *ttlCache[hashKey, *core.EnterpriseToken]
 
 	bus *busState // nil: no other node hears of this one's writes
 }
@@ -158,6 +163,7 @@ func New(s core.Store, lim Limits) *Store {
 		apps:    newTTLCache[uint64, *core.AppRecord](def(lim.Apps, d.Apps), TTL, hashID),
 		domains: newTTLCache[string, uint64](def(lim.Domains, d.Domains), TTL, hashString),
 		users:   newTTLCache[string, *core.UserRecord](def(lim.Users, d.Users), TTL, hashString),
+		cards:   newTTLCache[string, *core.UserCard](def(lim.Users, d.Users), TTL, hashString),
 		tokens:  newTTLCache[hashKey, *core.Token](def(lim.Tokens, d.Tokens), TTL, hashSum),
 		ent:     newTTLCache[hashKey, *core.EnterpriseToken](def(lim.EnterpriseTokens, d.EnterpriseTokens), TTL, hashSum),
 	}
@@ -263,6 +269,31 @@ func (s *Store) User(ctx context.Context, userID string) (*core.UserRecord, erro
 	return u, err
 }
 
+// UserCard caches a user's card, or that there is no such user, as User
+// caches the user; a write that drops the one drops the other.
+func (s *Store) UserCard(ctx context.Context, userID string) (*core.UserCard, error) {
+	if s.closed.Load() {
+		return s.Store.UserCard(ctx, userID)
+	}
+	c, ok, t := s.cards.lookup(userID)
+	if ok {
+		if c == nil {
+			return nil, usercenter.NotFound(usercenter.ResourceUser)
+		}
+		cp := *c
+		return &cp, nil
+	}
+	c, err := s.Store.UserCard(ctx, userID)
+	switch {
+	case err == nil:
+		cp := *c
+		s.cards.put(userID, &cp, t)
+	case isNoUser(err):
+		s.cards.put(userID, nil, t)
+	}
+	return c, err
+}
+
 // isNoUser reports whether err is the store's answer for a UserId that no
 // user has, as opposed to a failure to read.
 func isNoUser(err error) bool {
@@ -318,6 +349,7 @@ func (s *Store) purge() {
 	s.apps.purge()
 	s.domains.purge()
 	s.users.purge()
+	s.cards.purge()
 	s.tokens.purge()
 	s.ent.purge()
 }
@@ -328,8 +360,8 @@ type Stats struct {
 	Len          int
 }
 
-// Stats reports each cache by name: keys, apps, domains, users, tokens,
-// enterprise-tokens.
+// Stats reports each cache by name: keys, apps, domains, users,
+// user-cards, tokens, enterprise-tokens.
 func (s *Store) Stats() map[string]Stats {
 	out := map[string]Stats{}
 	add := func(name string, h, m *atomic.Int64, n int) {
@@ -339,6 +371,7 @@ func (s *Store) Stats() map[string]Stats {
 	add("apps", &s.apps.hits, &s.apps.misses, s.apps.len())
 	add("domains", &s.domains.hits, &s.domains.misses, s.domains.len())
 	add("users", &s.users.hits, &s.users.misses, s.users.len())
+	add("user-cards", &s.cards.hits, &s.cards.misses, s.cards.len())
 	add("tokens", &s.tokens.hits, &s.tokens.misses, s.tokens.len())
 	add("enterprise-tokens", &s.ent.hits, &s.ent.misses, s.ent.len())
 	return out
@@ -382,6 +415,7 @@ func (s *Store) apply(inv *invalidations) {
 	}
 	for _, u := range inv.users {
 		s.users.invalidate(u)
+		s.cards.invalidate(u)
 	}
 	for _, k := range inv.newKeys {
 		s.keys.invalidate(k)
@@ -391,6 +425,7 @@ func (s *Store) apply(inv *invalidations) {
 	}
 	for _, u := range inv.newUsers {
 		s.users.invalidate(u)
+		s.cards.invalidate(u)
 	}
 	if inv.tokens {
 		s.tokens.purge()

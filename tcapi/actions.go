@@ -64,6 +64,10 @@ func userInfo(u *usercenter.User) UserInfo {
 	return UserInfo{SdkAppId: u.SdkAppID, UserId: u.ID, Name: u.Nickname, Avatar: u.Avatar, OriginId: u.OriginID}
 }
 
+func cardInfo(c *core.UserCard) UserInfo {
+	return UserInfo{SdkAppId: c.SdkAppID, UserId: c.ID, Name: c.Nickname, Avatar: c.Avatar, OriginId: c.OriginID}
+}
+
 type registerUserRequest struct {
 	SdkAppId uint64 `tc:"SdkAppId,required"`
 	Name     string `tc:"Name"`
@@ -164,23 +168,28 @@ type userQuery struct {
 	OriginId string `tc:"OriginId"`
 }
 
-func (q *userQuery) find(ctx context.Context, svc *core.Service, actor *usercenter.Actor) ([]usercenter.User, error) {
+func (q *userQuery) find(ctx context.Context, svc *core.Service, actor *usercenter.Actor) ([]UserInfo, error) {
 	if q.UserId != "" {
-		// LCIC's user object has no phone, email or address.
-		u, err := svc.UserProfile(ctx, actor, q.UserId)
+		// LCIC's user object has no phone, email or address: the card
+		// holds all it shows.
+		c, err := svc.UserCard(ctx, actor, q.UserId)
 		if err != nil {
 			return nil, err
 		}
-		return []usercenter.User{*u}, nil
+		return []UserInfo{cardInfo(c)}, nil
 	}
 	if q.OriginId == "" {
 		return nil, &paramError{code: "MissingParameter", msg: "the parameter UserId (or OriginId) is required"}
 	}
-	page, err := svc.ListUsers(ctx, actor, core.UserQuery{OriginID: q.OriginId, Limit: core.MaxPageSize})
+	cards, err := svc.UserCardsByOrigin(ctx, actor, q.OriginId)
 	if err != nil {
 		return nil, err
 	}
-	return page.Users, nil
+	out := make([]UserInfo, len(cards))
+	for i := range cards {
+		out[i] = cardInfo(&cards[i])
+	}
+	return out, nil
 }
 
 type describeUserResponse struct {
@@ -191,11 +200,11 @@ type describeUserResponse struct {
 func describeUser(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req *userQuery) (*describeUserResponse, error) {
 	if req.UserId != "" {
 		// As find would, without the list of one.
-		u, err := svc.UserProfile(ctx, actor, req.UserId)
+		c, err := svc.UserCard(ctx, actor, req.UserId)
 		if err != nil {
 			return nil, err
 		}
-		return &describeUserResponse{UserInfo: userInfo(u)}, nil
+		return &describeUserResponse{UserInfo: cardInfo(c)}, nil
 	}
 	users, err := req.find(ctx, svc, actor)
 	if err != nil {
@@ -204,7 +213,7 @@ func describeUser(ctx context.Context, svc *core.Service, actor *usercenter.Acto
 	if len(users) > 1 {
 		return nil, usercenter.Invalid(usercenter.FieldOriginID, "matches users in %d apps of this key; use UserId or DescribeUserDetail", len(users))
 	}
-	return &describeUserResponse{UserInfo: userInfo(&users[0])}, nil
+	return &describeUserResponse{UserInfo: users[0]}, nil
 }
 
 type usersResponse struct {
@@ -217,11 +226,7 @@ func describeUserDetail(ctx context.Context, svc *core.Service, actor *usercente
 	if err != nil {
 		return nil, err
 	}
-	out := &usersResponse{Users: make([]UserInfo, len(users))}
-	for i := range users {
-		out.Users[i] = userInfo(&users[i])
-	}
-	return out, nil
+	return &usersResponse{Users: users}, nil
 }
 
 type modifyUserProfileRequest struct {

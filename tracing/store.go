@@ -126,6 +126,16 @@ func (r reader) User(ctx context.Context, userID string) (*core.UserRecord, erro
 	return traced(r, ctx, "User", func(ctx context.Context) (*core.UserRecord, error) { return r.r.User(ctx, userID) })
 }
 
+func (r reader) UserCard(ctx context.Context, userID string) (*core.UserCard, error) {
+	return traced(r, ctx, "UserCard", func(ctx context.Context) (*core.UserCard, error) { return r.r.UserCard(ctx, userID) })
+}
+
+func (r reader) UserCardsByOrigin(ctx context.Context, apps []uint64, originID string) ([]core.UserCard, error) {
+	return traced(r, ctx, "UserCardsByOrigin", func(ctx context.Context) ([]core.UserCard, error) {
+		return r.r.UserCardsByOrigin(ctx, apps, originID)
+	})
+}
+
 func (r reader) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {
 	return traced(r, ctx, "UserByOrigin", func(ctx context.Context) (*core.UserRecord, error) {
 		return r.r.UserByOrigin(ctx, sdkAppID, originID)

@@ -104,6 +104,9 @@ type Env struct {
 // Options tune an Env.
 type Options struct {
 	RateLimit int // the first app's limit; default 1000 so tests are not throttled
+	// Wrap, when set, wraps the store the service sees (over the cache),
+	// for tests that watch what the use cases read.
+	Wrap func(core.Store) core.Store
 }
 
 // New starts an instance that stops when the test ends.
@@ -120,7 +123,10 @@ func New(t testing.TB, opts ...Options) *Env {
 	engine, db := svctest.Engine(), svctest.NewDatabase(t)
 	// Cached as serve caches it, so that every test through the facades
 	// also checks that this node reads its own writes at once.
-	store := storecache.New(svctest.OpenDatabase(t, db), storecache.DefaultLimits)
+	var store core.Store = storecache.New(svctest.OpenDatabase(t, db), storecache.DefaultLimits)
+	if o.Wrap != nil {
+		store = o.Wrap(store)
+	}
 	dir := filepath.Dir(db)
 	if engine != svctest.SQLite {
 		dir = t.TempDir()

@@ -48,6 +48,8 @@ var tests = []test{
 	{"Keys", testKeys},
 	{"Users", testUsers},
 	{"UserProfileRoundTrip", testUserProfileRoundTrip},
+	{"UserCard", testUserCard},
+	{"UserCardsByOrigin", testUserCardsByOrigin},
 	{"Links", testLinks},
 	{"ExternalID", testExternalID},
 	{"InsertUsers", testInsertUsers},
