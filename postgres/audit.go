@@ -24,7 +24,7 @@ import (
 // lock, so they never wait for each other; only a read of the trail waits
 // for them (and, while it waits, holds up new writers of events).
 func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	args, err := sqlstore.AuditArgs(engine, e)
@@ -51,6 +51,7 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 		return t.fail(ctx, err)
 	}
 	t.auditLocked = true
+	t.wrote = true
 	e.ID = id
 	return nil
 }

@@ -44,7 +44,7 @@ var userWidth = strings.Count(sqlstore.UserColumns, ",") + 1
 // an outer savepoint, to name the first user that cannot be stored; its
 // failure undoes them all.
 func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	if len(users) == 0 {
@@ -134,7 +134,7 @@ func (t *txn) insertUsersOneByOne(ctx context.Context, users []*core.UserRecord)
 // InsertAudits appends the events with one statement, under the audit
 // lock InsertAudit takes (see there).
 func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	if len(events) == 0 {
@@ -190,6 +190,7 @@ func (t *txn) insertNumbered(ctx context.Context, what string, n int, query stri
 		return nil, t.fail(ctx, err)
 	}
 	t.auditLocked = true
+	t.wrote = true
 	if len(ids) != n {
 		return nil, t.fail(ctx, fmt.Errorf("postgres: the %s insert returned another number of IDs than it was given rows", what))
 	}

@@ -20,7 +20,7 @@ const qInsertEvents = `INSERT INTO events (` + sqlstore.EventInsertColumns + `)
 // lock, which orders the outbox's IDs by commit as it orders the audit
 // trail's (see InsertAudit): EventsAfter's readers page by ID.
 func (t *txn) InsertEvents(ctx context.Context, events []*usercenter.Event) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	if len(events) == 0 {

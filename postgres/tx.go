@@ -87,7 +87,7 @@ func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) erro
 // user does not exist, and with EConflict (Field "Token") on a duplicate
 // hash.
 func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	args, err := sqlstore.TokenArgs(engine, tok)

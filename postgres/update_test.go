@@ -24,11 +24,13 @@ import (
 func increment(s core.Store, runs *atomic.Int32, ready *sync.WaitGroup, swallow bool) error {
 	first := true
 	return s.Update(ctx, func(tx core.Tx) error {
-		runs.Add(1)
 		v, err := tx.Meta(ctx, "counter")
 		if err != nil {
 			return err
 		}
+		// Counted once it has read: in a batch the read stops fn, which
+		// runs again alone (see postgres.Update).
+		runs.Add(1)
 		if first {
 			first = false
 			ready.Done()
