@@ -194,6 +194,9 @@ const (
 // rolled back and the batch run again with a savepoint per fn, where a
 // failing fn is rolled back to its savepoint and the others commit.
 func (s *Store) runBatch(batch []*request) {
+	if n := int64(len(batch)); n > s.largestBatch.Load() {
+		s.largestBatch.Store(n) // only a hint for the tests: a lost race does no harm
+	}
 	errs := make([]error, len(batch))
 	journaled := false
 	for attempt := 0; ; attempt++ {

@@ -96,6 +96,8 @@ type Store struct {
 	reqs    chan *request // Updates waiting for a writer
 	quit    chan struct{} // closed by Close: the writers stop
 	writers sync.WaitGroup
+	// largestBatch is the most Updates a batch has held, for the tests.
+	largestBatch atomic.Int64
 
 	mu    sync.Mutex
 	locks map[*heldLock]struct{} // TryLock sessions, closed by Close
