@@ -31,6 +31,10 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 	if err != nil {
 		return err
 	}
+	if t.deferred != nil {
+		t.deferred.audits = append(t.deferred.audits, e)
+		return nil
+	}
 	b := &pgx.Batch{}
 	if !t.auditLocked {
 		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, t.s.keys.audit)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -178,10 +179,17 @@ func (s *Store) runBatchGuarded(batch []*request) (ok bool) {
 type outcome int
 
 const (
-	answered outcome = iota // every request has its answer in errs
-	journal                 // run again with a savepoint per Update
-	raceLost                // lost a race (deadlock): run the whole batch again
+	answered  outcome = iota // every request has its answer in errs
+	journal                  // run again with a savepoint per Update
+	immediate                // run again with no deferred rows (see deferred)
+	raceLost                 // lost a race (deadlock): run the whole batch again
 )
+
+// runMode is how a run of a batch goes about it.
+type runMode struct {
+	journaled bool // a savepoint around each fn
+	immediate bool // each Tx method writes its rows itself
+}
 
 // runBatch runs batch and answers every request in it.
 //
@@ -193,22 +201,33 @@ const (
 // fn fails after writing, or an error costs the transaction, is the run
 // rolled back and the batch run again with a savepoint per fn, where a
 // failing fn is rolled back to its savepoint and the others commit.
+//
+// The first run also defers the rows that fns append and never read back
+// in a batch (audit events, outbox events, login tokens) and writes them
+// for the whole batch with one multi-row statement each, pipelined with
+// COMMIT (see deferred): a registration then costs one round trip of its
+// own. If those statements fail (a token's user is gone, a text
+// PostgreSQL refuses), the batch runs again with every method writing its
+// rows itself, so that the failure is the failing fn's alone.
 func (s *Store) runBatch(batch []*request) {
 	if n := int64(len(batch)); n > s.largestBatch.Load() {
 		s.largestBatch.Store(n) // only a hint for the tests: a lost race does no harm
 	}
 	errs := make([]error, len(batch))
-	journaled := false
+	var mode runMode
 	for attempt := 0; ; attempt++ {
 		clear(errs)
-		switch s.tryBatch(batch, errs, journaled) {
+		switch s.tryBatch(batch, errs, mode) {
 		case answered:
 			for i, r := range batch {
 				r.done <- errs[i]
 			}
 			return
 		case journal:
-			journaled = true
+			mode.journaled = true
+			continue
+		case immediate:
+			mode.immediate = true
 			continue
 		}
 		if attempt >= s.maxRetries {
@@ -224,7 +243,7 @@ func (s *Store) runBatch(batch []*request) {
 
 // tryBatch runs batch in one transaction on a connection of its own and,
 // when the outcome is answered, commits it and fills errs.
-func (s *Store) tryBatch(batch []*request, errs []error, journaled bool) outcome {
+func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 	// The writer's statements run on no caller's ctx: one caller giving up
 	// must not cancel the transaction of the others. A dead server is
 	// bounded by the connection's own timeouts; see failAll.
@@ -238,17 +257,21 @@ func (s *Store) tryBatch(batch []*request, errs []error, journaled bool) outcome
 		closeConn(conn)
 		return s.failAll(batch, errs, s.fail(bg, err))
 	}
+	var rows deferred
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = ctxError(err) // canceled before its turn: never run
 			continue
 		}
-		if journaled {
+		if mode.journaled {
 			if _, err := conn.Exec(bg, `SAVEPOINT request`); err != nil {
 				return s.abandon(conn, batch, errs, err)
 			}
 		}
 		t := &txn{s: s, tx: detached{conn}, readCommitted: true}
+		if !mode.immediate {
+			t.deferred = &deferred{}
+		}
 		t.reader = reader{s: s, tx: t}
 		t.reader.bind()
 		fnErr := sqlstore.Run(engine, r.fn, t)
@@ -258,8 +281,8 @@ func (s *Store) tryBatch(batch []*request, errs []error, journaled bool) outcome
 		case lost != nil && retryable(lost):
 			rollbackConn(conn)
 			return raceLost
-		case lost != nil && (!journaled || !statementLevel(lost)):
-			if !journaled {
+		case lost != nil && (!mode.journaled || !statementLevel(lost)):
+			if !mode.journaled {
 				rollbackConn(conn)
 				return journal // find out which fn it was, and keep the others
 			}
@@ -279,7 +302,7 @@ func (s *Store) tryBatch(batch []*request, errs []error, journaled bool) outcome
 			fnErr = runAlone
 		}
 		if fnErr != nil && (t.wrote || lost != nil) {
-			if !journaled {
+			if !mode.journaled {
 				rollbackConn(conn)
 				return journal
 			}
@@ -287,14 +310,17 @@ func (s *Store) tryBatch(batch []*request, errs []error, journaled bool) outcome
 				return s.abandon(conn, batch, errs, err)
 			}
 		}
-		if journaled {
+		if mode.journaled {
 			if _, err := conn.Exec(bg, `RELEASE SAVEPOINT request`); err != nil {
 				return s.abandon(conn, batch, errs, err)
 			}
 		}
+		if fnErr == nil && t.deferred != nil {
+			rows.add(t.deferred) // a failed fn's rows are dropped with it
+		}
 		errs[i] = fnErr
 	}
-	tag, err := conn.Exec(bg, `COMMIT`)
+	tag, err := rows.writeAndCommit(conn, s.keys.audit)
 	if err == nil && tag.String() != "COMMIT" {
 		// PostgreSQL answers COMMIT of a transaction that an error
 		// aborted with ROLLBACK: lostErr should have caught it first.
@@ -304,6 +330,11 @@ func (s *Store) tryBatch(batch []*request, errs []error, journaled bool) outcome
 		if retryable(err) {
 			rollbackConn(conn)
 			return raceLost
+		}
+		if pgError(err) != nil && !rows.empty() && !mode.immediate {
+			// A deferred row was refused, and COMMIT skipped.
+			rollbackConn(conn)
+			return immediate
 		}
 		closeConn(conn)
 		if pgError(err) == nil && !pgconn.SafeToRetry(err) {
@@ -316,7 +347,106 @@ func (s *Store) tryBatch(batch []*request, errs []error, journaled bool) outcome
 		}
 		return s.failAll(batch, errs, err)
 	}
+	rows.setIDs()
 	return answered
+}
+
+// deferred are the rows of a batch's Updates that the batch writes for
+// all of them at once, before COMMIT. They are the rows fns append and
+// no Tx method a batch runs reads back (User reads no token, and reads of
+// the audit trail or the outbox need an Update alone); so an fn cannot
+// tell they are not written yet, and their IDs are set before Update
+// returns. A token's user is written by then, by its fn or an earlier
+// one: its foreign key holds.
+type deferred struct {
+	audits []*usercenter.AuditEvent
+	events []*usercenter.Event
+	tokens []*core.Token
+	// The IDs the multi-row inserts returned, set by writeAndCommit.
+	auditIDs, eventIDs []int64
+}
+
+func (d *deferred) add(o *deferred) {
+	d.audits = append(d.audits, o.audits...)
+	d.events = append(d.events, o.events...)
+	d.tokens = append(d.tokens, o.tokens...)
+}
+
+func (d *deferred) empty() bool {
+	return len(d.audits) == 0 && len(d.events) == 0 && len(d.tokens) == 0
+}
+
+const qInsertTokens = `INSERT INTO tokens (` + sqlstore.TokenColumns + `)
+	SELECT * FROM unnest($1::bytea[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])`
+
+// writeAndCommit writes the rows, each kind with one statement, and
+// commits, all in one round trip: the audit lock first, shared, so that
+// IDs become visible in order (see InsertAudit), then the audit events
+// and the outbox's events in the batch's order, their IDs increasing in
+// it, then the tokens, then COMMIT. PostgreSQL skips the rest of the
+// pipeline at the first error, COMMIT included.
+func (d *deferred) writeAndCommit(conn *pgxpool.Conn, auditLock int64) (pgconn.CommandTag, error) {
+	b := &pgx.Batch{}
+	if len(d.audits) > 0 || len(d.events) > 0 {
+		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, auditLock)
+	}
+	ids := func(dst *[]int64) func(pgx.Rows) error {
+		return func(rows pgx.Rows) error {
+			var err error
+			*dst, err = pgx.AppendRows((*dst)[:0], rows, pgx.RowTo[int64])
+			return err
+		}
+	}
+	if len(d.audits) > 0 {
+		cols, err := auditColumns(d.audits) // checked when added: cannot fail
+		if err != nil {
+			return pgconn.CommandTag{}, err
+		}
+		b.Queue(qInsertAudits, cols...).Query(ids(&d.auditIDs))
+	}
+	if len(d.events) > 0 {
+		cols, err := eventColumns(d.events)
+		if err != nil {
+			return pgconn.CommandTag{}, err
+		}
+		b.Queue(qInsertEvents, cols...).Query(ids(&d.eventIDs))
+	}
+	if n := len(d.tokens); n > 0 {
+		hashes, users := make([][]byte, n), make([]string, n)
+		apps, created, expires := make([]int64, n), make([]int64, n), make([]int64, n)
+		for i, tok := range d.tokens {
+			args, err := sqlstore.TokenArgs(engine, tok)
+			if err != nil {
+				return pgconn.CommandTag{}, err
+			}
+			hashes[i], users[i], apps[i], created[i], expires[i] = args[0].([]byte), args[1].(string), args[2].(int64), args[3].(int64), args[4].(int64)
+		}
+		b.Queue(qInsertTokens, hashes, users, apps, created, expires)
+	}
+	var tag pgconn.CommandTag
+	b.Queue(`COMMIT`).Exec(func(ct pgconn.CommandTag) error {
+		tag = ct
+		return nil
+	})
+	err := conn.SendBatch(context.Background(), b).Close()
+	return tag, err
+}
+
+// setIDs hands the rows' IDs to their events, in the order given. An
+// INSERT … RETURNING returns a row per row inserted; were it otherwise,
+// the events would keep ID 0 rather than wrong ones.
+func (d *deferred) setIDs() {
+	if len(d.auditIDs) != len(d.audits) || len(d.eventIDs) != len(d.events) {
+		return
+	}
+	slices.Sort(d.auditIDs)
+	for i, e := range d.audits {
+		e.ID = d.auditIDs[i]
+	}
+	slices.Sort(d.eventIDs)
+	for i, e := range d.events {
+		e.ID = d.eventIDs[i]
+	}
 }
 
 // abandon ends the batch's transaction after err made it unusable, and

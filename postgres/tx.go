@@ -97,6 +97,10 @@ func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
 	if !storable(tok.UserID) {
 		return usercenter.NotFound(usercenter.ResourceUser) // no row can have that ID
 	}
+	if t.deferred != nil {
+		t.deferred.tokens = append(t.deferred.tokens, tok)
+		return nil
+	}
 	_, _, err = t.atomically(ctx, step{`INSERT INTO tokens (` + sqlstore.TokenColumns + `) VALUES ($1, $2, $3, $4, $5)`, args})
 	if err != nil {
 		return t.failWrite(ctx, err, usercenter.ResourceUser)

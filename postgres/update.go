@@ -176,6 +176,10 @@ type txn struct {
 	needsAlone    bool
 	wrote         bool            // a write of fn's has taken effect in the transaction
 	lockedUsers   map[string]bool // users whose rows fn has read, locked, through User
+	// deferred, when not nil, takes the rows of InsertAudit(s),
+	// InsertEvents and InsertToken, which the batch writes for all its
+	// Updates at once before COMMIT (see deferred).
+	deferred *deferred
 
 	auditLocked bool // the audit lock is held; see InsertAudit
 

@@ -291,6 +291,12 @@ func TestAuditIDsInCommitOrder(t *testing.T) {
 	done1 := make(chan error, 1)
 	go func() {
 		done1 <- s.Update(ctx, func(tx core.Tx) error {
+			// A read of Meta makes the Update run alone, where the
+			// event's ID is drawn at once, while the transaction stays
+			// open; a batch would draw it only as it commits.
+			if _, err := tx.Meta(ctx, "x"); err != nil {
+				return err
+			}
 			if err := tx.InsertAudit(ctx, first); err != nil {
 				return err
 			}
