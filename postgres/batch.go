@@ -272,6 +272,7 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 		if !mode.immediate {
 			t.deferred = &deferred{}
 		}
+		t.unsaved = !mode.journaled
 		t.reader = reader{s: s, tx: t}
 		t.reader.bind()
 		fnErr := sqlstore.Run(engine, r.fn, t)

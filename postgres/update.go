@@ -175,6 +175,7 @@ type txn struct {
 	readCommitted bool
 	needsAlone    bool
 	wrote         bool            // a write of fn's has taken effect in the transaction
+	unsaved       bool            // the batch's first run: atomically sets no savepoint
 	lockedUsers   map[string]bool // users whose rows fn has read, locked, through User
 	// deferred, when not nil, takes the rows of InsertAudit(s),
 	// InsertEvents and InsertToken, which the batch writes for all its
@@ -308,15 +309,27 @@ type step struct {
 // failed and its error. A statement-level error (a constraint, a bad
 // value) is rolled back to the savepoint; any other loses the transaction.
 func (t *txn) atomically(ctx context.Context, steps ...step) (tags []pgconn.CommandTag, failed int, err error) {
+	// In a batch's first run (see runBatch) a failing step costs the
+	// transaction, and the batch runs again with savepoints: a savepoint
+	// is a subtransaction, which PostgreSQL's statements and snapshots
+	// pay for, for the rare write that fails.
+	saved := !t.unsaved
 	b := &pgx.Batch{}
-	b.Queue(`SAVEPOINT method`)
+	if saved {
+		b.Queue(`SAVEPOINT method`)
+	}
 	for _, s := range steps {
 		b.Queue(s.sql, s.args...)
 	}
-	b.Queue(`RELEASE SAVEPOINT method`)
+	if saved {
+		b.Queue(`RELEASE SAVEPOINT method`)
+	}
 	br := t.tx.SendBatch(ctx, b)
 	failed = -1
-	if _, err = br.Exec(); err == nil {
+	if saved {
+		_, err = br.Exec()
+	}
+	if err == nil {
 		tags = make([]pgconn.CommandTag, 0, len(steps))
 		for i := range steps {
 			tag, serr := br.Exec()
@@ -326,7 +339,7 @@ func (t *txn) atomically(ctx context.Context, steps ...step) (tags []pgconn.Comm
 			}
 			tags = append(tags, tag)
 		}
-		if err == nil {
+		if err == nil && saved {
 			_, err = br.Exec()
 		}
 	}
@@ -337,7 +350,7 @@ func (t *txn) atomically(ctx context.Context, steps ...step) (tags []pgconn.Comm
 		t.wrote = true
 		return tags, -1, nil
 	}
-	if failed >= 0 && statementLevel(err) && !retryable(err) {
+	if saved && failed >= 0 && statementLevel(err) && !retryable(err) {
 		// Without arguments pgx sends this with the simple protocol, so
 		// both statements go in one message.
 		if _, rerr := t.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT method; RELEASE SAVEPOINT method`); rerr != nil {
