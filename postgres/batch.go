@@ -37,6 +37,9 @@ type request struct {
 	ctx  context.Context
 	fn   func(core.Tx) error
 	done chan error // buffered: the writer never waits for the caller
+	// alone is set once fn has called a method that needs SERIALIZABLE:
+	// the batch's later runs leave it out, it will run alone.
+	alone bool
 }
 
 // runAlone is sent on a request's done channel when its fn called a method
@@ -182,6 +185,7 @@ const (
 	answered  outcome = iota // every request has its answer in errs
 	journal                  // run again with a savepoint per Update
 	immediate                // run again with no deferred rows (see deferred)
+	again                    // run again as before, without the Updates that must run alone
 	raceLost                 // lost a race (deadlock): run the whole batch again
 )
 
@@ -229,6 +233,8 @@ func (s *Store) runBatch(batch []*request) {
 		case immediate:
 			mode.immediate = true
 			continue
+		case again:
+			continue
 		}
 		if attempt >= s.maxRetries {
 			for _, r := range batch {
@@ -261,6 +267,10 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = ctxError(err) // canceled before its turn: never run
+			continue
+		}
+		if r.alone {
+			errs[i] = runAlone
 			continue
 		}
 		if mode.journaled {
@@ -301,6 +311,13 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 		}
 		if t.needsAlone {
 			fnErr = runAlone
+			if !mode.journaled && t.wrote && lost == nil {
+				// Its writes cannot be undone alone; but it has no place
+				// in this batch anyway.
+				r.alone = true
+				rollbackConn(conn)
+				return again
+			}
 		}
 		if fnErr != nil && (t.wrote || lost != nil) {
 			if !mode.journaled {

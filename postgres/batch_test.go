@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 
 	"usercenter/core"
@@ -79,4 +80,38 @@ func TestKill9(t *testing.T) {
 		}
 		return s
 	}, 500)
+}
+
+// TestBatchRunsAlone has an Update write in a batch and then call a method
+// that needs SERIALIZABLE isolation: its batched run stops there and is
+// undone, and it runs again alone, whose writes alone are kept.
+func TestBatchRunsAlone(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	u := newUser(1, "alone", base)
+	var runs, counted int
+	err := s.Update(ctx, func(tx core.Tx) error {
+		runs++
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		n, err := tx.LiveTokens(ctx, u.ID, base) // a count: not in a batch
+		if err != nil {
+			return err
+		}
+		counted++
+		return tx.SetMeta(ctx, "live", []byte(strconv.Itoa(n)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 || counted != 1 {
+		t.Fatalf("fn ran %d times and counted %d times; want 2 runs, the batched one stopped at the count", runs, counted)
+	}
+	if n := scalar[int64](t, s, `SELECT count(*) FROM users WHERE origin_id = 'alone'`); n != 1 {
+		t.Fatalf("%d users stored, want 1", n)
+	}
+	if v, err := s.Meta(ctx, "live"); err != nil || string(v) != "0" {
+		t.Fatalf("Meta = %q, %v; want 0", v, err)
+	}
 }
