@@ -259,7 +259,12 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 		return s.failAll(batch, errs, s.fail(bg, err))
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(bg, `BEGIN ISOLATION LEVEL READ COMMITTED`); err != nil {
+	// The retry lock, shared, rides in BEGIN's round trip: an Update that
+	// lost races repeatedly takes it exclusively to run with no other
+	// transaction under way, batches included (see queueAfter), where a
+	// batch's row lock could otherwise make it lose once more. One lock a
+	// batch, not one an Update.
+	if _, err := conn.Exec(bg, s.beginBatch); err != nil {
 		closeConn(conn)
 		return s.failAll(batch, errs, s.fail(bg, err))
 	}

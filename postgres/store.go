@@ -93,9 +93,10 @@ type Store struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 
-	reqs    chan *request // Updates waiting for a writer
-	quit    chan struct{} // closed by Close: the writers stop
-	writers sync.WaitGroup
+	reqs       chan *request // Updates waiting for a writer
+	quit       chan struct{} // closed by Close: the writers stop
+	writers    sync.WaitGroup
+	beginBatch string // BEGIN of a batch's transaction, with the retry lock
 	// largestBatch is the most Updates a batch has held, for the tests.
 	largestBatch atomic.Int64
 
@@ -155,6 +156,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s.schema = *schema
 	s.keys = newLockKeys(s.schema)
+	s.beginBatch = fmt.Sprintf("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared(%d)", s.keys.retry)
 	if s.readOnly {
 		err = s.checkSchema(ctx)
 	} else {
@@ -238,7 +240,7 @@ type lockKeys struct {
 	migrate int64 // held by the node applying migrations
 	server  int64 // TryLock: shared by servers, exclusive for a rotation
 	audit   int64 // orders audit event IDs by commit; see InsertAudit
-	retry   int64 // taken by Updates that lost races repeatedly; see Update
+	retry   int64 // taken by Updates that lost races repeatedly; see queueAfter
 }
 
 func newLockKeys(schema string) lockKeys {
