@@ -203,7 +203,9 @@ type Tx interface {
 
 	SetMeta(ctx context.Context, name string, value []byte) error
 
-	// InsertAudit appends an event; the store assigns its ID.
+	// InsertAudit appends an event; the store assigns its ID, which is
+	// set in e by the time Update returns (an engine that writes the
+	// events of a batch of Updates together sets it only then).
 	InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error
 	// EraseAuditUser replaces the UserId of every audit event about
 	// userID by usercenter.ErasedUserID, keeping the events, and reports
@@ -215,7 +217,8 @@ type Tx interface {
 	InsertAudits(ctx context.Context, events []*usercenter.AuditEvent) error
 
 	// InsertEvents appends events to the outbox and sets their IDs, which
-	// increase in the order given.
+	// increase in the order given, by the time Update returns (as
+	// InsertAudit).
 	InsertEvents(ctx context.Context, events []*usercenter.Event) error
 	// EraseEventsUser replaces the UserId in the data of every event of
 	// the outbox of app sdkAppID about userID by usercenter.ErasedUserID,

@@ -24,12 +24,16 @@ import (
 // lock, so they never wait for each other; only a read of the trail waits
 // for them (and, while it waits, holds up new writers of events).
 func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	args, err := sqlstore.AuditArgs(engine, e)
 	if err != nil {
 		return err
+	}
+	if t.deferred != nil {
+		t.deferred.audits = append(t.deferred.audits, e)
+		return nil
 	}
 	b := &pgx.Batch{}
 	if !t.auditLocked {
@@ -51,6 +55,7 @@ func (t *txn) InsertAudit(ctx context.Context, e *usercenter.AuditEvent) error {
 		return t.fail(ctx, err)
 	}
 	t.auditLocked = true
+	t.wrote = true
 	e.ID = id
 	return nil
 }

@@ -44,7 +44,7 @@ var userWidth = strings.Count(sqlstore.UserColumns, ",") + 1
 // an outer savepoint, to name the first user that cannot be stored; its
 // failure undoes them all.
 func (t *txn) InsertUsers(ctx context.Context, users []*core.UserRecord) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	if len(users) == 0 {
@@ -141,24 +141,21 @@ func (t *txn) insertUsersOneByOne(ctx context.Context, users []*core.UserRecord)
 // InsertAudits appends the events with one statement, under the audit
 // lock InsertAudit takes (see there).
 func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	if len(events) == 0 {
 		return nil
 	}
-	n := len(events)
-	at, apps := make([]int64, n), make([]int64, n)
-	users, actions, fields, actors, reqs, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	for i, e := range events {
-		v, err := sqlstore.EncodeTime(engine, "audit_events.at", e.At)
-		if err != nil {
-			return err
-		}
-		at[i], apps[i], users[i], actions[i], fields[i], actors[i], reqs[i] = v, int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID
-		reasons[i] = e.Reason
+	cols, err := auditColumns(events)
+	if err != nil {
+		return err
 	}
-	ids, err := t.insertNumbered(ctx, "audit", n, qInsertAudits, at, apps, users, actions, fields, actors, reqs, reasons)
+	if t.deferred != nil {
+		t.deferred.audits = append(t.deferred.audits, events...)
+		return nil
+	}
+	ids, err := t.insertNumbered(ctx, "audit", len(events), qInsertAudits, cols...)
 	if err != nil {
 		return err
 	}
@@ -166,6 +163,22 @@ func (t *txn) InsertAudits(ctx context.Context, events []*usercenter.AuditEvent)
 		e.ID = ids[i]
 	}
 	return nil
+}
+
+// auditColumns returns the arguments of qInsertAudits for events.
+func auditColumns(events []*usercenter.AuditEvent) ([]any, error) {
+	n := len(events)
+	at, apps := make([]int64, n), make([]int64, n)
+	users, actions, fields, actors, reqs, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, e := range events {
+		v, err := sqlstore.EncodeTime(engine, "audit_events.at", e.At)
+		if err != nil {
+			return nil, err
+		}
+		at[i], apps[i], users[i], actions[i], fields[i], actors[i], reqs[i] = v, int64(e.SdkAppID), e.UserID, string(e.Action), e.Field, e.Actor, e.RequestID
+		reasons[i] = e.Reason
+	}
+	return []any{at, apps, users, actions, fields, actors, reqs, reasons}, nil
 }
 
 // insertNumbered runs an INSERT … RETURNING id of n rows under the audit
@@ -197,6 +210,7 @@ func (t *txn) insertNumbered(ctx context.Context, what string, n int, query stri
 		return nil, t.fail(ctx, err)
 	}
 	t.auditLocked = true
+	t.wrote = true
 	if len(ids) != n {
 		return nil, t.fail(ctx, fmt.Errorf("postgres: the %s insert returned another number of IDs than it was given rows", what))
 	}

@@ -20,23 +20,21 @@ const qInsertEvents = `INSERT INTO events (` + sqlstore.EventInsertColumns + `)
 // lock, which orders the outbox's IDs by commit as it orders the audit
 // trail's (see InsertAudit): EventsAfter's readers page by ID.
 func (t *txn) InsertEvents(ctx context.Context, events []*usercenter.Event) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	if len(events) == 0 {
 		return nil
 	}
-	n := len(events)
-	types, actors, data := make([]string, n), make([]string, n), make([]string, n)
-	apps, at := make([]int64, n), make([]int64, n)
-	for i, e := range events {
-		a, err := sqlstore.EventArgs(engine, e)
-		if err != nil {
-			return err
-		}
-		types[i], apps[i], at[i], actors[i], data[i] = a[0].(string), a[1].(int64), a[2].(int64), a[3].(string), a[4].(string)
+	cols, err := eventColumns(events)
+	if err != nil {
+		return err
 	}
-	ids, err := t.insertNumbered(ctx, "event", n, qInsertEvents, types, apps, at, actors, data)
+	if t.deferred != nil {
+		t.deferred.events = append(t.deferred.events, events...)
+		return nil
+	}
+	ids, err := t.insertNumbered(ctx, "event", len(events), qInsertEvents, cols...)
 	if err != nil {
 		return err
 	}
@@ -44,6 +42,21 @@ func (t *txn) InsertEvents(ctx context.Context, events []*usercenter.Event) erro
 		e.ID = ids[i]
 	}
 	return nil
+}
+
+// eventColumns returns the arguments of qInsertEvents for events.
+func eventColumns(events []*usercenter.Event) ([]any, error) {
+	n := len(events)
+	types, actors, data := make([]string, n), make([]string, n), make([]string, n)
+	apps, at := make([]int64, n), make([]int64, n)
+	for i, e := range events {
+		a, err := sqlstore.EventArgs(engine, e)
+		if err != nil {
+			return nil, err
+		}
+		types[i], apps[i], at[i], actors[i], data[i] = a[0].(string), a[1].(int64), a[2].(int64), a[3].(string), a[4].(string)
+	}
+	return []any{types, apps, at, actors, data}, nil
 }
 
 // EventsAfter returns up to limit events of an app after afterID, in ID

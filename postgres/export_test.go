@@ -12,6 +12,9 @@ import (
 // database.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
+// LargestBatch returns the most Updates one batch has held.
+func (s *Store) LargestBatch() int64 { return s.largestBatch.Load() }
+
 // LockKeys returns the schema's advisory lock keys.
 func (s *Store) LockKeys() (migrate, server, audit int64) {
 	return s.keys.migrate, s.keys.server, s.keys.audit

@@ -3,10 +3,15 @@
 // database. It behaves exactly as the SQLite store does: same schema (see
 // migrations/0001_init.sql), same results, same errors.
 //
-// SQLite runs one write transaction at a time; here every Update is one
-// transaction at SERIALIZABLE isolation, which gives concurrent nodes the
-// same one-at-a-time semantics, and is retried whole when PostgreSQL
-// reports that it lost a race (serialization failure or deadlock). Reads
+// SQLite runs one write transaction at a time. Here concurrent Updates of
+// a node are gathered into batches, each one READ COMMITTED transaction
+// with one COMMIT, for the Updates whose Tx methods are as correct at
+// that isolation as they would be at SERIALIZABLE (inserts that unique
+// and foreign keys decide, reads of rows they lock); any other Update
+// runs alone at SERIALIZABLE, which gives concurrent nodes the same
+// one-at-a-time semantics, and is retried whole when PostgreSQL reports
+// that it lost a race (serialization failure or deadlock). See Update.
+// Reads
 // outside Update are single statements on the pool, each consistent in
 // itself; the few reads made of two statements run in one read-only
 // snapshot.
@@ -54,6 +59,10 @@ type Options struct {
 	// MaxRetries is how many times Update runs a transaction again after a
 	// serialization failure or deadlock. Default 10; negative means never.
 	MaxRetries int
+	// Writers is how many batches of Updates run at once, each in a
+	// transaction on a connection of its own (see Update). Default: a
+	// quarter of MaxConns, at least 2.
+	Writers int
 	// ReadOnly opens the schema for reading only: Open applies no
 	// migrations and fails with ErrNotMigrated unless the schema is at the
 	// latest version, every session's transactions are read-only
@@ -83,6 +92,13 @@ type Store struct {
 
 	closed    atomic.Bool
 	closeOnce sync.Once
+
+	reqs       chan *request // Updates waiting for a writer
+	quit       chan struct{} // closed by Close: the writers stop
+	writers    sync.WaitGroup
+	beginBatch string // BEGIN of a batch's transaction, with the retry lock
+	// largestBatch is the most Updates a batch has held, for the tests.
+	largestBatch atomic.Int64
 
 	mu    sync.Mutex
 	locks map[*heldLock]struct{} // TryLock sessions, closed by Close
@@ -140,6 +156,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s.schema = *schema
 	s.keys = newLockKeys(s.schema)
+	s.beginBatch = fmt.Sprintf("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared(%d)", s.keys.retry)
 	if s.readOnly {
 		err = s.checkSchema(ctx)
 	} else {
@@ -148,6 +165,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if !s.readOnly {
+		writers := opts.Writers
+		if writers <= 0 {
+			writers = max(2, int(cfg.MaxConns)/4)
+		}
+		s.startWriters(writers)
 	}
 	return s, nil
 }
@@ -200,6 +224,7 @@ func (s *Store) Close() error {
 		for _, l := range held {
 			l.release()
 		}
+		s.stopWriters()
 		// Waits for every acquired connection to come back, that is for
 		// Updates and reads under way.
 		s.pool.Close()
@@ -215,7 +240,7 @@ type lockKeys struct {
 	migrate int64 // held by the node applying migrations
 	server  int64 // TryLock: shared by servers, exclusive for a rotation
 	audit   int64 // orders audit event IDs by commit; see InsertAudit
-	retry   int64 // taken by Updates that lost races repeatedly; see Update
+	retry   int64 // taken by Updates that lost races repeatedly; see queueAfter
 }
 
 func newLockKeys(schema string) lockKeys {

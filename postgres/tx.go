@@ -87,7 +87,7 @@ func (t *txn) RevokeKey(ctx context.Context, secretID string, at time.Time) erro
 // user does not exist, and with EConflict (Field "Token") on a duplicate
 // hash.
 func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	args, err := sqlstore.TokenArgs(engine, tok)
@@ -96,6 +96,10 @@ func (t *txn) InsertToken(ctx context.Context, tok *core.Token) error {
 	}
 	if !storable(tok.UserID) {
 		return usercenter.NotFound(usercenter.ResourceUser) // no row can have that ID
+	}
+	if t.deferred != nil {
+		t.deferred.tokens = append(t.deferred.tokens, tok)
+		return nil
 	}
 	_, _, err = t.atomically(ctx, step{`INSERT INTO tokens (` + sqlstore.TokenColumns + `) VALUES ($1, $2, $3, $4, $5)`, args})
 	if err != nil {

@@ -36,7 +36,9 @@ const (
 // it then cannot lose a race.
 const queueAfter = 2
 
-// Update runs fn in one SERIALIZABLE transaction and commits it. At that
+// updateAlone runs fn in one SERIALIZABLE transaction of its own and
+// commits it: the path of an Update that the batches cannot take (see
+// Update). At that
 // isolation PostgreSQL lets concurrent transactions, on this node or any
 // other, commit only if the outcome is that of running them one at a
 // time, which is what SQLite's single writer gives; when it cannot, it
@@ -58,10 +60,7 @@ const queueAfter = 2
 //
 // fn must not call Update itself, use the Tx from several goroutines at
 // once, nor keep the Tx after it returns.
-func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
-	if s.readOnly {
-		return ErrReadOnly
-	}
+func (s *Store) updateAlone(ctx context.Context, fn func(core.Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return ctxError(err)
@@ -167,8 +166,21 @@ func (s *Store) attempt(ctx context.Context, fn func(core.Tx) error, alone bool)
 type txn struct {
 	reader
 	s        *Store
-	tx       pgx.Tx
+	tx       querier     // the transaction: a pgx.Tx, or a batch's connection
 	finished atomic.Bool // fn has returned; the Tx must not be used again
+
+	// readCommitted marks an Update run in a batch, at READ COMMITTED
+	// (see Update): only the methods that are safe there run; any other
+	// sets needsAlone and stops fn, and the Update runs again on its own.
+	readCommitted bool
+	needsAlone    bool
+	wrote         bool            // a write of fn's has taken effect in the transaction
+	unsaved       bool            // the batch's first run: atomically sets no savepoint
+	lockedUsers   map[string]bool // users whose rows fn has read, locked, through User
+	// deferred, when not nil, takes the rows of InsertAudit(s),
+	// InsertEvents and InsertToken, which the batch writes for all its
+	// Updates at once before COMMIT (see deferred).
+	deferred *deferred
 
 	auditLocked bool // the audit lock is held; see InsertAudit
 
@@ -178,8 +190,25 @@ type txn struct {
 
 var _ core.Tx = (*txn)(nil)
 
-// begin checks that the Tx may still be used.
+// begin checks that the Tx may still be used, by a method that needs
+// SERIALIZABLE isolation. In a batch it stops fn (see needsAlone).
 func (t *txn) begin(ctx context.Context) error {
+	if err := t.beginBatched(ctx); err != nil {
+		return err
+	}
+	if t.readCommitted {
+		t.needsAlone = true
+		panic(needsAlone{})
+	}
+	return nil
+}
+
+// beginBatched checks that the Tx may still be used, by a method that is
+// as correct at READ COMMITTED as at SERIALIZABLE (see Update).
+func (t *txn) beginBatched(ctx context.Context) error {
+	if t.needsAlone {
+		panic(needsAlone{}) // fn recovered the first one
+	}
 	if t.finished.Load() {
 		return usercenter.Internal(errors.New("postgres: Tx used after its Update returned"))
 	}
@@ -246,6 +275,7 @@ func (t *txn) exec(ctx context.Context, query string, args ...any) (int64, error
 	if err != nil {
 		return 0, t.fail(ctx, err)
 	}
+	t.wrote = true
 	return tag.RowsAffected(), nil
 }
 
@@ -279,15 +309,27 @@ type step struct {
 // failed and its error. A statement-level error (a constraint, a bad
 // value) is rolled back to the savepoint; any other loses the transaction.
 func (t *txn) atomically(ctx context.Context, steps ...step) (tags []pgconn.CommandTag, failed int, err error) {
+	// In a batch's first run (see runBatch) a failing step costs the
+	// transaction, and the batch runs again with savepoints: a savepoint
+	// is a subtransaction, which PostgreSQL's statements and snapshots
+	// pay for, for the rare write that fails.
+	saved := !t.unsaved
 	b := &pgx.Batch{}
-	b.Queue(`SAVEPOINT method`)
+	if saved {
+		b.Queue(`SAVEPOINT method`)
+	}
 	for _, s := range steps {
 		b.Queue(s.sql, s.args...)
 	}
-	b.Queue(`RELEASE SAVEPOINT method`)
+	if saved {
+		b.Queue(`RELEASE SAVEPOINT method`)
+	}
 	br := t.tx.SendBatch(ctx, b)
 	failed = -1
-	if _, err = br.Exec(); err == nil {
+	if saved {
+		_, err = br.Exec()
+	}
+	if err == nil {
 		tags = make([]pgconn.CommandTag, 0, len(steps))
 		for i := range steps {
 			tag, serr := br.Exec()
@@ -297,7 +339,7 @@ func (t *txn) atomically(ctx context.Context, steps ...step) (tags []pgconn.Comm
 			}
 			tags = append(tags, tag)
 		}
-		if err == nil {
+		if err == nil && saved {
 			_, err = br.Exec()
 		}
 	}
@@ -305,9 +347,10 @@ func (t *txn) atomically(ctx context.Context, steps ...step) (tags []pgconn.Comm
 		err = cerr
 	}
 	if err == nil {
+		t.wrote = true
 		return tags, -1, nil
 	}
-	if failed >= 0 && statementLevel(err) && !retryable(err) {
+	if saved && failed >= 0 && statementLevel(err) && !retryable(err) {
 		// Without arguments pgx sends this with the simple protocol, so
 		// both statements go in one message.
 		if _, rerr := t.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT method; RELEASE SAVEPOINT method`); rerr != nil {

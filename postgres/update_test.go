@@ -24,11 +24,13 @@ import (
 func increment(s core.Store, runs *atomic.Int32, ready *sync.WaitGroup, swallow bool) error {
 	first := true
 	return s.Update(ctx, func(tx core.Tx) error {
-		runs.Add(1)
 		v, err := tx.Meta(ctx, "counter")
 		if err != nil {
 			return err
 		}
+		// Counted once it has read: in a batch the read stops fn, which
+		// runs again alone (see postgres.Update).
+		runs.Add(1)
 		if first {
 			first = false
 			ready.Done()
@@ -289,6 +291,12 @@ func TestAuditIDsInCommitOrder(t *testing.T) {
 	done1 := make(chan error, 1)
 	go func() {
 		done1 <- s.Update(ctx, func(tx core.Tx) error {
+			// A read of Meta makes the Update run alone, where the
+			// event's ID is drawn at once, while the transaction stays
+			// open; a batch would draw it only as it commits.
+			if _, err := tx.Meta(ctx, "x"); err != nil {
+				return err
+			}
 			if err := tx.InsertAudit(ctx, first); err != nil {
 				return err
 			}

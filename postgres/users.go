@@ -184,7 +184,7 @@ func linkConflict(err error, p usercenter.Provider) error {
 // InsertUser stores u and its links, all or nothing; it fails with
 // NotFound (app) if u's app does not exist.
 func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
-	if err := t.begin(ctx); err != nil {
+	if err := t.beginBatched(ctx); err != nil {
 		return err
 	}
 	args, err := sqlstore.UserArgs(engine, u)
@@ -210,7 +210,13 @@ func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
 // UpdateUser writes u's mutable fields and replaces its links, all or
 // nothing; its SdkAppID and CreatedAt are ignored, and its ID finds it.
 func (t *txn) UpdateUser(ctx context.Context, u *core.UserRecord) error {
-	if err := t.begin(ctx); err != nil {
+	begin := t.begin
+	if t.lockedUsers[u.ID] {
+		// fn read the row through User, which locked it, so what fn
+		// writes back is the latest version: no concurrent write is lost.
+		begin = t.beginBatched
+	}
+	if err := begin(ctx); err != nil {
 		return err
 	}
 	set, err := sqlstore.UserUpdateArgs(engine, u)

@@ -36,9 +36,10 @@ func testAudit(t *testing.T, s core.Store) {
 
 	const n = 1100
 	events := make([]usercenter.AuditEvent, n)
+	inserted := make([]*usercenter.AuditEvent, n)
 	MustUpdate(t, s, func(tx core.Tx) error {
 		for i := range events {
-			e := usercenter.AuditEvent{
+			e := &usercenter.AuditEvent{
 				At:        Base.Add(time.Duration(i%97) * time.Minute), // not in ID order
 				SdkAppID:  apps[i%len(apps)],
 				UserID:    users[i%len(users)],
@@ -48,20 +49,25 @@ func testAudit(t *testing.T, s core.Store) {
 				RequestID: fmt.Sprint("req", i),
 				Reason:    []string{"", "support ticket 12", "中文 reason"}[i%3],
 			}
-			if err := tx.InsertAudit(ctx, &e); err != nil {
+			if err := tx.InsertAudit(ctx, e); err != nil {
 				return err
 			}
-			if i > 0 && e.ID <= events[i-1].ID {
-				t.Errorf("event %d got ID %d after %d", i, e.ID, events[i-1].ID)
-			}
-			if !e.At.Equal(Base.Add(time.Duration(i%97) * time.Minute)) {
-				t.Errorf("InsertAudit changed At to %v", e.At)
-			}
-			e.At = e.At.UTC()
-			events[i] = e
+			inserted[i] = e
 		}
 		return nil
 	})
+	// The IDs are set once Update has returned: an engine may write the
+	// events with those of other Updates of its batch.
+	for i, e := range inserted {
+		if i > 0 && e.ID <= events[i-1].ID {
+			t.Errorf("event %d got ID %d after %d", i, e.ID, events[i-1].ID)
+		}
+		if !e.At.Equal(Base.Add(time.Duration(i%97) * time.Minute)) {
+			t.Errorf("InsertAudit changed At to %v", e.At)
+		}
+		events[i] = *e
+		events[i].At = e.At.UTC()
+	}
 
 	query := func(f usercenter.AuditFilter) []usercenter.AuditEvent {
 		t.Helper()

@@ -100,6 +100,7 @@ var tests = []test{
 	{"ConcurrentUpdates", testConcurrentUpdates},
 	{"ConcurrentSameOrigin", testConcurrentSameOrigin},
 	{"ConcurrentRegistration", testConcurrentRegistration},
+	{"BatchOneFailingUpdate", testBatchOneFailingUpdate},
 	{"Close", testClose},
 }
 
