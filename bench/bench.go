@@ -394,7 +394,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if n <= 0 {
 			n = defaultWrkRequests
 		}
-		e.progress("writing wrk data to %s: %d tokens, %d pre-signed requests a script", cfg.EmitWrk, min(len(e.sample), defaultTokenUsers), n)
+		e.progress("writing wrk data to %s: %d tokens, %d pre-signed requests a script", cfg.EmitWrk, min(e.seeded.Len(), defaultTokenUsers), n)
 		if err := e.emitWrk(cfg.EmitWrk, n); err != nil {
 			return rep, fmt.Errorf("writing the wrk data: %w", err)
 		}

@@ -60,7 +60,7 @@ func TestTargetServerRSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.close()
-	e.sample = []sampleUser{{id: userID, idx: 1}}
+	e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 1})
 	res := e.measure(context.Background(), scenarios[ScenarioDescribe])
 	if res.OK != 40 || describes.Load() != 40 {
 		t.Fatalf("%d ok of 40 (%v), %d requests", res.OK, res.ErrorCodes, describes.Load())

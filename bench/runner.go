@@ -34,7 +34,7 @@ type env struct {
 	importPath              string // POST /v1/apps/{SdkAppId}/users:import
 
 	// Filled by seeding and setups.
-	sample   []sampleUser // seeded users the scenarios pick from
+	seeded   *seededUsers // seeded users the scenarios pick from
 	tokens   []tokenUser  // logged-in users, for /v1/me
 	entAuth  string       // Authorization of the enterprise API
 	entPlain bool         // the enterprise key reveals phones and emails
@@ -177,8 +177,8 @@ func (w *worker) fail(label string) {
 }
 
 // pick returns a random seeded user.
-func (w *worker) pick() *sampleUser {
-	return &w.e.sample[w.rng.IntN(len(w.e.sample))]
+func (w *worker) pick() sampleUser {
+	return w.e.seeded.at(w.rng.IntN(w.e.seeded.Len()))
 }
 
 // parallel runs fn(w, i) for every i in [0, n) over the first callers
