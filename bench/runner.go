@@ -100,17 +100,17 @@ func (e *env) notePeak(serverPhase bool) uint64 {
 }
 
 // noteServerRSS ends a --target server's RSS watch of a phase and returns
-// the largest sample; a phase that is the server's counts in the run's
-// server peak. A failed sample is noted once in the report.
-func (e *env) noteServerRSS(w *serverRSSWatch, serverPhase bool) uint64 {
-	rss, err := w.finish(e.ctx)
+// what it saw; a phase that is the server's counts in the run's server
+// peak. A failed sample is noted once in the report.
+func (e *env) noteServerRSS(w *serverRSSWatch, serverPhase bool) serverUse {
+	use, err := w.finish(e.ctx)
 	if err != nil && e.serverRSSErr == "" {
 		e.serverRSSErr = fmt.Sprintf("reading the server's RSS from its /metrics: %v", err)
 	}
 	if serverPhase {
-		e.serverPeak = max(e.serverPeak, rss)
+		e.serverPeak = max(e.serverPeak, use.rss)
 	}
-	return rss
+	return use
 }
 
 func (e *env) close() {
@@ -302,7 +302,8 @@ func (e *env) measure(ctx context.Context, sc *scenario) Result {
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(done)
-	res.ServerRSSBytes = e.noteServerRSS(serverRSS, sc.kind != "baseline")
+	use := e.noteServerRSS(serverRSS, sc.kind != "baseline")
+	res.ServerRSSBytes, res.ServerCPUSeconds = use.rss, use.cpuSeconds
 
 	var hist Histogram
 	for _, w := range e.workers {

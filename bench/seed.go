@@ -118,7 +118,8 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		res.Seconds = time.Since(start).Seconds()
 	}
 	res.PeakRSSBytes = e.notePeak(true)
-	res.ServerRSSBytes = e.noteServerRSS(serverRSS, true)
+	use := e.noteServerRSS(serverRSS, true)
+	res.ServerRSSBytes, res.ServerCPUSeconds = use.rss, use.cpuSeconds
 	res.Errors = failed
 	if len(errs) > 0 {
 		res.ErrorCodes = errs
