@@ -267,6 +267,10 @@ type SeedResult struct {
 	// ServerRSSBytes is a --target server's largest RSS seen while
 	// seeding; see Result.ServerRSSBytes.
 	ServerRSSBytes uint64 `json:"serverRSSBytes,omitempty"`
+	// ServerCPUSeconds is the CPU time a --target server spent while
+	// seeding (see Result.ServerCPUSeconds): on a shared machine the
+	// seeding's wall time depends on the neighbours, its CPU time far less.
+	ServerCPUSeconds float64 `json:"serverCPUSeconds,omitempty"`
 }
 
 // Latency quantiles in milliseconds.
@@ -310,7 +314,11 @@ type Result struct {
 	// before, every second during, and after the scenario (a peak seen,
 	// not the kernel's peak).
 	ServerRSSBytes uint64 `json:"serverRSSBytes,omitempty"`
-	HeapInuseBytes uint64 `json:"heapInuseBytes,omitempty"`
+	// ServerCPUSeconds is, against a --target, the CPU time the server
+	// reported (process_cpu_seconds_total) spending between the first and
+	// the last RSS sample of the row: over its timed window.
+	ServerCPUSeconds float64 `json:"serverCPUSeconds,omitempty"`
+	HeapInuseBytes   uint64  `json:"heapInuseBytes,omitempty"`
 	// Breakdown counts a mixed scenario's operations by kind.
 	Breakdown map[string]OpCount `json:"breakdown,omitempty"`
 }
@@ -400,7 +408,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if n <= 0 {
 			n = defaultWrkRequests
 		}
-		e.progress("writing wrk data to %s: %d tokens, %d pre-signed requests a script", cfg.EmitWrk, min(len(e.sample), defaultTokenUsers), n)
+		e.progress("writing wrk data to %s: %d tokens, %d pre-signed requests a script", cfg.EmitWrk, min(e.seeded.Len(), defaultTokenUsers), n)
 		if err := e.emitWrk(cfg.EmitWrk, n); err != nil {
 			return rep, fmt.Errorf("writing the wrk data: %w", err)
 		}

@@ -83,7 +83,7 @@ const benchUserID = "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV"
 
 func BenchmarkClientDescribe(b *testing.B) {
 	benchClient(b, `{"Response":{"SdkAppId":1400000001,"UserId":"`+benchUserID+`","Name":"bench user 1","Avatar":"","OriginId":"s1-1","RequestId":"7f1e1e1e-1e1e-1e1e-1e1e-1e1e1e1e1e1e"}}`,
-		func(e *env) { e.sample = []sampleUser{{id: benchUserID, idx: 1}} }, (*worker).describeUser)
+		func(e *env) { e.seeded = mustSeeded(b, sampleUser{id: benchUserID, idx: 1}) }, (*worker).describeUser)
 }
 
 func BenchmarkClientMe(b *testing.B) {

@@ -65,7 +65,7 @@ func TestErrorsAreCounted(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer e.close()
-			e.sample = []sampleUser{{id: userID, idx: 1}}
+			e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 1})
 			res := e.measure(context.Background(), scenarios[c.scenario])
 			if res.SetupError != "" {
 				t.Fatal(res.SetupError)

@@ -56,8 +56,8 @@ func TestPicksCoverEverySeededUser(t *testing.T) {
 	if err != nil || res.Errors != 0 || res.AppUsers != users {
 		t.Fatalf("seeding: %+v, %v", res, err)
 	}
-	if len(e.sample) != users {
-		t.Fatalf("the scenarios pick among %d users of the %d seeded", len(e.sample), users)
+	if e.seeded.Len() != users {
+		t.Fatalf("the scenarios pick among %d users of the %d seeded", e.seeded.Len(), users)
 	}
 	// 40 picks a user: the chance that a uniform pick misses any user is
 	// users × e^-40, nil.

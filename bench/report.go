@@ -51,6 +51,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		p("; peak RSS %s", mib(s.PeakRSSBytes))
 	} else {
 		p("; server RSS %s", mib(s.ServerRSSBytes))
+		if s.ServerCPUSeconds > 0 && s.Users > 0 {
+			p("; server CPU %.1f s, %.0f µs a user", s.ServerCPUSeconds, s.ServerCPUSeconds*1e6/float64(s.Users))
+		}
 	}
 	p("\n")
 	if s.AppUsers > 0 {

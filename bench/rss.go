@@ -61,13 +61,20 @@ const serverRSSInterval = time.Second
 // serverRSSInterval during it, and after it, and keeps the largest
 // sample. That is the peak seen, not the kernel's peak: a spike between
 // two samples goes unseen.
+//
+// It also keeps the server's CPU time (process_cpu_seconds_total) of the
+// first and the last sample: on a machine shared with other work the
+// phase's wall time says how much CPU the server was given, its CPU time
+// what the work cost.
 type serverRSSWatch struct {
-	client *http.Client
-	url    string
-	peak   atomic.Uint64
-	err    atomic.Pointer[error] // the first failed sample
-	stop   chan struct{}
-	done   chan struct{}
+	client   *http.Client
+	url      string
+	peak     atomic.Uint64
+	firstCPU atomic.Pointer[float64]
+	lastCPU  atomic.Pointer[float64]
+	err      atomic.Pointer[error] // the first failed sample
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // watchServerRSS starts sampling the target's RSS; it returns nil in
@@ -102,11 +109,19 @@ func (e *env) watchServerRSS() *serverRSSWatch {
 	return w
 }
 
-// finish takes the last sample and returns the largest one seen, and the
+// serverUse is what a serverRSSWatch saw of a phase.
+type serverUse struct {
+	rss uint64 // the largest RSS sampled
+	// cpuSeconds is the server's CPU time between the first and the last
+	// sample, 0 if it reported none.
+	cpuSeconds float64
+}
+
+// finish takes the last sample and returns what the watch saw, and the
 // first sampling error if any sample failed.
-func (w *serverRSSWatch) finish(ctx context.Context) (uint64, error) {
+func (w *serverRSSWatch) finish(ctx context.Context) (serverUse, error) {
 	if w == nil {
-		return 0, nil
+		return serverUse{}, nil
 	}
 	close(w.stop)
 	<-w.done
@@ -116,14 +131,22 @@ func (w *serverRSSWatch) finish(ctx context.Context) (uint64, error) {
 	if p := w.err.Load(); p != nil {
 		err = *p
 	}
-	return w.peak.Load(), err
+	use := serverUse{rss: w.peak.Load()}
+	if first, last := w.firstCPU.Load(), w.lastCPU.Load(); first != nil && last != nil && *last > *first {
+		use.cpuSeconds = *last - *first
+	}
+	return use, err
 }
 
 func (w *serverRSSWatch) sample(ctx context.Context) {
-	rss, err := w.read(ctx)
+	rss, cpu, err := w.read(ctx)
 	if err != nil {
 		w.err.CompareAndSwap(nil, &err)
 		return
+	}
+	if cpu >= 0 {
+		w.firstCPU.CompareAndSwap(nil, &cpu)
+		w.lastCPU.Store(&cpu)
 	}
 	for {
 		old := w.peak.Load()
@@ -133,34 +156,49 @@ func (w *serverRSSWatch) sample(ctx context.Context) {
 	}
 }
 
-func (w *serverRSSWatch) read(ctx context.Context) (uint64, error) {
+// read returns the server's RSS and its CPU seconds, -1 if it reports
+// none.
+func (w *serverRSSWatch) read(ctx context.Context) (uint64, float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.url, nil)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET /metrics: HTTP %d", resp.StatusCode)
+		return 0, 0, fmt.Errorf("GET /metrics: HTTP %d", resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	rss, ok := processRSS(body)
 	if !ok {
-		return 0, errors.New("GET /metrics: no process_resident_memory_bytes")
+		return 0, 0, errors.New("GET /metrics: no process_resident_memory_bytes")
 	}
-	return rss, nil
+	cpu, ok := metricValue(body, "process_cpu_seconds_total")
+	if !ok {
+		cpu = -1
+	}
+	return rss, cpu, nil
 }
 
 // processRSS finds process_resident_memory_bytes in a Prometheus text
 // exposition.
 func processRSS(metrics []byte) (uint64, bool) {
-	const name = "process_resident_memory_bytes"
+	x, ok := metricValue(metrics, "process_resident_memory_bytes")
+	if !ok || x >= 1<<62 {
+		return 0, false
+	}
+	return uint64(x), true
+}
+
+// metricValue finds the unlabelled sample of metric name in a Prometheus
+// text exposition: a finite value, 0 or more.
+func metricValue(metrics []byte, name string) (float64, bool) {
 	for line := range bytes.Lines(metrics) {
 		rest, ok := bytes.CutPrefix(line, []byte(name))
 		if !ok || len(rest) == 0 || (rest[0] != ' ' && rest[0] != '{') {
@@ -178,7 +216,7 @@ func processRSS(metrics []byte) (uint64, bool) {
 		if err != nil || !(x >= 0 && x < 1<<62) { // NaN fails both
 			return 0, false
 		}
-		return uint64(x), true
+		return x, true
 	}
 	return 0, false
 }

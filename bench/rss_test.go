@@ -10,6 +10,16 @@ import (
 	"testing"
 )
 
+func TestMetricValue(t *testing.T) {
+	text := []byte("# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 93.27\nprocess_cpu_seconds_total_x 1\n")
+	if got, ok := metricValue(text, "process_cpu_seconds_total"); !ok || got != 93.27 {
+		t.Errorf("metricValue = %v, %v; want 93.27, true", got, ok)
+	}
+	if got, ok := metricValue(text, "process_cpu"); ok {
+		t.Errorf("metricValue of a name that only prefixes others = %v, true; want none", got)
+	}
+}
+
 func TestProcessRSS(t *testing.T) {
 	for _, c := range []struct {
 		text string
@@ -40,11 +50,13 @@ func TestTargetServerRSS(t *testing.T) {
 		if r.URL.Path == "/metrics" {
 			// The first scrape, before the scenario, sees the peak;
 			// every later one less.
+			// and the CPU time grows by 0.25 s a scrape.
+			n := scrapes.Add(1)
 			rss := 200 << 20
-			if scrapes.Add(1) == 1 {
+			if n == 1 {
 				rss = peak
 			}
-			fmt.Fprintf(w, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %g\n", float64(rss))
+			fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %g\n", 10+0.25*float64(n), float64(rss))
 			return
 		}
 		describes.Add(1)
@@ -60,7 +72,7 @@ func TestTargetServerRSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.close()
-	e.sample = []sampleUser{{id: userID, idx: 1}}
+	e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 1})
 	res := e.measure(context.Background(), scenarios[ScenarioDescribe])
 	if res.OK != 40 || describes.Load() != 40 {
 		t.Fatalf("%d ok of 40 (%v), %d requests", res.OK, res.ErrorCodes, describes.Load())
@@ -70,6 +82,11 @@ func TestTargetServerRSS(t *testing.T) {
 	}
 	if res.ServerRSSBytes != peak || e.serverPeak != peak || e.serverRSSErr != "" {
 		t.Errorf("server RSS %d, run's %d (%q), want %d", res.ServerRSSBytes, e.serverPeak, e.serverRSSErr, peak)
+	}
+	// From the first scrape to the last: every scrape but the first added
+	// 0.25 s.
+	if want := 0.25 * float64(scrapes.Load()-1); res.ServerCPUSeconds != want {
+		t.Errorf("server CPU %v s over %d scrapes, want %v", res.ServerCPUSeconds, scrapes.Load(), want)
 	}
 	if res.PeakRSSBytes == 0 || res.PeakRSSBytes == peak {
 		t.Errorf("load generator peak RSS %d, want this process's own", res.PeakRSSBytes)

@@ -36,7 +36,7 @@ type env struct {
 	scimAuth                string // Authorization of the SCIM API
 
 	// Filled by seeding and setups.
-	sample   []sampleUser // seeded users the scenarios pick from
+	seeded   *seededUsers // seeded users the scenarios pick from
 	tokens   []tokenUser  // logged-in users, for /v1/me
 	entAuth  string       // Authorization of the enterprise API
 	entPlain bool         // the enterprise key reveals phones and emails
@@ -104,17 +104,17 @@ func (e *env) notePeak(serverPhase bool) uint64 {
 }
 
 // noteServerRSS ends a --target server's RSS watch of a phase and returns
-// the largest sample; a phase that is the server's counts in the run's
-// server peak. A failed sample is noted once in the report.
-func (e *env) noteServerRSS(w *serverRSSWatch, serverPhase bool) uint64 {
-	rss, err := w.finish(e.ctx)
+// what it saw; a phase that is the server's counts in the run's server
+// peak. A failed sample is noted once in the report.
+func (e *env) noteServerRSS(w *serverRSSWatch, serverPhase bool) serverUse {
+	use, err := w.finish(e.ctx)
 	if err != nil && e.serverRSSErr == "" {
 		e.serverRSSErr = fmt.Sprintf("reading the server's RSS from its /metrics: %v", err)
 	}
 	if serverPhase {
-		e.serverPeak = max(e.serverPeak, rss)
+		e.serverPeak = max(e.serverPeak, use.rss)
 	}
-	return rss
+	return use
 }
 
 func (e *env) close() {
@@ -181,8 +181,8 @@ func (w *worker) fail(label string) {
 }
 
 // pick returns a random seeded user.
-func (w *worker) pick() *sampleUser {
-	return &w.e.sample[w.rng.IntN(len(w.e.sample))]
+func (w *worker) pick() sampleUser {
+	return w.e.seeded.at(w.rng.IntN(w.e.seeded.Len()))
 }
 
 // parallel runs fn(w, i) for every i in [0, n) over the first callers
@@ -306,7 +306,8 @@ func (e *env) measure(ctx context.Context, sc *scenario) Result {
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(done)
-	res.ServerRSSBytes = e.noteServerRSS(serverRSS, sc.kind != "baseline")
+	use := e.noteServerRSS(serverRSS, sc.kind != "baseline")
+	res.ServerRSSBytes, res.ServerCPUSeconds = use.rss, use.cpuSeconds
 
 	var hist Histogram
 	for _, w := range e.workers {

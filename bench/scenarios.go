@@ -138,10 +138,10 @@ var baselineLookup = &scenario{
 }
 
 func needSample(e *env) (string, error) {
-	if len(e.sample) == 0 {
+	if e.seeded == nil || e.seeded.Len() == 0 {
 		return "", errors.New("no seeded user to pick from")
 	}
-	return fmt.Sprintf("picks among all %d seeded users", len(e.sample)), nil
+	return fmt.Sprintf("picks among all %d seeded users", e.seeded.Len()), nil
 }
 
 // needSCIM checks that the run has a SCIM token for the SCIM scenarios.
@@ -158,11 +158,11 @@ func setupTokens(e *env) (string, error) {
 	if _, err := needSample(e); err != nil {
 		return "", err
 	}
-	n := min(len(e.sample), defaultTokenUsers)
+	n := min(e.seeded.Len(), defaultTokenUsers)
 	if len(e.tokens) < n {
 		tokens := make([]tokenUser, n)
 		errs, failed := e.parallel("logins", e.cfg.Connections, n, func(w *worker, i int) string {
-			u := &e.sample[i*len(e.sample)/n]
+			u := e.seeded.at(int(int64(i) * int64(e.seeded.Len()) / int64(n)))
 			resp, label := w.lcicUser("LoginUser", u.id, time.Now())
 			if label != "" {
 				return label
@@ -211,7 +211,7 @@ func setupEnterprise(e *env) (string, error) {
 		e.entAuth = string(tok)
 		// One call tells whether the key reveals phones: a plain answer is
 		// also an audited write, and the report must say which was measured.
-		w.slot.prepare("GET", e.base, "/v2/enduser/enterpriseapi/userInfo", "uid="+e.sample[0].id, nil)
+		w.slot.prepare("GET", e.base, "/v2/enduser/enterpriseapi/userInfo", "uid="+e.seeded.at(0).id, nil)
 		w.slot.set("Authorization", e.entAuth)
 		status, body, err = w.slot.do()
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 )
 
 // Seeded users are numbered from 0; everything about user i follows from
-// i and the run, so nothing but a sample of their UserIds is kept:
+// i and the run, so nothing but their UserIds is kept (seededUsers):
 //
 //	OriginId  s<run>-<i>
 //	nickname  bench user <i>
@@ -60,9 +60,8 @@ func appendEmail(b []byte, run string, i int) []byte {
 func (e *env) seed(ctx context.Context) (SeedResult, error) {
 	n := e.cfg.Users
 	// Every user is kept, so that reads draw from the whole table and no
-	// cache can hold what they touch: about 60 bytes a user in this
-	// process (60 MB for a million).
-	sample := make([]sampleUser, n)
+	// cache can hold what they touch: 20 bytes a user (see seededUsers).
+	seeded := newSeededUsers(n)
 	res := SeedResult{Path: seedPathName(e.cfg.Seed), Callers: e.cfg.SeedCallers}
 	resetPeakRSS()
 	serverRSS := e.watchServerRSS()
@@ -75,14 +74,19 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		chunks := (n + core.MaxBatchUsers - 1) / core.MaxBatchUsers
 		errs, failed = e.parallel("BatchRegister calls", e.cfg.SeedCallers, chunks, func(w *worker, c int) string {
 			from := c * core.MaxBatchUsers
-			return w.seedBatch(from, min(from+core.MaxBatchUsers, n), sample)
+			return w.seedBatch(from, min(from+core.MaxBatchUsers, n), seeded)
 		})
 		res.Seconds = time.Since(start).Seconds()
 		contactStart := time.Now()
-		cerrs, cfailed := e.parallel("phones and emails", e.cfg.SeedCallers, len(sample), func(w *worker, j int) string {
-			label := w.seedContacts(&sample[j])
-			if label == "" && sample[j].idx >= 0 {
+		cerrs, cfailed := e.parallel("phones and emails", e.cfg.SeedCallers, n, func(w *worker, i int) string {
+			if !seeded.has(i) {
+				return "" // its batch failed, and was counted then
+			}
+			label := w.seedContacts(seeded.at(i))
+			if label == "" {
 				created.Add(1)
+			} else {
+				seeded.drop(i)
 			}
 			return label
 		})
@@ -96,7 +100,7 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		errs, failed = e.parallel("import calls", e.cfg.SeedCallers, chunks, func(w *worker, c int) string {
 			from := c * core.MaxBatchUsers
 			to := min(from+core.MaxBatchUsers, n)
-			label := w.seedImport(from, to, sample)
+			label := w.seedImport(from, to, seeded)
 			if label == "" {
 				created.Add(int64(to - from))
 			}
@@ -105,7 +109,7 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		res.Seconds = time.Since(start).Seconds()
 	default:
 		errs, failed = e.parallel("users created", e.cfg.SeedCallers, n, func(w *worker, i int) string {
-			label := w.seedREST(i, sample)
+			label := w.seedREST(i, seeded)
 			if label == "" {
 				created.Add(1)
 			}
@@ -114,18 +118,14 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 		res.Seconds = time.Since(start).Seconds()
 	}
 	res.PeakRSSBytes = e.notePeak(true)
-	res.ServerRSSBytes = e.noteServerRSS(serverRSS, true)
+	use := e.noteServerRSS(serverRSS, true)
+	res.ServerRSSBytes, res.ServerCPUSeconds = use.rss, use.cpuSeconds
 	res.Errors = failed
 	if len(errs) > 0 {
 		res.ErrorCodes = errs
 	}
-	kept := sample[:0]
-	for _, u := range sample {
-		if u.id != "" && u.idx >= 0 {
-			kept = append(kept, u)
-		}
-	}
-	e.sample = kept
+	seeded.keepSeeded()
+	e.seeded = seeded
 	res.ContactUsers = int(created.Load())
 	res.Users = n
 	if res.Seconds > 0 {
@@ -134,7 +134,7 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
-	if len(e.sample) == 0 {
+	if e.seeded.Len() == 0 {
 		return res, fmt.Errorf("seeding failed: no user was created (%v)", errs)
 	}
 	total, err := e.countUsers()
@@ -147,7 +147,7 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 
 // seedImport creates users [from, to), each with its phone and email, in
 // one import call.
-func (w *worker) seedImport(from, to int, sample []sampleUser) string {
+func (w *worker) seedImport(from, to int, seeded *seededUsers) string {
 	run := w.e.run
 	b := append(w.body[:0], `{"users":[`...)
 	for i := from; i < to; i++ {
@@ -193,18 +193,24 @@ func (w *worker) seedImport(from, to int, sample []sampleUser) string {
 			bad = true
 			return false
 		}
-		sample[i] = sampleUser{id: string(id), idx: i}
+		if seeded.set(i, id) != nil {
+			bad = true
+			return false
+		}
 		i++
 		return true
 	})
 	if !ok || bad || i != to {
+		for j := from; j < i; j++ {
+			seeded.drop(j) // the call counts as failed: none of its users is picked
+		}
 		return "bad answer: importUsers did not list the users created, in order"
 	}
 	return ""
 }
 
 // seedREST creates user i with its phone and email.
-func (w *worker) seedREST(i int, sample []sampleUser) string {
+func (w *worker) seedREST(i int, seeded *seededUsers) string {
 	run := w.e.run
 	b := append(w.body[:0], `{"originId":"`...)
 	b = appendOriginID(b, run, i)
@@ -234,12 +240,14 @@ func (w *worker) seedREST(i int, sample []sampleUser) string {
 	if !ok || len(id) == 0 {
 		return "bad answer: createUser without a userId"
 	}
-	sample[i] = sampleUser{id: string(id), idx: i}
+	if seeded.set(i, id) != nil {
+		return errNotKSUID.Error()
+	}
 	return ""
 }
 
 // seedBatch registers users [from, to) in one BatchRegister call.
-func (w *worker) seedBatch(from, to int, sample []sampleUser) string {
+func (w *worker) seedBatch(from, to int, seeded *seededUsers) string {
 	run := w.e.run
 	b := append(w.body[:0], `{"Users":[`...)
 	for i := from; i < to; i++ {
@@ -273,23 +281,25 @@ func (w *worker) seedBatch(from, to int, sample []sampleUser) string {
 			bad = true
 			return false
 		}
-		// idx -1 until the user's phone and email are set.
-		sample[i] = sampleUser{id: string(id), idx: -1 - i}
+		if seeded.set(i, id) != nil {
+			bad = true
+			return false
+		}
 		i++
 		return true
 	})
 	if !ok || bad || i != to {
+		for j := from; j < i; j++ {
+			seeded.drop(j)
+		}
 		return "bad answer: BatchRegister did not list the users registered, in order"
 	}
 	return ""
 }
 
 // seedContacts gives a batch-registered user its phone and email.
-func (w *worker) seedContacts(u *sampleUser) string {
-	if u.id == "" {
-		return "" // its batch failed, and was counted then
-	}
-	i := -1 - u.idx
+func (w *worker) seedContacts(u sampleUser) string {
+	i := u.idx
 	b := append(w.body[:0], `{"phone":"`...)
 	b = appendPhone(b, i)
 	b = append(b, `","email":"`...)
@@ -310,7 +320,6 @@ func (w *worker) seedContacts(u *sampleUser) string {
 		}
 		return httpLabel(status)
 	}
-	u.idx = i
 	return ""
 }
 

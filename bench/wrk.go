@@ -44,7 +44,7 @@ func (e *env) emitWrk(dir string, n int) error {
 		w.Write(body)
 	}
 	err = writeLines(filepath.Join(dir, "describe.txt"), n, func(w *bufio.Writer, i int) {
-		u := &e.sample[i%len(e.sample)]
+		u := e.seeded.at(i % e.seeded.Len())
 		signed(w, []byte(`{"UserId":"`+u.id+`"}`), now)
 	})
 	if err != nil {

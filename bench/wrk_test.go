@@ -35,7 +35,7 @@ func TestEmitWrk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.close()
-	e.sample = []sampleUser{{id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV", idx: 0}, {id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxW", idx: 1}, {id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxX", idx: 2}}
+	e.seeded = mustSeeded(t, sampleUser{id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV", idx: 0}, sampleUser{id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxW", idx: 1}, sampleUser{id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxX", idx: 2})
 	dir := t.TempDir()
 	if err := e.emitWrk(dir, 7); err != nil {
 		t.Fatal(err)
