@@ -76,7 +76,7 @@ func TestSCIMScenarios(t *testing.T) {
 			}
 			defer e.close()
 			run = e.run
-			e.sample = []sampleUser{{id: userID, idx: 7}}
+			e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 7})
 			res := e.measure(context.Background(), scenarios[c.scenario])
 			if res.SetupError != "" {
 				t.Fatal(res.SetupError)
@@ -106,7 +106,7 @@ func TestSCIMScenariosNeedAToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.close()
-	e.sample = []sampleUser{{id: "u", idx: 1}}
+	e.seeded = mustSeeded(t, sampleUser{id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV", idx: 1})
 	for _, name := range []string{ScenarioSCIMFilter, ScenarioSCIMGet} {
 		res := e.measure(context.Background(), scenarios[name])
 		if !strings.Contains(res.SetupError, "--scim-token") || res.Ops != 0 {
