@@ -98,9 +98,27 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	case <-ctx.Done():
 		return ctxError(ctx.Err())
 	}
-	// Once a writer has the request, its answer is awaited even if ctx
-	// ends: only then is it known whether fn's writes committed.
-	err := <-r.done
+	// Once a writer has the request, its answer is awaited even if ctx is
+	// canceled: only then is it known whether fn's writes committed, and
+	// a caller that canceled is gone anyway. Past ctx's deadline, though,
+	// the caller is told at once that the outcome is unknown, as when a
+	// COMMIT times out: a database that hangs must not hold a request past
+	// its time, though the batch may still commit.
+	var err error
+	select {
+	case err = <-r.done:
+	case <-ctx.Done():
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = <-r.done
+			break
+		}
+		select {
+		case err = <-r.done:
+		default:
+			return &usercenter.Error{Code: usercenter.EUnavailable,
+				Message: "the database did not answer in time; the outcome is unknown", Err: ctx.Err()}
+		}
+	}
 	if err == runAlone {
 		return s.updateAlone(ctx, fn)
 	}
