@@ -361,7 +361,7 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 		}
 		errs[i] = fnErr
 	}
-	tag, err := rows.writeAndCommit(conn, s.keys.audit)
+	tag, err := rows.writeAndCommit(conn, s.keys.audit, s.channel)
 	if err == nil && tag.String() != "COMMIT" {
 		// PostgreSQL answers COMMIT of a transaction that an error
 		// aborted with ROLLBACK: lostErr should have caught it first.
@@ -403,6 +403,8 @@ type deferred struct {
 	audits []*usercenter.AuditEvent
 	events []*usercenter.Event
 	tokens []*core.Token
+	// notices are the caches' invalidation messages (see PublishOnCommit).
+	notices []string
 	// The IDs the multi-row inserts returned, set by writeAndCommit.
 	auditIDs, eventIDs []int64
 }
@@ -411,10 +413,11 @@ func (d *deferred) add(o *deferred) {
 	d.audits = append(d.audits, o.audits...)
 	d.events = append(d.events, o.events...)
 	d.tokens = append(d.tokens, o.tokens...)
+	d.notices = append(d.notices, o.notices...)
 }
 
 func (d *deferred) empty() bool {
-	return len(d.audits) == 0 && len(d.events) == 0 && len(d.tokens) == 0
+	return len(d.audits) == 0 && len(d.events) == 0 && len(d.tokens) == 0 && len(d.notices) == 0
 }
 
 const qInsertTokens = `INSERT INTO tokens (` + sqlstore.TokenColumns + `)
@@ -424,9 +427,10 @@ const qInsertTokens = `INSERT INTO tokens (` + sqlstore.TokenColumns + `)
 // commits, all in one round trip: the audit lock first, shared, so that
 // IDs become visible in order (see InsertAudit), then the audit events
 // and the outbox's events in the batch's order, their IDs increasing in
-// it, then the tokens, then COMMIT. PostgreSQL skips the rest of the
-// pipeline at the first error, COMMIT included.
-func (d *deferred) writeAndCommit(conn *pgxpool.Conn, auditLock int64) (pgconn.CommandTag, error) {
+// it, then the tokens, then the caches' invalidation notices, then
+// COMMIT. PostgreSQL skips the rest of the pipeline at the first error,
+// COMMIT included.
+func (d *deferred) writeAndCommit(conn *pgxpool.Conn, auditLock int64, channel string) (pgconn.CommandTag, error) {
 	b := &pgx.Batch{}
 	if len(d.audits) > 0 || len(d.events) > 0 {
 		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, auditLock)
@@ -463,6 +467,9 @@ func (d *deferred) writeAndCommit(conn *pgxpool.Conn, auditLock int64) (pgconn.C
 			hashes[i], users[i], apps[i], created[i], expires[i] = args[0].([]byte), args[1].(string), args[2].(int64), args[3].(int64), args[4].(int64)
 		}
 		b.Queue(qInsertTokens, hashes, users, apps, created, expires)
+	}
+	if len(d.notices) > 0 {
+		b.Queue(`SELECT pg_notify($1, n) FROM unnest($2::text[]) n`, channel, d.notices)
 	}
 	var tag pgconn.CommandTag
 	b.Queue(`COMMIT`).Exec(func(ct pgconn.CommandTag) error {

@@ -49,9 +49,37 @@ var listenIdle = 15 * time.Second
 
 // InvalidationBus returns the store's bus.
 func (s *Store) InvalidationBus() *InvalidationBus {
+	return &InvalidationBus{s: s, channel: s.channel}
+}
+
+// invalidationChannel names the channel of a schema.
+func invalidationChannel(schema string) string {
 	h := fnv.New64a()
-	h.Write([]byte("usercenter\x00cache\x00" + s.schema))
-	return &InvalidationBus{s: s, channel: fmt.Sprintf("usercenter_cache_%016x", h.Sum64())}
+	h.Write([]byte("usercenter\x00cache\x00" + schema))
+	return fmt.Sprintf("usercenter_cache_%016x", h.Sum64())
+}
+
+var _ storecache.TxPublisher = (*txn)(nil)
+
+// PublishOnCommit sends msg on the invalidation channel with the
+// transaction: PostgreSQL delivers a NOTIFY when its transaction commits
+// and drops it when the transaction, or the savepoint it was sent in,
+// rolls back. So a committed write is always announced, even if this
+// process dies right after COMMIT, and an undone one never is. In a
+// batch it goes out with the batch's rows, before COMMIT, in the same
+// round trip (see deferred).
+func (t *txn) PublishOnCommit(ctx context.Context, msg []byte) (bool, error) {
+	if err := t.beginBatched(ctx); err != nil {
+		return false, err
+	}
+	if t.deferred != nil {
+		t.deferred.notices = append(t.deferred.notices, string(msg))
+		return true, nil
+	}
+	if _, err := t.exec(ctx, `SELECT pg_notify($1, $2)`, t.s.channel, string(msg)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Channel is the NOTIFY channel's name.

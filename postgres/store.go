@@ -97,6 +97,7 @@ type Store struct {
 	quit       chan struct{} // closed by Close: the writers stop
 	writers    sync.WaitGroup
 	beginBatch string // BEGIN of a batch's transaction, with the retry lock
+	channel    string // the caches' invalidation channel (see InvalidationBus)
 	// largestBatch is the most Updates a batch has held, for the tests.
 	largestBatch atomic.Int64
 
@@ -156,6 +157,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s.schema = *schema
 	s.keys = newLockKeys(s.schema)
+	s.channel = invalidationChannel(s.schema)
 	s.beginBatch = fmt.Sprintf("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared(%d)", s.keys.retry)
 	if s.readOnly {
 		err = s.checkSchema(ctx)

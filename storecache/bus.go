@@ -100,6 +100,17 @@ type busState struct {
 	changed func(up bool, err error)
 }
 
+// TxPublisher is a Tx that can publish a message of the store's bus
+// with its transaction: the message goes out when, and only when, the
+// transaction commits, as PostgreSQL's NOTIFY does. A write made through
+// one is announced even if the process dies right after COMMIT, or its
+// connection breaks; other Txs' writes are published after COMMIT.
+// PublishOnCommit reports false when it cannot (a wrapper over a Tx that
+// cannot), and the message is then published after COMMIT.
+type TxPublisher interface {
+	PublishOnCommit(ctx context.Context, msg []byte) (bool, error)
+}
+
 // UseBus makes s publish, on bus, what its writes change: a command that
 // writes and exits needs no more. A server also calls Listen, which lets
 // entries live longTTL while the bus is up. It is called before s is

@@ -325,15 +325,36 @@ func (s *Store) EnterpriseToken(ctx context.Context, hash []byte) (*core.Enterpr
 // node, by anyone, sees the write.
 func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	var inv invalidations
+	published := false
 	err := s.Store.Update(ctx, func(tx core.Tx) error {
-		// A store may run fn again; what every run wrote is dropped.
-		return fn(&txn{Tx: tx, inv: &inv})
+		// A store may run fn again; what every run wrote is dropped,
+		// and only the last run's message counts.
+		published = false
+		if err := fn(&txn{Tx: tx, inv: &inv}); err != nil {
+			return err
+		}
+		p, ok := tx.(TxPublisher)
+		if !ok || s.bus == nil {
+			return nil
+		}
+		msg := inv.encode(s.bus.node)
+		if msg == nil {
+			return nil
+		}
+		ok, err := p.PublishOnCommit(ctx, msg)
+		published = ok
+		return err
 	})
 	s.apply(&inv)
-	// Published once the store's Update has returned, so after COMMIT: a
-	// node that hears of the write and reads again reads it. A failed
-	// Update is published too, as its commit may have happened unseen.
-	s.publish(ctx, &inv)
+	if !published {
+		// Published once the store's Update has returned, so after
+		// COMMIT: a node that hears of the write and reads again reads
+		// it. A failed Update is published too, as its commit may have
+		// happened unseen. A crash between COMMIT and here loses the
+		// message, which is why a store that can publishes in the
+		// transaction instead.
+		s.publish(ctx, &inv)
+	}
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"usercenter"
 	"usercenter/core"
+	"usercenter/storecache"
 )
 
 // Store is a core.Store that makes a span of every call to the store it
@@ -508,4 +509,16 @@ func (t *txn) InsertSCIMToken(ctx context.Context, tok *core.SCIMTokenRecord) er
 
 func (t *txn) RevokeSCIMToken(ctx context.Context, id string, at time.Time) error {
 	return tracedErr(t.reader, ctx, "RevokeSCIMToken", func(ctx context.Context) error { return t.tx.RevokeSCIMToken(ctx, id, at) })
+}
+
+var _ storecache.TxPublisher = (*txn)(nil)
+
+// PublishOnCommit passes the caches' invalidation message to the traced
+// Tx, if it can send one with its transaction.
+func (t *txn) PublishOnCommit(ctx context.Context, msg []byte) (bool, error) {
+	p, ok := t.tx.(storecache.TxPublisher)
+	if !ok {
+		return false, nil
+	}
+	return p.PublishOnCommit(ctx, msg)
 }
