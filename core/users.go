@@ -432,15 +432,29 @@ func (s *Service) DeleteUserIf(ctx context.Context, actor *usercenter.Actor, use
 // GetUser returns one user, with the fields in reveal in plain text, each
 // disclosure audited in the transaction that reads it.
 func (s *Service) GetUser(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField) (*usercenter.User, error) {
+	return s.getUser(ctx, actor, userID, fields, false)
+}
+
+// GetUserLatest is GetUser reading the user in a transaction, so as the
+// store has it committed now rather than as a node's copy may still have
+// it: for a caller whose write under a Precondition was refused as stale
+// (usercenter.EStale) after a GetUser, to read the version to write over
+// before it tries again. It costs a transaction, where GetUser may cost
+// nothing.
+func (s *Service) GetUserLatest(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField) (*usercenter.User, error) {
+	return s.getUser(ctx, actor, userID, fields, true)
+}
+
+func (s *Service) getUser(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField, inTx bool) (*usercenter.User, error) {
 	known := domains{}
-	users, err := s.read(ctx, actor, fields, known, func(r Reader) ([]UserRecord, error) {
+	users, err := s.readIn(ctx, actor, fields, known, func(r Reader) ([]UserRecord, error) {
 		rec, app, err := s.userFor(ctx, r, actor, userID, usercenter.PermUsersRead)
 		if err != nil {
 			return nil, err
 		}
 		known[app.SdkAppID] = app.UserDomain
 		return []UserRecord{*rec}, nil
-	})
+	}, inTx)
 	if err != nil {
 		return nil, err
 	}
