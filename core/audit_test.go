@@ -22,6 +22,8 @@ const (
 	address1 = "北京市海淀区中关村大街1号"
 )
 
+// GetUser, and GetUserLatest as it, audit each disclosure once and mask
+// what they do not reveal.
 func TestGetUserRevealAudit(t *testing.T) {
 	env := uctest.New(t)
 	key := env.Key.Actor()
@@ -31,49 +33,54 @@ func TestGetUserRevealAudit(t *testing.T) {
 		return eventKey{app, u.ID, a, f, "key:" + env.Key.SecretID, "req-get"}
 	}
 
-	for _, tc := range []struct {
-		name   string
-		fields []usercenter.PIIField
-		want   []eventKey
-	}{
-		{"no reveal", nil, nil},
-		{"empty reveal", []usercenter.PIIField{}, nil},
-		{"phone", []usercenter.PIIField{usercenter.FieldPhone}, []eventKey{reveal("reveal", "phone")}},
-		{"email", []usercenter.PIIField{usercenter.FieldEmail}, []eventKey{reveal("reveal", "email")}},
-		{"phone and email", []usercenter.PIIField{usercenter.FieldPhone, usercenter.FieldEmail},
-			[]eventKey{reveal("reveal", "phone"), reveal("reveal", "email")}},
-		{"empty address", []usercenter.PIIField{usercenter.FieldAddress}, nil},
-		{"all", usercenter.PIIFields, []eventKey{reveal("reveal", "phone"), reveal("reveal", "email")}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			before := lastEventID(t, env.Store)
-			got, err := env.Svc.GetUser(reqCtx("req-get"), key, u.ID, tc.fields)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantEvents(t, eventsAfter(t, env.Store, before), tc.want...)
-			shown := map[usercenter.PIIField]bool{}
-			for _, f := range tc.fields {
-				shown[f] = true
-			}
-			for _, c := range []struct {
-				f          usercenter.PIIField
-				got, plain string
-				masked     string
-			}{
-				{usercenter.FieldPhone, got.Phone, phone1, usercenter.MaskPhone(phone1)},
-				{usercenter.FieldEmail, got.Email, email1, usercenter.MaskEmail(email1)},
-				{usercenter.FieldAddress, got.Address, "", ""},
-			} {
-				want := c.masked
-				if shown[c.f] {
-					want = c.plain
+	for _, read := range []struct {
+		name string
+		get  func(context.Context, *usercenter.Actor, string, []usercenter.PIIField) (*usercenter.User, error)
+	}{{"GetUser", env.Svc.GetUser}, {"GetUserLatest", env.Svc.GetUserLatest}} {
+		for _, tc := range []struct {
+			name   string
+			fields []usercenter.PIIField
+			want   []eventKey
+		}{
+			{"no reveal", nil, nil},
+			{"empty reveal", []usercenter.PIIField{}, nil},
+			{"phone", []usercenter.PIIField{usercenter.FieldPhone}, []eventKey{reveal("reveal", "phone")}},
+			{"email", []usercenter.PIIField{usercenter.FieldEmail}, []eventKey{reveal("reveal", "email")}},
+			{"phone and email", []usercenter.PIIField{usercenter.FieldPhone, usercenter.FieldEmail},
+				[]eventKey{reveal("reveal", "phone"), reveal("reveal", "email")}},
+			{"empty address", []usercenter.PIIField{usercenter.FieldAddress}, nil},
+			{"all", usercenter.PIIFields, []eventKey{reveal("reveal", "phone"), reveal("reveal", "email")}},
+		} {
+			t.Run(read.name+"/"+tc.name, func(t *testing.T) {
+				before := lastEventID(t, env.Store)
+				got, err := read.get(reqCtx("req-get"), key, u.ID, tc.fields)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if c.got != want {
-					t.Errorf("%s = %q, want %q", c.f, c.got, want)
+				wantEvents(t, eventsAfter(t, env.Store, before), tc.want...)
+				shown := map[usercenter.PIIField]bool{}
+				for _, f := range tc.fields {
+					shown[f] = true
 				}
-			}
-		})
+				for _, c := range []struct {
+					f          usercenter.PIIField
+					got, plain string
+					masked     string
+				}{
+					{usercenter.FieldPhone, got.Phone, phone1, usercenter.MaskPhone(phone1)},
+					{usercenter.FieldEmail, got.Email, email1, usercenter.MaskEmail(email1)},
+					{usercenter.FieldAddress, got.Address, "", ""},
+				} {
+					want := c.masked
+					if shown[c.f] {
+						want = c.plain
+					}
+					if c.got != want {
+						t.Errorf("%s = %q, want %q", c.f, c.got, want)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -310,9 +310,17 @@ func (d domains) of(ctx context.Context, r Reader, sdkAppID uint64) (string, err
 // records each disclosure: if the audit event cannot be written, nothing
 // is disclosed.
 func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []usercenter.PIIField, known domains, find func(Reader) ([]UserRecord, error)) ([]usercenter.User, error) {
+	return s.readIn(ctx, actor, fields, known, find, false)
+}
+
+// readIn is read, with find run in a transaction even when nothing is
+// revealed if inTx: a read through the Tx is of what is committed, past
+// any copy the store keeps of it (storecache's).
+func (s *Service) readIn(ctx context.Context, actor *usercenter.Actor, fields []usercenter.PIIField, known domains, find func(Reader) ([]UserRecord, error), inTx bool) ([]usercenter.User, error) {
 	if err := reveal(ctx, actor, fields); err != nil {
 		return nil, err
 	}
+	// view discloses through tx, or masks when tx is nil.
 	view := func(r Reader, tx Tx) ([]usercenter.User, error) {
 		recs, err := find(r)
 		if err != nil {
@@ -337,13 +345,17 @@ func (s *Service) read(ctx context.Context, actor *usercenter.Actor, fields []us
 		}
 		return out, nil
 	}
-	if len(fields) == 0 {
+	if len(fields) == 0 && !inTx {
 		return view(s.store, nil)
 	}
 	var out []usercenter.User
 	err := s.store.Update(ctx, func(tx Tx) error {
+		var disclose Tx
+		if len(fields) > 0 {
+			disclose = tx
+		}
 		var err error
-		out, err = view(tx, tx)
+		out, err = view(tx, disclose)
 		return err
 	})
 	return out, err

@@ -75,3 +75,61 @@ func TestExternalID(t *testing.T) {
 	}
 	mustUser(t, env.Svc, op, env.App.SdkAppID, core.UserPatch{OriginID: ptr("b"), ExternalID: ptr("X")})
 }
+
+// BatchRegister's overwrite of an existing user moves the version as
+// UpdateUser does: in one tick of the clock, and on a node whose clock is
+// behind the one that wrote the version, so that an If-Match naming the
+// version before the change no longer applies and a meta.lastModified
+// walk still finds the user after it. A batch that changes nothing keeps
+// the version.
+func TestBatchRegisterMovesTheVersion(t *testing.T) {
+	env := uctest.New(t)
+	env.Clock.Freeze()
+	op := usercenter.Operator()
+	origin := "batch-origin"
+	u := mustUser(t, env.Svc, op, env.App.SdkAppID, core.UserPatch{OriginID: &origin, Nickname: ptr("a")})
+	v1 := u.UpdatedAt
+	register := func(nickname string) usercenter.User {
+		t.Helper()
+		out, err := env.Svc.BatchRegister(bg, op, []core.RegisterItem{{SdkAppID: env.App.SdkAppID, UserPatch: core.UserPatch{OriginID: &origin, Nickname: ptr(nickname)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].ID != u.ID || out[0].Nickname != nickname {
+			t.Fatalf("BatchRegister did not overwrite the user: %+v", out[0])
+		}
+		return out[0]
+	}
+
+	// One tick of the clock.
+	v2 := register("changed").UpdatedAt
+	if !v2.After(v1) {
+		t.Fatalf("with the clock frozen, BatchRegister's change kept the version: %v, then %v", v1, v2)
+	}
+	_, err := env.Svc.UpdateUser(bg, op, u.ID, core.UserPatch{City: ptr("x"), If: &core.Precondition{UpdatedAt: []time.Time{v1}}})
+	wantCode(t, err, usercenter.EStale)
+
+	// A clock behind the version's.
+	env.Clock.Advance(-time.Hour)
+	v3 := register("changed again").UpdatedAt
+	if !v3.After(v2) {
+		t.Fatalf("with the clock an hour behind, BatchRegister took the version back: %v, then %v", v2, v3)
+	}
+	got, err := env.Svc.GetUser(bg, op, u.ID, nil)
+	if err != nil || !got.UpdatedAt.Equal(v3) {
+		t.Fatalf("the stored user: %+v, %v; want version %v", got, err, v3)
+	}
+
+	// Nothing to change: nothing written, the version kept, no event.
+	before := allEvents(t, env.Store, usercenter.AuditFilter{UserID: u.ID})
+	env.Clock.Advance(2 * time.Hour)
+	if same := register("changed again").UpdatedAt; !same.Equal(v3) {
+		t.Fatalf("a BatchRegister that changed nothing moved the version: %v, then %v", v3, same)
+	}
+	if after := allEvents(t, env.Store, usercenter.AuditFilter{UserID: u.ID}); len(after) != len(before) {
+		t.Fatalf("a BatchRegister that changed nothing was audited: %d events, then %d", len(before), len(after))
+	}
+	if got, err := env.Svc.GetUser(bg, op, u.ID, nil); err != nil || !got.UpdatedAt.Equal(v3) {
+		t.Fatalf("after a BatchRegister that changed nothing: %+v, %v; want version %v", got, err, v3)
+	}
+}

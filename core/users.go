@@ -265,7 +265,8 @@ func (s *Service) RegisterUser(ctx context.Context, actor *usercenter.Actor, sdk
 // BatchRegister creates or overwrites 1 to MaxBatchUsers users, matching
 // existing users by (SdkAppId, OriginId): new ones are created as
 // CreateUsers creates them, existing ones get the nickname and avatar
-// given, one update event per changed field. Nothing is written unless
+// given, one update event per changed field; an existing user they would
+// not change is answered as stored, unwritten. Nothing is written unless
 // every user is valid and allowed.
 func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.Actor, in []RegisterItem) ([]usercenter.User, error) {
 	if err := checkBatch(len(in)); err != nil {
@@ -304,7 +305,11 @@ func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.Actor, in
 				if err != nil {
 					return usercenter.AtItem(i, err)
 				}
-				u.UpdatedAt = now
+				if len(changed) == 0 {
+					out = append(out, u)
+					continue
+				}
+				u.UpdatedAt = nextVersion(u.UpdatedAt, now)
 				existing.User = u
 				if err := tx.UpdateUser(ctx, existing); err != nil {
 					return usercenter.AtItem(i, err)
@@ -333,6 +338,19 @@ func (s *Service) BatchRegister(ctx context.Context, actor *usercenter.Actor, in
 		out[i].UserDomain = apps[out[i].SdkAppID].UserDomain
 	}
 	return out, nil
+}
+
+// nextVersion is the UpdatedAt of a user changed at now whose version was
+// prev. UpdatedAt is the user's version (SCIM's ETag, If-Match) and the
+// key of the meta.lastModified walk, so every change must move it
+// forward: within one tick of a coarse clock, or on a node whose clock is
+// behind the one that wrote prev, now alone would keep it or take it
+// back, letting a stale If-Match apply and a cursor skip the user.
+func nextVersion(prev, now time.Time) time.Time {
+	if now.After(prev) {
+		return now
+	}
+	return prev.Add(time.Nanosecond)
 }
 
 // RegisterItem is one user of a BatchRegister: a patch for an app.
@@ -371,12 +389,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *usercenter.Actor, userI
 			out = rec
 			return nil
 		}
-		// UpdatedAt is the user's version (SCIM's ETag): every write
-		// must change it, even within one tick of a coarse clock.
-		u.UpdatedAt = s.now().UTC()
-		if !u.UpdatedAt.After(rec.UpdatedAt) {
-			u.UpdatedAt = rec.UpdatedAt.Add(time.Nanosecond)
-		}
+		u.UpdatedAt = nextVersion(rec.UpdatedAt, s.now().UTC())
 		out = s.pii.seal(u)[0]
 		if err := tx.UpdateUser(ctx, out); err != nil {
 			return err
@@ -419,15 +432,29 @@ func (s *Service) DeleteUserIf(ctx context.Context, actor *usercenter.Actor, use
 // GetUser returns one user, with the fields in reveal in plain text, each
 // disclosure audited in the transaction that reads it.
 func (s *Service) GetUser(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField) (*usercenter.User, error) {
+	return s.getUser(ctx, actor, userID, fields, false)
+}
+
+// GetUserLatest is GetUser reading the user in a transaction, so as the
+// store has it committed now rather than as a node's copy may still have
+// it: for a caller whose write under a Precondition was refused as stale
+// (usercenter.EStale) after a GetUser, to read the version to write over
+// before it tries again. It costs a transaction, where GetUser may cost
+// nothing.
+func (s *Service) GetUserLatest(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField) (*usercenter.User, error) {
+	return s.getUser(ctx, actor, userID, fields, true)
+}
+
+func (s *Service) getUser(ctx context.Context, actor *usercenter.Actor, userID string, fields []usercenter.PIIField, inTx bool) (*usercenter.User, error) {
 	known := domains{}
-	users, err := s.read(ctx, actor, fields, known, func(r Reader) ([]UserRecord, error) {
+	users, err := s.readIn(ctx, actor, fields, known, func(r Reader) ([]UserRecord, error) {
 		rec, app, err := s.userFor(ctx, r, actor, userID, usercenter.PermUsersRead)
 		if err != nil {
 			return nil, err
 		}
 		known[app.SdkAppID] = app.UserDomain
 		return []UserRecord{*rec}, nil
-	})
+	}, inTx)
 	if err != nil {
 		return nil, err
 	}

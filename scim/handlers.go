@@ -124,6 +124,12 @@ func (a *api) patchUser(w http.ResponseWriter, r *http.Request, c *call) {
 // so then it starts again, up to maxUpdateAttempts times. If-Match must
 // name the version read. A patch that changes nothing writes nothing, so
 // the answer keeps the ETag.
+//
+// The first read may be of this node's copy of the user (GetUser), which
+// can be older than the store's until another node's write reaches it;
+// once the version read has proved stale (core refused it, or it is not
+// the one If-Match names), the user is read as committed (GetUserLatest),
+// else every attempt would read the same old copy.
 func (a *api) update(w http.ResponseWriter, r *http.Request, c *call, compute func(body []byte, cur *usercenter.User) (core.UserPatch, error)) {
 	body, err := readBody(w, r)
 	if err != nil {
@@ -131,17 +137,22 @@ func (a *api) update(w http.ResponseWriter, r *http.Request, c *call, compute fu
 		return
 	}
 	client := ifMatch(r)
+	read := a.svc.GetUser
 	var u *usercenter.User
 	for attempt := 1; ; attempt++ {
 		// Read as a provider without pii.read would: personal data
 		// masked, nothing revealed, so nothing audited. compute only
 		// needs to know whether a value is there.
-		cur, err := a.svc.GetUser(r.Context(), c.actor, c.id, nil)
+		cur, err := read(r.Context(), c.actor, c.id, nil)
 		if err != nil {
 			fail(w, r, err)
 			return
 		}
 		if client != nil && !slices.ContainsFunc(client.UpdatedAt, cur.UpdatedAt.Equal) {
+			if attempt == 1 {
+				read = a.svc.GetUserLatest
+				continue
+			}
 			fail(w, r, core.ErrStale)
 			return
 		}
@@ -154,6 +165,7 @@ func (a *api) update(w http.ResponseWriter, r *http.Request, c *call, compute fu
 		u, err = a.svc.UpdateUser(r.Context(), c.actor, c.id, p)
 		if usercenter.ErrorCode(err) == usercenter.EStale && client == nil {
 			if attempt < maxUpdateAttempts {
+				read = a.svc.GetUserLatest
 				continue
 			}
 			err = errBusyUser
