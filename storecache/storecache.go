@@ -428,23 +428,13 @@ func (s *Store) apply(inv *invalidations) {
 		s.purge()
 		return
 	}
-	for _, k := range inv.keys {
+	for _, k := range slices.Concat(inv.keys, inv.newKeys) {
 		s.keys.invalidate(k)
 	}
-	for _, id := range inv.apps {
+	for _, id := range slices.Concat(inv.apps, inv.newApps) {
 		s.apps.invalidate(id)
 	}
-	for _, u := range inv.users {
-		s.users.invalidate(u)
-		s.cards.invalidate(u)
-	}
-	for _, k := range inv.newKeys {
-		s.keys.invalidate(k)
-	}
-	for _, id := range inv.newApps {
-		s.apps.invalidate(id)
-	}
-	for _, u := range inv.newUsers {
+	for _, u := range slices.Concat(inv.users, inv.newUsers) {
 		s.users.invalidate(u)
 		s.cards.invalidate(u)
 	}
