@@ -106,3 +106,23 @@ func TestLookupFilterShape(t *testing.T) {
 		}
 	}
 }
+
+// The filter every provider sends before a create, read by the shortcut
+// and by the general parser.
+func BenchmarkParseFilter(b *testing.B) {
+	const s = `userName eq "bjensen@example.com"`
+	b.Run("shortcut", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := parseFilter(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parser", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := parseFilterTree(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
