@@ -308,6 +308,7 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 		t.unsaved = !mode.journaled
 		t.reader = reader{s: s, tx: t}
 		t.reader.bind()
+		t.bindConsole()
 		fnErr := sqlstore.Run(engine, r.fn, t)
 		t.finished.Store(true)
 		lost := t.lostErr()

@@ -126,6 +126,7 @@ func (s *Store) attempt(ctx context.Context, fn func(core.Tx) error, alone bool)
 	t := &txn{s: s, tx: tx}
 	t.reader = reader{s: s, tx: t}
 	t.reader.bind()
+	t.bindConsole()
 	fnErr := sqlstore.Run(engine, fn, t)
 	t.finished.Store(true)
 	if lost := t.lostErr(); lost != nil {
@@ -165,6 +166,8 @@ func (s *Store) attempt(ctx context.Context, fn func(core.Tx) error, alone bool)
 // txn is the core.Tx handed to an Update's fn.
 type txn struct {
 	reader
+	sqlstore.ConsoleTx // the console's writes (see bindConsole)
+
 	s        *Store
 	tx       querier     // the transaction: a pgx.Tx, or a batch's connection
 	finished atomic.Bool // fn has returned; the Tx must not be used again

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
-	"usercenter/core"
 	"usercenter/sqlstore"
 )
 
@@ -51,47 +49,8 @@ func (w *consoleWriter) NoRows(err error) bool { return errors.Is(err, sql.ErrNo
 
 func (w *consoleWriter) Fail(_ context.Context, err error) error { return (*txn)(w).fail(err) }
 
-func (t *txn) console() sqlstore.ConsoleTx {
-	return sqlstore.ConsoleTx{P: sqlstore.Question, Engine: engine, W: (*consoleWriter)(t)}
-}
-
-// InsertConsoleAccount fails with EConflict (Field "email").
-func (t *txn) InsertConsoleAccount(ctx context.Context, a *core.ConsoleAccountRecord) error {
-	return t.console().InsertConsoleAccount(ctx, a)
-}
-
-func (t *txn) UpdateConsoleAccount(ctx context.Context, a *core.ConsoleAccountRecord) error {
-	return t.console().UpdateConsoleAccount(ctx, a)
-}
-
-func (t *txn) InsertConsoleLink(ctx context.Context, l *core.ConsoleLink) error {
-	return t.console().InsertConsoleLink(ctx, l)
-}
-
-func (t *txn) TakeConsoleLink(ctx context.Context, hash []byte, at time.Time) (*core.ConsoleLink, error) {
-	return t.console().TakeConsoleLink(ctx, hash, at)
-}
-
-func (t *txn) InsertConsoleSession(ctx context.Context, s *core.ConsoleSession) error {
-	return t.console().InsertConsoleSession(ctx, s)
-}
-
-func (t *txn) TouchConsoleSession(ctx context.Context, hash []byte, at time.Time) error {
-	return t.console().TouchConsoleSession(ctx, hash, at)
-}
-
-func (t *txn) DeleteConsoleSession(ctx context.Context, hash []byte) error {
-	return t.console().DeleteConsoleSession(ctx, hash)
-}
-
-func (t *txn) DeleteConsoleSessions(ctx context.Context, accountID string) (int, error) {
-	return t.console().DeleteConsoleSessions(ctx, accountID)
-}
-
-func (t *txn) SetConsoleAttempts(ctx context.Context, key string, n int, since time.Time) error {
-	return t.console().SetConsoleAttempts(ctx, key, n, since)
-}
-
-func (t *txn) DeleteExpiredConsole(ctx context.Context, now time.Time) (int, error) {
-	return t.console().DeleteExpiredConsole(ctx, now)
+// bindConsole gives t the console's writes, sqlstore's, over its
+// statements: t must not move after.
+func (t *txn) bindConsole() {
+	t.ConsoleTx = sqlstore.ConsoleTx{P: sqlstore.Question, Engine: engine, W: (*consoleWriter)(t)}
 }

@@ -17,6 +17,8 @@ import (
 // through the writer's transaction.
 type txn struct {
 	reader
+	sqlstore.ConsoleTx // the console's writes (see bindConsole)
+
 	finished atomic.Bool // fn has returned; the Tx must not be used again
 
 	// unjournaled: fn runs without a savepoint of its own (see

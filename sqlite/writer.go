@@ -181,6 +181,7 @@ func (s *Store) newTxn(unjournaled bool) *txn {
 	t := &txn{unjournaled: unjournaled}
 	t.reader = reader{s: s, run: runner{stmts: s.wstmts, writes: &t.writes}, tx: t}
 	t.reader.bind()
+	t.bindConsole()
 	return t
 }
 
