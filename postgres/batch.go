@@ -98,27 +98,12 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	case <-ctx.Done():
 		return ctxError(ctx.Err())
 	}
-	// Once a writer has the request, its answer is awaited even if ctx is
-	// canceled: only then is it known whether fn's writes committed, and
-	// a caller that canceled is gone anyway. Past ctx's deadline, though,
-	// the caller is told at once that the outcome is unknown, as when a
-	// COMMIT times out: a database that hangs must not hold a request past
-	// its time, though the batch may still commit.
-	var err error
-	select {
-	case err = <-r.done:
-	case <-ctx.Done():
-		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = <-r.done
-			break
-		}
-		select {
-		case err = <-r.done:
-		default:
-			return &usercenter.Error{Code: usercenter.EUnavailable,
-				Message: "the database did not answer in time; the outcome is unknown", Err: ctx.Err()}
-		}
-	}
+	// Once a writer has the request, its answer is awaited even if ctx
+	// ends: only then is it known whether fn's writes committed, and fn
+	// may be running, on what the caller shares with it. The batch ends by
+	// the earliest deadline of its requests (see batchContext), so the
+	// answer comes by ctx's.
+	err := <-r.done
 	if err == runAlone {
 		return s.updateAlone(ctx, fn)
 	}
@@ -269,9 +254,11 @@ func (s *Store) runBatch(batch []*request) {
 // when the outcome is answered, commits it and fills errs.
 func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 	// The writer's statements run on no caller's ctx: one caller giving up
-	// must not cancel the transaction of the others. A dead server is
-	// bounded by the connection's own timeouts; see failAll.
-	bg := context.Background()
+	// must not cancel the transaction of the others. But the batch ends by
+	// the earliest deadline among them, so that a database that hangs
+	// holds no request past its time.
+	bg, cancel := batchContext(batch)
+	defer cancel()
 	conn, err := s.pool.Acquire(bg)
 	if err != nil {
 		return s.failAll(batch, errs, s.fail(bg, err))
@@ -301,7 +288,7 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 				return s.abandon(conn, batch, errs, err)
 			}
 		}
-		t := &txn{s: s, tx: detached{conn}, readCommitted: true}
+		t := &txn{s: s, tx: detached{conn, bg}, readCommitted: true}
 		if !mode.immediate {
 			t.deferred = &deferred{}
 		}
@@ -362,7 +349,7 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 		}
 		errs[i] = fnErr
 	}
-	tag, err := rows.writeAndCommit(conn, s.keys.audit, s.channel)
+	tag, err := rows.writeAndCommit(bg, conn, s.keys.audit, s.channel)
 	if err == nil && tag.String() != "COMMIT" {
 		// PostgreSQL answers COMMIT of a transaction that an error
 		// aborted with ROLLBACK: lostErr should have caught it first.
@@ -431,7 +418,7 @@ const qInsertTokens = `INSERT INTO tokens (` + sqlstore.TokenColumns + `)
 // it, then the tokens, then the caches' invalidation notices, then
 // COMMIT. PostgreSQL skips the rest of the pipeline at the first error,
 // COMMIT included.
-func (d *deferred) writeAndCommit(conn *pgxpool.Conn, auditLock int64, channel string) (pgconn.CommandTag, error) {
+func (d *deferred) writeAndCommit(ctx context.Context, conn *pgxpool.Conn, auditLock int64, channel string) (pgconn.CommandTag, error) {
 	b := &pgx.Batch{}
 	if len(d.audits) > 0 || len(d.events) > 0 {
 		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, auditLock)
@@ -477,7 +464,7 @@ func (d *deferred) writeAndCommit(conn *pgxpool.Conn, auditLock int64, channel s
 		tag = ct
 		return nil
 	})
-	err := conn.SendBatch(context.Background(), b).Close()
+	err := conn.SendBatch(ctx, b).Close()
 	return tag, err
 }
 
@@ -526,27 +513,49 @@ func rollbackConn(conn *pgxpool.Conn) {
 	}
 }
 
-// detached runs fn's statements in a batch on the batch's connection
-// without the caller's cancellation (its values stay, for tracing): pgx
-// answers a canceled statement by ending the session, which would roll
-// back every Update of the batch. A Tx method still checks its ctx first
-// (txn.begin), so a canceled fn's later calls fail.
-type detached struct{ c *pgxpool.Conn }
-
-func (d detached) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return d.c.Query(context.WithoutCancel(ctx), sql, args...)
+// detached runs fn's statements in a batch on the batch's connection and
+// context (see batchContext), not the caller's: pgx answers a canceled
+// statement by ending the session, which would roll back every Update of
+// the batch. A Tx method still checks its ctx first (txn.begin), so a
+// canceled fn's later calls fail.
+type detached struct {
+	c   *pgxpool.Conn
+	ctx context.Context
 }
 
-func (d detached) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return d.c.QueryRow(context.WithoutCancel(ctx), sql, args...)
+func (d detached) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return d.c.Query(d.ctx, sql, args...)
 }
 
-func (d detached) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return d.c.Exec(context.WithoutCancel(ctx), sql, args...)
+func (d detached) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	return d.c.QueryRow(d.ctx, sql, args...)
 }
 
-func (d detached) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	return d.c.SendBatch(context.WithoutCancel(ctx), b)
+func (d detached) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return d.c.Exec(d.ctx, sql, args...)
+}
+
+func (d detached) SendBatch(_ context.Context, b *pgx.Batch) pgx.BatchResults {
+	return d.c.SendBatch(d.ctx, b)
+}
+
+// batchContext is the context of a batch's statements: no request's, but
+// ending at the earliest deadline among the requests. Past it, one of
+// them has given up and the database answers too slowly for the others
+// to wait much longer; failing the batch then (EUnavailable, or an unknown
+// outcome if COMMIT was under way) answers each by its deadline, which a
+// request whose writes may still run in the batch could not otherwise be.
+func batchContext(batch []*request) (context.Context, context.CancelFunc) {
+	var first time.Time
+	for _, r := range batch {
+		if d, ok := r.ctx.Deadline(); ok && (first.IsZero() || d.Before(first)) {
+			first = d
+		}
+	}
+	if first.IsZero() {
+		return context.WithCancel(context.Background())
+	}
+	return context.WithDeadline(context.Background(), first)
 }
 
 // qLockUser locks a user's row for the rest of the transaction.

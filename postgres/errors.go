@@ -169,6 +169,9 @@ func mapErr(ctx context.Context, closed bool, err error) error {
 		return sqlstore.ErrClosed()
 	case ctx.Err() != nil:
 		return ctxError(ctx.Err())
+	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
+		// Another context's deadline, such as a batch's (see batchContext).
+		return ctxError(context.DeadlineExceeded)
 	case AuthFailed(err):
 		// Before unreachable: the server's refusal comes inside the
 		// ConnectError of the connection it refused.
