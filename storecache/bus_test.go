@@ -316,11 +316,10 @@ func (o onlyMetric) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// TestPushPostgres: two nodes on one PostgreSQL schema, with entries
-// living an hour, see each other's changes over LISTEN/NOTIFY; with b's
-// listening session terminated they fall back to the short lifetime and
-// say so; and once it is back they hear each other again.
-func TestPushPostgres(t *testing.T) {
+// twoPostgresNodes opens two stores on one PostgreSQL schema, as two
+// nodes would, and a keyring for their services.
+func twoPostgresNodes(t *testing.T) (a, b *postgres.Store, ring *vault.Keyring) {
+	t.Helper()
 	dsn := pgtest.DSN(t)
 	open := func() *postgres.Store {
 		s, err := postgres.Open(ctx, dsn, postgres.Options{})
@@ -334,8 +333,15 @@ func TestPushPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pa := open()
-	pb := open()
+	return open(), open(), ring
+}
+
+// TestPushPostgres: two nodes on one PostgreSQL schema, with entries
+// living an hour, see each other's changes over LISTEN/NOTIFY; with b's
+// listening session terminated they fall back to the short lifetime and
+// say so; and once it is back they hear each other again.
+func TestPushPostgres(t *testing.T) {
+	pa, pb, ring := twoPostgresNodes(t)
 	busA, busB := pa.InvalidationBus(), pb.InvalidationBus()
 	if busA.Channel() != busB.Channel() {
 		t.Fatalf("two stores on one schema listen on %s and %s", busA.Channel(), busB.Channel())

@@ -8,11 +8,8 @@ import (
 
 	"usercenter"
 	"usercenter/core"
-	"usercenter/postgres"
-	"usercenter/postgres/pgtest"
 	"usercenter/storecache"
 	"usercenter/uctest/svctest"
-	"usercenter/vault"
 )
 
 // failingPublish is a bus whose Publish fails, as it does when the pool
@@ -31,20 +28,7 @@ func (failingPublish) Publish(context.Context, []byte) error {
 // entries live an hour, still hears of it: were the notice sent after
 // COMMIT, b would let the disabled user in for its whole --cache-ttl.
 func TestWriteAnnouncedWithItsCommit(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	open := func() *postgres.Store {
-		s, err := postgres.Open(ctx, dsn, postgres.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	ring, err := vault.New(vault.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pa, pb := open(), open()
+	pa, pb, ring := twoPostgresNodes(t)
 	a := startNode(t, pa, failingPublish{pa.InvalidationBus()}, ring)
 	b := startNode(t, pb, pb.InvalidationBus(), ring)
 
