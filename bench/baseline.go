@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,8 +61,12 @@ type baselineServer struct {
 var lookupData = strings.Repeat("x", 128)
 
 // startBaseline builds a table of rows rows in a temporary
-// SQLite database and starts serving.
+// SQLite database and starts serving on a loopback port of its own.
 func startBaseline(ctx context.Context, rows int, tempDir string) (*baselineServer, error) {
+	return startBaselineOn(ctx, "127.0.0.1:0", rows, tempDir)
+}
+
+func startBaselineOn(ctx context.Context, addr string, rows int, tempDir string) (*baselineServer, error) {
 	dir, err := os.MkdirTemp(tempDir, "usercenter-bench-baseline-")
 	if err != nil {
 		return nil, err
@@ -101,7 +106,7 @@ func startBaseline(ctx context.Context, rows int, tempDir string) (*baselineServ
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		b.closeDB()
 		return nil, err
@@ -170,4 +175,45 @@ func (b *baselineServer) Close() error {
 	<-b.done
 	b.closeDB()
 	return err
+}
+
+// CheckBaselineAddr says why ServeBaseline would refuse addr: it serves on
+// loopback only.
+func CheckBaselineAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("the baseline's address %q is not host:port", addr)
+	}
+	if !isLoopback(host) {
+		return fmt.Errorf("the baseline serves on loopback only, not %q", addr)
+	}
+	return nil
+}
+
+// ServeBaseline serves the two baselines at addr, a loopback address,
+// until ctx ends: GET /static and GET /lookup/{id} over a table of rows
+// rows (ids 1 to rows), the same handlers and table as the in-run
+// baselines. It is for external load generators (bench/wrk/lookup.lua),
+// whose ratios need a lookup measured by themselves, in the same round.
+// ready is called with the base URL once the server listens.
+func ServeBaseline(ctx context.Context, addr string, rows int, tempDir string, ready func(base string)) error {
+	if rows < 1 {
+		return errors.New("the lookup baseline needs at least one row")
+	}
+	if err := CheckBaselineAddr(addr); err != nil {
+		return err
+	}
+	b, err := startBaselineOn(ctx, addr, rows, tempDir)
+	if err != nil {
+		return err
+	}
+	ready(b.base.String())
+	select {
+	case <-ctx.Done():
+		return b.Close()
+	case err := <-b.done:
+		b.done <- err
+		b.Close()
+		return err
+	}
 }

@@ -155,13 +155,18 @@ type Config struct {
 	Version string
 }
 
+// isLoopback says whether host names this machine only.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
 func (c *Config) normalize() error {
 	u, err := url.Parse(c.Target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return fmt.Errorf("the target must be a base URL such as http://127.0.0.1:8080, not %q", c.Target)
 	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !isLoopback(u.Hostname()) {
 		// A load tool aimed at someone else's host is a denial of service.
 		return errors.New("the target must be a loopback address: this is a measuring tool, not a traffic generator for other hosts")
 	}

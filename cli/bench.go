@@ -52,6 +52,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 	emitWrk := fs.String("emit-wrk", "", "with --target: seed, then write the data of the wrk scripts in bench/wrk (tokens, pre-signed LCIC requests: --requests of each, default 100000) to this `DIR` instead of measuring")
 	withWebhook := fs.Bool("webhook", false, "--self: run the scenarios twice on one instance, first with no webhook endpoint, then with one subscribed to user.created whose receiver runs in this process, and report both and the delivery lag")
 	webhookDiscard := fs.Bool("webhook-discard", false, "with --webhook: deliveries succeed at once without HTTP, to measure the dispatcher's work in the store alone")
+	serveBaseline := fs.String("serve-baseline", "", "serve the two baselines (GET /static, GET /lookup/{id} over a table of --users rows) at this loopback `ADDR` until interrupted, for an external load generator such as bench/wrk/lookup.lua; no scenario runs")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (with --self it covers the server too)")
 	// The environment is not read: USERCENTER_DB may name a real database,
 	// and a benchmark must never write its users into one by accident.
@@ -64,6 +65,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *serveBaseline != "" {
+		return benchServeBaseline(ctx, set, *serveBaseline, *users, stdout)
+	}
 	switch {
 	case *self == (*target != ""):
 		return usageError{msg: "bench needs exactly one of --self and --target URL"}
@@ -160,6 +164,27 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 		return fmt.Errorf("%d requests failed; the report above lists them by kind", n)
 	}
 	return nil
+}
+
+// benchServeBaseline serves bench's baselines alone, so that an external
+// load generator measures its own lookup baseline beside the server.
+func benchServeBaseline(ctx context.Context, set map[string]bool, addr string, rows int, stdout io.Writer) error {
+	for name := range set {
+		if name != "serve-baseline" && name != "users" {
+			return usageError{msg: "--serve-baseline takes only --users (the lookup table's rows), not --" + name}
+		}
+	}
+	if rows < 1 {
+		return usageError{msg: "--users must be at least 1"}
+	}
+	if err := bench.CheckBaselineAddr(addr); err != nil {
+		return usageError{msg: "--serve-baseline: " + err.Error()}
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return bench.ServeBaseline(ctx, addr, rows, "", func(base string) {
+		fmt.Fprintf(stdout, "serving the baselines at %s: GET /static, GET /lookup/{id} for id 1 to %d; stop with Ctrl-C\n", base, rows)
+	})
 }
 
 // readJSONFile reads what command printed with --json into v.

@@ -147,6 +147,10 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "--target", "http://127.0.0.1:1", "--creds", "c.json", "--webhook"}, "--webhook goes with --self"},
 		{[]string{"bench", "--self", "--webhook-discard"}, "--webhook-discard goes with --webhook"},
 		{[]string{"bench", "--self", "--scim-token", "t.json"}, "--scim-token go with --target"},
+		{[]string{"bench", "--serve-baseline", "127.0.0.1:0", "--self"}, "--serve-baseline takes only --users"},
+		{[]string{"bench", "--serve-baseline", "0.0.0.0:8080"}, "loopback only"},
+		{[]string{"bench", "--serve-baseline", "127.0.0.1"}, "not host:port"},
+		{[]string{"bench", "--serve-baseline", "127.0.0.1:0", "--users", "0"}, "--users must be at least 1"},
 	} {
 		r := runCLI(t, nil, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
