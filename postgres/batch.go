@@ -212,10 +212,14 @@ type runMode struct {
 // The first run also defers the rows that fns append and never read back
 // in a batch (audit events, outbox events, login tokens) and writes them
 // for the whole batch with one multi-row statement each, pipelined with
-// COMMIT (see deferred): a registration then costs one round trip of its
-// own. If those statements fail (a token's user is gone, a text
-// PostgreSQL refuses), the batch runs again with every method writing its
-// rows itself, so that the failure is the failing fn's alone.
+// COMMIT (see deferred), and holds the users' INSERTs back until the
+// batch's next round trip, COMMIT's for a batch of registrations (see
+// heldSteps): a batch of registrations costs two round trips, however
+// many it holds. If a user's INSERT is refused (an OriginId taken), the
+// batch runs again with a savepoint per fn; if a deferred row is (a
+// token's user is gone, a text PostgreSQL refuses), it runs again with
+// every method writing its rows itself; either way the failure is the
+// failing fn's alone.
 func (s *Store) runBatch(batch []*request) {
 	if n := int64(len(batch)); n > s.largestBatch.Load() {
 		s.largestBatch.Store(n) // only a hint for the tests: a lost race does no harm
@@ -274,6 +278,11 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 		return s.failAll(batch, errs, s.fail(bg, err))
 	}
 	var rows deferred
+	var held *heldSteps
+	if !mode.journaled && !mode.immediate {
+		held = &heldSteps{}
+		rows.users = held
+	}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = ctxError(err) // canceled before its turn: never run
@@ -288,7 +297,7 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 				return s.abandon(conn, batch, errs, err)
 			}
 		}
-		t := &txn{s: s, tx: detached{conn, bg}, readCommitted: true}
+		t := &txn{s: s, tx: detached{conn, bg, held}, readCommitted: true}
 		if !mode.immediate {
 			t.deferred = &deferred{}
 		}
@@ -360,6 +369,12 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 			rollbackConn(conn)
 			return raceLost
 		}
+		if pgError(err) != nil && held != nil && held.written < len(held.steps) {
+			// A user's row was refused (an OriginId taken): find out
+			// whose, and keep the others.
+			rollbackConn(conn)
+			return journal
+		}
 		if pgError(err) != nil && !rows.empty() && !mode.immediate {
 			// A deferred row was refused, and COMMIT skipped.
 			rollbackConn(conn)
@@ -388,6 +403,7 @@ func (s *Store) tryBatch(batch []*request, errs []error, mode runMode) outcome {
 // returns. A token's user is written by then, by its fn or an earlier
 // one: its foreign key holds.
 type deferred struct {
+	users  *heldSteps // the users' INSERTs, which go first
 	audits []*usercenter.AuditEvent
 	events []*usercenter.Event
 	tokens []*core.Token
@@ -420,6 +436,7 @@ const qInsertTokens = `INSERT INTO tokens (` + sqlstore.TokenColumns + `)
 // COMMIT included.
 func (d *deferred) writeAndCommit(ctx context.Context, conn *pgxpool.Conn, auditLock int64, channel string) (pgconn.CommandTag, error) {
 	b := &pgx.Batch{}
+	d.users.queue(b)
 	if len(d.audits) > 0 || len(d.events) > 0 {
 		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, auditLock)
 	}
@@ -518,26 +535,113 @@ func rollbackConn(conn *pgxpool.Conn) {
 // statement by ending the session, which would roll back every Update of
 // the batch. A Tx method still checks its ctx first (txn.begin), so a
 // canceled fn's later calls fail.
+//
+// In a batch's first run it also sends the statements held back (see
+// heldSteps) before any other, in one round trip.
 type detached struct {
-	c   *pgxpool.Conn
-	ctx context.Context
+	c    *pgxpool.Conn
+	ctx  context.Context
+	held *heldSteps // nil: nothing is held back
 }
 
 func (d detached) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := d.flush(); err != nil {
+		return nil, err
+	}
 	return d.c.Query(d.ctx, sql, args...)
 }
 
 func (d detached) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	if err := d.flush(); err != nil {
+		return errRow{err}
+	}
 	return d.c.QueryRow(d.ctx, sql, args...)
 }
 
 func (d detached) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if err := d.flush(); err != nil {
+		return pgconn.CommandTag{}, err
+	}
 	return d.c.Exec(d.ctx, sql, args...)
 }
 
 func (d detached) SendBatch(_ context.Context, b *pgx.Batch) pgx.BatchResults {
+	if err := d.flush(); err != nil {
+		return errBatch{err: err}
+	}
 	return d.c.SendBatch(d.ctx, b)
 }
+
+// flush sends the statements held back, if any.
+func (d detached) flush() error {
+	if d.held == nil || d.held.written == len(d.held.steps) {
+		return nil
+	}
+	b := &pgx.Batch{}
+	d.held.queue(b)
+	return d.c.SendBatch(d.ctx, b).Close()
+}
+
+// heldSteps are the users' INSERTs of a batch's first run, which the
+// batch sends together with its next statement's round trip or, for
+// registrations, with its deferred rows and COMMIT (writeAndCommit): a
+// batch of registrations then costs two round trips, BEGIN's and
+// COMMIT's, instead of one more per registration.
+//
+// InsertUser returns nil for a held INSERT, before PostgreSQL has seen
+// it. That is safe in the first run alone, which holds no savepoints: a
+// refused INSERT there aborts the whole transaction, whenever it is sent,
+// and the batch runs again with a savepoint per Update (journal), in
+// which InsertUser sends its INSERT at once and returns its own error.
+// Until then nothing can tell the row is not written: every other
+// statement of the batch sends the held ones first.
+type heldSteps struct {
+	steps   []step
+	written int // steps[:written] have been sent, and PostgreSQL took them
+}
+
+// heldSafe reports whether steps may be held back: text PostgreSQL
+// would refuse (invalid UTF-8, NUL) is a caller's error, which InsertUser
+// reports at once, as fn may expect; what only the database can decide
+// (a unique or foreign key) may wait.
+func heldSafe(steps []step) bool {
+	for _, st := range steps {
+		if !storableArgs(st.args) {
+			return false
+		}
+	}
+	return true
+}
+
+// queue queues the steps not sent yet in b, ahead of what b holds.
+func (h *heldSteps) queue(b *pgx.Batch) {
+	if h == nil {
+		return
+	}
+	for _, st := range h.steps[h.written:] {
+		b.Queue(st.sql, st.args...).Exec(func(pgconn.CommandTag) error {
+			h.written++
+			return nil
+		})
+	}
+}
+
+// errRow is a row whose query could not be sent.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// errBatch is the results of a batch that could not be sent. (The
+// interface it embeds, nil, only supplies what no caller here uses.)
+type errBatch struct {
+	pgx.BatchResults
+	err error
+}
+
+func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
+func (b errBatch) Query() (pgx.Rows, error)         { return nil, b.err }
+func (b errBatch) QueryRow() pgx.Row                { return errRow{b.err} }
+func (b errBatch) Close() error                     { return b.err }
 
 // batchContext is the context of a batch's statements: no request's, but
 // ending at the earliest deadline among the requests. Past it, one of

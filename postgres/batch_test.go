@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
+	"usercenter"
 	"usercenter/core"
 	"usercenter/core/storetest"
 	"usercenter/postgres"
@@ -114,4 +117,75 @@ func TestBatchRunsAlone(t *testing.T) {
 	if v, err := s.Meta(ctx, "live"); err != nil || string(v) != "0" {
 		t.Fatalf("Meta = %q, %v; want 0", v, err)
 	}
+}
+
+// TestBatchTakenOriginAlone runs rounds of concurrent registrations, one
+// of whose OriginId is taken, until the store has run them in batches. A
+// batch's first run sends its users' INSERTs only with COMMIT (see
+// heldSteps), so the taken one is refused there, after its fn returned
+// nil: only that registration fails, with EConflict on OriginId, and the
+// others of its batch are stored whole and counted.
+func TestBatchTakenOriginAlone(t *testing.T) {
+	s := openStore(t)
+	addApps(t, s, 1)
+	update(t, s, func(tx core.Tx) error { return tx.InsertUser(ctx, newUser(1, "taken", base)) })
+	const n, taken = 16, 5
+	stored := 1
+	for round := 0; round == 0 || s.LargestBatch() < 4; round++ {
+		if round == 50 {
+			t.Fatalf("50 rounds of %d concurrent Updates made no batch of more than %d", n, s.LargestBatch())
+		}
+		users := make([]*core.UserRecord, n)
+		errs := make([]error, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			origin := "r" + strconv.Itoa(round) + "-" + strconv.Itoa(i)
+			if i == taken {
+				origin = "taken"
+			}
+			users[i] = newUser(1, origin, base.Add(time.Duration(i)*time.Millisecond))
+			wg.Go(func() {
+				<-start
+				u := users[i]
+				errs[i] = s.Update(ctx, func(tx core.Tx) error {
+					if err := tx.InsertUser(ctx, u); err != nil {
+						return err
+					}
+					if err := tx.InsertAudit(ctx, &usercenter.AuditEvent{At: base, SdkAppID: 1, UserID: u.ID, Action: usercenter.AuditCreate, Actor: "test"}); err != nil {
+						return err
+					}
+					return tx.InsertToken(ctx, &core.Token{Hash: hashOf(u.ID), UserID: u.ID, SdkAppID: 1, CreatedAt: base, ExpiresAt: base.Add(time.Hour)})
+				})
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, u := range users {
+			_, uerr := s.User(ctx, u.ID)
+			_, terr := s.Token(ctx, hashOf(u.ID))
+			if i == taken {
+				wantErr(t, errs[i], usercenter.EConflict, "originId")
+				if usercenter.ErrorCode(uerr) != usercenter.ENotFound || usercenter.ErrorCode(terr) != usercenter.ENotFound {
+					t.Errorf("round %d: the refused registration left its user (%v) or its token (%v)", round, uerr, terr)
+				}
+				continue
+			}
+			if errs[i] != nil || uerr != nil || terr != nil {
+				t.Errorf("round %d: registration %d beside the refused one: %v; user %v, token %v", round, i, errs[i], uerr, terr)
+			}
+		}
+		stored += n - 1
+		st, err := s.UserStats(ctx, 1, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Active != stored {
+			t.Errorf("round %d: the app counts %d active users, want %d", round, st.Active, stored)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+	t.Logf("largest batch: %d Updates", s.LargestBatch())
 }

@@ -193,6 +193,11 @@ func (t *txn) InsertUser(ctx context.Context, u *core.UserRecord) error {
 	}
 	links, providers := linkSteps(u.ID, u.ThirdParty)
 	steps := append([]step{{`INSERT INTO users (` + sqlstore.UserColumns + `) VALUES (` + userPlaceholders + `)`, args}}, links...)
+	if d, ok := t.tx.(detached); ok && d.held != nil && t.unsaved && heldSafe(steps) {
+		d.held.steps = append(d.held.steps, steps...) // see heldSteps
+		t.wrote = true
+		return nil
+	}
 	_, failed, err := t.atomically(ctx, steps...)
 	switch {
 	case err == nil:

@@ -119,6 +119,7 @@ func BatchOneFailingUpdate(t *testing.T, s core.Store, rounds int) {
 		},
 	}
 	for round := range rounds {
+		before := userCounts(t, s, 1)
 		regs := make([]*registration, n)
 		errs := make([]error, n)
 		start := make(chan struct{})
@@ -162,10 +163,37 @@ func BatchOneFailingUpdate(t *testing.T, s core.Store, rounds int) {
 				t.Errorf("round %d: registration %d (error %v) is stored %s, want %s", round, i, errs[i], got, want)
 			}
 		}
+		// The app's user counts, which the store keeps in the transaction
+		// of each insert, count the stored users and none of the failed
+		// Updates', however their batch went.
+		want := before
+		want.Active += n - len(failures)
+		want.Created += n - len(failures)
+		if got := userCounts(t, s, 1); got != want {
+			t.Errorf("round %d: after %d registrations stored and %d failed, the app's counts went from %+v to %+v, want %+v",
+				round, n-len(failures), len(failures), before, got, want)
+		}
 		if t.Failed() {
 			return
 		}
 	}
+}
+
+// counts are an app's user counts as UserStats reports them, summed over
+// the days.
+type counts struct{ Active, Disabled, Created int }
+
+func userCounts(t *testing.T, s core.Store, app uint64) counts {
+	t.Helper()
+	st, err := s.UserStats(ctx, app, time.Time{})
+	if err != nil {
+		t.Fatalf("UserStats: %v", err)
+	}
+	c := counts{Active: st.Active, Disabled: st.Disabled}
+	for _, d := range st.Days {
+		c.Created += d.Created
+	}
+	return c
 }
 
 // RunNodes runs the contract's tests of two nodes on one database.
