@@ -222,8 +222,17 @@ func keepWALFiles(c *sql.Conn) error {
 //     SQLite spills them to the WAL before the commit and reads them back
 //     (an import into 200,000 users: 44 µs a user without, 40 with). The
 //     memory is taken only as pages are read, and only by this one
-//     connection.
+//     connection. Not more: with 10 M users the server's RSS is already
+//     near its 250 MB budget, and at that size even four times the cache
+//     saved only 8 % of an import's CPU (docs/performance.md).
 //   - wal_autocheckpoint: see checkpoint.go.
+//
+// No page_size: the driver runs a DSN's _pragma values in alphabetical
+// order, so one here would run after journal_mode(WAL) has fixed the page
+// size and be ignored without an error. Nor would smaller pages pay: at a
+// simulated 10 M users, 1 KiB pages did not make an import cheaper, since
+// a random index page costs its system calls whatever its size
+// (docs/performance.md, "10 M users, SQLite").
 var writerPragmas = []string{"journal_mode(WAL)", "temp_store(MEMORY)", "cache_size(-65536)",
 	fmt.Sprintf("wal_autocheckpoint(%d)", checkpointBackstop)}
 
