@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -59,6 +60,37 @@ const (
 	maxBodyMemoryMiB = 64 << 10
 )
 
+// listenForInvalidations wires a serving instance's caches as serve and
+// bench --self both run them: their metrics in reg, and, until stop is
+// called, the other processes' writes heard on the database's
+// invalidation bus, every change of the bus's state logged. Entries live
+// cacheTTL while the bus is up, storecache.TTL while it is down.
+func listenForInvalidations(ctx context.Context, inst *instance, log *slog.Logger, reg prometheus.Registerer, cacheTTL time.Duration) (stop func()) {
+	reg.MustRegister(inst.cache)
+	inst.cache.OnBusChange(func(up bool, err error) {
+		switch {
+		case up:
+			log.Info("cache invalidation channel up: cached rows live --cache-ttl", "cache_ttl", cacheTTL.String())
+		case ctx.Err() == nil && !errors.Is(err, context.Canceled): // not a shutdown
+			log.Warn("cache invalidation channel lost: cached rows live 0.5s until it is back", "err", err)
+		}
+	})
+	// The caches hear the other processes' writes until the store closes.
+	listenCtx, stopListen := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		inst.cache.Listen(listenCtx)
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			stopListen()
+			<-listening
+		})
+	}
+}
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs, sf := newStoreFlagSet("serve", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
@@ -75,7 +107,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	webhooks := fs.Bool("webhooks", true, "deliver webhooks from this node (--webhooks=false leaves it to the others over the same database)")
 	webhookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "how long one webhook delivery may take, answer included")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhook deliveries reach loopback, link-local and private addresses")
-	cacheTTL := fs.Duration("cache-ttl", defaultCacheTTL, "PostgreSQL: how long cached keys, apps, users and tokens may be served while this node hears the other nodes' writes on the database's invalidation channel; without the channel (SQLite, or while it is down) they live 0.5s")
+	cacheTTL := fs.Duration("cache-ttl", defaultCacheTTL, "how long cached keys, apps, users and tokens may be served while this node hears the other processes' writes on the database's invalidation channel (PostgreSQL: LISTEN/NOTIFY; SQLite: the table cache_invalidations, polled every 150ms); while it is down they live 0.5s")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -152,26 +184,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer inst.Close()
-	reg.MustRegister(inst.cache)
-	inst.cache.OnBusChange(func(up bool, err error) {
-		switch {
-		case up:
-			log.Info("cache invalidation channel up: cached rows live --cache-ttl", "cache_ttl", cacheTTL.String())
-		case ctx.Err() == nil && !errors.Is(err, context.Canceled): // not a shutdown
-			log.Warn("cache invalidation channel lost: cached rows live 0.5s until it is back", "err", err)
-		}
-	})
-	// The caches hear the other nodes' writes until the store closes.
-	listenCtx, stopListen := context.WithCancel(context.Background())
-	listening := make(chan struct{})
-	go func() {
-		defer close(listening)
-		inst.cache.Listen(listenCtx)
-	}()
-	stopListening := func() {
-		stopListen()
-		<-listening
-	}
+	stopListening := listenForInvalidations(ctx, inst, log, reg, *cacheTTL)
 	defer stopListening()
 	// A server whose lock a master-key rotation took (after the database
 	// restarted) holds a key that no longer opens what is stored: it stops.

@@ -11,22 +11,31 @@
 //
 // # Freshness
 //
-// An entry lives at most TTL (500 ms) from the moment its database read
-// began. Writes through this Store drop what they change before Update
-// returns, so a write made on this node is read back at once; a write
-// made by another node, or by the command line, is seen here at most TTL
-// later. That is how a revoked key, a deleted or disabled user and a
+// Without a bus, an entry lives at most TTL (500 ms) from the moment its
+// database read began. Writes through this Store drop what they change
+// before Update returns, so a write made on this node is read back at
+// once; a write made by another node, or by the command line, is seen
+// here at most TTL later. That is how a revoked key, a deleted or disabled user and a
 // revoked key's enterprise tokens are refused on every node within a
 // second.
 //
 // With a Bus (UseBus, Listen), each Store also publishes what its writes
-// changed once they committed, and drops what the other nodes' writes
-// changed as they publish it; entries then live a longer lifetime, such
-// as minutes, for as long as the bus is up. When it goes down, or comes
-// back, the caches are emptied (what changed meanwhile went unheard) and
-// entries live TTL again until it is up. Every writer must publish for
-// this to hold: on PostgreSQL the command line does too (see cli), on
-// SQLite, which has no bus, entries always live TTL. Expiry of tokens is not cached: what is cached is the token's
+// changed, and drops what the other processes' writes changed as they
+// publish it; entries then live a longer lifetime, such as minutes, for
+// as long as the bus is up. When it goes down, or comes back, the caches
+// are emptied (what changed meanwhile went unheard) and entries live TTL
+// again until it is up. Every writer must publish for this to hold, and
+// in cli every process does, a command as well as a server. On
+// PostgreSQL the bus is the schema's LISTEN/NOTIFY channel. On SQLite,
+// which cannot push, it is a table of the database (PollLog over
+// sqlite.InvalidationBus): a write appends its message in its own
+// transaction, and a server reads what was appended every
+// LogPollInterval (150 ms); a server whose unread messages were pruned
+// empties its caches. Either way the message is written with the
+// transaction (TxPublisher), so a committed write is announced even if
+// its process dies right after COMMIT. A process that writes without
+// publishing (a release before the bus) goes unheard, for up to the long
+// lifetime. Expiry of tokens is not cached: what is cached is the token's
 // row, with its ExpiresAt, and core compares that with its clock on every
 // use.
 //
@@ -334,7 +343,7 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 			return err
 		}
 		p, ok := tx.(TxPublisher)
-		if !ok || s.bus == nil {
+		if !ok || s.bus == nil || s.bus.foreign {
 			return nil
 		}
 		msg := inv.encode(s.bus.node)
