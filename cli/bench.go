@@ -21,6 +21,7 @@ import (
 	"usercenter/bench"
 	"usercenter/core"
 	"usercenter/server"
+	"usercenter/storecache"
 	"usercenter/webhook"
 )
 
@@ -224,9 +225,10 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 	// wrote events (nobody listens until the webhook round).
 	wake := make(chan struct{}, 1)
 	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: true})
-	// The caches as serve builds them: entries live serve's default
-	// --cache-ttl while the invalidation bus is heard.
+	// The caches as serve builds them by default: entries live
+	// --cache-ttl while the invalidation bus is heard, within --cache-mib.
 	sf.cacheTTL = defaultCacheTTL
+	sf.cacheLimits = storecache.LimitsFor(defaultCacheMiB)
 	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log),
 		core.WithWebhookSender(sender), core.WithEventsCommitted(func() {
 			select {

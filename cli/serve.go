@@ -26,6 +26,7 @@ import (
 	"usercenter/redisstore"
 	"usercenter/replay"
 	"usercenter/server"
+	"usercenter/storecache"
 	"usercenter/tracing"
 	"usercenter/webhook"
 )
@@ -47,6 +48,14 @@ const (
 const (
 	defaultCacheTTL = 5 * time.Minute
 	maxCacheTTL     = 24 * time.Hour
+)
+
+// defaultCacheMiB is serve's --cache-mib, maxCacheMiB its bound: the
+// default holds a working set of 100,000 users (their entries, cards and
+// a token each; see storecache.LimitsFor).
+const (
+	defaultCacheMiB = 192
+	maxCacheMiB     = 64 << 10
 )
 
 // maxEventsRetention bounds serve's --events-retention: ten years.
@@ -108,6 +117,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	webhookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "how long one webhook delivery may take, answer included")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhook deliveries reach loopback, link-local and private addresses")
 	cacheTTL := fs.Duration("cache-ttl", defaultCacheTTL, "how long cached keys, apps, users and tokens may be served while this node hears the other processes' writes on the database's invalidation channel (PostgreSQL: LISTEN/NOTIFY; SQLite: the table cache_invalidations, polled every 150ms); while it is down they live 0.5s")
+	cacheMiB := fs.Int("cache-mib", defaultCacheMiB, "the memory, in MiB, that the caches may take: users, their cards and tokens, and about 8 MiB of keys and apps; the default holds a working set of about 100,000 users")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -129,6 +139,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *cacheTTL < time.Second || *cacheTTL > maxCacheTTL {
 		return usageError{msg: fmt.Sprintf("--cache-ttl must be between 1s and %v", maxCacheTTL)}
+	}
+	if *cacheMiB < storecache.MinMiB || *cacheMiB > maxCacheMiB {
+		return usageError{msg: fmt.Sprintf("--cache-mib must be between %d and %d", storecache.MinMiB, maxCacheMiB)}
 	}
 	if *withPprof && *metricsAddr == "" {
 		return usageError{msg: "--pprof needs --metrics-addr: the profiler is never served on --addr"}
@@ -172,6 +185,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// a delivery need not wait for its next poll.
 	wake := make(chan struct{}, 1)
 	sf.cacheTTL = *cacheTTL
+	sf.cacheLimits = storecache.LimitsFor(*cacheMiB)
 	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: *webhookAllowPrivate, Timeout: *webhookTimeout})
 	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL),
 		core.WithEventRetention(*eventsRetention), core.WithWebhookSender(sender), core.WithEventsCommitted(func() {

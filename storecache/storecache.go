@@ -91,11 +91,10 @@ type Limits struct {
 	Keys, Apps, Domains, Users, Tokens, EnterpriseTokens int
 }
 
-// DefaultLimits bound the caches to about 25 MiB in all: a user entry,
-// the largest, takes about 1 KiB. Users bounds the users' cards too (a
-// few hundred bytes each). Expired entries are dropped as new ones
-// come in, so a cache holds only what was read within the last TTL, up to
-// its limit, however many rows the database has.
+// DefaultLimits bound the caches of a process that does not serve (a
+// command), to about 25 MiB in all: a user entry, the largest, takes
+// about 1 KiB. Users bounds the users' cards too. A server sizes its
+// caches from a memory budget instead (LimitsFor).
 var DefaultLimits = Limits{
 	Keys:             4096,
 	Apps:             4096,
@@ -103,6 +102,39 @@ var DefaultLimits = Limits{
 	Users:            16384,
 	Tokens:           32768,
 	EnterpriseTokens: 8192,
+}
+
+// EntryBytes is what one entry of the three caches that grow with the
+// users costs, in bytes of Go heap, its ring slot included: measured by
+// TestEntryBytes for users seeded as bench seeds them (a nickname, an
+// OriginId, a sealed phone and email), 979, 263 and 422 bytes, and
+// rounded up for longer values. A user's entry holds the whole row, a
+// card a few short columns, a token its hash, UserId and times.
+var EntryBytes = map[string]int{"users": 1100, "user-cards": 320, "tokens": 480}
+
+// smallCachesMiB is what the caches that do not grow with the users
+// (keys, apps, domains, enterprise tokens: DefaultLimits' counts) may
+// take, estimated at about 400 bytes an entry, not measured.
+const smallCachesMiB = 8
+
+// MinMiB is the smallest budget LimitsFor takes.
+const MinMiB = 16
+
+// LimitsFor divides a budget of mib MiB (at least MinMiB) among the
+// caches. Keys, apps, domains and enterprise tokens keep DefaultLimits'
+// counts (smallCachesMiB); what is left is a working set of users, each
+// with its user entry, its card and one token, at EntryBytes each. So
+// 192 MiB holds about 101,000 users' entries, cards and tokens: a
+// working set of 100,000 users stays in memory for the entries' lifetime.
+// Every cache is bounded by count, so the budget holds whatever the
+// database holds; Go's heap needs room above it to collect (GOGC).
+func LimitsFor(mib int) Limits {
+	mib = max(mib, MinMiB)
+	perUser := EntryBytes["users"] + EntryBytes["user-cards"] + EntryBytes["tokens"]
+	users := (mib - smallCachesMiB) << 20 / perUser
+	lim := DefaultLimits
+	lim.Users, lim.Tokens = users, users
+	return lim
 }
 
 // Store is a core.Store that caches what the wrapped store reads.
@@ -580,3 +612,4 @@ func (t *txn) SetEmailIndex(ctx context.Context, userID string, index []byte) er
 	t.inv.users = append(t.inv.users, userID)
 	return t.Tx.SetEmailIndex(ctx, userID, index)
 }
+
