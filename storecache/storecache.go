@@ -612,4 +612,3 @@ func (t *txn) SetEmailIndex(ctx context.Context, userID string, index []byte) er
 	t.inv.users = append(t.inv.users, userID)
 	return t.Tx.SetEmailIndex(ctx, userID, index)
 }
-
