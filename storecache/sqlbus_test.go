@@ -213,3 +213,13 @@ func gapDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB) {
 		t.Error("the gap left a user nobody changed in the cache")
 	}
 }
+
+// BenchmarkPushSQLite is BenchmarkPushPostgres over SQLite's invalidation
+// log: two stores on one file, b polling every LogPollInterval.
+func BenchmarkPushSQLite(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "usercenter.db")
+	benchPush(b, func() (core.Store, storecache.Bus) {
+		s := openSQLite(b, path)
+		return s, storecache.PollLog(s.InvalidationBus(), storecache.LogPollInterval)
+	})
+}
