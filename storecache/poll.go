@@ -103,6 +103,9 @@ func (b *logBus) follow(ctx context.Context, sub Subscriber, following func()) e
 		}
 		for {
 			es, err := b.log.Read(ctx, last, logReadLimit)
+			if ctx.Err() != nil {
+				return ctx.Err() // a read interrupted by the end is no failure
+			}
 			if err != nil {
 				return err
 			}
