@@ -21,6 +21,7 @@ import (
 	"usercenter/bench"
 	"usercenter/core"
 	"usercenter/server"
+	"usercenter/storecache"
 	"usercenter/webhook"
 )
 
@@ -249,6 +250,10 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 	// wrote events (nobody listens until the webhook round).
 	wake := make(chan struct{}, 1)
 	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: true})
+	// The caches as serve builds them by default: entries live
+	// --cache-ttl while the invalidation bus is heard, within --cache-mib.
+	sf.cacheTTL = defaultCacheTTL
+	sf.cacheLimits = storecache.LimitsFor(defaultCacheMiB)
 	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log),
 		core.WithWebhookSender(sender), core.WithEventsCommitted(func() {
 			select {
@@ -260,6 +265,8 @@ func benchSelf(ctx context.Context, fs *flag.FlagSet, sf *storeFlags, cfg bench.
 		return nil, err
 	}
 	defer inst.Close()
+	stopListening := listenForInvalidations(ctx, inst, log, reg, sf.cacheTTL)
+	defer stopListening()
 
 	app, key, err := inst.svc.CreateApp(ctx, operator(), core.NewApp{Name: "bench " + time.Now().UTC().Format("20060102T150405.000"), RateLimit: benchRateLimit})
 	if err != nil {

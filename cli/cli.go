@@ -162,7 +162,7 @@ var envFlags = map[string]bool{
 	"addr": true, "data": true, "db": true, "master-key-file": true, "log-level": true,
 	"db-max-conns": true, "db-connect-timeout": true,
 	"superapp-app": true, "enterprise-token-ttl": true, "events-retention": true,
-	"redis": true, "request-timeout": true, "body-memory-mib": true, "cache-ttl": true,
+	"redis": true, "request-timeout": true, "body-memory-mib": true, "cache-ttl": true, "cache-mib": true,
 	"url": true, "console": true,
 	"webhooks": true, "webhook-timeout": true, "webhook-allow-private": true,
 }

@@ -15,6 +15,7 @@ import (
 	"usercenter/core"
 	"usercenter/postgres"
 	"usercenter/sqlite"
+	"usercenter/storecache"
 )
 
 // database is an opened store of either engine.
@@ -60,6 +61,9 @@ type storeFlags struct {
 	// channel is up (serve's --cache-ttl); commands that do not serve
 	// only publish on it.
 	cacheTTL time.Duration
+	// cacheLimits bound the caches (serve's --cache-mib); zero fields
+	// take storecache.DefaultLimits.
+	cacheLimits storecache.Limits
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {

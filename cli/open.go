@@ -198,20 +198,23 @@ func (f *storeFlags) openCreating(ctx context.Context, target dbTarget, opts ...
 // when that fails.
 func (f *storeFlags) newService(ctx context.Context, store database, ring *vault.Keyring, inst *instance, opts ...core.Option) (*instance, error) {
 	// The service reads through the caches of storecache; every write goes
-	// through them too, so this process reads its own writes at once, and
-	// other processes' within storecache.TTL. On PostgreSQL every process,
-	// a command as well as a server, publishes what its writes change on
-	// the schema's LISTEN/NOTIFY channel, so that servers listening there
-	// may keep entries for longer (serve's --cache-ttl). SQLite has no
-	// channel: a command writing the file while serve runs publishes
-	// nothing, so entries there always live storecache.TTL.
+	// through them too, so this process reads its own writes at once. Every
+	// process, a command as well as a server, publishes what its writes
+	// change on the database's invalidation bus, so that servers hearing it
+	// keep entries for serve's --cache-ttl (see listenForInvalidations):
+	// on PostgreSQL the schema's LISTEN/NOTIFY channel, on SQLite the
+	// table cache_invalidations, appended to in the write's own
+	// transaction and polled by serve.
 	var under core.Store = store
 	if f.wrapStore != nil {
 		under = f.wrapStore(store)
 	}
-	cache := storecache.New(under, storecache.DefaultLimits)
-	if pg, ok := store.(*postgres.Store); ok {
-		cache.UseBus(pg.InvalidationBus(), f.cacheTTL)
+	cache := storecache.New(under, f.cacheLimits)
+	switch st := store.(type) {
+	case *postgres.Store:
+		cache.UseBus(st.InvalidationBus(), f.cacheTTL)
+	case *sqlite.Store:
+		cache.UseBus(storecache.PollLog(st.InvalidationBus(), storecache.LogPollInterval), f.cacheTTL)
 	}
 	svc, err := core.NewService(ctx, cache, ring, opts...)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"usercenter/redisstore"
 	"usercenter/replay"
 	"usercenter/server"
+	"usercenter/storecache"
 	"usercenter/tracing"
 	"usercenter/webhook"
 )
@@ -48,6 +50,14 @@ const (
 	maxCacheTTL     = 24 * time.Hour
 )
 
+// defaultCacheMiB is serve's --cache-mib, maxCacheMiB its bound: the
+// default holds a working set of 100,000 users (their entries, cards and
+// a token each; see storecache.LimitsFor).
+const (
+	defaultCacheMiB = 192
+	maxCacheMiB     = 64 << 10
+)
+
 // maxEventsRetention bounds serve's --events-retention: ten years.
 const maxEventsRetention = 10 * 366 * 24 * time.Hour
 
@@ -58,6 +68,37 @@ const (
 	minBodyMemoryMiB = 16
 	maxBodyMemoryMiB = 64 << 10
 )
+
+// listenForInvalidations wires a serving instance's caches as serve and
+// bench --self both run them: their metrics in reg, and, until stop is
+// called, the other processes' writes heard on the database's
+// invalidation bus, every change of the bus's state logged. Entries live
+// cacheTTL while the bus is up, storecache.TTL while it is down.
+func listenForInvalidations(ctx context.Context, inst *instance, log *slog.Logger, reg prometheus.Registerer, cacheTTL time.Duration) (stop func()) {
+	reg.MustRegister(inst.cache)
+	inst.cache.OnBusChange(func(up bool, err error) {
+		switch {
+		case up:
+			log.Info("cache invalidation channel up: cached rows live --cache-ttl", "cache_ttl", cacheTTL.String())
+		case ctx.Err() == nil && !errors.Is(err, context.Canceled): // not a shutdown
+			log.Warn("cache invalidation channel lost: cached rows live 0.5s until it is back", "err", err)
+		}
+	})
+	// The caches hear the other processes' writes until the store closes.
+	listenCtx, stopListen := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		inst.cache.Listen(listenCtx)
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			stopListen()
+			<-listening
+		})
+	}
+}
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	fs, sf := newStoreFlagSet("serve", stdout, stderr)
@@ -75,7 +116,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	webhooks := fs.Bool("webhooks", true, "deliver webhooks from this node (--webhooks=false leaves it to the others over the same database)")
 	webhookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "how long one webhook delivery may take, answer included")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhook deliveries reach loopback, link-local and private addresses")
-	cacheTTL := fs.Duration("cache-ttl", defaultCacheTTL, "PostgreSQL: how long cached keys, apps, users and tokens may be served while this node hears the other nodes' writes on the database's invalidation channel; without the channel (SQLite, or while it is down) they live 0.5s")
+	cacheTTL := fs.Duration("cache-ttl", defaultCacheTTL, "how long cached keys, apps, users and tokens may be served while this node hears the other processes' writes on the database's invalidation channel (PostgreSQL: LISTEN/NOTIFY; SQLite: the table cache_invalidations, polled every 150ms); while it is down they live 0.5s")
+	cacheMiB := fs.Int("cache-mib", defaultCacheMiB, "the live Go heap, in MiB, that the caches may hold (users, their cards and tokens, and about 8 MiB of keys and apps; RSS may grow by up to twice as much, as Go collects when its heap doubles): the default holds a working set of about 100,000 users")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -97,6 +139,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *cacheTTL < time.Second || *cacheTTL > maxCacheTTL {
 		return usageError{msg: fmt.Sprintf("--cache-ttl must be between 1s and %v", maxCacheTTL)}
+	}
+	if *cacheMiB < storecache.MinMiB || *cacheMiB > maxCacheMiB {
+		return usageError{msg: fmt.Sprintf("--cache-mib must be between %d and %d", storecache.MinMiB, maxCacheMiB)}
 	}
 	if *withPprof && *metricsAddr == "" {
 		return usageError{msg: "--pprof needs --metrics-addr: the profiler is never served on --addr"}
@@ -140,6 +185,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// a delivery need not wait for its next poll.
 	wake := make(chan struct{}, 1)
 	sf.cacheTTL = *cacheTTL
+	sf.cacheLimits = storecache.LimitsFor(*cacheMiB)
 	sender := webhook.NewSender(webhook.SenderOptions{AllowPrivate: *webhookAllowPrivate, Timeout: *webhookTimeout})
 	inst, err := sf.open(ctx, create, core.WithLimiter(shared.limiter), core.WithReplayMemory(shared.replays), core.WithLogger(log), core.WithEnterpriseTokenTTL(*enterpriseTTL),
 		core.WithEventRetention(*eventsRetention), core.WithWebhookSender(sender), core.WithEventsCommitted(func() {
@@ -152,26 +198,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer inst.Close()
-	reg.MustRegister(inst.cache)
-	inst.cache.OnBusChange(func(up bool, err error) {
-		switch {
-		case up:
-			log.Info("cache invalidation channel up: cached rows live --cache-ttl", "cache_ttl", cacheTTL.String())
-		case ctx.Err() == nil && !errors.Is(err, context.Canceled): // not a shutdown
-			log.Warn("cache invalidation channel lost: cached rows live 0.5s until it is back", "err", err)
-		}
-	})
-	// The caches hear the other nodes' writes until the store closes.
-	listenCtx, stopListen := context.WithCancel(context.Background())
-	listening := make(chan struct{})
-	go func() {
-		defer close(listening)
-		inst.cache.Listen(listenCtx)
-	}()
-	stopListening := func() {
-		stopListen()
-		<-listening
-	}
+	stopListening := listenForInvalidations(ctx, inst, log, reg, *cacheTTL)
 	defer stopListening()
 	// A server whose lock a master-key rotation took (after the database
 	// restarted) holds a key that no longer opens what is stored: it stops.

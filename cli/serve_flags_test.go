@@ -70,5 +70,8 @@ func TestServeCacheTTLFlag(t *testing.T) {
 		{nil, []string{"--cache-ttl", "25h"}, "--cache-ttl must be between 1s and 24h0m0s"},
 		{nil, []string{"--cache-ttl", "long"}, "cache-ttl"},
 		{map[string]string{"USERCENTER_CACHE_TTL": "0s"}, nil, "--cache-ttl must be between 1s and 24h0m0s"},
+		{nil, []string{"--cache-mib", "8"}, "--cache-mib must be between 16 and 65536"},
+		{nil, []string{"--cache-mib", "65537"}, "--cache-mib must be between 16 and 65536"},
+		{map[string]string{"USERCENTER_CACHE_MIB": "0"}, nil, "--cache-mib must be between 16 and 65536"},
 	})
 }

@@ -41,7 +41,10 @@ var tableOrder = []string{
 // Tables that are bookkeeping of one engine, not data of the instance.
 var engineTables = map[string]bool{"schema_migrations": true, "sqlite_sequence": true,
 	// Counts the destination's triggers keep as the users are copied.
-	"user_stats": true}
+	"user_stats": true,
+	// SQLite's cache invalidation log: what servers of the source must
+	// drop, nothing a new database's servers need.
+	"cache_invalidations": true}
 
 // colType is a column's storage class; STRICT tables guarantee that every
 // value has it (or is NULL).

@@ -98,6 +98,8 @@ type busState struct {
 	mu sync.Mutex
 	// changed, if set, hears each change of state.
 	changed func(up bool, err error)
+	// foreign: the bus is not the store's own (UseForeignBus).
+	foreign bool
 }
 
 // TxPublisher is a Tx that can publish a message of the store's bus
@@ -106,7 +108,8 @@ type busState struct {
 // one is announced even if the process dies right after COMMIT, or its
 // connection breaks; other Txs' writes are published after COMMIT.
 // PublishOnCommit reports false when it cannot (a wrapper over a Tx that
-// cannot), and the message is then published after COMMIT.
+// cannot), and the message is then published after COMMIT. It publishes
+// on the store's own bus: with another (UseForeignBus) it is not used.
 type TxPublisher interface {
 	PublishOnCommit(ctx context.Context, msg []byte) (bool, error)
 }
@@ -119,6 +122,15 @@ func (s *Store) UseBus(bus Bus, longTTL time.Duration) {
 	var b [8]byte
 	rand.Read(b[:])
 	s.bus = &busState{bus: bus, node: hex.EncodeToString(b[:]), longTTL: max(longTTL, TTL)}
+}
+
+// UseForeignBus is UseBus for a bus that is not the wrapped store's own,
+// such as Redis pub/sub in front of a database: a Tx's PublishOnCommit
+// writes to the store's own bus, which no one would hear, so it is not
+// used, and every message is published after COMMIT.
+func (s *Store) UseForeignBus(bus Bus, longTTL time.Duration) {
+	s.UseBus(bus, longTTL)
+	s.bus.foreign = true
 }
 
 // Listen drops what other nodes' writes change, as the bus of UseBus

@@ -88,6 +88,16 @@ func (s gatedSubscriber) Up() {
 	}
 }
 
+// useBus gives s the bus b, which is or wraps bare: Redis's is foreign to
+// the stores (see UseForeignBus).
+func useBus(s *storecache.Store, b, bare storecache.Bus) {
+	if _, ok := bare.(*redisstore.InvalidationBus); ok {
+		s.UseForeignBus(b, longTTL)
+		return
+	}
+	s.UseBus(b, longTTL)
+}
+
 // busNode is a server's view of the database: a cached store over its
 // own connections, with its own bus, and the service over it.
 type busNode struct {
@@ -99,7 +109,7 @@ type busNode struct {
 func startNode(t *testing.T, base core.Store, bus storecache.Bus, ring *vault.Keyring) *busNode {
 	t.Helper()
 	n := &busNode{store: storecache.New(base, storecache.DefaultLimits), bus: newGatedBus(bus)}
-	n.store.UseBus(n.bus, longTTL)
+	useBus(n.store, n.bus, bus)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -441,7 +451,7 @@ func benchPush(b *testing.B, open func() (core.Store, storecache.Bus)) {
 	for i := range stores {
 		s, bus := open()
 		stores[i] = storecache.New(s, storecache.DefaultLimits)
-		stores[i].UseBus(bus, longTTL)
+		useBus(stores[i], bus, bus)
 		lctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); stores[i].Listen(lctx) }()

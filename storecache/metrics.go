@@ -14,13 +14,13 @@ var (
 	ttlDesc = prometheus.NewDesc("usercenter_cache_ttl_seconds",
 		"How long an entry stored now may be served: serve's --cache-ttl while the invalidation channel is up, 0.5 otherwise.", nil, nil)
 	upDesc = prometheus.NewDesc("usercenter_cache_invalidation_up",
-		"1 while this node hears other nodes' writes on the invalidation channel (entries live --cache-ttl), 0 while it does not (they live 0.5 s). Only with a channel: PostgreSQL.", nil, nil)
+		"1 while this node hears other processes' writes on the invalidation channel (entries live --cache-ttl), 0 while it does not (they live 0.5 s). The channel is LISTEN/NOTIFY on PostgreSQL, the polled table cache_invalidations on SQLite.", nil, nil)
 	publishFailuresDesc = prometheus.NewDesc("usercenter_cache_invalidation_publish_failures_total",
 		"Writes this node committed but could not announce to the others, whose caches may then serve the old rows until they expire.", nil, nil)
 	receivedDesc = prometheus.NewDesc("usercenter_cache_invalidation_messages_total",
 		"Invalidations heard from other nodes.", nil, nil)
 	flushesDesc = prometheus.NewDesc("usercenter_cache_flushes_total",
-		"Times the caches were emptied because the invalidation channel went down or came back.", nil, nil)
+		"Times the caches were emptied because the invalidation channel went down or came back. (A SQLite node that found invalidations pruned before it read them empties them too, counted as one message heard.)", nil, nil)
 )
 
 // Describe and Collect make the Store a prometheus.Collector of its

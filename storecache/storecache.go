@@ -11,22 +11,31 @@
 //
 // # Freshness
 //
-// An entry lives at most TTL (500 ms) from the moment its database read
-// began. Writes through this Store drop what they change before Update
-// returns, so a write made on this node is read back at once; a write
-// made by another node, or by the command line, is seen here at most TTL
-// later. That is how a revoked key, a deleted or disabled user and a
+// Without a bus, an entry lives at most TTL (500 ms) from the moment its
+// database read began. Writes through this Store drop what they change
+// before Update returns, so a write made on this node is read back at
+// once; a write made by another node, or by the command line, is seen
+// here at most TTL later. That is how a revoked key, a deleted or disabled user and a
 // revoked key's enterprise tokens are refused on every node within a
 // second.
 //
 // With a Bus (UseBus, Listen), each Store also publishes what its writes
-// changed once they committed, and drops what the other nodes' writes
-// changed as they publish it; entries then live a longer lifetime, such
-// as minutes, for as long as the bus is up. When it goes down, or comes
-// back, the caches are emptied (what changed meanwhile went unheard) and
-// entries live TTL again until it is up. Every writer must publish for
-// this to hold: on PostgreSQL the command line does too (see cli), on
-// SQLite, which has no bus, entries always live TTL. Expiry of tokens is not cached: what is cached is the token's
+// changed, and drops what the other processes' writes changed as they
+// publish it; entries then live a longer lifetime, such as minutes, for
+// as long as the bus is up. When it goes down, or comes back, the caches
+// are emptied (what changed meanwhile went unheard) and entries live TTL
+// again until it is up. Every writer must publish for this to hold, and
+// in cli every process does, a command as well as a server. On
+// PostgreSQL the bus is the schema's LISTEN/NOTIFY channel. On SQLite,
+// which cannot push, it is a table of the database (PollLog over
+// sqlite.InvalidationBus): a write appends its message in its own
+// transaction, and a server reads what was appended every
+// LogPollInterval (150 ms); a server whose unread messages were pruned
+// empties its caches. Either way the message is written with the
+// transaction (TxPublisher), so a committed write is announced even if
+// its process dies right after COMMIT. A process that writes without
+// publishing (a release before the bus) goes unheard, for up to the long
+// lifetime. Expiry of tokens is not cached: what is cached is the token's
 // row, with its ExpiresAt, and core compares that with its clock on every
 // use.
 //
@@ -82,11 +91,10 @@ type Limits struct {
 	Keys, Apps, Domains, Users, Tokens, EnterpriseTokens int
 }
 
-// DefaultLimits bound the caches to about 25 MiB in all: a user entry,
-// the largest, takes about 1 KiB. Users bounds the users' cards too (a
-// few hundred bytes each). Expired entries are dropped as new ones
-// come in, so a cache holds only what was read within the last TTL, up to
-// its limit, however many rows the database has.
+// DefaultLimits bound the caches of a process that does not serve (a
+// command), to about 25 MiB in all: a user entry, the largest, takes
+// about 1 KiB. Users bounds the users' cards too. A server sizes its
+// caches from a memory budget instead (LimitsFor).
 var DefaultLimits = Limits{
 	Keys:             4096,
 	Apps:             4096,
@@ -94,6 +102,39 @@ var DefaultLimits = Limits{
 	Users:            16384,
 	Tokens:           32768,
 	EnterpriseTokens: 8192,
+}
+
+// EntryBytes is what one entry of the three caches that grow with the
+// users costs, in bytes of Go heap, its ring slot included: measured by
+// TestEntryBytes for users seeded as bench seeds them (a nickname, an
+// OriginId, a sealed phone and email), 979, 263 and 422 bytes, and
+// rounded up for longer values. A user's entry holds the whole row, a
+// card a few short columns, a token its hash, UserId and times.
+var EntryBytes = map[string]int{"users": 1100, "user-cards": 320, "tokens": 480}
+
+// smallCachesMiB is what the caches that do not grow with the users
+// (keys, apps, domains, enterprise tokens: DefaultLimits' counts) may
+// take, estimated at about 400 bytes an entry, not measured.
+const smallCachesMiB = 8
+
+// MinMiB is the smallest budget LimitsFor takes.
+const MinMiB = 16
+
+// LimitsFor divides a budget of mib MiB (at least MinMiB) among the
+// caches. Keys, apps, domains and enterprise tokens keep DefaultLimits'
+// counts (smallCachesMiB); what is left is a working set of users, each
+// with its user entry, its card and one token, at EntryBytes each. So
+// 192 MiB holds about 101,000 users' entries, cards and tokens: a
+// working set of 100,000 users stays in memory for the entries' lifetime.
+// Every cache is bounded by count, so the budget holds whatever the
+// database holds; Go's heap needs room above it to collect (GOGC).
+func LimitsFor(mib int) Limits {
+	mib = max(mib, MinMiB)
+	perUser := EntryBytes["users"] + EntryBytes["user-cards"] + EntryBytes["tokens"]
+	users := (mib - smallCachesMiB) << 20 / perUser
+	lim := DefaultLimits
+	lim.Users, lim.Tokens = users, users
+	return lim
 }
 
 // Store is a core.Store that caches what the wrapped store reads.
@@ -334,7 +375,7 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 			return err
 		}
 		p, ok := tx.(TxPublisher)
-		if !ok || s.bus == nil {
+		if !ok || s.bus == nil || s.bus.foreign {
 			return nil
 		}
 		msg := inv.encode(s.bus.node)

@@ -1,0 +1,149 @@
+package storecache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// A Log is a bus kept in a table of the database itself, for a database
+// that cannot push (SQLite): every write transaction that invalidates
+// something appends its message to the table, in the transaction (see
+// TxPublisher), and servers poll the table for what was appended since
+// they last looked. PollLog makes a Bus of it.
+//
+// Each message has a sequence number, greater than every earlier one's.
+// The log keeps only the newest messages: a reader whose last seen
+// message was pruned has missed some and must drop everything.
+type Log interface {
+	// Publish appends msg in a transaction of its own.
+	Publish(ctx context.Context, msg []byte) error
+	// Newest returns the sequence number of the newest message, 0 when
+	// the log is empty.
+	Newest(ctx context.Context) (int64, error)
+	// Read returns, from one snapshot of the log, its messages numbered
+	// from or more, in order, at most limit of them.
+	Read(ctx context.Context, from int64, limit int) ([]LogEntry, error)
+}
+
+// LogEntry is one message of a Log.
+type LogEntry struct {
+	Seq int64
+	Msg []byte
+}
+
+// Timings of a log's poller: it reads the log every LogPollInterval
+// while it can, and, once a read failed, tries again from logRetryMin,
+// backing off to logRetryMax.
+const (
+	LogPollInterval = 150 * time.Millisecond
+	logRetryMin     = 100 * time.Millisecond
+	logRetryMax     = 5 * time.Second
+	// logReadLimit bounds the messages one read returns; a reader that
+	// fell behind reads again at once.
+	logReadLimit = 512
+)
+
+// PollLog returns a Bus over l whose subscribers read l every interval.
+func PollLog(l Log, interval time.Duration) Bus {
+	return &logBus{log: l, interval: interval}
+}
+
+type logBus struct {
+	log      Log
+	interval time.Duration
+}
+
+// errLogRewound is a log whose newest message is older than one this
+// reader saw: the database was replaced (restored from a backup), and
+// what changed is unknown.
+var errLogRewound = errors.New("the cache invalidation log went back: the database was replaced")
+
+// allMessage drops everything, from no node.
+var allMessage, _ = json.Marshal(message{All: true})
+
+func (b *logBus) Publish(ctx context.Context, msg []byte) error { return b.log.Publish(ctx, msg) }
+
+// Subscribe reads the log until ctx ends. Up follows the first read that
+// works, Down a read that fails; after a failure it reads again, with
+// backoff, and comes Up again, as a bus does when it has reconnected.
+func (b *logBus) Subscribe(ctx context.Context, sub Subscriber) {
+	wait := logRetryMin
+	for ctx.Err() == nil {
+		err := b.follow(ctx, sub, func() { wait = logRetryMin })
+		sub.Down(err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, logRetryMax)
+	}
+}
+
+// follow delivers the log's messages from its newest on, until a read
+// fails or ctx ends; it calls following once it is Up.
+func (b *logBus) follow(ctx context.Context, sub Subscriber, following func()) error {
+	// The newest message is read before Up empties the caches: a write
+	// committed after this read is delivered by the next, and one
+	// committed before is read by every load that follows Up.
+	last, err := b.log.Newest(ctx)
+	if err != nil {
+		return err
+	}
+	following()
+	sub.Up()
+	tick := time.NewTicker(b.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		for {
+			es, err := b.log.Read(ctx, last, logReadLimit)
+			if ctx.Err() != nil {
+				return ctx.Err() // a read interrupted by the end is no failure
+			}
+			if err != nil {
+				return err
+			}
+			next, err := deliver(sub, last, es)
+			if err != nil {
+				return err
+			}
+			last = next
+			if len(es) < logReadLimit {
+				break
+			}
+		}
+	}
+}
+
+// deliver hands sub what es, read from last, holds beyond last, and
+// returns the sequence number to read from next. The entry numbered last
+// comes first unless it was pruned: then the messages between it and the
+// first entry read are lost, and everything is dropped instead.
+func deliver(sub Subscriber, last int64, es []LogEntry) (int64, error) {
+	switch {
+	case last == 0 && len(es) == 0:
+		return 0, nil // an empty log, as it still is
+	case len(es) == 0:
+		// Even the entry last is gone, and nothing came after it: the
+		// log was replaced. Only a new start is safe.
+		return last, errLogRewound
+	case last != 0 && es[0].Seq != last, last == 0 && es[0].Seq != 1:
+		// A gap. The drop follows the read, so a load that begins
+		// after it reads every write the gap hid, and what comes after
+		// es is read next.
+		sub.Message(allMessage)
+		return es[len(es)-1].Seq, nil
+	}
+	for _, e := range es {
+		if e.Seq != last {
+			sub.Message(e.Msg)
+		}
+	}
+	return es[len(es)-1].Seq, nil
+}

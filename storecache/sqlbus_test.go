@@ -1,0 +1,225 @@
+package storecache_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"usercenter"
+	"usercenter/core"
+	"usercenter/replay"
+	"usercenter/sqlite"
+	"usercenter/storecache"
+	"usercenter/uctest/svctest"
+	"usercenter/vault"
+)
+
+// testLog passes a SQLite store's invalidation log through, except that
+// its reads fail while broken is set, and wait while paused.
+type testLog struct {
+	storecache.Log
+	mu     sync.Mutex
+	broken error
+	paused chan struct{} // closed when not paused
+	// waiting hears each read that waits on a pause.
+	waiting chan struct{}
+}
+
+func newTestLog(l storecache.Log) *testLog {
+	tl := &testLog{Log: l, paused: make(chan struct{}), waiting: make(chan struct{}, 1)}
+	close(tl.paused)
+	return tl
+}
+
+func (l *testLog) gate(ctx context.Context) error {
+	l.mu.Lock()
+	broken, paused := l.broken, l.paused
+	l.mu.Unlock()
+	select {
+	case <-paused:
+	default:
+		select {
+		case l.waiting <- struct{}{}:
+		default:
+		}
+		select {
+		case <-paused:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return broken
+}
+
+func (l *testLog) Newest(ctx context.Context) (int64, error) {
+	if err := l.gate(ctx); err != nil {
+		return 0, err
+	}
+	return l.Log.Newest(ctx)
+}
+
+func (l *testLog) Read(ctx context.Context, from int64, limit int) ([]storecache.LogEntry, error) {
+	if err := l.gate(ctx); err != nil {
+		return nil, err
+	}
+	return l.Log.Read(ctx, from, limit)
+}
+
+func (l *testLog) breakWith(err error) {
+	l.mu.Lock()
+	l.broken = err
+	l.mu.Unlock()
+}
+
+// pause holds the poller's reads, and returns once one waits: none is
+// under way then.
+func (l *testLog) pause(t *testing.T) {
+	l.mu.Lock()
+	l.paused = make(chan struct{})
+	l.mu.Unlock()
+	<-l.waiting
+}
+
+func (l *testLog) resume() {
+	l.mu.Lock()
+	close(l.paused)
+	l.mu.Unlock()
+}
+
+// commandNode is a CLI command's view of the database: a cached store
+// that publishes its writes on the bus and listens to nothing.
+func commandNode(t *testing.T, base *sqlite.Store, ring *vault.Keyring) *busNode {
+	t.Helper()
+	n := &busNode{store: storecache.New(base, storecache.DefaultLimits)}
+	n.store.UseBus(storecache.PollLog(base.InvalidationBus(), storecache.LogPollInterval), longTTL)
+	svc, err := core.NewService(ctx, n.store, ring, core.WithReplayMemory(replay.New(core.ReplayWindow, replay.DefaultShare)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.svc = svc
+	return n
+}
+
+// logRows counts the rows of the invalidation log of the file at path.
+func logRows(t *testing.T, db *sql.DB) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM cache_invalidations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestPushSQLite: a server (b) and a command (a) on one SQLite file, the
+// server's entries living an hour: what the command changes reaches the
+// server through the table cache_invalidations, which b polls; with b's
+// reads of it failing, b falls back to the short lifetime and says so,
+// and once they work again it hears the command again. A gap (rows b had
+// not read pruned) drops everything, and a registration appends no row.
+func TestPushSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "usercenter.db")
+	ring, err := vault.New(vault.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa, pb := openSQLite(t, path), openSQLite(t, path)
+	log := newTestLog(pb.InvalidationBus())
+	a := commandNode(t, pa, ring)
+	b := startNode(t, pb, storecache.PollLog(log, storecache.LogPollInterval), ring)
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+
+	t.Run("large write", func(t *testing.T) { largeWriteSeen(t, a, b) })
+	t.Run("inserts unpublished", func(t *testing.T) {
+		rows := logRows(t, raw)
+		app, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "rows", RateLimit: 100000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := logRows(t, raw); got != rows {
+			t.Fatalf("creating an app appended %d rows to the invalidation log", got-rows)
+		}
+		if _, err := svctest.RegisterUser(a.svc, ctx, key.Actor(), svctest.Registration{SdkAppID: app.SdkAppID, Name: "rows"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := logRows(t, raw); got != rows {
+			t.Fatalf("a registration appended %d rows to the invalidation log", got-rows)
+		}
+		insertsUnpublished(t, a, b)
+	})
+	t.Run("gap", func(t *testing.T) { gapDropsAll(t, a, b, log, raw) })
+	pushTest(t, a, b, func(t *testing.T) {
+		log.breakWith(errors.New("test: the log cannot be read"))
+		waitUp(t, b, false)
+		log.breakWith(nil) // b stays down until the gate opens
+	})
+}
+
+// gapDropsAll: b's poll stalls while a changes a user b has cached and
+// the rows b had not read are pruned; once b reads again it finds the
+// row it saw last gone, drops everything, and so reads the change, and
+// reads again a user nobody changed.
+func gapDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB) {
+	app, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "gap", RateLimit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	register := func(name string) *core.Session {
+		s, err := svctest.RegisterUser(a.svc, ctx, key.Actor(), svctest.Registration{SdkAppID: app.SdkAppID, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	changed, later, bystander := register("changed"), register("later"), register("bystander")
+	me := func(s *core.Session) func() error {
+		return func() error { _, err := b.svc.Me(ctx, s.Token); return err }
+	}
+	cachedOn(t, b, "users", me(changed))
+	cachedOn(t, b, "users", me(bystander))
+
+	log.pause(t)
+	nick := "after the gap"
+	if _, err := a.svc.UpdateUser(ctx, key.Actor(), changed.User.ID, core.UserPatch{Nickname: &nick}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `DELETE FROM cache_invalidations`); err != nil { // pruned unread
+		t.Fatal(err)
+	}
+	// The log's newest rows are always kept: one comes after the gap.
+	if _, err := a.svc.UpdateUser(ctx, key.Actor(), later.User.ID, core.UserPatch{Nickname: &nick}); err != nil {
+		t.Fatal(err)
+	}
+	log.resume()
+	seen(t, "a change whose row was pruned unread", func() error {
+		u, err := b.svc.Me(ctx, changed.Token)
+		if err != nil || u.Nickname != nick {
+			return fmt.Errorf("Me: %v, nickname %q", err, u.Nickname)
+		}
+		return nil
+	})
+	misses := b.store.Stats()["users"].Misses
+	if err := me(bystander)(); err != nil {
+		t.Fatal(err)
+	}
+	if b.store.Stats()["users"].Misses == misses {
+		t.Error("the gap left a user nobody changed in the cache")
+	}
+}
+
+// BenchmarkPushSQLite is BenchmarkPushPostgres over SQLite's invalidation
+// log: two stores on one file, b polling every LogPollInterval.
+func BenchmarkPushSQLite(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "usercenter.db")
+	benchPush(b, func() (core.Store, storecache.Bus) {
+		s := openSQLite(b, path)
+		return s, storecache.PollLog(s.InvalidationBus(), storecache.LogPollInterval)
+	})
+}
