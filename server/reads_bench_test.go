@@ -33,10 +33,10 @@ import (
 	"usercenter/vault"
 )
 
-// readsEnv is the handler of `usercenter serve`, but for the rate limiter,
-// over a cached store with
-// readUsers users, each with a phone and an email, as `usercenter bench`
-// seeds them, and what the four read scenarios of the bench send.
+// readsEnv is the handler of `usercenter serve` with its default request
+// timeout, but for the rate limiter, over a cached store with readUsers
+// users, each with a phone and an email, as `usercenter bench` seeds
+// them, and what the four read scenarios of the bench send.
 type readsEnv struct {
 	h       http.Handler
 	app     *usercenter.App
@@ -76,7 +76,8 @@ func newReadsEnv(b *testing.B) *readsEnv {
 		b.Fatal(err)
 	}
 	e := &readsEnv{app: app, key: key, users: make([]string, readUsers)}
-	opts := []server.Option{server.WithSuperAppDefault(app.SdkAppID)}
+	// serve's default --request-timeout.
+	opts := []server.Option{server.WithSuperAppDefault(app.SdkAppID), server.WithRequestTimeout(10 * time.Second)}
 	if tp != nil {
 		opts = append(opts, server.WithTracing(tp))
 	}
