@@ -140,6 +140,14 @@ func (m *Metrics) observe(l labels, elapsed time.Duration) {
 // Middleware wraps a facade's handler: it assigns the request ID (also
 // sent as the X-Request-Id header), then logs and measures the request.
 func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
+	return MiddlewareWithTimeout(facade, log, m, 0, next)
+}
+
+// MiddlewareWithTimeout is Middleware that also ends the request's
+// context timeout after the request began (serve --request-timeout),
+// unless timeout is 0: with the context this middleware gives the request
+// anyway, which spares a copy of the request for the deadline alone.
+func MiddlewareWithTimeout(facade string, log *slog.Logger, m *Metrics, timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sv := &served{}
@@ -197,7 +205,13 @@ func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) 
 			}
 			log.Log(ctx, level, msg, attrs...)
 		}()
-		sv.ctx = requestContext{Context: r.Context(), req: req}
+		parent := r.Context()
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			parent, cancel = context.WithTimeout(parent, timeout)
+			defer cancel()
+		}
+		sv.ctx = requestContext{Context: parent, req: req}
 		ctx := usercenter.WithRequestID(&sv.ctx, req.ID)
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})

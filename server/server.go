@@ -87,17 +87,17 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 		mux.Handle(prefix, h)
 		prefixed = append(prefixed, prefixRoute{prefix, h})
 	}
-	mux.Handle("/{$}", browserPage(obs.Middleware("lcic", log, metrics, traced(cfg.tracer, "lcic", lcic)), cfg.console != nil))
+	mux.Handle("/{$}", browserPage(obs.MiddlewareWithTimeout("lcic", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "lcic", lcic)), cfg.console != nil))
 	if cfg.console != nil {
-		mux.Handle("/console/", obs.Middleware("console", log, metrics, traced(cfg.tracer, "console", cfg.console)))
+		mux.Handle("/console/", obs.MiddlewareWithTimeout("console", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "console", cfg.console)))
 		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	}
 	// The native REST API owns everything under /v1/, and answers unknown
 	// routes and methods there with its own problem details.
-	mount("/v1/", obs.Middleware("v1", log, metrics, traced(cfg.tracer, "v1", restapi.New(svc, log))))
+	mount("/v1/", obs.MiddlewareWithTimeout("v1", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "v1", restapi.New(svc, log))))
 	// The super-app user API answers under /superapp/, /user/ and
 	// /apps/{sdkAppId}/…, in the platform's envelope.
-	sa := obs.Middleware("superapp", log, metrics, traced(cfg.tracer, "superapp", superapp.New(svc, log, cfg.superApp)))
+	sa := obs.MiddlewareWithTimeout("superapp", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "superapp", superapp.New(svc, log, cfg.superApp)))
 	for _, pattern := range superapp.Mounts {
 		if strings.Contains(pattern, "{") {
 			mux.Handle(pattern, sa)
@@ -105,13 +105,15 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 			mount(pattern, sa)
 		}
 	}
-	mount("/v2/", obs.Middleware("enterprise", log, metrics, traced(cfg.tracer, "enterprise", enterprise.New(svc, log))))
+	mount("/v2/", obs.MiddlewareWithTimeout("enterprise", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "enterprise", enterprise.New(svc, log))))
 	// SCIM 2.0 answers everything under /scim/v2/ in its own error format.
-	mount(scim.Prefix, obs.Middleware("scim", log, metrics, traced(cfg.tracer, "scim", scim.New(svc, log))))
+	mount(scim.Prefix, obs.MiddlewareWithTimeout("scim", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "scim", scim.New(svc, log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	// The facades' requests get their deadline from the middleware above;
+	// of the rest only readiness waits on the store.
+	mux.Handle("GET /readyz", withDeadline(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := svc.Ready(ctx); err != nil {
@@ -120,11 +122,11 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 			return
 		}
 		w.Write([]byte("ok\n"))
-	})
+	}), cfg.requestTimeout))
 	if !cfg.noMetrics {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	}
-	return withDeadline(cfg.bodies.Middleware(&byPrefix{mux: mux, routes: prefixed}), cfg.requestTimeout)
+	return cfg.bodies.Middleware(&byPrefix{mux: mux, routes: prefixed})
 }
 
 // byPrefix sends a request whose path starts with a facade's fixed prefix
