@@ -262,8 +262,13 @@ func runReads(b *testing.B, e *readsEnv, n int) {
 		b.Run(sc.name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				reqs[rng.IntN(len(reqs))].serve(e.h, w)
+			}
+			if cpu := processCPU() - cpu; cpu > 0 {
+				// The process's CPU, garbage collection included.
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
 			if w.status != http.StatusOK {
 				b.Fatalf("%s: %d %s", sc.name, w.status, w.body.String())
