@@ -115,14 +115,36 @@ func actorFrom(ctx context.Context) *usercenter.Actor {
 	return ctx.Value(actorKey{}).(*usercenter.Actor)
 }
 
+// opContext is an operation's context: its route and, once the caller is
+// authenticated, its actor, in one allocation rather than a
+// context.WithValue and a request copy each.
+type opContext struct {
+	context.Context
+	route any               // the route, boxed once for all its requests
+	actor *usercenter.Actor // nil until authenticated
+}
+
+func (c *opContext) Value(key any) any {
+	switch key.(type) {
+	case routeKey:
+		return c.route
+	case actorKey:
+		if c.actor != nil {
+			return c.actor
+		}
+	}
+	return c.Context.Value(key)
+}
+
 // operation wraps a route's handler with what every operation does: name
 // the action, check the method, authenticate, and parse the parameters.
 func (a *api) operation(rt route) http.Handler {
 	action := "enterprise." + rt.op
+	boxed := any(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		obs.FromContext(r.Context()).Action = action
-		ctx := context.WithValue(core.WithAction(r.Context(), action), routeKey{}, rt)
-		r = r.WithContext(ctx)
+		oc := &opContext{Context: core.WithAction(r.Context(), action), route: boxed}
+		r = r.WithContext(oc)
 		if !slices.Contains(rt.methods, r.Method) {
 			w.Header().Set("Allow", strings.Join(rt.methods, ", "))
 			a.fail(w, r, &apiError{Code: codeMethodNotAllowed, ExtMsg: r.Method + " is not allowed here; use " + strings.Join(rt.methods, " or ")})
@@ -134,7 +156,7 @@ func (a *api) operation(rt route) http.Handler {
 				a.fail(w, r, err)
 				return
 			}
-			r = r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))
+			oc.actor = actor // before anything reads it: r carries oc already
 		}
 		// Parameters only after authentication, so that an anonymous
 		// caller learns nothing about what a route accepts.

@@ -4,6 +4,7 @@ package obs
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -39,6 +40,40 @@ func FromContext(ctx context.Context) *Request {
 		return r
 	}
 	return &Request{}
+}
+
+// requestContext is the request's context, carrying its Request, as
+// context.WithValue would but without an allocation of its own: it lives
+// in the request's served.
+type requestContext struct {
+	context.Context
+	req *Request
+}
+
+func (c *requestContext) Value(key any) any {
+	if key == (ctxKey{}) {
+		return c.req
+	}
+	return c.Context.Value(key)
+}
+
+// served is what the middleware keeps of one request, allocated at once.
+type served struct {
+	req      Request
+	sw       statusWriter
+	ctx      requestContext
+	idHeader [1]string // the X-Request-Id header's values
+}
+
+// newRequestID returns a random (version 4) UUID, as uuid.NewString does
+// but with one allocation instead of two: the random bytes stay on the
+// stack (crypto/rand.Read keeps them there for its default Reader).
+func newRequestID() string {
+	var u uuid.UUID
+	rand.Read(u[:])         // never fails: it crashes the program instead
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // variant 10 (RFC 9562)
+	return u.String()
 }
 
 // SetResult records how the request ended: the facade's result code and,
@@ -105,11 +140,22 @@ func (m *Metrics) observe(l labels, elapsed time.Duration) {
 // Middleware wraps a facade's handler: it assigns the request ID (also
 // sent as the X-Request-Id header), then logs and measures the request.
 func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
+	return MiddlewareWithTimeout(facade, log, m, 0, next)
+}
+
+// MiddlewareWithTimeout is Middleware that also ends the request's
+// context timeout after the request began (serve --request-timeout),
+// unless timeout is 0: with the context this middleware gives the request
+// anyway, which spares a copy of the request for the deadline alone.
+func MiddlewareWithTimeout(facade string, log *slog.Logger, m *Metrics, timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		req := &Request{ID: uuid.NewString(), Facade: facade}
-		w.Header().Set("X-Request-Id", req.ID)
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		sv := &served{}
+		req, sw := &sv.req, &sv.sw
+		*req = Request{ID: newRequestID(), Facade: facade}
+		sv.idHeader[0] = req.ID
+		w.Header()["X-Request-Id"] = sv.idHeader[:] // canonical already: Set would allocate the slice
+		*sw = statusWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			if p := recover(); p != nil {
 				// A handler bug must not kill the process or leak a stack
@@ -159,7 +205,14 @@ func Middleware(facade string, log *slog.Logger, m *Metrics, next http.Handler) 
 			}
 			log.Log(ctx, level, msg, attrs...)
 		}()
-		ctx := usercenter.WithRequestID(context.WithValue(r.Context(), ctxKey{}, req), req.ID)
+		parent := r.Context()
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			parent, cancel = context.WithTimeout(parent, timeout)
+			defer cancel()
+		}
+		sv.ctx = requestContext{Context: parent, req: req}
+		ctx := usercenter.WithRequestID(&sv.ctx, req.ID)
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"path"
 	"strings"
 	"time"
 
@@ -80,27 +81,39 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 	// Tencent Cloud API 3.0 lives at the root path, whatever the method;
 	// the facade answers unsupported methods in its own envelope.
 	lcic := tcapi.New(svc, log)
-	mux.Handle("/{$}", browserPage(obs.Middleware("lcic", log, metrics, traced(cfg.tracer, "lcic", lcic)), cfg.console != nil))
+	// Facades mounted at a fixed prefix, for the shortcut past the mux.
+	var prefixed []prefixRoute
+	mount := func(prefix string, h http.Handler) {
+		mux.Handle(prefix, h)
+		prefixed = append(prefixed, prefixRoute{prefix, h})
+	}
+	mux.Handle("/{$}", browserPage(obs.MiddlewareWithTimeout("lcic", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "lcic", lcic)), cfg.console != nil))
 	if cfg.console != nil {
-		mux.Handle("/console/", obs.Middleware("console", log, metrics, traced(cfg.tracer, "console", cfg.console)))
+		mux.Handle("/console/", obs.MiddlewareWithTimeout("console", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "console", cfg.console)))
 		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	}
 	// The native REST API owns everything under /v1/, and answers unknown
 	// routes and methods there with its own problem details.
-	mux.Handle("/v1/", obs.Middleware("v1", log, metrics, traced(cfg.tracer, "v1", restapi.New(svc, log))))
+	mount("/v1/", obs.MiddlewareWithTimeout("v1", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "v1", restapi.New(svc, log))))
 	// The super-app user API answers under /superapp/, /user/ and
 	// /apps/{sdkAppId}/…, in the platform's envelope.
-	sa := obs.Middleware("superapp", log, metrics, traced(cfg.tracer, "superapp", superapp.New(svc, log, cfg.superApp)))
+	sa := obs.MiddlewareWithTimeout("superapp", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "superapp", superapp.New(svc, log, cfg.superApp)))
 	for _, pattern := range superapp.Mounts {
-		mux.Handle(pattern, sa)
+		if strings.Contains(pattern, "{") {
+			mux.Handle(pattern, sa)
+		} else {
+			mount(pattern, sa)
+		}
 	}
-	mux.Handle("/v2/", obs.Middleware("enterprise", log, metrics, traced(cfg.tracer, "enterprise", enterprise.New(svc, log))))
+	mount("/v2/", obs.MiddlewareWithTimeout("enterprise", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "enterprise", enterprise.New(svc, log))))
 	// SCIM 2.0 answers everything under /scim/v2/ in its own error format.
-	mux.Handle(scim.Prefix, obs.Middleware("scim", log, metrics, traced(cfg.tracer, "scim", scim.New(svc, log))))
+	mount(scim.Prefix, obs.MiddlewareWithTimeout("scim", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "scim", scim.New(svc, log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	// The facades' requests get their deadline from the middleware above;
+	// of the rest only readiness waits on the store.
+	mux.Handle("GET /readyz", withDeadline(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := svc.Ready(ctx); err != nil {
@@ -109,11 +122,54 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 			return
 		}
 		w.Write([]byte("ok\n"))
-	})
+	}), cfg.requestTimeout))
 	if !cfg.noMetrics {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	}
-	return withDeadline(cfg.bodies.Middleware(mux), cfg.requestTimeout)
+	return cfg.bodies.Middleware(&byPrefix{mux: mux, routes: prefixed})
+}
+
+// byPrefix sends a request whose path starts with a facade's fixed prefix
+// straight to that facade, as mux would, without mux's matching: it
+// allocates, on every request, what it matched ("/v1/" and the rest of
+// the path), and the facade's own router matches the path again anyway.
+// Only requests that mux routes by their prefix alone take the shortcut:
+// not CONNECT, a path mux would not redirect to its clean form, and no
+// escaped form of their own (mux matches "/v1%2Fme" as one segment). The
+// prefixes are the only patterns under them.
+type byPrefix struct {
+	mux    *http.ServeMux
+	routes []prefixRoute
+}
+
+type prefixRoute struct {
+	prefix  string
+	handler http.Handler
+}
+
+func (b *byPrefix) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; r.Method != http.MethodConnect && r.URL.RawPath == "" && isCleanPath(p) {
+		for _, rt := range b.routes {
+			if strings.HasPrefix(p, rt.prefix) {
+				rt.handler.ServeHTTP(w, r)
+				return
+			}
+		}
+	}
+	b.mux.ServeHTTP(w, r)
+}
+
+// isCleanPath reports whether ServeMux would serve p as it is rather than
+// redirect to its clean form: path.Clean(p), with p's trailing slash.
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	np := path.Clean(p)
+	if np == p {
+		return true
+	}
+	return p[len(p)-1] == '/' && len(p) == len(np)+1 && p[:len(np)] == np
 }
 
 // NewOpsHandler serves what is for operators only, on a listener of its

@@ -16,18 +16,15 @@ func WithRequestTimeout(d time.Duration) Option {
 	return func(c *config) { c.requestTimeout = d }
 }
 
-// withDeadline gives every request but a /metrics scrape a context that
-// ends after d. A scrape reads no store and its collectors take no
-// context, so a deadline could only cut it short.
+// withDeadline gives a request a context that ends after d. The facades'
+// requests get theirs from obs.MiddlewareWithTimeout; a /metrics scrape
+// gets none, as it reads no store and its collectors take no context, so
+// a deadline could only cut it short.
 func withDeadline(next http.Handler, d time.Duration) http.Handler {
 	if d <= 0 {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/metrics" {
-			next.ServeHTTP(w, r)
-			return
-		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -12,6 +12,7 @@ const Version = "2022-08-17"
 
 // action is one API action: how to make its request struct and run it.
 type action struct {
+	name       string // core's name of the action, "lcic.<Action>", made once
 	newRequest func() any
 	run        func(ctx context.Context, svc *core.Service, actor *usercenter.Actor, req any) (response, error)
 }
@@ -49,6 +50,13 @@ var actions = map[string]action{
 	"ModifyUserProfile":     def(modifyUserProfile),
 	"DeleteUser":            def(deleteUser),
 	"DescribeSdkAppIdUsers": def(describeSdkAppIDUsers),
+}
+
+func init() {
+	for name, a := range actions {
+		a.name = "lcic." + name
+		actions[name] = a
+	}
 }
 
 // UserInfo is LCIC's user object.

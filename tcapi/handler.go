@@ -166,7 +166,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *obs.Reques
 	if err != nil {
 		return nil, fromParams(err)
 	}
-	resp, err = act.run(core.WithAction(r.Context(), "lcic."+actionName), h.svc, actor, req)
+	resp, err = act.run(core.WithAction(r.Context(), act.name), h.svc, actor, req)
 	if err != nil {
 		return nil, fromParams(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 const (
@@ -31,6 +32,8 @@ type authHeader struct {
 	Service       string
 	SignedHeaders []string // lowercase, strictly sorted
 	Signature     string   // 64 lowercase hex digits
+
+	signedList string // SignedHeaders as sent, joined by ';'
 }
 
 // String renders a in the form the SDKs send; parseAuthorization(a.String())
@@ -57,19 +60,22 @@ func parseAuthorization(s string) (authHeader, *Error) {
 	if !ok {
 		return a, badAuth("Authorization must start with \"" + tc3Algorithm + " \"")
 	}
-	parts := strings.Split(rest, ",")
-	if len(parts) != 3 {
+	// Cut rather than Split: every request passes here, and the parts
+	// are substrings of s either way.
+	part0, rest, ok0 := strings.Cut(rest, ",")
+	part1, part2, okc := strings.Cut(rest, ",")
+	if !ok0 || !okc || strings.IndexByte(part2, ',') >= 0 {
 		return a, badAuth("Authorization must have exactly the fields Credential, SignedHeaders and Signature")
 	}
-	cred, ok1 := strings.CutPrefix(parts[0], "Credential=")
-	signed, ok2 := strings.CutPrefix(strings.TrimLeft(parts[1], " "), "SignedHeaders=")
-	sig, ok3 := strings.CutPrefix(strings.TrimLeft(parts[2], " "), "Signature=")
+	cred, ok1 := strings.CutPrefix(part0, "Credential=")
+	signed, ok2 := strings.CutPrefix(strings.TrimLeft(part1, " "), "SignedHeaders=")
+	sig, ok3 := strings.CutPrefix(strings.TrimLeft(part2, " "), "Signature=")
 	if !ok1 || !ok2 || !ok3 {
 		return a, badAuth("Authorization must have exactly the fields Credential, SignedHeaders and Signature, in that order")
 	}
 
-	scope := strings.Split(cred, "/")
-	if len(scope) != 4 {
+	var scope [4]string
+	if !splitExactly(cred, '/', scope[:]) {
 		return a, badAuth("Credential must be <SecretId>/<date>/<service>/tc3_request")
 	}
 	a.SecretID, a.Date, a.Service = scope[0], scope[1], scope[2]
@@ -90,13 +96,27 @@ func parseAuthorization(s string) (authHeader, *Error) {
 	if msg != "" {
 		return a, badAuth(msg)
 	}
-	a.SignedHeaders = names
+	a.SignedHeaders, a.signedList = names, signed
 
 	if !isLowerHex(sig, sha256.Size*2) {
 		return a, badAuth("Signature must be 64 lowercase hexadecimal digits")
 	}
 	a.Signature = sig
 	return a, nil
+}
+
+// splitExactly splits s around every sep into parts, and reports whether
+// there were exactly len(parts) of them.
+func splitExactly(s string, sep byte, parts []string) bool {
+	for i := range len(parts) - 1 {
+		var ok bool
+		parts[i], s, ok = strings.Cut(s, string(sep))
+		if !ok {
+			return false
+		}
+	}
+	parts[len(parts)-1] = s
+	return strings.IndexByte(s, sep) < 0
 }
 
 func parseDate(s string) (time.Time, error) {
@@ -202,6 +222,8 @@ func isLowerHex(s string, n int) bool {
 }
 
 // tc3State is everything Verify needs to rebuild the canonical request.
+// It is built with the Signed that holds it, in one allocation, and its
+// lists live in arrays of the sizes real requests need.
 type tc3State struct {
 	method        string
 	paths         []string
@@ -211,10 +233,20 @@ type tc3State struct {
 	hostIdx       int
 	hosts         []string
 	signedHeaders string
-	payloadHash   string
-	timestamp     string // X-TC-Timestamp exactly as sent: it is signed as text
+	payloadHash   [2 * sha256.Size]byte // lowercase hex
+	timestamp     string                // X-TC-Timestamp exactly as sent: it is signed as text
 	date, service string
-	sig           []byte
+	sig           [sha256.Size]byte
+
+	pathArray  [2]string
+	hostArray  [3]string
+	valueArray [4]string // values, for up to four signed headers
+}
+
+// tc3Signed is a Signed of the TC3 scheme and its state, allocated at once.
+type tc3Signed struct {
+	Signed
+	st tc3State
 }
 
 func parseTC3(r *Request, authz string, now time.Time) (*Signed, error) {
@@ -247,19 +279,22 @@ func parseTC3(r *Request, authz string, now time.Time) (*Signed, error) {
 		return nil, e
 	}
 
-	st := &tc3State{
-		method:        r.Method,
-		paths:         pathCandidates(r.Path),
-		names:         a.SignedHeaders,
-		values:        make([]string, len(a.SignedHeaders)),
-		hostIdx:       -1,
-		hosts:         hostCandidates(requestHost(r)),
-		signedHeaders: strings.Join(a.SignedHeaders, ";"),
-		timestamp:     tsv[0],
-		date:          a.Date,
-		service:       a.Service,
+	ts3 := &tc3Signed{}
+	st := &ts3.st
+	st.method = r.Method
+	st.paths = appendPathCandidates(st.pathArray[:0], r.Path)
+	st.names = a.SignedHeaders
+	if len(a.SignedHeaders) <= len(st.valueArray) {
+		st.values = st.valueArray[:len(a.SignedHeaders)]
+	} else {
+		st.values = make([]string, len(a.SignedHeaders))
 	}
-	st.sig, _ = hex.DecodeString(a.Signature) // already validated
+	st.hostIdx = -1
+	st.hosts = appendHostCandidates(st.hostArray[:0], requestHost(r))
+	st.signedHeaders = a.signedList
+	st.timestamp = tsv[0]
+	st.date, st.service = a.Date, a.Service
+	hex.Decode(st.sig[:], []byte(a.Signature)) // already validated
 	for i, n := range a.SignedHeaders {
 		if n == "host" {
 			// net/http moves Host out of the header map, and the value the
@@ -277,7 +312,8 @@ func parseTC3(r *Request, authz string, now time.Time) (*Signed, error) {
 		st.values[i] = strings.TrimSpace(vs[0])
 	}
 
-	s := &Signed{
+	s := &ts3.Signed
+	*s = Signed{
 		Scheme:    SchemeTC3,
 		SecretID:  a.SecretID,
 		Timestamp: ts,
@@ -290,7 +326,7 @@ func parseTC3(r *Request, authz string, now time.Time) (*Signed, error) {
 		body = []byte(unsignedMarker)
 	}
 	sum := sha256.Sum256(body)
-	st.payloadHash = hex.EncodeToString(sum[:])
+	hex.Encode(st.payloadHash[:], sum[:])
 
 	if r.Method == http.MethodGet {
 		// The Go SDK sends exactly the string it signed (url.Values.Encode),
@@ -324,27 +360,56 @@ func hmacSHA256(key []byte, msg string) []byte {
 	return m.Sum(nil)
 }
 
+// signingKey is a derived TC3 signing key, with the two padded blocks
+// HMAC-SHA256 starts its hashes with, so that a signature is checked
+// with two sha256.Sum256 calls over buffers on the stack.
+type signingKey struct {
+	key        [sha256.Size]byte
+	ipad, opad [sha256.BlockSize]byte
+}
+
+func newSigningKey(k []byte) *signingKey {
+	sk := &signingKey{}
+	copy(sk.key[:], k) // 32 bytes, shorter than a block: HMAC pads it with zeros
+	for i := range sha256.BlockSize {
+		var b byte
+		if i < len(sk.key) {
+			b = sk.key[i]
+		}
+		sk.ipad[i], sk.opad[i] = b^0x36, b^0x5c
+	}
+	return sk
+}
+
+// mac is HMAC-SHA256 of msg under k, as hmac.New(sha256.New, k.key)
+// computes it.
+func (k *signingKey) mac(msg []byte) [sha256.Size]byte {
+	var buf [sha256.BlockSize + 256]byte // a string to sign fits: at most about 190 bytes
+	inner := sha256.Sum256(append(append(buf[:0], k.ipad[:]...), msg...))
+	return sha256.Sum256(append(append(buf[:0], k.opad[:]...), inner[:]...))
+}
+
 // signingKeys caches derived TC3 signing keys. Deriving one takes three
 // HMACs, a third of the cost of checking a signature, and a client signs a
 // whole day's requests to one service with the same key.
 var signingKeys = newKeyCache(4096)
 
 func (st *tc3State) verify(secretKey string) bool {
-	kSigning := signingKeys.get(secretKey, st.date, st.service)
-	scope := st.date + "/" + st.service + "/" + tc3Terminator
-
+	k := signingKeys.get(secretKey, st.date, st.service)
+	// The canonical request is written into buf, on the stack for all
+	// but very long queries.
+	var buf [1024]byte
 	for _, path := range st.paths {
 		for _, host := range st.hosts {
 			// The documented rule lowercases header values, but the Go and
 			// Python SDKs sign them as they are; the two differ only when a
 			// value (typically an endpoint host) has capitals.
-			// The second form is built only when the first fails: with
+			// The second form is built only when the first differs: with
 			// lowercase values, as nearly every client sends, they are one.
-			lower := st.canonicalHeaders(host, true)
-			if st.matches(kSigning, scope, path, lower) {
+			if st.matches(k, st.canonicalRequest(buf[:0], path, host, true)) {
 				return true
 			}
-			if asIs := st.canonicalHeaders(host, false); asIs != lower && st.matches(kSigning, scope, path, asIs) {
+			if st.hasUpper(host) && st.matches(k, st.canonicalRequest(buf[:0], path, host, false)) {
 				return true
 			}
 		}
@@ -352,31 +417,98 @@ func (st *tc3State) verify(secretKey string) bool {
 	return false
 }
 
-// matches reports whether the request's signature is the one of its
-// canonical request with path and canonical headers ch.
-func (st *tc3State) matches(kSigning []byte, scope, path, ch string) bool {
-	cr := st.method + "\n" + path + "\n" + st.query + "\n" + ch + "\n" + st.signedHeaders + "\n" + st.payloadHash
-	crHash := sha256.Sum256([]byte(cr))
-	sts := tc3Algorithm + "\n" + st.timestamp + "\n" + scope + "\n" + hex.EncodeToString(crHash[:])
-	return hmac.Equal(hmacSHA256(kSigning, sts), st.sig)
+// matches reports whether the request's signature is the one of the
+// canonical request cr.
+func (st *tc3State) matches(k *signingKey, cr []byte) bool {
+	crHash := sha256.Sum256(cr)
+	var buf [256]byte
+	sts := append(buf[:0], tc3Algorithm+"\n"...)
+	sts = append(sts, st.timestamp...)
+	sts = append(sts, '\n')
+	sts = append(sts, st.date...)
+	sts = append(sts, '/')
+	sts = append(sts, st.service...)
+	sts = append(sts, "/"+tc3Terminator+"\n"...)
+	sts = hex.AppendEncode(sts, crHash[:])
+	mac := k.mac(sts)
+	return hmac.Equal(mac[:], st.sig[:])
 }
 
-func (st *tc3State) canonicalHeaders(host string, lower bool) string {
-	var b strings.Builder
+// canonicalRequest appends to b the canonical request of path, with host
+// as the host header's value and, if lower, every value lowercased:
+//
+//	method\npath\nquery\nname:value\n…\n\nsigned;headers\npayloadhash
+func (st *tc3State) canonicalRequest(b []byte, path, host string, lower bool) []byte {
+	b = append(b, st.method...)
+	b = append(b, '\n')
+	b = append(b, path...)
+	b = append(b, '\n')
+	b = append(b, st.query...)
+	b = append(b, '\n')
 	for i, n := range st.names {
 		v := st.values[i]
 		if i == st.hostIdx {
 			v = strings.TrimSpace(host)
 		}
+		b = append(b, n...)
+		b = append(b, ':')
 		if lower {
-			v = strings.ToLower(v)
+			b = appendLower(b, v)
+		} else {
+			b = append(b, v...)
 		}
-		b.WriteString(n)
-		b.WriteByte(':')
-		b.WriteString(v)
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	return b.String()
+	b = append(b, '\n')
+	b = append(b, st.signedHeaders...)
+	b = append(b, '\n')
+	return append(b, st.payloadHash[:]...)
+}
+
+// hasUpper reports whether lowercasing changes any signed value, host as
+// the host's.
+func (st *tc3State) hasUpper(host string) bool {
+	for i, v := range st.values {
+		if i == st.hostIdx {
+			v = strings.TrimSpace(host)
+		}
+		if lowerDiffers(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendLower appends strings.ToLower(s) to b, without a string of its
+// own when s is ASCII, as header values nearly always are.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// lowerDiffers reports whether strings.ToLower(s) != s.
+func lowerDiffers(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s) != s
+		}
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // keyCache maps (secret key, date, service) to a derived signing key. It
@@ -385,17 +517,17 @@ func (st *tc3State) canonicalHeaders(host string, lower bool) string {
 type keyCache struct {
 	mu   sync.Mutex
 	max  int
-	keys map[string][]byte
+	keys map[keyID]*signingKey
 }
+
+type keyID struct{ date, service, secretKey string }
 
 func newKeyCache(max int) *keyCache {
-	return &keyCache{max: max, keys: make(map[string][]byte)}
+	return &keyCache{max: max, keys: make(map[keyID]*signingKey)}
 }
 
-func (c *keyCache) get(secretKey, date, service string) []byte {
-	// NUL cannot occur in a date or service (both are checked tokens), so
-	// the parts cannot run into each other.
-	id := date + "\x00" + service + "\x00" + secretKey
+func (c *keyCache) get(secretKey, date, service string) *signingKey {
+	id := keyID{date, service, secretKey}
 	c.mu.Lock()
 	k, ok := c.keys[id]
 	c.mu.Unlock()
@@ -404,7 +536,9 @@ func (c *keyCache) get(secretKey, date, service string) []byte {
 	}
 	kDate := hmacSHA256([]byte("TC3"+secretKey), date)
 	kService := hmacSHA256(kDate, service)
-	k = hmacSHA256(kService, tc3Terminator)
+	k = newSigningKey(hmacSHA256(kService, tc3Terminator))
+	// Its own copies: date and service are parts of a request's header.
+	id = keyID{strings.Clone(date), strings.Clone(service), secretKey}
 	c.mu.Lock()
 	if len(c.keys) >= c.max {
 		clear(c.keys)

@@ -250,7 +250,16 @@ func checkSkew(ts int64, now time.Time) *Error {
 // bare hostname while sending host:port. For an IPv6 literal the bare form
 // is tried with and without brackets, since clients differ on that too.
 func hostCandidates(host string) []string {
-	out := []string{host}
+	return appendHostCandidates(make([]string, 0, 3), host)
+}
+
+// appendHostCandidates appends hostCandidates(host) to out, an empty
+// slice with room for three.
+func appendHostCandidates(out []string, host string) []string {
+	out = append(out, host)
+	if strings.IndexByte(host, ':') < 0 {
+		return out // no port: SplitHostPort would fail, building an error
+	}
 	h, _, err := net.SplitHostPort(host)
 	if err != nil {
 		return out
@@ -270,14 +279,14 @@ func hostCandidates(host string) []string {
 	return out
 }
 
-// pathCandidates lists the paths a client may have signed: the Go SDK uses
+// appendPathCandidates appends the paths a client may have signed: the Go SDK uses
 // "/" for TC3 even when the endpoint has a path, but the real path for v1;
 // other clients may do either, so both are tried.
-func pathCandidates(path string) []string {
+func appendPathCandidates(out []string, path string) []string {
 	if path == "" || path == "/" {
-		return []string{"/"}
+		return append(out, "/")
 	}
-	return []string{"/", path}
+	return append(out, "/", path)
 }
 
 func requestHost(r *Request) string {

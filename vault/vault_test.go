@@ -351,3 +351,32 @@ func TestWriteKeyFileThroughSymlink(t *testing.T) {
 		t.Errorf("the link's target does not hold the new key: %v", err)
 	}
 }
+
+// OpenString opens what Open opens, with the associated data given in
+// parts, refuses what Open refuses, and leaves no plaintext in the buffer
+// it reuses.
+func TestOpenString(t *testing.T) {
+	ring, err := New(NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 1, 11, 200, 300, 5000} {
+		plain := strings.Repeat("p", n)
+		sealed := ring.Seal([]byte(plain), "user:u1:phone")
+		got, err := ring.OpenString(sealed, "user:", "u1", ":", "phone")
+		if err != nil || got != plain {
+			t.Fatalf("%d bytes: got %d bytes, %v", n, len(got), err)
+		}
+		for _, aad := range [][]string{{"user:", "u2", ":", "phone"}, {"user:u1:email"}, nil} {
+			if _, err := ring.OpenString(sealed, aad...); err != ErrDecrypt {
+				t.Fatalf("opened under the wrong data %q: %v", aad, err)
+			}
+		}
+		if _, err := ring.OpenString(sealed[:len(sealed)-1], "user:u1:phone"); err != ErrDecrypt {
+			t.Fatalf("opened a cut value: %v", err)
+		}
+	}
+	if _, err := ring.OpenString(nil, "x"); err != ErrDecrypt {
+		t.Fatalf("opened nothing: %v", err)
+	}
+}
