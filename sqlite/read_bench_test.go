@@ -75,7 +75,8 @@ func BenchmarkPointRead(b *testing.B) {
 
 // BenchmarkRandomRead reads users picked at random among 100,000, as the
 // load tool's read scenarios do, so that most reads miss SQLite's page
-// cache: the whole user (User) against its card (UserCard). cpu-ns/op is
+// cache: the whole user (User) against its card (UserCard, and
+// UserCardInApp from the app's card index). cpu-ns/op is
 // the process's CPU time (user and system) per read, which a busy
 // machine moves far less than ns/op.
 //
@@ -108,6 +109,7 @@ func BenchmarkRandomRead(b *testing.B) {
 	}{
 		{"user", func(id string) error { _, err := s.User(ctx, id); return err }},
 		{"card", func(id string) error { _, err := s.UserCard(ctx, id); return err }},
+		{"card-in-app", func(id string) error { _, err := s.UserCardInApp(ctx, 1, id); return err }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			start := cpuTime()
