@@ -9,8 +9,9 @@
 -- (UserCardInApp, which names it with INDEXED BY: the planner would pick
 -- the primary key's unique index) is one descent and never touches the
 -- table. Widening an index every registration writes anyway costs it a
--- few bytes an entry, where a sixth index on users cost it about 7% of
--- the store's CPU (BenchmarkRegister; docs/performance.md).
+-- few bytes an entry, where a sixth index on users cost it about 5% of
+-- the store's CPU and 11% more bytes written (BenchmarkRegister;
+-- docs/performance.md).
 
 DROP INDEX users_app_user;
 CREATE INDEX users_app_card ON users (sdk_app_id, user_id, origin_id, status, nickname, avatar);
