@@ -63,6 +63,7 @@ var tests = []test{
 	{"UsersAfterWhileWriting", testUsersAfterWhileWriting},
 	{"UsersBefore", testUsersBefore},
 	{"Tokens", testTokens},
+	{"TokenUser", testTokenUser},
 	{"Meta", testMeta},
 	{"ZeroTimes", testZeroTimes},
 	{"Codes", testCodes},

@@ -786,3 +786,88 @@ func testTokens(t *testing.T, s core.Store) {
 		t.Fatalf("other user's token gone: %v", err)
 	}
 }
+
+// testTokenUser: a token and its user read at once are what Token and
+// User read, links and sealed values included, expired or not; no token,
+// or one whose user was deleted, is not found as Token reports it; both
+// follow the writes, after a read that a store may keep, and in a Tx.
+func testTokenUser(t *testing.T, s core.Store) {
+	const big = 1<<63 + 9 // beyond int64, as SdkAppIds may be
+	AddApps(t, s, 1, big)
+	alice := FullUser(1, "alice", Base) // with links and sealed values
+	bob := NewUser(big, "bob", Base.Add(time.Second))
+	AddUser(t, s, alice)
+	AddUser(t, s, bob)
+	tok := func(n int, u *core.UserRecord, expires time.Time) *core.Token {
+		h := sha256.Sum256([]byte(fmt.Sprint("token-user", n)))
+		return &core.Token{Hash: h[:], UserID: u.ID, SdkAppID: u.SdkAppID, CreatedAt: Base, ExpiresAt: expires}
+	}
+	live, expired, ofBob := tok(0, alice, Base.Add(time.Hour)), tok(1, alice, Base.Add(-time.Hour)), tok(2, bob, Base.Add(time.Hour))
+	MustUpdate(t, s, func(tx core.Tx) error {
+		for _, tk := range []*core.Token{live, expired, ofBob} {
+			if err := tx.InsertToken(ctx, tk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	want := func(r core.Reader, tk *core.Token, u *core.UserRecord) {
+		t.Helper()
+		got, gotUser, err := r.TokenUser(ctx, tk.Hash)
+		if err != nil {
+			t.Fatalf("TokenUser(%x): %v", tk.Hash[:4], err)
+		}
+		if !bytes.Equal(got.Hash, tk.Hash) || got.UserID != tk.UserID || got.SdkAppID != tk.SdkAppID {
+			t.Fatalf("TokenUser(%x) token = %+v, want %+v", tk.Hash[:4], got, tk)
+		}
+		WantUTC(t, "CreatedAt", got.CreatedAt, tk.CreatedAt)
+		WantUTC(t, "ExpiresAt", got.ExpiresAt, tk.ExpiresAt)
+		WantUser(t, gotUser, u)
+	}
+	notFound := func(r core.Reader, hash []byte) {
+		t.Helper()
+		_, _, err := r.TokenUser(ctx, hash)
+		WantErr(t, err, usercenter.ENotFound, usercenter.ResourceToken)
+	}
+	want(s, live, alice)
+	want(s, expired, alice)
+	want(s, ofBob, bob)
+	notFound(s, []byte("nope"))
+	notFound(s, tok(9, alice, Base).Hash)
+
+	// A changed profile and links are read fresh, with the token kept.
+	alice.Nickname = "Alice 2"
+	alice.ThirdParty = map[usercenter.Provider]string{usercenter.ProviderQQ: "qq-2"}
+	alice.UpdatedAt = Base.Add(time.Minute)
+	MustUpdate(t, s, func(tx core.Tx) error { return tx.UpdateUser(ctx, alice) })
+	want(s, live, alice)
+	want(s, live, alice)
+
+	// A Tx reads its own writes.
+	var (
+		inTx     *core.UserRecord
+		inTxErr  error
+		goneErr  error
+		newToken = tok(3, bob, Base.Add(time.Hour))
+	)
+	MustUpdate(t, s, func(tx core.Tx) error {
+		if err := tx.InsertToken(ctx, newToken); err != nil {
+			return err
+		}
+		_, inTx, inTxErr = tx.TokenUser(ctx, newToken.Hash)
+		if err := tx.DeleteUser(ctx, alice.ID); err != nil {
+			return err
+		}
+		_, _, goneErr = tx.TokenUser(ctx, live.Hash)
+		return nil
+	})
+	if inTxErr != nil {
+		t.Fatalf("TokenUser in the Tx that inserted the token: %v", inTxErr)
+	}
+	WantUser(t, inTx, bob)
+	WantErr(t, goneErr, usercenter.ENotFound, usercenter.ResourceToken)
+	// A deleted user's tokens are gone with it, whatever was read before.
+	notFound(s, live.Hash)
+	notFound(s, expired.Hash)
+	want(s, newToken, bob)
+}
