@@ -28,6 +28,8 @@ var (
 	QUsersModifiedAfter = reads.UsersModifiedAfter
 	QListUsers          = qListUsers
 	QUser               = reads.User
+	QTokenUser          = qTokenUser
+	QUserCardInApp      = reads.UserCardInApp
 	QUserByLink         = reads.UserByLink
 	QAppByDomain        = reads.AppByDomain
 	QKey                = reads.Key

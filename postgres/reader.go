@@ -139,9 +139,12 @@ var reads = sqlstore.Reads{
 	UserStats: `SELECT day, sum(created)::bigint, sum(active)::bigint, sum(disabled)::bigint FROM user_stats
 		WHERE sdk_app_id = $1 GROUP BY day ORDER BY day`,
 
-	User:          usersQuery(`u.user_id = $1`, "", ""),
-	UserCard:      `SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE user_id = $1`,
-	UserCardInApp: `SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE sdk_app_id = $1 AND user_id = $2`,
+	User:     usersQuery(`u.user_id = $1`, "", ""),
+	UserCard: `SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE user_id = $1`,
+	// By the primary key, then the app: given both, the planner may take
+	// an index that leads with sdk_app_id and walk the app's users.
+	UserCardInApp: `WITH c AS MATERIALIZED (SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE user_id = $2)
+		SELECT ` + sqlstore.UserCardColumns + ` FROM c WHERE sdk_app_id = $1`,
 	UserCardsByOrigin: `SELECT ` + sqlstore.UserCardColumns + ` FROM users
 		WHERE origin_id = $1 AND sdk_app_id = ANY($2)`,
 	UserByOrigin: usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", ""),
