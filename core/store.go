@@ -91,10 +91,6 @@ type Reader interface {
 	UsersModifiedAfter(ctx context.Context, sdkAppID uint64, after time.Time, afterUserID string, until time.Time, limit int) ([]UserRecord, error)
 
 	Token(ctx context.Context, hash []byte) (*Token, error)
-	// TokenUser reads the login token with that hash, expired or not, and
-	// its user with its links, as Token and User would, in one read. It
-	// fails with NotFound (Resource "token") when there is no such token.
-	TokenUser(ctx context.Context, hash []byte) (*Token, *UserRecord, error)
 	// LiveTokens counts a user's login tokens that expire after now.
 	LiveTokens(ctx context.Context, userID string, now time.Time) (int, error)
 

@@ -91,9 +91,7 @@ func (s *Service) Me(ctx context.Context, token string) (*usercenter.User, error
 	if token == "" || len(token) > 128 {
 		return nil, ErrBadToken
 	}
-	// The token and its user in one read: on a miss of the caches, one
-	// statement instead of two.
-	t, rec, err := s.store.TokenUser(ctx, usercenter.TokenKey(token))
+	t, err := s.store.Token(ctx, usercenter.TokenKey(token))
 	if usercenter.ErrorCode(err) == usercenter.ENotFound {
 		return nil, ErrBadToken
 	}
@@ -102,6 +100,13 @@ func (s *Service) Me(ctx context.Context, token string) (*usercenter.User, error
 	}
 	if !s.now().Before(t.ExpiresAt) {
 		return nil, ErrBadToken
+	}
+	rec, err := s.store.User(ctx, t.UserID)
+	if usercenter.ErrorCode(err) == usercenter.ENotFound {
+		return nil, ErrBadToken
+	}
+	if err != nil {
+		return nil, err
 	}
 	app, err := s.store.App(ctx, rec.SdkAppID)
 	if err != nil {

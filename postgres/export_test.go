@@ -28,7 +28,6 @@ var (
 	QUsersModifiedAfter = reads.UsersModifiedAfter
 	QListUsers          = qListUsers
 	QUser               = reads.User
-	QTokenUser          = qTokenUser
 	QUserCardInApp      = reads.UserCardInApp
 	QUserByLink         = reads.UserByLink
 	QAppByDomain        = reads.AppByDomain

@@ -28,7 +28,6 @@ func TestQueryPlans(t *testing.T) {
 		{postgres.QUsersModifiedAfter, []any{1, 5, 5, "", 9, 10}, []string{"users_app_updated"}},
 		{postgres.QListUsers, []any{1, 10, 0}, []string{"users_app_created"}},
 		{postgres.QUser, []any{"a"}, []string{"users_pkey", "user_links_user_id_provider_key"}},
-		{postgres.QTokenUser, []any{[]byte("x")}, []string{"tokens_pkey", "users_pkey", "user_links_user_id_provider_key"}},
 		{postgres.QUserCardInApp, []any{1, "a"}, []string{"users_pkey"}},
 		{postgres.QUserByLink, []any{1, "qq", "x"}, []string{"user_links_pkey"}},
 		{postgres.QAppByDomain, []any{"a"}, []string{"apps_user_domain_key"}},

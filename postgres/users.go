@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -42,11 +41,7 @@ var (
 
 // scanUser reads a row of usersQuery. A user without links keeps a nil
 // ThirdParty.
-func scanUser(row sqlstore.Scanner) (core.UserRecord, error) { return scanUserWith(row) }
-
-// scanUserWith reads a row of usersQuery followed by extra columns, into
-// extra.
-func scanUserWith(row sqlstore.Scanner, extra ...any) (core.UserRecord, error) {
+func scanUser(row sqlstore.Scanner) (core.UserRecord, error) {
 	var (
 		u                    core.UserRecord
 		app                  int64
@@ -55,13 +50,12 @@ func scanUserWith(row sqlstore.Scanner, extra ...any) (core.UserRecord, error) {
 		providers, ids       []string
 		externalID           *string
 	)
-	dest := []any{&u.ID, &app, &u.OriginID, &u.Status, &createdAt, &updatedAt, &lastLoginAt,
+	err := row.Scan(&u.ID, &app, &u.OriginID, &u.Status, &createdAt, &updatedAt, &lastLoginAt,
 		&u.Nickname, &u.Avatar, &u.City, &u.Province, &u.Nationality, &u.Lang, &u.Timezone,
 		&u.Sex, &u.Signature, &u.Remark, &u.LogonMode,
 		&u.SealedPhone, &u.PhoneIndex, &u.SealedEmail, &u.EmailIndex, &u.SealedAddress,
 		&externalID, &u.FullName,
-		&providers, &ids}
-	err := row.Scan(append(dest, extra...)...)
+		&providers, &ids)
 	if err != nil {
 		return u, err
 	}
@@ -82,40 +76,6 @@ func scanUserWith(row sqlstore.Scanner, extra ...any) (core.UserRecord, error) {
 		u.ThirdParty[usercenter.Provider(p)] = ids[i]
 	}
 	return u, nil
-}
-
-// qTokenUser reads a login token and its user with the user's links, as
-// usersQuery would, then the token's columns but its hash and UserId:
-// one statement and one round trip where Token then User were two.
-var qTokenUser = func() string {
-	cols := strings.Split(sqlstore.UserColumns, ",")
-	for i, c := range cols {
-		cols[i] = "u." + strings.TrimSpace(c)
-	}
-	return `SELECT ` + strings.Join(cols, ", ") + `, l.providers, l.ids, t.sdk_app_id, t.created_at, t.expires_at
-		FROM tokens t JOIN users u ON u.user_id = t.user_id
-		CROSS JOIN LATERAL (SELECT array_agg(provider ORDER BY provider) AS providers,
-			array_agg(provider_user_id ORDER BY provider) AS ids
-			FROM user_links WHERE user_id = u.user_id) l
-		WHERE t.token_hash = $1`
-}()
-
-// TokenUser reads the token and its user with qTokenUser.
-func (r *reader) TokenUser(ctx context.Context, hash []byte) (*core.Token, *core.UserRecord, error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, nil, err
-	}
-	var app, createdAt, expiresAt int64
-	u, err := scanUserWith(r.queryRow(ctx, qTokenUser, hash), &app, &createdAt, &expiresAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, sqlstore.ErrTokenNotFound()
-	}
-	if err != nil {
-		return nil, nil, r.fail(ctx, err)
-	}
-	t := &core.Token{Hash: slices.Clone(hash), UserID: u.ID, SdkAppID: uint64(app),
-		CreatedAt: sqlstore.DecodeTime(createdAt), ExpiresAt: sqlstore.DecodeTime(expiresAt)}
-	return t, &u, nil
 }
 
 // user reads the one user a query finds, with its links.

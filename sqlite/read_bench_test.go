@@ -77,8 +77,7 @@ func BenchmarkPointRead(b *testing.B) {
 // BenchmarkRandomRead reads users picked at random among 100,000, as the
 // load tool's read scenarios do, so that most reads miss SQLite's page
 // cache: the whole user (User) against its card (UserCard, and
-// UserCardInApp from the app's card index), a login token, and a token
-// with its user (TokenUser) against the two reads. cpu-ns/op is
+// UserCardInApp from the app's card index), and a login token. cpu-ns/op is
 // the process's CPU time (user and system) per read, which a busy
 // machine moves far less than ns/op.
 //
@@ -130,16 +129,6 @@ func BenchmarkRandomRead(b *testing.B) {
 		{"card", func(k int) error { _, err := s.UserCard(ctx, ids[k]); return err }},
 		{"card-in-app", func(k int) error { _, err := s.UserCardInApp(ctx, 1, ids[k]); return err }},
 		{"token", func(k int) error { _, err := s.Token(ctx, tokens[k]); return err }},
-		// What Me reads: the token, then its user; and both at once.
-		{"token-then-user", func(k int) error {
-			t, err := s.Token(ctx, tokens[k])
-			if err != nil {
-				return err
-			}
-			_, err = s.User(ctx, t.UserID)
-			return err
-		}},
-		{"token-user", func(k int) error { _, _, err := s.TokenUser(ctx, tokens[k]); return err }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			start := cpuTime()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"slices"
 	"strings"
 
 	"usercenter"
@@ -25,13 +24,6 @@ var (
 	qCountUsers = readQuery(`SELECT count(*) FROM users WHERE sdk_app_id = ?`)
 	qListUsers  = readQuery(`SELECT ` + userReadColumns + ` FROM users u WHERE sdk_app_id = ?
 		ORDER BY created_at, user_id LIMIT ? OFFSET ?`)
-
-	// A login token and its user, the user's links one row each as in
-	// oneUser: one statement where Token then User were two.
-	qTokenUser = readQuery(`SELECT ` + userReadColumns + `, t.sdk_app_id, t.created_at, t.expires_at,
-		l.provider, l.provider_user_id
-		FROM tokens t JOIN users u ON u.user_id = t.user_id LEFT JOIN user_links l ON l.user_id = u.user_id
-		WHERE t.token_hash = ?`)
 
 	qUserLinks = readQuery(`SELECT user_id, provider, provider_user_id FROM user_links WHERE user_id = ?`)
 	// The users go in as one JSON array, like the apps of UsersByOrigin,
@@ -130,28 +122,6 @@ func (r *reader) links(ctx context.Context, q runner, users []core.UserRecord) e
 
 // user reads the user a oneUser query finds, with its links.
 func (r *reader) user(ctx context.Context, query string, args ...any) (*core.UserRecord, error) {
-	return r.userWith(ctx, nil, query, args...)
-}
-
-// TokenUser reads the token and its user with qTokenUser.
-func (r *reader) TokenUser(ctx context.Context, hash []byte) (*core.Token, *core.UserRecord, error) {
-	var app, createdAt, expiresAt int64
-	u, err := r.userWith(ctx, []any{&app, &createdAt, &expiresAt}, qTokenUser, hash)
-	if usercenter.ErrorCode(err) == usercenter.ENotFound {
-		return nil, nil, sqlstore.ErrTokenNotFound()
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	t := &core.Token{Hash: slices.Clone(hash), UserID: u.ID, SdkAppID: uint64(app),
-		CreatedAt: sqlstore.DecodeTime(createdAt), ExpiresAt: sqlstore.DecodeTime(expiresAt)}
-	return t, u, nil
-}
-
-// userWith is user for a query that selects extra columns between the
-// user's and its link's, which it scans into extra (the same in every
-// row).
-func (r *reader) userWith(ctx context.Context, extra []any, query string, args ...any) (*core.UserRecord, error) {
 	ctx, err := r.point(ctx)
 	if err != nil {
 		return nil, err
@@ -164,7 +134,7 @@ func (r *reader) userWith(ctx context.Context, extra []any, query string, args .
 	var u *core.UserRecord
 	for rows.Next() {
 		var provider, providerUserID *string
-		row, err := scanUser(rows, append(extra, &provider, &providerUserID)...)
+		row, err := scanUser(rows, &provider, &providerUserID)
 		if err != nil {
 			return nil, r.fail(ctx, err)
 		}

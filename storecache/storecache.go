@@ -334,35 +334,6 @@ func (s *Store) Token(ctx context.Context, hash []byte) (*core.Token, error) {
 	return cached(s, s.tokens, k, func() (*core.Token, error) { return s.Store.Token(ctx, hash) }, copyToken)
 }
 
-// TokenUser answers from the token Token keeps and the user User keeps.
-// For a token it does not keep, it reads both at once and keeps the
-// token, but not the user: what would drop that user is known only by
-// its UserId, which a ticket taken before the read cannot name, so the
-// next read of the token reads the user through User.
-func (s *Store) TokenUser(ctx context.Context, hash []byte) (*core.Token, *core.UserRecord, error) {
-	k, ok := newHashKey(hash)
-	if !ok || s.closed.Load() {
-		return s.Store.TokenUser(ctx, hash)
-	}
-	t, ok, ticket := s.tokens.lookup(k)
-	if ok {
-		u, err := s.User(ctx, t.UserID)
-		if isNoUser(err) {
-			return nil, nil, usercenter.NotFound(usercenter.ResourceToken)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		return copyToken(t), u, nil
-	}
-	tok, u, err := s.Store.TokenUser(ctx, hash)
-	if err != nil {
-		return nil, nil, err
-	}
-	s.tokens.put(k, copyToken(tok), ticket)
-	return tok, u, nil
-}
-
 func (s *Store) EnterpriseToken(ctx context.Context, hash []byte) (*core.EnterpriseToken, error) {
 	k, ok := newHashKey(hash)
 	if !ok {

@@ -131,16 +131,6 @@ func (r reader) UserCard(ctx context.Context, userID string) (*core.UserCard, er
 	return traced(r, ctx, "UserCard", func(ctx context.Context) (*core.UserCard, error) { return r.r.UserCard(ctx, userID) })
 }
 
-func (r reader) TokenUser(ctx context.Context, hash []byte) (*core.Token, *core.UserRecord, error) {
-	var u *core.UserRecord
-	t, err := traced(r, ctx, "TokenUser", func(ctx context.Context) (*core.Token, error) {
-		t, user, err := r.r.TokenUser(ctx, hash)
-		u = user
-		return t, err
-	})
-	return t, u, err
-}
-
 func (r reader) UserCardInApp(ctx context.Context, sdkAppID uint64, userID string) (*core.UserCard, error) {
 	return traced(r, ctx, "UserCardInApp", func(ctx context.Context) (*core.UserCard, error) {
 		return r.r.UserCardInApp(ctx, sdkAppID, userID)

@@ -78,13 +78,6 @@ func (g *UserGuard) UserByLink(ctx context.Context, sdkAppID uint64, provider us
 	return g.Store.UserByLink(ctx, sdkAppID, provider, providerUserID)
 }
 
-func (g *UserGuard) TokenUser(ctx context.Context, hash []byte) (*core.Token, *core.UserRecord, error) {
-	if err := g.refuse(); err != nil {
-		return nil, nil, err
-	}
-	return g.Store.TokenUser(ctx, hash)
-}
-
 func (g *UserGuard) ListUsers(ctx context.Context, sdkAppID uint64, offset, limit int) ([]core.UserRecord, int, error) {
 	if err := g.refuse(); err != nil {
 		return nil, 0, err
@@ -117,13 +110,6 @@ func (t *guardedTx) User(ctx context.Context, userID string) (*core.UserRecord, 
 		return nil, err
 	}
 	return t.Tx.User(ctx, userID)
-}
-
-func (t *guardedTx) TokenUser(ctx context.Context, hash []byte) (*core.Token, *core.UserRecord, error) {
-	if err := t.g.refuse(); err != nil {
-		return nil, nil, err
-	}
-	return t.Tx.TokenUser(ctx, hash)
 }
 
 func (t *guardedTx) UserByOrigin(ctx context.Context, sdkAppID uint64, originID string) (*core.UserRecord, error) {

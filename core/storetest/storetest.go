@@ -63,7 +63,6 @@ var tests = []test{
 	{"UsersAfterWhileWriting", testUsersAfterWhileWriting},
 	{"UsersBefore", testUsersBefore},
 	{"Tokens", testTokens},
-	{"TokenUser", testTokenUser},
 	{"Meta", testMeta},
 	{"ZeroTimes", testZeroTimes},
 	{"Codes", testCodes},
