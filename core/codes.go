@@ -70,7 +70,7 @@ func superAppCard(ctx context.Context, r Reader, app *usercenter.App, userID str
 	if err := checkSuperAppUserID(userID); err != nil {
 		return nil, err
 	}
-	c, err := r.UserCard(ctx, userID)
+	c, err := r.UserCardInApp(ctx, app.SdkAppID, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,11 @@ type Reader interface {
 	// answer none of the personal data or links that User loads. It
 	// fails as User does (NotFound, Resource "user").
 	UserCard(ctx context.Context, userID string) (*UserCard, error)
+	// UserCardInApp is UserCard for a user of one app: a user of another
+	// app is not found, as one that is not there. It is the cheaper read
+	// where the app is known (one index, on SQLite, rather than an index
+	// and the table).
+	UserCardInApp(ctx context.Context, sdkAppID uint64, userID string) (*UserCard, error)
 	// UserCardsByOrigin reads the cards of the users UsersByOrigin finds,
 	// in the same order.
 	UserCardsByOrigin(ctx context.Context, apps []uint64, originID string) ([]UserCard, error)

@@ -94,7 +94,7 @@ func (s *Service) cardFor(ctx context.Context, r Reader, actor *usercenter.Actor
 	if err := checkUserRead(actor, userID, perm); err != nil {
 		return nil, err
 	}
-	c, err := r.UserCard(ctx, userID)
+	c, err := cardInScope(ctx, r, actor, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +102,17 @@ func (s *Service) cardFor(ctx context.Context, r Reader, actor *usercenter.Actor
 		return nil, err
 	}
 	return c, nil
+}
+
+// cardInScope reads the card of userID for actor: of its one app, the
+// cheaper read, when it has one (an app's API key, the super-app), and by
+// UserId alone otherwise, for userApp to check. A user outside the one app
+// is not found either way.
+func cardInScope(ctx context.Context, r Reader, actor *usercenter.Actor, userID string) (*UserCard, error) {
+	if !actor.AllApps && len(actor.Apps) == 1 {
+		return r.UserCardInApp(ctx, actor.Apps[0], userID)
+	}
+	return r.UserCard(ctx, userID)
 }
 
 // checkUserRead is what userFor and cardFor check before they read.

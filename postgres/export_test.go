@@ -28,6 +28,7 @@ var (
 	QUsersModifiedAfter = reads.UsersModifiedAfter
 	QListUsers          = qListUsers
 	QUser               = reads.User
+	QUserCardInApp      = reads.UserCardInApp
 	QUserByLink         = reads.UserByLink
 	QAppByDomain        = reads.AppByDomain
 	QKey                = reads.Key

@@ -27,11 +27,11 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
-		t.Fatalf("first Open applied %v, want [1 2 3 4 5 6 7 8 9]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
+		t.Fatalf("first Open applied %v, want [1 2 3 4 5 6 7 8 9 10]", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 9 {
-		t.Fatalf("SchemaVersion = %d, %v; want 9", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 10 {
+		t.Fatalf("SchemaVersion = %d, %v; want 10", v, err)
 	}
 	addApps(t, s, 1)
 	s.Close()
@@ -45,8 +45,8 @@ func TestMigrations(t *testing.T) {
 		if got := s.Applied(); len(got) != 0 {
 			t.Fatalf("reopen applied %v, want none", got)
 		}
-		if v, err := s.SchemaVersion(ctx); err != nil || v != 9 {
-			t.Fatalf("SchemaVersion = %d, %v; want 9", v, err)
+		if v, err := s.SchemaVersion(ctx); err != nil || v != 10 {
+			t.Fatalf("SchemaVersion = %d, %v; want 10", v, err)
 		}
 		if _, err := s.App(ctx, 1); err != nil {
 			t.Fatalf("data lost on reopen: %v", err)
@@ -96,7 +96,7 @@ func TestConcurrentOpens(t *testing.T) {
 		}
 		defer stores[i].Close()
 		switch got := stores[i].Applied(); {
-		case reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}):
+		case reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}):
 			applied++
 		case len(got) != 0:
 			t.Fatalf("Open %d applied %v", i, got)

@@ -24,10 +24,11 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		{postgres.QUsersByPhone, []any{1, []byte("x")}, []string{"users_app_phone", "user_links_user_id_provider_key"}},
 		{postgres.QUsersByEmail, []any{1, []byte("x")}, []string{"users_app_email"}},
-		{postgres.QUsersAfter, []any{1, "", 10}, []string{"users_app_user"}},
+		{postgres.QUsersAfter, []any{1, "", 10}, []string{"users_app_card"}},
 		{postgres.QUsersModifiedAfter, []any{1, 5, 5, "", 9, 10}, []string{"users_app_updated"}},
 		{postgres.QListUsers, []any{1, 10, 0}, []string{"users_app_created"}},
 		{postgres.QUser, []any{"a"}, []string{"users_pkey", "user_links_user_id_provider_key"}},
+		{postgres.QUserCardInApp, []any{1, "a"}, []string{"users_pkey"}},
 		{postgres.QUserByLink, []any{1, "qq", "x"}, []string{"user_links_pkey"}},
 		{postgres.QAppByDomain, []any{"a"}, []string{"apps_user_domain_key"}},
 		{postgres.QKey, []any{"a"}, []string{"api_keys_pkey", "api_key_apps_pkey"}},

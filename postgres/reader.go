@@ -141,6 +141,10 @@ var reads = sqlstore.Reads{
 
 	User:     usersQuery(`u.user_id = $1`, "", ""),
 	UserCard: `SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE user_id = $1`,
+	// By the primary key, then the app: given both, the planner may take
+	// an index that leads with sdk_app_id and walk the app's users.
+	UserCardInApp: `WITH c AS MATERIALIZED (SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE user_id = $2)
+		SELECT ` + sqlstore.UserCardColumns + ` FROM c WHERE sdk_app_id = $1`,
 	UserCardsByOrigin: `SELECT ` + sqlstore.UserCardColumns + ` FROM users
 		WHERE origin_id = $1 AND sdk_app_id = ANY($2)`,
 	UserByOrigin: usersQuery(`u.sdk_app_id = $1 AND u.origin_id = $2`, "", ""),

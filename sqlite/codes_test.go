@@ -263,8 +263,8 @@ func TestMigrateFromV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) {
-		t.Fatalf("Open applied %v, want [3 4 5 6 7 8 9 10 11 12]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}) {
+		t.Fatalf("Open applied %v, want [3 4 5 6 7 8 9 10 11 12 13]", got)
 	}
 	want := &core.AppRecord{
 		App: usercenter.App{

@@ -9,9 +9,11 @@ import (
 // audit events use their indexes rather than scanning a table.
 func TestQueryPlans(t *testing.T) {
 	checkQueryPlans(t, openStore(t), []planCase{
+		// One B-tree, never the table: see migration 13.
+		{reads.UserCardInApp, []any{1, "a"}, "USING COVERING INDEX users_app_card"},
 		{reads.UsersByPhone, []any{1, []byte("x")}, "users_app_phone"},
 		{reads.UsersByEmail, []any{1, []byte("x")}, "users_app_email"},
-		{reads.UsersAfter, []any{1, "", 10}, "users_app_user"},
+		{reads.UsersAfter, []any{1, "", 10}, "users_app_card"},
 		{reads.UsersModifiedAfter, []any{1, 5, 5, "", 9, 10}, "users_app_updated"},
 		{qUsersLinks, []any{`["a","b"]`}, "sqlite_autoindex_user_links_2"},
 		{qUserLinks, []any{"a"}, "sqlite_autoindex_user_links_2"},

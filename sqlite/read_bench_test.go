@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"usercenter"
 	"usercenter/core"
@@ -75,7 +76,8 @@ func BenchmarkPointRead(b *testing.B) {
 
 // BenchmarkRandomRead reads users picked at random among 100,000, as the
 // load tool's read scenarios do, so that most reads miss SQLite's page
-// cache: the whole user (User) against its card (UserCard). cpu-ns/op is
+// cache: the whole user (User) against its card (UserCard, and
+// UserCardInApp from the app's card index), and a login token. cpu-ns/op is
 // the process's CPU time (user and system) per read, which a busy
 // machine moves far less than ns/op.
 //
@@ -85,11 +87,14 @@ func BenchmarkRandomRead(b *testing.B) {
 	addApps(b, s, 1)
 	const n, batch = 100000, 1000
 	ids := make([]string, 0, n)
+	tokens := make([][]byte, 0, n)
 	for len(ids) < n {
 		users := make([]*core.UserRecord, batch)
+		toks := make([]*core.Token, batch)
 		for i := range users {
 			// As the load tool seeds them: a nickname, a phone and an
-			// email with their blind indexes, no third-party links.
+			// email with their blind indexes, no third-party links; and
+			// a login token each, keyed as the Service keys them.
 			k := len(ids)
 			u := newUser(1, fmt.Sprint("origin", k), base)
 			u.Nickname = fmt.Sprint("user ", k)
@@ -99,22 +104,38 @@ func BenchmarkRandomRead(b *testing.B) {
 			u.EmailIndex = []byte(fmt.Sprintf("email-index-%020d", k))
 			users[i] = u
 			ids = append(ids, u.ID)
+			now := base.Add(time.Duration(k) * time.Millisecond)
+			toks[i] = &core.Token{Hash: usercenter.TokenKey(usercenter.NewLoginToken(now)), UserID: u.ID, SdkAppID: 1,
+				CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
+			tokens = append(tokens, toks[i].Hash)
 		}
-		update(b, s, func(tx core.Tx) error { return tx.InsertUsers(ctx, users) })
+		update(b, s, func(tx core.Tx) error {
+			if err := tx.InsertUsers(ctx, users); err != nil {
+				return err
+			}
+			for _, t := range toks {
+				if err := tx.InsertToken(ctx, t); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	for _, c := range []struct {
 		name string
-		read func(id string) error
+		read func(k int) error
 	}{
-		{"user", func(id string) error { _, err := s.User(ctx, id); return err }},
-		{"card", func(id string) error { _, err := s.UserCard(ctx, id); return err }},
+		{"user", func(k int) error { _, err := s.User(ctx, ids[k]); return err }},
+		{"card", func(k int) error { _, err := s.UserCard(ctx, ids[k]); return err }},
+		{"card-in-app", func(k int) error { _, err := s.UserCardInApp(ctx, 1, ids[k]); return err }},
+		{"token", func(k int) error { _, err := s.Token(ctx, tokens[k]); return err }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			start := cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
 				r := rand.New(rand.NewPCG(rand.Uint64(), 0))
 				for pb.Next() {
-					if err := c.read(ids[r.IntN(n)]); err != nil {
+					if err := c.read(r.IntN(n)); err != nil {
 						b.Error(err)
 						return
 					}

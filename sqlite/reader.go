@@ -191,8 +191,13 @@ var reads = sqlstore.Reads{
 		WHERE sdk_app_id = ? GROUP BY day ORDER BY day`),
 
 	User:     qUser,
-	UserCard: readQuery(`SELECT ` + sqlstore.UserCardColumns + ` FROM users WHERE user_id = ?`),
-	UserCardsByOrigin: readQuery(`SELECT ` + sqlstore.UserCardColumns + ` FROM users
+	UserCard: readQuery(`SELECT ` + userCardColumn + ` FROM users WHERE user_id = ?`),
+	// users_app_card holds every column it selects: one B-tree descent
+	// instead of the primary key's then the table's (migration 13). The
+	// planner would pick the unique primary key's index.
+	UserCardInApp: readQuery(`SELECT ` + userCardColumn + ` FROM users INDEXED BY users_app_card
+		WHERE sdk_app_id = ? AND user_id = ?`),
+	UserCardsByOrigin: readQuery(`SELECT ` + userCardColumn + ` FROM users
 		WHERE origin_id = ? AND sdk_app_id IN (SELECT value FROM json_each(?))`),
 	UserByOrigin:     qUserByOrigin,
 	UserByLink:       qUserByLink,
@@ -218,9 +223,10 @@ var reads = sqlstore.Reads{
 	UsersLast: readQuery(`SELECT ` + userReadColumns + ` FROM users u
 		WHERE sdk_app_id = ? ORDER BY user_id DESC LIMIT ?`),
 
-	ScanKey:    func(row sqlstore.Scanner) (core.KeyRecord, error) { return sqlstore.ScanKey(row, parseAppList) },
-	AppList:    appList,
-	SealedApps: sealedApps,
+	ScanKey:      func(row sqlstore.Scanner) (core.KeyRecord, error) { return sqlstore.ScanKey(row, parseAppList) },
+	ScanUserCard: scanUserCard,
+	AppList:      appList,
+	SealedApps:   sealedApps,
 }
 
 // parseAppList reads group_concat's list of SdkAppIds, which SQLite

@@ -127,11 +127,11 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) {
-		t.Fatalf("first Open applied %v, want [1 2 3 4 5 6 7 8 9 10 11 12]", got)
+	if got := s.Applied(); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}) {
+		t.Fatalf("first Open applied %v, want [1 2 3 4 5 6 7 8 9 10 11 12 13]", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 12 {
-		t.Fatalf("SchemaVersion = %d, %v; want 12", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 13 {
+		t.Fatalf("SchemaVersion = %d, %v; want 13", v, err)
 	}
 	addApps(t, s, 1)
 	if err := s.Close(); err != nil {
@@ -145,8 +145,8 @@ func TestMigrations(t *testing.T) {
 	if got := s.Applied(); len(got) != 0 {
 		t.Fatalf("reopen applied %v, want none", got)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 12 {
-		t.Fatalf("SchemaVersion = %d, %v; want 12", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 13 {
+		t.Fatalf("SchemaVersion = %d, %v; want 13", v, err)
 	}
 	if _, err := s.App(ctx, 1); err != nil {
 		t.Fatalf("data lost on reopen: %v", err)

@@ -45,6 +45,22 @@ func TestPackedUserRow(t *testing.T) {
 		}
 		wantUser(t, got, u)
 	}
+	// Cards are packed too, from their own index.
+	for _, u := range users {
+		want := core.UserCard{ID: u.ID, SdkAppID: u.SdkAppID, OriginID: u.OriginID, Status: u.Status, Nickname: u.Nickname, Avatar: u.Avatar}
+		got, err := s.UserCard(ctx, u.ID)
+		if err != nil || *got != want {
+			t.Errorf("UserCard(%s) = %+v, %v; want %+v", u.ID, got, err, want)
+		}
+		got, err = s.UserCardInApp(ctx, u.SdkAppID, u.ID)
+		if err != nil || *got != want {
+			t.Errorf("UserCardInApp(%d, %s) = %+v, %v; want %+v", u.SdkAppID, u.ID, got, err, want)
+		}
+		cards, err := s.UserCardsByOrigin(ctx, []uint64{u.SdkAppID}, u.OriginID)
+		if err != nil || len(cards) != 1 || cards[0] != want {
+			t.Errorf("UserCardsByOrigin(%d, %q) = %+v, %v; want %+v", u.SdkAppID, u.OriginID, cards, err, want)
+		}
+	}
 	list, err := s.UsersAfter(ctx, 1, "", 100)
 	if err != nil {
 		t.Fatal(err)

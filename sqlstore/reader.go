@@ -37,14 +37,17 @@ type Reads struct {
 	// know what these select. UsersByOrigin's parameters are the OriginId and
 	// AppList's list; every other's are the arguments of its method.
 	User, UserByOrigin, UserByLink string
-	// UserCard selects UserCardColumns of the user with a UserId, and
+	// UserCard selects a card of the user with a UserId, and
 	// UserCardsByOrigin those of the users UsersByOrigin finds, with its
-	// parameters.
+	// parameters: UserCardColumns, or what ScanUserCard reads.
 	UserCard, UserCardsByOrigin string
-	UserByExternalID            string
-	UsersByOrigin               string
-	UsersByPhone, UsersByEmail  string
-	UsersAfter                  string
+	// UserCardInApp selects the card of the user with an SdkAppId and a
+	// UserId, in that order.
+	UserCardInApp              string
+	UserByExternalID           string
+	UsersByOrigin              string
+	UsersByPhone, UsersByEmail string
+	UsersAfter                 string
 	// UsersBefore and UsersLast page backwards, newest UserId first:
 	// before a UserId, and from the end.
 	UsersBefore, UsersLast string
@@ -56,6 +59,9 @@ type Reads struct {
 	// ScanKey reads a row of Key or Keys: ScanKey with the engine's
 	// decoding of the apps column.
 	ScanKey func(Scanner) (core.KeyRecord, error)
+	// ScanUserCard reads a row of UserCard or UserCardsByOrigin; nil is
+	// the package's ScanUserCard, of UserCardColumns.
+	ScanUserCard func(Scanner) (core.UserCard, error)
 	// AppList passes a list of SdkAppIds as one parameter.
 	AppList func([]uint64) any
 	// SealedApps returns the query for app secrets from SdkAppId from on,
@@ -282,7 +288,20 @@ func (r Reader) User(ctx context.Context, userID string) (*core.UserRecord, erro
 
 // UserCard reads the one row, and none of the user's links.
 func (r Reader) UserCard(ctx context.Context, userID string) (*core.UserCard, error) {
-	return one(ctx, r.engine, ScanUserCard, userNotFound, r.reads.UserCard, userID)
+	return one(ctx, r.engine, r.scanUserCard(), userNotFound, r.reads.UserCard, userID)
+}
+
+// UserCardInApp reads the one row of that app's user, and none of its
+// links.
+func (r Reader) UserCardInApp(ctx context.Context, sdkAppID uint64, userID string) (*core.UserCard, error) {
+	return one(ctx, r.engine, r.scanUserCard(), userNotFound, r.reads.UserCardInApp, int64(sdkAppID), userID)
+}
+
+func (r Reader) scanUserCard() func(Scanner) (core.UserCard, error) {
+	if r.reads.ScanUserCard != nil {
+		return r.reads.ScanUserCard
+	}
+	return ScanUserCard
 }
 
 // UserCardsByOrigin returns the cards in SdkAppId order.
@@ -291,7 +310,7 @@ func (r Reader) UserCardsByOrigin(ctx context.Context, apps []uint64, originID s
 	if err != nil || len(apps) == 0 {
 		return nil, err
 	}
-	cards, err := All(ctx, r.engine, ScanUserCard, r.reads.UserCardsByOrigin, originID, r.reads.AppList(apps))
+	cards, err := All(ctx, r.engine, r.scanUserCard(), r.reads.UserCardsByOrigin, originID, r.reads.AppList(apps))
 	if err != nil {
 		return nil, err
 	}

@@ -335,6 +335,29 @@ func (s *Store) UserCard(ctx context.Context, userID string) (*core.UserCard, er
 	return c, err
 }
 
+// UserCardInApp answers from the cards UserCard keeps, and keeps the card
+// it reads. That no user of the app has the UserId is not kept: a user of
+// another app may.
+func (s *Store) UserCardInApp(ctx context.Context, sdkAppID uint64, userID string) (*core.UserCard, error) {
+	if s.closed.Load() {
+		return s.Store.UserCardInApp(ctx, sdkAppID, userID)
+	}
+	c, ok, t := s.cards.lookup(userID)
+	if ok {
+		if c == nil || c.SdkAppID != sdkAppID {
+			return nil, usercenter.NotFound(usercenter.ResourceUser)
+		}
+		cp := *c
+		return &cp, nil
+	}
+	c, err := s.Store.UserCardInApp(ctx, sdkAppID, userID)
+	if err == nil {
+		cp := *c
+		s.cards.put(userID, &cp, t)
+	}
+	return c, err
+}
+
 // isNoUser reports whether err is the store's answer for a UserId that no
 // user has, as opposed to a failure to read.
 func isNoUser(err error) bool {

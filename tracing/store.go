@@ -131,6 +131,12 @@ func (r reader) UserCard(ctx context.Context, userID string) (*core.UserCard, er
 	return traced(r, ctx, "UserCard", func(ctx context.Context) (*core.UserCard, error) { return r.r.UserCard(ctx, userID) })
 }
 
+func (r reader) UserCardInApp(ctx context.Context, sdkAppID uint64, userID string) (*core.UserCard, error) {
+	return traced(r, ctx, "UserCardInApp", func(ctx context.Context) (*core.UserCard, error) {
+		return r.r.UserCardInApp(ctx, sdkAppID, userID)
+	})
+}
+
 func (r reader) UserCardsByOrigin(ctx context.Context, apps []uint64, originID string) ([]core.UserCard, error) {
 	return traced(r, ctx, "UserCardsByOrigin", func(ctx context.Context) ([]core.UserCard, error) {
 		return r.r.UserCardsByOrigin(ctx, apps, originID)

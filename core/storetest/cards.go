@@ -156,3 +156,82 @@ func testUserCardsByOrigin(t *testing.T, s core.Store) {
 	}
 	want([]uint64{1, 3, big}, "alice", inBig)
 }
+
+// testUserCardInApp: the card of a user of the app asked for is UserCard's,
+// and a user of another app is not found exactly as one that is not
+// there, whether or not its card was read before; the card follows the
+// writes, in a Tx as outside.
+func testUserCardInApp(t *testing.T, s core.Store) {
+	const big = 1<<63 + 9
+	AddApps(t, s, 1, 2, big)
+	u := FullUser(1, "alice", Base)
+	inBig := FullUser(big, "bob", Base.Add(time.Second))
+	inBig.Status = usercenter.UserDisabled
+	AddUser(t, s, u)
+	AddUser(t, s, inBig)
+	want := func(r core.Reader, app uint64, want *core.UserRecord) {
+		t.Helper()
+		got, err := r.UserCardInApp(ctx, app, want.ID)
+		if err != nil || *got != cardOf(want) {
+			t.Fatalf("UserCardInApp(%d, %s) = %+v, %v; want %+v", app, want.ID, got, err, cardOf(want))
+		}
+	}
+	missing := func(r core.Reader, app uint64, id string) {
+		t.Helper()
+		_, err := r.UserCardInApp(ctx, app, id)
+		WantErr(t, err, usercenter.ENotFound, usercenter.ResourceUser)
+	}
+	want(s, 1, u)
+	want(s, big, inBig)
+	// Foreign, before and after a read that a store may keep.
+	missing(s, 2, u.ID)
+	missing(s, big, u.ID)
+	wantCard(t, s, u)
+	missing(s, 2, u.ID)
+	missing(s, 1, inBig.ID)
+	for _, id := range []string{"nobody", usercenter.NewUserID(Base), "", "bad\x00id", "\xff\xfe"} {
+		missing(s, 1, id)
+	}
+
+	// Not found in its app before it exists, found once inserted.
+	carol := NewUser(2, "carol", Base.Add(2*time.Second))
+	missing(s, 2, carol.ID)
+	AddUser(t, s, carol)
+	want(s, 2, carol)
+
+	// An update changes the card: read once before, so that a store that
+	// keeps what it read must drop it.
+	u.Nickname, u.Avatar, u.OriginID = "Alice 名", "https://example.com/a2.png", "alice2"
+	u.Status = usercenter.UserDisabled
+	u.UpdatedAt = Base.Add(time.Minute)
+	MustUpdate(t, s, func(tx core.Tx) error { return tx.UpdateUser(ctx, u) })
+	want(s, 1, u)
+
+	// A Tx reads its own writes: an insert, then a delete. Update may run
+	// its function on another goroutine, so what it read is checked after.
+	dave := NewUser(1, "dave", Base.Add(3*time.Second))
+	var (
+		inTx                   *core.UserCard
+		inTxErr, foreign, gone error
+	)
+	MustUpdate(t, s, func(tx core.Tx) error {
+		if err := tx.InsertUser(ctx, dave); err != nil {
+			return err
+		}
+		inTx, inTxErr = tx.UserCardInApp(ctx, 1, dave.ID)
+		_, foreign = tx.UserCardInApp(ctx, 2, dave.ID)
+		if err := tx.DeleteUser(ctx, u.ID); err != nil {
+			return err
+		}
+		_, gone = tx.UserCardInApp(ctx, 1, u.ID)
+		return nil
+	})
+	if inTxErr != nil || *inTx != cardOf(dave) {
+		t.Fatalf("UserCardInApp in the Tx that inserted it = %+v, %v; want %+v", inTx, inTxErr, cardOf(dave))
+	}
+	WantErr(t, foreign, usercenter.ENotFound, usercenter.ResourceUser)
+	WantErr(t, gone, usercenter.ENotFound, usercenter.ResourceUser)
+	want(s, 1, dave)
+	missing(s, 1, u.ID)
+	want(s, big, inBig)
+}

@@ -49,6 +49,7 @@ var tests = []test{
 	{"Users", testUsers},
 	{"UserProfileRoundTrip", testUserProfileRoundTrip},
 	{"UserCard", testUserCard},
+	{"UserCardInApp", testUserCardInApp},
 	{"UserCardsByOrigin", testUserCardsByOrigin},
 	{"Links", testLinks},
 	{"ExternalID", testExternalID},
