@@ -24,7 +24,7 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		{postgres.QUsersByPhone, []any{1, []byte("x")}, []string{"users_app_phone", "user_links_user_id_provider_key"}},
 		{postgres.QUsersByEmail, []any{1, []byte("x")}, []string{"users_app_email"}},
-		{postgres.QUsersAfter, []any{1, "", 10}, []string{"users_app_card"}},
+		{postgres.QUsersAfter, []any{1, "", 10}, []string{"users_app_user"}},
 		{postgres.QUsersModifiedAfter, []any{1, 5, 5, "", 9, 10}, []string{"users_app_updated"}},
 		{postgres.QListUsers, []any{1, 10, 0}, []string{"users_app_created"}},
 		{postgres.QUser, []any{"a"}, []string{"users_pkey", "user_links_user_id_provider_key"}},

@@ -222,9 +222,9 @@ func keepWALFiles(c *sql.Conn) error {
 //     SQLite spills them to the WAL before the commit and reads them back
 //     (an import into 200,000 users: 44 µs a user without, 40 with). The
 //     memory is taken only as pages are read, and only by this one
-//     connection. Not more: with 10 M users the server's RSS is already
-//     near its 250 MB budget, and at that size even four times the cache
-//     saved only 8 % of an import's CPU (docs/performance.md).
+//     connection. Not more: at 10 M users even four times the cache saved
+//     only 8 % of an import's CPU (docs/performance.md), and memory is
+//     better spent on storecache's entries (serve --cache-mib).
 //   - wal_autocheckpoint: see checkpoint.go.
 //
 // No page_size: the driver runs a DSN's _pragma values in alphabetical

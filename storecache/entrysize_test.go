@@ -112,7 +112,10 @@ func TestEntryBytes(t *testing.T) {
 		c = nil
 		runtime.GC()
 		runtime.ReadMemStats(&without)
-		per := int(with.HeapAlloc-without.HeapAlloc) / n
+		per := int(int64(with.HeapAlloc)-int64(without.HeapAlloc)) / n
+		if per <= 0 {
+			t.Fatalf("%s: the heap did not shrink when the cache went (%d bytes with it, %d without): nothing weighed", cache, with.HeapAlloc, without.HeapAlloc)
+		}
 		t.Logf("%s: %d bytes an entry (%d held)", cache, per, held)
 		return per
 	}

@@ -60,6 +60,11 @@ type logBus struct {
 // what changed is unknown.
 var errLogRewound = errors.New("the cache invalidation log went back: the database was replaced")
 
+// logReadTimeout bounds a read of the log: a read that hangs (a stalled
+// disk) must not keep entries living --cache-ttl while nothing is heard;
+// it fails, and the caches fall back to TTL until reads work again.
+const logReadTimeout = 2 * time.Second
+
 // allMessage drops everything, from no node.
 var allMessage, _ = json.Marshal(message{All: true})
 
@@ -102,7 +107,9 @@ func (b *logBus) follow(ctx context.Context, sub Subscriber, following func()) e
 		case <-tick.C:
 		}
 		for {
-			es, err := b.log.Read(ctx, last, logReadLimit)
+			rctx, cancel := context.WithTimeout(ctx, logReadTimeout)
+			es, err := b.log.Read(rctx, last, logReadLimit)
+			cancel()
 			if ctx.Err() != nil {
 				return ctx.Err() // a read interrupted by the end is no failure
 			}

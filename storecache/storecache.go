@@ -336,8 +336,11 @@ func (s *Store) UserCard(ctx context.Context, userID string) (*core.UserCard, er
 }
 
 // UserCardInApp answers from the cards UserCard keeps, and keeps the card
-// it reads. That no user of the app has the UserId is not kept: a user of
-// another app may.
+// it reads. When no user of the app has the UserId, it keeps what the
+// UserId is instead, another app's user or no one's (one more read, on
+// that first miss only), so that the next lookup of either is a cache hit
+// like the other: the two answers are the same, and their timing must not
+// tell them apart either.
 func (s *Store) UserCardInApp(ctx context.Context, sdkAppID uint64, userID string) (*core.UserCard, error) {
 	if s.closed.Load() {
 		return s.Store.UserCardInApp(ctx, sdkAppID, userID)
@@ -351,11 +354,21 @@ func (s *Store) UserCardInApp(ctx context.Context, sdkAppID uint64, userID strin
 		return &cp, nil
 	}
 	c, err := s.Store.UserCardInApp(ctx, sdkAppID, userID)
-	if err == nil {
+	switch {
+	case err == nil:
 		cp := *c
 		s.cards.put(userID, &cp, t)
+		return c, nil
+	case !isNoUser(err):
+		return nil, err
 	}
-	return c, err
+	switch other, oerr := s.Store.UserCard(ctx, userID); {
+	case oerr == nil:
+		s.cards.put(userID, other, t)
+	case isNoUser(oerr):
+		s.cards.put(userID, nil, t)
+	}
+	return nil, err
 }
 
 // isNoUser reports whether err is the store's answer for a UserId that no

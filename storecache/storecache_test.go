@@ -840,6 +840,60 @@ func (s *countingStore) User(ctx context.Context, id string) (*core.UserRecord, 
 	return s.Store.User(ctx, id)
 }
 
+func (s *countingStore) UserCard(ctx context.Context, id string) (*core.UserCard, error) {
+	s.userReads.Add(1)
+	return s.Store.UserCard(ctx, id)
+}
+
+func (s *countingStore) UserCardInApp(ctx context.Context, sdkAppID uint64, id string) (*core.UserCard, error) {
+	s.userReads.Add(1)
+	return s.Store.UserCardInApp(ctx, sdkAppID, id)
+}
+
+// TestCardInAppMissesCached: an app's lookup of a UserId no user of the
+// app has is kept, whether another app's user has it or no one does, so
+// that the two take the same path, a cache hit, from the second lookup on.
+func TestCardInAppMissesCached(t *testing.T) {
+	inner := &countingStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "usercenter.db"))}
+	s := storecache.New(inner, storecache.DefaultLimits)
+	storetest.AddApps(t, s, 1, 2)
+	mine := storetest.NewUser(1, "mine", storetest.Base)
+	other := storetest.NewUser(2, "other-tenant", storetest.Base)
+	storetest.AddUser(t, s, mine)
+	storetest.AddUser(t, s, other)
+	missing := storetest.NewUser(1, "missing", storetest.Base) // never stored
+
+	for _, id := range []string{other.ID, missing.ID} {
+		before := inner.userReads.Load()
+		for i := range 3 {
+			if _, err := s.UserCardInApp(ctx, 1, id); !isUserNotFound(err) {
+				t.Fatalf("lookup %d of %s in app 1: %v, want the user not found", i, id, err)
+			}
+		}
+		if n := inner.userReads.Load() - before; n != 2 {
+			t.Errorf("three lookups of %s in app 1 reached the store %d times, want twice (the first miss and what the UserId is)", id, n)
+		}
+	}
+	before := inner.userReads.Load()
+	for range 2 {
+		if c, err := s.UserCardInApp(ctx, 1, mine.ID); err != nil || c.ID != mine.ID {
+			t.Fatalf("the app's own user: %+v, %v", c, err)
+		}
+	}
+	if n := inner.userReads.Load() - before; n != 1 {
+		t.Errorf("two lookups of the app's own user reached the store %d times, want once", n)
+	}
+	// The other app finds its user, from the card kept for app 1's miss.
+	if c, err := s.UserCardInApp(ctx, 2, other.ID); err != nil || c.ID != other.ID || inner.userReads.Load() != before+1 {
+		t.Fatalf("app 2's own user after app 1's miss: %+v, %v", c, err)
+	}
+}
+
+func isUserNotFound(err error) bool {
+	e := usercenter.ErrorOf(err)
+	return e != nil && e.Code == usercenter.ENotFound && e.Resource == usercenter.ResourceUser
+}
+
 // TestMissingUserCached: that no user has a UserId is cached like a user
 // that exists, so a missing UserId and another tenant's take the same
 // path; and an insert of that UserId through this node is seen at once.
