@@ -37,11 +37,9 @@ var _ storecache.Bus = (*InvalidationBus)(nil)
 // Timings of the listener. It waits for notifications listenIdle at a
 // time, then checks its connection with a query bounded by listenPing:
 // a connection lost without a word (a dead network path) is found within
-// their sum. Reconnections back off from reconnectMin to reconnectMax.
+// their sum. Reconnections back off as storecache.Resubscribe does.
 const (
-	listenPing   = 5 * time.Second
-	reconnectMin = 100 * time.Millisecond
-	reconnectMax = 5 * time.Second
+	listenPing = 5 * time.Second
 )
 
 // listenIdle is a variable for the tests.
@@ -101,16 +99,7 @@ func (b *InvalidationBus) Publish(ctx context.Context, msg []byte) error {
 // Subscribe listens until ctx ends, on a connection it opens again
 // whenever it is lost.
 func (b *InvalidationBus) Subscribe(ctx context.Context, sub storecache.Subscriber) {
-	wait := reconnectMin
-	for ctx.Err() == nil {
-		err := b.listen(ctx, sub, func() { wait = reconnectMin })
-		sub.Down(err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, reconnectMax)
-	}
+	storecache.Resubscribe(ctx, sub, func(ctx context.Context, listening func()) error { return b.listen(ctx, sub, listening) })
 }
 
 // listen opens a session, listens, and delivers until the session fails

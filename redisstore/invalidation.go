@@ -30,11 +30,9 @@ var _ storecache.Bus = (*InvalidationBus)(nil)
 
 // Timings of the subscription: it waits subscribeIdle for a message,
 // then pings; a connection lost without a word is found within their
-// sum. Resubscriptions back off from resubscribeMin to resubscribeMax.
+// sum. Resubscriptions back off as storecache.Resubscribe does.
 const (
-	subscribeIdle  = 15 * time.Second
-	resubscribeMin = 100 * time.Millisecond
-	resubscribeMax = 5 * time.Second
+	subscribeIdle = 15 * time.Second
 )
 
 // ChannelPrefix begins every invalidation channel's name.
@@ -71,16 +69,7 @@ func (b *InvalidationBus) Subscribe(ctx context.Context, sub storecache.Subscrib
 	opt.ReadTimeout = -1
 	rdb := redis.NewClient(&opt)
 	defer rdb.Close()
-	wait := resubscribeMin
-	for ctx.Err() == nil {
-		err := b.listen(ctx, rdb, sub, func() { wait = resubscribeMin })
-		sub.Down(err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, resubscribeMax)
-	}
+	storecache.Resubscribe(ctx, sub, func(ctx context.Context, subscribed func()) error { return b.listen(ctx, rdb, sub, subscribed) })
 }
 
 func (b *InvalidationBus) listen(ctx context.Context, rdb *redis.Client, sub storecache.Subscriber, subscribed func()) error {

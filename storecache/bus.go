@@ -37,6 +37,25 @@ type Subscriber interface {
 	Message(msg []byte)
 }
 
+// Resubscribe is the loop every Bus's Subscribe runs: listen until ctx
+// ends, telling sub Down with what ended each listen, and listen again
+// after a pause that doubles from 100 ms to 5 s while listens keep
+// failing. listen calls listening once it listens (it calls sub.Up
+// itself), which starts the pauses over.
+func Resubscribe(ctx context.Context, sub Subscriber, listen func(ctx context.Context, listening func()) error) {
+	const pauseMin, pauseMax = 100 * time.Millisecond, 5 * time.Second
+	pause := pauseMin
+	for ctx.Err() == nil {
+		err := listen(ctx, func() { pause = pauseMin })
+		sub.Down(err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, pauseMax)
+	}
+}
+
 // MaxMessage is the largest message a Store publishes: under PostgreSQL's
 // NOTIFY payload limit (8000 bytes). A write that invalidates more is
 // published as "drop everything".

@@ -34,12 +34,10 @@ type LogEntry struct {
 }
 
 // Timings of a log's poller: it reads the log every LogPollInterval
-// while it can, and, once a read failed, tries again from logRetryMin,
-// backing off to logRetryMax.
+// while it can, and, once a read failed, tries again as Resubscribe
+// does.
 const (
 	LogPollInterval = 150 * time.Millisecond
-	logRetryMin     = 100 * time.Millisecond
-	logRetryMax     = 5 * time.Second
 	// logReadLimit bounds the messages one read returns; a reader that
 	// fell behind reads again at once.
 	logReadLimit = 512
@@ -74,16 +72,7 @@ func (b *logBus) Publish(ctx context.Context, msg []byte) error { return b.log.P
 // works, Down a read that fails; after a failure it reads again, with
 // backoff, and comes Up again, as a bus does when it has reconnected.
 func (b *logBus) Subscribe(ctx context.Context, sub Subscriber) {
-	wait := logRetryMin
-	for ctx.Err() == nil {
-		err := b.follow(ctx, sub, func() { wait = logRetryMin })
-		sub.Down(err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, logRetryMax)
-	}
+	Resubscribe(ctx, sub, func(ctx context.Context, following func()) error { return b.follow(ctx, sub, following) })
 }
 
 // follow delivers the log's messages from its newest on, until a read
