@@ -438,6 +438,7 @@ type fzEnv struct {
 	u, v    *usercenter.User
 	domains map[uint64]string
 	users   map[uint64]int64 // how many users each app has
+	calls   int              // see freshTokens
 }
 
 func fzInstance(tb testing.TB) *fzEnv {
@@ -463,12 +464,7 @@ func fzInstance(tb testing.TB) *fzEnv {
 	must(err)
 	e.keys[4], err = svc.CreateKey(ctx, usercenter.Operator(), "revoked", []uint64{e.app.SdkAppID}, []usercenter.Permission{usercenter.PermUsersRead})
 	must(err)
-	for i, k := range e.keys {
-		username := fmt.Sprintf("ver=1&auth_mode=accessKey&sign_method=sha256&access_key=%s&timestamp=%d", k.SecretID, time.Now().UnixMilli())
-		sess, err := svc.AccessKeyLogin(ctx, username, fzSha256Hex(username+k.SecretKey))
-		must(err)
-		e.tokens[i] = sess.Token
-	}
+	e.issueTokens(tb, len(e.keys))
 	must(svc.RevokeKey(ctx, usercenter.Operator(), e.keys[4].SecretID))
 	str := func(s string) *string { return &s }
 	patch := core.UserPatch{
@@ -488,6 +484,31 @@ func fzInstance(tb testing.TB) *fzEnv {
 	mux.Handle("/v2/", obs.Middleware("enterprise", log, nil, New(svc, log)))
 	e.h = mux
 	return e
+}
+
+// issueTokens logs the first n keys in, keeping their tokens.
+func (e *fzEnv) issueTokens(tb testing.TB, n int) {
+	for i, k := range e.keys[:n] {
+		username := fmt.Sprintf("ver=1&auth_mode=accessKey&sign_method=sha256&access_key=%s&timestamp=%d", k.SecretID, time.Now().UnixMilli())
+		sess, err := e.svc.AccessKeyLogin(context.Background(), username, fzSha256Hex(username+k.SecretKey))
+		if err != nil {
+			tb.Helper()
+			tb.Fatal(err)
+		}
+		e.tokens[i] = sess.Token
+	}
+}
+
+// freshTokens counts a call that may log in, and logs the live keys in
+// again before such calls could push their tokens out: a key keeps
+// core.MaxEnterpriseTokensPerKey live tokens, the oldest going first, and
+// a fuzzer's valid logins would otherwise in time revoke the tokens the
+// other calls authenticate with.
+func (e *fzEnv) freshTokens(tb testing.TB) {
+	e.calls++
+	if e.calls%(core.MaxEnterpriseTokensPerKey/2) == 0 {
+		e.issueTokens(tb, 4) // not the revoked key's
+	}
 }
 
 // subst fills the placeholders of query and body, signing the username
@@ -865,6 +886,7 @@ func FuzzHandler(f *testing.F) {
 		f.Add(s.op, s.mode, s.query, []byte(s.body))
 	}
 	f.Fuzz(func(t *testing.T, op, mode uint8, query string, body []byte) {
+		e.freshTokens(t)
 		c := &fzCall{route: int(op&0x07) % len(fzRoutes), method: "GET", auth: int(mode & 0x07), ct: fzContentTypes[mode>>3&0x03]}
 		rt := fzRoutes[c.route]
 		if op&post != 0 && slices.Contains(rt.methods, "POST") {
