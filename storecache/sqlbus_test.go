@@ -154,6 +154,52 @@ func TestPushSQLite(t *testing.T) {
 		}
 		insertsUnpublished(t, a, b)
 	})
+	t.Run("refused writes unpublished", func(t *testing.T) {
+		// An Update whose fn changes a user and then refuses commits
+		// nothing, so it tells no other node anything.
+		app, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "refused", RateLimit: 100000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := svctest.RegisterUser(a.svc, ctx, key.Actor(), svctest.Registration{SdkAppID: app.SdkAppID, Name: "refused"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := logRows(t, raw)
+		refusal := errors.New("test: refused")
+		err = a.store.Update(ctx, func(tx core.Tx) error {
+			u, err := tx.User(ctx, sess.User.ID)
+			if err != nil {
+				return err
+			}
+			u.Nickname = "never committed"
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+			return refusal
+		})
+		if !errors.Is(err, refusal) {
+			t.Fatalf("Update: %v, want the refusal", err)
+		}
+		if got := logRows(t, raw); got != rows {
+			t.Fatalf("a refused Update appended %d rows to the invalidation log", got-rows)
+		}
+		// The same change committed is published.
+		err = a.store.Update(ctx, func(tx core.Tx) error {
+			u, err := tx.User(ctx, sess.User.ID)
+			if err != nil {
+				return err
+			}
+			u.Nickname = "committed"
+			return tx.UpdateUser(ctx, u)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := logRows(t, raw); got != rows+1 {
+			t.Fatalf("a committed UpdateUser appended %d rows to the invalidation log, want 1", got-rows)
+		}
+	})
 	t.Run("gap", func(t *testing.T) { gapDropsAll(t, a, b, log, raw) })
 	pushTest(t, a, b, func(t *testing.T) {
 		log.breakWith(errors.New("test: the log cannot be read"))

@@ -402,12 +402,13 @@ func (s *Store) EnterpriseToken(ctx context.Context, hash []byte) (*core.Enterpr
 // node, by anyone, sees the write.
 func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	var inv invalidations
-	published := false
+	published, refused := false, false
 	err := s.Store.Update(ctx, func(tx core.Tx) error {
 		// A store may run fn again; what every run wrote is dropped,
 		// and only the last run's message counts.
-		published = false
+		published, refused = false, false
 		if err := fn(&txn{Tx: tx, inv: &inv}); err != nil {
+			refused = true
 			return err
 		}
 		p, ok := tx.(TxPublisher)
@@ -423,11 +424,12 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 		return err
 	})
 	s.apply(&inv)
-	if !published {
+	if !published && !(err != nil && refused) {
 		// Published once the store's Update has returned, so after
 		// COMMIT: a node that hears of the write and reads again reads
 		// it. A failed Update is published too, as its commit may have
-		// happened unseen. A crash between COMMIT and here loses the
+		// happened unseen, unless fn itself refused it: then nothing it
+		// wrote was committed. A crash between COMMIT and here loses the
 		// message, which is why a store that can publishes in the
 		// transaction instead.
 		s.publish(ctx, &inv)
