@@ -125,12 +125,24 @@ func TestBatchRunsAlone(t *testing.T) {
 // heldSteps), so the taken one is refused there, after its fn returned
 // nil: only that registration fails, with EConflict on OriginId, and the
 // others of its batch are stored whole and counted.
-func TestBatchTakenOriginAlone(t *testing.T) {
+func TestBatchTakenOriginAlone(t *testing.T) { batchTakenOriginAlone(t, false) }
+
+// TestBatchTakenOriginFlushedEarly: the same, where every registration but
+// the taken one reads a user after its InsertUser. A read sends the
+// batch's held INSERTs first (detached.flush), so the taken INSERT, held
+// by an earlier fn of the batch, is refused on a later fn's read, whose
+// fn sees the error; the rerun with a savepoint per Update must still
+// fail the taken registration alone.
+func TestBatchTakenOriginFlushedEarly(t *testing.T) { batchTakenOriginAlone(t, true) }
+
+func batchTakenOriginAlone(t *testing.T, readAfterInsert bool) {
 	s := openStore(t)
 	addApps(t, s, 1)
 	update(t, s, func(tx core.Tx) error { return tx.InsertUser(ctx, newUser(1, "taken", base)) })
+	reread := newUser(1, "reread", base)
+	update(t, s, func(tx core.Tx) error { return tx.InsertUser(ctx, reread) })
 	const n, taken = 16, 5
-	stored := 1
+	stored := 2
 	for round := 0; round == 0 || s.LargestBatch() < 4; round++ {
 		if round == 50 {
 			t.Fatalf("50 rounds of %d concurrent Updates made no batch of more than %d", n, s.LargestBatch())
@@ -151,6 +163,11 @@ func TestBatchTakenOriginAlone(t *testing.T) {
 				errs[i] = s.Update(ctx, func(tx core.Tx) error {
 					if err := tx.InsertUser(ctx, u); err != nil {
 						return err
+					}
+					if readAfterInsert && i != taken {
+						if _, err := tx.User(ctx, reread.ID); err != nil {
+							return err
+						}
 					}
 					if err := tx.InsertAudit(ctx, &usercenter.AuditEvent{At: base, SdkAppID: 1, UserID: u.ID, Action: usercenter.AuditCreate, Actor: "test"}); err != nil {
 						return err
