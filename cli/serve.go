@@ -447,6 +447,9 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	})
 }
 
+// setupLinkTimeout bounds the store's work for the setup link at start.
+const setupLinkTimeout = 10 * time.Second
+
 // printSetupLink prints, on an instance without console accounts, a
 // one-time link that creates the first admin, to stderr as PocketBase
 // does: whoever can read the server's output may set it up, and the link
@@ -455,17 +458,18 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 // log attribute ever carries it; a log reader can tell them apart (the
 // first starts "The console has no account yet"). Each start prints a
 // new one while there is no account; the first one used wins. A failure
-// (a full disk, a shutdown under way) is logged and the server goes on:
-// `usercenter admin create` makes links too.
+// (a full disk) is logged and the server goes on: `usercenter admin
+// create` makes links too. A shutdown that begins meanwhile does not stop
+// it: what a start prints must not depend on how soon a stop follows.
 func printSetupLink(ctx context.Context, svc *core.Service, log *slog.Logger, base string, listening net.Addr, stdout, stderr io.Writer) {
 	if base == "" {
 		base = "http://" + browsable(listening)
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), setupLinkTimeout)
+	defer cancel()
 	token, err := svc.ConsoleSetupLink(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			log.Error("the console's setup link could not be made; usercenter admin create --email E makes one", "err", err)
-		}
+		log.Error("the console's setup link could not be made; usercenter admin create --email E makes one", "err", err)
 		return
 	}
 	if token == "" {
