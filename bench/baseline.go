@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	_ "modernc.org/sqlite" // the driver the store uses
 
 	"usercenter/server"
@@ -63,10 +66,13 @@ var lookupData = strings.Repeat("x", 128)
 // startBaseline builds a table of rows rows in a temporary
 // SQLite database and starts serving on a loopback port of its own.
 func startBaseline(ctx context.Context, rows int, tempDir string) (*baselineServer, error) {
-	return startBaselineOn(ctx, "127.0.0.1:0", rows, tempDir)
+	return startBaselineOn(ctx, "127.0.0.1:0", rows, tempDir, false)
 }
 
-func startBaselineOn(ctx context.Context, addr string, rows int, tempDir string) (*baselineServer, error) {
+// startBaselineOn serves the baselines at addr; with metrics, also
+// GET /metrics with the process's CPU time and resident set, as `serve`
+// exports them, for a load generator in another process to read.
+func startBaselineOn(ctx context.Context, addr string, rows int, tempDir string, metrics bool) (*baselineServer, error) {
 	dir, err := os.MkdirTemp(tempDir, "usercenter-bench-baseline-")
 	if err != nil {
 		return nil, err
@@ -106,6 +112,11 @@ func startBaselineOn(ctx context.Context, addr string, rows int, tempDir string)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)
 	})
+	if metrics {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		b.closeDB()
@@ -193,9 +204,12 @@ func CheckBaselineAddr(addr string) error {
 // ServeBaseline serves the two baselines at addr, a loopback address,
 // until ctx ends: GET /static and GET /lookup/{id} over a table of rows
 // rows (ids 1 to rows), the same handlers and table as the in-run
-// baselines. It is for external load generators (bench/wrk/lookup.lua),
-// whose ratios need a lookup measured by themselves, in the same round.
-// ready is called with the base URL once the server listens.
+// baselines, and GET /metrics with this process's CPU time and RSS. It
+// is for load generators whose target is another process: `bench
+// --target` runs it as a process of its own (Config.BaselineProcess), and
+// external ones (bench/wrk/lookup.lua) need a lookup measured by
+// themselves, in the same round. ready is called with the base URL once
+// the server listens.
 func ServeBaseline(ctx context.Context, addr string, rows int, tempDir string, ready func(base string)) error {
 	if rows < 1 {
 		return errors.New("the lookup baseline needs at least one row")
@@ -203,7 +217,7 @@ func ServeBaseline(ctx context.Context, addr string, rows int, tempDir string, r
 	if err := CheckBaselineAddr(addr); err != nil {
 		return err
 	}
-	b, err := startBaselineOn(ctx, addr, rows, tempDir)
+	b, err := startBaselineOn(ctx, addr, rows, tempDir, true)
 	if err != nil {
 		return err
 	}
@@ -216,4 +230,38 @@ func ServeBaseline(ctx context.Context, addr string, rows int, tempDir string, r
 		b.Close()
 		return err
 	}
+}
+
+// baselineRef is where a run's baselines are served: by a server in this
+// process, or by a process of its own (Config.BaselineProcess).
+type baselineRef struct {
+	base  *url.URL
+	rows  int
+	apart bool // a process of its own, whose /metrics the run reads
+	stop  func() error
+}
+
+// startBaseline serves the baselines for this run: as a process apart
+// against a --target when the run can start one, in this process
+// otherwise.
+func (e *env) startBaseline(ctx context.Context, rows int) (*baselineRef, error) {
+	if e.cfg.BaselineProcess != nil && !e.cfg.InProcess {
+		e.progress("starting the baselines' server, a process of its own, with a lookup table of %d rows", rows)
+		raw, stop, err := e.cfg.BaselineProcess(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		base, err := url.Parse(raw)
+		if err != nil || base.Scheme != "http" || !isLoopback(base.Hostname()) {
+			stop()
+			return nil, fmt.Errorf("the baselines' server answered %q, not a loopback base URL", raw)
+		}
+		return &baselineRef{base: base, rows: rows, apart: true, stop: stop}, nil
+	}
+	e.progress("building the lookup baseline's table: %d rows", rows)
+	bl, err := startBaseline(ctx, rows, e.cfg.TempDir)
+	if err != nil {
+		return nil, err
+	}
+	return &baselineRef{base: bl.base, rows: bl.rows, stop: bl.Close}, nil
 }

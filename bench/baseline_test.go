@@ -6,8 +6,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -49,5 +54,102 @@ func TestBaselineLookupEncodesColumns(t *testing.T) {
 	// sqlite.Open's read pool.
 	if got, want := bl.db.Stats().MaxOpenConnections, max(4, runtime.GOMAXPROCS(0)); got != want {
 		t.Errorf("the baseline reads over %d connections, the store over %d", got, want)
+	}
+}
+
+// Against a --target, the baselines are served by the process
+// Config.BaselineProcess starts, apart from the load generator as the
+// target is: the run loads that server and reads its /metrics, and stops
+// it when done with it. In --self mode the hook is not used.
+func TestBaselineProcess(t *testing.T) {
+	const rows = 50
+	var started, stopped atomic.Int64
+	var lookups atomic.Int64
+	process := func(ctx context.Context, n int) (string, func() error, error) {
+		if n != rows {
+			t.Errorf("the baselines' server was asked for %d rows, want %d", n, rows)
+		}
+		started.Add(1)
+		sctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() {
+			done <- ServeBaseline(sctx, "127.0.0.1:0", n, t.TempDir(), func(base string) { ready <- base })
+		}()
+		var base string
+		select {
+		case base = <-ready:
+		case err := <-done:
+			cancel()
+			return "", nil, err
+		}
+		// Count the lookups that reach this server, through a proxy of
+		// its own address: the run must load this one.
+		u, _ := url.Parse(base)
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/lookup/") {
+				lookups.Add(1)
+			}
+			httputil.NewSingleHostReverseProxy(u).ServeHTTP(w, r)
+		}))
+		return proxy.URL, func() error {
+			stopped.Add(1)
+			proxy.Close()
+			cancel()
+			return <-done
+		}, nil
+	}
+
+	target := httptest.NewServer(http.NotFoundHandler())
+	defer target.Close()
+	cfg := testConfig(target.URL)
+	cfg.BaselineProcess = process
+	if err := cfg.normalize(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := newEnv(context.Background(), &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	bl, err := e.startBaseline(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bl.apart || bl.rows != rows {
+		t.Fatalf("baseline apart=%v rows=%d, want a process apart with %d rows", bl.apart, bl.rows, rows)
+	}
+	e.baseline = bl
+	res := e.measure(context.Background(), baselineLookup)
+	if res.OK != 40 || res.Errors != 0 || lookups.Load() != 40 {
+		t.Fatalf("%d ok, %d errors (%v), %d lookups reached the baselines' server; want 40 of 40", res.OK, res.Errors, res.ErrorCodes, lookups.Load())
+	}
+	// Its /metrics is this test process's, through the proxy: a resident
+	// set is always there.
+	if res.ServerRSSBytes == 0 || e.serverRSSErr != "" {
+		t.Errorf("the baselines' server's RSS = %d (%q), want it read from its /metrics", res.ServerRSSBytes, e.serverRSSErr)
+	}
+	if err := bl.stop(); err != nil {
+		t.Errorf("stopping the baselines' server: %v", err)
+	}
+	e.baseline = nil
+	if started.Load() != 1 || stopped.Load() != 1 {
+		t.Errorf("the baselines' server was started %d and stopped %d times, want once each", started.Load(), stopped.Load())
+	}
+
+	// In-process runs serve their baselines themselves.
+	cfg.InProcess = true
+	self, err := newEnv(context.Background(), &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer self.close()
+	bl, err = self.startBaseline(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bl.stop()
+	if bl.apart || started.Load() != 1 {
+		t.Errorf("an in-process run used the baselines' process (apart=%v, started %d times)", bl.apart, started.Load())
 	}
 }

@@ -149,6 +149,18 @@ type Config struct {
 	EmitWrk string
 	// TempDir holds the lookup baseline's table; "" is os.TempDir().
 	TempDir string
+	// BaselineProcess, when set, starts a server of the two baselines
+	// over a lookup table of rows rows as a process of its own (as
+	// ServeBaseline serves them), and returns its base URL and how to
+	// stop it. Against a --target the run then measures the baselines
+	// there: the target is a process apart from the load generator, and
+	// a baseline served inside the load generator's process would be
+	// spared what crossing between processes costs (the scheduler's
+	// wake-ups, a runtime of its own), which made every ratio to it
+	// lower. Its CPU time and RSS are read from its /metrics as the
+	// target's are. Nil, or in-process runs, serve the baselines in this
+	// process, beside the in-process server.
+	BaselineProcess func(ctx context.Context, rows int) (base string, stop func() error, err error)
 	// Progress gets one line per phase; nil for none.
 	Progress io.Writer
 	// Version is the tool's version, for the report.
@@ -323,7 +335,12 @@ type Result struct {
 	// reported (process_cpu_seconds_total) spending between the first and
 	// the last RSS sample of the row: over its timed window.
 	ServerCPUSeconds float64 `json:"serverCPUSeconds,omitempty"`
-	HeapInuseBytes   uint64  `json:"heapInuseBytes,omitempty"`
+	// ServerCPUMicrosPerOp is ServerCPUSeconds per completed operation,
+	// in microseconds: what the server spent on one, whatever the load
+	// generator spent beside it. A baseline's is its own server's, when
+	// it runs as a process apart (Config.BaselineProcess).
+	ServerCPUMicrosPerOp float64 `json:"serverCPUMicrosPerOp,omitempty"`
+	HeapInuseBytes       uint64  `json:"heapInuseBytes,omitempty"`
 	// Breakdown counts a mixed scenario's operations by kind.
 	Breakdown map[string]OpCount `json:"breakdown,omitempty"`
 }
@@ -422,8 +439,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	rows := max(seed.AppUsers, 1)
-	e.progress("building the lookup baseline's table: %d rows", rows)
-	bl, err := startBaseline(ctx, rows, cfg.TempDir)
+	bl, err := e.startBaseline(ctx, rows)
 	if err != nil {
 		return rep, fmt.Errorf("the lookup baseline: %w", err)
 	}
@@ -437,7 +453,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		e.progress("%s: %.0f req/s, %d errors", b.name, res.ReqPerSec, res.Errors)
 	}
 	e.baseline = nil
-	if err := bl.Close(); err != nil {
+	if err := bl.stop(); err != nil {
 		rep.Notes = append(rep.Notes, "closing the lookup baseline: "+err.Error())
 	}
 	// Hand the baseline's memory back, so that the scenarios' peak RSS is

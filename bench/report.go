@@ -73,7 +73,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.InProcess {
 		fmt.Fprint(tw, "peak RSS\t")
 	} else {
-		fmt.Fprint(tw, "server RSS\ttool peak RSS\t")
+		fmt.Fprint(tw, "server µs/op\tserver RSS\ttool peak RSS\t")
 	}
 	fmt.Fprint(tw, "Go heap\t\n")
 	row := func(x *Result) {
@@ -84,7 +84,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%-*s\t%s\t%.2f\t%.2f\t%.2f\t%.1f\t%s\t%.2f\t", width, x.Name, group(uint64(x.ReqPerSec+0.5)),
 			x.LatencyMs.P50, x.LatencyMs.P95, x.LatencyMs.P99, x.LatencyMs.Max, group(x.Errors), x.RatioToLookup)
 		if !r.InProcess {
-			fmt.Fprintf(tw, "%s\t", mib(x.ServerRSSBytes))
+			cpu := "-"
+			if x.ServerCPUMicrosPerOp > 0 {
+				cpu = strconv.FormatFloat(x.ServerCPUMicrosPerOp, 'f', 1, 64)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t", cpu, mib(x.ServerRSSBytes))
 		}
 		fmt.Fprintf(tw, "%s\t", mib(x.PeakRSSBytes))
 		fmt.Fprintf(tw, "%s\t\n", mib(x.HeapInuseBytes))
@@ -103,6 +107,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		p("peak RSS is this process's, server and load generator together (VmHWM, per scenario; a baseline's includes its own table); Go heap is the heap in use after the scenario.\n")
 		p("process peak RSS (server + load generator) over seeding and scenarios: %s\n", mib(r.PeakRSSBytes))
 	} else {
+		p("server µs/op is the CPU time the row's server spent (process_cpu_seconds_total on its /metrics, before and after the row) per operation; a baseline's is its own server's, a process apart, when the tool could start one.\n")
 		p("server RSS is the server's own, the largest process_resident_memory_bytes its /metrics reported before, every second during and after the row (a peak seen, not the kernel's); tool peak RSS is this process's, the load generator's (VmHWM).\n")
 		p("server RSS over seeding and scenarios: %s; load generator peak: %s\n", mib(r.ServerPeakRSSBytes), mib(r.PeakRSSBytes))
 	}

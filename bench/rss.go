@@ -77,16 +77,24 @@ type serverRSSWatch struct {
 	done     chan struct{}
 }
 
-// watchServerRSS starts sampling the target's RSS; it returns nil in
-// --self mode, where the server is this process.
-func (e *env) watchServerRSS() *serverRSSWatch {
-	if e.cfg.InProcess {
+// watchServerRSS starts sampling the RSS of the server a phase loads:
+// the target's, or for a baseline its server's when that is a process
+// apart. It returns nil when that server is this process (--self, or a
+// baseline served in-process).
+func (e *env) watchServerRSS(baseline bool) *serverRSSWatch {
+	base := e.base
+	if baseline {
+		if e.baseline == nil || !e.baseline.apart {
+			return nil
+		}
+		base = e.baseline.base
+	} else if e.cfg.InProcess {
 		return nil
 	}
 	w := &serverRSSWatch{
 		// Its own connection, so that sampling takes none of the load's.
 		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, DisableCompression: true}},
-		url:    e.base.JoinPath("/metrics").String(),
+		url:    base.JoinPath("/metrics").String(),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}

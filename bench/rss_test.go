@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -88,6 +89,9 @@ func TestTargetServerRSS(t *testing.T) {
 	if want := 0.25 * float64(scrapes.Load()-1); res.ServerCPUSeconds != want {
 		t.Errorf("server CPU %v s over %d scrapes, want %v", res.ServerCPUSeconds, scrapes.Load(), want)
 	}
+	if want := res.ServerCPUSeconds * 1e6 / 40; res.ServerCPUMicrosPerOp != want || want == 0 {
+		t.Errorf("server CPU per operation %v µs, want %v", res.ServerCPUMicrosPerOp, want)
+	}
 	if res.PeakRSSBytes == 0 || res.PeakRSSBytes == peak {
 		t.Errorf("load generator peak RSS %d, want this process's own", res.PeakRSSBytes)
 	}
@@ -98,5 +102,8 @@ func TestTargetServerRSS(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "server RSS") || !strings.Contains(b.String(), "300.0 MiB") {
 		t.Errorf("the table does not report the server's RSS:\n%s", b.String())
+	}
+	if cpu := strconv.FormatFloat(res.ServerCPUMicrosPerOp, 'f', 1, 64); !strings.Contains(b.String(), "server µs/op") || !strings.Contains(b.String(), " "+cpu+" ") {
+		t.Errorf("the table does not report the server's %s µs an operation:\n%s", cpu, b.String())
 	}
 }

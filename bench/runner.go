@@ -40,7 +40,7 @@ type env struct {
 	tokens   []tokenUser  // logged-in users, for /v1/me
 	entAuth  string       // Authorization of the enterprise API
 	entPlain bool         // the enterprise key reveals phones and emails
-	baseline *baselineServer
+	baseline *baselineRef
 
 	workers []*worker
 	peak    uint64 // the largest peak RSS of any phase so far
@@ -119,7 +119,7 @@ func (e *env) noteServerRSS(w *serverRSSWatch, serverPhase bool) serverUse {
 
 func (e *env) close() {
 	if e.baseline != nil {
-		e.baseline.Close()
+		e.baseline.stop()
 	}
 	e.tr.CloseIdleConnections()
 }
@@ -262,7 +262,7 @@ func (e *env) measure(ctx context.Context, sc *scenario) Result {
 	// collected on the next one's time.
 	runtime.GC()
 	resetPeakRSS()
-	serverRSS := e.watchServerRSS()
+	serverRSS := e.watchServerRSS(sc.kind == "baseline")
 
 	var stop atomic.Bool
 	done := make(chan struct{})
@@ -336,6 +336,9 @@ func (e *env) measure(ctx context.Context, sc *scenario) Result {
 		}
 	}
 	res.Ops = res.OK + res.Errors
+	if res.ServerCPUSeconds > 0 && res.Ops > 0 {
+		res.ServerCPUMicrosPerOp = res.ServerCPUSeconds * 1e6 / float64(res.Ops)
+	}
 	res.ElapsedSeconds = elapsed.Seconds()
 	if elapsed > 0 {
 		res.ReqPerSec = float64(res.OK) / elapsed.Seconds()

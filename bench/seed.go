@@ -64,7 +64,7 @@ func (e *env) seed(ctx context.Context) (SeedResult, error) {
 	seeded := newSeededUsers(n)
 	res := SeedResult{Path: seedPathName(e.cfg.Seed), Callers: e.cfg.SeedCallers}
 	resetPeakRSS()
-	serverRSS := e.watchServerRSS()
+	serverRSS := e.watchServerRSS(false)
 	start := time.Now()
 	var errs map[string]uint64
 	var failed uint64

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -53,6 +56,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 	emitWrk := fs.String("emit-wrk", "", "with --target: seed, then write the data of the wrk scripts in bench/wrk (tokens, pre-signed LCIC requests: --requests of each, default 100000) to this `DIR` instead of measuring")
 	withWebhook := fs.Bool("webhook", false, "--self: run the scenarios twice on one instance, first with no webhook endpoint, then with one subscribed to user.created whose receiver runs in this process, and report both and the delivery lag")
 	webhookDiscard := fs.Bool("webhook-discard", false, "with --webhook: deliveries succeed at once without HTTP, to measure the dispatcher's work in the store alone")
+	baselineInProcess := fs.Bool("baseline-in-process", false, "with --target: serve the two baselines in this process, beside the load generator, instead of in a process of its own as the target is (how bench measured them before 2026-12-07; every ratio to them is then lower)")
+	stopWithStdin := fs.Bool("stop-with-stdin", false, "with --serve-baseline: stop once standard input reaches its end (how bench --target runs its baselines' server, so that it never outlives the run)")
 	serveBaseline := fs.String("serve-baseline", "", "serve the two baselines (GET /static, GET /lookup/{id} over a table of --users rows) at this loopback `ADDR` until interrupted, for an external load generator such as bench/wrk/lookup.lua; no scenario runs")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (with --self it covers the server too)")
 	// The environment is not read: USERCENTER_DB may name a real database,
@@ -67,7 +72,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *serveBaseline != "" {
-		return benchServeBaseline(ctx, set, *serveBaseline, *users, stdout)
+		return benchServeBaseline(ctx, set, *serveBaseline, *users, *stopWithStdin, stdout)
 	}
 	switch {
 	case *self == (*target != ""):
@@ -86,6 +91,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 		return usageError{msg: "--webhook goes with --self: the receiver runs in this process"}
 	case *target != "" && set["db"]:
 		return usageError{msg: "--db goes with --self; a --target server has its own database"}
+	case *baselineInProcess && *target == "":
+		return usageError{msg: "--baseline-in-process goes with --target; --self serves everything in this process"}
+	case *stopWithStdin:
+		return usageError{msg: "--stop-with-stdin goes with --serve-baseline"}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -135,6 +144,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 		rep, err = benchSelf(ctx, fs, sf, cfg, level, stderr, *withWebhook, *webhookDiscard)
 	} else {
 		cfg.Target = *target
+		if !*baselineInProcess {
+			cfg.BaselineProcess = baselineProcess(stderr)
+		}
 		if err := readJSONFile(*credsFile, "usercenter app create --json", &cfg.Creds); err != nil {
 			return err
 		}
@@ -169,10 +181,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 
 // benchServeBaseline serves bench's baselines alone, so that an external
 // load generator measures its own lookup baseline beside the server.
-func benchServeBaseline(ctx context.Context, set map[string]bool, addr string, rows int, stdout io.Writer) error {
+func benchServeBaseline(ctx context.Context, set map[string]bool, addr string, rows int, stopWithStdin bool, stdout io.Writer) error {
 	for name := range set {
-		if name != "serve-baseline" && name != "users" {
-			return usageError{msg: "--serve-baseline takes only --users (the lookup table's rows), not --" + name}
+		if name != "serve-baseline" && name != "users" && name != "stop-with-stdin" {
+			return usageError{msg: "--serve-baseline takes only --users (the lookup table's rows) and --stop-with-stdin, not --" + name}
 		}
 	}
 	if rows < 1 {
@@ -183,9 +195,89 @@ func benchServeBaseline(ctx context.Context, set map[string]bool, addr string, r
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if stopWithStdin {
+		go func() {
+			io.Copy(io.Discard, os.Stdin)
+			stop()
+		}()
+	}
 	return bench.ServeBaseline(ctx, addr, rows, "", func(base string) {
-		fmt.Fprintf(stdout, "serving the baselines at %s: GET /static, GET /lookup/{id} for id 1 to %d; stop with Ctrl-C\n", base, rows)
+		fmt.Fprintf(stdout, "%s%s: GET /static, GET /lookup/{id} for id 1 to %d; stop with Ctrl-C\n", baselineServing, base, rows)
 	})
+}
+
+// baselineStopWait bounds how long a run waits for its baselines' server
+// to stop, so that one that hangs cannot hold the run up.
+const baselineStopWait = 30 * time.Second
+
+// baselineServing starts the line `bench --serve-baseline` prints once
+// it serves, followed by its base URL.
+const baselineServing = "serving the baselines at "
+
+// baselineProcess runs the baselines' server as a process of its own,
+// this executable under --serve-baseline, for bench.Config.BaselineProcess.
+// It stops when its standard input closes: when stop closes it, or when
+// this process ends, however it ends.
+func baselineProcess(stderr io.Writer) func(ctx context.Context, rows int) (string, func() error, error) {
+	return func(ctx context.Context, rows int) (string, func() error, error) {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", nil, err
+		}
+		cmd := exec.Command(exe, "bench", "--serve-baseline", "127.0.0.1:0", "--users", strconv.Itoa(rows), "--stop-with-stdin")
+		cmd.Stderr = stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return "", nil, err
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			return "", nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return "", nil, err
+		}
+		waited := make(chan error, 1)
+		stop := func() error {
+			stdin.Close()
+			go func() { waited <- cmd.Wait() }()
+			select {
+			case err := <-waited:
+				return err
+			case <-time.After(baselineStopWait):
+				cmd.Process.Kill()
+				<-waited
+				return fmt.Errorf("the baselines' server did not stop within %v of its input's end, and was killed", baselineStopWait)
+			}
+		}
+		// Building the table may take minutes at millions of rows; an
+		// interruption ends the wait.
+		type answer struct {
+			line string
+			err  error
+		}
+		first := make(chan answer, 1)
+		go func() {
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			first <- answer{line, err}
+			io.Copy(io.Discard, stdout)
+		}()
+		var a answer
+		select {
+		case a = <-first:
+		case <-ctx.Done():
+			cmd.Process.Kill()
+			stop()
+			return "", nil, ctx.Err()
+		}
+		rest, ok := strings.CutPrefix(a.line, baselineServing)
+		base, _, ok2 := strings.Cut(rest, ": ")
+		if !ok || !ok2 {
+			werr := stop()
+			return "", nil, fmt.Errorf("the baselines' server (%s --serve-baseline) did not start: %q, %v, %v", exe, a.line, a.err, werr)
+		}
+		return base, stop, nil
+	}
 }
 
 // readJSONFile reads what command printed with --json into v.

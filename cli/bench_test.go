@@ -151,6 +151,8 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "--serve-baseline", "0.0.0.0:8080"}, "loopback only"},
 		{[]string{"bench", "--serve-baseline", "127.0.0.1"}, "not host:port"},
 		{[]string{"bench", "--serve-baseline", "127.0.0.1:0", "--users", "0"}, "--users must be at least 1"},
+		{[]string{"bench", "--self", "--baseline-in-process"}, "--baseline-in-process goes with --target"},
+		{[]string{"bench", "--self", "--stop-with-stdin"}, "--stop-with-stdin goes with --serve-baseline"},
 	} {
 		r := runCLI(t, nil, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
