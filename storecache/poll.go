@@ -65,8 +65,30 @@ var errLogRewound = errors.New("the cache invalidation log went back: the databa
 // it fails, and the caches fall back to TTL until reads work again.
 const logReadTimeout = 2 * time.Second
 
-// allMessage drops everything, from no node.
-var allMessage, _ = json.Marshal(message{All: true})
+// A log reset is what made a reader of the log drop everything, as
+// usercenter_cache_invalidation_resets_total counts it by reason.
+const (
+	// resetGap: the row read last was pruned before the reader saw
+	// the rows after it.
+	resetGap = "gap"
+	// resetRewind: the log no longer reaches the row read last.
+	resetRewind = "rewind"
+	// resetRestore: another row has the sequence number of the one read
+	// last; the database was replaced, then written past that number.
+	resetRestore = "restore"
+)
+
+var resetReasons = [...]string{resetGap, resetRewind, resetRestore}
+
+// resetMessages drop everything, from no node, and name their reason
+// for the metric; they are handed to the subscriber, never published.
+var resetMessages = func() map[string][]byte {
+	m := make(map[string][]byte, len(resetReasons))
+	for _, r := range resetReasons {
+		m[r], _ = json.Marshal(message{All: true, Reset: r})
+	}
+	return m
+}()
 
 func (b *logBus) Publish(ctx context.Context, msg []byte) error { return b.log.Publish(ctx, msg) }
 
@@ -150,30 +172,31 @@ type logMark struct {
 // unchanged, unless the log was reset under the reader: it was pruned
 // (a gap: the messages between it and the first entry read are lost),
 // another row took its number (a restore), or the log no longer reaches
-// it (a rewind). On a gap or a restore sub is handed a message that
-// drops everything; a rewind fails the read, so the reader starts over
-// from the log's newest entry.
+// it (a rewind). On a reset sub is handed a message that drops
+// everything and names the reason; a rewind also fails the read, so the
+// reader starts over from the log's newest entry.
 func deliver(sub Subscriber, last logMark, es []LogEntry) (logMark, error) {
-	var reset bool
+	var reset string
 	switch {
 	case last.seq == 0 && len(es) == 0:
 		return last, nil // an empty log, as it still is
 	case len(es) == 0:
 		// Even the entry last is gone, and nothing came after it: the
 		// log was replaced. Only a new start is safe.
+		sub.Message(resetMessages[resetRewind])
 		return last, errLogRewound
 	case last.seq != 0 && es[0].Seq != last.seq, last.seq == 0 && es[0].Seq != 1:
-		reset = true // a gap
+		reset = resetGap
 	case last.seq != 0 && !bytes.Equal(es[0].Msg, last.msg):
-		reset = true // a restore
+		reset = resetRestore
 	}
 	end := es[len(es)-1]
 	next := logMark{seq: end.Seq, msg: end.Msg}
-	if reset {
+	if reset != "" {
 		// The drop follows the read, so a load that begins after it
 		// reads every write the reset hid, and what comes after es is
 		// read next.
-		sub.Message(allMessage)
+		sub.Message(resetMessages[reset])
 		return next, nil
 	}
 	for _, e := range es {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	msqlite "modernc.org/sqlite"
 
 	"usercenter"
@@ -235,6 +236,7 @@ func gapDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB) {
 	cachedOn(t, b, "users", me(changed))
 	cachedOn(t, b, "users", me(bystander))
 
+	gaps := resets(t, b, "gap")
 	log.pause(t)
 	nick := "after the gap"
 	if _, err := a.svc.UpdateUser(ctx, key.Actor(), changed.User.ID, core.UserPatch{Nickname: &nick}); err != nil {
@@ -262,6 +264,9 @@ func gapDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB) {
 	if b.store.Stats()["users"].Misses == misses {
 		t.Error("the gap left a user nobody changed in the cache")
 	}
+	if got := resets(t, b, "gap"); got != gaps+1 {
+		t.Errorf("usercenter_cache_invalidation_resets_total{reason=\"gap\"} went from %v to %v", gaps, got)
+	}
 }
 
 // restoreDropsAll: b's poll stalls while the database is restored from
@@ -270,13 +275,14 @@ func gapDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB) {
 // row before b polls: b finds another message under its number (a
 // restore). Without, b finds the row gone and nothing after it (a
 // rewind), and listens again. Either way b drops everything, so it reads
-// what the restore undid, and reads again a user nobody changed.
+// what the restore undid, and reads again a user nobody changed; the
+// reset counts under its reason.
 func restoreDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB, writtenPast bool) {
-	name := "rewind"
+	reason := "rewind"
 	if writtenPast {
-		name = "restore"
+		reason = "restore"
 	}
-	app, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: name, RateLimit: 100000})
+	app, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: reason, RateLimit: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,6 +319,7 @@ func restoreDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB, wri
 	cachedOn(t, b, "users", me(undone))
 	cachedOn(t, b, "users", me(bystander))
 
+	before := resets(t, b, reason)
 	log.pause(t)
 	restoreFrom(t, raw, saved)
 	if writtenPast {
@@ -334,6 +341,9 @@ func restoreDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB, wri
 	}
 	if b.store.Stats()["users"].Misses == misses {
 		t.Error("the restore left a user nobody changed in the cache")
+	}
+	if got := resets(t, b, reason); got != before+1 {
+		t.Errorf("usercenter_cache_invalidation_resets_total{reason=%q} went from %v to %v", reason, before, got)
 	}
 }
 
@@ -365,6 +375,32 @@ func restoreFrom(t *testing.T, raw *sql.DB, saved string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// resets reads usercenter_cache_invalidation_resets_total{reason} of n
+// as /metrics would.
+func resets(t *testing.T, n *busNode, reason string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(n.store)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "usercenter_cache_invalidation_resets_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no usercenter_cache_invalidation_resets_total{reason=%q}", reason)
+	return 0
 }
 
 // BenchmarkPushSQLite is BenchmarkPushPostgres over SQLite's invalidation
