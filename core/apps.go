@@ -125,8 +125,34 @@ func slug(name string) string {
 	return out
 }
 
-func aadApp(sdkAppID uint64) string { return "app:" + strconv.FormatUint(sdkAppID, 10) }
-func aadKey(secretID string) string { return "apikey:" + secretID }
+// The associated data that binds a sealed secret to its row is defined
+// once, in parts: vault.OpenString takes them as they are, so that the
+// secret opened on every signed request is that request's only
+// allocation there, and aadApp and aadKey join them for Seal and Open.
+// A sealed value opens only under the bytes it was sealed with, so the
+// two forms must not drift.
+
+// aadAppParts is the associated data of app sdkAppID's sealed SuperApp
+// secret, in parts; digits holds the app's decimal SdkAppId, so that a
+// caller that only passes the parts on allocates nothing for them.
+func aadAppParts(sdkAppID uint64, digits *[20]byte) [2]string {
+	return [2]string{"app:", string(strconv.AppendUint(digits[:0], sdkAppID, 10))}
+}
+
+func aadApp(sdkAppID uint64) string {
+	var digits [20]byte
+	p := aadAppParts(sdkAppID, &digits)
+	return strings.Join(p[:], "")
+}
+
+// aadKeyParts is the associated data of API key secretID's sealed
+// secret, in parts.
+func aadKeyParts(secretID string) [2]string { return [2]string{"apikey:", secretID} }
+
+func aadKey(secretID string) string {
+	p := aadKeyParts(secretID)
+	return strings.Join(p[:], "")
+}
 
 // App returns one app the actor may act on, without its SuperApp secret.
 // An app outside the actor's scope is not found.

@@ -83,9 +83,8 @@ func (s *Service) liveKey(ctx context.Context, secretID string) (*KeyRecord, str
 	if rec.Revoked() {
 		return nil, "", usercenter.NotFound(usercenter.ResourceKey)
 	}
-	// aadKey(rec.SecretID), in parts: opened on every signed request, the
-	// secret is then the only allocation.
-	secret, err := s.vault.OpenString(rec.SealedSecretKey, "apikey:", rec.SecretID)
+	aad := aadKeyParts(rec.SecretID)
+	secret, err := s.vault.OpenString(rec.SealedSecretKey, aad[:]...)
 	if err != nil {
 		return nil, "", usercenter.Internal(err)
 	}
@@ -198,9 +197,9 @@ func (s *Service) AuthenticateSuperApp(ctx context.Context, sdkAppID uint64, tim
 	if err != nil {
 		return nil, err
 	}
-	// aadApp(rec.SdkAppID), in parts, as in liveKey.
-	var id [20]byte
-	secret, err := s.vault.OpenString(rec.SealedSuperAppSecret, "app:", string(strconv.AppendUint(id[:0], rec.SdkAppID, 10)))
+	var digits [20]byte
+	aad := aadAppParts(rec.SdkAppID, &digits)
+	secret, err := s.vault.OpenString(rec.SealedSuperAppSecret, aad[:]...)
 	if err != nil {
 		return nil, usercenter.Internal(err)
 	}

@@ -35,3 +35,6 @@ func (s *Service) MigrateEmailIndexBatchForTest(ctx context.Context, limit int) 
 	done, err := s.migrateEmailIndexBatch(ctx, limit, &rep)
 	return done, rep, err
 }
+
+// RaceDetector reports whether the tests run under the race detector.
+const RaceDetector = raceDetector

@@ -41,7 +41,17 @@ const metaIndexKey = "blind_index_key"
 
 func aadMeta(name string) string { return "meta:" + name }
 
-func aadUser(userID string, f usercenter.PIIField) string { return "user:" + userID + ":" + string(f) }
+// aadUserParts is the associated data of field f of user userID, in
+// parts, as aadAppParts is for apps: reads open users' fields on every
+// request.
+func aadUserParts(userID string, f usercenter.PIIField) [4]string {
+	return [4]string{"user:", userID, ":", string(f)}
+}
+
+func aadUser(userID string, f usercenter.PIIField) string {
+	p := aadUserParts(userID, f)
+	return strings.Join(p[:], "")
+}
 
 // loadIndexKey reads the blind index key, creating it on first start.
 func (s *Service) loadIndexKey(ctx context.Context) error {
@@ -175,9 +185,10 @@ func (p *piiVault) openValue(rec *UserRecord, f usercenter.PIIField) (string, er
 	if c == nil {
 		return "", nil
 	}
-	// aadUser(rec.ID, f), in parts: the vault joins them in a buffer it
-	// reuses, and the value is the only allocation.
-	v, err := p.vault.OpenString(c, "user:", rec.ID, ":", string(f))
+	// The vault joins the parts in a buffer it reuses, and the value is
+	// the only allocation.
+	aad := aadUserParts(rec.ID, f)
+	v, err := p.vault.OpenString(c, aad[:]...)
 	if err != nil {
 		return "", usercenter.Internal(err)
 	}

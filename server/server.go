@@ -77,6 +77,19 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 		cfg.bodies = httpio.NewBodyBudget(httpio.DefaultBodyBudget)
 	}
 	metrics := obs.NewMetrics(reg)
+	mux, prefixed := routes(svc, log, reg, &cfg, func(facade string, h http.Handler) http.Handler {
+		return obs.MiddlewareWithTimeout(facade, log, metrics, cfg.requestTimeout, traced(cfg.tracer, facade, h))
+	})
+	return cfg.bodies.Middleware(&byPrefix{mux: mux, routes: prefixed})
+}
+
+// routes registers every endpoint on a new mux, and returns it with the
+// routes of the facades mounted at a fixed prefix, for byPrefix. Each
+// facade's handler is served through serve(its name, handler): the
+// shared middleware in NewHandler, which the routing test replaces with
+// handlers that only name the facade, so that it checks byPrefix against
+// the routes served.
+func routes(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, cfg *config, serve func(facade string, h http.Handler) http.Handler) (*http.ServeMux, []prefixRoute) {
 	mux := http.NewServeMux()
 	// Tencent Cloud API 3.0 lives at the root path, whatever the method;
 	// the facade answers unsupported methods in its own envelope.
@@ -87,17 +100,17 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 		mux.Handle(prefix, h)
 		prefixed = append(prefixed, prefixRoute{prefix, h})
 	}
-	mux.Handle("/{$}", browserPage(obs.MiddlewareWithTimeout("lcic", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "lcic", lcic)), cfg.console != nil))
+	mux.Handle("/{$}", browserPage(serve("lcic", lcic), cfg.console != nil))
 	if cfg.console != nil {
-		mux.Handle("/console/", obs.MiddlewareWithTimeout("console", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "console", cfg.console)))
+		mux.Handle("/console/", serve("console", cfg.console))
 		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	}
 	// The native REST API owns everything under /v1/, and answers unknown
 	// routes and methods there with its own problem details.
-	mount("/v1/", obs.MiddlewareWithTimeout("v1", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "v1", restapi.New(svc, log))))
+	mount("/v1/", serve("v1", restapi.New(svc, log)))
 	// The super-app user API answers under /superapp/, /user/ and
 	// /apps/{sdkAppId}/…, in the platform's envelope.
-	sa := obs.MiddlewareWithTimeout("superapp", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "superapp", superapp.New(svc, log, cfg.superApp)))
+	sa := serve("superapp", superapp.New(svc, log, cfg.superApp))
 	for _, pattern := range superapp.Mounts {
 		if strings.Contains(pattern, "{") {
 			mux.Handle(pattern, sa)
@@ -105,9 +118,9 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 			mount(pattern, sa)
 		}
 	}
-	mount("/v2/", obs.MiddlewareWithTimeout("enterprise", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "enterprise", enterprise.New(svc, log))))
+	mount("/v2/", serve("enterprise", enterprise.New(svc, log)))
 	// SCIM 2.0 answers everything under /scim/v2/ in its own error format.
-	mount(scim.Prefix, obs.MiddlewareWithTimeout("scim", log, metrics, cfg.requestTimeout, traced(cfg.tracer, "scim", scim.New(svc, log))))
+	mount(scim.Prefix, serve("scim", scim.New(svc, log)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -126,7 +139,7 @@ func NewHandler(svc *core.Service, log *slog.Logger, reg *prometheus.Registry, o
 	if !cfg.noMetrics {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	}
-	return cfg.bodies.Middleware(&byPrefix{mux: mux, routes: prefixed})
+	return mux, prefixed
 }
 
 // byPrefix sends a request whose path starts with a facade's fixed prefix

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,10 @@ type message struct {
 	TokenUsers []string `json:"tu,omitempty"`
 	EntKeys    []string `json:"ek,omitempty"`
 	All        bool     `json:"all,omitempty"`
+	// Reset names why a reader of a Log dropped everything (resetGap,
+	// resetRewind, resetRestore); only that reader hands such a message
+	// to its own subscriber.
+	Reset string `json:"reset,omitempty"`
 }
 
 // encode returns the message publishing inv, or nil when nothing in inv
@@ -113,6 +118,7 @@ type busState struct {
 	publishFailures atomic.Int64
 	received        atomic.Int64
 	flushes         atomic.Int64
+	resets          [len(resetReasons)]atomic.Int64 // by resetReasons' index
 	// mu orders Up and Down with each other.
 	mu sync.Mutex
 	// changed, if set, hears each change of state.
@@ -240,6 +246,14 @@ func (sub *subscriber) Message(b []byte) {
 	if !ok {
 		// Not ours, or from a release that speaks otherwise: dropping
 		// everything is always right.
+		s.purge()
+		return
+	}
+	if m.Reset != "" {
+		// Heard from no node: the log this node reads was reset under it.
+		if i := slices.Index(resetReasons[:], m.Reset); i >= 0 {
+			s.bus.resets[i].Add(1)
+		}
 		s.purge()
 		return
 	}

@@ -20,7 +20,9 @@ var (
 	receivedDesc = prometheus.NewDesc("usercenter_cache_invalidation_messages_total",
 		"Invalidations heard from other nodes.", nil, nil)
 	flushesDesc = prometheus.NewDesc("usercenter_cache_flushes_total",
-		"Times the caches were emptied because the invalidation channel went down or came back. (A SQLite node that found invalidations pruned before it read them empties them too, counted as one message heard.)", nil, nil)
+		"Times the caches were emptied because the invalidation channel went down or came back.", nil, nil)
+	resetsDesc = prometheus.NewDesc("usercenter_cache_invalidation_resets_total",
+		"Times a SQLite node emptied its caches because the invalidation log changed under it, by reason: gap (messages it had not read were pruned), rewind (the log went back: the database was replaced) or restore (another message under the number of the last one read: the database was replaced and written since). 0 on PostgreSQL, whose channel keeps no log.", []string{"reason"}, nil)
 )
 
 // Describe and Collect make the Store a prometheus.Collector of its
@@ -30,7 +32,7 @@ func (s *Store) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	if s.bus != nil {
-		for _, d := range []*prometheus.Desc{upDesc, publishFailuresDesc, receivedDesc, flushesDesc} {
+		for _, d := range []*prometheus.Desc{upDesc, publishFailuresDesc, receivedDesc, flushesDesc, resetsDesc} {
 			ch <- d
 		}
 	}
@@ -53,5 +55,8 @@ func (s *Store) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(publishFailuresDesc, prometheus.CounterValue, float64(b.publishFailures.Load()))
 		ch <- prometheus.MustNewConstMetric(receivedDesc, prometheus.CounterValue, float64(b.received.Load()))
 		ch <- prometheus.MustNewConstMetric(flushesDesc, prometheus.CounterValue, float64(b.flushes.Load()))
+		for i, reason := range resetReasons {
+			ch <- prometheus.MustNewConstMetric(resetsDesc, prometheus.CounterValue, float64(b.resets[i].Load()), reason)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package storecache
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,7 +24,8 @@ type Log interface {
 	// the log is empty.
 	Newest(ctx context.Context) (int64, error)
 	// Read returns, from one snapshot of the log, its messages numbered
-	// from or more, in order, at most limit of them.
+	// from or more, in order, at most limit of them. The caller may keep
+	// them.
 	Read(ctx context.Context, from int64, limit int) ([]LogEntry, error)
 }
 
@@ -63,8 +65,30 @@ var errLogRewound = errors.New("the cache invalidation log went back: the databa
 // it fails, and the caches fall back to TTL until reads work again.
 const logReadTimeout = 2 * time.Second
 
-// allMessage drops everything, from no node.
-var allMessage, _ = json.Marshal(message{All: true})
+// A log reset is what made a reader of the log drop everything, as
+// usercenter_cache_invalidation_resets_total counts it by reason.
+const (
+	// resetGap: the row read last was pruned before the reader saw
+	// the rows after it.
+	resetGap = "gap"
+	// resetRewind: the log no longer reaches the row read last.
+	resetRewind = "rewind"
+	// resetRestore: another row has the sequence number of the one read
+	// last; the database was replaced, then written past that number.
+	resetRestore = "restore"
+)
+
+var resetReasons = [...]string{resetGap, resetRewind, resetRestore}
+
+// resetMessages drop everything, from no node, and name their reason
+// for the metric; they are handed to the subscriber, never published.
+var resetMessages = func() map[string][]byte {
+	m := make(map[string][]byte, len(resetReasons))
+	for _, r := range resetReasons {
+		m[r], _ = json.Marshal(message{All: true, Reset: r})
+	}
+	return m
+}()
 
 func (b *logBus) Publish(ctx context.Context, msg []byte) error { return b.log.Publish(ctx, msg) }
 
@@ -81,9 +105,22 @@ func (b *logBus) follow(ctx context.Context, sub Subscriber, following func()) e
 	// The newest message is read before Up empties the caches: a write
 	// committed after this read is delivered by the next, and one
 	// committed before is read by every load that follows Up.
-	last, err := b.log.Newest(ctx)
+	newest, err := b.log.Newest(ctx)
 	if err != nil {
 		return err
+	}
+	last := logMark{seq: newest}
+	if newest != 0 {
+		// Its message too, which tells it from a row that may take its
+		// number after a restore (see deliver).
+		es, err := b.log.Read(ctx, newest, 1)
+		if err != nil {
+			return err
+		}
+		if len(es) == 0 || es[0].Seq != newest {
+			return errLogRewound // replaced between the two reads; before Up, nothing to drop
+		}
+		last.msg = es[0].Msg
 	}
 	following()
 	sub.Up()
@@ -97,7 +134,7 @@ func (b *logBus) follow(ctx context.Context, sub Subscriber, following func()) e
 		}
 		for {
 			rctx, cancel := context.WithTimeout(ctx, logReadTimeout)
-			es, err := b.log.Read(rctx, last, logReadLimit)
+			es, err := b.log.Read(rctx, last.seq, logReadLimit)
 			cancel()
 			if ctx.Err() != nil {
 				return ctx.Err() // a read interrupted by the end is no failure
@@ -117,29 +154,55 @@ func (b *logBus) follow(ctx context.Context, sub Subscriber, following func()) e
 	}
 }
 
-// deliver hands sub what es, read from last, holds beyond last, and
-// returns the sequence number to read from next. The entry numbered last
-// comes first unless it was pruned: then the messages between it and the
-// first entry read are lost, and everything is dropped instead.
-func deliver(sub Subscriber, last int64, es []LogEntry) (int64, error) {
+// logMark is the entry of the log a reader read last. Its message is
+// kept to tell it from another row given its number, which a sequence
+// number alone cannot: a database restored from a backup taken before
+// that entry, and written to since, numbers its new rows as the old ones
+// were. Each message names the random node that wrote it and what it
+// changed, so a row written after a restore is all but never the same
+// bytes as the one it replaced. The message is one the read returned
+// anyway, and comparing it costs no query.
+type logMark struct {
+	seq int64
+	msg []byte // nil while seq is 0
+}
+
+// deliver hands sub what es, read from last's seq, holds beyond last,
+// and returns the entry to read from next. The entry last comes first,
+// unchanged, unless the log was reset under the reader: it was pruned
+// (a gap: the messages between it and the first entry read are lost),
+// another row took its number (a restore), or the log no longer reaches
+// it (a rewind). On a reset sub is handed a message that drops
+// everything and names the reason; a rewind also fails the read, so the
+// reader starts over from the log's newest entry.
+func deliver(sub Subscriber, last logMark, es []LogEntry) (logMark, error) {
+	var reset string
 	switch {
-	case last == 0 && len(es) == 0:
-		return 0, nil // an empty log, as it still is
+	case last.seq == 0 && len(es) == 0:
+		return last, nil // an empty log, as it still is
 	case len(es) == 0:
 		// Even the entry last is gone, and nothing came after it: the
 		// log was replaced. Only a new start is safe.
+		sub.Message(resetMessages[resetRewind])
 		return last, errLogRewound
-	case last != 0 && es[0].Seq != last, last == 0 && es[0].Seq != 1:
-		// A gap. The drop follows the read, so a load that begins
-		// after it reads every write the gap hid, and what comes after
-		// es is read next.
-		sub.Message(allMessage)
-		return es[len(es)-1].Seq, nil
+	case last.seq != 0 && es[0].Seq != last.seq, last.seq == 0 && es[0].Seq != 1:
+		reset = resetGap
+	case last.seq != 0 && !bytes.Equal(es[0].Msg, last.msg):
+		reset = resetRestore
+	}
+	end := es[len(es)-1]
+	next := logMark{seq: end.Seq, msg: end.Msg}
+	if reset != "" {
+		// The drop follows the read, so a load that begins after it
+		// reads every write the reset hid, and what comes after es is
+		// read next.
+		sub.Message(resetMessages[reset])
+		return next, nil
 	}
 	for _, e := range es {
-		if e.Seq != last {
+		if e.Seq != last.seq {
 			sub.Message(e.Msg)
 		}
 	}
-	return es[len(es)-1].Seq, nil
+	return next, nil
 }

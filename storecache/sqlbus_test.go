@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	msqlite "modernc.org/sqlite"
+
 	"usercenter"
 	"usercenter/core"
 	"usercenter/replay"
@@ -201,6 +204,8 @@ func TestPushSQLite(t *testing.T) {
 		}
 	})
 	t.Run("gap", func(t *testing.T) { gapDropsAll(t, a, b, log, raw) })
+	t.Run("backup restored, written past", func(t *testing.T) { restoreDropsAll(t, a, b, log, raw, true) })
+	t.Run("backup restored", func(t *testing.T) { restoreDropsAll(t, a, b, log, raw, false) })
 	pushTest(t, a, b, func(t *testing.T) {
 		log.breakWith(errors.New("test: the log cannot be read"))
 		waitUp(t, b, false)
@@ -231,6 +236,7 @@ func gapDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB) {
 	cachedOn(t, b, "users", me(changed))
 	cachedOn(t, b, "users", me(bystander))
 
+	gaps := resets(t, b, "gap")
 	log.pause(t)
 	nick := "after the gap"
 	if _, err := a.svc.UpdateUser(ctx, key.Actor(), changed.User.ID, core.UserPatch{Nickname: &nick}); err != nil {
@@ -258,6 +264,143 @@ func gapDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB) {
 	if b.store.Stats()["users"].Misses == misses {
 		t.Error("the gap left a user nobody changed in the cache")
 	}
+	if got := resets(t, b, "gap"); got != gaps+1 {
+		t.Errorf("usercenter_cache_invalidation_resets_total{reason=\"gap\"} went from %v to %v", gaps, got)
+	}
+}
+
+// restoreDropsAll: b's poll stalls while the database is restored from
+// a backup taken before the last row b read, which undoes a change b
+// had heard of and cached. With writtenPast, a then writes past that
+// row before b polls: b finds another message under its number (a
+// restore). Without, b finds the row gone and nothing after it (a
+// rewind), and listens again. Either way b drops everything, so it reads
+// what the restore undid, and reads again a user nobody changed; the
+// reset counts under its reason.
+func restoreDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB, writtenPast bool) {
+	reason := "rewind"
+	if writtenPast {
+		reason = "restore"
+	}
+	app, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: reason, RateLimit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	register := func(name string) *core.Session {
+		s, err := svctest.RegisterUser(a.svc, ctx, key.Actor(), svctest.Registration{SdkAppID: app.SdkAppID, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	undone, later, bystander := register("undone"), register("later"), register("bystander")
+	me := func(s *core.Session) func() error {
+		return func() error { _, err := b.svc.Me(ctx, s.Token); return err }
+	}
+	nicknameOnB := func(s *core.Session, want string) func() error {
+		return func() error {
+			u, err := b.svc.Me(ctx, s.Token)
+			if err != nil || u.Nickname != want {
+				return fmt.Errorf("Me: %v, nickname %q, want %q", err, u.Nickname, want)
+			}
+			return nil
+		}
+	}
+	saved := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := raw.ExecContext(ctx, `VACUUM INTO ?`, saved); err != nil {
+		t.Fatal(err)
+	}
+	cachedOn(t, b, "users", me(undone))
+	nick := "undone by the restore"
+	if _, err := a.svc.UpdateUser(ctx, key.Actor(), undone.User.ID, core.UserPatch{Nickname: &nick}); err != nil {
+		t.Fatal(err)
+	}
+	seen(t, "a change made after the backup", nicknameOnB(undone, nick)) // b read its row
+	cachedOn(t, b, "users", me(undone))
+	cachedOn(t, b, "users", me(bystander))
+
+	before := resets(t, b, reason)
+	log.pause(t)
+	restoreFrom(t, raw, saved)
+	if writtenPast {
+		// Two rows, from the number of the one b read last on.
+		for _, n := range []string{"later", "later still"} {
+			if _, err := a.svc.UpdateUser(ctx, key.Actor(), later.User.ID, core.UserPatch{Nickname: &n}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	log.resume()
+	seen(t, "a change the restore undid", nicknameOnB(undone, undone.User.Nickname))
+	if !writtenPast {
+		waitUp(t, b, true) // it starts over from the restored log
+	}
+	misses := b.store.Stats()["users"].Misses
+	if err := me(bystander)(); err != nil {
+		t.Fatal(err)
+	}
+	if b.store.Stats()["users"].Misses == misses {
+		t.Error("the restore left a user nobody changed in the cache")
+	}
+	if got := resets(t, b, reason); got != before+1 {
+		t.Errorf("usercenter_cache_invalidation_resets_total{reason=%q} went from %v to %v", reason, before, got)
+	}
+}
+
+// restoreFrom writes the database saved over the one raw is open on,
+// while the stores use it, as sqlite3's .restore does: through SQLite's
+// backup API, so that every connection reads the restored pages.
+func restoreFrom(t *testing.T, raw *sql.DB, saved string) {
+	t.Helper()
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		r, err := dc.(interface {
+			NewRestore(string) (*msqlite.Backup, error)
+		}).NewRestore(saved)
+		if err != nil {
+			return err
+		}
+		for more := true; more; {
+			if more, err = r.Step(-1); err != nil {
+				r.Finish()
+				return err
+			}
+		}
+		return r.Finish()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// resets reads usercenter_cache_invalidation_resets_total{reason} of n
+// as /metrics would.
+func resets(t *testing.T, n *busNode, reason string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(n.store)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "usercenter_cache_invalidation_resets_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no usercenter_cache_invalidation_resets_total{reason=%q}", reason)
+	return 0
 }
 
 // BenchmarkPushSQLite is BenchmarkPushPostgres over SQLite's invalidation

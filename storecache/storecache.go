@@ -31,7 +31,10 @@
 // sqlite.InvalidationBus): a write appends its message in its own
 // transaction, and a server reads what was appended every
 // LogPollInterval (150 ms); a server whose unread messages were pruned
-// empties its caches. Either way the message is written with the
+// empties its caches, and so does one whose database was restored from a
+// backup under it: it finds the last message it read gone, or, once the
+// restored database was written past it, another message under its
+// number (PollLog). Either way the message is written with the
 // transaction (TxPublisher), so a committed write is announced even if
 // its process dies right after COMMIT. A process that writes without
 // publishing (a release before the bus) goes unheard, for up to the long
