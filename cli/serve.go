@@ -51,10 +51,12 @@ const (
 )
 
 // defaultCacheMiB is serve's --cache-mib, maxCacheMiB its bound: the
-// default holds a working set of 100,000 users (their entries, cards and
-// a token each; see storecache.LimitsFor).
+// default holds a working set of about 22,000 users (their entries,
+// cards and a token each; see storecache.LimitsFor), and keeps a SQLite
+// server's RSS near 200 MB however many users it has (docs/deployment.md,
+// Sizing). 192 MiB held 100,000, but took such a server past 400 MB.
 const (
-	defaultCacheMiB = 192
+	defaultCacheMiB = 48
 	maxCacheMiB     = 64 << 10
 )
 
@@ -117,7 +119,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	webhookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "how long one webhook delivery may take, answer included")
 	webhookAllowPrivate := fs.Bool("webhook-allow-private", false, "let webhook deliveries reach loopback, link-local and private addresses")
 	cacheTTL := fs.Duration("cache-ttl", defaultCacheTTL, "how long cached keys, apps, users and tokens may be served while this node hears the other processes' writes on the database's invalidation channel (PostgreSQL: LISTEN/NOTIFY; SQLite: the table cache_invalidations, polled every 150ms); while it is down they live 0.5s")
-	cacheMiB := fs.Int("cache-mib", defaultCacheMiB, "the live Go heap, in MiB, that the caches may hold (users, their cards and tokens, and about 8 MiB of keys and apps; RSS may grow by up to twice as much, as Go collects when its heap doubles): the default holds a working set of about 100,000 users")
+	cacheMiB := fs.Int("cache-mib", defaultCacheMiB, "the live Go heap, in MiB, that the caches may hold (users, their cards and tokens, and about 8 MiB of keys and apps; RSS may grow by up to twice as much, as Go collects when its heap doubles): the default holds a working set of about 22,000 users")
 	redisURL := fs.String("redis", "", "Redis URL, redis://[:password@]host:port/db, shared by every node serving the database: rate limits and replay memories then hold across nodes (default: each process keeps its own)")
 	if _, err := parse(fs, args, getenv); err != nil {
 		return err

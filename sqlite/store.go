@@ -215,16 +215,19 @@ func keepWALFiles(c *sql.Conn) error {
 //     the cache below, an imported user cost 54 µs of the writer's time
 //     and 46 KiB written instead of 40 µs and 21 KiB
 //     (BenchmarkInsertUsers).
-//   - cache_size(-65536), a page cache of 64 MiB (the default is 2 MiB),
+//   - cache_size(-16384), a page cache of 16 MiB (the default is 2 MiB),
 //     holds the pages a bulk import changes: the blind indexes of phones
 //     and emails take their entries at random places, so a 1,000-user
 //     import changes a page of each per user, and with a small cache
 //     SQLite spills them to the WAL before the commit and reads them back
-//     (an import into 200,000 users: 44 µs a user without, 40 with). The
-//     memory is taken only as pages are read, and only by this one
-//     connection. Not more: at 10 M users even four times the cache saved
-//     only 8 % of an import's CPU (docs/performance.md), and memory is
-//     better spent on storecache's entries (serve --cache-mib).
+//     (an import into 200,000 users: 44 µs a user with 2 MiB, 40 with
+//     64 MiB). The memory is taken only as pages are read, and only by
+//     this one connection. Not more: each cached page costs twice its
+//     size, since modernc.org/memory rounds a page and its header (4 KiB
+//     and about 200 bytes) up to an 8 KiB slot, so 64 MiB took about
+//     150 MB of the server's RSS (docs/performance.md, "SQLite's page
+//     caches"), while at 10 M users even four times the cache saved only
+//     8 % of an import's CPU.
 //   - wal_autocheckpoint: see checkpoint.go.
 //
 // No page_size: the driver runs a DSN's _pragma values in alphabetical
@@ -233,7 +236,7 @@ func keepWALFiles(c *sql.Conn) error {
 // simulated 10 M users, 1 KiB pages did not make an import cheaper, since
 // a random index page costs its system calls whatever its size
 // (docs/performance.md, "10 M users, SQLite").
-var writerPragmas = []string{"journal_mode(WAL)", "temp_store(MEMORY)", "cache_size(-65536)",
+var writerPragmas = []string{"journal_mode(WAL)", "temp_store(MEMORY)", "cache_size(-16384)",
 	fmt.Sprintf("wal_autocheckpoint(%d)", checkpointBackstop)}
 
 // dsn builds a modernc.org/sqlite data source name. The path goes through
