@@ -104,14 +104,7 @@ func TestBaselineProcess(t *testing.T) {
 	defer target.Close()
 	cfg := testConfig(target.URL)
 	cfg.BaselineProcess = process
-	if err := cfg.normalize(); err != nil {
-		t.Fatal(err)
-	}
-	e, err := newEnv(context.Background(), &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
+	e := testEnv(t, &cfg)
 	bl, err := e.startBaseline(context.Background(), rows)
 	if err != nil {
 		t.Fatal(err)
@@ -139,11 +132,7 @@ func TestBaselineProcess(t *testing.T) {
 
 	// In-process runs serve their baselines themselves.
 	cfg.InProcess = true
-	self, err := newEnv(context.Background(), &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer self.close()
+	self := testEnv(t, &cfg)
 	bl, err = self.startBaseline(context.Background(), rows)
 	if err != nil {
 		t.Fatal(err)

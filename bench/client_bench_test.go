@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -61,14 +60,7 @@ func cannedServer(b *testing.B, body string) string {
 
 func benchClient(b *testing.B, body string, prepare func(*env), op func(*worker, time.Time) string) {
 	cfg := testConfig(cannedServer(b, body))
-	if err := cfg.normalize(); err != nil {
-		b.Fatal(err)
-	}
-	e, err := newEnv(context.Background(), &cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.close()
+	e := testEnv(b, &cfg)
 	prepare(e)
 	w := e.workers[0]
 	b.ReportAllocs()

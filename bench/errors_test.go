@@ -21,6 +21,21 @@ func testConfig(target string) Config {
 	}
 }
 
+// testEnv is the run environment of cfg, normalized, closed when the
+// test ends.
+func testEnv(t testing.TB, cfg *Config) *env {
+	t.Helper()
+	if err := cfg.normalize(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := newEnv(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.close)
+	return e
+}
+
 // TestErrorsAreCounted points scenarios at servers that fail in different
 // ways: every failed operation must be counted under its kind, none as a
 // success, and no latency recorded for it.
@@ -57,14 +72,7 @@ func TestErrorsAreCounted(t *testing.T) {
 			srv := httptest.NewServer(c.handler)
 			defer srv.Close()
 			cfg := testConfig(srv.URL)
-			if err := cfg.normalize(); err != nil {
-				t.Fatal(err)
-			}
-			e, err := newEnv(context.Background(), &cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.close()
+			e := testEnv(t, &cfg)
 			e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 1})
 			res := e.measure(context.Background(), scenarios[c.scenario])
 			if res.SetupError != "" {

@@ -44,14 +44,7 @@ func TestPicksCoverEverySeededUser(t *testing.T) {
 	defer srv.Close()
 	cfg := testConfig(srv.URL)
 	cfg.Users = users
-	if err := cfg.normalize(); err != nil {
-		t.Fatal(err)
-	}
-	e, err := newEnv(context.Background(), &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
+	e := testEnv(t, &cfg)
 	res, err := e.seed(context.Background())
 	if err != nil || res.Errors != 0 || res.AppUsers != users {
 		t.Fatalf("seeding: %+v, %v", res, err)

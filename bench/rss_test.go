@@ -65,14 +65,7 @@ func TestTargetServerRSS(t *testing.T) {
 	}))
 	defer srv.Close()
 	cfg := testConfig(srv.URL)
-	if err := cfg.normalize(); err != nil {
-		t.Fatal(err)
-	}
-	e, err := newEnv(context.Background(), &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
+	e := testEnv(t, &cfg)
 	e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 1})
 	res := e.measure(context.Background(), scenarios[ScenarioDescribe])
 	if res.OK != 40 || describes.Load() != 40 {

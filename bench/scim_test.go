@@ -67,14 +67,7 @@ func TestSCIMScenarios(t *testing.T) {
 			defer srv.Close()
 			cfg := testConfig(srv.URL)
 			cfg.SCIMToken = c.token
-			if err := cfg.normalize(); err != nil {
-				t.Fatal(err)
-			}
-			e, err := newEnv(context.Background(), &cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.close()
+			e := testEnv(t, &cfg)
 			run = e.run
 			e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 7})
 			res := e.measure(context.Background(), scenarios[c.scenario])
@@ -98,14 +91,7 @@ func TestSCIMScenarios(t *testing.T) {
 // one.
 func TestSCIMScenariosNeedAToken(t *testing.T) {
 	cfg := testConfig("http://127.0.0.1:1")
-	if err := cfg.normalize(); err != nil {
-		t.Fatal(err)
-	}
-	e, err := newEnv(context.Background(), &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
+	e := testEnv(t, &cfg)
 	e.seeded = mustSeeded(t, sampleUser{id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV", idx: 1})
 	for _, name := range []string{ScenarioSCIMFilter, ScenarioSCIMGet} {
 		res := e.measure(context.Background(), scenarios[name])

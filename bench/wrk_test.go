@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -27,14 +26,7 @@ func TestEmitWrk(t *testing.T) {
 	}))
 	defer srv.Close()
 	cfg := testConfig(srv.URL)
-	if err := cfg.normalize(); err != nil {
-		t.Fatal(err)
-	}
-	e, err := newEnv(context.Background(), &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
+	e := testEnv(t, &cfg)
 	e.seeded = mustSeeded(t, sampleUser{id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV", idx: 0}, sampleUser{id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxW", idx: 1}, sampleUser{id: "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxX", idx: 2})
 	dir := t.TempDir()
 	if err := e.emitWrk(dir, 7); err != nil {

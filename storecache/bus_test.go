@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
 	"usercenter"
@@ -126,8 +127,8 @@ func startNode(t *testing.T, base core.Store, bus storecache.Bus, ring *vault.Ke
 	return n
 }
 
-// up reads usercenter_cache_invalidation_up as /metrics would.
-func up(t *testing.T, n *busNode) float64 {
+// gather reads n's metrics as /metrics would.
+func gather(t *testing.T, n *busNode) []*dto.MetricFamily {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(n.store)
@@ -135,7 +136,13 @@ func up(t *testing.T, n *busNode) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mf := range mfs {
+	return mfs
+}
+
+// up reads usercenter_cache_invalidation_up as /metrics would.
+func up(t *testing.T, n *busNode) float64 {
+	t.Helper()
+	for _, mf := range gather(t, n) {
 		if mf.GetName() == "usercenter_cache_invalidation_up" {
 			return mf.GetMetric()[0].GetGauge().GetValue()
 		}

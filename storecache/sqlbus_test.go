@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	msqlite "modernc.org/sqlite"
 
 	"usercenter"
@@ -218,21 +217,8 @@ func TestPushSQLite(t *testing.T) {
 // row it saw last gone, drops everything, and so reads the change, and
 // reads again a user nobody changed.
 func gapDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB) {
-	app, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: "gap", RateLimit: 100000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	register := func(name string) *core.Session {
-		s, err := svctest.RegisterUser(a.svc, ctx, key.Actor(), svctest.Registration{SdkAppID: app.SdkAppID, Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	changed, later, bystander := register("changed"), register("later"), register("bystander")
-	me := func(s *core.Session) func() error {
-		return func() error { _, err := b.svc.Me(ctx, s.Token); return err }
-	}
+	key, changed, later, bystander := threeUsers(t, a, "gap", "changed", "later", "bystander")
+	me := meOn(b)
 	cachedOn(t, b, "users", me(changed))
 	cachedOn(t, b, "users", me(bystander))
 
@@ -282,21 +268,8 @@ func restoreDropsAll(t *testing.T, a, b *busNode, log *testLog, raw *sql.DB, wri
 	if writtenPast {
 		reason = "restore"
 	}
-	app, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: reason, RateLimit: 100000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	register := func(name string) *core.Session {
-		s, err := svctest.RegisterUser(a.svc, ctx, key.Actor(), svctest.Registration{SdkAppID: app.SdkAppID, Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	undone, later, bystander := register("undone"), register("later"), register("bystander")
-	me := func(s *core.Session) func() error {
-		return func() error { _, err := b.svc.Me(ctx, s.Token); return err }
-	}
+	key, undone, later, bystander := threeUsers(t, a, reason, "undone", "later", "bystander")
+	me := meOn(b)
 	nicknameOnB := func(s *core.Session, want string) func() error {
 		return func() error {
 			u, err := b.svc.Me(ctx, s.Token)
@@ -377,17 +350,36 @@ func restoreFrom(t *testing.T, raw *sql.DB, saved string) {
 	}
 }
 
+// threeUsers registers three users, named so, in a new app of a's, and
+// returns the app's key with them.
+func threeUsers(t *testing.T, a *busNode, app, n1, n2, n3 string) (key *usercenter.APIKey, s1, s2, s3 *core.Session) {
+	t.Helper()
+	created, key, err := a.svc.CreateApp(ctx, usercenter.Operator(), core.NewApp{Name: app, RateLimit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	register := func(name string) *core.Session {
+		s, err := svctest.RegisterUser(a.svc, ctx, key.Actor(), svctest.Registration{SdkAppID: created.SdkAppID, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	return key, register(n1), register(n2), register(n3)
+}
+
+// meOn returns, for a session, its Me on n, as cachedOn takes it.
+func meOn(n *busNode) func(s *core.Session) func() error {
+	return func(s *core.Session) func() error {
+		return func() error { _, err := n.svc.Me(ctx, s.Token); return err }
+	}
+}
+
 // resets reads usercenter_cache_invalidation_resets_total{reason} of n
 // as /metrics would.
 func resets(t *testing.T, n *busNode, reason string) float64 {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(n.store)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
+	for _, mf := range gather(t, n) {
 		if mf.GetName() != "usercenter_cache_invalidation_resets_total" {
 			continue
 		}

@@ -47,12 +47,7 @@ func TestBenchTargetBaselineApart(t *testing.T) {
 		t.Skip("no /proc to find the baselines' process in")
 	}
 	dir := t.TempDir()
-	a := createApp(t, dir, "benchtarget")
-	creds := filepath.Join(dir, "creds.json")
-	b, _ := json.Marshal(a)
-	if err := os.WriteFile(creds, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	creds := createAppCreds(t, dir, "benchtarget")
 	p := startServer(t, dir)
 	defer p.stop()
 	target := "http://" + p.addr

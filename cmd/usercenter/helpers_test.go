@@ -130,6 +130,22 @@ type app struct {
 	SuperAppSecretKey string
 }
 
+// createAppCreds creates an app as createApp does and writes what `app
+// create --json` printed to a file in dataDir, for bench's --creds; it
+// returns the file's path.
+func createAppCreds(t *testing.T, dataDir, name string) string {
+	t.Helper()
+	b, err := json.Marshal(createApp(t, dataDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := filepath.Join(dataDir, "creds.json")
+	if err := os.WriteFile(creds, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return creds
+}
+
 // createApp creates an app through the binary, with a rate limit high
 // enough that load tests are not throttled.
 func createApp(t *testing.T, dataDir, name string) app {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,12 +36,7 @@ func TestWrkScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	a := createApp(t, dir, "wrk")
-	creds := filepath.Join(dir, "creds.json")
-	b, _ := json.Marshal(a)
-	if err := os.WriteFile(creds, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	creds := createAppCreds(t, dir, "wrk")
 	p := startServer(t, dir)
 	defer p.stop()
 	data := filepath.Join(dir, "wrkdata")
