@@ -150,7 +150,9 @@ func (w *serverRSSWatch) sample(ctx context.Context) {
 	rss, cpu, err := w.read(ctx)
 	if err != nil {
 		w.err.CompareAndSwap(nil, &err)
-		return
+		if err != errNoRSS {
+			return
+		}
 	}
 	if cpu >= 0 {
 		w.firstCPU.CompareAndSwap(nil, &cpu)
@@ -183,16 +185,21 @@ func (w *serverRSSWatch) read(ctx context.Context) (uint64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	rss, ok := processRSS(body)
-	if !ok {
-		return 0, 0, errors.New("GET /metrics: no process_resident_memory_bytes")
-	}
 	cpu, ok := metricValue(body, "process_cpu_seconds_total")
 	if !ok {
 		cpu = -1
 	}
+	rss, ok := processRSS(body)
+	if !ok {
+		// Kept apart from the CPU time, which some platforms export
+		// without the RSS (client_golang on macOS without cgo).
+		return 0, cpu, errNoRSS
+	}
 	return rss, cpu, nil
 }
+
+// errNoRSS is read's answer for a /metrics without the server's RSS.
+var errNoRSS = errors.New("GET /metrics: no process_resident_memory_bytes")
 
 // processRSS finds process_resident_memory_bytes in a Prometheus text
 // exposition.

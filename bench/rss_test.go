@@ -100,3 +100,32 @@ func TestTargetServerRSS(t *testing.T) {
 		t.Errorf("the table does not report the server's %s µs an operation:\n%s", cpu, b.String())
 	}
 }
+
+// A server whose /metrics has its CPU time but no RSS (client_golang on
+// macOS without cgo) still gets its CPU per operation; the missing RSS
+// is noted.
+func TestServerCPUWithoutRSS(t *testing.T) {
+	const userID = "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV"
+	var scrapes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			fmt.Fprintf(w, "process_cpu_seconds_total %g\n", 10+0.5*float64(scrapes.Add(1)))
+			return
+		}
+		w.Write([]byte(`{"Response":{"UserId":"` + userID + `","Name":"n","RequestId":"r"}}`))
+	}))
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	e := testEnv(t, &cfg)
+	e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 1})
+	res := e.measure(context.Background(), scenarios[ScenarioDescribe])
+	if res.OK != 40 {
+		t.Fatalf("%d ok of 40 (%v)", res.OK, res.ErrorCodes)
+	}
+	if want := 0.5 * float64(scrapes.Load()-1); res.ServerCPUSeconds != want || want == 0 {
+		t.Errorf("server CPU %v s over %d scrapes, want %v", res.ServerCPUSeconds, scrapes.Load(), want)
+	}
+	if res.ServerRSSBytes != 0 || !strings.Contains(e.serverRSSErr, "no process_resident_memory_bytes") {
+		t.Errorf("server RSS %d, note %q; want none, and a note that it is missing", res.ServerRSSBytes, e.serverRSSErr)
+	}
+}

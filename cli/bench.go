@@ -17,6 +17,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -56,7 +57,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, _ en
 	emitWrk := fs.String("emit-wrk", "", "with --target: seed, then write the data of the wrk scripts in bench/wrk (tokens, pre-signed LCIC requests: --requests of each, default 100000) to this `DIR` instead of measuring")
 	withWebhook := fs.Bool("webhook", false, "--self: run the scenarios twice on one instance, first with no webhook endpoint, then with one subscribed to user.created whose receiver runs in this process, and report both and the delivery lag")
 	webhookDiscard := fs.Bool("webhook-discard", false, "with --webhook: deliveries succeed at once without HTTP, to measure the dispatcher's work in the store alone")
-	baselineInProcess := fs.Bool("baseline-in-process", false, "with --target: serve the two baselines in this process, beside the load generator, instead of in a process of its own as the target is (how bench measured them before 2026-12-07; every ratio to them is then lower)")
+	baselineInProcess := fs.Bool("baseline-in-process", false, "with --target: serve the two baselines in this process, beside the load generator, instead of in a process of its own as the target is (how earlier releases measured them; every ratio to them is then lower)")
 	stopWithStdin := fs.Bool("stop-with-stdin", false, "with --serve-baseline: stop once standard input reaches its end (how bench --target runs its baselines' server, so that it never outlives the run)")
 	serveBaseline := fs.String("serve-baseline", "", "serve the two baselines (GET /static, GET /lookup/{id} over a table of --users rows) at this loopback `ADDR` until interrupted, for an external load generator such as bench/wrk/lookup.lua; no scenario runs")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (with --self it covers the server too)")
@@ -206,9 +207,13 @@ func benchServeBaseline(ctx context.Context, set map[string]bool, addr string, r
 	})
 }
 
-// baselineStopWait bounds how long a run waits for its baselines' server
-// to stop, so that one that hangs cannot hold the run up.
-const baselineStopWait = 30 * time.Second
+// baselineStopWait and baselineStartWait (and a second per 100,000 rows
+// of its table) bound how long a run waits for its baselines' server to
+// stop and to start, so that one that hangs cannot hold the run up.
+const (
+	baselineStopWait  = 30 * time.Second
+	baselineStartWait = time.Minute
+)
 
 // baselineServing starts the line `bench --serve-baseline` prints once
 // it serves, followed by its base URL.
@@ -216,6 +221,9 @@ const baselineServing = "serving the baselines at "
 
 // baselineProcess runs the baselines' server as a process of its own,
 // this executable under --serve-baseline, for bench.Config.BaselineProcess.
+// Only the usercenter binary can be that executable: a test binary of
+// this package would run its tests instead, so tests of --target runs
+// drive the built binary (cmd/usercenter).
 // It stops when its standard input closes: when stop closes it, or when
 // this process ends, however it ends.
 func baselineProcess(stderr io.Writer) func(ctx context.Context, rows int) (string, func() error, error) {
@@ -237,9 +245,11 @@ func baselineProcess(stderr io.Writer) func(ctx context.Context, rows int) (stri
 		if err := cmd.Start(); err != nil {
 			return "", nil, err
 		}
-		waited := make(chan error, 1)
-		stop := func() error {
+		// Closing its input is the child's stop signal, and lets it
+		// delete its table; a kill is the last resort.
+		stop := sync.OnceValue(func() error {
 			stdin.Close()
+			waited := make(chan error, 1)
 			go func() { waited <- cmd.Wait() }()
 			select {
 			case err := <-waited:
@@ -249,9 +259,11 @@ func baselineProcess(stderr io.Writer) func(ctx context.Context, rows int) (stri
 				<-waited
 				return fmt.Errorf("the baselines' server did not stop within %v of its input's end, and was killed", baselineStopWait)
 			}
-		}
-		// Building the table may take minutes at millions of rows; an
-		// interruption ends the wait.
+		})
+		// The table is built at about a million rows a second; the
+		// bound is for a child that hangs, and an interruption ends the
+		// wait too.
+		startWait := baselineStartWait + time.Duration(rows/100_000)*time.Second
 		type answer struct {
 			line string
 			err  error
@@ -266,9 +278,11 @@ func baselineProcess(stderr io.Writer) func(ctx context.Context, rows int) (stri
 		select {
 		case a = <-first:
 		case <-ctx.Done():
-			cmd.Process.Kill()
 			stop()
 			return "", nil, ctx.Err()
+		case <-time.After(startWait):
+			werr := stop()
+			return "", nil, fmt.Errorf("the baselines' server (%s --serve-baseline) did not start within %v (%v)", exe, startWait, werr)
 		}
 		rest, ok := strings.CutPrefix(a.line, baselineServing)
 		base, _, ok2 := strings.Cut(rest, ": ")

@@ -53,7 +53,7 @@ const (
 // defaultCacheMiB is serve's --cache-mib, maxCacheMiB its bound: the
 // default holds a working set of about 22,000 users (their entries,
 // cards and a token each; see storecache.LimitsFor), and keeps a SQLite
-// server's RSS near 200 MB however many users it has (docs/deployment.md,
+// server's RSS near 200 MiB however many users it has (docs/deployment.md,
 // Sizing). 192 MiB held 100,000, but took such a server past 400 MB.
 const (
 	defaultCacheMiB = 48

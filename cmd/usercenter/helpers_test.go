@@ -100,10 +100,16 @@ func cleanEnv() []string {
 	return out
 }
 
-// runBin runs a one-shot command of the binary.
+// runBin runs a one-shot command of the binary, for at most a minute.
 func runBin(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return runBinFor(t, time.Minute, args...)
+}
+
+// runBinFor runs a one-shot command of the binary, for at most limit.
+func runBinFor(t *testing.T, limit time.Duration, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = cleanEnv()
