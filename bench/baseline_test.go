@@ -142,3 +142,35 @@ func TestBaselineProcess(t *testing.T) {
 		t.Errorf("an in-process run used the baselines' process (apart=%v, started %d times)", bl.apart, started.Load())
 	}
 }
+
+// A baselines' server apart whose /metrics fails is noted as that server's,
+// not as the target's, whose own note stays free for its own failures.
+func TestBaselineProcessMetricsFailure(t *testing.T) {
+	const rows = 20
+	bl, err := startBaseline(context.Background(), rows, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bl.Close()
+	// The in-process baseline serves no /metrics: a process apart whose
+	// metrics cannot be read.
+	target := httptest.NewServer(http.NotFoundHandler())
+	defer target.Close()
+	cfg := testConfig(target.URL)
+	cfg.BaselineProcess = func(context.Context, int) (string, func() error, error) {
+		return bl.base.String(), func() error { return nil }, nil
+	}
+	e := testEnv(t, &cfg)
+	ref, err := e.startBaseline(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.baseline = ref
+	res := e.measure(context.Background(), baselineLookup)
+	if res.OK != 40 {
+		t.Fatalf("%d ok of 40 (%v)", res.OK, res.ErrorCodes)
+	}
+	if !strings.HasPrefix(e.baselineRSSErr, "reading the baselines' server's RSS") || e.serverRSSErr != "" {
+		t.Errorf("notes: baselines' server %q, target %q; want the failure noted as the baselines' server's only", e.baselineRSSErr, e.serverRSSErr)
+	}
+}

@@ -411,8 +411,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer func() {
 		rep.PeakRSSBytes = e.peak
 		rep.ServerPeakRSSBytes = e.serverPeak
-		if e.serverRSSErr != "" {
-			rep.Notes = append(rep.Notes, e.serverRSSErr)
+		for _, n := range []string{e.serverRSSErr, e.baselineRSSErr} {
+			if n != "" {
+				rep.Notes = append(rep.Notes, n)
+			}
 		}
 		rep.Interrupted = ctx.Err() != nil
 	}()

@@ -47,6 +47,9 @@ type env struct {
 
 	serverPeak   uint64 // the largest RSS a --target server reported
 	serverRSSErr string // why a sample of it failed, if one did
+	// baselineRSSErr is why a sample of the baselines' server failed,
+	// when it runs apart.
+	baselineRSSErr string
 }
 
 // sampleUser is a seeded user: idx is its seeding index, from which its
@@ -105,11 +108,16 @@ func (e *env) notePeak(serverPhase bool) uint64 {
 
 // noteServerRSS ends a --target server's RSS watch of a phase and returns
 // what it saw; a phase that is the server's counts in the run's server
-// peak. A failed sample is noted once in the report.
+// peak, and a baseline's is its own server's. A failed sample is noted
+// once per server in the report.
 func (e *env) noteServerRSS(w *serverRSSWatch, serverPhase bool) serverUse {
 	use, err := w.finish(e.ctx)
-	if err != nil && e.serverRSSErr == "" {
+	switch {
+	case err == nil:
+	case serverPhase && e.serverRSSErr == "":
 		e.serverRSSErr = fmt.Sprintf("reading the server's RSS from its /metrics: %v", err)
+	case !serverPhase && e.baselineRSSErr == "":
+		e.baselineRSSErr = fmt.Sprintf("reading the baselines' server's RSS from its /metrics: %v", err)
 	}
 	if serverPhase {
 		e.serverPeak = max(e.serverPeak, use.rss)
