@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -44,32 +45,20 @@ func TestProcessRSS(t *testing.T) {
 // Against a --target the server's own RSS, read from its /metrics, is
 // reported apart from the load generator's: the largest value seen.
 func TestTargetServerRSS(t *testing.T) {
-	const userID = "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV"
 	const peak = 300 << 20
-	var scrapes, describes atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/metrics" {
-			// The first scrape, before the scenario, sees the peak;
-			// every later one less.
-			// and the CPU time grows by 0.25 s a scrape.
-			n := scrapes.Add(1)
-			rss := 200 << 20
-			if n == 1 {
-				rss = peak
-			}
-			fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %g\n", 10+0.25*float64(n), float64(rss))
-			return
+	var scrapes atomic.Int64
+	res, e, describes := describeWithMetrics(t, func(w io.Writer) {
+		// The first scrape, before the scenario, sees the peak, every
+		// later one less; the CPU time grows by 0.25 s a scrape.
+		n := scrapes.Add(1)
+		rss := 200 << 20
+		if n == 1 {
+			rss = peak
 		}
-		describes.Add(1)
-		w.Write([]byte(`{"Response":{"UserId":"` + userID + `","Name":"n","RequestId":"r"}}`))
-	}))
-	defer srv.Close()
-	cfg := testConfig(srv.URL)
-	e := testEnv(t, &cfg)
-	e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 1})
-	res := e.measure(context.Background(), scenarios[ScenarioDescribe])
-	if res.OK != 40 || describes.Load() != 40 {
-		t.Fatalf("%d ok of 40 (%v), %d requests", res.OK, res.ErrorCodes, describes.Load())
+		fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %g\n", 10+0.25*float64(n), float64(rss))
+	})
+	if res.OK != 40 || describes != 40 {
+		t.Fatalf("%d ok of 40 (%v), %d requests", res.OK, res.ErrorCodes, describes)
 	}
 	if n := scrapes.Load(); n < 2 {
 		t.Errorf("the server's /metrics was read %d times, want before and after", n)
@@ -88,7 +77,7 @@ func TestTargetServerRSS(t *testing.T) {
 	if res.PeakRSSBytes == 0 || res.PeakRSSBytes == peak {
 		t.Errorf("load generator peak RSS %d, want this process's own", res.PeakRSSBytes)
 	}
-	rep := &Report{Target: srv.URL, Scenarios: []Result{res}, ServerPeakRSSBytes: e.serverPeak}
+	rep := &Report{Target: e.base.String(), Scenarios: []Result{res}, ServerPeakRSSBytes: e.serverPeak}
 	var b strings.Builder
 	if err := rep.WriteTable(&b); err != nil {
 		t.Fatal(err)
@@ -105,20 +94,10 @@ func TestTargetServerRSS(t *testing.T) {
 // macOS without cgo) still gets its CPU per operation; the missing RSS
 // is noted.
 func TestServerCPUWithoutRSS(t *testing.T) {
-	const userID = "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV"
 	var scrapes atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/metrics" {
-			fmt.Fprintf(w, "process_cpu_seconds_total %g\n", 10+0.5*float64(scrapes.Add(1)))
-			return
-		}
-		w.Write([]byte(`{"Response":{"UserId":"` + userID + `","Name":"n","RequestId":"r"}}`))
-	}))
-	defer srv.Close()
-	cfg := testConfig(srv.URL)
-	e := testEnv(t, &cfg)
-	e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 1})
-	res := e.measure(context.Background(), scenarios[ScenarioDescribe])
+	res, e, _ := describeWithMetrics(t, func(w io.Writer) {
+		fmt.Fprintf(w, "process_cpu_seconds_total %g\n", 10+0.5*float64(scrapes.Add(1)))
+	})
 	if res.OK != 40 {
 		t.Fatalf("%d ok of 40 (%v)", res.OK, res.ErrorCodes)
 	}
@@ -128,4 +107,28 @@ func TestServerCPUWithoutRSS(t *testing.T) {
 	if res.ServerRSSBytes != 0 || !strings.Contains(e.serverRSSErr, "no process_resident_memory_bytes") {
 		t.Errorf("server RSS %d, note %q; want none, and a note that it is missing", res.ServerRSSBytes, e.serverRSSErr)
 	}
+}
+
+// describeWithMetrics runs the describe scenario against a target that
+// answers every describe for one user and /metrics with what metrics
+// writes; it returns the result, the run's environment and how many
+// describes the target answered.
+func describeWithMetrics(t *testing.T, metrics func(w io.Writer)) (Result, *env, int64) {
+	t.Helper()
+	const userID = "2zNkbGhJ3Rf6H4oqQ2nX5c9cVxV"
+	var describes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			metrics(w)
+			return
+		}
+		describes.Add(1)
+		w.Write([]byte(`{"Response":{"UserId":"` + userID + `","Name":"n","RequestId":"r"}}`))
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL)
+	e := testEnv(t, &cfg)
+	e.seeded = mustSeeded(t, sampleUser{id: userID, idx: 1})
+	res := e.measure(context.Background(), scenarios[ScenarioDescribe])
+	return res, e, describes.Load()
 }
