@@ -256,6 +256,7 @@ func (e *env) startBaseline(ctx context.Context, rows int) (*baselineRef, error)
 			stop()
 			return nil, fmt.Errorf("the baselines' server answered %q, not a loopback base URL", raw)
 		}
+		e.progress("the baselines' server is up at %s", base)
 		return &baselineRef{base: base, rows: rows, apart: true, stop: stop}, nil
 	}
 	e.progress("building the lookup baseline's table: %d rows", rows)

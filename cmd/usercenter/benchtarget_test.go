@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -105,35 +106,58 @@ func TestBenchTargetBaselineApart(t *testing.T) {
 
 	// A run killed while its baselines run leaves no baselines' server
 	// behind: it stops when its standard input, the run's pipe, closes.
-	cmd := exec.Command(binPath, "bench", "--target", target, "--creds", creds, "--users", "40", "--connections", "2",
-		"--duration", "10m", "--scenarios", "describe")
-	cmd.Env = cleanEnv()
-	// A file, not a buffer: a buffer is filled by a goroutine of this
-	// process that would wait for every holder of the pipe, the
-	// baselines' process too.
-	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	// The run's standard error is a pipe the baselines' server shares
+	// (it inherits it), so the pipe's end is read once both have exited:
+	// no polling of the process table.
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stderr.Close()
-	cmd.Stderr = stderr
+	defer r.Close()
+	cmd := exec.Command(binPath, "bench", "--target", target, "--creds", creds, "--users", "40", "--connections", "2",
+		"--duration", "10m", "--scenarios", "describe")
+	cmd.Env = cleanEnv()
+	cmd.Stderr = w
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	w.Close()
 	defer cmd.Process.Kill()
-	var child []int
-	for deadline := time.Now().Add(2 * time.Minute); len(child) == 0; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			msg, _ := os.ReadFile(stderr.Name())
-			t.Fatalf("no baselines' process appeared\n%s", msg)
+	up := make(chan struct{})
+	ended := make(chan struct{})
+	var progress strings.Builder
+	go func() {
+		defer close(ended)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			progress.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "the baselines' server is up at") {
+				close(up)
+			}
 		}
-		child = baselineChildren(t)
+	}()
+	select {
+	case <-up:
+	case <-ended:
+		t.Fatalf("the run ended before its baselines' server was up:\n%s", progress.String())
+	case <-time.After(5 * time.Minute):
+		t.Fatal("no baselines' server was up within 5 minutes")
+	}
+	child := baselineChildren(t)
+	if len(child) != 1 {
+		t.Fatalf("baselines' processes %v once the run said its server was up, want one", child)
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	for deadline := time.Now().Add(time.Minute); len(baselineChildren(t)) != 0; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the baselines' process %v outlived the run killed with SIGKILL", child)
+	select {
+	case <-ended:
+	case <-time.After(2 * time.Minute):
+		if p, err := os.FindProcess(child[0]); err == nil {
+			p.Kill() // it must not outlive the test too
 		}
+		t.Fatalf("the baselines' process %v outlived the run killed with SIGKILL by 2 minutes", child)
+	}
+	if pids := baselineChildren(t); len(pids) != 0 {
+		t.Errorf("baselines' processes %v after the run's end", pids)
 	}
 }
